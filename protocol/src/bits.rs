@@ -1,0 +1,319 @@
+//! Bit-level writer and reader used by the snapshot codec.
+//!
+//! Bit order (see `PROTOCOL.md` §4.1): bit `i` of the stream is bit `i % 8` of byte `i / 8`, i.e.
+//! bytes are filled from their least significant bit. A multi-bit value is written least
+//! significant bit first. The last byte is padded with zero bits.
+//!
+//! Variable-length integers use **Exp-Golomb codes of order k** (`EG(k)`): to code `n`, let
+//! `m = n + 2^k`, `L = bit_length(m)`; write `L - k - 1` zero bits, then a one bit, then the low
+//! `L - 1` bits of `m` (least significant first). `EG(0)` of 0 is the single bit `1`.
+//! Signed values are zigzag-mapped first (`0, -1, 1, -2, ...` → `0, 1, 2, 3, ...`).
+
+use crate::error::SnapshotError;
+
+/// Longest Exp-Golomb prefix (number of leading zeros) a reader accepts: a 64-bit value never
+/// needs more, so a longer prefix can only come from hostile input.
+const MAX_EG_PREFIX: u32 = 64;
+
+/// Appends bits to a byte buffer.
+#[derive(Debug, Default)]
+pub struct BitWriter {
+    bytes: Vec<u8>,
+    /// Pending bits not yet flushed to `bytes` (low `fill` bits are valid).
+    acc: u64,
+    fill: u32,
+}
+
+impl BitWriter {
+    /// A writer that appends to `bytes` (which is cleared first), reusing its allocation.
+    pub fn with_buffer(mut bytes: Vec<u8>) -> Self {
+        bytes.clear();
+        Self { bytes, acc: 0, fill: 0 }
+    }
+
+    /// Writes the low `n` bits of `value`, least significant first. `n` must be at most 32.
+    #[inline]
+    pub fn write(&mut self, value: u32, n: u32) {
+        debug_assert!(n <= 32);
+        if n == 0 {
+            return;
+        }
+        let masked = u64::from(value) & ((1u64 << n) - 1);
+        self.acc |= masked << self.fill;
+        self.fill += n;
+        while self.fill >= 8 {
+            self.bytes.push(self.acc as u8);
+            self.acc >>= 8;
+            self.fill -= 8;
+        }
+    }
+
+    /// Writes a 64-bit value as two 32-bit halves (low first) when `n > 32`.
+    #[inline]
+    pub fn write64(&mut self, value: u64, n: u32) {
+        if n <= 32 {
+            self.write(value as u32, n);
+        } else {
+            self.write(value as u32, 32);
+            self.write((value >> 32) as u32, n - 32);
+        }
+    }
+
+    /// Writes one bit.
+    #[inline]
+    pub fn bit(&mut self, b: bool) {
+        self.write(u32::from(b), 1);
+    }
+
+    /// Writes `n` with the Exp-Golomb code of order `k` (`k <= 15`).
+    #[inline]
+    pub fn exp_golomb(&mut self, n: u64, k: u32) {
+        let m = u128::from(n) + (1u128 << k);
+        let len = 128 - m.leading_zeros(); // bit length of m, >= k + 1
+        let zeros = len - k - 1;
+        // `zeros` zero bits then a one bit.
+        let mut z = zeros;
+        while z >= 32 {
+            self.write(0, 32);
+            z -= 32;
+        }
+        self.write(1 << z, z + 1);
+        // The low len - 1 bits of m.
+        let low = len - 1;
+        let rest = (m & ((1u128 << low) - 1)) as u64;
+        self.write64(rest, low);
+    }
+
+    /// Writes a signed value: zigzag, then `EG(k)`.
+    #[inline]
+    pub fn signed_exp_golomb(&mut self, v: i64, k: u32) {
+        self.exp_golomb(zigzag(v), k);
+    }
+
+    /// Number of bits written so far.
+    pub fn bit_len(&self) -> usize {
+        self.bytes.len() * 8 + self.fill as usize
+    }
+
+    /// Pads to a byte boundary with zero bits and returns the bytes.
+    pub fn finish(mut self) -> Vec<u8> {
+        if self.fill > 0 {
+            self.bytes.push(self.acc as u8);
+        }
+        self.bytes
+    }
+}
+
+/// Reads bits from a byte slice. Every read is bounds-checked and returns a typed error.
+#[derive(Debug, Clone)]
+pub struct BitReader<'a> {
+    bytes: &'a [u8],
+    /// Position in bits from the start of `bytes`.
+    pos: usize,
+}
+
+impl<'a> BitReader<'a> {
+    /// A reader over `bytes`, positioned at bit 0.
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, pos: 0 }
+    }
+
+    /// Current position in bits.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Bits left to read (including the final byte's padding).
+    pub fn remaining(&self) -> usize {
+        self.bytes.len() * 8 - self.pos
+    }
+
+    /// Reads `n <= 32` bits, least significant first.
+    #[inline]
+    pub fn read(&mut self, n: u32) -> Result<u32, SnapshotError> {
+        debug_assert!(n <= 32);
+        if n == 0 {
+            return Ok(0);
+        }
+        if self.remaining() < n as usize {
+            return Err(SnapshotError::UnexpectedEnd { bit: self.pos });
+        }
+        let mut value: u64 = 0;
+        let mut got = 0u32;
+        while got < n {
+            let byte = self.bytes[self.pos / 8]; // invariant: remaining() >= n checked above
+            let offset = (self.pos % 8) as u32;
+            let take = (8 - offset).min(n - got);
+            let bits = (u64::from(byte) >> offset) & ((1u64 << take) - 1);
+            value |= bits << got;
+            got += take;
+            self.pos += take as usize;
+        }
+        Ok(value as u32)
+    }
+
+    /// Reads `n <= 64` bits.
+    #[inline]
+    pub fn read64(&mut self, n: u32) -> Result<u64, SnapshotError> {
+        if n <= 32 {
+            Ok(u64::from(self.read(n)?))
+        } else {
+            let lo = u64::from(self.read(32)?);
+            let hi = u64::from(self.read(n - 32)?);
+            Ok(lo | (hi << 32))
+        }
+    }
+
+    /// Reads one bit.
+    #[inline]
+    pub fn bit(&mut self) -> Result<bool, SnapshotError> {
+        Ok(self.read(1)? == 1)
+    }
+
+    /// Reads an Exp-Golomb code of order `k`.
+    #[inline]
+    pub fn exp_golomb(&mut self, k: u32) -> Result<u64, SnapshotError> {
+        let start = self.pos;
+        let mut zeros = 0u32;
+        while !self.bit()? {
+            zeros += 1;
+            if zeros > MAX_EG_PREFIX {
+                return Err(SnapshotError::BadVarint { bit: start });
+            }
+        }
+        let low = zeros + k;
+        if low > 64 {
+            return Err(SnapshotError::BadVarint { bit: start });
+        }
+        let rest = u128::from(self.read64(low)?);
+        let m = (1u128 << low) | rest;
+        let n = m - (1u128 << k);
+        u64::try_from(n).map_err(|_| SnapshotError::BadVarint { bit: start })
+    }
+
+    /// Reads a zigzag-mapped signed Exp-Golomb code of order `k`.
+    #[inline]
+    pub fn signed_exp_golomb(&mut self, k: u32) -> Result<i64, SnapshotError> {
+        Ok(unzigzag(self.exp_golomb(k)?))
+    }
+
+    /// Checks that only zero padding bits (fewer than 8) remain.
+    pub fn finish(&self) -> Result<(), SnapshotError> {
+        let rem = self.remaining();
+        if rem >= 8 {
+            return Err(SnapshotError::TrailingBytes { bytes: rem / 8 });
+        }
+        if rem > 0 {
+            let last = self.bytes[self.bytes.len() - 1]; // invariant: rem > 0 implies non-empty
+            if last >> (8 - rem) != 0 {
+                return Err(SnapshotError::NonZeroPadding);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Maps a signed value to an unsigned one: `0, -1, 1, -2, 2` → `0, 1, 2, 3, 4`.
+#[inline]
+pub fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+/// Inverse of [`zigzag`].
+#[inline]
+pub fn unzigzag(u: u64) -> i64 {
+    ((u >> 1) as i64) ^ -((u & 1) as i64)
+}
+
+/// Length in bits of `EG(k)` for `n`.
+#[inline]
+pub fn exp_golomb_len(n: u64, k: u32) -> u32 {
+    let m = u128::from(n) + (1u128 << k);
+    let len = 128 - m.leading_zeros();
+    2 * len - k - 1
+}
+
+/// The order `k` in `0..=15` that codes `values` in the fewest bits (ties go to the smaller `k`).
+pub fn best_exp_golomb_order(values: impl Iterator<Item = u64> + Clone) -> u32 {
+    let mut best_k = 0;
+    let mut best_bits = u64::MAX;
+    for k in 0..=15 {
+        let bits: u64 = values.clone().map(|v| u64::from(exp_golomb_len(v, k))).sum();
+        if bits < best_bits {
+            best_bits = bits;
+            best_k = k;
+        }
+    }
+    best_k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn exp_golomb_known_codes() {
+        // EG(0): 0 -> "1", 1 -> "010", 2 -> "011", 3 -> "00100" (written LSB-first in the stream).
+        let mut w = BitWriter::default();
+        w.exp_golomb(0, 0);
+        w.exp_golomb(1, 0);
+        w.exp_golomb(2, 0);
+        assert_eq!(w.bit_len(), 7);
+        let bytes = w.finish();
+        // Stream bits: 1 | 0 1 0 | 0 1 1  -> m=2 low bit 0; m=3 low bit 1.
+        // bit0=1, bit1=0, bit2=1, bit3=0, bit4=0, bit5=1, bit6=1 => 0b0110_0101
+        assert_eq!(bytes, vec![0b0110_0101]);
+        assert_eq!(exp_golomb_len(3, 0), 5);
+        assert_eq!(exp_golomb_len(0, 3), 4);
+    }
+
+    #[test]
+    fn zigzag_maps_small_signed_to_small_unsigned() {
+        assert_eq!(zigzag(0), 0);
+        assert_eq!(zigzag(-1), 1);
+        assert_eq!(zigzag(1), 2);
+        assert_eq!(zigzag(i64::MIN), u64::MAX);
+        assert_eq!(unzigzag(u64::MAX), i64::MIN);
+    }
+
+    #[test]
+    fn reader_rejects_overlong_prefix_and_truncation() {
+        let zeros = [0u8; 16];
+        assert!(matches!(
+            BitReader::new(&zeros).exp_golomb(0),
+            Err(SnapshotError::BadVarint { .. })
+        ));
+        assert!(matches!(BitReader::new(&[0u8]).read(9), Err(SnapshotError::UnexpectedEnd { .. })));
+    }
+
+    proptest! {
+        #[test]
+        fn roundtrip_mixed(ops in prop::collection::vec((any::<u64>(), 0u32..16, any::<i64>(), 0u32..=32), 0..64)) {
+            let mut w = BitWriter::default();
+            for &(u, k, s, n) in &ops {
+                w.exp_golomb(u, k);
+                w.signed_exp_golomb(s, k);
+                w.write(u as u32, n);
+            }
+            let bits = w.bit_len();
+            let bytes = w.finish();
+            prop_assert_eq!(bytes.len(), bits.div_ceil(8));
+            let mut r = BitReader::new(&bytes);
+            for &(u, k, s, n) in &ops {
+                prop_assert_eq!(r.exp_golomb(k).unwrap(), u);
+                prop_assert_eq!(r.signed_exp_golomb(k).unwrap(), s);
+                let mask = if n == 32 { u32::MAX } else { (1u32 << n) - 1 };
+                prop_assert_eq!(r.read(n).unwrap(), (u as u32) & mask);
+            }
+            prop_assert!(r.finish().is_ok());
+        }
+
+        #[test]
+        fn exp_golomb_len_matches_writer(n in any::<u64>(), k in 0u32..16) {
+            let mut w = BitWriter::default();
+            w.exp_golomb(n, k);
+            prop_assert_eq!(w.bit_len() as u32, exp_golomb_len(n, k));
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The bincode envelope: the only place in Tickwire that calls bincode (pinned `=2.0.1`, which
+//! is unmaintained upstream; keeping it behind these four functions makes it replaceable).
+//!
+//! Configuration (`PROTOCOL.md` §2): little-endian, variable-length integers, with a byte limit
+//! on every decode so that a forged length prefix cannot make the decoder allocate more than
+//! the message could hold. A message must be consumed exactly: trailing bytes are an error.
+
+use bincode::config::{Config, standard};
+use bincode::de::read::Reader;
+use bincode::de::{Decode, Decoder, DecoderImpl};
+use bincode::enc::Encode;
+
+use crate::error::DecodeError;
+use crate::message::{ClientMessage, ServerMessage};
+
+/// Largest client → server message, in bytes. Client messages are tiny (a hello with a token is
+/// the largest); anything bigger is hostile.
+pub const CLIENT_MESSAGE_LIMIT: usize = 2048;
+/// Largest server → client message, in bytes (a full snapshot of a very large room).
+pub const SERVER_MESSAGE_LIMIT: usize = 4 * 1024 * 1024;
+
+fn config<const LIMIT: usize>() -> impl Config {
+    standard().with_little_endian().with_variable_int_encoding().with_limit::<LIMIT>()
+}
+
+/// Encodes a client message.
+pub fn encode_client(msg: &ClientMessage) -> Vec<u8> {
+    encode(msg)
+}
+
+/// Encodes a server message.
+pub fn encode_server(msg: &ServerMessage) -> Vec<u8> {
+    encode(msg)
+}
+
+/// Decodes and validates a client message of at most [`CLIENT_MESSAGE_LIMIT`] bytes.
+pub fn decode_client(bytes: &[u8]) -> Result<ClientMessage, DecodeError> {
+    let msg: ClientMessage = decode::<_, CLIENT_MESSAGE_LIMIT>(bytes, "ClientMessage")?;
+    msg.validate()?;
+    Ok(msg)
+}
+
+/// Decodes and validates a server message of at most [`SERVER_MESSAGE_LIMIT`] bytes.
+pub fn decode_server(bytes: &[u8]) -> Result<ServerMessage, DecodeError> {
+    let msg: ServerMessage = decode::<_, SERVER_MESSAGE_LIMIT>(bytes, "ServerMessage")?;
+    msg.validate()?;
+    Ok(msg)
+}
+
+fn encode<T: Encode>(msg: &T) -> Vec<u8> {
+    // invariant: encoding into a Vec cannot fail (no I/O, and the limit only applies to decoding
+    // with this configuration's encoder writing to memory).
+    bincode::encode_to_vec(msg, standard().with_little_endian().with_variable_int_encoding())
+        .unwrap_or_default()
+}
+
+/// A slice reader that remembers how far it got, so errors can say where.
+struct TrackingReader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Reader for TrackingReader<'_> {
+    fn read(&mut self, out: &mut [u8]) -> Result<(), bincode::error::DecodeError> {
+        let end = self.pos + out.len();
+        match self.bytes.get(self.pos..end) {
+            Some(src) => {
+                out.copy_from_slice(src);
+                self.pos = end;
+                Ok(())
+            }
+            None => Err(bincode::error::DecodeError::UnexpectedEnd {
+                additional: end - self.bytes.len(),
+            }),
+        }
+    }
+}
+
+fn decode<T: Decode<()>, const LIMIT: usize>(
+    bytes: &[u8],
+    message: &'static str,
+) -> Result<T, DecodeError> {
+    if bytes.len() > LIMIT {
+        return Err(DecodeError::TooLarge { len: bytes.len(), limit: LIMIT });
+    }
+    let mut decoder = DecoderImpl::new(TrackingReader { bytes, pos: 0 }, config::<LIMIT>(), ());
+    let result = T::decode(&mut decoder);
+    let used = decoder.reader().pos;
+    let value = result.map_err(|e| DecodeError::Malformed {
+        message,
+        offset: used,
+        reason: describe(&e),
+    })?;
+    if used != bytes.len() {
+        return Err(DecodeError::TrailingBytes { message, used, extra: bytes.len() - used });
+    }
+    Ok(value)
+}
+
+/// A short description of a bincode error without echoing attacker-controlled bytes at length.
+fn describe(e: &bincode::error::DecodeError) -> String {
+    use bincode::error::DecodeError as E;
+    match e {
+        E::UnexpectedEnd { additional } => format!("needs {additional} more bytes"),
+        E::LimitExceeded => "declared length exceeds the message limit".to_owned(),
+        E::UnexpectedVariant { type_name, found, .. } => {
+            format!("unknown variant {found} of {type_name}")
+        }
+        E::Utf8 { .. } => "string is not valid UTF-8".to_owned(),
+        E::InvalidBooleanValue(v) => format!("invalid bool byte {v}"),
+        E::InvalidIntegerType { expected, found } => {
+            format!("integer tag {found:?} where {expected:?} was expected")
+        }
+        other => {
+            let mut s = other.to_string();
+            s.truncate(80);
+            s
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

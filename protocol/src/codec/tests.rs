@@ -1,0 +1,243 @@
+//! Envelope tests: round-trips of every message, exact bytes, hostile inputs.
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::ids::{ClientId, EntityId, Tick};
+use crate::message::*;
+
+fn arb_text(max: usize) -> impl Strategy<Value = String> {
+    prop::string::string_regex(&format!("[a-zA-Z0-9 é_-]{{1,{}}}", max / 2)).expect("regex")
+}
+
+fn arb_room() -> impl Strategy<Value = String> {
+    prop::string::string_regex("[a-zA-Z0-9_-]{1,32}").expect("regex")
+}
+
+fn arb_input() -> impl Strategy<Value = InputFrame> {
+    (
+        any::<u32>(),
+        any::<Option<u32>>(),
+        any::<u32>(),
+        any::<u8>(),
+        any::<i8>(),
+        any::<i8>(),
+        any::<u16>(),
+        any::<u8>(),
+    )
+        .prop_map(|(t, l, v, f, mx, my, aim, b)| InputFrame {
+            tick: Tick(t),
+            last_snapshot: l.map(Tick),
+            view: ViewTime { tick: Tick(v), fraction: f },
+            move_x: mx,
+            move_y: my,
+            aim,
+            buttons: b,
+        })
+}
+
+fn arb_reason() -> impl Strategy<Value = DisconnectReason> {
+    prop_oneof![
+        Just(DisconnectReason::ClientLeft),
+        Just(DisconnectReason::ServerShutdown),
+        Just(DisconnectReason::Timeout),
+        Just(DisconnectReason::TooSlow),
+        Just(DisconnectReason::ProtocolViolation),
+        Just(DisconnectReason::RateLimited),
+        Just(DisconnectReason::RoomClosed),
+        Just(DisconnectReason::Replaced),
+    ]
+}
+
+fn arb_client() -> impl Strategy<Value = ClientMessage> {
+    prop_oneof![
+        (any::<u16>(), any::<u64>(), arb_room(), arb_text(24), prop::option::of(arb_text(512)))
+            .prop_map(|(protocol_version, schema_hash, room, name, token)| ClientMessage::Hello(
+                Hello { protocol_version, schema_hash, room, name, token }
+            )),
+        arb_input().prop_map(ClientMessage::Input),
+        (any::<u32>(), any::<u64>())
+            .prop_map(|(id, sent_us)| ClientMessage::Ping(Ping { id, sent_us })),
+        (any::<u32>(), any::<u64>(), any::<u32>())
+            .prop_map(|(id, echo_us, held_us)| ClientMessage::Pong(Pong { id, echo_us, held_us })),
+        arb_text(200).prop_map(|text| ClientMessage::Chat(Chat { text })),
+        arb_reason().prop_map(ClientMessage::Disconnect),
+    ]
+}
+
+fn arb_event() -> impl Strategy<Value = GameEvent> {
+    let f = -1e6f32..1e6;
+    prop_oneof![
+        (any::<u32>(), [f.clone(), f.clone()], [f.clone(), f], any::<Option<u32>>()).prop_map(
+            |(s, from, to, hit)| GameEvent::Shot {
+                shooter: EntityId(s),
+                from,
+                to,
+                hit: hit.map(EntityId)
+            }
+        ),
+        (any::<u32>(), any::<u32>(), any::<u16>(), any::<u16>()).prop_map(
+            |(s, t, damage, rewind_ms)| {
+                GameEvent::Hit { shooter: EntityId(s), target: EntityId(t), damage, rewind_ms }
+            }
+        ),
+        (any::<u32>(), any::<u32>())
+            .prop_map(|(k, v)| GameEvent::Kill { killer: EntityId(k), victim: EntityId(v) }),
+        (any::<u32>(), any::<u32>(), arb_text(24)).prop_map(|(c, e, name)| GameEvent::Joined {
+            client: ClientId(c),
+            entity: EntityId(e),
+            name
+        }),
+        (any::<u32>(), arb_text(24))
+            .prop_map(|(c, name)| GameEvent::Left { client: ClientId(c), name }),
+        (any::<u32>(), arb_text(24), arb_text(200)).prop_map(|(c, name, text)| GameEvent::Chat {
+            from: ClientId(c),
+            name,
+            text
+        }),
+    ]
+}
+
+fn arb_server() -> impl Strategy<Value = ServerMessage> {
+    prop_oneof![
+        (any::<u32>(), any::<u32>(), 1u16.., any::<u32>(), arb_room(), any::<u16>()).prop_map(
+            |(c, e, tick_rate, t, room, max_rewind_ms)| ServerMessage::Welcome(Welcome {
+                client_id: ClientId(c),
+                entity: EntityId(e),
+                tick_rate,
+                server_tick: Tick(t),
+                room,
+                max_rewind_ms,
+            })
+        ),
+        Just(ServerMessage::Reject(RejectReason::RoomFull)),
+        any::<u16>()
+            .prop_map(|server| ServerMessage::Reject(RejectReason::VersionMismatch { server })),
+        (
+            any::<u32>(),
+            any::<Option<u32>>(),
+            any::<Option<u32>>(),
+            prop::collection::vec(any::<u8>(), 0..300)
+        )
+            .prop_map(|(t, b, l, payload)| ServerMessage::Snapshot(SnapshotMessage {
+                tick: Tick(t),
+                baseline: b.map(Tick),
+                last_input: l.map(Tick),
+                payload
+            })),
+        (any::<u32>(), any::<u64>())
+            .prop_map(|(id, sent_us)| ServerMessage::Ping(Ping { id, sent_us })),
+        (any::<u32>(), any::<u64>(), any::<u32>())
+            .prop_map(|(id, echo_us, held_us)| ServerMessage::Pong(Pong { id, echo_us, held_us })),
+        (any::<u32>(), any::<u32>())
+            .prop_map(|(rtt_us, jitter_us)| ServerMessage::Rtt(RttReport { rtt_us, jitter_us })),
+        (any::<u32>(), arb_event())
+            .prop_map(|(t, event)| ServerMessage::Event(EventMessage { tick: Tick(t), event })),
+        arb_reason().prop_map(ServerMessage::Disconnect),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn client_messages_roundtrip(msg in arb_client()) {
+        let bytes = encode_client(&msg);
+        prop_assert!(bytes.len() <= CLIENT_MESSAGE_LIMIT);
+        prop_assert_eq!(decode_client(&bytes), Ok(msg));
+    }
+
+    #[test]
+    fn server_messages_roundtrip(msg in arb_server()) {
+        let bytes = encode_server(&msg);
+        prop_assert_eq!(decode_server(&bytes), Ok(msg));
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+        let _ = decode_client(&bytes);
+        let _ = decode_server(&bytes);
+    }
+
+    #[test]
+    fn truncations_are_errors(msg in arb_client(), cut in any::<prop::sample::Index>()) {
+        let bytes = encode_client(&msg);
+        let n = cut.index(bytes.len());
+        prop_assert!(decode_client(&bytes[..n]).is_err());
+    }
+}
+
+#[test]
+fn ping_has_exact_bytes() {
+    // Variant 2 (Ping), id 7, sent_us 300 (varint: 251 marker + u16 LE).
+    let bytes = encode_client(&ClientMessage::Ping(Ping { id: 7, sent_us: 300 }));
+    assert_eq!(bytes, vec![0x02, 0x07, 0xfb, 0x2c, 0x01]);
+}
+
+#[test]
+fn trailing_bytes_are_rejected() {
+    let mut bytes = encode_client(&ClientMessage::Ping(Ping { id: 1, sent_us: 2 }));
+    bytes.push(0);
+    assert_eq!(
+        decode_client(&bytes),
+        Err(DecodeError::TrailingBytes { message: "ClientMessage", used: 3, extra: 1 })
+    );
+}
+
+#[test]
+fn oversized_messages_are_rejected_before_decoding() {
+    let bytes = vec![0u8; CLIENT_MESSAGE_LIMIT + 1];
+    assert!(matches!(decode_client(&bytes), Err(DecodeError::TooLarge { .. })));
+}
+
+#[test]
+fn forged_length_prefix_does_not_allocate() {
+    // Chat (variant 4) whose string claims 2^32-1 bytes (varint 252 + u32 LE).
+    let bytes = [0x04, 0xfc, 0xff, 0xff, 0xff, 0xff];
+    let err = decode_client(&bytes).expect_err("must fail");
+    assert!(matches!(err, DecodeError::Malformed { message: "ClientMessage", .. }), "{err}");
+    // A snapshot payload claiming 2^60 bytes.
+    let bytes = [0x02, 0x01, 0x00, 0x00, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0x10];
+    assert!(matches!(decode_server(&bytes), Err(DecodeError::Malformed { .. })));
+}
+
+#[test]
+fn unknown_variant_reports_offset() {
+    let err = decode_client(&[0x09]).expect_err("variant 9 does not exist");
+    match err {
+        DecodeError::Malformed { offset, reason, .. } => {
+            assert_eq!(offset, 1);
+            assert!(reason.contains("unknown variant 9"), "{reason}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[test]
+fn non_finite_floats_and_bad_strings_are_rejected() {
+    let shot = ServerMessage::Event(EventMessage {
+        tick: Tick(1),
+        event: GameEvent::Shot {
+            shooter: EntityId(1),
+            from: [0.0, f32::NAN],
+            to: [1.0, 1.0],
+            hit: None,
+        },
+    });
+    let err = decode_server(&encode_server(&shot)).expect_err("NaN must be refused");
+    assert!(matches!(err, DecodeError::Invalid { field: "Shot.from/to", .. }));
+    let hello = ClientMessage::Hello(Hello {
+        protocol_version: 1,
+        schema_hash: 0,
+        room: "lobby!".into(),
+        name: "x".into(),
+        token: None,
+    });
+    assert!(matches!(
+        decode_client(&encode_client(&hello)),
+        Err(DecodeError::Invalid { field: "room", .. })
+    ));
+    let chat = ClientMessage::Chat(Chat { text: "a\u{7}b".into() });
+    assert!(matches!(
+        decode_client(&encode_client(&chat)),
+        Err(DecodeError::Invalid { field: "text", .. })
+    ));
+}

@@ -1,0 +1,188 @@
+//! Typed errors. Every decoding error says what was wrong and where.
+
+use thiserror::Error;
+
+use crate::ids::{EntityId, Tick};
+
+/// A schema declaration that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SchemaError {
+    /// More than [`crate::schema::MAX_COMPONENTS`] components.
+    #[error("schema has {count} components, at most 32 are supported")]
+    TooManyComponents {
+        /// How many were declared.
+        count: usize,
+    },
+    /// Two components share a name.
+    #[error("component `{name}` is declared twice")]
+    DuplicateComponent {
+        /// The repeated name.
+        name: &'static str,
+    },
+    /// A component with no fields or too many.
+    #[error("component `{component}` has {count} fields, it needs 1..=16")]
+    FieldCount {
+        /// Component name.
+        component: &'static str,
+        /// Field count.
+        count: usize,
+    },
+    /// A field whose codec or predictor is invalid.
+    #[error("field `{component}.{field}`: {why}")]
+    BadField {
+        /// Component name.
+        component: &'static str,
+        /// Field name.
+        field: &'static str,
+        /// What is wrong.
+        why: &'static str,
+    },
+}
+
+/// Why a snapshot payload could not be decoded (or built). Bit positions count from the start of
+/// the payload.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SnapshotError {
+    /// The payload ended in the middle of a value.
+    #[error("snapshot payload ends early at bit {bit}")]
+    UnexpectedEnd {
+        /// Position of the read that failed.
+        bit: usize,
+    },
+    /// An Exp-Golomb code with an impossible prefix.
+    #[error("malformed variable-length integer at bit {bit}")]
+    BadVarint {
+        /// Where the code starts.
+        bit: usize,
+    },
+    /// More than a whole byte left after the last section.
+    #[error("{bytes} trailing bytes after the snapshot payload")]
+    TrailingBytes {
+        /// How many.
+        bytes: usize,
+    },
+    /// The final byte's padding bits are not zero.
+    #[error("non-zero padding bits at the end of the snapshot payload")]
+    NonZeroPadding,
+    /// A count larger than the decoder's limit or than the bits left could hold.
+    #[error("{what} count {count} exceeds the limit {limit} (at bit {bit})")]
+    CountTooLarge {
+        /// Which list.
+        what: &'static str,
+        /// The count read.
+        count: u64,
+        /// The limit in force.
+        limit: u64,
+        /// Where the count was read.
+        bit: usize,
+    },
+    /// A list index that points past the list it refers to, or is not increasing.
+    #[error("{what} index {index} out of range ({len} entries) at bit {bit}")]
+    IndexOutOfRange {
+        /// Which list.
+        what: &'static str,
+        /// The index decoded.
+        index: u64,
+        /// The list's length.
+        len: usize,
+        /// Where it was read.
+        bit: usize,
+    },
+    /// A spawned entity id that overflows `u32` or already exists.
+    #[error("spawned entity id {id} is invalid or already exists (at bit {bit})")]
+    BadSpawnId {
+        /// The id decoded (may be truncated if it overflowed).
+        id: u64,
+        /// Where it was read.
+        bit: usize,
+    },
+    /// A decoded value outside its field's range.
+    #[error("value {value} out of range for {entity} field `{component}.{field}` (at bit {bit})")]
+    ValueOutOfRange {
+        /// The entity.
+        entity: EntityId,
+        /// Component name.
+        component: &'static str,
+        /// Field name.
+        field: &'static str,
+        /// The decoded value.
+        value: i64,
+        /// Where it was read.
+        bit: usize,
+    },
+    /// A changed component with no changed field, or a changed entity with no changed component.
+    #[error("empty change for {entity} at bit {bit} (non-canonical encoding)")]
+    EmptyChange {
+        /// The entity.
+        entity: EntityId,
+        /// Where it was read.
+        bit: usize,
+    },
+    /// The delta's baseline is not the snapshot the decoder was given.
+    #[error("delta for {tick} expects baseline {expected}, decoder has {actual:?}")]
+    BaselineMismatch {
+        /// The snapshot's tick.
+        tick: Tick,
+        /// The baseline the delta was made against.
+        expected: Tick,
+        /// The baseline the decoder holds, if any.
+        actual: Option<Tick>,
+    },
+    /// The delta's tick is not after its baseline's.
+    #[error("delta tick {tick} is not after its baseline {baseline}")]
+    NotAfterBaseline {
+        /// The snapshot's tick.
+        tick: Tick,
+        /// The baseline's tick.
+        baseline: Tick,
+    },
+    /// Building a snapshot with the same entity twice.
+    #[error("entity {entity} appears twice in a snapshot")]
+    DuplicateEntity {
+        /// The repeated entity.
+        entity: EntityId,
+    },
+}
+
+/// Why a message could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum DecodeError {
+    /// The message is larger than the limit for its direction.
+    #[error("message of {len} bytes exceeds the {limit}-byte limit")]
+    TooLarge {
+        /// Its size.
+        len: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The envelope could not be decoded; `offset` is the byte where decoding stopped.
+    #[error("malformed {message} at byte {offset}: {reason}")]
+    Malformed {
+        /// Which message type was being decoded.
+        message: &'static str,
+        /// Byte offset where the decoder stopped.
+        offset: usize,
+        /// What the bincode decoder reported.
+        reason: String,
+    },
+    /// Bytes left over after a complete message.
+    #[error("{extra} trailing bytes after a {message} of {used} bytes")]
+    TrailingBytes {
+        /// Which message type.
+        message: &'static str,
+        /// Bytes the message used.
+        used: usize,
+        /// Bytes left over.
+        extra: usize,
+    },
+    /// A decoded value that is not allowed (non-finite float, over-long string, ...).
+    #[error("invalid {message}: field `{field}` {why}")]
+    Invalid {
+        /// Which message type.
+        message: &'static str,
+        /// The field path, e.g. `Hello.name`.
+        field: &'static str,
+        /// What is wrong.
+        why: &'static str,
+    },
+}

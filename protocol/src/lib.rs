@@ -1,0 +1,38 @@
+//! # tickwire-protocol
+//!
+//! Everything that crosses the wire between a Tickwire server and its clients, with no I/O: no
+//! sockets, no clock, no async runtime. Bytes come in as `&[u8]` and leave as `Vec<u8>`, so the
+//! server, the clients, the benches and the fuzzers all call the same code.
+//!
+//! - [`message`]: the two message enums, [`ClientMessage`] (client → server) and
+//!   [`ServerMessage`] (server → client), and their bincode envelope in [`codec`], the only
+//!   module that touches bincode. Decoding is bounded, rejects trailing bytes and non-finite
+//!   floats, and returns a typed [`DecodeError`].
+//! - [`schema`]: how a game declares its replicated components and the quantization of each
+//!   field ([`Replicate`], [`ComponentDef`], [`FieldCodec`]); the [`Schema`] hash goes into the
+//!   handshake.
+//! - [`snapshot`]: [`Snapshot`], the quantized replicated state of a room at one tick, and its
+//!   bit-packed codec: full, or a delta against a baseline the client holds, with linear
+//!   prediction so that entities moving in a straight line cost nothing.
+//! - [`ids`]: [`Tick`] (wrapping), [`EntityId`], [`ClientId`].
+//!
+//! The byte-level specification is `PROTOCOL.md` next to this crate; the golden vectors in
+//! `protocol/vectors/` are checked by this crate's tests and by the browser client's.
+
+pub mod bits;
+pub mod codec;
+pub mod error;
+pub mod ids;
+pub mod message;
+pub mod schema;
+pub mod snapshot;
+
+pub use codec::{CLIENT_MESSAGE_LIMIT, SERVER_MESSAGE_LIMIT};
+pub use error::{DecodeError, SchemaError, SnapshotError};
+pub use ids::{ClientId, EntityId, Tick};
+pub use message::{ClientMessage, ServerMessage};
+pub use schema::{ComponentDef, FieldCodec, FieldDef, Replicate, Schema};
+pub use snapshot::{Snapshot, SnapshotBuilder, SnapshotEncoder};
+
+/// The protocol version carried in the hello. Peers with different versions refuse each other.
+pub const PROTOCOL_VERSION: u16 = 1;

@@ -1,0 +1,256 @@
+//! Codec tests: exact-bit expectations, delta/full round-trips on random worlds, hostile bytes.
+
+use proptest::prelude::*;
+
+use super::test_schema::{Body, Heading, Stats, schema};
+use super::*;
+use crate::ids::{EntityId, Tick};
+
+/// A world entity before quantization: which components it has and their values.
+#[derive(Debug, Clone)]
+struct Ent {
+    id: u32,
+    body: Option<Body>,
+    heading: Option<f32>,
+    stats: Option<Stats>,
+}
+
+fn build(schema: &Schema, tick: u32, ents: &[Ent]) -> Snapshot {
+    let mut b = SnapshotBuilder::new(schema, Tick(tick), Snapshot::default());
+    for e in ents {
+        let mut eb = b.entity(EntityId(e.id));
+        if let Some(body) = &e.body {
+            eb.set(0, body);
+        }
+        if let Some(h) = e.heading {
+            eb.set(1, &Heading(h));
+        }
+        if let Some(s) = &e.stats {
+            eb.set(2, s);
+        }
+    }
+    b.finish().expect("unique ids")
+}
+
+fn roundtrip(schema: &Schema, base: Option<&Snapshot>, cur: &Snapshot) -> (Vec<u8>, Snapshot) {
+    let bytes = SnapshotEncoder::new().encode(schema, base, cur);
+    let got = decode(schema, base, cur.tick(), &bytes, &DecodeLimits::default())
+        .unwrap_or_else(|e| panic!("decode failed: {e}"));
+    (bytes, got)
+}
+
+fn mover(id: u32, x: f32, vx: f32) -> Ent {
+    Ent { id, body: Some(Body { x, y: 500.0, vx, vy: 0.0 }), heading: None, stats: None }
+}
+
+#[test]
+fn empty_full_snapshot_is_three_bits() {
+    let s = schema();
+    let snap = Snapshot::empty(&s, Tick(1));
+    let (bytes, got) = roundtrip(&s, None, &snap);
+    // EG0(0) three times: despawns, changes, spawns.
+    assert_eq!(bytes, vec![0b0000_0111]);
+    assert_eq!(got, snap);
+}
+
+#[test]
+fn straight_line_motion_costs_nothing_in_a_delta() {
+    let s = schema();
+    let ents: Vec<Ent> = (0..100).map(|i| mover(i, 100.0 + i as f32, 3.125)).collect();
+    let base = build(&s, 10, &ents);
+    let moved: Vec<Ent> = ents
+        .iter()
+        .map(|e| mover(e.id, e.body.map_or(0.0, |b| b.x) + 3.125 * 5.0, 3.125))
+        .collect();
+    let cur = build(&s, 15, &moved);
+    let (bytes, got) = roundtrip(&s, Some(&base), &cur);
+    assert_eq!(got, cur);
+    assert_eq!(bytes, vec![0b0000_0111], "predicted motion must need no bits");
+}
+
+#[test]
+fn one_changed_field_costs_a_few_bytes() {
+    let s = schema();
+    let ents: Vec<Ent> = (0..1000).map(|i| mover(i, 10.0, 0.0)).collect();
+    let base = build(&s, 1, &ents);
+    let mut next = ents.clone();
+    next[500].body = Some(Body { x: 10.0 + 1.0 / 32.0, y: 500.0, vx: 0.0, vy: 0.0 });
+    let cur = build(&s, 2, &next);
+    let (bytes, got) = roundtrip(&s, Some(&base), &cur);
+    assert_eq!(got, cur);
+    // despawn count (1) + change count (3) + 6 orders (24) + k (4) + gap EG(k) + body + spawns (1).
+    assert!(bytes.len() <= 8, "{} bytes", bytes.len());
+}
+
+#[test]
+fn component_add_remove_and_despawn_spawn() {
+    let s = schema();
+    let a = vec![
+        Ent {
+            id: 1,
+            body: Some(Body { x: 1.0, y: 2.0, vx: 0.0, vy: 0.0 }),
+            heading: Some(1.0),
+            stats: None,
+        },
+        Ent { id: 2, body: None, heading: None, stats: Some(Stats { health: 100, alive: true }) },
+        Ent { id: 3, body: None, heading: Some(3.0), stats: None },
+    ];
+    let b = vec![
+        Ent {
+            id: 1,
+            body: None,
+            heading: Some(1.0),
+            stats: Some(Stats { health: 5, alive: false }),
+        },
+        Ent { id: 2, body: None, heading: None, stats: Some(Stats { health: 99, alive: false }) },
+        Ent {
+            id: 7,
+            body: Some(Body { x: 9.0, y: 9.0, vx: -1.0, vy: 31.0 }),
+            heading: None,
+            stats: None,
+        },
+    ];
+    let (sa, sb) = (build(&s, 100, &a), build(&s, 103, &b));
+    assert_eq!(roundtrip(&s, Some(&sa), &sb).1, sb);
+    assert_eq!(roundtrip(&s, None, &sb).1, sb);
+    assert_eq!(
+        sb.get(EntityId(2)).and_then(|e| e.get::<Stats>(&s, 2)),
+        Some(Stats { health: 99, alive: false })
+    );
+}
+
+#[test]
+fn hostile_payloads_give_typed_errors() {
+    let s = schema();
+    let lim = DecodeLimits::default();
+    // A spawn count of 2^20 in a 4-byte payload: refused before allocating.
+    let mut w = crate::bits::BitWriter::default();
+    w.exp_golomb(0, 0);
+    w.exp_golomb(0, 0);
+    w.exp_golomb(1 << 20, 0);
+    let bytes = w.finish();
+    assert!(matches!(
+        decode(&s, None, Tick(1), &bytes, &lim),
+        Err(SnapshotError::CountTooLarge { what: "spawn", .. })
+    ));
+    // Trailing garbage after a valid payload.
+    assert!(matches!(
+        decode(&s, None, Tick(1), &[0b111, 0], &lim),
+        Err(SnapshotError::TrailingBytes { bytes: 1 })
+    ));
+    assert!(matches!(
+        decode(&s, None, Tick(1), &[0b1000_0111], &lim),
+        Err(SnapshotError::NonZeroPadding)
+    ));
+    // Despawn from an empty baseline.
+    assert!(matches!(
+        decode(&s, None, Tick(1), &[0b010], &lim),
+        Err(SnapshotError::CountTooLarge { what: "despawn", .. })
+    ));
+    // A delta whose tick is not after its baseline.
+    let base = Snapshot::empty(&s, Tick(5));
+    assert!(matches!(
+        decode(&s, Some(&base), Tick(5), &[7], &lim),
+        Err(SnapshotError::NotAfterBaseline { .. })
+    ));
+}
+
+#[test]
+fn builder_sorts_and_rejects_duplicates() {
+    let s = schema();
+    let snap = build(&s, 1, &[mover(9, 1.0, 0.0), mover(3, 2.0, 0.0)]);
+    assert_eq!(snap.ids(), &[EntityId(3), EntityId(9)]);
+    let mut b = SnapshotBuilder::new(&s, Tick(1), Snapshot::default());
+    b.entity(EntityId(4));
+    b.entity(EntityId(4));
+    assert_eq!(b.finish(), Err(SnapshotError::DuplicateEntity { entity: EntityId(4) }));
+}
+
+fn arb_body() -> impl Strategy<Value = Body> {
+    (-10.0f32..1010.0, 0.0f32..1000.0, -40.0f32..40.0, -3.0f32..3.0)
+        .prop_map(|(x, y, vx, vy)| Body { x, y, vx, vy })
+}
+
+fn arb_ent(id: u32) -> impl Strategy<Value = Ent> {
+    (
+        prop::option::of(arb_body()),
+        prop::option::of(-10.0f32..10.0),
+        prop::option::of(
+            (0u32..120, any::<bool>()).prop_map(|(health, alive)| Stats { health, alive }),
+        ),
+    )
+        .prop_map(move |(body, heading, stats)| Ent { id, body, heading, stats })
+}
+
+fn arb_world() -> impl Strategy<Value = Vec<Ent>> {
+    prop::collection::btree_set(0u32..400, 0..60)
+        .prop_flat_map(|ids| ids.into_iter().map(arb_ent).collect::<Vec<_>>())
+}
+
+/// A world and a successor: some entities despawned, some moved on their velocity, some edited,
+/// some spawned.
+fn arb_pair() -> impl Strategy<Value = (Vec<Ent>, Vec<Ent>, u32)> {
+    (arb_world(), arb_world(), 1u32..40, prop::collection::vec(0u8..4, 60)).prop_map(
+        |(a, extra, dt, ops)| {
+            let mut b = Vec::new();
+            for (e, op) in a.iter().zip(ops.iter().cycle()) {
+                match op {
+                    0 => {} // despawn
+                    1 => b.push(e.clone()),
+                    2 => {
+                        let mut e = e.clone();
+                        if let Some(body) = &mut e.body {
+                            body.x += body.vx * dt as f32;
+                            body.y += body.vy * dt as f32;
+                        }
+                        b.push(e);
+                    }
+                    _ => {
+                        let mut e = e.clone();
+                        e.heading = e.heading.map(|h| h + 0.5);
+                        e.stats = Some(Stats { health: 7, alive: true });
+                        b.push(e);
+                    }
+                }
+            }
+            for e in extra {
+                if !a.iter().any(|x| x.id == e.id) {
+                    b.push(e);
+                }
+            }
+            (a, b, dt)
+        },
+    )
+}
+
+proptest! {
+    #[test]
+    fn delta_applied_to_baseline_gives_current((a, b, dt) in arb_pair(), t0 in any::<u32>()) {
+        let s = schema();
+        let sa = build(&s, t0, &a);
+        let sb = build(&s, t0.wrapping_add(dt), &b);
+        let (_, got) = roundtrip(&s, Some(&sa), &sb);
+        prop_assert_eq!(&got, &sb);
+        let (_, full) = roundtrip(&s, None, &sb);
+        prop_assert_eq!(full, sb);
+    }
+
+    #[test]
+    fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256), world in arb_world()) {
+        let s = schema();
+        let base = build(&s, 10, &world);
+        let lim = DecodeLimits { max_entities: 1000 };
+        let _ = decode(&s, None, Tick(11), &bytes, &lim);
+        let _ = decode(&s, Some(&base), Tick(11), &bytes, &lim);
+    }
+
+    #[test]
+    fn decoded_random_bytes_reencode_identically(bytes in prop::collection::vec(any::<u8>(), 0..64)) {
+        // The encoding is canonical: whatever decodes re-encodes to the same bytes.
+        let s = schema();
+        if let Ok(snap) = decode(&s, None, Tick(3), &bytes, &DecodeLimits::default()) {
+            let again = SnapshotEncoder::new().encode(&s, None, &snap);
+            prop_assert_eq!(again, bytes);
+        }
+    }
+}

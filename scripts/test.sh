@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The one command that runs every Tickwire test (README: "Test").
+# It installs what the tests need when missing, then runs: format check, clippy, rustdoc with
+# warnings denied, the whole workspace's tests, and the bench harnesses in test mode.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Build cache outside the clone, so repeat runs (and CI on the same machine) are incremental.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tickwire/target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
+
+step "cargo test"
+cargo test --workspace --locked
