@@ -11,6 +11,7 @@ use bincode::de::{Decode, Decoder, DecoderImpl};
 use bincode::enc::Encode;
 
 use crate::error::DecodeError;
+use crate::ids::Tick;
 use crate::message::{ClientMessage, ServerMessage};
 
 /// Largest client → server message, in bytes. Client messages are tiny (a hello with a token is
@@ -45,6 +46,28 @@ pub fn decode_server(bytes: &[u8]) -> Result<ServerMessage, DecodeError> {
     let msg: ServerMessage = decode::<_, SERVER_MESSAGE_LIMIT>(bytes, "ServerMessage")?;
     msg.validate()?;
     Ok(msg)
+}
+
+/// Appends the encoding of `ServerMessage::Snapshot(SnapshotMessage { tick, baseline,
+/// last_input, payload })` to `out` without building the message, so that a payload shared by
+/// many clients is copied once per client and never re-encoded. Byte-identical to
+/// [`encode_server`] of the same message.
+pub fn encode_snapshot_into(
+    out: &mut Vec<u8>,
+    tick: Tick,
+    baseline: Option<Tick>,
+    last_input: Option<Tick>,
+    payload: &[u8],
+) {
+    // Variant index 2, then the struct's fields in order; a Vec's length is a u64 varint.
+    let head = (2u32, tick, baseline, last_input, payload.len() as u64);
+    let cfg = standard().with_little_endian().with_variable_int_encoding();
+    // invariant: the head is at most 1 + 5 + 6 + 6 + 9 = 27 bytes, so 32 always suffices.
+    let mut buf = [0u8; 32];
+    let n = bincode::encode_into_slice(head, &mut buf, cfg).unwrap_or(0);
+    out.reserve(n + payload.len());
+    out.extend_from_slice(&buf[..n]);
+    out.extend_from_slice(payload);
 }
 
 fn encode<T: Encode>(msg: &T) -> Vec<u8> {

@@ -139,6 +139,14 @@ fn arb_server() -> impl Strategy<Value = ServerMessage> {
 
 proptest! {
     #[test]
+    fn snapshot_fast_path_matches_bincode(t in any::<u32>(), b in any::<Option<u32>>(), l in any::<Option<u32>>(), payload in prop::collection::vec(any::<u8>(), 0..600)) {
+        let msg = ServerMessage::Snapshot(SnapshotMessage { tick: Tick(t), baseline: b.map(Tick), last_input: l.map(Tick), payload: payload.clone() });
+        let mut out = vec![0xaa];
+        encode_snapshot_into(&mut out, Tick(t), b.map(Tick), l.map(Tick), &payload);
+        prop_assert_eq!(&out[1..], &encode_server(&msg)[..]);
+    }
+
+    #[test]
     fn client_messages_roundtrip(msg in arb_client()) {
         let bytes = encode_client(&msg);
         prop_assert!(bytes.len() <= CLIENT_MESSAGE_LIMIT);
