@@ -233,18 +233,39 @@ pub fn exp_golomb_len(n: u64, k: u32) -> u32 {
     2 * len - k - 1
 }
 
-/// The order `k` in `0..=15` that codes `values` in the fewest bits (ties go to the smaller `k`).
-pub fn best_exp_golomb_order(values: impl Iterator<Item = u64> + Clone) -> u32 {
-    let mut best_k = 0;
-    let mut best_bits = u64::MAX;
-    for k in 0..=15 {
-        let bits: u64 = values.clone().map(|v| u64::from(exp_golomb_len(v, k))).sum();
-        if bits < best_bits {
-            best_bits = bits;
-            best_k = k;
+/// Total `EG(k)` code length of a list of values for every order `k` in `0..=15`, accumulated
+/// one value at a time, so that the encoder can choose the cheapest order and the decoder can
+/// check that the order it read is that one (`PROTOCOL.md` §6.5) without storing the values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OrderCosts([u64; 16]);
+
+impl OrderCosts {
+    /// Adds one value to the list.
+    #[inline]
+    pub fn add(&mut self, n: u64) {
+        for (k, total) in (0u32..).zip(self.0.iter_mut()) {
+            *total += u64::from(exp_golomb_len(n, k));
         }
     }
-    best_k
+
+    /// The order that codes the list in the fewest bits; ties go to the smaller `k`, so an
+    /// empty list gives 0.
+    pub fn best(&self) -> u32 {
+        let mut best_k = 0;
+        for k in 1..16 {
+            if self.0[k] < self.0[best_k] {
+                best_k = k;
+            }
+        }
+        best_k as u32 // invariant: best_k < 16
+    }
+}
+
+/// The order `k` in `0..=15` that codes `values` in the fewest bits (ties go to the smaller `k`).
+pub fn best_exp_golomb_order(values: impl Iterator<Item = u64>) -> u32 {
+    let mut costs = OrderCosts::default();
+    values.for_each(|v| costs.add(v));
+    costs.best()
 }
 
 #[cfg(test)]
@@ -287,6 +308,19 @@ mod tests {
         assert!(matches!(BitReader::new(&[0u8]).read(9), Err(SnapshotError::UnexpectedEnd { .. })));
     }
 
+    #[test]
+    fn best_order_minimises_bits_and_prefers_small_k() {
+        assert_eq!(best_exp_golomb_order(std::iter::empty()), 0);
+        // 0 costs 1 bit with k = 0 and 2 with k = 1.
+        assert_eq!(best_exp_golomb_order([0, 0, 0].into_iter()), 0);
+        // 1 costs 3 bits with k = 0 and 2 with k = 1.
+        assert_eq!(best_exp_golomb_order([1].into_iter()), 1);
+        // 5 costs 5, 4, 5, 4, 5 bits for k = 0..=4 (not convex): the first minimum wins.
+        assert_eq!(best_exp_golomb_order([5].into_iter()), 1);
+        // k = 9 costs 12 + 12 + 12 bits, k = 10 costs 11 + 11 + 13, k = 11 costs 12 each.
+        assert_eq!(best_exp_golomb_order([1000, 900, 1100].into_iter()), 10);
+    }
+
     proptest! {
         #[test]
         fn roundtrip_mixed(ops in prop::collection::vec((any::<u64>(), 0u32..16, any::<i64>(), 0u32..=32), 0..64)) {
@@ -301,10 +335,10 @@ mod tests {
             prop_assert_eq!(bytes.len(), bits.div_ceil(8));
             let mut r = BitReader::new(&bytes);
             for &(u, k, s, n) in &ops {
-                prop_assert_eq!(r.exp_golomb(k).unwrap(), u);
-                prop_assert_eq!(r.signed_exp_golomb(k).unwrap(), s);
+                prop_assert_eq!(r.exp_golomb(k), Ok(u));
+                prop_assert_eq!(r.signed_exp_golomb(k), Ok(s));
                 let mask = if n == 32 { u32::MAX } else { (1u32 << n) - 1 };
-                prop_assert_eq!(r.read(n).unwrap(), (u as u32) & mask);
+                prop_assert_eq!(r.read(n), Ok((u as u32) & mask));
             }
             prop_assert!(r.finish().is_ok());
         }

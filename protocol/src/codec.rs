@@ -4,11 +4,18 @@
 //! Configuration (`PROTOCOL.md` §2): little-endian, variable-length integers, with a byte limit
 //! on every decode so that a forged length prefix cannot make the decoder allocate more than
 //! the message could hold. A message must be consumed exactly: trailing bytes are an error.
+//!
+//! The encoding is canonical: a decoded message is re-encoded and must give back the very bytes
+//! received. bincode itself accepts an integer written in a longer varint form than needed
+//! (`0xfb 0x05 0x00` for 5); this check refuses it, so that every message has exactly one
+//! encoding (what the fuzz target `client_message` asserts).
 
 use bincode::config::{Config, standard};
 use bincode::de::read::Reader;
 use bincode::de::{Decode, Decoder, DecoderImpl};
 use bincode::enc::Encode;
+use bincode::enc::write::Writer;
+use bincode::error::EncodeError;
 
 use crate::error::DecodeError;
 use crate::ids::Tick;
@@ -99,7 +106,7 @@ impl Reader for TrackingReader<'_> {
     }
 }
 
-fn decode<T: Decode<()>, const LIMIT: usize>(
+fn decode<T: Decode<()> + Encode, const LIMIT: usize>(
     bytes: &[u8],
     message: &'static str,
 ) -> Result<T, DecodeError> {
@@ -117,7 +124,50 @@ fn decode<T: Decode<()>, const LIMIT: usize>(
     if used != bytes.len() {
         return Err(DecodeError::TrailingBytes { message, used, extra: bytes.len() - used });
     }
+    if let Some(offset) = first_non_canonical_byte(&value, bytes) {
+        return Err(DecodeError::Malformed {
+            message,
+            offset,
+            reason: "non-canonical encoding (an integer is not in its shortest varint form)"
+                .to_owned(),
+        });
+    }
     Ok(value)
+}
+
+/// Where the canonical encoding of `value` first differs from `bytes`, if it does.
+fn first_non_canonical_byte<T: Encode>(value: &T, bytes: &[u8]) -> Option<usize> {
+    let mut cmp = CompareWriter { expected: bytes, pos: 0, mismatch: None };
+    let config = standard().with_little_endian().with_variable_int_encoding();
+    if bincode::encode_into_writer(value, &mut cmp, config).is_err() {
+        return Some(0); // not reachable: CompareWriter never fails
+    }
+    match cmp.mismatch {
+        Some(at) => Some(at),
+        None if cmp.pos != bytes.len() => Some(cmp.pos.min(bytes.len())),
+        None => None,
+    }
+}
+
+/// A bincode writer that compares what it is given with `expected` instead of storing it.
+struct CompareWriter<'a> {
+    expected: &'a [u8],
+    pos: usize,
+    mismatch: Option<usize>,
+}
+
+impl Writer for CompareWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        if self.mismatch.is_none() {
+            let rest = self.expected.get(self.pos..).unwrap_or_default();
+            let same = rest.iter().zip(bytes).take_while(|(a, b)| a == b).count();
+            if same < bytes.len() {
+                self.mismatch = Some(self.pos + same);
+            }
+        }
+        self.pos += bytes.len();
+        Ok(())
+    }
 }
 
 /// A short description of a bincode error without echoing attacker-controlled bytes at length.

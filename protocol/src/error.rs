@@ -88,7 +88,8 @@ pub enum SnapshotError {
         /// Where it was read.
         bit: usize,
     },
-    /// A spawned entity id that overflows `u32` or already exists.
+    /// A spawned entity id that overflows `u32` or is already in the baseline (ids are never
+    /// reused, so this holds even for an entity the same delta despawns).
     #[error("spawned entity id {id} is invalid or already exists (at bit {bit})")]
     BadSpawnId {
         /// The id decoded (may be truncated if it overflowed).
@@ -116,6 +117,19 @@ pub enum SnapshotError {
         /// The entity.
         entity: EntityId,
         /// Where it was read.
+        bit: usize,
+    },
+    /// A code order that is not the cheapest one for the list it codes (non-canonical encoding:
+    /// the encoder always chooses the cheapest, `PROTOCOL.md` §6.5).
+    #[error("{what} code order {found} at bit {bit} is not the canonical order {expected}")]
+    NonCanonicalOrder {
+        /// Which list the order codes.
+        what: &'static str,
+        /// The order read.
+        found: u32,
+        /// The order the encoder would have chosen.
+        expected: u32,
+        /// Where the order was read.
         bit: usize,
     },
     /// The delta's baseline is not the snapshot the decoder was given.
@@ -185,4 +199,39 @@ pub enum DecodeError {
         /// What is wrong.
         why: &'static str,
     },
+}
+
+impl SnapshotError {
+    /// A stable snake_case name of the variant (logs, metrics, and the `error` of the hostile
+    /// vectors in `protocol/vectors/golden.json`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::UnexpectedEnd { .. } => "unexpected_end",
+            Self::BadVarint { .. } => "bad_varint",
+            Self::TrailingBytes { .. } => "trailing_bytes",
+            Self::NonZeroPadding => "non_zero_padding",
+            Self::CountTooLarge { .. } => "count_too_large",
+            Self::IndexOutOfRange { .. } => "index_out_of_range",
+            Self::BadSpawnId { .. } => "bad_spawn_id",
+            Self::ValueOutOfRange { .. } => "value_out_of_range",
+            Self::EmptyChange { .. } => "empty_change",
+            Self::NonCanonicalOrder { .. } => "non_canonical_order",
+            Self::BaselineMismatch { .. } => "baseline_mismatch",
+            Self::NotAfterBaseline { .. } => "not_after_baseline",
+            Self::DuplicateEntity { .. } => "duplicate_entity",
+        }
+    }
+}
+
+impl DecodeError {
+    /// A stable snake_case name of the variant (logs, metrics, and the `error` of the hostile
+    /// vectors in `protocol/vectors/golden.json`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "too_large",
+            Self::Malformed { .. } => "malformed",
+            Self::TrailingBytes { .. } => "trailing_bytes",
+            Self::Invalid { .. } => "invalid",
+        }
+    }
 }

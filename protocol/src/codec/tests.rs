@@ -166,6 +166,17 @@ proptest! {
     }
 
     #[test]
+    fn decoded_messages_reencode_identically(msg in arb_client(), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+        // Mutate one byte of a valid message: whatever still decodes must be canonical.
+        let mut bytes = encode_client(&msg);
+        let i = at.index(bytes.len());
+        bytes[i] = byte;
+        if let Ok(decoded) = decode_client(&bytes) {
+            prop_assert_eq!(encode_client(&decoded), bytes);
+        }
+    }
+
+    #[test]
     fn truncations_are_errors(msg in arb_client(), cut in any::<prop::sample::Index>()) {
         let bytes = encode_client(&msg);
         let n = cut.index(bytes.len());
@@ -178,6 +189,25 @@ fn ping_has_exact_bytes() {
     // Variant 2 (Ping), id 7, sent_us 300 (varint: 251 marker + u16 LE).
     let bytes = encode_client(&ClientMessage::Ping(Ping { id: 7, sent_us: 300 }));
     assert_eq!(bytes, vec![0x02, 0x07, 0xfb, 0x2c, 0x01]);
+}
+
+#[test]
+fn non_minimal_varints_are_rejected() {
+    // Ping id 7 written as 0xfb 0x07 0x00 (u16 form) instead of 0x07: bincode accepts it, the
+    // canonical check does not, so that decode → encode gives back the same bytes.
+    let bytes = [0x02, 0xfb, 0x07, 0x00, 0xfb, 0x2c, 0x01];
+    match decode_client(&bytes) {
+        Err(DecodeError::Malformed { offset: 1, reason, .. }) => {
+            assert!(reason.contains("non-canonical"), "{reason}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // A variant index in a longer form than needed (0xfb 0x02 0x00 for 2).
+    let bytes = [0xfb, 0x02, 0x00, 0x07, 0xfb, 0x2c, 0x01];
+    assert!(matches!(decode_client(&bytes), Err(DecodeError::Malformed { offset: 0, .. })));
+    // A u64 in the u64 form though it fits in one byte: the same on the server side.
+    let bytes = [0x03, 0x07, 0xfd, 1, 0, 0, 0, 0, 0, 0, 0];
+    assert!(matches!(decode_server(&bytes), Err(DecodeError::Malformed { offset: 2, .. })));
 }
 
 #[test]

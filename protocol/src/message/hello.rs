@@ -1,4 +1,4 @@
-//! The handshake: [`Hello`] from the client, then [`Welcome`] or [`Reject`] from the server.
+//! The handshake: [`Hello`] from the client, then [`Welcome`] or a [`RejectReason`] from the server.
 
 use bincode::{Decode, Encode};
 

@@ -3,7 +3,7 @@
 
 use super::Snapshot;
 use super::predict::{apply, predict};
-use crate::bits::BitReader;
+use crate::bits::{BitReader, OrderCosts, zigzag};
 use crate::error::SnapshotError;
 use crate::ids::{EntityId, Tick};
 use crate::schema::{FieldCodec, FieldInfo, Schema};
@@ -48,11 +48,14 @@ pub fn decode(
     let mut alive = vec![true; base.len()];
     let count = read_count(&mut r, "despawn", base.len())?;
     if count > 0 {
-        let k = r.read(4)?;
+        let order = Order::read(&mut r, "despawn gap")?;
+        let mut costs = OrderCosts::default();
         let mut next = 0u64;
         for _ in 0..count {
             let at = r.position();
-            let index = next.saturating_add(r.exp_golomb(k)?);
+            let gap = r.exp_golomb(order.k)?;
+            costs.add(gap);
+            let index = next.saturating_add(gap);
             let slot = usize::try_from(index).ok().and_then(|i| alive.get_mut(i));
             let Some(slot) = slot else {
                 return Err(SnapshotError::IndexOutOfRange {
@@ -65,6 +68,7 @@ pub fn decode(
             *slot = false;
             next = index + 1;
         }
+        order.check(&costs)?;
     }
 
     // Survivors start from their predicted values.
@@ -97,15 +101,19 @@ pub fn decode(
     // Changed entities: ascending indices into the survivors.
     let count = read_count(&mut r, "change", survivors)?;
     if count > 0 {
-        let mut orders = vec![0u32; stride];
-        for k in &mut orders {
-            *k = r.read(4)?;
+        let mut orders = Vec::with_capacity(stride);
+        for _ in 0..stride {
+            orders.push(Order::read(&mut r, "field difference")?);
         }
-        let k = r.read(4)?;
+        let mut diff_costs = vec![OrderCosts::default(); stride];
+        let order = Order::read(&mut r, "change gap")?;
+        let mut costs = OrderCosts::default();
         let mut next = 0u64;
         for _ in 0..count {
             let at = r.position();
-            let index = next.saturating_add(r.exp_golomb(k)?);
+            let gap = r.exp_golomb(order.k)?;
+            costs.add(gap);
+            let index = next.saturating_add(gap);
             let row = match usize::try_from(index) {
                 Ok(row) if row < survivors => row,
                 _ => {
@@ -117,8 +125,12 @@ pub fn decode(
                     });
                 }
             };
-            read_change(&mut r, schema, &mut out, row, &orders)?;
+            read_change(&mut r, schema, &mut out, row, &orders, &mut diff_costs)?;
             next = index + 1;
+        }
+        order.check(&costs)?;
+        for (order, costs) in orders.iter().zip(&diff_costs) {
+            order.check(costs)?;
         }
     }
 
@@ -126,7 +138,8 @@ pub fn decode(
     let room = limits.max_entities.saturating_sub(survivors);
     let count = read_count(&mut r, "spawn", room)?;
     if count > 0 {
-        let k = r.read(4)?;
+        let order = Order::read(&mut r, "spawn gap")?;
+        let mut costs = OrderCosts::default();
         let mut spawned = Snapshot {
             tick,
             stride,
@@ -137,8 +150,13 @@ pub fn decode(
         let mut next = 0u64;
         for _ in 0..count {
             let at = r.position();
-            let id = next.saturating_add(r.exp_golomb(k)?);
-            let Ok(id32) = u32::try_from(id) else {
+            let gap = r.exp_golomb(order.k)?;
+            costs.add(gap);
+            let id = next.saturating_add(gap);
+            // Ids are never reused, so a spawn may not name an entity of the baseline, not even
+            // one despawned above (that pair would be a non-canonical way to write a change).
+            let id32 = u32::try_from(id).ok().filter(|&id32| base.get(EntityId(id32)).is_none());
+            let Some(id32) = id32 else {
                 return Err(SnapshotError::BadSpawnId { id, bit: at });
             };
             spawned.ids.push(EntityId(id32));
@@ -148,10 +166,42 @@ pub fn decode(
             read_spawn(&mut r, schema, &mut spawned, row)?;
             next = id + 1;
         }
+        order.check(&costs)?;
         out = merge(out, spawned, r.position())?;
     }
     r.finish()?;
     Ok(out)
+}
+
+/// A code order read from the payload, remembered with its position so that it can be checked
+/// once the list it codes has been read: it must be the cheapest order for that list, the one
+/// the encoder chooses (`PROTOCOL.md` §6.5), or the encoding would not be canonical.
+#[derive(Debug, Clone, Copy)]
+struct Order {
+    k: u32,
+    what: &'static str,
+    bit: usize,
+}
+
+impl Order {
+    fn read(r: &mut BitReader<'_>, what: &'static str) -> Result<Self, SnapshotError> {
+        let bit = r.position();
+        Ok(Self { k: r.read(4)?, what, bit })
+    }
+
+    fn check(&self, costs: &OrderCosts) -> Result<(), SnapshotError> {
+        let best = costs.best();
+        if self.k == best {
+            Ok(())
+        } else {
+            Err(SnapshotError::NonCanonicalOrder {
+                what: self.what,
+                found: self.k,
+                expected: best,
+                bit: self.bit,
+            })
+        }
+    }
 }
 
 /// Reads a list length and checks it against `limit` and against the bits left (every item
@@ -215,7 +265,8 @@ fn read_change(
     schema: &Schema,
     out: &mut Snapshot,
     row: usize,
-    orders: &[u32],
+    orders: &[Order],
+    diff_costs: &mut [OrderCosts],
 ) -> Result<(), SnapshotError> {
     let start_bit = r.position();
     let stride = out.stride;
@@ -259,7 +310,8 @@ fn read_change(
                 continue;
             }
             let at = r.position();
-            let diff = r.signed_exp_golomb(orders[f])?;
+            let diff = r.signed_exp_golomb(orders[f].k)?;
+            diff_costs[f].add(zigzag(diff));
             let value = (diff != 0).then(|| apply(&fields[f], *slot, diff)).flatten();
             let Some(value) = value else {
                 return Err(SnapshotError::ValueOutOfRange {

@@ -156,6 +156,84 @@ fn hostile_payloads_give_typed_errors() {
 }
 
 #[test]
+fn non_canonical_code_orders_are_rejected() {
+    let s = schema();
+    let lim = DecodeLimits::default();
+    // One spawn, id 0 (gap 0), no components: the canonical order is 0 (1 bit); k = 1 decodes
+    // to the same snapshot in 2 bits, so it must be refused.
+    let spawn = |k: u32| {
+        let mut w = crate::bits::BitWriter::default();
+        w.exp_golomb(0, 0);
+        w.exp_golomb(0, 0);
+        w.exp_golomb(1, 0);
+        w.write(k, 4);
+        w.exp_golomb(0, k);
+        w.write(0, 3);
+        w.finish()
+    };
+    assert!(decode(&s, None, Tick(1), &spawn(0), &lim).is_ok());
+    assert_eq!(
+        decode(&s, None, Tick(1), &spawn(1), &lim),
+        Err(SnapshotError::NonCanonicalOrder { what: "spawn gap", found: 1, expected: 0, bit: 5 })
+    );
+    // A changed health (diff -1, zigzag 1) coded with field order 0 (3 bits) instead of the
+    // canonical 1 (2 bits).
+    let ent = |health| Ent {
+        id: 4,
+        body: None,
+        heading: None,
+        stats: Some(Stats { health, alive: true }),
+    };
+    let base = build(&s, 1, &[ent(50)]);
+    let good = SnapshotEncoder::new().encode(&s, Some(&base), &build(&s, 2, &[ent(49)]));
+    let change = |order: u32| {
+        let mut w = crate::bits::BitWriter::default();
+        w.exp_golomb(0, 0); // no despawns
+        w.exp_golomb(1, 0); // one change
+        for f in 0..s.field_count() {
+            w.write(if f == 5 { order } else { 0 }, 4);
+        }
+        w.write(0, 4); // gap order
+        w.exp_golomb(0, 0); // survivor 0
+        w.bit(false); // body: absent, not added
+        w.bit(false); // heading: absent, not added
+        w.bit(true); // stats changed
+        w.bit(true); // still present
+        w.write(0b01, 2); // health changed
+        w.signed_exp_golomb(-1, order);
+        w.exp_golomb(0, 0); // no spawns
+        w.finish()
+    };
+    assert_eq!(change(1), good);
+    assert!(matches!(
+        decode(&s, Some(&base), Tick(2), &change(0), &lim),
+        Err(SnapshotError::NonCanonicalOrder { what: "field difference", found: 0, .. })
+    ));
+}
+
+#[test]
+fn respawning_a_baseline_id_is_rejected() {
+    // Despawning entity 4 and spawning a new entity 4 would be a second encoding of a change
+    // (ids are never reused), so the decoder refuses it.
+    let s = schema();
+    let base = build(&s, 1, &[mover(4, 1.0, 0.0)]);
+    let mut w = crate::bits::BitWriter::default();
+    w.exp_golomb(1, 0); // one despawn
+    w.write(0, 4);
+    w.exp_golomb(0, 0); // index 0
+    w.exp_golomb(0, 0); // no changes
+    w.exp_golomb(1, 0); // one spawn
+    w.write(2, 4); // gap 4 is cheapest with k = 2
+    w.exp_golomb(4, 2);
+    w.write(0, 3); // no components
+    let bytes = w.finish();
+    assert!(matches!(
+        decode(&s, Some(&base), Tick(2), &bytes, &DecodeLimits::default()),
+        Err(SnapshotError::BadSpawnId { id: 4, .. })
+    ));
+}
+
+#[test]
 fn builder_sorts_and_rejects_duplicates() {
     let s = schema();
     let snap = build(&s, 1, &[mover(9, 1.0, 0.0), mover(3, 2.0, 0.0)]);
@@ -242,6 +320,27 @@ proptest! {
         let lim = DecodeLimits { max_entities: 1000 };
         let _ = decode(&s, None, Tick(11), &bytes, &lim);
         let _ = decode(&s, Some(&base), Tick(11), &bytes, &lim);
+    }
+
+    #[test]
+    fn mutated_deltas_decode_canonically_or_not_at_all(
+        (a, b, dt) in arb_pair(),
+        flips in prop::collection::vec(any::<prop::sample::Index>(), 1..4),
+    ) {
+        // Flip a few bits of a valid delta: whatever still decodes must re-encode to the very
+        // same bytes (the encoding is canonical), never to another encoding of the same state.
+        let s = schema();
+        let sa = build(&s, 50, &a);
+        let sb = build(&s, 50 + dt, &b);
+        let mut bytes = SnapshotEncoder::new().encode(&s, Some(&sa), &sb);
+        for f in &flips {
+            let bit = f.index(bytes.len() * 8);
+            bytes[bit / 8] ^= 1 << (bit % 8);
+        }
+        if let Ok(snap) = decode(&s, Some(&sa), sb.tick(), &bytes, &DecodeLimits::default()) {
+            let again = SnapshotEncoder::new().encode(&s, Some(&sa), &snap);
+            prop_assert_eq!(again, bytes);
+        }
     }
 
     #[test]
