@@ -290,6 +290,28 @@ mod tests {
     }
 
     #[test]
+    fn spec_worked_examples() {
+        // PROTOCOL.md §4.1: u(3) = 5 then u(2) = 2.
+        let mut w = BitWriter::default();
+        w.write(5, 3);
+        w.write(2, 2);
+        assert_eq!(w.finish(), [0x15]);
+        // §4.2: EG(2) of 9 is 0 1 1 0 1.
+        let mut w = BitWriter::default();
+        w.exp_golomb(9, 2);
+        assert_eq!(w.bit_len(), 5);
+        assert_eq!(w.finish(), [0x16]);
+        // §4.3: sEG(1) of -3 is 0 1 1 1.
+        let mut w = BitWriter::default();
+        w.signed_exp_golomb(-3, 1);
+        assert_eq!(w.bit_len(), 4);
+        assert_eq!(w.finish(), [0x0e]);
+        // §4.4: the cost of 5 is not convex in k.
+        let costs: Vec<u32> = (0..5).map(|k| exp_golomb_len(5, k)).collect();
+        assert_eq!(costs, [5, 4, 5, 4, 5]);
+    }
+
+    #[test]
     fn zigzag_maps_small_signed_to_small_unsigned() {
         assert_eq!(zigzag(0), 0);
         assert_eq!(zigzag(-1), 1);

@@ -435,7 +435,7 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const POS: FieldCodec = FieldCodec::Fixed { min: 0.0, max: 1000.0, step: 1.0 / 32.0 };
@@ -476,6 +476,32 @@ mod tests {
         assert!(matches!(Schema::new("t", &[c, c]), Err(SchemaError::DuplicateComponent { .. })));
         let s = Schema::new("t", &[c]).expect("valid schema");
         assert_eq!(s.fields()[0].linear, Some((1, 1024)));
+    }
+
+    /// The `demo` schema of `PROTOCOL.md` §5.3 and §6.8.
+    pub(crate) fn demo() -> Schema {
+        const BALL: &[FieldDef] = &[
+            FieldDef::linear("x", FieldCodec::Fixed { min: 0.0, max: 100.0, step: 0.5 }, 1),
+            FieldDef::new("vx", FieldCodec::Fixed { min: -10.0, max: 10.0, step: 0.5 }),
+            FieldDef::new("live", FieldCodec::Bool),
+        ];
+        Schema::new("demo", &[ComponentDef { name: "ball", fields: BALL }]).expect("valid")
+    }
+
+    #[test]
+    fn spec_worked_example_hash() {
+        // PROTOCOL.md §5.4.
+        let s = demo();
+        let text = "tickwire-schema demo\ncomponent ball\n\
+            field x fixed 00000000 42c80000 3f000000 linear 1\n\
+            field vx fixed c1200000 41200000 3f000000 hold\n\
+            field live bool hold\n";
+        assert_eq!(s.canonical_text(), text);
+        assert_eq!(text.len(), 154);
+        assert_eq!(s.hash(), 0xf5a6_f33f_6949_e09e);
+        let q: Vec<(u32, u32)> = s.fields().iter().map(|f| (f.max_q, f.bits)).collect();
+        assert_eq!(q, [(200, 8), (40, 6), (1, 1)]);
+        assert_eq!(s.fields()[0].linear, Some((1, 20)));
     }
 
     #[test]

@@ -192,6 +192,57 @@ fn ping_has_exact_bytes() {
 }
 
 #[test]
+fn spec_worked_examples() {
+    // PROTOCOL.md §3.2, §3.4 and §6.1.
+    let hello = ClientMessage::Hello(Hello {
+        protocol_version: 1,
+        schema_hash: 0xf5a6_f33f_6949_e09e,
+        room: "lobby".into(),
+        name: "Zoë".into(),
+        token: None,
+    });
+    let bytes = [
+        0x00, 0x01, 0xfd, 0x9e, 0xe0, 0x49, 0x69, 0x3f, 0xf3, 0xa6, 0xf5, 0x05, 0x6c, 0x6f, 0x62,
+        0x62, 0x79, 0x04, 0x5a, 0x6f, 0xc3, 0xab, 0x00,
+    ];
+    assert_eq!(encode_client(&hello), bytes);
+    assert_eq!(decode_client(&bytes), Ok(hello));
+    let input = ClientMessage::Input(InputFrame {
+        tick: Tick(1000),
+        last_snapshot: Some(Tick(998)),
+        view: ViewTime { tick: Tick(995), fraction: 128 },
+        move_x: -127,
+        move_y: 0,
+        aim: 16384,
+        buttons: 1,
+    });
+    let bytes = [
+        0x01, 0xfb, 0xe8, 0x03, 0x01, 0xfb, 0xe6, 0x03, 0xfb, 0xe3, 0x03, 0x80, 0x81, 0x00, 0xfb,
+        0x00, 0x40, 0x01,
+    ];
+    assert_eq!(encode_client(&input), bytes);
+    let snap = ServerMessage::Snapshot(SnapshotMessage {
+        tick: Tick(9),
+        baseline: Some(Tick(7)),
+        last_input: Some(Tick(300)),
+        payload: vec![0x05, 0x00, 0xf0, 0x3a],
+    });
+    let bytes = [0x02, 0x09, 0x01, 0x07, 0x01, 0xfb, 0x2c, 0x01, 0x04, 0x05, 0x00, 0xf0, 0x3a];
+    assert_eq!(encode_server(&snap), bytes);
+    // §2.1 varint examples, through Ping.id (a u32).
+    for (v, enc) in [
+        (7u32, &[0x07][..]),
+        (250, &[0xfa]),
+        (251, &[0xfb, 0xfb, 0x00]),
+        (300, &[0xfb, 0x2c, 0x01]),
+        (65_536, &[0xfc, 0x00, 0x00, 0x01, 0x00]),
+    ] {
+        let bytes = encode_client(&ClientMessage::Ping(Ping { id: v, sent_us: 0 }));
+        assert_eq!(&bytes[1..bytes.len() - 1], enc, "{v}");
+    }
+}
+
+#[test]
 fn non_minimal_varints_are_rejected() {
     // Ping id 7 written as 0xfb 0x07 0x00 (u16 form) instead of 0x07: bincode accepts it, the
     // canonical check does not, so that decode → encode gives back the same bytes.

@@ -234,6 +234,24 @@ fn respawning_a_baseline_id_is_rejected() {
 }
 
 #[test]
+fn spec_worked_example() {
+    // PROTOCOL.md §6.8: schema `demo`, entity 3 with x = 25, vx = 17, live = 1 at tick 7, then
+    // x = 20, live = 0 at tick 9 (x was predicted at 25 + (17 - 20) * 2 = 19).
+    let s = crate::schema::tests::demo();
+    let lim = DecodeLimits::default();
+    let full = decode(&s, None, Tick(7), &[0x4b, 0x3e, 0x23, 0x0a], &lim).expect("valid");
+    let e = full.get(EntityId(3)).expect("entity 3");
+    assert_eq!((full.len(), e.mask, e.values), (1, 1, &[25, 17, 1][..]));
+    assert_eq!(SnapshotEncoder::new().encode(&s, None, &full), [0x4b, 0x3e, 0x23, 0x0a]);
+    let delta = decode(&s, Some(&full), Tick(9), &[0x05, 0x00, 0xf0, 0x3a], &lim).expect("valid");
+    assert_eq!(delta.get(EntityId(3)).map(|e| e.values), Some(&[20, 17, 0][..]));
+    let again = SnapshotEncoder::new().encode(&s, Some(&full), &delta);
+    assert_eq!(again, [0x05, 0x00, 0xf0, 0x3a]);
+    let moved = decode(&s, Some(&full), Tick(9), &[0x07], &lim).expect("valid");
+    assert_eq!(moved.get(EntityId(3)).map(|e| e.values), Some(&[19, 17, 1][..]));
+}
+
+#[test]
 fn builder_sorts_and_rejects_duplicates() {
     let s = schema();
     let snap = build(&s, 1, &[mover(9, 1.0, 0.0), mover(3, 2.0, 0.0)]);
