@@ -1,0 +1,223 @@
+//! Players: joining and leaving, spawn points, applying commands (phase 1 of a step) and
+//! respawning (phase 4).
+//!
+//! Spawn points are generated once per arena from the seed (a separate PCG stream from the
+//! NPCs', so joining players never changes NPC behaviour): up to [`SPAWN_POINTS`] whole-unit
+//! positions where a player fits without touching a wall. Each spawn or respawn picks one of
+//! them from that stream.
+
+use glam::Vec2;
+use rand::Rng;
+use rand_pcg::Pcg32;
+use tickwire_protocol::{EntityId, Tick};
+
+use super::components::{Body, Heading, NetId, Player, PlayerState};
+use super::config::{ArenaConfig, ConfigError};
+use super::{Arena, PlayerCommand};
+use crate::movement::{is_free, move_player};
+
+/// How many spawn points an arena generates.
+pub(crate) const SPAWN_POINTS: usize = 16;
+/// Attempts to place each spawn point before giving up on it.
+const SPAWN_ATTEMPTS: usize = 256;
+/// PCG stream of the spawn points (the NPCs use another).
+const SPAWN_STREAM: u64 = 0x5eed_5a17;
+
+/// A live player: network id and hecs entity.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PlayerSlot {
+    pub(crate) id: EntityId,
+    pub(crate) entity: hecs::Entity,
+}
+
+/// A player's state, copied out of the world (for the server and tests).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayerView {
+    /// The player's entity.
+    pub id: EntityId,
+    /// Name given at [`Arena::add_player`].
+    pub name: String,
+    /// Position.
+    pub pos: Vec2,
+    /// Displacement of the last tick.
+    pub velocity: Vec2,
+    /// Aim, radians (full input precision).
+    pub aim: f32,
+    /// Health.
+    pub health: u8,
+    /// Kills.
+    pub score: u16,
+    /// Whether alive.
+    pub alive: bool,
+}
+
+/// The arena's spawn points and the random stream that picks among them.
+#[derive(Debug, Clone)]
+pub(crate) struct SpawnPoints {
+    points: Vec<Vec2>,
+    rng: Pcg32,
+}
+
+impl SpawnPoints {
+    pub(crate) fn generate(config: &ArenaConfig) -> Result<Self, ConfigError> {
+        let mut rng = Pcg32::new(config.npcs.seed, SPAWN_STREAM);
+        let rules = &config.rules;
+        let (lo, hi) = (rules.player_radius.ceil(), rules.world - Vec2::splat(rules.player_radius));
+        let (hi_x, hi_y) = (hi.x.floor(), hi.y.floor());
+        let mut points = Vec::with_capacity(SPAWN_POINTS);
+        for _ in 0..SPAWN_POINTS {
+            for _ in 0..SPAWN_ATTEMPTS {
+                let x = rng.random_range(lo as u32..=hi_x as u32) as f32;
+                let y = rng.random_range(lo as u32..=hi_y as u32) as f32;
+                let p = Vec2::new(x, y);
+                if is_free(p, rules) {
+                    points.push(p);
+                    break;
+                }
+            }
+        }
+        if points.is_empty() {
+            return Err(ConfigError::NoSpawnPoint);
+        }
+        Ok(Self { points, rng })
+    }
+
+    pub(crate) fn pick(&mut self) -> Vec2 {
+        // invariant: `generate` refuses to build an empty list.
+        self.points[self.rng.random_range(0..self.points.len())]
+    }
+
+    pub(crate) fn points(&self) -> &[Vec2] {
+        &self.points
+    }
+}
+
+impl Arena {
+    /// Adds a player at a seeded spawn point, with full health. Ids are never reused.
+    pub fn add_player(&mut self, name: &str) -> EntityId {
+        let id = self.alloc_id();
+        let pos = self.spawns.pick();
+        let player = Player { health: self.config.rules.max_health, score: 0, alive: true };
+        let entity = self.world.spawn((
+            NetId(id),
+            Body::at(pos),
+            Heading::default(),
+            player,
+            PlayerState::new(name, self.tick.next()),
+        ));
+        self.players.push(PlayerSlot { id, entity });
+        id
+    }
+
+    /// Removes a player; `false` if there is no such player.
+    pub fn remove_player(&mut self, id: EntityId) -> bool {
+        let Ok(i) = self.players.binary_search_by_key(&id, |s| s.id) else {
+            return false;
+        };
+        let slot = self.players.remove(i);
+        self.world.despawn(slot.entity).is_ok()
+    }
+
+    /// Number of players.
+    pub fn player_count(&self) -> usize {
+        self.players.len()
+    }
+
+    /// Ids of all players, ascending.
+    pub fn player_ids(&self) -> impl ExactSizeIterator<Item = EntityId> + '_ {
+        self.players.iter().map(|s| s.id)
+    }
+
+    /// A copy of a player's state.
+    pub fn player(&self, id: EntityId) -> Option<PlayerView> {
+        let slot = self.slot(id)?;
+        let mut q = self.world.query_one::<(&Body, &Player, &PlayerState)>(slot.entity);
+        let (body, player, state) = q.get().ok()?;
+        Some(PlayerView {
+            id,
+            name: state.name.clone(),
+            pos: body.pos(),
+            velocity: body.velocity(),
+            aim: state.aim,
+            health: player.health,
+            score: player.score,
+            alive: player.alive,
+        })
+    }
+
+    /// Moves a player to `pos` (snapped to the grid), e.g. for an admin command or a test
+    /// setup. Refused (`false`) for an unknown player or a spot outside the world or in a wall.
+    pub fn place_player(&mut self, id: EntityId, pos: Vec2) -> bool {
+        let pos = (pos * super::GRID_PER_UNIT).round() / super::GRID_PER_UNIT;
+        if !is_free(pos, &self.config.rules) {
+            return false;
+        }
+        let Some(slot) = self.slot(id) else { return false };
+        match self.world.query_one_mut::<&mut Body>(slot.entity) {
+            Ok(body) => {
+                *body = Body::at(pos);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub(super) fn slot(&self, id: EntityId) -> Option<PlayerSlot> {
+        let i = self.players.binary_search_by_key(&id, |s| s.id).ok()?;
+        Some(self.players[i])
+    }
+
+    /// Phase 1: movement, aim and shot requests.
+    pub(super) fn apply_commands(&mut self, commands: &[PlayerCommand], now: Tick) {
+        for (body, state) in self.world.query_mut::<(&mut Body, &mut PlayerState)>() {
+            body.vx = 0.0;
+            body.vy = 0.0;
+            state.commanded = false;
+            state.pending_shot = None;
+        }
+        let rules = &self.config.rules;
+        let dt = self.derived.tick_seconds;
+        for cmd in commands {
+            let Ok(i) = self.players.binary_search_by_key(&cmd.entity, |s| s.id) else {
+                continue;
+            };
+            let Ok((body, heading, player, state)) =
+                self.world.query_one_mut::<(&mut Body, &mut Heading, &Player, &mut PlayerState)>(
+                    self.players[i].entity,
+                )
+            else {
+                continue;
+            };
+            if std::mem::replace(&mut state.commanded, true) || !player.alive {
+                continue;
+            }
+            let (pos, moved) = move_player(body.pos(), &cmd.input, rules, dt);
+            *body = Body { x: pos.x, y: pos.y, vx: moved.x, vy: moved.y };
+            state.aim = cmd.input.aim_radians();
+            heading.angle = state.aim;
+            if cmd.input.fire() && now.diff(state.next_fire) >= 0 {
+                state.pending_shot = Some(cmd.view);
+                state.next_fire = now.offset(self.derived.cooldown_ticks as i32);
+            }
+        }
+    }
+
+    /// Phase 4: players whose respawn time has come reappear at a spawn point, full health
+    /// (in id order, so the spawn points they get do not depend on hecs' storage order).
+    pub(super) fn respawn(&mut self, now: Tick) {
+        let max_health = self.config.rules.max_health;
+        for slot in &self.players {
+            let Ok((body, player, state)) =
+                self.world.query_one_mut::<(&mut Body, &mut Player, &PlayerState)>(slot.entity)
+            else {
+                continue;
+            };
+            if player.alive || now.diff(state.respawn_at) < 0 {
+                continue;
+            }
+            *body = Body::at(self.spawns.pick());
+            player.health = max_health;
+            player.alive = true;
+        }
+    }
+}
