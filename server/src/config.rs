@@ -1,0 +1,191 @@
+//! Server configuration: every flag has an environment override (`TICKWIRE_*`) and a
+//! `--help` line that says what it bounds.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use tickwire_sim::{ArenaConfig, NpcConfig};
+
+/// `tickwire-server` flags.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "tickwire-server",
+    version,
+    about = "Tickwire: an authoritative game server hosting rooms of the arena game over WebSocket"
+)]
+pub struct ServerConfig {
+    /// Address to listen on (HTTP and WebSocket on one port; 0 picks a free port).
+    #[arg(long, env = "TICKWIRE_ADDR", default_value = "127.0.0.1:7777")]
+    pub addr: SocketAddr,
+
+    /// Simulation ticks per second (snapshots are sent at the same rate).
+    #[arg(long, env = "TICKWIRE_TICK_RATE", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=240))]
+    pub tick_rate: u16,
+
+    /// Most players in one room; further hellos are refused with `RoomFull`.
+    #[arg(long, env = "TICKWIRE_MAX_PLAYERS", default_value_t = 1024)]
+    pub max_players_per_room: usize,
+
+    /// Most rooms at once; a hello for a new room beyond it is refused with `TooManyRooms`.
+    #[arg(long, env = "TICKWIRE_MAX_ROOMS", default_value_t = 64)]
+    pub max_rooms: usize,
+
+    /// The room created at start-up, which never closes.
+    #[arg(long, env = "TICKWIRE_DEFAULT_ROOM", default_value = "lobby")]
+    pub default_room: String,
+
+    /// Seconds a room created on demand stays open after its last player left.
+    #[arg(long, env = "TICKWIRE_ROOM_GRACE_SECS", default_value_t = 30)]
+    pub room_grace_secs: u64,
+
+    /// NPCs per room (load scenarios).
+    #[arg(long, env = "TICKWIRE_NPCS", default_value_t = 1000)]
+    pub npcs: u32,
+
+    /// Fraction of NPCs moving at any time, 0..=1.
+    #[arg(long, env = "TICKWIRE_NPC_MOVING", default_value_t = 0.25)]
+    pub npc_moving: f32,
+
+    /// Seed of the rooms' simulations (NPC placement and motion, spawn points).
+    #[arg(long, env = "TICKWIRE_SEED", default_value_t = 1)]
+    pub seed: u64,
+
+    /// Longest lag-compensation rewind, milliseconds (Valve's sv_maxunlag).
+    #[arg(long, env = "TICKWIRE_MAX_REWIND_MS", default_value_t = 250)]
+    pub max_rewind_ms: u32,
+
+    /// Most open connections (HTTP and WebSocket) in the process; beyond it: HTTP 503.
+    #[arg(long, env = "TICKWIRE_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Most open connections from one IP address; beyond it: HTTP 429. Load tests from one
+    /// machine need this high.
+    #[arg(long, env = "TICKWIRE_MAX_CONNECTIONS_PER_IP", default_value_t = 4096)]
+    pub max_connections_per_ip: usize,
+
+    /// Largest client WebSocket message, bytes (at most the protocol's 2048).
+    #[arg(long, env = "TICKWIRE_MAX_MESSAGE_BYTES", default_value_t = tickwire_protocol::CLIENT_MESSAGE_LIMIT)]
+    pub max_message_bytes: usize,
+
+    /// Seconds a WebSocket may stay silent (no frame at all) before it is closed.
+    #[arg(long, env = "TICKWIRE_IDLE_TIMEOUT_SECS", default_value_t = 15)]
+    pub idle_timeout_secs: u64,
+
+    /// Seconds allowed for the HTTP request headers and, after the upgrade, for the hello.
+    #[arg(long, env = "TICKWIRE_HANDSHAKE_TIMEOUT_SECS", default_value_t = 5)]
+    pub handshake_timeout_secs: u64,
+
+    /// Milliseconds a client may stay unable to take snapshots (socket not drained) before it
+    /// is disconnected with `TooSlow`.
+    #[arg(long, env = "TICKWIRE_SLOW_CLIENT_MS", default_value_t = 3000)]
+    pub slow_client_ms: u64,
+
+    /// Milliseconds between server pings (RTT measurement).
+    #[arg(long, env = "TICKWIRE_PING_INTERVAL_MS", default_value_t = 1000)]
+    pub ping_interval_ms: u64,
+
+    /// Input frames per second allowed per client (burst: one second's worth); 0 means twice
+    /// the tick rate. Beyond it the session is closed with `RateLimited`.
+    #[arg(long, env = "TICKWIRE_MAX_INPUT_RATE", default_value_t = 0)]
+    pub max_input_rate: u32,
+
+    /// Pings (protocol or WebSocket) per second allowed per client; beyond: `RateLimited`.
+    #[arg(long, env = "TICKWIRE_MAX_PING_RATE", default_value_t = 10)]
+    pub max_ping_rate: u32,
+
+    /// Allowed `Origin` values for browser WebSocket upgrades (comma-separated); empty allows
+    /// any. A request with another Origin gets HTTP 403.
+    #[arg(long, env = "TICKWIRE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Seconds to finish after SIGINT/SIGTERM before remaining connections are dropped.
+    #[arg(long, env = "TICKWIRE_SHUTDOWN_GRACE_SECS", default_value_t = 5)]
+    pub shutdown_grace_secs: u64,
+
+    /// Kernel send buffer per connection, bytes (0 keeps the OS default). Bounds the memory a
+    /// client that stops reading can pin in the kernel before it is detected as too slow.
+    #[arg(long, env = "TICKWIRE_SEND_BUFFER_BYTES", default_value_t = 0)]
+    pub send_buffer_bytes: usize,
+
+    /// A complete arena configuration replacing the flags above (library users, tests).
+    #[arg(skip)]
+    pub arena_override: Option<ArenaConfig>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        // invariant: the defaults above parse.
+        Self::try_parse_from(["tickwire-server"]).expect("default flags parse")
+    }
+}
+
+impl ServerConfig {
+    /// A configuration for tests: port 0 on loopback, small rooms.
+    pub fn for_tests() -> Self {
+        Self { addr: SocketAddr::from(([127, 0, 0, 1], 0)), npcs: 50, ..Self::default() }
+    }
+
+    /// The arena configuration every room of this server uses.
+    pub fn arena(&self) -> ArenaConfig {
+        if let Some(arena) = &self.arena_override {
+            return ArenaConfig { tick_rate: self.tick_rate, ..arena.clone() };
+        }
+        let base = ArenaConfig::default();
+        ArenaConfig {
+            npcs: NpcConfig {
+                count: self.npcs,
+                moving_fraction: self.npc_moving,
+                seed: self.seed,
+                ..base.npcs
+            },
+            tick_rate: self.tick_rate,
+            max_rewind_ms: self.max_rewind_ms,
+            ..base
+        }
+    }
+
+    /// Checks the values that clap cannot.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            tickwire_protocol::message::hello::valid_room(&self.default_room),
+            "--default-room must be 1..=32 characters of [A-Za-z0-9_-]"
+        );
+        anyhow::ensure!(
+            (64..=tickwire_protocol::CLIENT_MESSAGE_LIMIT).contains(&self.max_message_bytes),
+            "--max-message-bytes must be within 64..={}",
+            tickwire_protocol::CLIENT_MESSAGE_LIMIT
+        );
+        anyhow::ensure!(
+            self.max_connections > 0 && self.max_connections_per_ip > 0,
+            "connection caps must be positive"
+        );
+        anyhow::ensure!(
+            self.max_rooms > 0 && self.max_players_per_room > 0,
+            "room limits must be positive"
+        );
+        anyhow::ensure!(self.ping_interval_ms >= 50, "--ping-interval-ms must be at least 50");
+        self.arena().validate().map_err(|e| anyhow::anyhow!("invalid arena settings: {e}"))?;
+        Ok(())
+    }
+
+    /// Input frames per second allowed per client.
+    pub fn input_rate(&self) -> u32 {
+        if self.max_input_rate == 0 { 2 * u32::from(self.tick_rate) } else { self.max_input_rate }
+    }
+
+    /// Idle timeout.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs)
+    }
+
+    /// Handshake timeout.
+    pub fn handshake_timeout(&self) -> Duration {
+        Duration::from_secs(self.handshake_timeout_secs)
+    }
+
+    /// How long a client may stay behind.
+    pub fn slow_client(&self) -> Duration {
+        Duration::from_millis(self.slow_client_ms)
+    }
+}

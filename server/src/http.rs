@@ -1,0 +1,140 @@
+//! HTTP routes on the game port: `/ws` (WebSocket upgrade), `/healthz`, `/metrics`
+//! (Prometheus/OpenMetrics text), `/rooms` (JSON). `/` is reserved for the browser client.
+//!
+//! The upgrade is checked before it happens, since fastwebsockets leaves these to the caller:
+//! not an upgrade or a WebSocket version other than 13 → 426 with `Sec-WebSocket-Version: 13`;
+//! an `Origin` outside the configured allowlist → 403; shutting down → 503. The subprotocol
+//! `tickwire.v1` is echoed when the client offers it (browsers drop a connection whose offered
+//! subprotocol is not echoed).
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use tracing::debug;
+
+use crate::ServerCtx;
+use crate::listener::ConnGuard;
+
+/// The WebSocket subprotocol a Tickwire client may offer.
+pub const SUBPROTOCOL: &str = "tickwire.v1";
+
+type Resp = Response<Full<Bytes>>;
+
+fn respond(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Resp {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = status;
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    r
+}
+
+fn text(status: StatusCode, body: &'static str) -> Resp {
+    respond(status, "text/plain; charset=utf-8", body)
+}
+
+/// Routes one request.
+pub(crate) async fn handle(
+    req: Request<Incoming>,
+    ctx: Arc<ServerCtx>,
+    peer: SocketAddr,
+    guard: Arc<ConnGuard>,
+) -> Result<Resp, Infallible> {
+    let resp = match (req.method(), req.uri().path()) {
+        (&Method::GET, "/ws") => upgrade(req, ctx, peer, guard),
+        (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (&Method::GET, "/metrics") => respond(
+            StatusCode::OK,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            ctx.metrics.render(),
+        ),
+        (&Method::GET, "/rooms") => {
+            let body = serde_json::json!({ "rooms": ctx.rooms.summaries() }).to_string();
+            respond(StatusCode::OK, "application/json", body)
+        }
+        (_, "/ws" | "/healthz" | "/metrics" | "/rooms") => {
+            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+        }
+        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+    };
+    Ok(resp)
+}
+
+fn reject(ctx: &ServerCtx, status: StatusCode, reason: &'static str, body: &'static str) -> Resp {
+    ctx.metrics.http_rejected.get_or_create(&[("reason", reason)]).inc();
+    debug!(reason, "websocket upgrade refused");
+    text(status, body)
+}
+
+fn upgrade(
+    mut req: Request<Incoming>,
+    ctx: Arc<ServerCtx>,
+    peer: SocketAddr,
+    guard: Arc<ConnGuard>,
+) -> Resp {
+    let headers = req.headers();
+    if !fastwebsockets::upgrade::is_upgrade_request(&req) {
+        let mut r = reject(
+            &ctx,
+            StatusCode::UPGRADE_REQUIRED,
+            "not_upgrade",
+            "WebSocket upgrade required\n",
+        );
+        r.headers_mut().insert(hyper::header::UPGRADE, HeaderValue::from_static("websocket"));
+        return r;
+    }
+    if headers.get("sec-websocket-version").map(HeaderValue::as_bytes) != Some(b"13") {
+        let mut r = reject(
+            &ctx,
+            StatusCode::UPGRADE_REQUIRED,
+            "bad_version",
+            "unsupported WebSocket version\n",
+        );
+        r.headers_mut().insert("sec-websocket-version", HeaderValue::from_static("13"));
+        return r;
+    }
+    let allowed = &ctx.config.allowed_origins;
+    let origin = headers.get(hyper::header::ORIGIN);
+    if let Some(origin) = origin.filter(|_| !allowed.is_empty())
+        && !allowed.iter().any(|a| a.as_bytes() == origin.as_bytes())
+    {
+        return reject(&ctx, StatusCode::FORBIDDEN, "origin", "origin not allowed\n");
+    }
+    if ctx.shutdown.is_cancelled() {
+        return reject(&ctx, StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "shutting down\n");
+    }
+    let offers_subprotocol = headers
+        .get_all(hyper::header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .any(|v| v.to_str().is_ok_and(|s| s.split(',').any(|p| p.trim() == SUBPROTOCOL)));
+    let (resp, fut) = match fastwebsockets::upgrade::upgrade(&mut req) {
+        Ok(x) => x,
+        Err(_) => {
+            return reject(
+                &ctx,
+                StatusCode::BAD_REQUEST,
+                "bad_handshake",
+                "bad WebSocket handshake\n",
+            );
+        }
+    };
+    let session_ctx = ctx.clone();
+    ctx.tracker.spawn(async move {
+        match fut.await {
+            Ok(ws) => crate::session::run(ws.into_inner(), session_ctx, peer).await,
+            Err(e) => debug!(%peer, "upgrade failed: {e}"),
+        }
+        drop(guard);
+    });
+    let (mut parts, _) = resp.into_parts();
+    if offers_subprotocol {
+        parts
+            .headers
+            .insert(hyper::header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(SUBPROTOCOL));
+    }
+    Response::from_parts(parts, Full::new(Bytes::new()))
+}

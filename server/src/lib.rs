@@ -1,0 +1,211 @@
+//! # tickwire-server
+//!
+//! Hosts rooms of the arena game over WebSocket. One port serves HTTP and WebSocket:
+//! `/ws` (the game protocol, see `protocol/PROTOCOL.md`), `/healthz`, `/metrics`, `/rooms`.
+//!
+//! ## Architecture
+//! - [`listener`](crate::Server::run): the accept loop with global and per-IP connection caps;
+//!   each connection is served by hyper (HTTP/1, header timeout) and upgraded by fastwebsockets.
+//! - [`session`]: one task per WebSocket: handshake (hello → welcome or reject), then a reader
+//!   task that decodes client messages and a writer loop that sends what the room publishes.
+//! - [`room`]: one task per room owns the room's `hecs` world (inside [`tickwire_sim::Arena`])
+//!   by value. Order of work in one tick: **drain inputs → step (records lag-compensation
+//!   history) → broadcast events → build the snapshot → publish to every outbox**. Writers encode
+//!   deltas against the last snapshot they actually sent, and clients with the same baseline
+//!   share one encoding ([`room::TickFrame`]).
+//! - [`registry`]: rooms created on demand up to a limit, closed after an empty grace period.
+//! - [`metrics`]: Prometheus metrics; [`rtt`]: ping/pong RTT estimation.
+//!
+//! Every queue is bounded: a room's command channel ([`room::COMMAND_CAPACITY`]), a client's
+//! outbox (one snapshot slot, [`room::link::MAX_QUEUED_MESSAGES`] other messages), its input
+//! buffer, and the reader → writer control channel. A slow client loses superseded snapshots and
+//! is disconnected when it stays behind; it never slows the tick.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let server = tickwire_server::Server::bind(tickwire_server::ServerConfig::for_tests()).await?;
+//! println!("ws://{}/ws", server.local_addr());
+//! let handle = server.handle();
+//! tokio::spawn(server.run());
+//! handle.shutdown();
+//! # Ok(()) }
+//! ```
+
+pub mod config;
+pub mod http;
+mod listener;
+pub mod metrics;
+pub mod registry;
+pub mod room;
+pub mod rtt;
+pub mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use tickwire_protocol::Snapshot;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{info, warn};
+
+pub use config::ServerConfig;
+pub use metrics::Metrics;
+pub use registry::{RoomSummary, Rooms};
+
+/// Server-wide state shared by every task.
+#[derive(Debug)]
+pub struct ServerCtx {
+    /// The configuration.
+    pub config: Arc<ServerConfig>,
+    /// The metrics.
+    pub metrics: Arc<Metrics>,
+    /// The open rooms.
+    pub rooms: Arc<Rooms>,
+    /// Cancelled to shut down.
+    pub shutdown: CancellationToken,
+    /// Every task the server spawned (rooms, connections, sessions).
+    pub tracker: TaskTracker,
+    admission: listener::Admission,
+    next_client: AtomicU32,
+    started: std::time::Instant,
+}
+
+impl ServerCtx {
+    fn next_client_id(&self) -> u32 {
+        self.next_client.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn uptime_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// A bound, not yet running, server.
+#[derive(Debug)]
+pub struct Server {
+    listener: TcpListener,
+    ctx: Arc<ServerCtx>,
+}
+
+impl Server {
+    /// Validates the configuration, binds the address and opens the default room.
+    pub async fn bind(config: ServerConfig) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        config.validate()?;
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("binding {}", config.addr))?;
+        let config = Arc::new(config);
+        let metrics = Arc::new(Metrics::new());
+        let shutdown = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let rooms = Rooms::new(config.clone(), metrics.clone(), shutdown.clone(), tracker.clone());
+        let ctx = Arc::new(ServerCtx {
+            admission: listener::Admission::new(
+                config.max_connections,
+                config.max_connections_per_ip,
+            ),
+            config,
+            metrics,
+            rooms,
+            shutdown,
+            tracker,
+            next_client: AtomicU32::new(1),
+            started: std::time::Instant::now(),
+        });
+        ctx.rooms.open_default()?;
+        Ok(Self { listener, ctx })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        // invariant: a bound TcpListener has a local address.
+        self.listener.local_addr().unwrap_or_else(|_| self.ctx.config.addr)
+    }
+
+    /// A handle to stop and inspect the server.
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle { ctx: self.ctx.clone(), addr: self.local_addr() }
+    }
+
+    /// Serves until [`ServerHandle::shutdown`], then tells every client why, and waits up to
+    /// the shutdown grace period for sessions to finish.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let ctx = self.ctx;
+        listener::serve(self.listener, ctx.clone()).await;
+        info!("shutting down: no longer accepting, closing sessions");
+        ctx.tracker.close();
+        let grace = Duration::from_secs(ctx.config.shutdown_grace_secs);
+        if tokio::time::timeout(grace, ctx.tracker.wait()).await.is_err() {
+            warn!(tasks = ctx.tracker.len(), "shutdown grace period over; dropping the rest");
+        }
+        Ok(())
+    }
+}
+
+/// A cloneable handle to a running server.
+#[derive(Debug, Clone)]
+pub struct ServerHandle {
+    ctx: Arc<ServerCtx>,
+    addr: SocketAddr,
+}
+
+impl ServerHandle {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The WebSocket URL of this server.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// Starts a graceful shutdown.
+    pub fn shutdown(&self) {
+        self.ctx.shutdown.cancel();
+    }
+
+    /// The server's metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.ctx.metrics
+    }
+
+    /// Every open room.
+    pub fn rooms(&self) -> Vec<RoomSummary> {
+        self.ctx.rooms.summaries()
+    }
+
+    /// The latest snapshot published by room `room`.
+    pub fn snapshot(&self, room: &str) -> Option<Snapshot> {
+        Some(self.ctx.rooms.get(room)?.info().latest()?.snapshot().clone())
+    }
+}
+
+/// A server running on its own task (tests, benches, the bots' self-test).
+#[derive(Debug)]
+pub struct RunningServer {
+    /// The handle.
+    pub handle: ServerHandle,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// Shuts down and waits for the server task.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.handle.shutdown();
+        self.task.await?
+    }
+}
+
+/// Binds and runs a server on a new task.
+pub async fn spawn(config: ServerConfig) -> anyhow::Result<RunningServer> {
+    let server = Server::bind(config).await?;
+    let handle = server.handle();
+    let task = tokio::spawn(server.run());
+    Ok(RunningServer { handle, task })
+}

@@ -1,0 +1,192 @@
+//! Prometheus metrics, rendered at `/metrics` in the text exposition format.
+//!
+//! One [`Metrics`] per server, shared by `Arc`; every metric is lock-free to update (atomics),
+//! so the tick loop and the sessions record without contention.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// A label set with one label.
+pub type Label = [(&'static str, &'static str); 1];
+
+/// Every metric the server exports.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    /// Open TCP connections (HTTP or WebSocket).
+    pub connections: Gauge,
+    /// Open rooms.
+    pub rooms: Gauge,
+    /// Players in rooms.
+    pub players: Gauge,
+    /// Duration of one room tick (inputs, step, history, snapshot, publish), seconds.
+    pub tick_duration: Histogram,
+    /// Ticks that took longer than the tick interval.
+    pub tick_overruns: Counter,
+    /// Ticks skipped because a room fell too far behind (catch-up cap).
+    pub ticks_dropped: Counter,
+    /// WebSocket payload bytes, by direction (`in`/`out`).
+    pub bytes: Family<Label, Counter>,
+    /// WebSocket messages, by direction (`in`/`out`).
+    pub messages: Family<Label, Counter>,
+    /// Snapshots replaced before a slow client's writer could send them.
+    pub snapshots_dropped: Counter,
+    /// Snapshot payloads encoded (shared by all clients with the same baseline).
+    pub snapshot_encodes: Counter,
+    /// Round-trip times measured by server pings, seconds.
+    pub rtt: Histogram,
+    /// Lag-compensated shots, by outcome (`hit`/`miss`).
+    pub rewinds: Family<Label, Counter>,
+    /// How far shots were rewound, seconds.
+    pub rewind_seconds: Histogram,
+    /// Shots whose claimed view time was replaced by the RTT-based estimate.
+    pub rewind_claims_corrected: Counter,
+    /// Input frames by outcome (`accepted`, `late`, `duplicate`, `too_far_ahead`).
+    pub inputs: Family<Label, Counter>,
+    /// Sessions closed, by reason.
+    pub sessions_closed: Family<Label, Counter>,
+    /// Hellos refused, by reason.
+    pub sessions_rejected: Family<Label, Counter>,
+    /// HTTP requests refused before any session existed, by reason.
+    pub http_rejected: Family<Label, Counter>,
+    /// Errors from `accept` (e.g. out of file descriptors).
+    pub accept_errors: Counter,
+    /// Last time (ms since start) a rate-limited warning was logged.
+    last_warn_ms: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// Creates and registers every metric.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("tickwire");
+        let m = Self {
+            connections: Gauge::default(),
+            rooms: Gauge::default(),
+            players: Gauge::default(),
+            tick_duration: Histogram::new(exponential_buckets(25e-6, 2.0, 14)),
+            tick_overruns: Counter::default(),
+            ticks_dropped: Counter::default(),
+            bytes: Family::default(),
+            messages: Family::default(),
+            snapshots_dropped: Counter::default(),
+            snapshot_encodes: Counter::default(),
+            rtt: Histogram::new(exponential_buckets(0.5e-3, 2.0, 14)),
+            rewinds: Family::default(),
+            rewind_seconds: Histogram::new(exponential_buckets(8e-3, 2.0, 7)),
+            rewind_claims_corrected: Counter::default(),
+            inputs: Family::default(),
+            sessions_closed: Family::default(),
+            sessions_rejected: Family::default(),
+            http_rejected: Family::default(),
+            accept_errors: Counter::default(),
+            last_warn_ms: AtomicU64::new(0),
+            registry: Registry::default(),
+        };
+        let r = &mut registry;
+        r.register("connections", "Open TCP connections", m.connections.clone());
+        r.register("rooms", "Open rooms", m.rooms.clone());
+        r.register("players", "Players in rooms", m.players.clone());
+        r.register("tick_duration_seconds", "Duration of one room tick", m.tick_duration.clone());
+        r.register("tick_overruns", "Ticks longer than the tick interval", m.tick_overruns.clone());
+        r.register("ticks_dropped", "Ticks skipped by the catch-up cap", m.ticks_dropped.clone());
+        r.register("bytes", "WebSocket payload bytes by direction", m.bytes.clone());
+        r.register("messages", "WebSocket messages by direction", m.messages.clone());
+        r.register(
+            "snapshots_dropped",
+            "Snapshots superseded before a slow client took them",
+            m.snapshots_dropped.clone(),
+        );
+        r.register(
+            "snapshot_encodes",
+            "Snapshot payloads encoded (shared fan-out)",
+            m.snapshot_encodes.clone(),
+        );
+        r.register("rtt_seconds", "Client round-trip times measured by ping/pong", m.rtt.clone());
+        r.register("rewinds", "Lag-compensated shots by outcome", m.rewinds.clone());
+        r.register(
+            "rewind_seconds",
+            "How far lag-compensated shots rewound",
+            m.rewind_seconds.clone(),
+        );
+        r.register(
+            "rewind_claims_corrected",
+            "View-time claims replaced by the RTT estimate",
+            m.rewind_claims_corrected.clone(),
+        );
+        r.register("inputs", "Input frames by outcome", m.inputs.clone());
+        r.register("sessions_closed", "Sessions closed by reason", m.sessions_closed.clone());
+        r.register("sessions_rejected", "Hellos refused by reason", m.sessions_rejected.clone());
+        r.register("http_rejected", "HTTP requests refused by reason", m.http_rejected.clone());
+        r.register("accept_errors", "Errors from accept()", m.accept_errors.clone());
+        Self { registry, ..m }
+    }
+
+    /// The text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // invariant: writing to a String cannot fail.
+        let _ = encode(&mut out, &self.registry);
+        out
+    }
+
+    /// Counts one outgoing message of `len` bytes.
+    pub fn sent(&self, len: usize) {
+        self.messages.get_or_create(&[("direction", "out")]).inc();
+        self.bytes.get_or_create(&[("direction", "out")]).inc_by(len as u64);
+    }
+
+    /// Counts one incoming message of `len` bytes.
+    pub fn received(&self, len: usize) {
+        self.messages.get_or_create(&[("direction", "in")]).inc();
+        self.bytes.get_or_create(&[("direction", "in")]).inc_by(len as u64);
+    }
+
+    /// Observes a duration in seconds.
+    pub fn observe(h: &Histogram, d: Duration) {
+        h.observe(d.as_secs_f64());
+    }
+
+    /// Whether a warning may be logged now: at most one per second across the server, so that
+    /// a flood of bad clients cannot flood the log (everything is still logged at debug).
+    pub fn warn_allowed(&self, now_ms: u64) -> bool {
+        let last = self.last_warn_ms.load(Ordering::Relaxed);
+        now_ms >= last + 1000
+            && self
+                .last_warn_ms
+                .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::new();
+        m.sent(10);
+        m.sessions_closed.get_or_create(&[("reason", "timeout")]).inc();
+        m.tick_duration.observe(0.001);
+        let text = m.render();
+        assert!(text.contains("tickwire_bytes_total{direction=\"out\"} 10"), "{text}");
+        assert!(text.contains("tickwire_sessions_closed_total{reason=\"timeout\"} 1"), "{text}");
+        assert!(text.contains("tickwire_tick_duration_seconds_count 1"), "{text}");
+        assert!(m.warn_allowed(5000));
+        assert!(!m.warn_allowed(5500));
+        assert!(m.warn_allowed(6000));
+    }
+}

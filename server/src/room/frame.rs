@@ -1,0 +1,72 @@
+//! [`TickFrame`]: one tick's snapshot, shared by every client of a room, with its encodings.
+//!
+//! The room builds one frame per tick and hands an `Arc` to each client's outbox. A session's
+//! writer asks the frame for the payload against the last frame it actually sent on its socket;
+//! the first writer to ask for a given baseline encodes it, and every other writer with that
+//! baseline gets the same bytes. Healthy clients all have the previous tick as baseline, so a
+//! tick costs one delta encode (plus one full encode per tick in which someone joins), whatever
+//! the number of clients.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+use tickwire_protocol::{Snapshot, SnapshotEncoder, Tick};
+
+thread_local! {
+    /// Encoder scratch buffers, one per worker thread.
+    static ENCODER: RefCell<SnapshotEncoder> = RefCell::new(SnapshotEncoder::new());
+}
+
+/// A payload keyed by the tick of its baseline (`None` = full).
+type Encoded = (Option<Tick>, Arc<[u8]>);
+
+/// One tick of a room's replicated state and the payloads encoded from it so far.
+#[derive(Debug)]
+pub struct TickFrame {
+    snapshot: Snapshot,
+    /// Encoded payloads by baseline tick (`None` = full). Locked only to look up or to encode
+    /// once; a handful of entries per tick.
+    encoded: Mutex<Vec<Encoded>>,
+}
+
+impl TickFrame {
+    /// Wraps a snapshot.
+    pub fn new(snapshot: Snapshot) -> Self {
+        Self { snapshot, encoded: Mutex::new(Vec::new()) }
+    }
+
+    /// The frame's tick.
+    pub fn tick(&self) -> Tick {
+        self.snapshot.tick()
+    }
+
+    /// The replicated state.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// The payload of this frame as a delta against `baseline` (or full), encoding it only if no
+    /// other client asked for the same baseline before. Returns the payload, the baseline tick
+    /// actually used, and whether this call encoded.
+    pub fn payload(&self, baseline: Option<&TickFrame>) -> (Arc<[u8]>, Option<Tick>, bool) {
+        // A baseline must be strictly older; anything else (cannot happen with increasing ticks)
+        // falls back to a full snapshot.
+        let baseline = baseline.filter(|b| self.tick().is_newer_than(b.tick()));
+        let key = baseline.map(TickFrame::tick);
+        let mut cache = self.encoded.lock();
+        if let Some((_, bytes)) = cache.iter().find(|(k, _)| *k == key) {
+            return (bytes.clone(), key, false);
+        }
+        let bytes = ENCODER.with(|e| {
+            e.borrow_mut().encode(
+                tickwire_sim::arena::schema(),
+                baseline.map(|b| &b.snapshot),
+                &self.snapshot,
+            )
+        });
+        let bytes: Arc<[u8]> = bytes.into();
+        cache.push((key, bytes.clone()));
+        (bytes, key, true)
+    }
+}

@@ -1,0 +1,179 @@
+//! [`ClientLink`]: what a room and one session share.
+//!
+//! Inputs flow session → room through the client's [`InputBuffer`] (a `parking_lot` mutex held
+//! for a push or a take, never across an await). Everything flows room → session through the
+//! [`Outbox`]: a one-slot **latest snapshot** (a newer frame replaces one the writer has not
+//! taken yet, so a slow client never queues snapshots and never slows the tick) and a bounded
+//! queue of other messages (events), plus a close request. The room wakes the writer with
+//! `Notify::notify_one`, which stores a permit, so no wake-up is ever lost.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use tickwire_protocol::message::{DisconnectReason, InputFrame};
+use tickwire_protocol::{ClientId, Tick};
+use tickwire_sim::{InputBuffer, PushOutcome};
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use super::frame::TickFrame;
+
+/// Most non-snapshot messages queued for one client. A client that lets this many pile up is
+/// not reading its socket and is disconnected (`TooSlow`).
+pub const MAX_QUEUED_MESSAGES: usize = 512;
+/// Input frames buffered per client (about two seconds at 30 Hz).
+pub const INPUT_BUFFER_FRAMES: usize = 64;
+
+/// A snapshot handed to a client's writer.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The shared frame.
+    pub frame: Arc<TickFrame>,
+    /// The newest input tick of this client consumed by the simulation.
+    pub last_input: Option<Tick>,
+}
+
+#[derive(Debug, Default)]
+struct Outbox {
+    snapshot: Option<Published>,
+    /// When the writer last failed to take a snapshot before the next one replaced it.
+    behind_since: Option<Instant>,
+    messages: VecDeque<Arc<[u8]>>,
+    close: Option<DisconnectReason>,
+}
+
+/// State shared by a room and one session.
+#[derive(Debug)]
+pub struct ClientLink {
+    /// The session's client id.
+    pub id: ClientId,
+    inputs: Mutex<InputBuffer>,
+    outbox: Mutex<Outbox>,
+    notify: Notify,
+    /// Smoothed RTT in microseconds (`u32::MAX` until measured); written by the session.
+    rtt_us: AtomicU32,
+}
+
+/// What a writer takes from the outbox in one go.
+#[derive(Debug, Default)]
+pub struct Outgoing {
+    /// Queued messages, oldest first.
+    pub messages: VecDeque<Arc<[u8]>>,
+    /// The latest snapshot, if a new one was published.
+    pub snapshot: Option<Published>,
+    /// Set when the session must end.
+    pub close: Option<DisconnectReason>,
+}
+
+impl ClientLink {
+    /// A new link for client `id`.
+    pub fn new(id: ClientId) -> Self {
+        Self {
+            id,
+            inputs: Mutex::new(InputBuffer::new(INPUT_BUFFER_FRAMES)),
+            outbox: Mutex::new(Outbox::default()),
+            notify: Notify::new(),
+            rtt_us: AtomicU32::new(u32::MAX),
+        }
+    }
+
+    /// Session side: buffers an input frame for the room; `next_tick` is the room's next tick.
+    pub fn push_input(&self, frame: InputFrame, next_tick: Tick) -> PushOutcome {
+        self.inputs.lock().push(frame, next_tick)
+    }
+
+    /// Room side: the input to simulate at `tick`, and the newest real input consumed so far.
+    pub fn take_input(&self, tick: Tick) -> (Option<InputFrame>, Option<Tick>) {
+        let mut inputs = self.inputs.lock();
+        let frame = inputs.take(tick);
+        (frame, inputs.last_consumed())
+    }
+
+    /// Room side: publishes a tick's frame. Returns `false` when the client has been unable to
+    /// take snapshots for longer than `slow_after` and has been told to close (`TooSlow`).
+    pub fn publish(
+        &self,
+        published: Published,
+        now: Instant,
+        slow_after: Duration,
+    ) -> PublishOutcome {
+        let mut out = self.outbox.lock();
+        let superseded = out.snapshot.replace(published).is_some();
+        if superseded {
+            let since = *out.behind_since.get_or_insert(now);
+            if now.duration_since(since) > slow_after && out.close.is_none() {
+                out.close = Some(DisconnectReason::TooSlow);
+                drop(out);
+                self.notify.notify_one();
+                return PublishOutcome::TooSlow;
+            }
+        } else {
+            out.behind_since = None;
+        }
+        drop(out);
+        self.notify.notify_one();
+        if superseded { PublishOutcome::Superseded } else { PublishOutcome::Queued }
+    }
+
+    /// Room side: queues a message; if the queue is full the client is told to close.
+    pub fn send(&self, message: Arc<[u8]>) -> bool {
+        let mut out = self.outbox.lock();
+        if out.messages.len() >= MAX_QUEUED_MESSAGES {
+            out.close.get_or_insert(DisconnectReason::TooSlow);
+            drop(out);
+            self.notify.notify_one();
+            return false;
+        }
+        out.messages.push_back(message);
+        drop(out);
+        self.notify.notify_one();
+        true
+    }
+
+    /// Asks the session to end with `reason` (the first reason wins).
+    pub fn close(&self, reason: DisconnectReason) {
+        self.outbox.lock().close.get_or_insert(reason);
+        self.notify.notify_one();
+    }
+
+    /// Writer side: waits until something was published (cancel-safe).
+    pub async fn notified(&self) {
+        self.notify.notified().await;
+    }
+
+    /// Writer side: takes everything pending. `into` is reused to avoid allocation.
+    pub fn take(&self, into: &mut Outgoing) {
+        let mut out = self.outbox.lock();
+        std::mem::swap(&mut into.messages, &mut out.messages);
+        into.snapshot = out.snapshot.take();
+        into.close = out.close;
+    }
+
+    /// Session side: records the smoothed RTT.
+    pub fn set_rtt(&self, rtt: Duration) {
+        self.rtt_us
+            .store(u32::try_from(rtt.as_micros()).unwrap_or(u32::MAX - 1), Ordering::Relaxed);
+    }
+
+    /// Room side: the smoothed RTT, if measured.
+    pub fn rtt(&self) -> Option<Duration> {
+        match self.rtt_us.load(Ordering::Relaxed) {
+            u32::MAX => None,
+            us => Some(Duration::from_micros(u64::from(us))),
+        }
+    }
+}
+
+/// What [`ClientLink::publish`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishOutcome {
+    /// The writer had taken the previous snapshot.
+    Queued,
+    /// The previous snapshot was still waiting and was dropped.
+    Superseded,
+    /// The client stayed behind too long and was told to close.
+    TooSlow,
+}

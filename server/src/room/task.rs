@@ -1,0 +1,295 @@
+//! The room task: one per room, owning the room's [`Arena`] by value.
+//!
+//! Order of work in one tick ([`Room::tick`]):
+//! 1. **drain inputs**: for each member, take the input for the next tick from its buffer, and
+//!    for a shot choose the view time from its claim and the measured RTT ([`super::lagcomp`]);
+//! 2. **step** the simulation (which also records the lag-compensation history);
+//! 3. broadcast the tick's **events** (shots, hits, kills);
+//! 4. **build the snapshot** straight from the world into a shared [`TickFrame`];
+//! 5. **publish** it to every member's outbox (replacing one a slow writer has not taken, never
+//!    waiting); the writers encode deltas from the frame, sharing identical encodings.
+//!
+//! Between ticks the task handles joins, leaves and chat from its bounded command channel. When
+//! behind schedule, [`FixedClock`] runs a capped number of catch-up ticks and the snapshot is
+//! built only after the last of them.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use tickwire_protocol::codec::encode_server;
+use tickwire_protocol::message::{
+    DisconnectReason, EventMessage, GameEvent, RejectReason, ServerMessage, Welcome,
+};
+use tickwire_protocol::{EntityId, Snapshot, Tick};
+use tickwire_sim::{Arena, FixedClock, PlayerCommand};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info};
+
+use super::frame::TickFrame;
+use super::lagcomp::LagCompPolicy;
+use super::link::{ClientLink, PublishOutcome, Published};
+use super::{RoomCommand, RoomInfo};
+use crate::metrics::Metrics;
+use crate::registry::Rooms;
+
+/// Most ticks run back to back to catch up after a stall; the rest are dropped and counted.
+pub const MAX_CATCH_UP: u32 = 4;
+
+/// Per-room settings derived from the server configuration.
+#[derive(Debug, Clone)]
+pub struct RoomSettings {
+    /// Most players.
+    pub max_players: usize,
+    /// How long a client may stay unable to take snapshots.
+    pub slow_client: Duration,
+    /// Never closes when empty (the default room).
+    pub persistent: bool,
+    /// How long an empty room stays open.
+    pub grace: Duration,
+}
+
+#[derive(Debug)]
+struct Member {
+    link: Arc<ClientLink>,
+    entity: EntityId,
+    name: String,
+    last_input: Option<Tick>,
+}
+
+/// A room's state, owned by its task (or driven directly by benches and tests).
+#[derive(Debug)]
+pub struct Room {
+    name: Arc<str>,
+    arena: Arena,
+    members: Vec<Member>,
+    settings: RoomSettings,
+    policy: LagCompPolicy,
+    metrics: Arc<Metrics>,
+    info: Arc<RoomInfo>,
+    commands: Vec<PlayerCommand>,
+    tick_interval: Duration,
+}
+
+impl Room {
+    /// A room around an arena.
+    pub fn new(
+        name: Arc<str>,
+        arena: Arena,
+        settings: RoomSettings,
+        metrics: Arc<Metrics>,
+        info: Arc<RoomInfo>,
+    ) -> Self {
+        let tick_rate = arena.config().tick_rate;
+        Self {
+            name,
+            arena,
+            members: Vec::new(),
+            settings,
+            policy: LagCompPolicy { tick_rate },
+            metrics,
+            info,
+            commands: Vec::new(),
+            tick_interval: Duration::from_secs_f64(1.0 / f64::from(tick_rate)),
+        }
+    }
+
+    /// The simulation (read-only).
+    pub fn arena(&self) -> &Arena {
+        &self.arena
+    }
+
+    /// Players in the room.
+    pub fn player_count(&self) -> usize {
+        self.members.len()
+    }
+
+    /// Runs the room until shutdown, or until it has been empty for its grace period.
+    pub async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<RoomCommand>,
+        shutdown: CancellationToken,
+        rooms: Weak<Rooms>,
+    ) {
+        let origin = Instant::now();
+        let mut clock = FixedClock::new(self.arena.config().tick_rate, MAX_CATCH_UP);
+        let mut empty_since: Option<Instant> = None;
+        let mut dropped_seen = 0;
+        info!(room = %self.name, "room open");
+        loop {
+            let deadline = origin + clock.next_deadline();
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => {
+                    self.close_all(DisconnectReason::ServerShutdown);
+                    break;
+                }
+                () = sleep_until(deadline) => {
+                    let n = clock.advance(origin.elapsed());
+                    for i in 0..n {
+                        self.tick(i + 1 == n);
+                    }
+                    let dropped = clock.dropped_ticks();
+                    self.metrics.ticks_dropped.inc_by(dropped - dropped_seen);
+                    dropped_seen = dropped;
+                }
+                cmd = rx.recv() => match cmd {
+                    Some(cmd) => self.handle(cmd),
+                    None => break,
+                },
+            }
+            if self.settings.persistent || !self.members.is_empty() {
+                empty_since = None;
+                continue;
+            }
+            let since = *empty_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= self.settings.grace {
+                let closed = match rooms.upgrade() {
+                    Some(rooms) => rooms.remove_if(&self.name, || rx.is_empty()),
+                    None => true,
+                };
+                if closed {
+                    break;
+                }
+            }
+        }
+        self.metrics.players.dec_by(self.members.len() as i64);
+        info!(room = %self.name, "room closed");
+    }
+
+    /// Handles one command from a session.
+    pub fn handle(&mut self, cmd: RoomCommand) {
+        match cmd {
+            RoomCommand::Join { name, link, reply } => {
+                let result = self.join(name, link);
+                // A session that gave up waiting has gone; its Leave will follow.
+                let _ = reply.send(result);
+            }
+            RoomCommand::Leave { client, reason } => self.leave(client, reason),
+            RoomCommand::Chat { client, text } => {
+                if let Some(m) = self.members.iter().find(|m| m.link.id == client) {
+                    let event = GameEvent::Chat { from: client, name: m.name.clone(), text };
+                    self.broadcast_event(event);
+                }
+            }
+        }
+    }
+
+    /// Adds a player, or says why not.
+    pub fn join(&mut self, name: String, link: Arc<ClientLink>) -> Result<Welcome, RejectReason> {
+        if self.members.len() >= self.settings.max_players {
+            return Err(RejectReason::RoomFull);
+        }
+        if self.members.iter().any(|m| m.link.id == link.id) {
+            return Err(RejectReason::HelloExpected);
+        }
+        let entity = self.arena.add_player(&name);
+        let tick = self.arena.tick();
+        for m in &self.members {
+            let event =
+                GameEvent::Joined { client: m.link.id, entity: m.entity, name: m.name.clone() };
+            link.send(event_bytes(tick, event));
+        }
+        let welcome = Welcome {
+            client_id: link.id,
+            entity,
+            tick_rate: self.arena.config().tick_rate,
+            server_tick: tick,
+            room: self.name.to_string(),
+            max_rewind_ms: u16::try_from(self.arena.config().max_rewind_ms).unwrap_or(u16::MAX),
+        };
+        let event = GameEvent::Joined { client: link.id, entity, name: name.clone() };
+        self.members.push(Member { link, entity, name, last_input: None });
+        self.broadcast_event(event);
+        self.metrics.players.inc();
+        debug!(room = %self.name, client = %welcome.client_id, %entity, "player joined");
+        Ok(welcome)
+    }
+
+    /// Removes a player; the others see the despawn in the next snapshot and a `Left` event.
+    pub fn leave(&mut self, client: tickwire_protocol::ClientId, reason: DisconnectReason) {
+        let Some(i) = self.members.iter().position(|m| m.link.id == client) else {
+            return;
+        };
+        let m = self.members.swap_remove(i);
+        self.arena.remove_player(m.entity);
+        self.metrics.players.dec();
+        debug!(room = %self.name, %client, %reason, "player left");
+        self.broadcast_event(GameEvent::Left { client, name: m.name });
+    }
+
+    /// Runs one tick (see the module docs); builds and publishes a snapshot when `publish`.
+    pub fn tick(&mut self, publish: bool) {
+        let started = Instant::now();
+        let next = self.arena.tick().next();
+        self.commands.clear();
+        for m in &mut self.members {
+            let (input, last) = m.link.take_input(next);
+            m.last_input = last;
+            let Some(input) = input else { continue };
+            let view = input.fire().then(|| {
+                let choice = self.policy.choose(&input, m.link.rtt());
+                if choice.corrected {
+                    self.metrics.rewind_claims_corrected.inc();
+                }
+                choice.view
+            });
+            self.commands.push(PlayerCommand { entity: m.entity, input, view });
+        }
+        let out = self.arena.step(&self.commands);
+        let tick_rate = f64::from(self.arena.config().tick_rate);
+        for r in &out.rewinds {
+            let outcome = if r.hit.is_some() { "hit" } else { "miss" };
+            self.metrics.rewinds.get_or_create(&[("outcome", outcome)]).inc();
+            self.metrics.rewind_seconds.observe(f64::from(r.applied_ticks) / tick_rate);
+        }
+        for event in out.events {
+            self.broadcast_event(event);
+        }
+        if publish {
+            let frame = Arc::new(TickFrame::new(self.arena.snapshot(Snapshot::default())));
+            self.publish(&frame);
+            self.info.update(self.members.len(), self.arena.entity_count(), frame);
+        }
+        let elapsed = started.elapsed();
+        self.metrics.tick_duration.observe(elapsed.as_secs_f64());
+        if elapsed > self.tick_interval {
+            self.metrics.tick_overruns.inc();
+        }
+    }
+
+    fn publish(&self, frame: &Arc<TickFrame>) {
+        let now = Instant::now();
+        for m in &self.members {
+            let published = Published { frame: frame.clone(), last_input: m.last_input };
+            match m.link.publish(published, now, self.settings.slow_client) {
+                PublishOutcome::Queued => {}
+                PublishOutcome::Superseded => {
+                    self.metrics.snapshots_dropped.inc();
+                }
+                PublishOutcome::TooSlow => {
+                    self.metrics.snapshots_dropped.inc();
+                    debug!(room = %self.name, client = %m.link.id, "client too slow, disconnecting");
+                }
+            };
+        }
+    }
+
+    fn broadcast_event(&self, event: GameEvent) {
+        let bytes = event_bytes(self.arena.tick(), event);
+        for m in &self.members {
+            m.link.send(bytes.clone());
+        }
+    }
+
+    fn close_all(&self, reason: DisconnectReason) {
+        for m in &self.members {
+            m.link.close(reason);
+        }
+    }
+}
+
+fn event_bytes(tick: Tick, event: GameEvent) -> Arc<[u8]> {
+    encode_server(&ServerMessage::Event(EventMessage { tick, event })).into()
+}

@@ -1,0 +1,142 @@
+//! One WebSocket session: handshake, then a reader task and a writer loop.
+//!
+//! ```text
+//!   socket ──► reader task ──► ClientLink.inputs ──► room task (tick)
+//!                  │  pongs, control frames              │
+//!                  ▼  (bounded, try_send)                ▼ outbox: latest snapshot + events
+//!   socket ◄── writer loop ◄──────────────────────────────┘ (Notify)
+//! ```
+//!
+//! The session ends when the reader ends (close, error, timeout, bad input, rate limit), when
+//! the room asks (too slow, shutdown), or when a write misses its deadline. Then it tells the
+//! room, says goodbye with a `Disconnect` message and a close frame, and counts the reason.
+
+mod end;
+mod handshake;
+mod rate;
+mod reader;
+mod writer;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use fastwebsockets::Role;
+use tickwire_protocol::ClientId;
+use tickwire_protocol::message::{RejectReason, ServerMessage};
+use tokio::io::{AsyncRead, AsyncWrite, BufWriter};
+use tokio::sync::mpsc;
+use tracing::{debug, warn};
+
+pub use end::SessionEnd;
+use handshake::NoHello;
+use reader::Reader;
+use writer::{CONTROL_CAPACITY, Writer};
+
+use crate::ServerCtx;
+use crate::room::{ClientLink, RoomGone};
+
+/// Write buffer per connection: a tick's messages are gathered here and flushed once.
+const WRITE_BUFFER: usize = 16 * 1024;
+
+/// Runs a session on an upgraded connection until it ends.
+pub async fn run<S>(io: S, ctx: Arc<ServerCtx>, peer: SocketAddr)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (r, w) = tokio::io::split(io);
+    let (mut rd, wr) = fastwebsockets::after_handshake_split(
+        r,
+        BufWriter::with_capacity(WRITE_BUFFER, w),
+        Role::Server,
+    );
+    rd.set_max_message_size(ctx.config.max_message_bytes);
+    let mut writer = Writer::new(wr, ctx.clone());
+
+    let hello = match handshake::read_hello(&mut rd, &ctx.config).await {
+        Ok(hello) => hello,
+        Err(NoHello::End(end)) => return finish(&ctx, &mut writer, end, peer, None).await,
+        Err(NoHello::Reject(reason)) => return reject(&ctx, &mut writer, reason).await,
+    };
+    if ctx.shutdown.is_cancelled() {
+        return reject(&ctx, &mut writer, RejectReason::ShuttingDown).await;
+    }
+    if let Err(reason) = handshake::check(&hello, tickwire_sim::arena::schema().hash()) {
+        return reject(&ctx, &mut writer, reason).await;
+    }
+
+    let client = ClientId(ctx.next_client_id());
+    let link = Arc::new(ClientLink::new(client));
+    let mut joined = None;
+    for _ in 0..2 {
+        let room = match ctx.rooms.get_or_create(&hello.room) {
+            Ok(room) => room,
+            Err(reason) => return reject(&ctx, &mut writer, reason).await,
+        };
+        match room.join(hello.name.clone(), link.clone()).await {
+            Ok(Ok(welcome)) => {
+                joined = Some((room, welcome));
+                break;
+            }
+            Ok(Err(reason)) => return reject(&ctx, &mut writer, reason).await,
+            Err(RoomGone) => continue,
+        }
+    }
+    let Some((room, welcome)) = joined else {
+        return reject(&ctx, &mut writer, RejectReason::TooManyRooms).await;
+    };
+    debug!(%client, %peer, room = %room.name, name = %hello.name, "session joined");
+    if let Err(end) = writer.send_now(&ServerMessage::Welcome(welcome)).await {
+        room.leave(client, end.reason).await;
+        return finish(&ctx, &mut writer, end, peer, Some(client)).await;
+    }
+
+    let (ctrl_tx, ctrl_rx) = mpsc::channel(CONTROL_CAPACITY);
+    let reader = Reader {
+        ctx: ctx.clone(),
+        link: link.clone(),
+        room: room.clone(),
+        ctrl: ctrl_tx,
+        ledger: writer.ledger.clone(),
+    };
+    let mut reader_task = tokio::spawn(reader.run(rd));
+    let end = writer.run(&link, ctrl_rx, &mut reader_task).await;
+    reader_task.abort();
+    room.leave(client, end.reason).await;
+    finish(&ctx, &mut writer, end, peer, Some(client)).await;
+}
+
+async fn reject<W: AsyncWrite + Unpin>(
+    ctx: &ServerCtx,
+    writer: &mut Writer<W>,
+    reason: RejectReason,
+) {
+    ctx.metrics
+        .sessions_rejected
+        .get_or_create(&[("reason", handshake::reject_label(reason))])
+        .inc();
+    debug!(%reason, "hello refused");
+    let _ = writer.send_now(&ServerMessage::Reject(reason)).await;
+    writer
+        .close(SessionEnd {
+            reason: tickwire_protocol::message::DisconnectReason::ProtocolViolation,
+            code: 1008,
+            label: "rejected",
+        })
+        .await;
+}
+
+async fn finish<W: AsyncWrite + Unpin>(
+    ctx: &ServerCtx,
+    writer: &mut Writer<W>,
+    end: SessionEnd,
+    peer: SocketAddr,
+    client: Option<ClientId>,
+) {
+    ctx.metrics.sessions_closed.get_or_create(&[("reason", end.label)]).inc();
+    if end.is_violation() && ctx.metrics.warn_allowed(ctx.uptime_ms()) {
+        warn!(%peer, ?client, reason = end.label, "session closed for misbehaviour (further ones this second at debug)");
+    } else {
+        debug!(%peer, ?client, reason = end.label, "session closed");
+    }
+    writer.close(end).await;
+}

@@ -1,0 +1,167 @@
+//! The session's reader task: reads frames in its own loop (so that the writer's `select!` only
+//! waits on cancel-safe things) and feeds the room and the writer.
+//!
+//! Every frame read has a deadline (the idle timeout). Text frames, fragmented messages and
+//! messages over the size limit end the session (fastwebsockets' fragment collector grows
+//! without bound, so fragments are refused rather than collected). Inputs, pings (protocol and
+//! WebSocket) and chat are rate-limited per client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use fastwebsockets::{Frame, OpCode, WebSocketError, WebSocketRead};
+use parking_lot::Mutex;
+use tickwire_protocol::codec::decode_client;
+use tickwire_protocol::message::{ClientMessage, Pong, RttReport};
+use tickwire_sim::PushOutcome;
+use tokio::io::AsyncRead;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, timeout};
+use tracing::debug;
+
+use super::end::SessionEnd;
+use super::rate::TokenBucket;
+use super::writer::{PingLedger, WriterCmd};
+use crate::ServerCtx;
+use crate::room::{ClientLink, RoomHandle};
+use crate::rtt::RttEstimator;
+
+/// Chat lines per second allowed per client (burst 5).
+const CHAT_RATE: f64 = 1.0;
+
+/// What the reader needs.
+pub(crate) struct Reader {
+    pub(crate) ctx: Arc<ServerCtx>,
+    pub(crate) link: Arc<ClientLink>,
+    pub(crate) room: RoomHandle,
+    pub(crate) ctrl: mpsc::Sender<WriterCmd>,
+    pub(crate) ledger: Arc<Mutex<PingLedger>>,
+}
+
+impl Reader {
+    /// Reads until the session must end, and says why.
+    pub(crate) async fn run<R: AsyncRead + Unpin>(self, mut ws: WebSocketRead<R>) -> SessionEnd {
+        let cfg = &self.ctx.config;
+        let now = Instant::now();
+        let input_rate = f64::from(cfg.input_rate());
+        let mut inputs = TokenBucket::new(input_rate, input_rate, now);
+        let ping_rate = f64::from(cfg.max_ping_rate);
+        let mut pings = TokenBucket::new(ping_rate, ping_rate, now);
+        let mut chat = TokenBucket::new(CHAT_RATE, 5.0, now);
+        let mut rtt = RttEstimator::default();
+        let idle = cfg.idle_timeout();
+        loop {
+            let mut flooded = false;
+            let ctrl = &self.ctrl;
+            // Frames fastwebsockets must send back (pongs to WebSocket pings, close echoes) go
+            // to the writer; WebSocket pings count against the ping rate.
+            let mut obligated = |frame: Frame<'_>| {
+                let result = if frame.opcode == OpCode::Pong && !pings.allow(Instant::now()) {
+                    flooded = true;
+                    Err("ping rate exceeded")
+                } else {
+                    let cmd =
+                        WriterCmd::Frame { opcode: frame.opcode, payload: frame.payload.to_vec() };
+                    ctrl.try_send(cmd).map_err(|_| "control queue full")
+                };
+                std::future::ready(result)
+            };
+            let read = timeout(idle, ws.read_frame(&mut obligated)).await;
+            let frame = match read {
+                Err(_) => return SessionEnd::TIMEOUT,
+                Ok(Err(e)) if flooded => {
+                    debug!(client = %self.link.id, "websocket ping flood: {e}");
+                    return SessionEnd::RATE_LIMITED;
+                }
+                Ok(Err(e)) => return classify(&e),
+                Ok(Ok(frame)) => frame,
+            };
+            self.ctx.metrics.received(frame.payload.len());
+            match frame.opcode {
+                OpCode::Close => return SessionEnd::CLIENT_LEFT,
+                OpCode::Text => return SessionEnd::TEXT_FRAME,
+                OpCode::Continuation => return SessionEnd::FRAGMENTED,
+                OpCode::Binary if !frame.fin => return SessionEnd::FRAGMENTED,
+                OpCode::Binary => {}
+                OpCode::Ping | OpCode::Pong => continue,
+            }
+            let msg = match decode_client(&frame.payload) {
+                Ok(msg) => msg,
+                Err(e) => {
+                    debug!(client = %self.link.id, "undecodable message: {e}");
+                    return SessionEnd::MALFORMED;
+                }
+            };
+            let now = Instant::now();
+            match msg {
+                ClientMessage::Hello(_) => return SessionEnd::MALFORMED,
+                ClientMessage::Disconnect(_) => return SessionEnd::CLIENT_LEFT,
+                ClientMessage::Input(input) => {
+                    if !inputs.allow(now) {
+                        return SessionEnd::RATE_LIMITED;
+                    }
+                    let outcome = self.link.push_input(input, self.room.info().tick().next());
+                    let label = match outcome {
+                        PushOutcome::Accepted => "accepted",
+                        PushOutcome::Duplicate => "duplicate",
+                        PushOutcome::Late => "late",
+                        PushOutcome::TooFarAhead => "too_far_ahead",
+                        #[allow(unreachable_patterns)]
+                        _ => "other",
+                    };
+                    self.ctx.metrics.inputs.get_or_create(&[("outcome", label)]).inc();
+                }
+                ClientMessage::Ping(ping) => {
+                    if !pings.allow(now) {
+                        return SessionEnd::RATE_LIMITED;
+                    }
+                    let pong = Pong { id: ping.id, echo_us: ping.sent_us, held_us: 0 };
+                    if self.ctrl.try_send(WriterCmd::Pong { pong, received: now }).is_err() {
+                        return SessionEnd::RATE_LIMITED;
+                    }
+                }
+                ClientMessage::Pong(pong) => {
+                    let Some(sent) = self.ledger.lock().answer(pong.id, pong.echo_us) else {
+                        debug!(client = %self.link.id, id = pong.id, "pong for no outstanding ping");
+                        continue;
+                    };
+                    let held = Duration::from_micros(u64::from(pong.held_us));
+                    let sample = now.saturating_duration_since(sent).saturating_sub(held);
+                    rtt.sample(sample);
+                    self.ctx.metrics.rtt.observe(sample.as_secs_f64());
+                    if let Some(srtt) = rtt.srtt() {
+                        self.link.set_rtt(srtt);
+                        let report =
+                            RttReport { rtt_us: micros(srtt), jitter_us: micros(rtt.jitter()) };
+                        // A full control queue only delays the next report.
+                        let _ = self.ctrl.try_send(WriterCmd::Rtt(report));
+                    }
+                }
+                ClientMessage::Chat(c) => {
+                    if !chat.allow(now) {
+                        return SessionEnd::RATE_LIMITED;
+                    }
+                    if self.room.chat(self.link.id, c.text).await.is_err() {
+                        return SessionEnd::ROOM_CLOSED;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn micros(d: Duration) -> u32 {
+    u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
+}
+
+/// Maps a WebSocket read error to the session's end.
+fn classify(e: &WebSocketError) -> SessionEnd {
+    match e {
+        WebSocketError::FrameTooLarge => SessionEnd::TOO_LARGE,
+        WebSocketError::UnexpectedEOF
+        | WebSocketError::IoError(_)
+        | WebSocketError::ConnectionClosed => SessionEnd::CONNECTION_LOST,
+        WebSocketError::SendError(_) => SessionEnd::RATE_LIMITED,
+        _ => SessionEnd::WS_PROTOCOL,
+    }
+}

@@ -1,0 +1,246 @@
+//! The session's writer: the only code that writes to the client's socket.
+//!
+//! It waits (cancel-safely) on four things: the reader ending, control requests from the reader
+//! (pongs, WebSocket control frames, RTT reports), the room's outbox notification, and the ping
+//! timer. Everything pending is written into a buffered writer and flushed once, so a client
+//! costs about one `send()` per tick. Every flush has a deadline: a client that does not drain
+//! its socket is disconnected (`TooSlow`) instead of holding memory.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use fastwebsockets::{Frame, OpCode, Payload, WebSocketError, WebSocketWrite};
+use parking_lot::Mutex;
+use tickwire_protocol::codec::{encode_server, encode_snapshot_into};
+use tickwire_protocol::message::{DisconnectReason, Ping, Pong, RttReport, ServerMessage};
+use tokio::io::{AsyncWrite, BufWriter};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, MissedTickBehavior, interval, timeout};
+
+use super::end::SessionEnd;
+use crate::ServerCtx;
+use crate::room::frame::TickFrame;
+use crate::room::link::{ClientLink, Outgoing};
+
+/// Capacity of the reader → writer control channel. The reader uses `try_send`; a full queue
+/// means the client floods pings and ends the session (`RateLimited`).
+pub(crate) const CONTROL_CAPACITY: usize = 32;
+/// Server pings remembered while waiting for their pongs.
+const LEDGER_LEN: usize = 8;
+
+/// A request from the reader to the writer.
+#[derive(Debug)]
+pub(crate) enum WriterCmd {
+    /// A WebSocket control frame fastwebsockets requires us to send (pong, close echo).
+    Frame {
+        /// Its opcode.
+        opcode: OpCode,
+        /// Its payload (at most 125 bytes).
+        payload: Vec<u8>,
+    },
+    /// Answer a client's ping; `held_us` is filled in when written.
+    Pong {
+        /// The answer, `held_us` still 0.
+        pong: Pong,
+        /// When the ping was read.
+        received: Instant,
+    },
+    /// Tell the client its measured RTT.
+    Rtt(RttReport),
+}
+
+/// Server pings awaiting a pong: ids and send times on the server's clock.
+#[derive(Debug, Default)]
+pub(crate) struct PingLedger {
+    outstanding: VecDeque<(u32, u64, Instant)>,
+}
+
+impl PingLedger {
+    fn sent(&mut self, id: u32, sent_us: u64, at: Instant) {
+        if self.outstanding.len() == LEDGER_LEN {
+            self.outstanding.pop_front();
+        }
+        self.outstanding.push_back((id, sent_us, at));
+    }
+
+    /// The send time of ping `id` if it is outstanding and `echo_us` matches; forgets it.
+    pub(crate) fn answer(&mut self, id: u32, echo_us: u64) -> Option<Instant> {
+        let i = self.outstanding.iter().position(|&(pid, us, _)| pid == id && us == echo_us)?;
+        self.outstanding.remove(i).map(|(_, _, at)| at)
+    }
+}
+
+/// The writing half of a session.
+pub(crate) struct Writer<W: AsyncWrite + Unpin> {
+    ws: WebSocketWrite<BufWriter<W>>,
+    ctx: Arc<ServerCtx>,
+    buf: Vec<u8>,
+    last_sent: Option<Arc<TickFrame>>,
+    outgoing: Outgoing,
+    started: Instant,
+    next_ping: u32,
+    pub(crate) ledger: Arc<Mutex<PingLedger>>,
+}
+
+impl<W: AsyncWrite + Unpin> Writer<W> {
+    pub(crate) fn new(ws: WebSocketWrite<BufWriter<W>>, ctx: Arc<ServerCtx>) -> Self {
+        Self {
+            ws,
+            ctx,
+            buf: Vec::with_capacity(1024),
+            last_sent: None,
+            outgoing: Outgoing::default(),
+            started: Instant::now(),
+            next_ping: 0,
+            ledger: Arc::default(),
+        }
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), WebSocketError> {
+        self.ctx.metrics.sent(bytes.len());
+        self.ws.write_frame(Frame::binary(Payload::Borrowed(bytes))).await
+    }
+
+    /// Writes one message and flushes, within the slow-client deadline.
+    pub(crate) async fn send_now(&mut self, msg: &ServerMessage) -> Result<(), SessionEnd> {
+        let bytes = encode_server(msg);
+        let deadline = self.ctx.config.slow_client();
+        match timeout(deadline, async {
+            self.write(&bytes).await?;
+            self.ws.flush().await
+        })
+        .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(SessionEnd::CONNECTION_LOST),
+            Err(_) => Err(SessionEnd::TOO_SLOW),
+        }
+    }
+
+    /// Sends what the room publishes until the session ends.
+    pub(crate) async fn run(
+        &mut self,
+        link: &ClientLink,
+        mut ctrl: mpsc::Receiver<WriterCmd>,
+        reader: &mut JoinHandle<SessionEnd>,
+    ) -> SessionEnd {
+        let mut pings =
+            interval(std::time::Duration::from_millis(self.ctx.config.ping_interval_ms));
+        pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let deadline = self.ctx.config.slow_client();
+        loop {
+            let step = tokio::select! {
+                biased;
+                end = &mut *reader => return end.unwrap_or(SessionEnd::CONNECTION_LOST),
+                cmd = ctrl.recv() => match cmd {
+                    Some(cmd) => timeout(deadline, self.control(cmd, &mut ctrl)).await,
+                    None => return SessionEnd::CONNECTION_LOST,
+                },
+                () = link.notified() => timeout(deadline, self.drain(link)).await,
+                _ = pings.tick() => timeout(deadline, self.ping()).await,
+            };
+            match step {
+                Ok(Ok(None)) => {}
+                Ok(Ok(Some(end))) => return end,
+                Ok(Err(_)) => return SessionEnd::CONNECTION_LOST,
+                Err(_) => return SessionEnd::TOO_SLOW,
+            }
+        }
+    }
+
+    /// Writes a control request and any others already queued, then flushes.
+    async fn control(
+        &mut self,
+        first: WriterCmd,
+        ctrl: &mut mpsc::Receiver<WriterCmd>,
+    ) -> Result<Option<SessionEnd>, WebSocketError> {
+        let mut next = Some(first);
+        while let Some(cmd) = next {
+            match cmd {
+                WriterCmd::Frame { opcode, payload } => {
+                    let close = opcode == OpCode::Close;
+                    self.ws
+                        .write_frame(Frame::new(true, opcode, None, Payload::Owned(payload)))
+                        .await?;
+                    if close {
+                        self.ws.flush().await?;
+                        return Ok(Some(SessionEnd::CLIENT_LEFT));
+                    }
+                }
+                WriterCmd::Pong { mut pong, received } => {
+                    pong.held_us =
+                        u32::try_from(received.elapsed().as_micros()).unwrap_or(u32::MAX);
+                    let bytes = encode_server(&ServerMessage::Pong(pong));
+                    self.write(&bytes).await?;
+                }
+                WriterCmd::Rtt(report) => {
+                    let bytes = encode_server(&ServerMessage::Rtt(report));
+                    self.write(&bytes).await?;
+                }
+            }
+            next = ctrl.try_recv().ok();
+        }
+        self.ws.flush().await?;
+        Ok(None)
+    }
+
+    /// Writes everything the room published, then flushes.
+    async fn drain(&mut self, link: &ClientLink) -> Result<Option<SessionEnd>, WebSocketError> {
+        link.take(&mut self.outgoing);
+        let mut messages = std::mem::take(&mut self.outgoing.messages);
+        for m in messages.drain(..) {
+            self.write(&m).await?;
+        }
+        self.outgoing.messages = messages;
+        if let Some(published) = self.outgoing.snapshot.take() {
+            let (payload, baseline, encoded) = published.frame.payload(self.last_sent.as_deref());
+            if encoded {
+                self.ctx.metrics.snapshot_encodes.inc();
+            }
+            let mut buf = std::mem::take(&mut self.buf);
+            buf.clear();
+            encode_snapshot_into(
+                &mut buf,
+                published.frame.tick(),
+                baseline,
+                published.last_input,
+                &payload,
+            );
+            let result = self.write(&buf).await;
+            self.buf = buf;
+            result?;
+            self.last_sent = Some(published.frame);
+        }
+        self.ws.flush().await?;
+        Ok(self.outgoing.close.map(SessionEnd::from_reason))
+    }
+
+    async fn ping(&mut self) -> Result<Option<SessionEnd>, WebSocketError> {
+        let id = self.next_ping;
+        self.next_ping = self.next_ping.wrapping_add(1);
+        let now = Instant::now();
+        let sent_us =
+            u64::try_from(now.duration_since(self.started).as_micros()).unwrap_or(u64::MAX);
+        self.ledger.lock().sent(id, sent_us, now);
+        let bytes = encode_server(&ServerMessage::Ping(Ping { id, sent_us }));
+        self.write(&bytes).await?;
+        self.ws.flush().await?;
+        Ok(None)
+    }
+
+    /// Says goodbye: a `Disconnect` message (unless the peer is gone) and a close frame, within
+    /// one second.
+    pub(crate) async fn close(&mut self, end: SessionEnd) {
+        let reason: DisconnectReason = end.reason;
+        let _ = timeout(std::time::Duration::from_secs(1), async {
+            if end != SessionEnd::CONNECTION_LOST {
+                let bytes = encode_server(&ServerMessage::Disconnect(reason));
+                let _ = self.write(&bytes).await;
+            }
+            let _ = self.ws.write_frame(Frame::close(end.code, end.label.as_bytes())).await;
+            let _ = self.ws.flush().await;
+        })
+        .await;
+    }
+}

@@ -1,0 +1,216 @@
+//! Test harness: an independent WebSocket client (tokio-tungstenite + the protocol crate, none
+//! of Tickwire's own client code) and helpers to start servers on port 0.
+
+#![allow(dead_code, unreachable_pub)] // each test file uses a different subset
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tickwire_protocol::codec::{decode_server, encode_client};
+use tickwire_protocol::message::{
+    ClientMessage, DisconnectReason, Hello, InputFrame, Pong, ServerMessage, ViewTime, Welcome,
+};
+use tickwire_protocol::snapshot::{DecodeLimits, decode};
+use tickwire_protocol::{PROTOCOL_VERSION, Snapshot, Tick};
+use tickwire_server::{RunningServer, ServerConfig};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Generous bound for anything a test waits on.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Starts a server with `f` applied to the test configuration.
+pub async fn server(f: impl FnOnce(&mut ServerConfig)) -> RunningServer {
+    let mut cfg = ServerConfig::for_tests();
+    f(&mut cfg);
+    tickwire_server::spawn(cfg).await.expect("server starts")
+}
+
+pub fn hello(room: &str, name: &str) -> Hello {
+    Hello {
+        protocol_version: PROTOCOL_VERSION,
+        schema_hash: tickwire_sim::arena::schema().hash(),
+        room: room.into(),
+        name: name.into(),
+        token: None,
+    }
+}
+
+pub async fn raw_connect(addr: SocketAddr) -> Ws {
+    let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+        .await
+        .expect("websocket connects");
+    ws
+}
+
+pub async fn send(ws: &mut Ws, msg: &ClientMessage) {
+    ws.send(Message::Binary(encode_client(msg).into())).await.expect("send");
+}
+
+/// What the next frame was.
+#[derive(Debug)]
+pub enum Got {
+    Msg(ServerMessage),
+    Close(Option<u16>, String),
+    Ended,
+}
+
+pub async fn next(ws: &mut Ws) -> Got {
+    loop {
+        let frame = tokio::time::timeout(WAIT, ws.next()).await.expect("server answers in time");
+        match frame {
+            Some(Ok(Message::Binary(b))) => {
+                return Got::Msg(decode_server(&b).expect("server messages decode"));
+            }
+            Some(Ok(Message::Close(c))) => {
+                return Got::Close(
+                    c.as_ref().map(|c: &CloseFrame| c.code.into()),
+                    c.map(|c| c.reason.to_string()).unwrap_or_default(),
+                );
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return Got::Ended,
+        }
+    }
+}
+
+/// Reads until the connection closes; returns the `Disconnect` reason seen (if any) and the
+/// close code.
+pub async fn until_closed(ws: &mut Ws) -> (Option<DisconnectReason>, Option<u16>) {
+    let mut reason = None;
+    loop {
+        match next(ws).await {
+            Got::Msg(ServerMessage::Disconnect(r)) => reason = Some(r),
+            Got::Msg(_) => {}
+            Got::Close(code, _) => return (reason, code),
+            Got::Ended => return (reason, None),
+        }
+    }
+}
+
+/// A connected, welcomed client that reconstructs snapshots.
+pub struct TestClient {
+    pub ws: Ws,
+    pub welcome: Welcome,
+    pub latest: Option<Snapshot>,
+    pub last_input: Option<Tick>,
+    pub events: Vec<ServerMessage>,
+    pub rtt_reports: usize,
+    pub snapshots: usize,
+}
+
+impl TestClient {
+    pub async fn join(addr: SocketAddr, room: &str, name: &str) -> Self {
+        let mut ws = raw_connect(addr).await;
+        send(&mut ws, &ClientMessage::Hello(hello(room, name))).await;
+        match next(&mut ws).await {
+            Got::Msg(ServerMessage::Welcome(welcome)) => Self {
+                ws,
+                welcome,
+                latest: None,
+                last_input: None,
+                events: Vec::new(),
+                rtt_reports: 0,
+                snapshots: 0,
+            },
+            other => panic!("expected a welcome, got {other:?}"),
+        }
+    }
+
+    pub async fn send(&mut self, msg: ClientMessage) {
+        send(&mut self.ws, &msg).await;
+    }
+
+    /// Handles one server message; returns the snapshot if it was one.
+    pub async fn step(&mut self) -> Option<Snapshot> {
+        match next(&mut self.ws).await {
+            Got::Msg(ServerMessage::Snapshot(s)) => {
+                let base = match s.baseline {
+                    None => None,
+                    Some(t) => {
+                        let latest = self.latest.as_ref().expect("a delta needs a baseline");
+                        assert_eq!(
+                            latest.tick(),
+                            t,
+                            "delta baseline must be the previous snapshot"
+                        );
+                        Some(latest)
+                    }
+                };
+                let snap = decode(
+                    tickwire_sim::arena::schema(),
+                    base,
+                    s.tick,
+                    &s.payload,
+                    &DecodeLimits::default(),
+                )
+                .expect("snapshot decodes");
+                self.latest = Some(snap.clone());
+                self.last_input = s.last_input;
+                self.snapshots += 1;
+                Some(snap)
+            }
+            Got::Msg(ServerMessage::Ping(p)) => {
+                self.send(ClientMessage::Pong(Pong { id: p.id, echo_us: p.sent_us, held_us: 0 }))
+                    .await;
+                None
+            }
+            Got::Msg(ServerMessage::Rtt(_)) => {
+                self.rtt_reports += 1;
+                None
+            }
+            Got::Msg(m) => {
+                self.events.push(m);
+                None
+            }
+            other => panic!("connection ended unexpectedly: {other:?}"),
+        }
+    }
+
+    /// Reads buffered snapshots until this client is at most a tick behind the server's room.
+    pub async fn catch_up(&mut self, server: &tickwire_server::ServerHandle) {
+        let room = self.welcome.room.clone();
+        loop {
+            let tick = self.next_snapshot().await.tick();
+            let now = server.rooms().into_iter().find(|r| r.name == room).map(|r| Tick(r.tick));
+            if now.is_none_or(|now| now.diff(tick) <= 1) {
+                return;
+            }
+        }
+    }
+
+    pub async fn next_snapshot(&mut self) -> Snapshot {
+        loop {
+            if let Some(s) = self.step().await {
+                return s;
+            }
+        }
+    }
+
+    /// Sends `input` stamped for the tick after the latest snapshot, then waits for a snapshot.
+    pub async fn input_and_snapshot(&mut self, mut input: InputFrame) -> Snapshot {
+        let latest = match &self.latest {
+            Some(s) => s.tick(),
+            None => self.next_snapshot().await.tick(),
+        };
+        input.tick = latest.offset(2);
+        input.last_snapshot = Some(latest);
+        if input.view == ViewTime::default() {
+            input.view = ViewTime { tick: latest, fraction: 0 };
+        }
+        self.send(ClientMessage::Input(input)).await;
+        self.next_snapshot().await
+    }
+}
+
+/// The position of entity `id` in `snap`, if it has a body.
+pub fn position(snap: &Snapshot, id: tickwire_protocol::EntityId) -> Option<(f32, f32)> {
+    let body: tickwire_sim::arena::Body =
+        snap.get(id)?.get(tickwire_sim::arena::schema(), tickwire_sim::arena::BODY)?;
+    Some((body.x, body.y))
+}

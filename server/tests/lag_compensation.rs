@@ -1,0 +1,98 @@
+//! A lag-compensated shot through the whole network path: the shooter aims at where the target
+//! was drawn several ticks ago and claims that view time; the server rewinds and it hits. The
+//! same aim claiming the present misses.
+
+mod common;
+
+use common::*;
+use tickwire_protocol::message::{ClientMessage, GameEvent, InputFrame, ServerMessage, ViewTime};
+use tickwire_protocol::{EntityId, Snapshot};
+use tickwire_sim::{ArenaConfig, ArenaRules, NpcConfig};
+
+fn open_arena() -> ArenaConfig {
+    ArenaConfig {
+        rules: ArenaRules { walls: Vec::new(), ..ArenaRules::default() },
+        npcs: NpcConfig { count: 0, ..NpcConfig::default() },
+        ..ArenaConfig::default()
+    }
+}
+
+/// Fires from `shooter` at where `target` is in `drawn`, claiming `view`; returns the shot's hit.
+async fn shoot(
+    a: &mut TestClient,
+    drawn: &Snapshot,
+    target: EntityId,
+    view: ViewTime,
+) -> Option<EntityId> {
+    let me = a.welcome.entity;
+    let latest = a.latest.clone().expect("snapshots");
+    let from = position(&latest, me).expect("shooter body");
+    let to = position(drawn, target).expect("target body");
+    let aim = InputFrame::aim_from_radians((to.1 - from.1).atan2(to.0 - from.0));
+    let input = InputFrame {
+        tick: latest.tick().offset(2),
+        last_snapshot: Some(latest.tick()),
+        view,
+        aim,
+        buttons: tickwire_protocol::message::buttons::FIRE,
+        ..Default::default()
+    };
+    a.events.clear();
+    a.send(ClientMessage::Input(input)).await;
+    for _ in 0..200 {
+        a.step().await;
+        for e in &a.events {
+            if let ServerMessage::Event(ev) = e
+                && let GameEvent::Shot { shooter, hit, .. } = &ev.event
+                && *shooter == me
+            {
+                return *hit;
+            }
+        }
+    }
+    panic!("no shot event for the shooter");
+}
+
+#[tokio::test]
+async fn shot_at_the_drawn_past_hits_only_with_lag_compensation() {
+    let server = server(|c| c.arena_override = Some(open_arena())).await;
+    let addr = server.handle.addr();
+    let mut a = TestClient::join(addr, "lobby", "shooter").await;
+    let mut b = TestClient::join(addr, "lobby", "target").await;
+    let target = b.welcome.entity;
+    let start = position(&b.next_snapshot().await, target).expect("target body");
+    let move_y = if start.1 > 500.0 { -127 } else { 127 };
+    let strafe = InputFrame { move_y, ..Default::default() };
+
+    a.catch_up(&server.handle).await;
+    b.catch_up(&server.handle).await;
+    let mut history: Vec<Snapshot> = Vec::new();
+    let run = async |a: &mut TestClient,
+                     b: &mut TestClient,
+                     history: &mut Vec<Snapshot>,
+                     ticks: usize| {
+        for _ in 0..ticks {
+            b.input_and_snapshot(strafe).await;
+            history.push(a.next_snapshot().await);
+        }
+    };
+    run(&mut a, &mut b, &mut history, 15).await;
+
+    // Without lag compensation: aim at the target as drawn 5 ticks ago, claim the present.
+    let drawn = history[history.len() - 6].clone();
+    let now = ViewTime { tick: history[history.len() - 1].tick(), fraction: 0 };
+    let moved = position(&history[history.len() - 1], target).expect("body").1
+        - position(&drawn, target).expect("body").1;
+    assert!(moved.abs() > 25.0, "target must be strafing (moved {moved})");
+    let miss =
+        shoot(&mut a, &drawn, target, ViewTime { tick: now.tick.offset(2), fraction: 0 }).await;
+    assert_eq!(miss, None, "judged against the present, the shot misses");
+
+    run(&mut a, &mut b, &mut history, 12).await;
+    let drawn = history[history.len() - 6].clone();
+    let hit = shoot(&mut a, &drawn, target, ViewTime { tick: drawn.tick(), fraction: 0 }).await;
+    assert_eq!(hit, Some(target), "rewound to the shooter's view, the shot hits");
+    let metrics = server.handle.metrics().render();
+    assert!(metrics.contains("tickwire_rewinds_total{outcome=\"hit\"} 1"), "{metrics}");
+    server.stop().await.expect("clean stop");
+}

@@ -1,0 +1,105 @@
+//! HTTP endpoints, graceful shutdown and slow clients.
+
+mod common;
+
+use common::*;
+use tickwire_protocol::message::{ClientMessage, DisconnectReason, ServerMessage};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+
+async fn get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes())
+        .await
+        .expect("write");
+    let mut body = String::new();
+    tokio::time::timeout(WAIT, s.read_to_string(&mut body)).await.expect("in time").expect("read");
+    let (head, body) = body.split_once("\r\n\r\n").unwrap_or((&body, ""));
+    (head.lines().next().unwrap_or_default().to_owned(), body.to_owned())
+}
+
+#[tokio::test]
+async fn http_endpoints_answer() {
+    let server = server(|_| {}).await;
+    let addr = server.handle.addr();
+    let _c = TestClient::join(addr, "lobby", "x").await;
+    assert_eq!(get(addr, "/healthz").await, ("HTTP/1.1 200 OK".to_owned(), "ok\n".to_owned()));
+    let (status, rooms) = get(addr, "/rooms").await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    let rooms: serde_json::Value = serde_json::from_str(&rooms).expect("json");
+    assert_eq!(rooms["rooms"][0]["name"], "lobby");
+    assert_eq!(rooms["rooms"][0]["players"], 1);
+    assert_eq!(rooms["rooms"][0]["tick_rate"], 30);
+    let (status, metrics) = get(addr, "/metrics").await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    for name in [
+        "tickwire_connections",
+        "tickwire_players",
+        "tickwire_tick_duration_seconds_bucket",
+        "tickwire_bytes_total",
+    ] {
+        assert!(metrics.contains(name), "{name} missing from {metrics}");
+    }
+    assert_eq!(get(addr, "/nope").await.0, "HTTP/1.1 404 Not Found");
+    server.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn graceful_shutdown_tells_clients_why() {
+    let server = server(|_| {}).await;
+    let mut c = TestClient::join(server.handle.addr(), "lobby", "x").await;
+    c.next_snapshot().await;
+    let handle = server.handle.clone();
+    let stopping = tokio::spawn(server.stop());
+    let (reason, code) = until_closed(&mut c.ws).await;
+    assert_eq!(reason, Some(DisconnectReason::ServerShutdown));
+    assert_eq!(code, Some(1001));
+    tokio::time::timeout(WAIT, stopping)
+        .await
+        .expect("stops within the deadline")
+        .expect("join")
+        .expect("ok");
+    assert!(TcpStream::connect(handle.addr()).await.is_err(), "no longer accepting");
+}
+
+#[tokio::test]
+async fn client_that_stops_reading_is_dropped_without_slowing_the_tick() {
+    let server = server(|c| {
+        c.npcs = 3000;
+        c.send_buffer_bytes = 4096;
+        c.slow_client_ms = 300;
+    })
+    .await;
+    let addr = server.handle.addr();
+    let mut honest = TestClient::join(addr, "lobby", "honest").await;
+
+    // A client with a tiny receive window that never reads after its hello.
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("rcvbuf");
+    let stream = socket.connect(addr).await.expect("connect");
+    let (mut stuck, _) = tokio_tungstenite::client_async(
+        format!("ws://{addr}/ws"),
+        tokio_tungstenite::MaybeTlsStream::Plain(stream),
+    )
+    .await
+    .expect("handshake");
+    send(&mut stuck, &ClientMessage::Hello(hello("lobby", "stuck"))).await;
+
+    let first = honest.next_snapshot().await.tick();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let last = loop {
+        let last = honest.next_snapshot().await.tick();
+        let text = server.handle.metrics().render();
+        if text.contains("tickwire_sessions_closed_total{reason=\"too_slow\"} 1") {
+            break last;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "stuck client never dropped:\n{text}");
+    };
+    assert!(last.diff(first) > 5, "honest client kept receiving");
+    // The tick never waited on the stuck client's socket.
+    let text = server.handle.metrics().render();
+    assert!(text.contains("tickwire_snapshots_dropped_total"), "{text}");
+    drop(stuck);
+    assert!(!honest.events.iter().any(|e| matches!(e, ServerMessage::Disconnect(_))));
+    server.stop().await.expect("clean stop");
+}
