@@ -36,6 +36,24 @@ pub struct Published {
     pub last_input: Option<Tick>,
 }
 
+impl Published {
+    /// Writes this snapshot's `ServerMessage::Snapshot` into `out` (cleared first) as a delta
+    /// against `last_sent`, the frame previously sent on the same connection (or in full).
+    /// Returns whether this call had to encode the payload (else it was shared).
+    pub fn render(&self, last_sent: Option<&TickFrame>, out: &mut Vec<u8>) -> bool {
+        let (payload, baseline, encoded) = self.frame.payload(last_sent);
+        out.clear();
+        tickwire_protocol::codec::encode_snapshot_into(
+            out,
+            self.frame.tick(),
+            baseline,
+            self.last_input,
+            &payload,
+        );
+        encoded
+    }
+}
+
 #[derive(Debug, Default)]
 struct Outbox {
     snapshot: Option<Published>,

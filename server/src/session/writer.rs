@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use fastwebsockets::{Frame, OpCode, Payload, WebSocketError, WebSocketWrite};
 use parking_lot::Mutex;
-use tickwire_protocol::codec::{encode_server, encode_snapshot_into};
+use tickwire_protocol::codec::encode_server;
 use tickwire_protocol::message::{DisconnectReason, Ping, Pong, RttReport, ServerMessage};
 use tokio::io::{AsyncWrite, BufWriter};
 use tokio::sync::mpsc;
