@@ -194,19 +194,10 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         }
         self.outgoing.messages = messages;
         if let Some(published) = self.outgoing.snapshot.take() {
-            let (payload, baseline, encoded) = published.frame.payload(self.last_sent.as_deref());
-            if encoded {
+            let mut buf = std::mem::take(&mut self.buf);
+            if published.render(self.last_sent.as_deref(), &mut buf) {
                 self.ctx.metrics.snapshot_encodes.inc();
             }
-            let mut buf = std::mem::take(&mut self.buf);
-            buf.clear();
-            encode_snapshot_into(
-                &mut buf,
-                published.frame.tick(),
-                baseline,
-                published.last_input,
-                &payload,
-            );
             let result = self.write(&buf).await;
             self.buf = buf;
             result?;
