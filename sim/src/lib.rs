@@ -42,6 +42,7 @@
 //! for _ in 0..clock.advance(Duration::from_millis(0)) {
 //!     let commands: Vec<PlayerCommand> = inputs
 //!         .take(arena.tick())
+//!         // The server decides which view time to honour; here, the client's claim.
 //!         .map(|input| PlayerCommand { entity: me, input, view: Some(input.view) })
 //!         .into_iter()
 //!         .collect();
@@ -51,7 +52,7 @@
 //! }
 //! assert_eq!(snapshot.tick(), arena.tick());
 //! assert_eq!(snapshot.len(), 101);
-//! # Ok::<(), tickwire_sim::arena::ConfigError>(())
+//! # Ok::<(), tickwire_sim::ConfigError>(())
 //! ```
 
 pub mod arena;
@@ -62,7 +63,8 @@ pub mod lagcomp;
 pub mod movement;
 
 pub use arena::{
-    Arena, ArenaConfig, ArenaRules, NpcConfig, PlayerCommand, Rewind, StepOutput, schema,
+    Arena, ArenaConfig, ArenaRules, ConfigError, NpcConfig, PlayerCommand, PlayerView, Rewind,
+    StepOutput, Wall, schema,
 };
 pub use clock::FixedClock;
 pub use input::{InputBuffer, PushOutcome};

@@ -79,7 +79,8 @@ fn step_units(move_x: i8, move_y: i8, max_step: f32) -> (i64, i64) {
         return (0, 0);
     }
     let (fx, fy) = (f64::from(move_x) / 127.0, f64::from(move_y) / 127.0);
-    let len = fx.hypot(fy);
+    // `sqrt` is correctly rounded everywhere (`hypot` is not), so clients agree bit for bit.
+    let len = (fx * fx + fy * fy).sqrt();
     let scale = if len > 1.0 { cap / len } else { cap };
     let (mut dx, mut dy) = ((fx * scale).trunc() as i64, (fy * scale).trunc() as i64);
     while ((dx * dx + dy * dy) as f64) > cap * cap {
