@@ -214,3 +214,12 @@ pub fn position(snap: &Snapshot, id: tickwire_protocol::EntityId) -> Option<(f32
         snap.get(id)?.get(tickwire_sim::arena::schema(), tickwire_sim::arena::BODY)?;
     Some((body.x, body.y))
 }
+
+/// The value of an unlabelled metric (or a full `name{labels}` key) in Prometheus text.
+pub fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(name).filter(|r| r.starts_with(' ')).and_then(|r| r.trim().parse().ok())
+        })
+        .unwrap_or(0.0)
+}
