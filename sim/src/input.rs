@@ -1,9 +1,9 @@
 //! [`InputBuffer`]: one client's input frames, keyed by the tick they are for.
 //!
 //! The server owns one buffer per client. The session pushes every [`InputFrame`] it decodes
-//! with `push(frame, arena.tick())`; the room calls `take(arena.tick())` once per client just
-//! before stepping, and the frame it returns is that tick's [`PlayerCommand`](crate::PlayerCommand)
-//! input. The policies:
+//! with `push(frame, next)`, and the room calls `take(next)` once per client just before
+//! stepping, where `next = arena.tick().next()` is the tick that step produces; the frame it
+//! returns is that step's [`PlayerCommand`](crate::PlayerCommand) input. The policies:
 //!
 //! - **Early** frames (for a tick not simulated yet) wait in the buffer for their tick, up to
 //!   `capacity` ticks ahead; further ahead is refused as [`PushOutcome::TooFarAhead`], so a

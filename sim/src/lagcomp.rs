@@ -136,23 +136,32 @@ pub fn cast_shot(
     ShotOutcome { end: origin + dir * limit, distance: limit, hit }
 }
 
+/// One hitscan shot to judge.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Shot {
+    /// Who fired (never hit by its own shot).
+    pub shooter: EntityId,
+    /// The shooter's present position.
+    pub origin: Vec2,
+    /// Aim, radians.
+    pub aim: f32,
+    /// The view time to judge against (`None`: the present).
+    pub view: Option<ViewTime>,
+}
+
 /// Plans the rewind, rewinds the targets into `scratch` and casts the shot.
-#[allow(clippy::too_many_arguments)]
 pub fn judge_shot(
     history: &LagHistory,
     present: &[HitRecord],
     now: Tick,
-    shooter: EntityId,
-    origin: Vec2,
-    aim: f32,
-    view: Option<ViewTime>,
+    shot: &Shot,
     max_rewind_ticks: f32,
     rules: &ArenaRules,
     scratch: &mut Vec<HitRecord>,
 ) -> (ShotOutcome, RewindPlan) {
-    let plan = plan_rewind(now, view, max_rewind_ticks, history);
+    let plan = plan_rewind(now, shot.view, max_rewind_ticks, history);
     rewound_targets(history, present, now, plan.applied_ticks, scratch);
-    (cast_shot(shooter, origin, aim, rules, scratch), plan)
+    (cast_shot(shot.shooter, shot.origin, shot.aim, rules, scratch), plan)
 }
 
 /// Distance along the unit ray `origin + t·dir` (t ≥ 0) to a circle; 0 if `origin` is inside.

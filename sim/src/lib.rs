@@ -33,15 +33,15 @@
 //! let mut inputs = InputBuffer::new(tickwire_sim::input::DEFAULT_CAPACITY);
 //! let mut clock = FixedClock::new(arena.config().tick_rate, 4);
 //!
-//! // A session received an input for the next tick.
-//! let frame = InputFrame { tick: arena.tick(), move_x: 127, ..InputFrame::default() };
-//! inputs.push(frame, arena.tick());
+//! // A session received an input for the next tick (the one the next step produces).
+//! let frame = InputFrame { tick: arena.tick().next(), move_x: 127, ..InputFrame::default() };
+//! inputs.push(frame, arena.tick().next());
 //!
 //! // The room's loop: drain inputs → step → (history is recorded inside) → snapshot → send.
 //! let mut snapshot = Default::default();
 //! for _ in 0..clock.advance(Duration::from_millis(0)) {
 //!     let commands: Vec<PlayerCommand> = inputs
-//!         .take(arena.tick())
+//!         .take(arena.tick().next())
 //!         // The server decides which view time to honour; here, the client's claim.
 //!         .map(|input| PlayerCommand { entity: me, input, view: Some(input.view) })
 //!         .into_iter()
@@ -52,6 +52,8 @@
 //! }
 //! assert_eq!(snapshot.tick(), arena.tick());
 //! assert_eq!(snapshot.len(), 101);
+//! assert_eq!(inputs.last_consumed(), Some(arena.tick()), "snapshot 1 includes input 1");
+//! assert!(arena.player(me).is_some_and(|p| p.velocity.x > 0.0));
 //! # Ok::<(), tickwire_sim::ConfigError>(())
 //! ```
 

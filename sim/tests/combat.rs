@@ -15,7 +15,7 @@ fn open_arena() -> Arena {
 
 fn cmd(arena: &Arena, entity: EntityId, move_x: i8, aim: f32, fire: bool) -> PlayerCommand {
     let input = InputFrame {
-        tick: arena.tick(),
+        tick: arena.tick().next(),
         move_x,
         aim: InputFrame::aim_from_radians(aim),
         buttons: if fire { buttons::FIRE } else { 0 },

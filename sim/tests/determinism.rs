@@ -15,7 +15,7 @@ fn commands(arena: &Arena, rng: &mut Pcg32) -> Vec<PlayerCommand> {
             continue;
         }
         let input = InputFrame {
-            tick,
+            tick: tick.next(),
             move_x: rng.random(),
             move_y: rng.random(),
             aim: rng.random(),

@@ -37,7 +37,8 @@ impl Scene {
     }
 
     fn strafe(&self) -> PlayerCommand {
-        let input = InputFrame { tick: self.arena.tick(), move_y: 127, ..InputFrame::default() };
+        let input =
+            InputFrame { tick: self.arena.tick().next(), move_y: 127, ..InputFrame::default() };
         PlayerCommand { entity: self.target, input, view: None }
     }
 
@@ -47,7 +48,7 @@ impl Scene {
         if let Some((aim_at, view)) = shot {
             let d = aim_at - SHOOTER_AT;
             let input = InputFrame {
-                tick: self.arena.tick(),
+                tick: self.arena.tick().next(),
                 aim: InputFrame::aim_from_radians(d.y.atan2(d.x)),
                 buttons: buttons::FIRE,
                 ..InputFrame::default()

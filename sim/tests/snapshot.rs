@@ -22,7 +22,7 @@ fn full_and_delta_round_trip() {
             .map(|(i, &entity)| PlayerCommand {
                 entity,
                 input: InputFrame {
-                    tick: arena.tick(),
+                    tick: arena.tick().next(),
                     move_x: (i as i8).wrapping_mul(37).wrapping_add(t as i8),
                     move_y: 127 - (i as i8) * 15,
                     aim: (t * 1000) as u16,

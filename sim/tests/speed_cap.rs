@@ -76,7 +76,7 @@ proptest! {
         let mut pos = arena.player(me).expect("player").pos;
         for (move_x, move_y, n) in runs {
             for _ in 0..n {
-                let input = InputFrame { tick: arena.tick(), move_x, move_y, ..InputFrame::default() };
+                let input = InputFrame { tick: arena.tick().next(), move_x, move_y, ..InputFrame::default() };
                 let cmds = vec![PlayerCommand { entity: me, input, view: None }; spam];
                 arena.step(&cmds);
                 let next = arena.player(me).expect("player").pos;

@@ -12,7 +12,8 @@
 //!
 //! # One step
 //!
-//! [`Arena::step`] advances exactly one tick, from `tick()` to `tick() + 1`, in this order:
+//! [`Arena::step`] advances exactly one tick, from `tick()` to `now = tick() + 1`, applying the
+//! inputs stamped `now` (the server takes them with `InputBuffer::take(now)`), in this order:
 //!
 //! 1. **Commands** (`players.rs`): each [`PlayerCommand`] moves its (living) player, sets its aim
 //!    and, if it fires and its cooldown is over, queues a shot. A player without a command stands
@@ -204,7 +205,8 @@ impl Arena {
     }
 
     /// The tick of the current state. Starts at `Tick(0)`; each [`step`](Self::step) adds one.
-    /// Inputs for this tick are the ones the next `step` applies.
+    /// The next `step` produces `tick() + 1` and applies the inputs stamped with that tick, so
+    /// the snapshot of tick `n` already includes every player's input `n`.
     pub fn tick(&self) -> Tick {
         self.tick
     }

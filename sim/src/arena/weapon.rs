@@ -14,7 +14,7 @@ use tickwire_protocol::{EntityId, Tick};
 use super::components::{Body, Player, PlayerState};
 use super::{Arena, Rewind, StepOutput};
 use crate::history::HitRecord;
-use crate::lagcomp::{RewindPlan, judge_shot};
+use crate::lagcomp::{RewindPlan, Shot, judge_shot};
 
 impl Arena {
     /// Fires every queued shot.
@@ -45,15 +45,12 @@ impl Arena {
                 continue;
             };
             let Some(view) = state.pending_shot.take() else { continue };
-            let (origin, aim) = (body.pos(), state.aim);
+            let origin = body.pos();
             let (shot, plan) = judge_shot(
                 &self.history,
                 &self.present,
                 now,
-                shooter.id,
-                origin,
-                aim,
-                view,
+                &Shot { shooter: shooter.id, origin, aim: state.aim, view },
                 self.derived.max_rewind_ticks,
                 &self.config.rules,
                 &mut self.rewound,
