@@ -25,11 +25,16 @@ pub(crate) enum NoHello {
 pub(crate) async fn read_hello<R: AsyncRead + Unpin>(
     ws: &mut WebSocketRead<R>,
     config: &ServerConfig,
+    shutdown: &tokio_util::sync::CancellationToken,
 ) -> Result<Hello, NoHello> {
     // Control frames owed during the handshake (a ping's pong) are dropped: the client has not
     // been welcomed yet and must speak first.
     let mut ignore = |_| std::future::ready(Ok::<(), std::convert::Infallible>(()));
-    let frame = match timeout(config.handshake_timeout(), ws.read_frame(&mut ignore)).await {
+    let read = tokio::select! {
+        read = timeout(config.handshake_timeout(), ws.read_frame(&mut ignore)) => read,
+        () = shutdown.cancelled() => return Err(NoHello::Reject(RejectReason::ShuttingDown)),
+    };
+    let frame = match read {
         Err(_) => return Err(NoHello::End(SessionEnd::TIMEOUT)),
         Ok(Err(e)) => {
             debug!("no hello: {e}");

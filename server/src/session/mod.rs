@@ -52,7 +52,7 @@ where
     rd.set_max_message_size(ctx.config.max_message_bytes);
     let mut writer = Writer::new(wr, ctx.clone());
 
-    let hello = match handshake::read_hello(&mut rd, &ctx.config).await {
+    let hello = match handshake::read_hello(&mut rd, &ctx.config, &ctx.shutdown).await {
         Ok(hello) => hello,
         Err(NoHello::End(end)) => return finish(&ctx, &mut writer, end, peer, None).await,
         Err(NoHello::Reject(reason)) => return reject(&ctx, &mut writer, reason).await,
