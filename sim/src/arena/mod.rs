@@ -264,3 +264,33 @@ impl Arena {
         self.spawns.points()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_barely_big_enough_world_works() {
+        let config = ArenaConfig {
+            rules: ArenaRules {
+                world: Vec2::splat(25.031_25),
+                walls: vec![],
+                player_radius: 12.5,
+                ..ArenaRules::default()
+            },
+            npcs: NpcConfig { count: 3, ..NpcConfig::default() },
+            ..ArenaConfig::default()
+        };
+        let mut arena = Arena::new(config).expect("valid config");
+        let p = arena.add_player("p");
+        arena.step(&[]);
+        assert!(arena.player(p).is_some_and(|v| v.pos.x >= 12.5 && v.pos.x <= 12.531_25));
+    }
+
+    #[test]
+    fn a_world_full_of_wall_has_no_spawn_point() {
+        let mut config = ArenaConfig::default();
+        config.rules.walls = vec![Wall::new(Vec2::ZERO, config.rules.world)];
+        assert_eq!(Arena::new(config).err(), Some(ConfigError::NoSpawnPoint));
+    }
+}

@@ -2,7 +2,7 @@
 //! respawning (phase 4).
 //!
 //! Spawn points are generated once per arena from the seed (a separate PCG stream from the
-//! NPCs', so joining players never changes NPC behaviour): up to [`SPAWN_POINTS`] whole-unit
+//! NPCs', so joining players never changes NPC behaviour): up to [`SPAWN_POINTS`] grid
 //! positions where a player fits without touching a wall. Each spawn or respawn picks one of
 //! them from that stream.
 
@@ -12,7 +12,7 @@ use rand_pcg::Pcg32;
 use tickwire_protocol::{EntityId, Tick};
 
 use super::components::{Body, Heading, NetId, Player, PlayerState};
-use super::config::{ArenaConfig, ConfigError};
+use super::config::{ArenaConfig, ConfigError, GRID_PER_UNIT};
 use super::{Arena, PlayerCommand};
 use crate::movement::{is_free, move_player};
 
@@ -62,13 +62,15 @@ impl SpawnPoints {
     pub(crate) fn generate(config: &ArenaConfig) -> Result<Self, ConfigError> {
         let mut rng = Pcg32::new(config.npcs.seed, SPAWN_STREAM);
         let rules = &config.rules;
-        let (lo, hi) = (rules.player_radius.ceil(), rules.world - Vec2::splat(rules.player_radius));
-        let (hi_x, hi_y) = (hi.x.floor(), hi.y.floor());
+        // In grid steps; validation guarantees a grid-aligned world wider than a player.
+        let lo = (rules.player_radius * GRID_PER_UNIT) as u32;
+        let hi = (rules.world - Vec2::splat(rules.player_radius)) * GRID_PER_UNIT;
+        let (hi_x, hi_y) = (hi.x as u32, hi.y as u32);
         let mut points = Vec::with_capacity(SPAWN_POINTS);
         for _ in 0..SPAWN_POINTS {
             for _ in 0..SPAWN_ATTEMPTS {
-                let x = rng.random_range(lo as u32..=hi_x as u32) as f32;
-                let y = rng.random_range(lo as u32..=hi_y as u32) as f32;
+                let x = rng.random_range(lo..=hi_x.max(lo)) as f32 / GRID_PER_UNIT;
+                let y = rng.random_range(lo..=hi_y.max(lo)) as f32 / GRID_PER_UNIT;
                 let p = Vec2::new(x, y);
                 if is_free(p, rules) {
                     points.push(p);
@@ -148,7 +150,7 @@ impl Arena {
     /// Moves a player to `pos` (snapped to the grid), e.g. for an admin command or a test
     /// setup. Refused (`false`) for an unknown player or a spot outside the world or in a wall.
     pub fn place_player(&mut self, id: EntityId, pos: Vec2) -> bool {
-        let pos = (pos * super::GRID_PER_UNIT).round() / super::GRID_PER_UNIT;
+        let pos = (pos * GRID_PER_UNIT).round() / GRID_PER_UNIT;
         if !is_free(pos, &self.config.rules) {
             return false;
         }
