@@ -4,10 +4,11 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use bincode::{Decode, Encode};
+use serde::Serialize;
 
 /// A simulation tick number. Wraps around at `u32::MAX`; compare with [`Tick::diff`] or
 /// [`Tick::is_newer_than`] rather than `<`, which does not understand wrapping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Encode, Decode, Serialize)]
 pub struct Tick(pub u32);
 
 impl Tick {
@@ -47,7 +48,9 @@ impl fmt::Display for Tick {
 
 /// A replicated entity's network id, stable for the entity's lifetime and never reused within a
 /// room (ids are allocated in increasing order, which keeps them cheap in snapshots).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Encode, Decode)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Encode, Decode, Serialize,
+)]
 pub struct EntityId(pub u32);
 
 impl fmt::Display for EntityId {
@@ -57,7 +60,9 @@ impl fmt::Display for EntityId {
 }
 
 /// A client (connection/session) id, unique within a server process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Encode, Decode)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Encode, Decode, Serialize,
+)]
 pub struct ClientId(pub u32);
 
 impl fmt::Display for ClientId {

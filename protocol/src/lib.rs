@@ -10,14 +10,19 @@
 //!   floats, and returns a typed [`DecodeError`].
 //! - [`schema`]: how a game declares its replicated components and the quantization of each
 //!   field ([`Replicate`], [`ComponentDef`], [`FieldCodec`]); the [`Schema`] hash goes into the
-//!   handshake.
+//!   handshake, and [`Schema::describe`] gives the JSON description that clients in other
+//!   languages decode snapshots with (served at `/schema.json`).
 //! - [`snapshot`]: [`Snapshot`], the quantized replicated state of a room at one tick, and its
 //!   bit-packed codec: full, or a delta against a baseline the client holds, with linear
 //!   prediction so that entities moving in a straight line cost nothing.
 //! - [`ids`]: [`Tick`] (wrapping), [`EntityId`], [`ClientId`].
 //!
+//! Message types, ids and schema declarations implement `serde::Serialize` (for JSON tooling and
+//! the golden vectors); the wire format itself is the bincode envelope, never serde.
+//!
 //! The byte-level specification is `PROTOCOL.md` next to this crate; the golden vectors in
-//! `protocol/vectors/` are checked by this crate's tests and by the browser client's.
+//! `protocol/vectors/golden.json` are checked by this crate's tests (`tests/golden.rs`) and by the
+//! browser client's.
 
 pub mod bits;
 pub mod codec;

@@ -13,7 +13,13 @@
 
 use std::f64::consts::TAU;
 
+use serde::Serialize;
+
 use crate::error::SchemaError;
+
+mod describe;
+
+pub use describe::{ComponentDescription, FieldDescription, SchemaDescription};
 
 /// Most components a schema may hold (presence is a 32-bit mask per entity).
 pub const MAX_COMPONENTS: usize = 32;
@@ -21,7 +27,12 @@ pub const MAX_COMPONENTS: usize = 32;
 pub const MAX_FIELDS_PER_COMPONENT: usize = 16;
 
 /// How one field is quantized to an unsigned integer `q` in `0..=max_q`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+///
+/// Serialized (in the JSON schema description, `PROTOCOL.md` §5.5) with a `kind` tag named as in
+/// the canonical text: `{"kind": "fixed", "min": 0.0, "max": 1000.0, "step": 0.03125}`,
+/// `{"kind": "angle", "bits": 10}`, `{"kind": "uint", "max": 100}`, `{"kind": "bool"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum FieldCodec {
     /// Fixed point: `q = round((v - min) / step)`, clamped to `0..=round((max - min) / step)`.
     /// Decodes to `min + q * step`. Used for positions and velocities.
@@ -49,7 +60,10 @@ pub enum FieldCodec {
 }
 
 /// How a delta predicts a field from the baseline before coding the difference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+///
+/// Serialized with a `kind` tag: `{"kind": "hold"}`, `{"kind": "linear", "velocity": 2}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Predict {
     /// Predict the baseline's value unchanged.
     Hold,
@@ -63,7 +77,7 @@ pub enum Predict {
 }
 
 /// One field of a replicated component.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct FieldDef {
     /// Field name (for the schema hash and for diagnostics).
     pub name: &'static str,
@@ -86,7 +100,7 @@ impl FieldDef {
 }
 
 /// A replicated component's declaration.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ComponentDef {
     /// Component name, unique within a schema.
     pub name: &'static str,

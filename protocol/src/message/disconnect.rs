@@ -1,9 +1,10 @@
 //! [`DisconnectReason`]: why a session ended. Sent to the peer before closing, and logged.
 
 use bincode::{Decode, Encode};
+use serde::Serialize;
 
 /// Why a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Encode, Decode, Serialize)]
 pub enum DisconnectReason {
     /// The client chose to leave.
     ClientLeft,

@@ -2,6 +2,7 @@
 //! [`Chat`], client → server.
 
 use bincode::{Decode, Encode};
+use serde::Serialize;
 
 use crate::ids::{ClientId, EntityId, Tick};
 
@@ -9,14 +10,14 @@ use crate::ids::{ClientId, EntityId, Tick};
 pub const MAX_CHAT_LEN: usize = 200;
 
 /// A chat line sent by a client.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
 pub struct Chat {
     /// The text (1..=200 bytes, no control characters).
     pub text: String,
 }
 
 /// One game event, stamped with the tick it happened on.
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize)]
 pub struct EventMessage {
     /// Tick of the event.
     pub tick: Tick,
@@ -25,7 +26,7 @@ pub struct EventMessage {
 }
 
 /// Something that happened in the room.
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize)]
 pub enum GameEvent {
     /// A shot was fired (for tracers). `from`/`to` are world coordinates (finite).
     Shot {

@@ -1,6 +1,7 @@
 //! The handshake: [`Hello`] from the client, then [`Welcome`] or a [`RejectReason`] from the server.
 
 use bincode::{Decode, Encode};
+use serde::Serialize;
 
 use crate::ids::{ClientId, EntityId, Tick};
 
@@ -12,7 +13,7 @@ pub const MAX_NAME_LEN: usize = 24;
 pub const MAX_TOKEN_LEN: usize = 512;
 
 /// First message of every session, client → server.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
 pub struct Hello {
     /// [`crate::PROTOCOL_VERSION`] of the client.
     pub protocol_version: u16,
@@ -27,7 +28,7 @@ pub struct Hello {
 }
 
 /// The server accepted the hello.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
 pub struct Welcome {
     /// This session's id.
     pub client_id: ClientId,
@@ -44,7 +45,7 @@ pub struct Welcome {
 }
 
 /// Why a hello was refused. The server closes the connection after sending it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize)]
 pub enum RejectReason {
     /// The client speaks another protocol version; `server` is the server's.
     VersionMismatch {

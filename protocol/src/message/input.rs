@@ -1,12 +1,13 @@
 //! [`InputFrame`]: what a player did during one tick, client → server.
 
 use bincode::{Decode, Encode};
+use serde::Serialize;
 
 use crate::ids::Tick;
 
 /// The moment a client was showing on screen: `tick + fraction / 256`. Used by lag
 /// compensation to judge a shot against what the shooter saw.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Encode, Decode)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Encode, Decode, Serialize)]
 pub struct ViewTime {
     /// The older of the two snapshots being interpolated.
     pub tick: Tick,
@@ -29,7 +30,7 @@ pub mod buttons {
 
 /// A player's input for one tick. Values are quantized on the wire so that the server and a
 /// predicting client simulate exactly the same input.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Encode, Decode)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Encode, Decode, Serialize)]
 pub struct InputFrame {
     /// The tick this input applies to.
     pub tick: Tick,

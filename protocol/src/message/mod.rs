@@ -14,6 +14,7 @@ pub mod ping;
 pub mod snapshot;
 
 use bincode::{Decode, Encode};
+use serde::Serialize;
 
 pub use disconnect::DisconnectReason;
 pub use event::{Chat, EventMessage, GameEvent, MAX_CHAT_LEN};
@@ -25,7 +26,7 @@ pub use snapshot::SnapshotMessage;
 use crate::error::DecodeError;
 
 /// A message from a client to the server.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
 pub enum ClientMessage {
     /// Variant 0: first message of a session.
     Hello(Hello),
@@ -42,7 +43,7 @@ pub enum ClientMessage {
 }
 
 /// A message from the server to a client.
-#[derive(Debug, Clone, PartialEq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize)]
 pub enum ServerMessage {
     /// Variant 0: the hello was accepted.
     Welcome(Welcome),

@@ -2,10 +2,11 @@
 //! the server's measurement of a client.
 
 use bincode::{Decode, Encode};
+use serde::Serialize;
 
 /// Asks the peer for a [`Pong`]. `sent_us` is the sender's own clock in microseconds; the peer
 /// echoes it unchanged, so each side measures RTT with its own clock only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize)]
 pub struct Ping {
     /// Sequence number chosen by the sender.
     pub id: u32,
@@ -14,7 +15,7 @@ pub struct Ping {
 }
 
 /// Answer to a [`Ping`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize)]
 pub struct Pong {
     /// The ping's id.
     pub id: u32,
@@ -26,7 +27,7 @@ pub struct Pong {
 }
 
 /// The server's smoothed measurement of this client's round trip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize)]
 pub struct RttReport {
     /// Smoothed RTT, microseconds.
     pub rtt_us: u32,

@@ -1,12 +1,13 @@
 //! [`SnapshotMessage`]: one tick of replicated state, server → client.
 
 use bincode::{Decode, Encode};
+use serde::Serialize;
 
 use crate::ids::Tick;
 
 /// The envelope of a snapshot payload (`PROTOCOL.md` §6). The payload may be shared by many
 /// clients; the envelope's per-client fields are small.
-#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
 pub struct SnapshotMessage {
     /// The tick this state belongs to.
     pub tick: Tick,

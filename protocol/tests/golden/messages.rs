@@ -1,0 +1,408 @@
+//! Message vectors: every variant of both message enums, of `RejectReason`, `DisconnectReason`
+//! and `GameEvent`, with values chosen to exercise every varint form; and hostile bytes.
+
+use tickwire_protocol::message::*;
+use tickwire_protocol::{ClientId, EntityId, Tick, codec};
+
+use super::{HostileMessage, Message, MessageVector, hex};
+
+fn client(name: &'static str, msg: ClientMessage) -> MessageVector {
+    let bytes = codec::encode_client(&msg);
+    assert_eq!(codec::decode_client(&bytes).as_ref(), Ok(&msg), "{name}");
+    MessageVector { name, direction: "client", hex: hex(&bytes), value: Message::Client(msg) }
+}
+
+fn server(name: &'static str, msg: ServerMessage) -> MessageVector {
+    let bytes = codec::encode_server(&msg);
+    assert_eq!(codec::decode_server(&bytes).as_ref(), Ok(&msg), "{name}");
+    MessageVector { name, direction: "server", hex: hex(&bytes), value: Message::Server(msg) }
+}
+
+/// The golden schema's hash: above 2^53, so a JSON reader that parses numbers as doubles fails.
+const SCHEMA_HASH: u64 = 0x8bc7_dde6_1d6f_c83f;
+
+/// Valid messages; `snapshot_payload` is the full snapshot vector's payload.
+pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
+    let mut v = vec![
+        client(
+            "hello",
+            ClientMessage::Hello(Hello {
+                protocol_version: 1,
+                schema_hash: SCHEMA_HASH,
+                room: "lobby".into(),
+                name: "Zoë".into(),
+                token: None,
+            }),
+        ),
+        client(
+            "hello_with_token",
+            ClientMessage::Hello(Hello {
+                protocol_version: 1,
+                schema_hash: 42,
+                room: "Arena_2-eu".into(),
+                name: "名前 with spaces".into(),
+                token: Some("eyJhbGciOiJIUzI1NiJ9.e30.sig".into()),
+            }),
+        ),
+        client(
+            "input",
+            ClientMessage::Input(InputFrame {
+                tick: Tick(1000),
+                last_snapshot: Some(Tick(998)),
+                view: ViewTime { tick: Tick(995), fraction: 128 },
+                move_x: -127,
+                move_y: 127,
+                aim: 16384,
+                buttons: buttons::FIRE,
+            }),
+        ),
+        client(
+            "input_before_any_snapshot",
+            ClientMessage::Input(InputFrame {
+                tick: Tick(70_000),
+                last_snapshot: None,
+                view: ViewTime { tick: Tick(0), fraction: 0 },
+                move_x: 0,
+                move_y: -1,
+                aim: 250,
+                buttons: 0,
+            }),
+        ),
+        client("ping", ClientMessage::Ping(Ping { id: 7, sent_us: 300 })),
+        client(
+            "ping_large_clock",
+            ClientMessage::Ping(Ping { id: 65_536, sent_us: 1_763_700_000_123_456 }),
+        ),
+        client("pong", ClientMessage::Pong(Pong { id: 251, echo_us: 4_294_967_296, held_us: 120 })),
+        client("chat", ClientMessage::Chat(Chat { text: "gg — well played!".into() })),
+        client("disconnect", ClientMessage::Disconnect(DisconnectReason::ClientLeft)),
+        server(
+            "welcome",
+            ServerMessage::Welcome(Welcome {
+                client_id: ClientId(3),
+                entity: EntityId(17),
+                tick_rate: 30,
+                server_tick: Tick(123_456),
+                room: "lobby".into(),
+                max_rewind_ms: 250,
+            }),
+        ),
+    ];
+    let rejects = [
+        ("reject_version_mismatch", RejectReason::VersionMismatch { server: 1 }),
+        ("reject_schema_mismatch", RejectReason::SchemaMismatch { server: SCHEMA_HASH }),
+        ("reject_room_full", RejectReason::RoomFull),
+        ("reject_too_many_rooms", RejectReason::TooManyRooms),
+        ("reject_bad_room_name", RejectReason::BadRoomName),
+        ("reject_bad_name", RejectReason::BadName),
+        ("reject_unauthorized", RejectReason::Unauthorized),
+        ("reject_shutting_down", RejectReason::ShuttingDown),
+        ("reject_hello_expected", RejectReason::HelloExpected),
+    ];
+    v.extend(rejects.into_iter().map(|(name, r)| server(name, ServerMessage::Reject(r))));
+    v.extend([
+        server(
+            "snapshot_full",
+            ServerMessage::Snapshot(SnapshotMessage {
+                tick: Tick(100),
+                baseline: None,
+                last_input: None,
+                payload: snapshot_payload.to_vec(),
+            }),
+        ),
+        server(
+            "snapshot_delta",
+            ServerMessage::Snapshot(SnapshotMessage {
+                tick: Tick(103),
+                baseline: Some(Tick(100)),
+                last_input: Some(Tick(104)),
+                payload: vec![0x07],
+            }),
+        ),
+        server("ping_from_server", ServerMessage::Ping(Ping { id: 1, sent_us: 0 })),
+        server(
+            "pong_from_server",
+            ServerMessage::Pong(Pong { id: 7, echo_us: 300, held_us: 65_535 }),
+        ),
+        server("rtt", ServerMessage::Rtt(RttReport { rtt_us: 48_250, jitter_us: 3_100 })),
+    ]);
+    let events = [
+        (
+            "event_shot_hit",
+            GameEvent::Shot {
+                shooter: EntityId(17),
+                from: [12.5, -3.25],
+                to: [112.75, 40.0],
+                hit: Some(EntityId(21)),
+            },
+        ),
+        (
+            "event_shot_miss",
+            GameEvent::Shot {
+                shooter: EntityId(17),
+                from: [0.0, 1e-3],
+                to: [-1.5e6, 3.4028235e38],
+                hit: None,
+            },
+        ),
+        (
+            "event_hit",
+            GameEvent::Hit {
+                shooter: EntityId(17),
+                target: EntityId(21),
+                damage: 25,
+                rewind_ms: 83,
+            },
+        ),
+        ("event_kill", GameEvent::Kill { killer: EntityId(17), victim: EntityId(21) }),
+        (
+            "event_joined",
+            GameEvent::Joined { client: ClientId(4), entity: EntityId(22), name: "Ana".into() },
+        ),
+        ("event_left", GameEvent::Left { client: ClientId(4), name: "Ana".into() }),
+        (
+            "event_chat",
+            GameEvent::Chat { from: ClientId(3), name: "Zoë".into(), text: "hello 👋".into() },
+        ),
+    ];
+    v.extend(events.into_iter().enumerate().map(|(i, (name, event))| {
+        let tick = Tick(500 + i as u32);
+        server(name, ServerMessage::Event(EventMessage { tick, event }))
+    }));
+    let reasons = [
+        ("disconnect_client_left", DisconnectReason::ClientLeft),
+        ("disconnect_server_shutdown", DisconnectReason::ServerShutdown),
+        ("disconnect_timeout", DisconnectReason::Timeout),
+        ("disconnect_too_slow", DisconnectReason::TooSlow),
+        ("disconnect_protocol_violation", DisconnectReason::ProtocolViolation),
+        ("disconnect_rate_limited", DisconnectReason::RateLimited),
+        ("disconnect_room_closed", DisconnectReason::RoomClosed),
+        ("disconnect_replaced", DisconnectReason::Replaced),
+    ];
+    v.extend(reasons.into_iter().map(|(name, r)| server(name, ServerMessage::Disconnect(r))));
+    v
+}
+
+fn hostile_one(
+    name: &'static str,
+    direction: &'static str,
+    bytes: &[u8],
+    error: &'static str,
+    why: &'static str,
+) -> HostileMessage {
+    let result = match direction {
+        "client" => codec::decode_client(bytes).map(|_| ()),
+        _ => codec::decode_server(bytes).map(|_| ()),
+    };
+    let err = result.expect_err(name);
+    assert_eq!(err.kind(), error, "{name}: {err}");
+    HostileMessage { name, why, direction, hex: hex(bytes), error }
+}
+
+fn encoded_hello(room: &str, name: &str, token: Option<&str>) -> Vec<u8> {
+    codec::encode_client(&ClientMessage::Hello(Hello {
+        protocol_version: 1,
+        schema_hash: 42,
+        room: room.into(),
+        name: name.into(),
+        token: token.map(Into::into),
+    }))
+}
+
+fn encoded_event(event: GameEvent) -> Vec<u8> {
+    codec::encode_server(&ServerMessage::Event(EventMessage { tick: Tick(1), event }))
+}
+
+/// Bytes each decoder must refuse.
+pub(crate) fn hostile() -> Vec<HostileMessage> {
+    let mut too_long = vec![0x04, 0xfb, 0x03, 0x08];
+    too_long.resize(CLIENT_LIMIT_PLUS_ONE, b'a');
+    let shot = |from: [f32; 2]| {
+        encoded_event(GameEvent::Shot { shooter: EntityId(1), from, to: [0.0, 0.0], hit: None })
+    };
+    vec![
+        hostile_one("empty", "client", &[], "malformed", "no bytes at all"),
+        hostile_one(
+            "unknown_variant",
+            "client",
+            &[0x06],
+            "malformed",
+            "ClientMessage has 6 variants",
+        ),
+        hostile_one(
+            "truncated_ping",
+            "client",
+            &[0x02, 0x07, 0xfb, 0x2c],
+            "malformed",
+            "sent_us 0xfb needs two more bytes, only one follows",
+        ),
+        hostile_one(
+            "trailing_byte",
+            "client",
+            &[0x02, 0x07, 0x00, 0x00],
+            "trailing_bytes",
+            "a complete Ping followed by one more byte",
+        ),
+        hostile_one(
+            "non_minimal_varint",
+            "client",
+            &[0x02, 0xfb, 0x07, 0x00, 0x00],
+            "malformed",
+            "Ping.id 7 written in the 3-byte form; only the shortest form is canonical",
+        ),
+        hostile_one(
+            "non_minimal_variant_index",
+            "client",
+            &[0xfb, 0x02, 0x00, 0x07, 0x00],
+            "malformed",
+            "variant index 2 written in the 3-byte form",
+        ),
+        hostile_one(
+            "u32_varint_tag_for_u16",
+            "client",
+            &[0x00, 0xfc, 0x01, 0x00, 0x00, 0x00],
+            "malformed",
+            "Hello.protocol_version is a u16: the 0xfc (u32) tag is not allowed",
+        ),
+        hostile_one(
+            "reserved_varint_tag",
+            "client",
+            &[0x02, 0xff],
+            "malformed",
+            "0xff is not a varint tag",
+        ),
+        hostile_one(
+            "bad_option_tag",
+            "client",
+            &[0x01, 0x05, 0x02, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
+            "malformed",
+            "InputFrame.last_snapshot has Option tag 2",
+        ),
+        hostile_one(
+            "invalid_utf8",
+            "client",
+            &[0x04, 0x02, 0xc3, 0x28],
+            "malformed",
+            "Chat.text is not UTF-8",
+        ),
+        hostile_one(
+            "length_beyond_limit",
+            "client",
+            &[0x04, 0xfc, 0xff, 0xff, 0xff, 0xff],
+            "malformed",
+            "Chat.text claims 2^32 - 1 bytes: refused before allocating",
+        ),
+        hostile_one(
+            "too_large",
+            "client",
+            &too_long,
+            "too_large",
+            "2049 bytes, over the client message limit",
+        ),
+        hostile_one(
+            "bad_room",
+            "client",
+            &encoded_hello("lobby!", "Zoë", None),
+            "invalid",
+            "'!' is not allowed in a room name",
+        ),
+        hostile_one(
+            "room_too_long",
+            "client",
+            &encoded_hello(&"r".repeat(33), "Zoë", None),
+            "invalid",
+            "a 33-byte room name",
+        ),
+        hostile_one(
+            "empty_name",
+            "client",
+            &encoded_hello("lobby", "", None),
+            "invalid",
+            "a player name needs 1..=24 bytes",
+        ),
+        hostile_one(
+            "name_too_long",
+            "client",
+            &encoded_hello("lobby", "ëëëëëëëëëëëëë", None),
+            "invalid",
+            "13 characters but 26 UTF-8 bytes",
+        ),
+        hostile_one(
+            "control_in_name",
+            "client",
+            &encoded_hello("lobby", "a\u{85}b", None),
+            "invalid",
+            "U+0085 is a control character (category Cc)",
+        ),
+        hostile_one(
+            "empty_token",
+            "client",
+            &encoded_hello("lobby", "Zoë", Some("")),
+            "invalid",
+            "a present token needs 1..=512 bytes",
+        ),
+        hostile_one(
+            "chat_too_long",
+            "client",
+            &codec::encode_client(&ClientMessage::Chat(Chat { text: "x".repeat(201) })),
+            "invalid",
+            "a 201-byte chat line",
+        ),
+        hostile_one(
+            "chat_with_newline",
+            "client",
+            &codec::encode_client(&ClientMessage::Chat(Chat { text: "a\nb".into() })),
+            "invalid",
+            "newline is a control character",
+        ),
+        hostile_one(
+            "server_unknown_variant",
+            "server",
+            &[0x08],
+            "malformed",
+            "ServerMessage has 8 variants",
+        ),
+        hostile_one(
+            "server_non_minimal_u64",
+            "server",
+            &[0x03, 0x07, 0xfd, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00],
+            "malformed",
+            "Ping.sent_us 1 written in the 9-byte form",
+        ),
+        hostile_one("shot_nan", "server", &shot([f32::NAN, 0.0]), "invalid", "Shot.from[0] is NaN"),
+        hostile_one(
+            "shot_infinite",
+            "server",
+            &shot([0.0, f32::NEG_INFINITY]),
+            "invalid",
+            "Shot.from[1] is -infinity",
+        ),
+        hostile_one(
+            "welcome_zero_tick_rate",
+            "server",
+            &codec::encode_server(&ServerMessage::Welcome(Welcome {
+                client_id: ClientId(1),
+                entity: EntityId(1),
+                tick_rate: 0,
+                server_tick: Tick(0),
+                room: "lobby".into(),
+                max_rewind_ms: 0,
+            })),
+            "invalid",
+            "Welcome.tick_rate is 0",
+        ),
+        hostile_one(
+            "event_chat_empty_text",
+            "server",
+            &encoded_event(GameEvent::Chat {
+                from: ClientId(1),
+                name: "Ana".into(),
+                text: String::new(),
+            }),
+            "invalid",
+            "a relayed chat line needs 1..=200 bytes",
+        ),
+    ]
+}
+
+const CLIENT_LIMIT_PLUS_ONE: usize = tickwire_protocol::CLIENT_MESSAGE_LIMIT + 1;
