@@ -108,6 +108,12 @@ pub struct ServerConfig {
     #[arg(long, env = "TICKWIRE_SEND_BUFFER_BYTES", default_value_t = 0)]
     pub send_buffer_bytes: usize,
 
+    /// Shared secret for join tokens (HMAC-SHA256). When set, `/ws` requires a valid token
+    /// (`?token=` or `Authorization: Bearer`) and answers 401 otherwise; when unset the server
+    /// runs in open dev mode and says so in its log.
+    #[arg(long, env = "TICKWIRE_AUTH_SECRET", hide_env_values = true)]
+    pub auth_secret: Option<String>,
+
     /// A complete arena configuration replacing the flags above (library users, tests).
     #[arg(skip)]
     pub arena_override: Option<ArenaConfig>,

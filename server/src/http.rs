@@ -107,6 +107,25 @@ fn upgrade(
     if ctx.shutdown.is_cancelled() {
         return reject(&ctx, StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "shutting down\n");
     }
+    let claims = match &ctx.auth {
+        None => None,
+        Some(verifier) => {
+            let query = req.uri().query().unwrap_or("");
+            let token = query_param(query, "token").or_else(|| bearer(headers));
+            let room = query_param(query, "room");
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            match verifier.verify(token, room, tickwire_protocol::PROTOCOL_VERSION, now) {
+                Ok(claims) => Some(claims),
+                Err(e) => {
+                    let mut r = reject(&ctx, StatusCode::UNAUTHORIZED, e.label(), "unauthorized\n");
+                    *r.body_mut() = Full::new(Bytes::from(format!("unauthorized: {e}\n")));
+                    return r;
+                }
+            }
+        }
+    };
     let offers_subprotocol = headers
         .get_all(hyper::header::SEC_WEBSOCKET_PROTOCOL)
         .iter()
@@ -125,7 +144,7 @@ fn upgrade(
     let session_ctx = ctx.clone();
     ctx.tracker.spawn(async move {
         match fut.await {
-            Ok(ws) => crate::session::run(ws.into_inner(), session_ctx, peer).await,
+            Ok(ws) => crate::session::run(ws.into_inner(), session_ctx, peer, claims).await,
             Err(e) => debug!(%peer, "upgrade failed: {e}"),
         }
         drop(guard);
@@ -137,4 +156,15 @@ fn upgrade(
             .insert(hyper::header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(SUBPROTOCOL));
     }
     Response::from_parts(parts, Full::new(Bytes::new()))
+}
+
+/// The value of `key` in a query string. Tokens (base64url and dots) and room names
+/// (`[A-Za-z0-9_-]`) never need percent-encoding, so none is decoded.
+fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+    query.split('&').find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+fn bearer(headers: &hyper::HeaderMap) -> Option<&str> {
+    headers.get(hyper::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("Bearer ")
 }

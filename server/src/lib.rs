@@ -31,6 +31,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod auth;
 pub mod config;
 pub mod http;
 mod listener;
@@ -69,6 +70,11 @@ pub struct ServerCtx {
     pub shutdown: CancellationToken,
     /// Every task the server spawned (rooms, connections, sessions).
     pub tracker: TaskTracker,
+    /// Join-token verification; `None` in open dev mode.
+    pub auth: Option<auth::Verifier>,
+    /// The live session of each authenticated player (one socket per player: a new session
+    /// replaces the old one, which ends with `Replaced`).
+    pub players: parking_lot::Mutex<std::collections::HashMap<String, Arc<room::ClientLink>>>,
     admission: listener::Admission,
     next_client: AtomicU32,
     started: std::time::Instant,
@@ -104,7 +110,13 @@ impl Server {
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let rooms = Rooms::new(config.clone(), metrics.clone(), shutdown.clone(), tracker.clone());
+        let auth = config.auth_secret.as_ref().map(|s| auth::Verifier::new(s.as_bytes().to_vec()));
+        if auth.is_none() {
+            warn!("no --auth-secret: OPEN DEV MODE, anyone may join any room without a token");
+        }
         let ctx = Arc::new(ServerCtx {
+            auth,
+            players: parking_lot::Mutex::default(),
             admission: listener::Admission::new(
                 config.max_connections,
                 config.max_connections_per_ip,

@@ -1,19 +1,70 @@
 //! `tickwire-server`: run `tickwire-server --help` for the flags.
 
 use anyhow::Context as _;
-use clap::Parser;
+use clap::{Args, Parser, Subcommand};
+use tickwire_server::auth::{Claims, mint, new_nonce};
 use tickwire_server::{Server, ServerConfig};
 use tracing::info;
 use tracing_subscriber::EnvFilter;
 
+/// The command line: the server's flags, or a subcommand.
+#[derive(Debug, Parser)]
+#[command(
+    name = "tickwire-server",
+    version,
+    about = "Tickwire: an authoritative game server hosting rooms of the arena game over WebSocket",
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    server: ServerConfig,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Mint a join token (what a backend does after authenticating a player) and print it.
+    MintToken(MintToken),
+}
+
+#[derive(Debug, Args)]
+struct MintToken {
+    /// The shared secret the server was started with (`--auth-secret`).
+    #[arg(long, env = "TICKWIRE_AUTH_SECRET", hide_env_values = true)]
+    secret: String,
+    /// The player's id in your backend.
+    #[arg(long)]
+    player: String,
+    /// The room the token admits to.
+    #[arg(long, default_value = "lobby")]
+    room: String,
+    /// Seconds until the token expires.
+    #[arg(long, default_value_t = 60)]
+    ttl_secs: u64,
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(Command::MintToken(m)) = cli.command {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+        let claims = Claims {
+            player: m.player,
+            room: m.room,
+            exp: now.as_secs() + m.ttl_secs,
+            v: tickwire_protocol::PROTOCOL_VERSION,
+            nonce: new_nonce(),
+        };
+        println!("{}", mint(m.secret.as_bytes(), &claims));
+        return Ok(());
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let config = ServerConfig::parse();
+    let config = cli.server;
     let tick_rate = config.tick_rate;
     let default_room = config.default_room.clone();
     let server = Server::bind(config).await.context("starting the server")?;

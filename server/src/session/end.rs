@@ -28,6 +28,8 @@ impl SessionEnd {
     pub const RATE_LIMITED: Self = Self::new(DisconnectReason::RateLimited, 4002, "rate_limited");
     /// The room closed.
     pub const ROOM_CLOSED: Self = Self::new(DisconnectReason::RoomClosed, 4003, "room_closed");
+    /// A newer session of the same player took over.
+    pub const REPLACED: Self = Self::new(DisconnectReason::Replaced, 4004, "replaced");
     /// The server is shutting down.
     pub const SHUTDOWN: Self = Self::new(DisconnectReason::ServerShutdown, 1001, "server_shutdown");
     /// A message larger than the limit.
@@ -56,7 +58,8 @@ impl SessionEnd {
             DisconnectReason::TooSlow => Self::TOO_SLOW,
             DisconnectReason::ProtocolViolation => Self::MALFORMED,
             DisconnectReason::RateLimited => Self::RATE_LIMITED,
-            DisconnectReason::RoomClosed | DisconnectReason::Replaced => Self::ROOM_CLOSED,
+            DisconnectReason::RoomClosed => Self::ROOM_CLOSED,
+            DisconnectReason::Replaced => Self::REPLACED,
         }
     }
 

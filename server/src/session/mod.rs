@@ -33,13 +33,14 @@ use reader::Reader;
 use writer::{CONTROL_CAPACITY, Writer};
 
 use crate::ServerCtx;
+use crate::auth::Claims;
 use crate::room::{ClientLink, RoomGone};
 
 /// Write buffer per connection: a tick's messages are gathered here and flushed once.
 const WRITE_BUFFER: usize = 16 * 1024;
 
 /// Runs a session on an upgraded connection until it ends.
-pub async fn run<S>(io: S, ctx: Arc<ServerCtx>, peer: SocketAddr)
+pub async fn run<S>(io: S, ctx: Arc<ServerCtx>, peer: SocketAddr, claims: Option<Claims>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -63,6 +64,9 @@ where
     if let Err(reason) = handshake::check(&hello, tickwire_sim::arena::schema().hash()) {
         return reject(&ctx, &mut writer, reason).await;
     }
+    if claims.as_ref().is_some_and(|c| c.room != hello.room) {
+        return reject(&ctx, &mut writer, RejectReason::Unauthorized).await;
+    }
 
     let client = ClientId(ctx.next_client_id());
     let link = Arc::new(ClientLink::new(client));
@@ -85,6 +89,13 @@ where
         return reject(&ctx, &mut writer, RejectReason::TooManyRooms).await;
     };
     debug!(%client, %peer, room = %room.name, name = %hello.name, "session joined");
+    // One live socket per authenticated player: the newest session wins.
+    let player = claims.map(|c| c.player);
+    if let Some(player) = &player
+        && let Some(old) = ctx.players.lock().insert(player.clone(), link.clone())
+    {
+        old.close(tickwire_protocol::message::DisconnectReason::Replaced);
+    }
     if let Err(end) = writer.send_now(&ServerMessage::Welcome(welcome)).await {
         room.leave(client, end.reason).await;
         return finish(&ctx, &mut writer, end, peer, Some(client)).await;
@@ -101,6 +112,12 @@ where
     let mut reader_task = tokio::spawn(reader.run(rd));
     let end = writer.run(&link, ctrl_rx, &mut reader_task).await;
     reader_task.abort();
+    if let Some(player) = &player {
+        let mut players = ctx.players.lock();
+        if players.get(player).is_some_and(|l| Arc::ptr_eq(l, &link)) {
+            players.remove(player);
+        }
+    }
     room.leave(client, end.reason).await;
     finish(&ctx, &mut writer, end, peer, Some(client)).await;
 }

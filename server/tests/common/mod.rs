@@ -106,7 +106,11 @@ pub struct TestClient {
 
 impl TestClient {
     pub async fn join(addr: SocketAddr, room: &str, name: &str) -> Self {
-        let mut ws = raw_connect(addr).await;
+        Self::join_url(&format!("ws://{addr}/ws"), room, name).await
+    }
+
+    pub async fn join_url(url: &str, room: &str, name: &str) -> Self {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
         send(&mut ws, &ClientMessage::Hello(hello(room, name))).await;
         match next(&mut ws).await {
             Got::Msg(ServerMessage::Welcome(welcome)) => Self {

@@ -1,0 +1,125 @@
+//! Join tokens: verified before the upgrade (401 otherwise), bound to a room, single use, and
+//! one live socket per player.
+
+mod common;
+
+use common::*;
+use tickwire_protocol::message::{ClientMessage, DisconnectReason, RejectReason, ServerMessage};
+use tickwire_server::auth::{Claims, mint};
+use tokio_tungstenite::tungstenite::Error as WsError;
+
+const SECRET: &[u8] = b"test-secret";
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()
+}
+
+fn token(player: &str, room: &str, ttl: i64, nonce: &str) -> String {
+    let exp = now().saturating_add_signed(ttl);
+    mint(
+        SECRET,
+        &Claims {
+            player: player.into(),
+            room: room.into(),
+            exp,
+            v: tickwire_protocol::PROTOCOL_VERSION,
+            nonce: nonce.into(),
+        },
+    )
+}
+
+async fn status_of(url: &str) -> u16 {
+    match tokio_tungstenite::connect_async(url).await {
+        Ok(_) => 101,
+        Err(WsError::Http(resp)) => resp.status().as_u16(),
+        Err(e) => panic!("unexpected error {e}"),
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_checked_before_the_upgrade() {
+    let server =
+        server(|c| c.auth_secret = Some(String::from_utf8_lossy(SECRET).into_owned())).await;
+    let base = format!("ws://{}/ws", server.handle.addr());
+    assert_eq!(status_of(&base).await, 401, "missing token");
+    assert_eq!(
+        status_of(&format!("{base}?token={}", token("a", "lobby", -5, "n1"))).await,
+        401,
+        "expired"
+    );
+    let good = token("a", "lobby", 60, "n2");
+    let tampered = good.replace(".", ".x");
+    assert_eq!(status_of(&format!("{base}?token={tampered}")).await, 401, "tampered");
+    let other = mint(
+        b"other",
+        &Claims {
+            player: "a".into(),
+            room: "lobby".into(),
+            exp: now() + 60,
+            v: 1,
+            nonce: "n3".into(),
+        },
+    );
+    assert_eq!(status_of(&format!("{base}?token={other}")).await, 401, "wrong secret");
+    assert_eq!(status_of(&format!("{base}?room=arena2&token={good}")).await, 401, "wrong room");
+    let c =
+        TestClient::join_url(&format!("{base}?room=lobby&token={good}"), "lobby", "alice").await;
+    assert_eq!(c.welcome.room, "lobby");
+    assert_eq!(status_of(&format!("{base}?token={good}")).await, 401, "replayed");
+    let text = server.handle.metrics().render();
+    for reason in [
+        "token_missing",
+        "token_expired",
+        "token_bad_signature",
+        "token_wrong_room",
+        "token_replayed",
+    ] {
+        assert!(text.contains(&format!("reason=\"{reason}\"")), "{reason} not counted:\n{text}");
+    }
+    server.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn hello_must_name_the_token_room() {
+    let server =
+        server(|c| c.auth_secret = Some(String::from_utf8_lossy(SECRET).into_owned())).await;
+    let url = format!("ws://{}/ws?token={}", server.handle.addr(), token("a", "lobby", 60, "n"));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("upgrade");
+    send(&mut ws, &ClientMessage::Hello(hello("elsewhere", "a"))).await;
+    assert!(matches!(
+        next(&mut ws).await,
+        Got::Msg(ServerMessage::Reject(RejectReason::Unauthorized))
+    ));
+    server.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn a_new_session_replaces_the_old_one() {
+    let server =
+        server(|c| c.auth_secret = Some(String::from_utf8_lossy(SECRET).into_owned())).await;
+    let base = format!("ws://{}/ws", server.handle.addr());
+    let mut first = TestClient::join_url(
+        &format!("{base}?token={}", token("p", "lobby", 60, "1")),
+        "lobby",
+        "p",
+    )
+    .await;
+    let mut second = TestClient::join_url(
+        &format!("{base}?token={}", token("p", "lobby", 60, "2")),
+        "lobby",
+        "p",
+    )
+    .await;
+    let (reason, code) = until_closed(&mut first.ws).await;
+    assert_eq!((reason, code), (Some(DisconnectReason::Replaced), Some(4004)));
+    second.next_snapshot().await;
+    server.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn open_dev_mode_needs_no_token() {
+    let server = server(|_| {}).await;
+    let c = TestClient::join(server.handle.addr(), "lobby", "dev").await;
+    assert_eq!(c.welcome.room, "lobby");
+    server.stop().await.expect("clean stop");
+}
