@@ -1,1 +1,67 @@
+//! # tickwire-client
+//!
+//! A headless Tickwire client for the arena game: what the Bevy client, the load-testing bots
+//! and the end-to-end tests connect with. It has two layers.
+//!
+//! **The sans-IO core**, [`ClientState`]: no sockets, no clock, no runtime. Bytes go in through
+//! [`ClientState::handle_bytes`], messages to send come out of
+//! [`ClientState::poll_transmit`], and time is a `now: Duration` argument. It holds:
+//! - the snapshot history, newest first as delta baseline, and interpolation of remote
+//!   entities between two snapshots at a render time behind the newest ([`interp`]);
+//! - clock synchronisation, the server's tick as seen from this client's clock ([`clock`]);
+//! - prediction and reconciliation of the local player with the server's own movement function
+//!   ([`predict`]);
+//! - RTT from its own pings ([`rtt`]), counters and latency samples ([`stats`]), typed errors
+//!   and end reasons ([`error`]);
+//! - and a link conditioner to simulate latency and jitter ([`link`]).
+//!
+//! **The async driver** on tokio: [`connect`] (or [`connect_with`] and an [`InputSource`])
+//! performs the WebSocket handshake ([`ws`], fastwebsockets on hyper 1) and the hello, then one
+//! task reads frames and another ([`driver`]) feeds the core, sends one input per tick and
+//! answers pings. The [`Client`] owns the session; a [`ClientHandle`] is a cheap cloneable view
+//! of the state; game events arrive on a bounded channel ([`Client::next_event`]).
+//!
+//! ```no_run
+//! use glam::Vec2;
+//! use tickwire_client::{ClientConfig, Intent, connect};
+//!
+//! # async fn demo() -> Result<(), tickwire_client::ClientError> {
+//! let client = connect(ClientConfig::new("ws://127.0.0.1:7777/ws", "lobby", "ada")).await?;
+//! client.set_intent(Intent::toward(Vec2::X));
+//! // Each frame: draw remote entities interpolated, the local player predicted.
+//! let now = client.now();
+//! client.with_state(|state| {
+//!     if let Some(bracket) = state.bracket(now) {
+//!         for entity in bracket.iter() {
+//!             let _ = (entity.id, entity.pos, entity.heading);
+//!         }
+//!     }
+//!     let _me = state.predicted_position();
+//! });
+//! let reason = client.close().await;
+//! println!("session ended: {reason}");
+//! # Ok(()) }
+//! ```
 
+pub mod client;
+pub mod clock;
+pub mod config;
+pub mod driver;
+pub mod error;
+pub mod input;
+pub mod interp;
+pub mod link;
+pub mod predict;
+pub mod rtt;
+pub mod state;
+pub mod stats;
+pub mod ws;
+
+pub use client::{Client, ClientEvent, ClientHandle, connect, connect_with};
+pub use config::ClientConfig;
+pub use error::{ClientError, EndReason, ProtocolError};
+pub use input::{InputContext, InputSource, Intent};
+pub use interp::{Bracket, InterpolatedEntity};
+pub use link::LinkConfig;
+pub use state::{ClientState, PlayerInfo, Tuning, arena_hello};
+pub use stats::{ClientStats, Samples};

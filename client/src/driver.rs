@@ -1,0 +1,263 @@
+//! The async driver: the tokio tasks that move bytes between the socket and the sans-IO
+//! [`ClientState`].
+//!
+//! Two tasks per connection:
+//!
+//! - the **reader** ([`read_loop`]) only reads frames (fastwebsockets' `read_frame` is not
+//!   cancel-safe, so it never sits in a `select!`) and forwards each message, stamped with its
+//!   arrival time, into a bounded channel of [`INCOMING_CAPACITY`]. When the channel is full
+//!   the reader waits, the socket stops being drained, and the server sees a slow client —
+//!   exactly what a real slow client does.
+//! - the **driver** ([`Driver::run`]) owns the write half. Each turn of its loop, in order:
+//!   1. hands every message due (now, or later under the link conditioner) to the state, then
+//!      moves game events to the event channel (`try_send`: a full channel leaves them in the
+//!      core's bounded queue);
+//!   2. once per tick, samples the [`InputSource`] (or the shared intent) with the state locked
+//!      and calls [`ClientState::send_input`];
+//!   3. runs the state's timers (pings, silence);
+//!   4. takes everything the state wants to send and writes what is due, then flushes once, so a
+//!      tick's messages cost one `send()`;
+//!   5. ends when the state has ended and everything owed is written (a close frame last);
+//!   6. otherwise waits, cancel-safely, for the next message, the leave signal, a wake-up (a
+//!      chat line was queued) or the next deadline (tick, ping, delayed message).
+//!
+//! The state lives in a `parking_lot` mutex shared with the [`ClientHandle`]s; the driver holds
+//! it for one batch of work, never across an `.await`.
+//!
+//! [`ClientHandle`]: crate::ClientHandle
+
+use std::convert::Infallible;
+use std::future::ready;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use fastwebsockets::{Frame, OpCode, Payload};
+use parking_lot::Mutex;
+use tokio::sync::{Notify, mpsc};
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+use tracing::debug;
+
+use crate::client::ClientEvent;
+use crate::error::{EndReason, ProtocolError};
+use crate::input::{InputContext, InputSource, Intent};
+use crate::link::{DelayQueue, LinkConditioner};
+use crate::state::ClientState;
+use crate::ws::{WsReader, WsWriter};
+
+/// Capacity of the reader → driver channel, in messages.
+pub const INCOMING_CAPACITY: usize = 64;
+/// Most messages held by the link conditioner in each direction. When the incoming side is
+/// full the driver stops taking messages from the reader, which applies backpressure.
+const DELAYED_CAPACITY: usize = 4096;
+/// Time allowed to write what is owed and the close frame once the session has ended.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// What the reader forwards.
+#[derive(Debug)]
+pub(crate) enum Incoming {
+    /// A binary message and when it arrived (on the client's clock).
+    Message(Duration, Bytes),
+    /// The transport ended.
+    End(EndReason),
+}
+
+/// What the driver and the client handles share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    /// The sans-IO core. Locked for microseconds, never across an `.await`.
+    pub(crate) state: Mutex<ClientState>,
+    /// The intent sent when no [`InputSource`] was given ([`crate::Client::set_intent`]).
+    pub(crate) intent: Mutex<Intent>,
+    /// Time zero of the client's clock.
+    pub(crate) epoch: Instant,
+    /// Wakes the driver when a handle queued something to send.
+    pub(crate) wake: Notify,
+    /// Cancelled to leave.
+    pub(crate) leave: CancellationToken,
+}
+
+impl Shared {
+    /// The client's clock.
+    pub(crate) fn now(&self) -> Duration {
+        self.epoch.elapsed()
+    }
+}
+
+/// Reads frames until the socket ends or the driver is gone (see the module docs).
+pub(crate) async fn read_loop(mut ws: WsReader, tx: mpsc::Sender<Incoming>, epoch: Instant) {
+    // Control frames owed by fastwebsockets are not needed: auto-close and auto-pong are off.
+    let mut ignore = |_| ready(Ok::<(), Infallible>(()));
+    let end = loop {
+        let frame = match ws.read_frame(&mut ignore).await {
+            Ok(frame) => frame,
+            Err(e) => {
+                debug!("websocket read ended: {e}");
+                break EndReason::ConnectionLost;
+            }
+        };
+        let unexpected = |message| {
+            EndReason::Protocol(ProtocolError::Unexpected { message, phase: "reading frames" })
+        };
+        match frame.opcode {
+            OpCode::Binary if frame.fin => {
+                let bytes = match frame.payload {
+                    Payload::Bytes(b) => b.freeze(),
+                    other => Bytes::copy_from_slice(&other),
+                };
+                if tx.send(Incoming::Message(epoch.elapsed(), bytes)).await.is_err() {
+                    return; // the driver is gone
+                }
+            }
+            OpCode::Close => break EndReason::Closed,
+            OpCode::Ping | OpCode::Pong => {}
+            OpCode::Text => break unexpected("text frame"),
+            OpCode::Binary | OpCode::Continuation => break unexpected("fragmented message"),
+        }
+    };
+    let _ = tx.send(Incoming::End(end)).await;
+}
+
+/// The driver task's state (see the module docs).
+pub(crate) struct Driver {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) ws: WsWriter,
+    pub(crate) incoming_rx: mpsc::Receiver<Incoming>,
+    pub(crate) events: mpsc::Sender<ClientEvent>,
+    pub(crate) source: Option<Box<dyn InputSource>>,
+    /// The link conditioner, when latency or jitter is configured.
+    pub(crate) link: Option<LinkConditioner>,
+    pub(crate) tick: Duration,
+}
+
+impl Driver {
+    /// Runs the session to its end and says why it ended.
+    pub(crate) async fn run(mut self) -> EndReason {
+        let mut incoming: DelayQueue<Incoming> = DelayQueue::new(DELAYED_CAPACITY);
+        let mut outgoing: DelayQueue<Vec<u8>> = DelayQueue::new(DELAYED_CAPACITY);
+        let mut next_tick = self.shared.now() + self.tick;
+        let mut rx_open = true;
+        let mut ended_at: Option<Duration> = None;
+        let sleep = sleep_until(self.shared.epoch + next_tick);
+        tokio::pin!(sleep);
+        loop {
+            let now = self.shared.now();
+            let (reason, next_timeout) = {
+                let mut state = self.shared.state.lock();
+                // 1. Messages due.
+                while let Some(item) = incoming.pop_due(now) {
+                    match item {
+                        Incoming::Message(_, bytes) => {
+                            let _ = state.handle_bytes(now, &bytes);
+                        }
+                        Incoming::End(reason) => state.transport_ended(reason),
+                    }
+                }
+                while let Ok(permit) = self.events.try_reserve() {
+                    match state.poll_event() {
+                        Some(e) => permit.send(ClientEvent::Game(e)),
+                        None => break,
+                    }
+                }
+                // 2. The tick's input.
+                if now >= next_tick {
+                    next_tick += self.tick;
+                    if next_tick <= now {
+                        next_tick = now + self.tick; // we were descheduled: skip, don't burst
+                    }
+                    if state.is_playing() {
+                        let intent = match &mut self.source {
+                            Some(source) => source.sample(&InputContext { state: &state, now }),
+                            None => *self.shared.intent.lock(),
+                        };
+                        state.send_input(now, intent);
+                    }
+                }
+                // 3. Timers.
+                state.handle_timeout(now);
+                // 4. Everything to send, through the conditioner.
+                while let Some(bytes) = state.poll_transmit(now) {
+                    let due = self.link.as_mut().map_or(now, |l| l.outgoing(now));
+                    if outgoing.push(due, bytes).is_err() {
+                        debug!("link conditioner queue full; message dropped");
+                    }
+                }
+                (state.end_reason().cloned(), state.next_timeout())
+            };
+            if let Err(e) = self.write_due(&mut outgoing, now).await {
+                debug!("websocket write failed: {e}");
+                let mut state = self.shared.state.lock();
+                state.transport_ended(EndReason::ConnectionLost);
+                return self
+                    .finish(state.end_reason().cloned().unwrap_or(EndReason::ConnectionLost));
+            }
+            // 5. The end.
+            if let Some(reason) = reason {
+                let since = *ended_at.get_or_insert(now);
+                let transport_gone = !rx_open || matches!(reason, EndReason::ConnectionLost);
+                if outgoing.is_empty() || transport_gone || now >= since + CLOSE_GRACE {
+                    if !transport_gone {
+                        let _ = self.ws.write_frame(Frame::close(1000, b"")).await;
+                        let _ = self.ws.flush().await;
+                    }
+                    return self.finish(reason);
+                }
+            }
+            // 6. Wait.
+            let mut deadline = next_tick;
+            for d in [incoming.next_due(), outgoing.next_due(), next_timeout].into_iter().flatten()
+            {
+                deadline = deadline.min(d);
+            }
+            if let Some(since) = ended_at {
+                deadline = deadline.min(since + CLOSE_GRACE);
+            }
+            sleep.as_mut().reset(self.shared.epoch + deadline.max(now));
+            tokio::select! {
+                biased;
+                () = self.shared.leave.cancelled(), if ended_at.is_none() => {
+                    self.shared.state.lock().leave();
+                }
+                msg = self.incoming_rx.recv(), if rx_open && incoming.len() < DELAYED_CAPACITY => {
+                    let msg = msg.unwrap_or(Incoming::End(EndReason::ConnectionLost));
+                    if matches!(msg, Incoming::End(_)) {
+                        rx_open = false;
+                    }
+                    let arrived = match &msg {
+                        Incoming::Message(at, _) => *at,
+                        Incoming::End(_) => self.shared.now(),
+                    };
+                    let due = self.link.as_mut().map_or(arrived, |l| l.incoming(arrived));
+                    // invariant: this branch only runs while the queue has room.
+                    let _ = incoming.push(due, msg);
+                }
+                () = self.shared.wake.notified() => {}
+                () = &mut sleep => {}
+            }
+        }
+    }
+
+    /// Writes every message due by `now`, then flushes once.
+    async fn write_due(
+        &mut self,
+        outgoing: &mut DelayQueue<Vec<u8>>,
+        now: Duration,
+    ) -> Result<(), fastwebsockets::WebSocketError> {
+        let mut wrote = false;
+        while let Some(bytes) = outgoing.pop_due(now) {
+            self.ws.write_frame(Frame::binary(Payload::Owned(bytes))).await?;
+            wrote = true;
+        }
+        if wrote {
+            self.ws.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// Tells the event channel the session is over.
+    fn finish(&self, reason: EndReason) -> EndReason {
+        let _ = self.events.try_send(ClientEvent::Ended(reason.clone()));
+        reason
+    }
+}

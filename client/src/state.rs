@@ -1,0 +1,696 @@
+//! [`ClientState`]: the sans-IO core of a Tickwire client. No sockets, no clock, no runtime:
+//! bytes come in through [`handle_bytes`](ClientState::handle_bytes), messages to send come out
+//! of [`poll_transmit`](ClientState::poll_transmit), and time is the `now` argument (any fixed
+//! epoch), so tests drive it with injected time and the async driver with a real clock.
+//!
+//! # Life of a session
+//!
+//! 1. [`new`](ClientState::new) queues the `Hello`.
+//! 2. The `Welcome` starts the clock ([`crate::clock`]), the predictor ([`crate::predict`]) and
+//!    the pings; a `Reject` ends the state with [`EndReason::Rejected`].
+//! 3. Each `Snapshot` is decoded against the held snapshot its `baseline` names (normally the
+//!    newest) and appended to the history ([`crate::interp`]); it feeds the clock, a
+//!    snapshot-interval sample, and the reconciliation of the local player.
+//! 4. Once per tick the driver calls [`send_input`](ClientState::send_input) with the player's
+//!    [`Intent`]: it stamps the frame with the tick the server will be at when the frame arrives
+//!    (plus a jitter margin), the view time being drawn, and the newest snapshot held, and
+//!    predicts it.
+//! 5. Server pings are answered (with the time they were held), our own pings measure the RTT,
+//!    events are queued for [`poll_event`](ClientState::poll_event).
+//! 6. `Disconnect`, a protocol error, silence for [`Tuning::silence_timeout`], or
+//!    [`leave`](ClientState::leave) end it: [`end_reason`](ClientState::end_reason) says why.
+//!
+//! # Choosing the input tick
+//!
+//! The server simulates an input stamped `T` when it steps to `T`, and drops it if it arrives
+//! later. With `server_now` the clock's estimate of the server's tick, the frame must be stamped
+//! `floor(server_now + rtt/2 + margin) + 1`, `margin = Tuning::input_margin_ticks + 2·jitter`.
+//! Consecutive frames get consecutive ticks, so the server never has to fill a hole; only when
+//! that drifts a tick late does a call send two frames (the server allows twice the tick rate),
+//! more than two ticks early a call sends nothing (the stream pauses, leaving no hole), and more
+//! than [`RESYNC_TICKS`] away it jumps (the predictor fills the hole the way the server does).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use glam::Vec2;
+use tickwire_protocol::codec::{decode_server, encode_client};
+use tickwire_protocol::message::{
+    Chat, ClientMessage, DisconnectReason, EventMessage, GameEvent, Hello, InputFrame, Ping, Pong,
+    RttReport, ServerMessage, SnapshotMessage, ViewTime, Welcome,
+};
+use tickwire_protocol::snapshot::{DecodeLimits, decode};
+use tickwire_protocol::{
+    ClientId, EntityId, PROTOCOL_VERSION, Schema, Snapshot, SnapshotError, Tick,
+};
+use tickwire_sim::arena::{ArenaRules, BODY, Body, PLAYER, Player};
+
+use crate::clock::{ClockSync, RESYNC_TICKS};
+use crate::error::{ClientError, EndReason, ProtocolError};
+use crate::input::Intent;
+use crate::interp::{Bracket, InterpolatedEntity, SnapshotHistory, render_delay};
+use crate::predict::Predictor;
+use crate::rtt::{PingTracker, RttEstimator, micros};
+use crate::stats::{ClientStats, Samples};
+
+/// Most players remembered from `Joined` events.
+const MAX_PLAYERS: usize = 4096;
+/// Most messages waiting in [`ClientState::poll_transmit`]; beyond, the oldest non-input
+/// message is kept and new pings/chat are refused (the driver drains every tick).
+const MAX_TRANSMIT: usize = 64;
+
+/// Knobs of the core, with defaults that suit a 30 Hz server.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tuning {
+    /// Snapshots kept for interpolation (and as delta baselines); at least 2.
+    pub history_len: usize,
+    /// Base interpolation delay behind the newest snapshot, ticks (jitter adds to it).
+    pub interp_delay_ticks: f64,
+    /// Safety margin added to the input tick, ticks (jitter adds to it).
+    pub input_margin_ticks: f64,
+    /// Interval between our own pings (at least 100 ms).
+    pub ping_interval: Duration,
+    /// The session ends with [`EndReason::Timeout`] after this long without any message.
+    pub silence_timeout: Duration,
+    /// Game events kept until [`ClientState::poll_event`] takes them; the oldest are dropped.
+    pub max_events: usize,
+    /// Bounds on decoded snapshots.
+    pub decode_limits: DecodeLimits,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Self {
+            history_len: 8,
+            interp_delay_ticks: 2.0,
+            input_margin_ticks: 1.0,
+            ping_interval: Duration::from_secs(1),
+            silence_timeout: Duration::from_secs(10),
+            max_events: 256,
+            decode_limits: DecodeLimits::default(),
+        }
+    }
+}
+
+/// A player announced by a `Joined` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlayerInfo {
+    /// Its client id.
+    pub client: ClientId,
+    /// Its entity.
+    pub entity: EntityId,
+    /// Its display name.
+    pub name: String,
+}
+
+/// The arena hello for `room`, `name` and `token`, with this build's protocol version and
+/// schema hash.
+pub fn arena_hello(room: &str, name: &str, token: Option<&str>) -> Hello {
+    Hello {
+        protocol_version: PROTOCOL_VERSION,
+        schema_hash: tickwire_sim::arena::schema().hash(),
+        room: room.to_owned(),
+        name: name.to_owned(),
+        token: token.map(str::to_owned),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Handshake,
+    Playing,
+    Ended(EndReason),
+}
+
+impl Phase {
+    fn name(&self) -> &'static str {
+        match self {
+            Phase::Handshake => "waiting for the welcome",
+            Phase::Playing => "playing",
+            Phase::Ended(_) => "ended",
+        }
+    }
+}
+
+/// A message waiting to be sent.
+#[derive(Debug, Clone)]
+enum Transmit {
+    Message(ClientMessage),
+    /// An answer to a server ping; `held_us` is measured when it leaves.
+    Pong {
+        ping: Ping,
+        received: Duration,
+    },
+}
+
+/// What exists once the welcome arrived.
+#[derive(Debug, Clone)]
+struct Session {
+    welcome: Welcome,
+    clock: ClockSync,
+    predictor: Predictor,
+}
+
+/// The sans-IO client core (see the module docs).
+#[derive(Debug)]
+pub struct ClientState {
+    schema: &'static Schema,
+    rules: ArenaRules,
+    tuning: Tuning,
+    phase: Phase,
+    session: Option<Session>,
+    rtt: RttEstimator,
+    pings: PingTracker,
+    server_rtt: Option<RttReport>,
+    history: SnapshotHistory,
+    last_input_ack: Option<Tick>,
+    last_snapshot_at: Option<Duration>,
+    last_received: Duration,
+    last_input_sent: Option<Tick>,
+    last_chat: Option<Duration>,
+    /// When the hello left: the hello → welcome exchange is the first RTT sample.
+    hello_sent_at: Option<Duration>,
+    transmit: VecDeque<Transmit>,
+    events: VecDeque<EventMessage>,
+    players: BTreeMap<ClientId, PlayerInfo>,
+    stats: ClientStats,
+    samples: Samples,
+}
+
+impl ClientState {
+    /// A state that will say `hello` (queued for [`poll_transmit`](Self::poll_transmit)),
+    /// predicting with `rules`. Fails if the hello is invalid (bad room, name or token).
+    pub fn new(
+        hello: Hello,
+        rules: ArenaRules,
+        tuning: Tuning,
+        now: Duration,
+    ) -> Result<Self, ClientError> {
+        let hello = ClientMessage::Hello(hello);
+        hello.validate().map_err(ClientError::InvalidHello)?;
+        let mut transmit = VecDeque::with_capacity(8);
+        transmit.push_back(Transmit::Message(hello));
+        Ok(Self {
+            schema: tickwire_sim::arena::schema(),
+            rules,
+            tuning,
+            phase: Phase::Handshake,
+            session: None,
+            rtt: RttEstimator::default(),
+            pings: PingTracker::new(tuning.ping_interval, now),
+            server_rtt: None,
+            history: SnapshotHistory::new(tuning.history_len),
+            last_input_ack: None,
+            last_snapshot_at: None,
+            last_received: now,
+            last_input_sent: None,
+            last_chat: None,
+            hello_sent_at: None,
+            transmit,
+            events: VecDeque::new(),
+            players: BTreeMap::new(),
+            stats: ClientStats::default(),
+            samples: Samples::default(),
+        })
+    }
+
+    // ---- input: bytes and time ---------------------------------------------------------
+
+    /// Handles one WebSocket message received at `now`. An error has already ended the state
+    /// (and queued `Disconnect(ProtocolViolation)`); messages after the end are ignored.
+    pub fn handle_bytes(&mut self, now: Duration, bytes: &[u8]) -> Result<(), ProtocolError> {
+        self.stats.messages_received += 1;
+        self.stats.bytes_received += bytes.len() as u64;
+        if self.is_ended() {
+            return Ok(());
+        }
+        self.last_received = now;
+        match decode_server(bytes) {
+            Ok(msg) => self.handle_message(now, msg),
+            Err(e) => {
+                self.stats.decode_errors += 1;
+                Err(self.fail(e.into()))
+            }
+        }
+    }
+
+    /// Handles one decoded message received at `now` (see [`handle_bytes`](Self::handle_bytes)).
+    pub fn handle_message(
+        &mut self,
+        now: Duration,
+        msg: ServerMessage,
+    ) -> Result<(), ProtocolError> {
+        if self.is_ended() {
+            return Ok(());
+        }
+        let playing = self.phase == Phase::Playing;
+        match msg {
+            ServerMessage::Welcome(w) if !playing => self.start(now, w),
+            ServerMessage::Reject(r) if !playing => {
+                self.phase = Phase::Ended(EndReason::Rejected(r))
+            }
+            ServerMessage::Snapshot(s) if playing => return self.on_snapshot(now, s),
+            ServerMessage::Ping(ping) => {
+                self.stats.server_pings += 1;
+                self.queue(Transmit::Pong { ping, received: now });
+            }
+            ServerMessage::Pong(pong) => {
+                if let Some(rtt) = self.pings.answer(now, &pong) {
+                    self.stats.pongs_received += 1;
+                    self.rtt.sample(rtt);
+                    self.samples.push_rtt(rtt);
+                }
+            }
+            ServerMessage::Rtt(report) => self.server_rtt = Some(report),
+            ServerMessage::Event(e) if playing => self.on_event(e),
+            ServerMessage::Disconnect(reason) => {
+                self.phase = Phase::Ended(EndReason::Server(reason))
+            }
+            other => {
+                let phase = self.phase.name();
+                return Err(self.fail(ProtocolError::Unexpected { message: other.name(), phase }));
+            }
+        }
+        Ok(())
+    }
+
+    /// Does what is due at `now`: a ping, or ending a silent session. Call it at
+    /// [`next_timeout`](Self::next_timeout) (calling it more often is harmless).
+    pub fn handle_timeout(&mut self, now: Duration) {
+        if self.phase != Phase::Playing {
+            return;
+        }
+        if now.saturating_sub(self.last_received) >= self.tuning.silence_timeout {
+            self.phase = Phase::Ended(EndReason::Timeout);
+            return;
+        }
+        if let Some(ping) = self.pings.poll(now) {
+            self.stats.pings_sent += 1;
+            self.queue(Transmit::Message(ClientMessage::Ping(ping)));
+        }
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) next has something to do.
+    pub fn next_timeout(&self) -> Option<Duration> {
+        (self.phase == Phase::Playing)
+            .then(|| self.pings.next_due().min(self.last_received + self.tuning.silence_timeout))
+    }
+
+    /// Leaves: queues `Disconnect(ClientLeft)` and ends the state with [`EndReason::Left`].
+    pub fn leave(&mut self) {
+        if !self.is_ended() {
+            self.transmit.clear();
+            self.transmit.push_back(Transmit::Message(ClientMessage::Disconnect(
+                DisconnectReason::ClientLeft,
+            )));
+            self.phase = Phase::Ended(EndReason::Left);
+        }
+    }
+
+    /// Ends the state because the transport did (`Closed`, `ConnectionLost`); no effect if it
+    /// already ended (a `Disconnect` received before the close keeps its reason).
+    pub fn transport_ended(&mut self, reason: EndReason) {
+        if !self.is_ended() {
+            self.phase = Phase::Ended(reason);
+        }
+    }
+
+    /// Queues a chat line (1..=200 bytes, no control characters, at most one per second).
+    pub fn queue_chat(&mut self, now: Duration, text: &str) -> Result<(), ClientError> {
+        if self.phase != Phase::Playing {
+            return Err(ClientError::Chat("the session is not open"));
+        }
+        let msg = ClientMessage::Chat(Chat { text: text.to_owned() });
+        if msg.validate().is_err() {
+            return Err(ClientError::Chat("1..=200 bytes without control characters"));
+        }
+        if self.last_chat.is_some_and(|t| now < t + Duration::from_secs(1)) {
+            return Err(ClientError::Chat("at most one line per second"));
+        }
+        self.last_chat = Some(now);
+        self.queue(Transmit::Message(msg));
+        Ok(())
+    }
+
+    /// Samples the tick's input: stamps `intent` with the input tick (see the module docs),
+    /// predicts it and queues it. Returns how many frames were queued (0, 1 or 2).
+    pub fn send_input(&mut self, now: Duration, intent: Intent) -> usize {
+        let Some(target) = self.input_target(now) else {
+            return 0;
+        };
+        let view = self.view_time(now);
+        let last_snapshot = self.history.newest().map(Snapshot::tick);
+        let Some(session) = &mut self.session else {
+            return 0;
+        };
+        let (first, count) = match self.last_input_sent {
+            None => (session.clock.split(target).0, 1),
+            Some(last) => {
+                let next = last.next();
+                let lag = target - session.clock.relative(next);
+                if lag.abs() > RESYNC_TICKS {
+                    (session.clock.split(target).0, 1)
+                } else if lag < -2.0 {
+                    return 0;
+                } else {
+                    (next, if lag >= 1.0 { 2 } else { 1 })
+                }
+            }
+        };
+        let mut frame = InputFrame { last_snapshot, view, ..InputFrame::default() };
+        intent.write(&mut frame);
+        for k in 0..count {
+            frame.tick = first.offset(k);
+            session.predictor.apply(frame);
+            self.transmit.push_back(Transmit::Message(ClientMessage::Input(frame)));
+        }
+        self.last_input_sent = Some(first.offset(count - 1));
+        self.stats.inputs_sent += count as u64;
+        count as usize
+    }
+
+    // ---- output: bytes and events -------------------------------------------------------
+
+    /// The next message to send, encoded, at `now`.
+    pub fn poll_transmit(&mut self, now: Duration) -> Option<Vec<u8>> {
+        let msg = match self.transmit.pop_front()? {
+            Transmit::Message(m @ ClientMessage::Hello(_)) => {
+                self.hello_sent_at = Some(now);
+                m
+            }
+            Transmit::Message(m) => m,
+            Transmit::Pong { ping, received } => ClientMessage::Pong(Pong {
+                id: ping.id,
+                echo_us: ping.sent_us,
+                held_us: u32::try_from(micros(now.saturating_sub(received))).unwrap_or(u32::MAX),
+            }),
+        };
+        let bytes = encode_client(&msg);
+        self.stats.messages_sent += 1;
+        self.stats.bytes_sent += bytes.len() as u64;
+        Some(bytes)
+    }
+
+    /// Whether messages are waiting in [`poll_transmit`](Self::poll_transmit).
+    pub fn has_transmit(&self) -> bool {
+        !self.transmit.is_empty()
+    }
+
+    /// The oldest game event not yet taken.
+    pub fn poll_event(&mut self) -> Option<EventMessage> {
+        self.events.pop_front()
+    }
+
+    /// Moves the latency samples gathered since the last call into `out`.
+    pub fn take_samples(&mut self, out: &mut Samples) {
+        self.samples.drain_into(out);
+    }
+
+    // ---- queries -------------------------------------------------------------------------
+
+    /// Why the session ended, once it has.
+    pub fn end_reason(&self) -> Option<&EndReason> {
+        match &self.phase {
+            Phase::Ended(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Whether the session has ended.
+    pub fn is_ended(&self) -> bool {
+        matches!(self.phase, Phase::Ended(_))
+    }
+
+    /// Whether the welcome arrived and the session has not ended.
+    pub fn is_playing(&self) -> bool {
+        self.phase == Phase::Playing
+    }
+
+    /// The welcome, once received.
+    pub fn welcome(&self) -> Option<&Welcome> {
+        self.session.as_ref().map(|s| &s.welcome)
+    }
+
+    /// The entity this client controls.
+    pub fn own_entity(&self) -> Option<EntityId> {
+        self.welcome().map(|w| w.entity)
+    }
+
+    /// The replicated schema (the arena's).
+    pub fn schema(&self) -> &'static Schema {
+        self.schema
+    }
+
+    /// The rules used for prediction.
+    pub fn rules(&self) -> &ArenaRules {
+        &self.rules
+    }
+
+    /// The tuning in force.
+    pub fn tuning(&self) -> &Tuning {
+        &self.tuning
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> ClientStats {
+        let mut s = self.stats;
+        s.clock_resyncs = self.session.as_ref().map_or(0, |s| s.clock.resyncs());
+        s
+    }
+
+    /// The clock, once welcomed.
+    pub fn clock(&self) -> Option<&ClockSync> {
+        self.session.as_ref().map(|s| &s.clock)
+    }
+
+    /// Smoothed RTT of our own pings.
+    pub fn rtt(&self) -> Option<Duration> {
+        self.rtt.srtt()
+    }
+
+    /// The RTT estimator (smoothed value, variation, last sample).
+    pub fn rtt_estimator(&self) -> &RttEstimator {
+        &self.rtt
+    }
+
+    /// The server's measurement of our RTT, as last reported.
+    pub fn server_rtt(&self) -> Option<RttReport> {
+        self.server_rtt
+    }
+
+    /// The snapshots held, oldest first; the newest is the world as last received.
+    pub fn history(&self) -> &SnapshotHistory {
+        &self.history
+    }
+
+    /// The newest snapshot.
+    pub fn latest_snapshot(&self) -> Option<&Snapshot> {
+        self.history.newest()
+    }
+
+    /// The snapshot of `tick`, if still held.
+    pub fn snapshot(&self, tick: Tick) -> Option<&Snapshot> {
+        self.history.get(tick)
+    }
+
+    /// The newest input tick the server had simulated, per the newest snapshot.
+    pub fn last_input_ack(&self) -> Option<Tick> {
+        self.last_input_ack
+    }
+
+    /// The tick of the newest input sent.
+    pub fn last_input_sent(&self) -> Option<Tick> {
+        self.last_input_sent
+    }
+
+    /// Players announced by `Joined` events (and not `Left`), by client id.
+    pub fn players(&self) -> &BTreeMap<ClientId, PlayerInfo> {
+        &self.players
+    }
+
+    /// The server's current tick at `now`, estimated: the tick and the fraction elapsed of the
+    /// next one.
+    pub fn server_tick(&self, now: Duration) -> Option<(Tick, f64)> {
+        let s = self.session.as_ref()?;
+        Some(s.clock.split(s.clock.server_now(now, self.rtt_or_zero())))
+    }
+
+    /// The render time of remote entities at `now`, in ticks relative to the clock's origin:
+    /// `arrival − delay`, never past the newest snapshot. `None` before the first snapshot.
+    pub fn render_time(&self, now: Duration) -> Option<f64> {
+        let s = self.session.as_ref()?;
+        let newest = s.clock.relative(self.history.newest()?.tick());
+        let delay = render_delay(self.tuning.interp_delay_ticks, s.clock.jitter_ticks());
+        Some((s.clock.arrival(now) - delay).min(newest))
+    }
+
+    /// The view time to report at `now` (what is being drawn): the render time as a tick and
+    /// 1/256ths.
+    pub fn view_time(&self, now: Duration) -> ViewTime {
+        let (Some(s), Some(render)) = (&self.session, self.render_time(now)) else {
+            return ViewTime::default();
+        };
+        let (tick, frac) = s.clock.split(render);
+        ViewTime { tick, fraction: (frac * 256.0).floor().clamp(0.0, 255.0) as u8 }
+    }
+
+    /// The snapshots around the render time at `now`, to interpolate remote entities.
+    pub fn bracket(&self, now: Duration) -> Option<Bracket<'_>> {
+        let s = self.session.as_ref()?;
+        self.history.bracket(self.schema, s.clock.origin(), self.render_time(now)?)
+    }
+
+    /// Entity `id` interpolated at the render time at `now`.
+    pub fn entity(&self, now: Duration, id: EntityId) -> Option<InterpolatedEntity> {
+        self.bracket(now)?.entity(id)
+    }
+
+    /// The local player's predicted position (after every input sent).
+    pub fn predicted_position(&self) -> Option<Vec2> {
+        self.session.as_ref()?.predictor.position()
+    }
+
+    /// Where the local player will be after an input with `intent` (for aiming from where the
+    /// shot will be fired).
+    pub fn peek_position(&self, intent: &Intent) -> Option<Vec2> {
+        let mut frame = InputFrame::default();
+        intent.write(&mut frame);
+        self.session.as_ref()?.predictor.peek(&frame)
+    }
+
+    /// The local player as the newest snapshot has it: position, and its player component.
+    pub fn server_player(&self) -> Option<(Body, Player)> {
+        let e = self.history.newest()?.get(self.own_entity()?)?;
+        Some((e.get(self.schema, BODY)?, e.get(self.schema, PLAYER)?))
+    }
+
+    /// Inputs sent and not yet covered by a snapshot.
+    pub fn pending_inputs(&self) -> usize {
+        self.session.as_ref().map_or(0, |s| s.predictor.pending())
+    }
+
+    // ---- internals -----------------------------------------------------------------------
+
+    fn rtt_or_zero(&self) -> Duration {
+        self.rtt
+            .srtt()
+            .or_else(|| self.server_rtt.map(|r| Duration::from_micros(r.rtt_us.into())))
+            .unwrap_or_default()
+    }
+
+    /// The tick (relative, real-valued) an input sent at `now` should carry.
+    fn input_target(&self, now: Duration) -> Option<f64> {
+        let s = self.session.as_ref().filter(|_| self.phase == Phase::Playing)?;
+        let rtt = self.rtt_or_zero();
+        let at_arrival = s.clock.server_now(now, rtt) + s.clock.ticks(rtt) * 0.5;
+        let margin = self.tuning.input_margin_ticks + (2.0 * s.clock.jitter_ticks()).min(6.0);
+        Some((at_arrival + margin).floor() + 1.0)
+    }
+
+    fn start(&mut self, now: Duration, welcome: Welcome) {
+        if let Some(sent) = self.hello_sent_at {
+            self.rtt.sample(now.saturating_sub(sent));
+        }
+        let clock = ClockSync::new(welcome.tick_rate, welcome.server_tick, now);
+        let predictor = Predictor::new(self.rules.clone(), welcome.tick_rate);
+        self.session = Some(Session { welcome, clock, predictor });
+        self.phase = Phase::Playing;
+    }
+
+    fn on_snapshot(&mut self, now: Duration, msg: SnapshotMessage) -> Result<(), ProtocolError> {
+        let newest = self.history.newest().map(Snapshot::tick);
+        if newest.is_some_and(|n| !msg.tick.is_newer_than(n)) {
+            self.stats.stale_snapshots += 1;
+            return Ok(());
+        }
+        let baseline = match msg.baseline {
+            None => None,
+            Some(b) => match self.history.get(b) {
+                Some(s) => Some(s),
+                None => {
+                    self.stats.decode_errors += 1;
+                    let e = SnapshotError::BaselineMismatch {
+                        tick: msg.tick,
+                        expected: b,
+                        actual: newest,
+                    };
+                    return Err(self.fail(e.into()));
+                }
+            },
+        };
+        let snap =
+            match decode(self.schema, baseline, msg.tick, &msg.payload, &self.tuning.decode_limits)
+            {
+                Ok(s) => s,
+                Err(e) => {
+                    self.stats.decode_errors += 1;
+                    return Err(self.fail(e.into()));
+                }
+            };
+        self.stats.snapshots += 1;
+        if msg.baseline.is_none() {
+            self.stats.full_snapshots += 1;
+        }
+        if let Some(prev) = self.last_snapshot_at.replace(now) {
+            self.samples.push_gap(now.saturating_sub(prev));
+        }
+        self.last_input_ack = msg.last_input;
+        if let Some(s) = &mut self.session {
+            s.clock.observe(now, msg.tick);
+            let own = snap.get(s.welcome.entity);
+            let body = own.and_then(|e| e.get::<Body>(self.schema, BODY));
+            let alive =
+                own.and_then(|e| e.get::<Player>(self.schema, PLAYER)).is_some_and(|p| p.alive);
+            let r = s.predictor.reconcile(msg.tick, body.map(|b| b.pos()), alive);
+            if r.had_input && msg.last_input.is_none_or(|l| msg.tick.is_newer_than(l)) {
+                self.stats.inputs_late += 1;
+            }
+            if r.checked {
+                self.stats.prediction_checks += 1;
+                if r.error > 0.0 {
+                    self.stats.mispredictions += 1;
+                }
+            }
+        }
+        self.history.push(snap);
+        Ok(())
+    }
+
+    fn on_event(&mut self, e: EventMessage) {
+        self.stats.events += 1;
+        match &e.event {
+            GameEvent::Joined { client, entity, name } if self.players.len() < MAX_PLAYERS => {
+                let info = PlayerInfo { client: *client, entity: *entity, name: name.clone() };
+                self.players.insert(*client, info);
+            }
+            GameEvent::Left { client, .. } => {
+                self.players.remove(client);
+            }
+            _ => {}
+        }
+        if self.events.len() >= self.tuning.max_events {
+            self.events.pop_front();
+            self.stats.events_dropped += 1;
+        }
+        self.events.push_back(e);
+    }
+
+    fn queue(&mut self, t: Transmit) {
+        if self.transmit.len() < MAX_TRANSMIT {
+            self.transmit.push_back(t);
+        }
+    }
+
+    /// Ends the state with a protocol error and says so to the server.
+    fn fail(&mut self, e: ProtocolError) -> ProtocolError {
+        self.transmit.clear();
+        self.transmit.push_back(Transmit::Message(ClientMessage::Disconnect(
+            DisconnectReason::ProtocolViolation,
+        )));
+        self.phase = Phase::Ended(EndReason::Protocol(e.clone()));
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests;

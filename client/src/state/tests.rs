@@ -1,0 +1,378 @@
+//! The core against an in-memory server: the real arena, input buffer and snapshot codec, with
+//! injected time and a fixed one-way latency. No sockets, no sleeping.
+
+use std::collections::VecDeque;
+
+use tickwire_protocol::SnapshotEncoder;
+use tickwire_protocol::codec::{decode_client, encode_server};
+use tickwire_protocol::message::RejectReason;
+use tickwire_sim::input::DEFAULT_CAPACITY;
+use tickwire_sim::{Arena, ArenaConfig, InputBuffer, PlayerCommand, PushOutcome};
+
+use super::*;
+
+const MS: Duration = Duration::from_millis(1);
+
+/// A one-room server with one player, stepping at 30 Hz on injected time.
+struct Harness {
+    arena: Arena,
+    inputs: InputBuffer,
+    encoder: SnapshotEncoder,
+    me: EntityId,
+    client: ClientState,
+    now: Duration,
+    tick: Duration,
+    next_server_tick: Duration,
+    next_client_tick: Duration,
+    latency: Duration,
+    to_client: VecDeque<(Duration, Vec<u8>)>,
+    to_server: VecDeque<(Duration, Vec<u8>)>,
+    sent: Option<Snapshot>,
+    joined: bool,
+    late_inputs: usize,
+    early_inputs: Vec<i32>,
+}
+
+impl Harness {
+    fn new(latency: Duration) -> Self {
+        let mut config = ArenaConfig::default();
+        config.npcs.count = 20;
+        let mut arena = Arena::new(config).expect("valid config");
+        let me = arena.add_player("me");
+        assert!(arena.place_player(me, Vec2::new(100.0, 60.0)), "a free spot");
+        let now = Duration::from_secs(5);
+        let client = ClientState::new(
+            arena_hello("lobby", "me", None),
+            ArenaRules::default(),
+            Tuning::default(),
+            now,
+        )
+        .expect("valid hello");
+        let tick = Duration::from_secs(1) / 30;
+        Self {
+            arena,
+            inputs: InputBuffer::new(DEFAULT_CAPACITY),
+            encoder: SnapshotEncoder::new(),
+            me,
+            client,
+            now,
+            tick,
+            next_server_tick: now + tick,
+            // The client's tick timer has its own phase.
+            next_client_tick: now + MS * 7,
+            latency,
+            to_client: VecDeque::new(),
+            to_server: VecDeque::new(),
+            sent: None,
+            joined: false,
+            late_inputs: 0,
+            early_inputs: Vec::new(),
+        }
+    }
+
+    fn send_to_client(&mut self, msg: &ServerMessage) {
+        self.to_client.push_back((self.now + self.latency, encode_server(msg)));
+    }
+
+    fn server_receives(&mut self, bytes: &[u8]) {
+        match decode_client(bytes).expect("client messages decode") {
+            ClientMessage::Hello(h) => {
+                assert_eq!(h.schema_hash, tickwire_sim::arena::schema().hash());
+                let welcome = Welcome {
+                    client_id: ClientId(1),
+                    entity: self.me,
+                    tick_rate: 30,
+                    server_tick: self.arena.tick(),
+                    room: h.room,
+                    max_rewind_ms: 250,
+                };
+                self.send_to_client(&ServerMessage::Welcome(welcome));
+                self.joined = true;
+            }
+            ClientMessage::Input(frame) => {
+                let next = self.arena.tick().next();
+                self.early_inputs.push(frame.tick.diff(next));
+                if self.inputs.push(frame, next) == PushOutcome::Late {
+                    self.late_inputs += 1;
+                }
+            }
+            ClientMessage::Ping(p) => {
+                let pong = Pong { id: p.id, echo_us: p.sent_us, held_us: 0 };
+                self.send_to_client(&ServerMessage::Pong(pong));
+            }
+            _ => {}
+        }
+    }
+
+    fn server_tick(&mut self) {
+        let next = self.arena.tick().next();
+        let input = self.inputs.take(next);
+        let commands: Vec<_> = input
+            .map(|input| PlayerCommand { entity: self.me, input, view: Some(input.view) })
+            .into_iter()
+            .collect();
+        self.arena.step(&commands);
+        if !self.joined {
+            return;
+        }
+        let snap = self.arena.snapshot(Snapshot::default());
+        let payload = self.encoder.encode(tickwire_sim::arena::schema(), self.sent.as_ref(), &snap);
+        let msg = SnapshotMessage {
+            tick: snap.tick(),
+            baseline: self.sent.as_ref().map(Snapshot::tick),
+            last_input: self.inputs.last_consumed(),
+            payload,
+        };
+        self.send_to_client(&ServerMessage::Snapshot(msg));
+        self.sent = Some(snap);
+    }
+
+    /// Runs for `d` in 1 ms steps with the client holding `intent`.
+    fn run(&mut self, d: Duration, intent: Intent) {
+        let end = self.now + d;
+        while self.now < end {
+            self.now += MS;
+            while self.to_server.front().is_some_and(|(t, _)| *t <= self.now) {
+                let (_, bytes) = self.to_server.pop_front().expect("front exists");
+                self.server_receives(&bytes);
+            }
+            if self.now >= self.next_server_tick {
+                self.next_server_tick += self.tick;
+                self.server_tick();
+            }
+            while self.to_client.front().is_some_and(|(t, _)| *t <= self.now) {
+                let (_, bytes) = self.to_client.pop_front().expect("front exists");
+                self.client.handle_bytes(self.now, &bytes).expect("valid server messages");
+            }
+            if self.now >= self.next_client_tick {
+                self.next_client_tick += self.tick;
+                self.client.send_input(self.now, intent);
+            }
+            self.client.handle_timeout(self.now);
+            while let Some(bytes) = self.client.poll_transmit(self.now) {
+                self.to_server.push_back((self.now + self.latency, bytes));
+            }
+        }
+    }
+}
+
+#[test]
+fn inputs_arrive_just_in_time_and_prediction_is_exact() {
+    let mut h = Harness::new(MS * 40);
+    let right = Intent::toward(Vec2::X);
+    h.run(Duration::from_millis(2500), right);
+    assert!(h.client.is_playing());
+    let stats = h.client.stats();
+    assert!(stats.snapshots > 60, "{stats:?}");
+    assert_eq!(h.late_inputs, 0, "no input arrived after its tick was simulated");
+    // Inputs arrive a little ahead of their tick: the margin, not a pile-up.
+    let steady = &h.early_inputs[h.early_inputs.len() / 2..];
+    assert!(steady.iter().all(|&a| (0..=3).contains(&a)), "ticks ahead at arrival: {steady:?}");
+    assert_eq!(stats.inputs_late, 0);
+    assert!(stats.prediction_checks > 50, "{stats:?}");
+    assert_eq!(stats.mispredictions, 0, "{stats:?}");
+    assert_eq!(stats.decode_errors, 0);
+    // The prediction is ahead of the server by exactly the pending inputs.
+    let server_pos = h.arena.player(h.me).expect("player").pos;
+    let predicted = h.client.predicted_position().expect("predicted");
+    assert!(predicted.x > server_pos.x, "{predicted} vs {server_pos}");
+    // Stop: after a round trip the prediction and the server agree exactly.
+    h.run(Duration::from_millis(300), Intent::IDLE);
+    let server_pos = h.arena.player(h.me).expect("player").pos;
+    assert_eq!(h.client.predicted_position(), Some(server_pos));
+    assert_eq!(h.client.stats().mispredictions, 0);
+}
+
+#[test]
+fn clock_estimates_the_server_tick_and_rtt() {
+    let mut h = Harness::new(MS * 25);
+    h.run(Duration::from_secs(3), Intent::IDLE);
+    let rtt = h.client.rtt().expect("pinged");
+    assert!(rtt.abs_diff(MS * 50) <= MS * 2, "{rtt:?}");
+    let (tick, frac) = h.client.server_tick(h.now).expect("welcomed");
+    let estimate = f64::from(tick.diff(h.arena.tick())) + frac;
+    // The server is somewhere within its current tick (0..1 past arena.tick()).
+    assert!((-1.0..=2.0).contains(&estimate), "estimate off by {estimate} ticks");
+    let mut samples = Samples::default();
+    h.client.take_samples(&mut samples);
+    assert!(samples.rtt_us.len() >= 2);
+    assert!(samples.snapshot_gap_us.len() > 80);
+    let mean = samples.snapshot_gap_us.iter().map(|&g| f64::from(g)).sum::<f64>()
+        / samples.snapshot_gap_us.len() as f64;
+    assert!((mean - 33_333.0).abs() < 1_000.0, "{mean}");
+}
+
+#[test]
+fn the_view_time_trails_the_newest_snapshot_by_the_delay() {
+    let mut h = Harness::new(MS * 30);
+    h.run(Duration::from_secs(2), Intent::IDLE);
+    let newest = h.client.latest_snapshot().expect("snapshots").tick();
+    let render = h.client.render_time(h.now).expect("render");
+    let clock = h.client.clock().expect("clock");
+    let behind = clock.relative(newest) - render;
+    assert!((1.0..=3.5).contains(&behind), "{behind} ticks behind the newest snapshot");
+    let view = h.client.view_time(h.now);
+    assert!(newest.diff(view.tick) >= 1 && newest.diff(view.tick) <= 4, "{view:?}");
+    // Every entity interpolates, NPCs and the player alike.
+    let all: Vec<_> = h.client.bracket(h.now).expect("bracket").iter().collect();
+    assert_eq!(all.len(), 21);
+    assert_eq!(all.iter().filter(|e| e.player.is_some()).count(), 1);
+}
+
+#[test]
+fn reconstructed_world_equals_the_servers() {
+    let mut h = Harness::new(MS * 10);
+    h.run(Duration::from_secs(2), Intent::toward(Vec2::new(1.0, 1.0)));
+    let server = h.sent.clone().expect("sent");
+    // The last snapshot is still in flight; run until it arrives.
+    h.run(MS * 15, Intent::IDLE);
+    assert_eq!(h.client.snapshot(server.tick()), Some(&server));
+    assert!(h.client.stats().full_snapshots == 1);
+}
+
+#[test]
+fn server_pings_are_answered_with_the_held_time() {
+    let mut h = Harness::new(MS);
+    h.run(MS * 100, Intent::IDLE);
+    while h.client.poll_transmit(h.now).is_some() {}
+    let ping = Ping { id: 9, sent_us: 123 };
+    h.client.handle_message(h.now, ServerMessage::Ping(ping)).expect("ok");
+    let bytes = h.client.poll_transmit(h.now + MS * 2).expect("a pong");
+    let pong = decode_client(&bytes).expect("decodes");
+    assert_eq!(pong, ClientMessage::Pong(Pong { id: 9, echo_us: 123, held_us: 2000 }));
+}
+
+fn fresh() -> ClientState {
+    ClientState::new(
+        arena_hello("lobby", "me", None),
+        ArenaRules::default(),
+        Tuning::default(),
+        Duration::ZERO,
+    )
+    .expect("valid hello")
+}
+
+fn welcome() -> ServerMessage {
+    ServerMessage::Welcome(Welcome {
+        client_id: ClientId(3),
+        entity: EntityId(7),
+        tick_rate: 30,
+        server_tick: Tick(100),
+        room: "lobby".to_owned(),
+        max_rewind_ms: 250,
+    })
+}
+
+#[test]
+fn hello_first_and_invalid_hellos_refused() {
+    let mut c = fresh();
+    let hello = decode_client(&c.poll_transmit(Duration::ZERO).expect("hello")).expect("decodes");
+    assert!(matches!(hello, ClientMessage::Hello(h) if h.protocol_version == PROTOCOL_VERSION));
+    assert_eq!(c.send_input(Duration::ZERO, Intent::IDLE), 0, "no input before the welcome");
+    let bad = ClientState::new(
+        arena_hello("no spaces", "me", None),
+        ArenaRules::default(),
+        Tuning::default(),
+        Duration::ZERO,
+    );
+    assert!(matches!(bad, Err(ClientError::InvalidHello(_))));
+}
+
+#[test]
+fn rejects_and_disconnects_end_the_state_with_their_reason() {
+    let mut c = fresh();
+    let reject = RejectReason::SchemaMismatch { server: 42 };
+    c.handle_message(MS, ServerMessage::Reject(reject)).expect("ok");
+    assert_eq!(c.end_reason(), Some(&EndReason::Rejected(reject)));
+
+    let mut c = fresh();
+    c.handle_message(MS, welcome()).expect("ok");
+    assert!(c.is_playing());
+    c.handle_message(MS, ServerMessage::Disconnect(DisconnectReason::ServerShutdown)).expect("ok");
+    assert_eq!(c.end_reason(), Some(&EndReason::Server(DisconnectReason::ServerShutdown)));
+    c.transport_ended(EndReason::Closed);
+    assert_eq!(c.end_reason().map(EndReason::label), Some("server_shutdown"), "first reason wins");
+}
+
+#[test]
+fn protocol_errors_end_the_session_and_say_so() {
+    // A snapshot before the welcome.
+    let mut c = fresh();
+    let snap = SnapshotMessage { tick: Tick(1), baseline: None, last_input: None, payload: vec![] };
+    let err = c.handle_message(MS, ServerMessage::Snapshot(snap)).expect_err("unexpected");
+    assert_eq!(err.label(), "unexpected_message");
+    // A delta against a baseline we do not hold.
+    let mut c = fresh();
+    c.handle_message(MS, welcome()).expect("ok");
+    while c.poll_transmit(MS).is_some() {}
+    let delta = SnapshotMessage {
+        tick: Tick(102),
+        baseline: Some(Tick(101)),
+        last_input: None,
+        payload: vec![],
+    };
+    let err = c.handle_message(MS, ServerMessage::Snapshot(delta)).expect_err("mismatch");
+    assert_eq!(err.label(), "snapshot_baseline_mismatch");
+    assert_eq!(c.stats().decode_errors, 1);
+    let bye = decode_client(&c.poll_transmit(MS).expect("goodbye")).expect("decodes");
+    assert_eq!(bye, ClientMessage::Disconnect(DisconnectReason::ProtocolViolation));
+    // Garbage bytes.
+    let mut c = fresh();
+    let err = c.handle_bytes(MS, &[0xff, 0xff]).expect_err("garbage");
+    assert_eq!(err.label(), "message_malformed");
+    assert!(matches!(c.end_reason(), Some(EndReason::Protocol(_))));
+}
+
+#[test]
+fn silence_ends_the_session() {
+    let mut c = fresh();
+    c.handle_message(MS, welcome()).expect("ok");
+    c.handle_timeout(Duration::from_secs(5));
+    assert!(c.is_playing());
+    assert!(c.next_timeout().is_some_and(|t| t <= Duration::from_secs(11)));
+    c.handle_timeout(Duration::from_secs(11));
+    assert_eq!(c.end_reason(), Some(&EndReason::Timeout));
+}
+
+#[test]
+fn events_are_queued_bounded_and_track_players() {
+    let tuning = Tuning { max_events: 2, ..Tuning::default() };
+    let mut c = ClientState::new(
+        arena_hello("lobby", "me", None),
+        ArenaRules::default(),
+        tuning,
+        Duration::ZERO,
+    )
+    .expect("valid hello");
+    c.handle_message(MS, welcome()).expect("ok");
+    let joined = |id: u32| GameEvent::Joined {
+        client: ClientId(id),
+        entity: EntityId(id + 100),
+        name: format!("p{id}"),
+    };
+    for id in 1..=3 {
+        let e = EventMessage { tick: Tick(1), event: joined(id) };
+        c.handle_message(MS, ServerMessage::Event(e)).expect("ok");
+    }
+    let left = GameEvent::Left { client: ClientId(2), name: "p2".to_owned() };
+    c.handle_message(MS, ServerMessage::Event(EventMessage { tick: Tick(2), event: left }))
+        .expect("ok");
+    assert_eq!(c.players().keys().copied().collect::<Vec<_>>(), [ClientId(1), ClientId(3)]);
+    assert_eq!(c.stats().events, 4);
+    assert_eq!(c.stats().events_dropped, 2);
+    assert!(
+        c.poll_event()
+            .is_some_and(|e| matches!(e.event, GameEvent::Joined { client: ClientId(3), .. }))
+    );
+}
+
+#[test]
+fn chat_is_validated_and_rate_limited() {
+    let mut c = fresh();
+    assert!(c.queue_chat(MS, "hi").is_err(), "not before the welcome");
+    c.handle_message(MS, welcome()).expect("ok");
+    assert!(c.queue_chat(MS, "hi").is_ok());
+    assert!(c.queue_chat(MS * 500, "again").is_err());
+    assert!(c.queue_chat(MS * 1001, "again").is_ok());
+    assert!(c.queue_chat(MS * 3000, "").is_err());
+}
