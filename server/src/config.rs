@@ -114,6 +114,14 @@ pub struct ServerConfig {
     #[arg(long, env = "TICKWIRE_AUTH_SECRET", hide_env_values = true)]
     pub auth_secret: Option<String>,
 
+    /// TLS certificate chain (PEM). With `--tls-key`, the port serves HTTPS and `wss://`.
+    #[arg(long, env = "TICKWIRE_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// TLS private key (PEM), for `--tls-cert`.
+    #[arg(long, env = "TICKWIRE_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
+
     /// A complete arena configuration replacing the flags above (library users, tests).
     #[arg(skip)]
     pub arena_override: Option<ArenaConfig>,
@@ -169,6 +177,10 @@ impl ServerConfig {
         anyhow::ensure!(
             self.max_rooms > 0 && self.max_players_per_room > 0,
             "room limits must be positive"
+        );
+        anyhow::ensure!(
+            self.tls_cert.is_some() == self.tls_key.is_some(),
+            "--tls-cert and --tls-key go together"
         );
         anyhow::ensure!(self.ping_interval_ms >= 50, "--ping-interval-ms must be at least 50");
         self.arena().validate().map_err(|e| anyhow::anyhow!("invalid arena settings: {e}"))?;

@@ -40,6 +40,7 @@ pub mod registry;
 pub mod room;
 pub mod rtt;
 pub mod session;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -70,6 +71,8 @@ pub struct ServerCtx {
     pub shutdown: CancellationToken,
     /// Every task the server spawned (rooms, connections, sessions).
     pub tracker: TaskTracker,
+    /// TLS, when configured.
+    pub tls: Option<tls::Tls>,
     /// Join-token verification; `None` in open dev mode.
     pub auth: Option<auth::Verifier>,
     /// The live session of each authenticated player (one socket per player: a new session
@@ -114,7 +117,12 @@ impl Server {
         if auth.is_none() {
             warn!("no --auth-secret: OPEN DEV MODE, anyone may join any room without a token");
         }
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(tls::Tls(tls::acceptor(cert, key)?)),
+            _ => None,
+        };
         let ctx = Arc::new(ServerCtx {
+            tls,
             auth,
             players: parking_lot::Mutex::default(),
             admission: listener::Admission::new(
@@ -137,6 +145,11 @@ impl Server {
     pub fn local_addr(&self) -> SocketAddr {
         // invariant: a bound TcpListener has a local address.
         self.listener.local_addr().unwrap_or_else(|_| self.ctx.config.addr)
+    }
+
+    /// Whether the port serves TLS.
+    pub fn is_tls(&self) -> bool {
+        self.ctx.tls.is_some()
     }
 
     /// A handle to stop and inspect the server.
@@ -172,9 +185,10 @@ impl ServerHandle {
         self.addr
     }
 
-    /// The WebSocket URL of this server.
+    /// The WebSocket URL of this server (`wss://` with TLS).
     pub fn ws_url(&self) -> String {
-        format!("ws://{}/ws", self.addr)
+        let scheme = if self.ctx.tls.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://{}/ws", self.addr)
     }
 
     /// Starts a graceful shutdown.

@@ -98,9 +98,38 @@ pub(crate) async fn serve(listener: TcpListener, ctx: Arc<ServerCtx>) {
                 socket2::SockRef::from(&stream).set_send_buffer_size(ctx.config.send_buffer_bytes);
         }
         match admit(&ctx, peer.ip()) {
-            Ok(guard) => {
-                ctx.tracker.spawn(serve_connection(stream, peer, ctx.clone(), guard));
-            }
+            Ok(guard) => match ctx.tls.as_ref().map(|t| t.0.clone()) {
+                None => {
+                    ctx.tracker.spawn(serve_connection(stream, peer, ctx.clone(), guard));
+                }
+                Some(tls) => {
+                    let ctx = ctx.clone();
+                    ctx.tracker.clone().spawn(async move {
+                        match tokio::time::timeout(
+                            ctx.config.handshake_timeout(),
+                            tls.accept(stream),
+                        )
+                        .await
+                        {
+                            Ok(Ok(stream)) => serve_connection(stream, peer, ctx, guard).await,
+                            Ok(Err(e)) => {
+                                ctx.metrics
+                                    .http_rejected
+                                    .get_or_create(&[("reason", "tls_handshake")])
+                                    .inc();
+                                debug!(%peer, "TLS handshake failed: {e}");
+                            }
+                            Err(_) => {
+                                ctx.metrics
+                                    .http_rejected
+                                    .get_or_create(&[("reason", "tls_timeout")])
+                                    .inc();
+                                debug!(%peer, "TLS handshake timed out");
+                            }
+                        }
+                    });
+                }
+            },
             Err(reason) => {
                 ctx.metrics.http_rejected.get_or_create(&[("reason", reason)]).inc();
                 ctx.tracker.spawn(refuse(stream, reason));
@@ -120,12 +149,10 @@ async fn refuse(mut stream: TcpStream, reason: &'static str) {
     .await;
 }
 
-async fn serve_connection(
-    stream: TcpStream,
-    peer: SocketAddr,
-    ctx: Arc<ServerCtx>,
-    guard: ConnGuard,
-) {
+async fn serve_connection<S>(stream: S, peer: SocketAddr, ctx: Arc<ServerCtx>, guard: ConnGuard)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let guard = Arc::new(guard);
     let service_ctx = ctx.clone();
     let service =

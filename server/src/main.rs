@@ -69,10 +69,11 @@ async fn main() -> anyhow::Result<()> {
     let default_room = config.default_room.clone();
     let server = Server::bind(config).await.context("starting the server")?;
     let addr = server.local_addr();
-    info!("tickwire-server listening on http://{addr}");
-    info!("  WebSocket: ws://{addr}/ws   (room \"{default_room}\" is open, {tick_rate} Hz)");
+    let (http, ws) = if server.is_tls() { ("https", "wss") } else { ("http", "ws") };
+    info!("tickwire-server listening on {http}://{addr}");
+    info!("  WebSocket: {ws}://{addr}/ws   (room \"{default_room}\" is open, {tick_rate} Hz)");
     info!(
-        "  browser:   http://{addr}/   metrics: http://{addr}/metrics   rooms: http://{addr}/rooms"
+        "  browser:   {http}://{addr}/   metrics: {http}://{addr}/metrics   rooms: {http}://{addr}/rooms"
     );
     let handle = server.handle();
     tokio::spawn(async move {
