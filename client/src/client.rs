@@ -60,7 +60,7 @@ async fn connect_inner(
         ClientState::new(config.hello(), config.rules.clone(), config.tuning, Duration::ZERO)?;
     let target = ws::parse_url(&config.url)?;
     let (mut reader, mut writer) =
-        timeout_at(deadline, ws::open(&target, config.offer_subprotocol))
+        timeout_at(deadline, ws::open(&target, config.offer_subprotocol, config.token.as_deref()))
             .await
             .map_err(|_| ClientError::Timeout("connecting"))??;
     let mut link = config.link.is_active().then(|| LinkConditioner::new(config.link));

@@ -101,6 +101,9 @@ pub enum ClientError {
     /// The hello would be refused by any server (bad room or name, token too long).
     #[error("invalid hello: {0}")]
     InvalidHello(DecodeError),
+    /// The token cannot be sent in an HTTP header (it must be visible ASCII).
+    #[error("the token is not a valid HTTP header value")]
+    InvalidToken,
     /// TCP connect or socket I/O failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
@@ -131,8 +134,17 @@ impl ClientError {
         match self {
             Self::InvalidUrl { .. } => "invalid_url",
             Self::InvalidHello(_) => "invalid_hello",
+            Self::InvalidToken => "invalid_token",
             Self::Io(_) => "io",
-            Self::WebSocket(fastwebsockets::WebSocketError::InvalidStatusCode(_)) => "http_status",
+            Self::WebSocket(fastwebsockets::WebSocketError::InvalidStatusCode(status)) => {
+                match status {
+                    401 => "http_unauthorized",
+                    403 => "http_forbidden",
+                    429 => "http_too_many_connections",
+                    503 => "http_unavailable",
+                    _ => "http_status",
+                }
+            }
             Self::WebSocket(_) => "websocket",
             Self::Timeout(_) => "timeout",
             Self::Rejected(r) => reject_label(*r),

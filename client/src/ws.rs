@@ -14,7 +14,9 @@ use bytes::Bytes;
 use fastwebsockets::{Role, WebSocketRead, WebSocketWrite, after_handshake_split, handshake};
 use http_body_util::Empty;
 use hyper::Request;
-use hyper::header::{CONNECTION, HOST, SEC_WEBSOCKET_PROTOCOL, UPGRADE};
+use hyper::header::{
+    AUTHORIZATION, CONNECTION, HOST, HeaderValue, SEC_WEBSOCKET_PROTOCOL, UPGRADE,
+};
 use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncReadExt, BufWriter, Chain};
 use tokio::net::TcpStream;
@@ -71,10 +73,13 @@ pub(crate) fn parse_url(url: &str) -> Result<Target, ClientError> {
     })
 }
 
-/// Opens a TCP connection to `target` and upgrades it to a WebSocket.
+/// Opens a TCP connection to `target` and upgrades it to a WebSocket, offering the
+/// subprotocol if asked and presenting `token` as `Authorization: Bearer` (servers with join
+/// tokens check it before upgrading).
 pub(crate) async fn open(
     target: &Target,
     offer_subprotocol: bool,
+    token: Option<&str>,
 ) -> Result<(WsReader, WsWriter), ClientError> {
     let stream = TcpStream::connect((target.host.as_str(), target.port)).await?;
     stream.set_nodelay(true)?;
@@ -88,6 +93,11 @@ pub(crate) async fn open(
         .header("Sec-WebSocket-Version", "13");
     if offer_subprotocol {
         req = req.header(SEC_WEBSOCKET_PROTOCOL, SUBPROTOCOL);
+    }
+    if let Some(token) = token {
+        let value = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| ClientError::InvalidToken)?;
+        req = req.header(AUTHORIZATION, value);
     }
     let req = req.body(Empty::<Bytes>::new()).map_err(|_| ClientError::InvalidUrl {
         url: format!("ws://{}{}", target.authority, target.path),
