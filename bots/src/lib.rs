@@ -1,1 +1,61 @@
+//! # tickwire-bots
+//!
+//! A load tester for Tickwire servers: many headless bots, each a full
+//! [`tickwire_client`] client (it decodes every snapshot, interpolates, predicts, answers
+//! pings and sends an input every tick), driven from one process.
+//!
+//! - [`args`]: the command line ([`Args`]) and its validation; only loopback targets.
+//! - [`behaviour`]: what a bot does each tick ([`Behaviour`]: idle, wander, fight).
+//! - [`swarm`]: starting the bots over a ramp-up, collecting their samples, stopping them
+//!   ([`Swarm`], [`Outcome`]).
+//! - [`collect`]: hdrhistogram latencies and counter sums.
+//! - [`scrape`]: the server's `/metrics` tick-duration histogram.
+//! - [`report`]: the final [`Report`], as a table and as JSON.
+//! - [`slo`]: objectives (`--max-rtt-p99`, `--max-snapshot-gap`, `--max-errors`) and their
+//!   evaluation; a breach makes the binary exit with [`slo::BREACH_EXIT_CODE`].
+//! - [`progress`]: the live progress line.
+//!
+//! The binary is `main.rs`: parse flags, scrape `/metrics`, run the swarm with live progress,
+//! scrape again, print the report, write the JSON, exit by the SLO verdict.
 
+pub mod args;
+pub mod behaviour;
+pub mod collect;
+pub mod progress;
+pub mod report;
+pub mod scrape;
+pub mod slo;
+pub mod swarm;
+
+pub use args::Args;
+pub use behaviour::{Behaviour, Bot};
+pub use report::{Report, ServerTicks};
+pub use slo::{Breach, Thresholds};
+pub use swarm::{Live, Outcome, Swarm, SwarmConfig};
+
+use std::time::Duration;
+
+use scrape::PromHistogram;
+
+/// The server's tick-duration histogram name.
+pub const TICK_HISTOGRAM: &str = "tickwire_tick_duration_seconds";
+
+/// Scrapes the tick-duration histogram at `metrics_url` (`None` when unreachable).
+pub async fn scrape_ticks(metrics_url: &str) -> Option<PromHistogram> {
+    let text = scrape::fetch(metrics_url, Duration::from_secs(3)).await.ok()?;
+    PromHistogram::parse(&text, TICK_HISTOGRAM)
+}
+
+/// The tick duration between two scrapes.
+pub fn server_ticks(
+    before: Option<&PromHistogram>,
+    after: Option<&PromHistogram>,
+) -> Option<ServerTicks> {
+    let after = after?;
+    let window = match before {
+        Some(b) => after.since(b),
+        None => after.clone(),
+    };
+    let p99 = window.quantile(0.99)?;
+    Some(ServerTicks { ticks: window.count as u64, p99_ms: p99 * 1e3 })
+}

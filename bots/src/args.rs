@@ -1,0 +1,238 @@
+//! Command-line flags ([`Args`]) and their validation into a [`SwarmConfig`] and
+//! [`Thresholds`]. Load tests only ever target loopback addresses.
+
+use std::net::{IpAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail, ensure};
+use clap::Parser;
+use tickwire_client::LinkConfig;
+
+use crate::behaviour::Behaviour;
+use crate::slo::Thresholds;
+use crate::swarm::SwarmConfig;
+
+/// Most bots one run may start (each is a socket here and one on the server; the open-files
+/// limit is shared).
+pub const MAX_CLIENTS: usize = 5000;
+/// Longest run.
+pub const MAX_DURATION: Duration = Duration::from_secs(3600);
+
+/// `tickwire-bots` flags.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "tickwire-bots",
+    version,
+    about = "Load-tests a Tickwire server with headless bots that play the arena game",
+    after_help = "Exit status: 0 when every SLO held, 1 on a usage or setup error, 3 when an SLO \
+                  was breached."
+)]
+pub struct Args {
+    /// The server's WebSocket URL (loopback only).
+    #[arg(long, default_value = "ws://127.0.0.1:7777/ws")]
+    pub url: String,
+
+    /// Number of bots.
+    #[arg(long, default_value_t = 100)]
+    pub clients: usize,
+
+    /// How long the test runs, ramp-up included (e.g. `60s`, `2m`).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+
+    /// Time over which the bots connect, evenly spaced.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub ramp_up: Duration,
+
+    /// Rooms to spread the bots over, round-robin (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "lobby")]
+    pub rooms: Vec<String>,
+
+    /// What the bots do.
+    #[arg(long, value_enum, default_value_t = Behaviour::Wander)]
+    pub behaviour: Behaviour,
+
+    /// Latency the link conditioner adds to every message, each way.
+    #[arg(long, default_value = "0ms", value_parser = humantime::parse_duration)]
+    pub latency: Duration,
+
+    /// Jitter around the latency (uniform ±, order preserved).
+    #[arg(long, default_value = "0ms", value_parser = humantime::parse_duration)]
+    pub jitter: Duration,
+
+    /// Join token sent by every bot (`Authorization: Bearer` and in the hello).
+    #[arg(long, env = "TICKWIRE_BOTS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Also write the report as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+
+    /// The server's Prometheus endpoint (default: http://HOST:PORT/metrics of --url).
+    #[arg(long)]
+    pub metrics_url: Option<String>,
+
+    /// Fail (exit 3) when the RTT p99 exceeds this.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub max_rtt_p99: Option<Duration>,
+
+    /// Fail (exit 3) when the p99 interval between two snapshots exceeds this.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub max_snapshot_gap: Option<Duration>,
+
+    /// Fail (exit 3) when there are more errors than this (failed connections, decode errors,
+    /// sessions that ended before the test did).
+    #[arg(long)]
+    pub max_errors: Option<u64>,
+
+    /// Seed of the bots' behaviour and jitter.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Time allowed for one bot's connection (TCP, upgrade, welcome).
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: Duration,
+
+    /// No live progress, even on a terminal.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl Args {
+    /// The swarm this asks for, validated.
+    pub fn swarm_config(&self) -> anyhow::Result<SwarmConfig> {
+        ensure!((1..=MAX_CLIENTS).contains(&self.clients), "--clients must be 1..={MAX_CLIENTS}");
+        ensure!(
+            !self.duration.is_zero() && self.duration <= MAX_DURATION,
+            "--duration must be positive and at most an hour"
+        );
+        ensure!(self.ramp_up <= self.duration, "--ramp-up must not exceed --duration");
+        ensure!(!self.rooms.is_empty(), "--rooms needs at least one room");
+        for room in &self.rooms {
+            ensure!(
+                tickwire_protocol::message::hello::valid_room(room),
+                "room `{room}` must be 1..=32 characters of [A-Za-z0-9_-]"
+            );
+        }
+        ensure!(self.jitter <= self.latency, "--jitter must not exceed --latency");
+        ensure_loopback(&self.url)?;
+        Ok(SwarmConfig {
+            url: self.url.clone(),
+            clients: self.clients,
+            duration: self.duration,
+            ramp_up: self.ramp_up,
+            rooms: self.rooms.clone(),
+            behaviour: self.behaviour,
+            link: LinkConfig { latency: self.latency, jitter: self.jitter, seed: self.seed },
+            token: self.token.clone(),
+            seed: self.seed,
+            connect_timeout: self.connect_timeout,
+        })
+    }
+
+    /// The SLO thresholds.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            max_rtt_p99: self.max_rtt_p99,
+            max_snapshot_gap: self.max_snapshot_gap,
+            max_errors: self.max_errors,
+        }
+    }
+
+    /// `--metrics-url`, or `http://HOST:PORT/metrics` of `--url`.
+    pub fn metrics_url(&self) -> anyhow::Result<String> {
+        if let Some(url) = &self.metrics_url {
+            ensure_loopback(url)?;
+            return Ok(url.clone());
+        }
+        let uri: hyper::Uri = self.url.parse().context("--url is not a URL")?;
+        let authority = uri.authority().context("--url has no host")?;
+        Ok(format!("http://{authority}/metrics"))
+    }
+}
+
+/// Refuses URLs whose host is not a loopback address (or resolves to anything else).
+pub fn ensure_loopback(url: &str) -> anyhow::Result<()> {
+    let uri: hyper::Uri = url.parse().with_context(|| format!("`{url}` is not a URL"))?;
+    let authority = uri.authority().with_context(|| format!("`{url}` has no host"))?;
+    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
+    let port = authority.port_u16().unwrap_or(80);
+    let addrs: Vec<IpAddr> = match host.parse::<IpAddr>() {
+        Ok(ip) => vec![ip],
+        Err(_) => (host, port)
+            .to_socket_addrs()
+            .with_context(|| format!("cannot resolve `{host}`"))?
+            .map(|a| a.ip())
+            .collect(),
+    };
+    if addrs.is_empty() || addrs.iter().any(|ip| !ip.is_loopback()) {
+        bail!("`{host}` is not a loopback address: load tests only run against this machine");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("tickwire-bots").chain(args.iter().copied()))
+            .expect("flags parse")
+    }
+
+    #[test]
+    fn flags_parse_into_a_config() {
+        let args = parse(&[
+            "--url",
+            "ws://127.0.0.1:9/ws",
+            "--clients",
+            "500",
+            "--duration",
+            "60s",
+            "--ramp-up",
+            "10s",
+            "--rooms",
+            "a,b",
+            "--behaviour",
+            "fight",
+            "--latency",
+            "50ms",
+            "--jitter",
+            "10ms",
+            "--max-rtt-p99",
+            "150ms",
+            "--max-errors",
+            "0",
+        ]);
+        let c = args.swarm_config().expect("valid");
+        assert_eq!(
+            (c.clients, c.duration, c.ramp_up),
+            (500, Duration::from_secs(60), Duration::from_secs(10))
+        );
+        assert_eq!(c.rooms, ["a", "b"]);
+        assert_eq!(c.behaviour, Behaviour::Fight);
+        assert_eq!(c.link.latency, Duration::from_millis(50));
+        assert_eq!(args.thresholds().max_rtt_p99, Some(Duration::from_millis(150)));
+        assert_eq!(args.metrics_url().expect("derived"), "http://127.0.0.1:9/metrics");
+    }
+
+    #[test]
+    fn only_loopback_targets() {
+        assert!(ensure_loopback("ws://127.0.0.1:7777/ws").is_ok());
+        assert!(ensure_loopback("ws://[::1]:7777/ws").is_ok());
+        assert!(ensure_loopback("ws://localhost:7777/ws").is_ok());
+        assert!(ensure_loopback("ws://10.0.0.1:7777/ws").is_err());
+        assert!(ensure_loopback("ws://8.8.8.8/ws").is_err());
+        let args = parse(&["--url", "ws://192.168.1.1:7777/ws"]);
+        assert!(args.swarm_config().is_err());
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        assert!(parse(&["--clients", "0"]).swarm_config().is_err());
+        assert!(parse(&["--ramp-up", "60s", "--duration", "10s"]).swarm_config().is_err());
+        assert!(parse(&["--rooms", "bad room"]).swarm_config().is_err());
+        assert!(parse(&["--jitter", "20ms"]).swarm_config().is_err());
+    }
+}

@@ -1,0 +1,215 @@
+//! Aggregation of what the bots measured: latency histograms ([`Latencies`], hdrhistogram, in
+//! microseconds) filled from every client's drained samples, and sums of their counters.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+use tickwire_client::{ClientStats, Samples};
+
+/// Largest latency recorded (larger samples are clamped): a minute.
+const MAX_US: u64 = 60_000_000;
+
+/// A latency histogram in microseconds.
+#[derive(Debug, Clone)]
+pub struct LatencyHistogram {
+    hist: Histogram<u64>,
+}
+
+impl Default for LatencyHistogram {
+    fn default() -> Self {
+        // invariant: constant, valid bounds (1 µs .. 60 s, 3 significant digits).
+        let hist = Histogram::new_with_bounds(1, MAX_US, 3).expect("valid histogram bounds");
+        Self { hist }
+    }
+}
+
+impl LatencyHistogram {
+    /// Records one sample in microseconds.
+    pub fn record(&mut self, us: u32) {
+        let _ = self.hist.record(u64::from(us).clamp(1, MAX_US));
+    }
+
+    /// Adds every sample of `other`.
+    pub fn merge(&mut self, other: &LatencyHistogram) {
+        let _ = self.hist.add(&other.hist);
+    }
+
+    /// Number of samples.
+    pub fn len(&self) -> u64 {
+        self.hist.len()
+    }
+
+    /// Whether there are no samples.
+    pub fn is_empty(&self) -> bool {
+        self.hist.is_empty()
+    }
+
+    /// Forgets every sample.
+    pub fn clear(&mut self) {
+        self.hist.reset();
+    }
+
+    /// The value at quantile `q` (0..=1).
+    pub fn quantile(&self, q: f64) -> Duration {
+        Duration::from_micros(self.hist.value_at_quantile(q))
+    }
+
+    /// The largest sample.
+    pub fn max(&self) -> Duration {
+        Duration::from_micros(self.hist.max())
+    }
+
+    /// The usual percentiles, in milliseconds.
+    pub fn summary(&self) -> Percentiles {
+        let ms = |d: Duration| (d.as_secs_f64() * 1e3 * 1e3).round() / 1e3;
+        Percentiles {
+            samples: self.len(),
+            p50: ms(self.quantile(0.50)),
+            p95: ms(self.quantile(0.95)),
+            p99: ms(self.quantile(0.99)),
+            max: ms(self.max()),
+        }
+    }
+}
+
+/// Percentiles of a latency, in milliseconds (all 0 without samples).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Percentiles {
+    /// Number of samples.
+    pub samples: u64,
+    /// Median.
+    pub p50: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest sample.
+    pub max: f64,
+}
+
+/// RTT and snapshot-interval histograms.
+#[derive(Debug, Clone, Default)]
+pub struct Latencies {
+    /// Round trips of the bots' own pings.
+    pub rtt: LatencyHistogram,
+    /// Intervals between consecutive snapshots at one bot.
+    pub snapshot_gap: LatencyHistogram,
+}
+
+impl Latencies {
+    /// Records drained samples (and empties `samples`).
+    pub fn record(&mut self, samples: &mut Samples) {
+        for &us in &samples.rtt_us {
+            self.rtt.record(us);
+        }
+        for &us in &samples.snapshot_gap_us {
+            self.snapshot_gap.record(us);
+        }
+        samples.clear();
+    }
+
+    /// Adds every sample of `other`.
+    pub fn merge(&mut self, other: &Latencies) {
+        self.rtt.merge(&other.rtt);
+        self.snapshot_gap.merge(&other.snapshot_gap);
+    }
+
+    /// Forgets every sample.
+    pub fn clear(&mut self) {
+        self.rtt.clear();
+        self.snapshot_gap.clear();
+    }
+}
+
+/// Sums of the bots' counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    /// Snapshots decoded.
+    pub snapshots: u64,
+    /// Payload bytes received.
+    pub bytes_received: u64,
+    /// Payload bytes sent.
+    pub bytes_sent: u64,
+    /// Input frames sent.
+    pub inputs_sent: u64,
+    /// Inputs that reached the server after their tick (the server simulated without them).
+    pub inputs_late: u64,
+    /// Messages or snapshots that failed to decode.
+    pub decode_errors: u64,
+    /// Game events received.
+    pub events: u64,
+    /// Local-player predictions checked against a snapshot.
+    pub prediction_checks: u64,
+    /// Of which wrong.
+    pub mispredictions: u64,
+}
+
+impl Counters {
+    /// Adds one client's counters.
+    pub fn add(&mut self, s: &ClientStats) {
+        self.snapshots += s.snapshots;
+        self.bytes_received += s.bytes_received;
+        self.bytes_sent += s.bytes_sent;
+        self.inputs_sent += s.inputs_sent;
+        self.inputs_late += s.inputs_late;
+        self.decode_errors += s.decode_errors;
+        self.events += s.events;
+        self.prediction_checks += s.prediction_checks;
+        self.mispredictions += s.mispredictions;
+    }
+
+    /// Adds other sums.
+    pub fn merge(&mut self, o: &Counters) {
+        self.snapshots += o.snapshots;
+        self.bytes_received += o.bytes_received;
+        self.bytes_sent += o.bytes_sent;
+        self.inputs_sent += o.inputs_sent;
+        self.inputs_late += o.inputs_late;
+        self.decode_errors += o.decode_errors;
+        self.events += o.events;
+        self.prediction_checks += o.prediction_checks;
+        self.mispredictions += o.mispredictions;
+    }
+}
+
+/// Counts by label.
+pub type Tally = BTreeMap<String, u64>;
+
+/// Adds one to `label` in `tally`.
+pub fn count(tally: &mut Tally, label: &str) {
+    *tally.entry(label.to_owned()).or_default() += 1;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_in_milliseconds() {
+        let mut h = LatencyHistogram::default();
+        for us in 1..=1000u32 {
+            h.record(us * 100); // 0.1 ms .. 100 ms
+        }
+        let p = h.summary();
+        assert_eq!(p.samples, 1000);
+        assert!((p.p50 - 50.0).abs() < 0.1, "{p:?}");
+        assert!((p.p99 - 99.0).abs() < 0.1, "{p:?}");
+        assert!((p.max - 100.0).abs() < 0.1, "{p:?}");
+        assert_eq!(LatencyHistogram::default().summary().p99, 0.0);
+    }
+
+    #[test]
+    fn samples_are_recorded_and_drained() {
+        let mut l = Latencies::default();
+        let mut s = Samples { rtt_us: vec![1000, 2000], snapshot_gap_us: vec![33_000] };
+        l.record(&mut s);
+        assert!(s.is_empty());
+        assert_eq!((l.rtt.len(), l.snapshot_gap.len()), (2, 1));
+        let mut t = Tally::new();
+        count(&mut t, "too_slow");
+        count(&mut t, "too_slow");
+        assert_eq!(t["too_slow"], 2);
+    }
+}

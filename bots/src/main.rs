@@ -1,0 +1,63 @@
+//! `tickwire-bots`: load-tests a Tickwire server (see the library docs and `--help`).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser as _;
+use tickwire_bots::progress::Progress;
+use tickwire_bots::slo::BREACH_EXIT_CODE;
+use tickwire_bots::{Args, Report, Swarm, scrape_ticks, server_ticks};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(report) if report.slo.passed => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::from(BREACH_EXIT_CODE as u8),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> anyhow::Result<Report> {
+    let config = args.swarm_config()?;
+    let metrics_url = args.metrics_url()?;
+    let thresholds = args.thresholds();
+    let before = scrape_ticks(&metrics_url).await;
+    if before.is_none() {
+        tracing::warn!(%metrics_url, "server metrics not reachable; the tick p99 will be missing");
+    }
+    let progress = Progress::new(config.clients, !args.quiet);
+    let swarm = Swarm::start(config);
+    let mut ticker = tokio::time::interval(Duration::from_millis(500));
+    while !swarm.is_finished() {
+        ticker.tick().await;
+        progress.update(&swarm.live());
+    }
+    progress.finish();
+    let outcome = swarm.finish().await?;
+    let after = scrape_ticks(&metrics_url).await;
+    let report = Report::new(&outcome, server_ticks(before.as_ref(), after.as_ref()), &thresholds);
+    println!("{}", report.table());
+    if let Some(path) = &args.json {
+        std::fs::write(path, report.to_json() + "\n")
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(report)
+}

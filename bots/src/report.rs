@@ -1,0 +1,222 @@
+//! The final report: one [`Report`] built from a run's [`Outcome`], the server's tick duration
+//! and the SLO verdict, printed as a table ([`Report::table`]) and written as JSON (every field
+//! always present; unknown values are `null`).
+
+use std::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::behaviour::Behaviour;
+use crate::collect::{Percentiles, Tally};
+use crate::slo::{Breach, Measured, Thresholds, evaluate};
+use crate::swarm::Outcome;
+
+/// The server's tick duration over the run, from `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ServerTicks {
+    /// Ticks observed (all rooms).
+    pub ticks: u64,
+    /// Tick duration p99, milliseconds.
+    pub p99_ms: f64,
+}
+
+/// The SLO verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SloVerdict {
+    /// Whether every objective held.
+    pub passed: bool,
+    /// The objectives breached.
+    pub breaches: Vec<Breach>,
+}
+
+/// Everything a run measured (see the module docs).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// The server's WebSocket URL.
+    pub url: String,
+    /// Bots requested.
+    pub clients: usize,
+    /// What they did.
+    pub behaviour: Behaviour,
+    /// Rooms used.
+    pub rooms: Vec<String>,
+    /// Configured duration, seconds.
+    pub duration_s: f64,
+    /// Configured ramp-up, seconds.
+    pub ramp_up_s: f64,
+    /// Link-conditioner latency each way, milliseconds.
+    pub latency_ms: f64,
+    /// Link-conditioner jitter, milliseconds.
+    pub jitter_ms: f64,
+    /// Actual run time, seconds.
+    pub elapsed_s: f64,
+    /// Bots that connected.
+    pub bots_connected: usize,
+    /// Bots whose connection failed.
+    pub bots_failed: usize,
+    /// Failed connections by reason.
+    pub connect_errors: Tally,
+    /// RTT of the bots' own pings, milliseconds.
+    pub rtt_ms: Percentiles,
+    /// Interval between consecutive snapshots at a bot, milliseconds.
+    pub snapshot_interval_ms: Percentiles,
+    /// Snapshots decoded, all bots.
+    pub snapshots_received: u64,
+    /// WebSocket payload bytes received, all bots.
+    pub bytes_received: u64,
+    /// Snapshots per connected bot per second.
+    pub snapshots_per_bot_per_s: f64,
+    /// Bytes received per connected bot per second.
+    pub bytes_per_bot_per_s: f64,
+    /// Input frames sent, all bots.
+    pub inputs_sent: u64,
+    /// Inputs the server simulated a tick without (arrived late).
+    pub inputs_late: u64,
+    /// Local-player predictions checked against a snapshot.
+    pub prediction_checks: u64,
+    /// Of which wrong.
+    pub mispredictions: u64,
+    /// Game events received, all bots.
+    pub events: u64,
+    /// Messages or snapshots that failed to decode.
+    pub decode_errors: u64,
+    /// Sessions that ended before the run did, by reason.
+    pub disconnects: Tally,
+    /// Failed connections + decode errors + early ends.
+    pub errors: u64,
+    /// The server's tick duration p99 over the run, milliseconds (`null` when `/metrics` was
+    /// not reachable).
+    pub server_tick_p99_ms: Option<f64>,
+    /// Server ticks observed over the run (`null` likewise).
+    pub server_ticks: Option<u64>,
+    /// The SLO verdict.
+    pub slo: SloVerdict,
+}
+
+impl Report {
+    /// Builds the report and checks the objectives.
+    pub fn new(outcome: &Outcome, server: Option<ServerTicks>, thresholds: &Thresholds) -> Report {
+        let c = &outcome.config;
+        let l = &outcome.latencies;
+        let k = &outcome.counters;
+        let per_bot_s =
+            |v: u64| if outcome.bot_seconds > 0.0 { v as f64 / outcome.bot_seconds } else { 0.0 };
+        let measured = Measured {
+            rtt_p99: (!l.rtt.is_empty()).then(|| l.rtt.quantile(0.99)),
+            snapshot_gap_p99: (!l.snapshot_gap.is_empty()).then(|| l.snapshot_gap.quantile(0.99)),
+            errors: outcome.errors(),
+        };
+        let breaches = evaluate(thresholds, &measured);
+        Report {
+            url: c.url.clone(),
+            clients: c.clients,
+            behaviour: c.behaviour,
+            rooms: c.rooms.clone(),
+            duration_s: c.duration.as_secs_f64(),
+            ramp_up_s: c.ramp_up.as_secs_f64(),
+            latency_ms: c.link.latency.as_secs_f64() * 1e3,
+            jitter_ms: c.link.jitter.as_secs_f64() * 1e3,
+            elapsed_s: round3(outcome.elapsed.as_secs_f64()),
+            bots_connected: outcome.connected,
+            bots_failed: outcome.failed,
+            connect_errors: outcome.connect_errors.clone(),
+            rtt_ms: l.rtt.summary(),
+            snapshot_interval_ms: l.snapshot_gap.summary(),
+            snapshots_received: k.snapshots,
+            bytes_received: k.bytes_received,
+            snapshots_per_bot_per_s: round3(per_bot_s(k.snapshots)),
+            bytes_per_bot_per_s: round3(per_bot_s(k.bytes_received)),
+            inputs_sent: k.inputs_sent,
+            inputs_late: k.inputs_late,
+            prediction_checks: k.prediction_checks,
+            mispredictions: k.mispredictions,
+            events: k.events,
+            decode_errors: k.decode_errors,
+            disconnects: outcome.disconnects.clone(),
+            errors: measured.errors,
+            server_tick_p99_ms: server.map(|s| round3(s.p99_ms)),
+            server_ticks: server.map(|s| s.ticks),
+            slo: SloVerdict { passed: breaches.is_empty(), breaches },
+        }
+    }
+
+    /// The report as pretty JSON.
+    pub fn to_json(&self) -> String {
+        // invariant: the report holds only strings, numbers, maps and finite floats.
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// The report as a readable table.
+    pub fn table(&self) -> String {
+        let mut t = String::new();
+        let mut row = |k: &str, v: String| {
+            let _ = writeln!(t, "  {k:<30} {v}");
+        };
+        let tally = |m: &Tally| {
+            if m.is_empty() {
+                "none".to_owned()
+            } else {
+                m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+            }
+        };
+        let pct = |p: &Percentiles| {
+            format!(
+                "p50 {:.2}  p95 {:.2}  p99 {:.2}  max {:.2} ms  ({} samples)",
+                p.p50, p.p95, p.p99, p.max, p.samples
+            )
+        };
+        row("target", self.url.clone());
+        row(
+            "load",
+            format!(
+                "{} bots, {:?}, rooms {}, {:.0}s (ramp-up {:.0}s), link {:.0}±{:.0} ms",
+                self.clients,
+                self.behaviour,
+                self.rooms.join(","),
+                self.duration_s,
+                self.ramp_up_s,
+                self.latency_ms,
+                self.jitter_ms
+            ),
+        );
+        row("bots connected / failed", format!("{} / {}", self.bots_connected, self.bots_failed));
+        row("connect errors", tally(&self.connect_errors));
+        row("rtt", pct(&self.rtt_ms));
+        row("snapshot interval", pct(&self.snapshot_interval_ms));
+        row("snapshots per bot per s", format!("{:.2}", self.snapshots_per_bot_per_s));
+        row("bytes per bot per s", format!("{:.0}", self.bytes_per_bot_per_s));
+        row(
+            "snapshots / bytes received",
+            format!("{} / {}", self.snapshots_received, self.bytes_received),
+        );
+        row("inputs sent (late)", format!("{} ({})", self.inputs_sent, self.inputs_late));
+        row(
+            "mispredictions / checks",
+            format!("{} / {}", self.mispredictions, self.prediction_checks),
+        );
+        row("decode errors", self.decode_errors.to_string());
+        row("early disconnects", tally(&self.disconnects));
+        row(
+            "server tick p99",
+            match (self.server_tick_p99_ms, self.server_ticks) {
+                (Some(p), Some(n)) => format!("{p:.3} ms over {n} ticks"),
+                _ => "unavailable (/metrics not reachable)".to_owned(),
+            },
+        );
+        row("errors", self.errors.to_string());
+        row(
+            "slo",
+            if self.slo.passed {
+                "passed".to_owned()
+            } else {
+                let b: Vec<_> = self.slo.breaches.iter().map(ToString::to_string).collect();
+                format!("BREACHED: {}", b.join("; "))
+            },
+        );
+        t
+    }
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1e3).round() / 1e3
+}

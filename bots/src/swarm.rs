@@ -1,0 +1,346 @@
+//! The swarm: starts the bots over the ramp-up, collects their samples while they play, stops
+//! them at the end and sums up what happened ([`Outcome`]).
+//!
+//! One task per bot connects it (at `start + ramp_up · i / clients`, in room
+//! `rooms[i % rooms.len()]`), registers its [`ClientHandle`] and waits for the session to end
+//! or for the stop signal, then closes it. A collector task wakes every [`COLLECT_EVERY`],
+//! drains every client's latency samples into the histograms and sums their counters for the
+//! live view ([`Live`]). Bots are real clients: each fully decodes its snapshots, predicts
+//! and interpolates; the schema is the process-wide static one.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use tickwire_client::{
+    ClientConfig, ClientHandle, ClientStats, EndReason, LinkConfig, Samples, connect_with,
+};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
+use tokio_util::sync::CancellationToken;
+
+use crate::behaviour::{Behaviour, Bot};
+use crate::collect::{Counters, Latencies, Tally, count};
+
+/// How often the collector drains the clients' samples.
+pub const COLLECT_EVERY: Duration = Duration::from_millis(250);
+/// Snapshots each bot keeps (interpolation needs a few ticks behind the newest).
+const BOT_HISTORY: usize = 5;
+/// Time allowed for every bot to say goodbye at the end.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwarmConfig {
+    /// The server's WebSocket URL.
+    pub url: String,
+    /// Number of bots.
+    pub clients: usize,
+    /// Total run time, ramp-up included.
+    pub duration: Duration,
+    /// Time over which the bots connect.
+    pub ramp_up: Duration,
+    /// Rooms, assigned round-robin.
+    pub rooms: Vec<String>,
+    /// What the bots do.
+    pub behaviour: Behaviour,
+    /// Link conditioner of every bot (each gets its own seed).
+    pub link: LinkConfig,
+    /// Join token.
+    pub token: Option<String>,
+    /// Seed of the behaviours.
+    pub seed: u64,
+    /// Time allowed for one bot's connection.
+    pub connect_timeout: Duration,
+}
+
+impl SwarmConfig {
+    /// `clients` wandering bots in `lobby` for `duration`, connecting over a tenth of it.
+    pub fn new(url: impl Into<String>, clients: usize, duration: Duration) -> Self {
+        Self {
+            url: url.into(),
+            clients,
+            duration,
+            ramp_up: duration / 10,
+            rooms: vec!["lobby".to_owned()],
+            behaviour: Behaviour::Wander,
+            link: LinkConfig::default(),
+            token: None,
+            seed: 1,
+            connect_timeout: Duration::from_secs(10),
+        }
+    }
+
+    fn client_config(&self, i: usize) -> ClientConfig {
+        let room = &self.rooms[i % self.rooms.len().max(1)];
+        let mut c = ClientConfig::new(self.url.clone(), room.clone(), format!("bot-{i}"));
+        c.token = self.token.clone();
+        c.link = LinkConfig { seed: self.link.seed ^ (i as u64).wrapping_mul(0x9e37), ..self.link };
+        c.connect_timeout = self.connect_timeout;
+        c.tuning.history_len = BOT_HISTORY;
+        c.tuning.max_events = 16;
+        c.event_capacity = 16;
+        c
+    }
+}
+
+/// The live view, refreshed by the collector.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Live {
+    /// Time since the start.
+    pub elapsed: Duration,
+    /// Bots whose connection succeeded.
+    pub connected: usize,
+    /// Bots whose connection failed.
+    pub failed: usize,
+    /// Sessions that ended before the stop.
+    pub ended_early: usize,
+    /// RTT median over the last second.
+    pub rtt_p50: Duration,
+    /// RTT 99th percentile over the last second.
+    pub rtt_p99: Duration,
+    /// Snapshots per second received by all bots.
+    pub snapshots_per_s: f64,
+    /// Bytes per second received by all bots.
+    pub bytes_per_s: f64,
+    /// Failed connections, decode errors and early ends so far.
+    pub errors: u64,
+}
+
+/// What a finished run measured.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The configuration run.
+    pub config: SwarmConfig,
+    /// Wall time from start to the last bot closed.
+    pub elapsed: Duration,
+    /// Bots that connected.
+    pub connected: usize,
+    /// Bots that failed to connect.
+    pub failed: usize,
+    /// Why connections failed, by label.
+    pub connect_errors: Tally,
+    /// Why sessions ended before the stop, by label.
+    pub disconnects: Tally,
+    /// RTT and snapshot-interval histograms.
+    pub latencies: Latencies,
+    /// Sums of the bots' counters.
+    pub counters: Counters,
+    /// Sum over bots of the time each was connected, seconds.
+    pub bot_seconds: f64,
+}
+
+impl Outcome {
+    /// Failed connections + decode errors + sessions that ended early.
+    pub fn errors(&self) -> u64 {
+        self.failed as u64 + self.counters.decode_errors + self.disconnects.values().sum::<u64>()
+    }
+}
+
+/// How one bot's run ended.
+#[derive(Debug)]
+enum BotEnd {
+    /// Stopped before its turn to connect.
+    NotStarted,
+    /// The connection failed.
+    Failed(&'static str),
+    /// It played.
+    Played { reason: EndReason, early: bool, connected_for: Duration, stats: Box<ClientStats> },
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    handles: Mutex<Vec<ClientHandle>>,
+    live: Mutex<Live>,
+    failed: Mutex<usize>,
+    ended_early: Mutex<usize>,
+    stop: CancellationToken,
+}
+
+/// A running swarm.
+#[derive(Debug)]
+pub struct Swarm {
+    shared: Arc<Shared>,
+    task: JoinHandle<Outcome>,
+}
+
+impl Swarm {
+    /// Starts the run (on the current tokio runtime). It stops by itself after
+    /// `config.duration`.
+    pub fn start(config: SwarmConfig) -> Swarm {
+        let shared = Arc::new(Shared::default());
+        let task = tokio::spawn(orchestrate(config, shared.clone()));
+        Swarm { shared, task }
+    }
+
+    /// Handles of every bot connected so far (for checks and inspection).
+    pub fn handles(&self) -> Vec<ClientHandle> {
+        self.shared.handles.lock().clone()
+    }
+
+    /// The live view.
+    pub fn live(&self) -> Live {
+        self.shared.live.lock().clone()
+    }
+
+    /// Ends the run early.
+    pub fn stop(&self) {
+        self.shared.stop.cancel();
+    }
+
+    /// Whether the run is over.
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Waits for the end of the run.
+    pub async fn finish(self) -> anyhow::Result<Outcome> {
+        Ok(self.task.await?)
+    }
+}
+
+async fn orchestrate(config: SwarmConfig, shared: Arc<Shared>) -> Outcome {
+    let start = Instant::now();
+    let config = Arc::new(config);
+    let mut bots = JoinSet::new();
+    for i in 0..config.clients {
+        bots.spawn(bot(i, config.clone(), start, shared.clone()));
+    }
+    let mut total = Latencies::default();
+    let mut window = Latencies::default();
+    let mut scratch = Samples::default();
+    let mut ticker = interval(COLLECT_EVERY);
+    ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let deadline = start + config.duration;
+    let mut last = (start, Counters::default());
+    let mut ticks = 0u64;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = sleep_until(deadline) => break,
+            () = shared.stop.cancelled() => break,
+        }
+        let counters = collect(&shared, &mut scratch, &mut total, &mut window);
+        let now = Instant::now();
+        let dt = now.duration_since(last.0).as_secs_f64().max(1e-3);
+        let mut live = shared.live.lock();
+        live.elapsed = now.duration_since(start);
+        live.connected = shared.handles.lock().len();
+        live.failed = *shared.failed.lock();
+        live.ended_early = *shared.ended_early.lock();
+        live.snapshots_per_s = (counters.snapshots - last.1.snapshots) as f64 / dt;
+        live.bytes_per_s = (counters.bytes_received - last.1.bytes_received) as f64 / dt;
+        live.errors = (live.failed + live.ended_early) as u64 + counters.decode_errors;
+        ticks += 1;
+        if ticks.is_multiple_of(4) {
+            live.rtt_p50 = window.rtt.quantile(0.5);
+            live.rtt_p99 = window.rtt.quantile(0.99);
+            window.clear();
+        }
+        drop(live);
+        last = (now, counters);
+    }
+    shared.stop.cancel();
+
+    let mut outcome = Outcome {
+        config: (*config).clone(),
+        elapsed: Duration::ZERO,
+        connected: 0,
+        failed: 0,
+        connect_errors: Tally::new(),
+        disconnects: Tally::new(),
+        latencies: Latencies::default(),
+        counters: Counters::default(),
+        bot_seconds: 0.0,
+    };
+    let finishing = async {
+        while let Some(end) = bots.join_next().await {
+            match end {
+                Ok(BotEnd::NotStarted) => {}
+                Ok(BotEnd::Failed(label)) => {
+                    outcome.failed += 1;
+                    count(&mut outcome.connect_errors, label);
+                }
+                Ok(BotEnd::Played { reason, early, connected_for, stats }) => {
+                    outcome.connected += 1;
+                    outcome.counters.add(&stats);
+                    outcome.bot_seconds += connected_for.as_secs_f64();
+                    if early {
+                        count(&mut outcome.disconnects, reason.label());
+                    }
+                }
+                Err(_) => count(&mut outcome.connect_errors, "bot_task_panicked"),
+            }
+        }
+    };
+    if tokio::time::timeout(STOP_GRACE, finishing).await.is_err() {
+        bots.abort_all();
+        count(&mut outcome.disconnects, "stop_timeout");
+    }
+    collect(&shared, &mut scratch, &mut total, &mut window);
+    outcome.latencies = total;
+    outcome.elapsed = start.elapsed();
+    outcome
+}
+
+/// Drains every client's samples into `total` and `window`; returns the counters' sums.
+fn collect(
+    shared: &Shared,
+    scratch: &mut Samples,
+    total: &mut Latencies,
+    window: &mut Latencies,
+) -> Counters {
+    let handles = shared.handles.lock().clone();
+    let mut sums = Counters::default();
+    for h in &handles {
+        h.take_samples(scratch);
+        sums.add(&h.stats());
+    }
+    for &us in &scratch.rtt_us {
+        window.rtt.record(us);
+    }
+    total.record(scratch);
+    sums
+}
+
+async fn bot(i: usize, config: Arc<SwarmConfig>, start: Instant, shared: Arc<Shared>) -> BotEnd {
+    let offset = config.ramp_up.mul_f64(i as f64 / config.clients.max(1) as f64);
+    tokio::select! {
+        () = sleep_until(start + offset) => {}
+        () = shared.stop.cancelled() => return BotEnd::NotStarted,
+    }
+    let behaviour = Bot::new(config.behaviour, config.seed.wrapping_mul(1_000_003) ^ i as u64);
+    let connecting = connect_with(config.client_config(i), behaviour);
+    let mut client = tokio::select! {
+        r = connecting => match r {
+            Ok(client) => client,
+            Err(e) => {
+                tracing::debug!(bot = i, "connection failed: {e}");
+                *shared.failed.lock() += 1;
+                return BotEnd::Failed(e.label());
+            }
+        },
+        () = shared.stop.cancelled() => return BotEnd::NotStarted,
+    };
+    let handle = client.handle();
+    shared.handles.lock().push(handle.clone());
+    let connected_at = Instant::now();
+    let ended = tokio::select! {
+        reason = client.closed() => Some(reason),
+        () = shared.stop.cancelled() => None,
+    };
+    let (reason, early) = match ended {
+        Some(reason) => {
+            tracing::debug!(bot = i, "session ended early: {reason}");
+            *shared.ended_early.lock() += 1;
+            (reason, true)
+        }
+        None => (client.close().await, false),
+    };
+    BotEnd::Played {
+        reason,
+        early,
+        connected_for: connected_at.elapsed(),
+        stats: Box::new(handle.stats()),
+    }
+}

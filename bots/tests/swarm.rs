@@ -1,0 +1,195 @@
+//! The bots against an in-process server on 127.0.0.1, port 0, for a few seconds each.
+
+use std::time::Duration;
+
+use tickwire_bots::{
+    Behaviour, Report, Swarm, SwarmConfig, Thresholds, scrape_ticks, server_ticks,
+};
+use tickwire_client::{ClientConfig, ClientEvent, connect};
+use tickwire_protocol::message::GameEvent;
+use tickwire_server::{RunningServer, ServerConfig};
+
+/// Runs the binary to completion off the runtime's worker threads (the server under test keeps
+/// running on them).
+async fn run(bin: &'static str, args: &[&str]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    tokio::task::spawn_blocking(move || std::process::Command::new(bin).args(args).output())
+        .await
+        .expect("joined")
+        .expect("the binary runs")
+}
+
+async fn server() -> RunningServer {
+    tickwire_server::spawn(ServerConfig::for_tests()).await.expect("server starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bot_connects_decodes_and_sees_the_servers_world() {
+    let server = server().await;
+    let handle = server.handle.clone();
+    let metrics = format!("http://{}/metrics", handle.addr());
+    let before = scrape_ticks(&metrics).await;
+    assert!(before.is_some(), "the server exposes its tick histogram");
+
+    let mut config = SwarmConfig::new(handle.ws_url(), 12, Duration::from_secs(3));
+    config.ramp_up = Duration::from_millis(500);
+    config.rooms = vec!["lobby".to_owned(), "second".to_owned()];
+    let swarm = Swarm::start(config);
+
+    // While they play, some bots' reconstructed snapshots must equal the server's.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let bots = swarm.handles();
+    assert_eq!(bots.len(), 12, "all connected within the ramp-up");
+    let mut compared = 0;
+    for bot in bots.iter().take(6) {
+        let room = bot.welcome().room.clone();
+        let published = handle.snapshot(&room).expect("the room publishes");
+        let tick = published.tick();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            let held = bot.with_state(|s| s.snapshot(tick).cloned());
+            if let Some(held) = held {
+                assert_eq!(held, published, "bot in {room}, tick {tick}");
+                compared += 1;
+                break;
+            }
+            let passed = bot
+                .with_state(|s| s.latest_snapshot().is_some_and(|l| l.tick().is_newer_than(tick)));
+            assert!(!passed, "the bot skipped tick {tick}");
+            assert!(tokio::time::Instant::now() < deadline, "tick {tick} never arrived");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    assert_eq!(compared, 6);
+
+    let outcome = swarm.finish().await.expect("the run ends");
+    let after = scrape_ticks(&metrics).await;
+    let ticks = server_ticks(before.as_ref(), after.as_ref());
+    let report =
+        Report::new(&outcome, ticks, &Thresholds { max_errors: Some(0), ..Thresholds::default() });
+    assert_eq!((report.bots_connected, report.bots_failed), (12, 0), "{}", report.table());
+    assert_eq!(report.decode_errors, 0);
+    assert!(report.disconnects.is_empty(), "{:?}", report.disconnects);
+    assert!(report.snapshots_per_bot_per_s > 20.0, "{}", report.table());
+    assert!(report.rtt_ms.samples >= 12 && report.rtt_ms.p99 < 100.0, "{:?}", report.rtt_ms);
+    assert!(report.snapshot_interval_ms.p50 > 20.0 && report.snapshot_interval_ms.p50 < 50.0);
+    assert!(report.server_ticks.is_some_and(|n| n > 100), "two rooms ticked for 3 s");
+    assert!(report.slo.passed, "{:?}", report.slo);
+
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("valid JSON");
+    for field in [
+        "url",
+        "clients",
+        "behaviour",
+        "rooms",
+        "duration_s",
+        "ramp_up_s",
+        "latency_ms",
+        "jitter_ms",
+        "elapsed_s",
+        "bots_connected",
+        "bots_failed",
+        "connect_errors",
+        "rtt_ms",
+        "snapshot_interval_ms",
+        "snapshots_received",
+        "bytes_received",
+        "snapshots_per_bot_per_s",
+        "bytes_per_bot_per_s",
+        "inputs_sent",
+        "inputs_late",
+        "prediction_checks",
+        "mispredictions",
+        "events",
+        "decode_errors",
+        "disconnects",
+        "errors",
+        "server_tick_p99_ms",
+        "server_ticks",
+        "slo",
+    ] {
+        assert!(json.get(field).is_some(), "missing {field}");
+    }
+    for p in ["p50", "p95", "p99", "max", "samples"] {
+        assert!(json["rtt_ms"].get(p).is_some() && json["snapshot_interval_ms"].get(p).is_some());
+    }
+    assert!(json["server_tick_p99_ms"].as_f64().is_some());
+    server.stop().await.expect("server stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fighting_bots_aim_where_their_targets_are_drawn_and_hit() {
+    let server = server().await;
+    let url = server.handle.ws_url();
+    // An observer in the room collects the shots (it is a target too).
+    let mut observer =
+        connect(ClientConfig::new(url.clone(), "pit", "observer")).await.expect("connects");
+    let mut config = SwarmConfig::new(url, 3, Duration::from_secs(4));
+    config.rooms = vec!["pit".to_owned()];
+    config.behaviour = Behaviour::Fight;
+    config.ramp_up = Duration::ZERO;
+    let swarm = Swarm::start(config);
+    let (mut shots, mut hits) = (0u32, 0u32);
+    let end = tokio::time::Instant::now() + Duration::from_secs(4);
+    while let Ok(Some(event)) = tokio::time::timeout_at(end, observer.next_event()).await {
+        if let ClientEvent::Game(e) = event
+            && let GameEvent::Shot { hit, .. } = e.event
+        {
+            shots += 1;
+            hits += u32::from(hit.is_some());
+        }
+    }
+    let outcome = swarm.finish().await.expect("the run ends");
+    assert_eq!(outcome.connected, 3);
+    eprintln!("fight: {hits} hits of {shots} shots");
+    assert!(shots >= 20, "bots fire: {shots} shots");
+    // Walls block some lines of fire; aimed shots otherwise hit.
+    assert!(hits * 2 >= shots, "{hits} hits of {shots} shots");
+    drop(observer);
+    server.stop().await.expect("server stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_reports_and_exits_non_zero_on_a_breached_slo() {
+    let server = server().await;
+    let url = server.handle.ws_url();
+    let json = std::env::temp_dir().join(format!("tickwire-bots-{}.json", std::process::id()));
+    let bin = env!("CARGO_BIN_EXE_tickwire-bots");
+    let args = [
+        "--url",
+        &url,
+        "--clients",
+        "3",
+        "--duration",
+        "2s",
+        "--ramp-up",
+        "0s",
+        "--max-rtt-p99",
+        "1us",
+        "--json",
+        json.to_str().expect("utf-8 path"),
+    ];
+    let out = run(bin, &args).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "stdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("BREACHED: max_rtt_p99"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "no progress escapes when stdout is not a terminal");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("json written"))
+            .expect("valid");
+    let _ = std::fs::remove_file(&json);
+    assert_eq!(report["slo"]["passed"], false);
+    assert_eq!(report["bots_connected"], 3);
+    assert_eq!(report["slo"]["breaches"][0]["slo"], "max_rtt_p99");
+
+    // Non-loopback targets are refused before anything is sent.
+    let out = run(bin, &["--url", "ws://10.1.2.3:7777/ws"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+    server.stop().await.expect("server stops");
+}
