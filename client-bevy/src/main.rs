@@ -1,0 +1,2 @@
+//! Placeholder (the game binary comes next).
+fn main() {}

@@ -1,0 +1,158 @@
+//! What the plugin tells the game about the connection: the [`ConnectionState`] and
+//! [`NetStatus`] resources, updated every frame, and the [`Connected`], [`Disconnected`] and
+//! [`NetGameEvent`] messages.
+
+use std::fmt;
+use std::time::Duration;
+
+use bevy::prelude::*;
+use tickwire_client::{ClientError, ClientStats, EndReason};
+use tickwire_protocol::message::{EventMessage, RejectReason};
+use tickwire_protocol::{ClientId, EntityId, Tick};
+
+/// Where the connection is.
+#[derive(Resource, Debug, Clone, PartialEq, Default)]
+pub enum ConnectionState {
+    /// Not asked to connect yet.
+    #[default]
+    Idle,
+    /// TCP connect, WebSocket upgrade and hello, until the welcome.
+    Connecting,
+    /// The session is open.
+    Connected,
+    /// The attempt failed or the session ended; the reason says why.
+    Disconnected(SessionEnd),
+}
+
+impl ConnectionState {
+    /// Whether the session is open.
+    pub fn is_connected(&self) -> bool {
+        matches!(self, Self::Connected)
+    }
+
+    /// Why the session ended, once it has.
+    pub fn end(&self) -> Option<&SessionEnd> {
+        match self {
+            Self::Disconnected(end) => Some(end),
+            _ => None,
+        }
+    }
+}
+
+/// Why there is no session (any more).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SessionEnd {
+    /// The server refused the hello.
+    Rejected(RejectReason),
+    /// Connecting failed before any welcome (bad URL, refused, timed out, upgrade refused...).
+    ConnectFailed {
+        /// A stable snake_case label ([`ClientError::label`]).
+        label: &'static str,
+        /// The error, for people.
+        message: String,
+    },
+    /// An open session ended: the server said why, the connection was lost, the server went
+    /// silent, a protocol error, or this client left.
+    Ended(EndReason),
+}
+
+impl SessionEnd {
+    /// A stable snake_case label (`rejected_room_full`, `server_shutdown`, `io`...).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Rejected(r) => tickwire_client::error::reject_label(*r),
+            Self::ConnectFailed { label, .. } => label,
+            Self::Ended(reason) => reason.label(),
+        }
+    }
+
+    pub(crate) fn from_error(e: &ClientError) -> Self {
+        match e {
+            ClientError::Rejected(r) => Self::Rejected(*r),
+            ClientError::Ended(EndReason::Rejected(r)) => Self::Rejected(*r),
+            other => Self::ConnectFailed { label: other.label(), message: other.to_string() },
+        }
+    }
+}
+
+impl fmt::Display for SessionEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Rejected(r) => write!(f, "rejected by the server: {r}"),
+            Self::ConnectFailed { message, .. } => write!(f, "could not connect: {message}"),
+            Self::Ended(reason) => write!(f, "{reason}"),
+        }
+    }
+}
+
+/// Numbers about the session, refreshed every frame while there is one (kept as they were
+/// after it ends).
+#[derive(Resource, Debug, Clone, PartialEq, Default)]
+pub struct NetStatus {
+    /// This session's client id (from the welcome).
+    pub client_id: Option<ClientId>,
+    /// The entity this client controls.
+    pub entity: Option<EntityId>,
+    /// The room joined.
+    pub room: String,
+    /// Server ticks per second.
+    pub tick_rate: u16,
+    /// Smoothed round-trip time of our own pings.
+    pub rtt: Option<Duration>,
+    /// The server's measurement of our round-trip time, as last reported.
+    pub server_rtt: Option<Duration>,
+    /// The server's current tick, estimated from the clock sync.
+    pub server_tick: Option<Tick>,
+    /// The newest snapshot received.
+    pub snapshot_tick: Option<Tick>,
+    /// Snapshot arrival jitter, in ticks.
+    pub jitter_ticks: f64,
+    /// The local player's predicted position (after every input sent), unsmoothed.
+    pub predicted: Option<Vec2>,
+    /// The local player's position in the newest snapshot.
+    pub server_position: Option<Vec2>,
+    /// Inputs sent and not yet covered by a snapshot.
+    pub pending_inputs: usize,
+    /// The client library's counters.
+    pub stats: ClientStats,
+}
+
+/// The session opened (the welcome arrived).
+#[derive(Message, Debug, Clone, PartialEq)]
+pub struct Connected {
+    /// This session's client id.
+    pub client_id: ClientId,
+    /// The entity this client controls.
+    pub entity: EntityId,
+    /// Server ticks per second.
+    pub tick_rate: u16,
+    /// The room joined.
+    pub room: String,
+}
+
+/// The connection attempt failed, or the session ended.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub struct Disconnected(pub SessionEnd);
+
+/// A game event from the server (shot, hit, kill, join, leave, chat), in order.
+#[derive(Message, Debug, Clone, PartialEq)]
+pub struct NetGameEvent(pub EventMessage);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tickwire_protocol::message::DisconnectReason;
+
+    #[test]
+    fn labels_and_messages_say_why() {
+        let e = SessionEnd::from_error(&ClientError::Rejected(RejectReason::RoomFull));
+        assert_eq!(e, SessionEnd::Rejected(RejectReason::RoomFull));
+        assert_eq!(e.label(), "rejected_room_full");
+        let e = SessionEnd::from_error(&ClientError::Timeout("connecting"));
+        assert_eq!(e.label(), "timeout");
+        assert!(e.to_string().contains("connecting"), "{e}");
+        let e = SessionEnd::Ended(EndReason::Server(DisconnectReason::ServerShutdown));
+        assert_eq!(e.label(), "server_shutdown");
+        assert!(ConnectionState::Disconnected(e.clone()).end() == Some(&e));
+    }
+}

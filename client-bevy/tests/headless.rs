@@ -1,0 +1,264 @@
+//! The plugin in a headless app (`MinimalPlugins`, no window) against an in-process server
+//! with moving bot players (the client library's driver with a scripted input source).
+//!
+//! Fast to build: `cargo test -p client-bevy --no-default-features --test headless` needs only
+//! Bevy's `std` feature.
+
+#![allow(elided_lifetimes_in_paths)] // Bevy system parameters, as in the crate
+
+use std::f32::consts::TAU;
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use client_bevy::tickwire_client::{self, Client, ClientConfig, EndReason, InputContext, Intent};
+use client_bevy::{
+    ConnectionState, Disconnected, Interpolated, LocalPlayer, NetBody, NetEntities, NetEntity,
+    NetNpc, NetPlayer, NetStatus, PlayerIntent, PlayerName, SessionEnd, TickwirePlugin,
+};
+use tickwire_protocol::message::{DisconnectReason, RejectReason};
+use tickwire_server::{RunningServer, ServerConfig};
+use tickwire_sim::arena::{BODY, Body};
+use tokio::runtime::Runtime;
+
+/// Bound on anything a test waits for.
+const WAIT: Duration = Duration::from_secs(15);
+const ROOM: &str = "lobby";
+
+/// The server and the bots live on this runtime; the Bevy app runs on the test thread.
+struct Harness {
+    rt: Runtime,
+    server: Option<RunningServer>,
+    /// Kept open for the test's duration (dropping a client leaves the room).
+    _bots: Vec<Client>,
+}
+
+impl Harness {
+    fn start(bots: usize) -> Harness {
+        Harness::start_with(bots, |_| {})
+    }
+
+    fn start_with(bots: usize, f: impl FnOnce(&mut ServerConfig)) -> Harness {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut config = ServerConfig::for_tests();
+        f(&mut config);
+        let server = rt.block_on(tickwire_server::spawn(config)).expect("server");
+        let url = server.handle.ws_url();
+        let bots = (0..bots)
+            .map(|i| {
+                let config = ClientConfig::new(url.clone(), ROOM, format!("bot{i}"));
+                rt.block_on(tickwire_client::connect_with(config, circling(i)))
+                    .expect("bot connects")
+            })
+            .collect();
+        Harness { rt, server: Some(server), _bots: bots }
+    }
+
+    fn url(&self) -> String {
+        self.server.as_ref().expect("running").handle.ws_url()
+    }
+
+    /// The server's newest position of `entity`.
+    fn server_position(&self, entity: tickwire_protocol::EntityId) -> Option<Vec2> {
+        let snap = self.server.as_ref()?.handle.snapshot(ROOM)?;
+        let body: Body = snap.get(entity)?.get(tickwire_sim::arena::schema(), BODY)?;
+        Some(Vec2::new(body.x, body.y))
+    }
+
+    fn stop_server(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.rt.block_on(server.stop()).expect("server stops");
+        }
+    }
+}
+
+/// A bot that walks in a circle (its direction turns a full circle every 3 s).
+fn circling(i: usize) -> impl FnMut(&InputContext<'_>) -> Intent + Send + 'static {
+    move |ctx| {
+        let angle = ctx.now.as_secs_f32() * TAU / 3.0 + i as f32;
+        Intent::toward(glam::Vec2::new(angle.cos(), angle.sin()))
+    }
+}
+
+/// Disconnect messages seen by the app.
+#[derive(Resource, Default)]
+struct SeenDisconnects(Vec<SessionEnd>);
+
+fn bevy_app(url: String) -> App {
+    app_named(url, "bevy")
+}
+
+fn app_named(url: String, name: &str) -> App {
+    let mut app = App::new();
+    app.add_plugins(MinimalPlugins)
+        .add_plugins(TickwirePlugin::new(url, ROOM, name))
+        .init_resource::<SeenDisconnects>()
+        .add_systems(
+            Update,
+            |mut seen: ResMut<SeenDisconnects>, mut r: MessageReader<Disconnected>| {
+                seen.0.extend(r.read().map(|d| d.0.clone()));
+            },
+        );
+    app
+}
+
+/// Runs frames (about 200 per second) until `done` says so; panics after [`WAIT`].
+fn run_until(app: &mut App, what: &str, mut done: impl FnMut(&mut World) -> bool) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        app.update();
+        if done(app.world_mut()) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn connection_state(world: &World) -> ConnectionState {
+    world.resource::<ConnectionState>().clone()
+}
+
+#[test]
+fn remote_entities_appear_with_names_and_move() {
+    let net = Harness::start(2);
+    let mut app = bevy_app(net.url());
+    run_until(&mut app, "the two bots with their names", |w| {
+        let mut q = w.query_filtered::<&PlayerName, (With<Interpolated>, With<NetPlayer>)>();
+        let mut names: Vec<_> = q.iter(w).map(|n| n.0.clone()).collect();
+        names.sort();
+        names == ["bot0", "bot1"]
+    });
+    assert!(connection_state(app.world()).is_connected());
+    let npcs = app.world_mut().query::<&NetNpc>().iter(app.world()).count();
+    assert_eq!(npcs, 50, "every NPC of the test server is replicated");
+    let entities = app.world().resource::<NetEntities>().len();
+    assert_eq!(entities, 50 + 3, "NPCs, two bots and the local player");
+
+    // Each bot's drawn position (Transform, from interpolation) changes from frame to frame.
+    let positions = |app: &mut App| -> Vec<(NetEntity, Vec2)> {
+        let w = app.world_mut();
+        let mut q = w.query_filtered::<(&NetEntity, &Transform, &NetBody), With<NetPlayer>>();
+        let mut v: Vec<_> = q
+            .iter(w)
+            .map(|(id, t, b)| {
+                assert_eq!(t.translation.truncate(), b.position, "transform follows the body");
+                (*id, b.position)
+            })
+            .collect();
+        v.sort_by_key(|(id, _)| id.0);
+        v
+    };
+    let own = app.world().resource::<NetStatus>().entity;
+    let bots_of = |v: Vec<(NetEntity, Vec2)>| -> Vec<Vec2> {
+        v.into_iter().filter(|(id, _)| Some(id.0) != own).map(|(_, p)| p).collect()
+    };
+    let before = bots_of(positions(&mut app));
+    let mut frames_moved = 0;
+    let mut last = before.clone();
+    for _ in 0..40 {
+        app.update();
+        std::thread::sleep(Duration::from_millis(10));
+        let now = bots_of(positions(&mut app));
+        if now.iter().zip(&last).all(|(a, b)| a != b) {
+            frames_moved += 1;
+        }
+        last = now;
+    }
+    let after = bots_of(positions(&mut app));
+    for (a, b) in before.iter().zip(&after) {
+        // 400 ms at 200 units/s: well over 40 units along the circle.
+        assert!(a.distance(*b) > 30.0, "bot moved from {a} to {b}");
+    }
+    // Interpolated, not stepped per snapshot: most 10 ms frames show a new position even though
+    // snapshots come every 33 ms.
+    assert!(frames_moved >= 25, "bots moved in only {frames_moved} of 40 frames");
+}
+
+#[test]
+fn local_prediction_converges_to_the_server() {
+    let net = Harness::start(1);
+    let mut app = bevy_app(net.url());
+    run_until(&mut app, "the local player", |w| {
+        w.query_filtered::<(), With<LocalPlayer>>().iter(w).count() == 1
+    });
+    let entity = app.world().resource::<NetStatus>().entity.expect("welcomed");
+    let start = app.world().resource::<NetStatus>().predicted.expect("predicted");
+
+    // Walk diagonally for 600 ms: the prediction leads the server's snapshots.
+    app.world_mut().resource_mut::<PlayerIntent>().movement = Vec2::new(1.0, 1.0);
+    let walk = Instant::now();
+    let mut led = false;
+    while walk.elapsed() < Duration::from_millis(600) {
+        app.update();
+        let status = app.world().resource::<NetStatus>();
+        if let (Some(p), Some(s)) = (status.predicted, status.server_position) {
+            led |= p.distance(s) > 1.0;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(led, "the prediction ran ahead of the snapshots while walking");
+
+    // Stop: the prediction, the drawn position and the server's world agree exactly.
+    app.world_mut().resource_mut::<PlayerIntent>().movement = Vec2::ZERO;
+    run_until(&mut app, "prediction and server to agree", |w| {
+        let status = w.resource::<NetStatus>();
+        let Some(predicted) = status.predicted else {
+            return false;
+        };
+        let drawn =
+            w.query_filtered::<&NetBody, With<LocalPlayer>>().single(w).map(|b| b.position).ok();
+        net.server_position(entity) == Some(predicted) && drawn == Some(predicted)
+    });
+    let status = app.world().resource::<NetStatus>().clone();
+    let end = status.predicted.expect("predicted");
+    assert_eq!(net.server_position(entity), Some(end));
+    assert!(end.distance(start) > 50.0, "walked from {start} to {end}");
+    assert!(status.stats.prediction_checks > 0, "{:?}", status.stats);
+    assert!(status.rtt.is_some_and(|rtt| rtt < Duration::from_millis(500)), "{:?}", status.rtt);
+    assert!(status.server_tick.is_some() && status.snapshot_tick.is_some());
+}
+
+#[test]
+fn server_shutdown_is_surfaced() {
+    let mut net = Harness::start(0);
+    let mut app = bevy_app(net.url());
+    run_until(&mut app, "the first snapshot", |w| !w.resource::<NetEntities>().is_empty());
+    net.stop_server();
+    run_until(&mut app, "the disconnect", |w| !w.resource::<SeenDisconnects>().0.is_empty());
+    let expected = SessionEnd::Ended(EndReason::Server(DisconnectReason::ServerShutdown));
+    assert_eq!(app.world().resource::<SeenDisconnects>().0, std::slice::from_ref(&expected));
+    assert_eq!(connection_state(app.world()), ConnectionState::Disconnected(expected));
+    // The replicated entities stay (frozen) for the game to draw under its message.
+    assert!(!app.world().resource::<NetEntities>().is_empty());
+}
+
+#[test]
+fn connection_failures_are_surfaced() {
+    // Nothing listens on this port (bound, then closed).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut app = bevy_app(format!("ws://127.0.0.1:{port}/ws"));
+    run_until(&mut app, "the failure", |w| !w.resource::<SeenDisconnects>().0.is_empty());
+    let end = app.world().resource::<SeenDisconnects>().0[0].clone();
+    assert!(matches!(end, SessionEnd::ConnectFailed { label: "io", .. }), "{end:?}");
+
+    // The server refuses the hello: the room is full (its one seat is the bot's).
+    let net = Harness::start_with(1, |c| c.max_players_per_room = 1);
+    let mut app = bevy_app(net.url());
+    run_until(&mut app, "the refusal", |w| !w.resource::<SeenDisconnects>().0.is_empty());
+    let end = app.world().resource::<SeenDisconnects>().0[0].clone();
+    assert_eq!(end, SessionEnd::Rejected(RejectReason::RoomFull));
+    assert_eq!(end.to_string(), "rejected by the server: room is full", "{end}");
+
+    // An invalid name never leaves the client.
+    let mut app = app_named(net.url(), "");
+    run_until(&mut app, "the invalid hello", |w| !w.resource::<SeenDisconnects>().0.is_empty());
+    let end = app.world().resource::<SeenDisconnects>().0[0].clone();
+    assert_eq!(end.label(), "invalid_hello", "{end}");
+}
