@@ -1,5 +1,7 @@
 //! HTTP routes on the game port: `/ws` (WebSocket upgrade), `/healthz`, `/metrics`
-//! (Prometheus/OpenMetrics text), `/rooms` (JSON). `/` is reserved for the browser client.
+//! (Prometheus/OpenMetrics text), `/rooms` (JSON); and the browser client ([`web`]): `/` (the
+//! demo page), its modules (`/game.js`, `/arena.js`, `/sdk/*.js`), `/schema.json` and
+//! `/arena.json`.
 //!
 //! The upgrade is checked before it happens, since fastwebsockets leaves these to the caller:
 //! not an upgrade or a WebSocket version other than 13 → 426 with `Sec-WebSocket-Version: 13`;
@@ -20,6 +22,10 @@ use tracing::debug;
 
 use crate::ServerCtx;
 use crate::listener::ConnGuard;
+
+// The embedded browser client is part of the HTTP surface, so it lives under this module.
+#[path = "web.rs"]
+mod web;
 
 /// The WebSocket subprotocol a Tickwire client may offer.
 pub const SUBPROTOCOL: &str = "tickwire.v1";
@@ -56,9 +62,15 @@ pub(crate) async fn handle(
             let body = serde_json::json!({ "rooms": ctx.rooms.summaries() }).to_string();
             respond(StatusCode::OK, "application/json", body)
         }
-        (_, "/ws" | "/healthz" | "/metrics" | "/rooms") => {
+        (&Method::GET, "/schema.json") => web::schema_json(req.headers()),
+        (&Method::GET, "/arena.json") => web::arena_json(&ctx.config, req.headers()),
+        (_, "/ws" | "/healthz" | "/metrics" | "/rooms" | "/schema.json" | "/arena.json") => {
             text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
         }
+        (&Method::GET | &Method::HEAD, path) => match web::find(path) {
+            Some(asset) => web::serve(asset, req.headers()),
+            None => text(StatusCode::NOT_FOUND, "not found\n"),
+        },
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     };
     Ok(resp)

@@ -1,0 +1,597 @@
+// TickwireClient: one session with a Tickwire server over a browser WebSocket (or any object
+// with the WebSocket API, such as the `ws` package's in Node).
+//
+// Life of a session (PROTOCOL.md §1.1):
+// 1. `connect()` opens `/ws` offering the subprotocol `tickwire.v1` and sends the Hello.
+// 2. Welcome: the clock (clock.js) starts from its `server_tick`, then the input and ping
+//    timers; `connect()` resolves with the welcome. A Reject ends the session (`rejected`).
+// 3. Snapshot: decoded against the held snapshot its `baseline` names (the previous one sent on
+//    this connection; none = full) — a baseline this client does not hold is a protocol error,
+//    a tick not newer than the newest is stale and ignored. It feeds the clock, the
+//    interpolation history and the predictor, and is emitted as a `snapshot` event.
+// 4. Once per tick the input timer asks the game's input source for the player's intent and
+//    sends an InputFrame stamped with the tick the server will be at when it arrives (plus a
+//    jitter margin), the view time being rendered, and the newest snapshot held (the
+//    acknowledgement). It never exceeds the server's limit of twice the tick rate.
+// 5. A server Ping is answered at once; our own pings (one a second) measure the RTT; `Rtt`
+//    reports are kept as the server's view. Events are emitted as `event` (and `chat`).
+// 6. The session ends on a Disconnect from the server, a protocol error, 10 s of silence,
+//    `leave()`, or the socket closing: a `close` event carries a SessionEnd saying why.
+//
+// Events (an EventTarget; listen with `client.addEventListener(name, e => e.detail)`):
+// `state`, `welcome`, `snapshot`, `input`, `event`, `chat`, `rtt`, `close`.
+
+import * as codec from './codec.js';
+import { decodeSnapshot, tickDiff } from './snapshot.js';
+import { ClockSync, RttEstimator, RESYNC_TICKS } from './clock.js';
+import { SnapshotHistory, renderDelay } from './interp.js';
+import { Predictor } from './predict.js';
+
+/** The WebSocket subprotocol offered (the server echoes it). */
+export const SUBPROTOCOL = 'tickwire.v1';
+
+/** Defaults of the client's timing (the Rust client's `Tuning`). */
+export const DEFAULT_TUNING = Object.freeze({
+  /** Base interpolation delay, ticks (plus twice the jitter). */
+  interpDelayTicks: 2,
+  /** Extra ticks of input lead (plus twice the jitter). */
+  inputMarginTicks: 1,
+  /** Interval of our own pings, ms. */
+  pingIntervalMs: 1000,
+  /** Silence after which the session is considered dead, ms. */
+  silenceTimeoutMs: 10000,
+  /** Snapshots kept for interpolation. */
+  historyCapacity: 64,
+});
+
+/** Human text for a `RejectReason` (`{ kind, server? }`). */
+export function describeReject(reason, schemaHash) {
+  switch (reason.kind) {
+    case 'VersionMismatch':
+      return `protocol version mismatch: the server speaks version ${reason.server}, this client version ${codec.PROTOCOL_VERSION}`;
+    case 'SchemaMismatch':
+      return `schema mismatch: the server's schema is ${hex64(reason.server)}, this client's ${hex64(schemaHash ?? 0n)} (reload the page: the server was updated?)`;
+    case 'RoomFull':
+      return 'the room is full';
+    case 'TooManyRooms':
+      return 'the server cannot open another room; join an existing one (such as lobby)';
+    case 'BadRoomName':
+      return 'the server refused the room name';
+    case 'BadName':
+      return 'the server refused the player name';
+    case 'Unauthorized':
+      return 'not authorized: the join token is missing, invalid, expired or for another room';
+    case 'ShuttingDown':
+      return 'the server is shutting down';
+    case 'HelloExpected':
+      return 'protocol error: the server expected a hello first';
+    default:
+      return `refused (${reason.kind})`;
+  }
+}
+
+/** Human text for a `DisconnectReason`. */
+export function describeDisconnect(reason) {
+  return (
+    {
+      ClientLeft: 'left the game',
+      ServerShutdown: 'the server shut down',
+      Timeout: 'the server heard nothing from this client for too long',
+      TooSlow: 'this connection could not keep up with the game',
+      ProtocolViolation: 'the server refused a message from this client (protocol violation)',
+      RateLimited: 'this client sent messages too fast',
+      RoomClosed: 'the room was closed',
+      Replaced: 'another connection took over this player (another tab?)',
+    }[reason] ?? `disconnected (${reason})`
+  );
+}
+
+function hex64(v) {
+  return BigInt(v).toString(16).padStart(16, '0');
+}
+
+/**
+ * Why a session ended. `kind` is one of:
+ * - `rejected`: the server refused the hello (`reason` is the RejectReason, `{ kind, ... }`);
+ * - `disconnected`: the server ended the session (`reason` is the DisconnectReason string);
+ * - `left`: this client left (`leave()`);
+ * - `protocol`: this client received something it could not accept (`reason` is the error);
+ * - `timeout`: the server fell silent;
+ * - `connection`: the socket failed or closed without a reason (`reason` null).
+ */
+export class SessionEnd {
+  constructor(kind, reason, message, code = null) {
+    this.kind = kind;
+    this.reason = reason;
+    this.message = message;
+    this.code = code;
+  }
+}
+
+/** Raised by `connect()` when the session ends before the welcome. */
+export class ConnectError extends Error {
+  constructor(end) {
+    super(end.message);
+    this.name = 'ConnectError';
+    this.end = end;
+  }
+}
+
+/** The WebSocket URL of the page's own server (`ws://host/ws`). */
+export function defaultUrl() {
+  const loc = globalThis.location;
+  if (!loc) throw new Error('no location: pass `url`');
+  return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
+}
+
+/** Fetches a server's schema description (`/schema.json`) next to its WebSocket URL. */
+export async function fetchSchemaDescription(wsUrl = defaultUrl()) {
+  const url = new URL(wsUrl);
+  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
+  url.pathname = '/schema.json';
+  url.search = '';
+  const resp = await fetch(url);
+  if (!resp.ok) throw new Error(`${url}: HTTP ${resp.status}`);
+  return resp.json();
+}
+
+/** A 1-second sliding window of byte counts. */
+class Rate {
+  constructor() {
+    this.samples = [];
+    this.sum = 0;
+  }
+
+  add(now, n) {
+    this.samples.push([now, n]);
+    this.sum += n;
+    this.trim(now);
+  }
+
+  trim(now) {
+    while (this.samples.length && this.samples[0][0] < now - 1000) this.sum -= this.samples.shift()[1];
+  }
+
+  perSecond(now) {
+    this.trim(now);
+    return this.sum;
+  }
+}
+
+export class TickwireClient extends EventTarget {
+  /**
+   * @param {object} options
+   * @param {import('./schema.js').Schema} options.schema the game's replicated schema
+   * @param {string} [options.url] WebSocket URL (default: this page's server, `/ws`)
+   * @param {string} [options.room] room to join (default `lobby`)
+   * @param {string} options.name display name (1..=24 bytes, no control characters)
+   * @param {string} [options.token] join token (sent in the URL and in the hello)
+   * @param {() => {move_x: number, move_y: number, aim: number, buttons: number}} [options.input]
+   *   the player's intent, sampled once per tick (default: stand still)
+   * @param {{step: Function, distance: Function, read: Function}} [options.predict] local
+   *   player prediction: `step(state, frame)` is the game's movement, `read(snapshot, entity)`
+   *   the player's `{ state, alive }` in a snapshot (or null), `distance(a, b)` for errors
+   * @param {object} [options.tuning] overrides of DEFAULT_TUNING
+   * @param {Function} [options.WebSocket] WebSocket constructor (default: the global one)
+   * @param {() => number} [options.now] clock in ms (default: `performance.now()`)
+   */
+  constructor(options) {
+    super();
+    if (!options?.schema) throw new TypeError('TickwireClient needs a schema');
+    this.options = { room: 'lobby', ...options };
+    this.schema = options.schema;
+    this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.WebSocket = options.WebSocket ?? globalThis.WebSocket;
+    this.now = options.now ?? (() => performance.now());
+    this.input = options.input ?? (() => ({ move_x: 0, move_y: 0, aim: 0, buttons: 0 }));
+    /** `idle`, `connecting`, `handshaking`, `connected` or `closed`. */
+    this.state = 'idle';
+    this.end = null;
+    this.predictor = options.predict ? new Predictor(options.predict.step, options.predict.distance) : null;
+    this.stats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, snapshots: 0, staleSnapshots: 0, inputsSent: 0, sessions: 0 };
+    this.rateIn = new Rate();
+    this.reset();
+  }
+
+  reset() {
+    this.welcome = null;
+    this.clock = null;
+    this.rtt = new RttEstimator();
+    this.serverRtt = null;
+    this.held = new Map(); // tick → Snapshot: possible delta baselines
+    this.history = new SnapshotHistory(this.tuning.historyCapacity);
+    this.latest = null; // { snapshot, lastInput, receivedAt, bytes }
+    this.players = new Map(); // entity → { client, name }
+    this.lastInputSent = null;
+    this.pings = new Map(); // id → sent at (ms)
+    this.nextPing = 0;
+    this.lastHeard = this.now();
+    this.serverDisconnect = null;
+    this.rejected = null;
+    this.helloSentAt = undefined;
+    this.pendingEnd = null;
+    this.predictor?.reset();
+  }
+
+  // ---- connecting and leaving --------------------------------------------------------------
+
+  /** Opens a session; resolves with the Welcome, rejects with a ConnectError. */
+  connect() {
+    if (this.state === 'connecting' || this.state === 'handshaking' || this.state === 'connected') {
+      return Promise.reject(new Error(`already ${this.state}`));
+    }
+    this.reset();
+    this.end = null;
+    this.stats.sessions++;
+    const url = new URL(this.options.url ?? defaultUrl());
+    if (this.options.token) {
+      url.searchParams.set('token', this.options.token);
+      url.searchParams.set('room', this.options.room);
+    }
+    this.setState('connecting');
+    return new Promise((resolve, reject) => {
+      this.connecting = { resolve, reject };
+      let ws;
+      try {
+        ws = new this.WebSocket(url.toString(), [SUBPROTOCOL]);
+      } catch (e) {
+        this.finish(new SessionEnd('connection', null, `cannot open ${url}: ${e.message}`));
+        return;
+      }
+      this.ws = ws;
+      ws.binaryType = 'arraybuffer';
+      ws.addEventListener('open', () => this.onOpen(ws));
+      ws.addEventListener('message', (e) => this.onMessage(ws, e.data));
+      ws.addEventListener('close', (e) => this.onClose(ws, e));
+      ws.addEventListener('error', () => {}); // a close event always follows
+    });
+  }
+
+  /** Leaves: says goodbye (`Disconnect(ClientLeft)`) and closes. */
+  leave() {
+    if (this.state === 'closed' || this.state === 'idle') return;
+    if (this.ws?.readyState === 1) this.send({ type: 'Disconnect', reason: 'ClientLeft' });
+    this.close(new SessionEnd('left', 'ClientLeft', describeDisconnect('ClientLeft')), 1000);
+  }
+
+  /** Leaves if needed, then connects again with the same options (a fresh session). */
+  reconnect() {
+    this.leave();
+    return this.connect();
+  }
+
+  /** Sends a chat line (1..=200 bytes, no control characters). */
+  chat(text) {
+    if (this.state !== 'connected') throw new Error('not connected');
+    if (!codec.validText(text, codec.MAX_CHAT_LEN)) throw new RangeError('chat lines are 1..=200 bytes without control characters');
+    this.send({ type: 'Chat', text });
+  }
+
+  setState(state) {
+    this.state = state;
+    this.emit('state', { state });
+  }
+
+  emit(name, detail) {
+    this.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+
+  send(msg) {
+    const bytes = codec.encodeClient(msg);
+    this.stats.bytesOut += bytes.length;
+    this.ws.send(bytes);
+  }
+
+  onOpen(ws) {
+    if (ws !== this.ws) return;
+    this.setState('handshaking');
+    this.send({
+      type: 'Hello',
+      protocol_version: codec.PROTOCOL_VERSION,
+      schema_hash: this.schema.hash,
+      room: this.options.room,
+      name: this.options.name,
+      token: this.options.token ?? null,
+    });
+    this.helloSentAt = this.now();
+    this.lastHeard = this.now();
+  }
+
+  /** Ends the session locally: remembers why, and closes the socket (the close event finishes). */
+  close(end, code) {
+    this.pendingEnd ??= end;
+    this.stopTimers();
+    const ws = this.ws;
+    if (ws && ws.readyState <= 1) {
+      try {
+        ws.close(code);
+      } catch {
+        ws.close();
+      }
+    } else {
+      this.finish(this.pendingEnd);
+    }
+  }
+
+  onClose(ws, e) {
+    if (ws !== this.ws) return;
+    let end = this.pendingEnd;
+    if (!end && this.rejected) {
+      end = new SessionEnd('rejected', this.rejected, describeReject(this.rejected, this.schema.hash), e.code);
+    } else if (!end && this.serverDisconnect) {
+      const r = this.serverDisconnect;
+      end = new SessionEnd(r === 'ClientLeft' ? 'left' : 'disconnected', r, describeDisconnect(r), e.code);
+    } else if (!end) {
+      const before = this.state === 'connecting';
+      const message = before
+        ? `could not connect to the server (it is down, or refused the WebSocket: a missing or invalid join token, a disallowed origin, or shutting down)`
+        : `the connection was lost (close code ${e.code}${e.reason ? `: ${e.reason}` : ''})`;
+      end = new SessionEnd('connection', null, message, e.code);
+    }
+    end.code ??= e.code;
+    this.finish(end);
+  }
+
+  finish(end) {
+    if (this.state === 'closed' && this.end) return;
+    this.stopTimers();
+    this.end = end;
+    this.setState('closed');
+    if (this.connecting && !this.welcome) this.connecting.reject(new ConnectError(end));
+    this.connecting = null;
+    this.emit('close', end);
+  }
+
+  protocolError(error) {
+    const end = new SessionEnd('protocol', error, `protocol error: ${error.message}`);
+    if (this.ws?.readyState === 1) this.send({ type: 'Disconnect', reason: 'ProtocolViolation' });
+    this.close(end, 4002);
+  }
+
+  // ---- timers ---------------------------------------------------------------------------
+
+  startTimers() {
+    const tickMs = 1000 / this.welcome.tick_rate;
+    this.inputTimer = setInterval(() => this.onTick(), tickMs);
+    this.pingTimer = setInterval(() => this.ping(), this.tuning.pingIntervalMs);
+    this.ping();
+  }
+
+  stopTimers() {
+    clearInterval(this.inputTimer);
+    clearInterval(this.pingTimer);
+    this.inputTimer = this.pingTimer = null;
+  }
+
+  onTick() {
+    const now = this.now();
+    if (now - this.lastHeard > this.tuning.silenceTimeoutMs) {
+      this.close(new SessionEnd('timeout', 'Timeout', 'the server stopped answering'), 4000);
+      return;
+    }
+    this.sendInput(now);
+  }
+
+  ping() {
+    if (this.state !== 'connected') return;
+    const id = this.nextPing++ >>> 0;
+    const now = this.now();
+    this.pings.set(id, now);
+    if (this.pings.size > 8) this.pings.delete(this.pings.keys().next().value);
+    this.send({ type: 'Ping', id, sent_us: BigInt(Math.round(now * 1000)) });
+  }
+
+  // ---- clock, view time, input -----------------------------------------------------------
+
+  /** The round trip in ms: ours, else the server's report, else 0. */
+  get rttMs() {
+    return this.rtt.srtt ?? (this.serverRtt ? this.serverRtt.rtt_us / 1000 : 0);
+  }
+
+  /** The interpolation delay in ticks. */
+  get renderDelayTicks() {
+    return renderDelay(this.tuning.interpDelayTicks, this.clock?.jitterTicks ?? 0);
+  }
+
+  /** The render time of remote entities at `now`, relative to the welcome's tick. */
+  renderTime(now = this.now()) {
+    return this.clock ? this.clock.arrival(now) - this.renderDelayTicks : null;
+  }
+
+  /** The two snapshots around the render time, to interpolate remote entities (interp.js). */
+  bracket(now = this.now()) {
+    const t = this.renderTime(now);
+    return t === null ? null : this.history.bracket(this.schema, t);
+  }
+
+  /** The view time sent with inputs: what is being rendered. */
+  viewTime(now) {
+    const t = this.renderTime(now);
+    if (t === null) return { tick: 0, fraction: 0 };
+    const { tick, fraction } = this.clock.split(t);
+    return { tick, fraction: Math.min(255, Math.floor(fraction * 256)) };
+  }
+
+  /** The (relative) tick an input sent at `now` should carry. */
+  inputTarget(now) {
+    const rtt = this.rttMs;
+    const atArrival = this.clock.serverNow(now, rtt) + this.clock.ticks(rtt / 2);
+    const margin = this.tuning.inputMarginTicks + Math.min(2 * this.clock.jitterTicks, 6);
+    return Math.floor(atArrival + margin) + 1;
+  }
+
+  /** Sends this tick's input frame(s); returns how many. Called by the input timer. */
+  sendInput(now = this.now()) {
+    if (this.state !== 'connected') return 0;
+    const target = this.inputTarget(now);
+    let first;
+    let count = 1;
+    if (this.lastInputSent === null) {
+      first = this.clock.split(target).tick;
+    } else {
+      const next = (this.lastInputSent + 1) >>> 0;
+      const lag = target - this.clock.relative(next);
+      if (Math.abs(lag) > RESYNC_TICKS) {
+        first = this.clock.split(target).tick;
+      } else if (lag < -2) {
+        return 0; // early: pause, leaving no hole
+      } else {
+        first = next;
+        count = lag >= 1 ? 2 : 1;
+      }
+    }
+    const intent = this.input();
+    const frame = {
+      tick: 0,
+      last_snapshot: this.latest ? this.latest.snapshot.tick : null,
+      view: this.viewTime(now),
+      move_x: clampI8(intent.move_x),
+      move_y: clampI8(intent.move_y),
+      aim: intent.aim & 0xffff,
+      buttons: intent.buttons & 0xff,
+    };
+    for (let k = 0; k < count; k++) {
+      const f = { ...frame, tick: (first + k) >>> 0 };
+      this.send({ type: 'Input', ...f });
+      this.predictor?.apply(f);
+      this.emit('input', f);
+    }
+    this.lastInputSent = (first + count - 1) >>> 0;
+    this.stats.inputsSent += count;
+    return count;
+  }
+
+  // ---- incoming ---------------------------------------------------------------------------
+
+  onMessage(ws, data) {
+    if (ws !== this.ws || this.state === 'closed') return;
+    const now = this.now();
+    this.lastHeard = now;
+    if (typeof data === 'string') {
+      this.protocolError(new Error('text message (the protocol is binary only)'));
+      return;
+    }
+    const bytes = new Uint8Array(data);
+    this.stats.bytesIn += bytes.length;
+    this.stats.messagesIn++;
+    this.rateIn.add(now, bytes.length);
+    let msg;
+    try {
+      msg = codec.decodeServer(bytes);
+      this.handle(now, msg, bytes.length);
+    } catch (e) {
+      if (e instanceof codec.DecodeError || e?.name === 'SnapshotError' || e?.name === 'ProtocolError') this.protocolError(e);
+      else throw e;
+    }
+  }
+
+  handle(now, msg, size) {
+    const expect = (ok, what) => {
+      if (!ok) throw Object.assign(new Error(`${what} while ${this.state}`), { name: 'ProtocolError' });
+    };
+    switch (msg.type) {
+      case 'Welcome':
+        expect(this.state === 'handshaking', 'Welcome');
+        this.welcome = msg;
+        this.clock = new ClockSync(msg.tick_rate, msg.server_tick, now);
+        if (this.helloSentAt !== undefined) this.rtt.sample(now - this.helloSentAt);
+        this.setState('connected');
+        this.startTimers();
+        this.connecting?.resolve(msg);
+        this.emit('welcome', msg);
+        break;
+      case 'Reject':
+        expect(this.state === 'handshaking', 'Reject');
+        this.rejected = msg.reason;
+        this.close(new SessionEnd('rejected', msg.reason, describeReject(msg.reason, this.schema.hash)), 1000);
+        break;
+      case 'Snapshot':
+        expect(this.state === 'connected', 'Snapshot');
+        this.onSnapshot(now, msg, size);
+        break;
+      case 'Ping':
+        this.send({ type: 'Pong', id: msg.id, echo_us: msg.sent_us, held_us: Math.round((this.now() - now) * 1000) });
+        break;
+      case 'Pong': {
+        const sent = this.pings.get(msg.id);
+        if (sent !== undefined && BigInt(Math.round(sent * 1000)) === msg.echo_us) {
+          this.pings.delete(msg.id);
+          this.rtt.sample(Math.max(0, now - sent - msg.held_us / 1000));
+          this.emit('rtt', { rttMs: this.rtt.srtt, jitterMs: this.rtt.rttvar });
+        }
+        break;
+      }
+      case 'Rtt':
+        this.serverRtt = msg;
+        this.emit('rtt', { rttMs: this.rttMs, server: msg });
+        break;
+      case 'Event':
+        this.onEvent(msg);
+        break;
+      case 'Disconnect':
+        this.serverDisconnect = msg.reason;
+        break;
+      default:
+        break;
+    }
+  }
+
+  onSnapshot(now, msg, size) {
+    const newest = this.latest?.snapshot.tick;
+    if (newest !== undefined && tickDiff(msg.tick, newest) <= 0) {
+      this.stats.staleSnapshots++;
+      return;
+    }
+    let baseline = null;
+    if (msg.baseline !== null) {
+      baseline = this.held.get(msg.baseline);
+      if (!baseline) {
+        throw Object.assign(new Error(`delta against tick ${msg.baseline}, which this client does not hold`), { name: 'ProtocolError' });
+      }
+    }
+    const snapshot = decodeSnapshot(this.schema, baseline, msg.tick, msg.payload);
+    // Keep what may still be a baseline (PROTOCOL.md §6.7): nothing older than the newest full
+    // snapshot or delta baseline received.
+    const floor = msg.baseline ?? msg.tick;
+    for (const t of this.held.keys()) if (tickDiff(t, floor) < 0) this.held.delete(t);
+    this.held.set(msg.tick, snapshot);
+    while (this.held.size > this.tuning.historyCapacity) this.held.delete(this.held.keys().next().value);
+
+    this.clock.observe(now, msg.tick);
+    this.history.push(this.clock.relative(msg.tick), snapshot);
+    this.latest = { snapshot, lastInput: msg.last_input, baseline: msg.baseline, receivedAt: now, bytes: size };
+    this.stats.snapshots++;
+    let error = null;
+    if (this.predictor) {
+      const own = this.options.predict.read(snapshot, this.welcome.entity);
+      error = this.predictor.reconcile(msg.tick, own ? own.state : null, own ? own.alive : false);
+    }
+    this.emit('snapshot', { ...this.latest, predictionError: error });
+  }
+
+  onEvent(msg) {
+    const e = msg.event;
+    if (e.type === 'Joined') this.players.set(e.entity, { client: e.client, name: e.name });
+    if (e.type === 'Left') {
+      for (const [entity, p] of this.players) if (p.client === e.client) this.players.delete(entity);
+    }
+    this.emit('event', msg);
+    if (e.type === 'Chat') this.emit('chat', e);
+  }
+
+  // ---- for the game -----------------------------------------------------------------------
+
+  /** Bytes received in the last second. */
+  bytesPerSecond(now = this.now()) {
+    return this.rateIn.perSecond(now);
+  }
+
+  /** The server's current tick as estimated at `now` (a wire tick), or null. */
+  serverTick(now = this.now()) {
+    return this.clock ? this.clock.split(this.clock.serverNow(now, this.rttMs)).tick : null;
+  }
+}
+
+function clampI8(v) {
+  return Math.max(-127, Math.min(127, Math.round(v || 0)));
+}
