@@ -1,0 +1,79 @@
+//! Writes the seed corpora `fuzz/corpus/{client_message,snapshot}/` (committed): the client
+//! messages of the golden vectors, and snapshot payloads encoded for each scenario.
+//!
+//! `cargo run --manifest-path fuzz/Cargo.toml --example seeds`
+
+use std::path::Path;
+
+use tickwire_protocol::snapshot::decode;
+use tickwire_protocol::{SnapshotEncoder, Tick};
+use tickwire_protocol_fuzz::{Ent, Scenario, build, fixture};
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2).filter_map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()).collect()
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) {
+    std::fs::write(dir.join(name), bytes).expect("write seed");
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let golden = root.join("../protocol/vectors/golden.json");
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(golden).expect("golden.json")).expect("json");
+
+    let dir = root.join("corpus/client_message");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for v in golden["messages"].as_array().expect("messages") {
+        if v["direction"] == "client" {
+            let name = v["name"].as_str().expect("name");
+            write(&dir, name, &unhex(v["hex"].as_str().expect("hex")));
+        }
+    }
+
+    let f = fixture();
+    let dir = root.join("corpus/snapshot");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let mut enc = SnapshotEncoder::new();
+    // Full: the fixture's baseline state, and the golden full snapshots (same schema shape).
+    let full = enc.encode(&f.schema, None, &build(&f.schema, Tick(7), &fixture_moved(0)));
+    write(&dir, "full", &[&[Scenario::Full.byte()][..], &full].concat());
+    for v in golden["snapshots"].as_array().expect("snapshots") {
+        if v["baseline_tick"].is_null() {
+            let payload = unhex(v["payload_hex"].as_str().expect("payload"));
+            let name = format!("golden_{}", v["name"].as_str().expect("name"));
+            write(&dir, &name, &[&[Scenario::Full.byte()][..], &payload].concat());
+        }
+    }
+    // Deltas: unchanged (as predicted), and with despawns, changes and spawns.
+    for s in [Scenario::OneTick, Scenario::SevenTicks, Scenario::Wrapped] {
+        let (base, tick) = f.scenario(s);
+        let base = base.expect("a delta scenario");
+        let predicted = decode(&f.schema, Some(base), tick, &[0x07], &Default::default())
+            .expect("an empty delta decodes");
+        let payload = enc.encode(&f.schema, Some(base), &predicted);
+        write(&dir, &format!("{s:?}_predicted"), &[&[s.byte()][..], &payload].concat());
+        let cur = build(&f.schema, tick, &fixture_moved(3));
+        let payload = enc.encode(&f.schema, Some(base), &cur);
+        let check = decode(&f.schema, Some(base), tick, &payload, &Default::default());
+        assert_eq!(check.as_ref(), Ok(&cur), "{s:?}");
+        write(&dir, &format!("{s:?}_changes"), &[&[s.byte()][..], &payload].concat());
+    }
+}
+
+/// The baseline's entities with edits: `n` = 0 leaves them as they are; otherwise e2 and e3
+/// change, e5 despawns, e9 gains stats, 30 and 31 spawn.
+fn fixture_moved(n: u32) -> Vec<Ent> {
+    let mut e: Vec<Ent> = tickwire_protocol_fuzz::BASELINE.to_vec();
+    if n == 0 {
+        return e;
+    }
+    e[1].1 = Some([320 + n, 32000, 1030, 2016]);
+    e[2].2 = Some(n);
+    e.remove(3);
+    e[3].3 = Some([42, 1]);
+    e.push((30, Some([1000, 2000, 1024 + 5 * n, 1024 - n]), Some(512), Some([100, 1])));
+    e.push((31, None, None, None));
+    e
+}
