@@ -227,10 +227,12 @@ function positionOf(entity) {
 
 // ---- Drawing -----------------------------------------------------------------------------
 
-const NPC_COLORS = ['#3b5b7a', '#4d6b3c', '#6b4d7a', '#7a6136'];
+const NPC_COLORS = ['rgba(84,120,156,0.55)', 'rgba(98,134,80,0.55)', 'rgba(134,98,156,0.55)', 'rgba(156,124,72,0.55)'];
+/** Remote players' colours; no blue, which is the own player's. */
+const PLAYER_COLORS = ['#ff7b72', '#ffa657', '#e3b341', '#7ee787', '#56d4dd', '#d2a8ff', '#f778ba', '#ffdf5d'];
 
 function playerColor(entity) {
-  return `hsl(${(entity * 67) % 360} 65% 58%)`;
+  return PLAYER_COLORS[entity % PLAYER_COLORS.length];
 }
 
 function toScreen(x, y) {
@@ -285,9 +287,11 @@ function drawArena() {
   ctx.strokeRect(x0, y0, ww * scale, wh * scale);
   for (const [a, b, c, d] of game.rules.walls) {
     const [sx, sy] = toScreen(a, b);
-    ctx.fillStyle = '#30363d';
+    ctx.fillStyle = '#3d444d';
     ctx.fillRect(sx, sy, (c - a) * scale, (d - b) * scale);
-    ctx.strokeStyle = '#484f58';
+    ctx.fillStyle = '#4b535d';
+    ctx.fillRect(sx, sy, (c - a) * scale, Math.max(2, 3 * scale));
+    ctx.strokeStyle = '#6e7681';
     ctx.lineWidth = 1;
     ctx.strokeRect(sx + 0.5, sy + 0.5, (c - a) * scale - 1, (d - b) * scale - 1);
   }
@@ -298,6 +302,13 @@ function drawPlayer(p, own) {
   const r = game.rules.player_radius * scale;
   const [sx, sy] = toScreen(p.x, p.y);
   ctx.globalAlpha = p.alive ? 1 : 0.35;
+  const glow = ctx.createRadialGradient(sx, sy, r * 0.8, sx, sy, r * 2.4);
+  glow.addColorStop(0, own ? 'rgba(88,166,255,0.35)' : 'rgba(255,255,255,0.16)');
+  glow.addColorStop(1, 'rgba(0,0,0,0)');
+  ctx.fillStyle = glow;
+  ctx.beginPath();
+  ctx.arc(sx, sy, r * 2.4, 0, Math.PI * 2);
+  ctx.fill();
   ctx.fillStyle = own ? '#58a6ff' : playerColor(p.entity);
   ctx.beginPath();
   ctx.arc(sx, sy, r, 0, Math.PI * 2);
@@ -364,6 +375,18 @@ function drawEffects(now) {
   ctx.globalAlpha = 1;
 }
 
+function drawCrosshair(x, y) {
+  ctx.strokeStyle = 'rgba(205,228,255,0.9)';
+  ctx.lineWidth = 1.5;
+  ctx.beginPath();
+  ctx.arc(x, y, 7, 0, Math.PI * 2);
+  for (const [dx, dy] of [[1, 0], [-1, 0], [0, 1], [0, -1]]) {
+    ctx.moveTo(x + dx * 4, y + dy * 4);
+    ctx.lineTo(x + dx * 11, y + dy * 11);
+  }
+  ctx.stroke();
+}
+
 /** The own player's drawn position: between the two newest predictions, by time. */
 function ownPosition(now) {
   const pred = game.client?.predictor;
@@ -428,6 +451,9 @@ function frame() {
     }
     drawPlayer({ entity: me, name: client.options.name, x: own.x, y: own.y, angle, ...st }, true);
   }
+  if (own && game.mouse.seen) drawCrosshair(game.mouse.x, game.mouse.y);
+  const cursor = own ? 'none' : 'crosshair';
+  if (canvas.style.cursor !== cursor) canvas.style.cursor = cursor;
   const hurt = 1 - (now - game.hurtAt) / 400;
   if (hurt > 0) {
     ctx.strokeStyle = `rgba(248,81,73,${hurt * 0.8})`;

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The browser client's tests (web/): installs what is missing, generates random vectors with the
+# Rust crates, and runs `node --test` — golden vectors, randomized differential tests against
+# the Rust codec and movement, and the end-to-end test in headless Chromium against a real
+# tickwire-server. Screenshots land in artifacts/ (gitignored).
+#
+#   scripts/test-web.sh            # from anywhere; needs Node >= 20, cargo, and Debian's apt for Chromium
+#
+# Environment: CHROMIUM (default /usr/bin/chromium), TICKWIRE_WEB_SEED (the random vectors'
+# seed, printed on every run so a failure can be replayed), TICKWIRE_WEB_CASES (default 400),
+# CARGO_TARGET_DIR (honoured). Every step is bounded by `timeout`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+SEED="${TICKWIRE_WEB_SEED:-$(date +%s)}"
+CASES="${TICKWIRE_WEB_CASES:-400}"
+
+step() { printf '\n==> %s\n' "$*"; }
+die() {
+  printf 'test-web.sh: %s\n' "$*" >&2
+  exit 1
+}
+
+command -v node >/dev/null || die "Node.js 20 or newer is required"
+node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
+  die "Node.js 20 or newer is required (found $(node --version))"
+
+if [ ! -x "$CHROMIUM" ]; then
+  step "installing Chromium (apt-get)"
+  SUDO=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || die "$CHROMIUM is missing; run: apt-get update && apt-get install -y chromium"
+    SUDO=(sudo)
+  fi
+  timeout 600 "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive timeout 1200 "${SUDO[@]}" apt-get install -y -qq chromium >/dev/null
+  [ -x "$CHROMIUM" ] || die "apt-get installed chromium, but not at $CHROMIUM (set CHROMIUM)"
+fi
+
+step "npm ci in web/ (playwright-core, ws)"
+(cd web && timeout 600 npm ci --no-audit --no-fund --prefer-offline --loglevel=error)
+
+step "building tickwire-server"
+timeout 1800 cargo build --locked -q -p tickwire-server
+TARGET_DIR="$(cargo metadata --locked --format-version 1 --no-deps |
+  node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')"
+SERVER_BIN="$TARGET_DIR/debug/tickwire-server"
+[ -x "$SERVER_BIN" ] || die "no server binary at $SERVER_BIN"
+
+VECTORS="$(mktemp -d "${TMPDIR:-/tmp}/tickwire-web.XXXXXX")"
+trap 'rm -rf "$VECTORS"' EXIT
+step "random vectors: $CASES cases, seed $SEED (TICKWIRE_WEB_SEED=$SEED replays them)"
+timeout 900 cargo run --locked -q -p tickwire-protocol --example random_vectors -- "$CASES" "$SEED" >"$VECTORS/random.json"
+timeout 900 cargo run --locked -q -p tickwire-sim --example movement_vectors -- "$CASES" "$SEED" >"$VECTORS/movement.json"
+
+step "node --test web/test (golden, random, movement, end-to-end in Chromium)"
+TICKWIRE_WEB_REQUIRE_ALL=1 \
+  TICKWIRE_RANDOM_VECTORS="$VECTORS/random.json" \
+  TICKWIRE_MOVEMENT_VECTORS="$VECTORS/movement.json" \
+  TICKWIRE_SERVER_BIN="$SERVER_BIN" \
+  CHROMIUM="$CHROMIUM" \
+  timeout 600 node --test --test-reporter=spec web/test/*.test.mjs
+
+step "screenshots: $(ls artifacts/browser-e2e*.png 2>/dev/null | tr '\n' ' ')"

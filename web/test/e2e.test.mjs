@@ -1,0 +1,243 @@
+// End to end in a real browser: a real tickwire-server (the binary in TICKWIRE_SERVER_BIN, on
+// a port it picks), two moving bot players (web/tools/bots.mjs: the SDK over the `ws` package),
+// and headless Chromium (CHROMIUM, default /usr/bin/chromium) driven by playwright-core loading
+// the demo page from the server itself. It checks what a player would: the arena shows up with
+// the others moving, the keyboard moves the own player (as the page predicts, as the server
+// says, and as another client sees it), firing makes tracers, a full room is refused with its
+// reason and Reconnect then works, and a server shutdown is reported. Screenshots go to
+// artifacts/ at the repository root.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { ROOT } from './helpers.mjs';
+import { decodePng } from './png.mjs';
+
+const BIN = process.env.TICKWIRE_SERVER_BIN;
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(ROOT, 'artifacts');
+const ROOM = 'e2e';
+const skip = !BIN
+  ? 'TICKWIRE_SERVER_BIN is not set (scripts/test-web.sh builds the server and sets it)'
+  : !existsSync(CHROMIUM)
+    ? `no Chromium at ${CHROMIUM}`
+    : false;
+if (skip && process.env.TICKWIRE_WEB_REQUIRE_ALL === '1') throw new Error(skip);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns something truthy, or fails after `ms` saying `what`. */
+async function until(what, fn, ms = 15000) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      last = await fn();
+      if (last) return last;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)?.slice(0, 400)})`);
+    await sleep(100);
+  }
+}
+
+/** Starts the server on a port it picks; resolves once it logged its address. */
+function startServer() {
+  const env = { ...process.env, NO_COLOR: '1', RUST_LOG: 'info', TICKWIRE_NPCS: '400', TICKWIRE_MAX_PLAYERS: '3' };
+  delete env.TICKWIRE_AUTH_SECRET;
+  delete env.TICKWIRE_ADDR;
+  const child = spawn(BIN, ['--addr', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not say where it listens:\n${log}`)), 30000);
+    const onData = (chunk) => {
+      log += chunk.toString().replace(/\x1b\[[0-9;]*m/g, '');
+      const m = /http:\/\/(127\.0\.0\.1:\d+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, addr: m[1], log: () => log });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`the server exited (${code}):\n${log}`)));
+  });
+}
+
+async function rooms(addr) {
+  const r = await fetch(`http://${addr}/rooms`);
+  return (await r.json()).rooms;
+}
+
+/** Counts pixels of an RGB(A) image within `tol` of a colour. */
+function countColor(img, [r, g, b], tol = 6) {
+  let n = 0;
+  for (let i = 0; i < img.data.length; i += img.channels) {
+    if (Math.abs(img.data[i] - r) <= tol && Math.abs(img.data[i + 1] - g) <= tol && Math.abs(img.data[i + 2] - b) <= tol) n++;
+  }
+  return n;
+}
+
+test('the demo page plays against a real server in Chromium', { skip, timeout: 180000 }, async (t) => {
+  const { chromium } = await import('playwright-core');
+  const { startBot } = await import('../tools/bots.mjs');
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const server = await startServer();
+  const profile = mkdtempSync(path.join(tmpdir(), 'tickwire-chromium-'));
+  const bots = [];
+  let browser;
+  t.after(async () => {
+    bots.forEach((b) => b.stop());
+    await browser?.close().catch(() => {});
+    server.child.kill('SIGKILL');
+    rmSync(profile, { recursive: true, force: true });
+  });
+
+  const wsUrl = `ws://${server.addr}/ws`;
+  for (let i = 0; i < 2; i++) bots.push(await startBot({ url: wsUrl, room: ROOM, name: `bot-${i + 1}`, index: i }));
+
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+  const state = () => page.evaluate(() => window.tickwire.state());
+
+  await t.test('the page loads from the server and joins the room', async () => {
+    const resp = await page.goto(`http://${server.addr}/?room=${ROOM}&name=browser`);
+    assert.equal(resp.status(), 200);
+    const s = await until('the page to join with the bots', async () => {
+      const s = await state();
+      return s.connected && s.counts.players === 3 && s.remote.length === 2 && s.prediction?.checked > 0 && s;
+    });
+    assert.equal(s.room, ROOM);
+    assert.equal(s.tickRate, 30);
+    assert.equal(s.counts.npcs, 400);
+    assert.ok(s.rttMs > 0 && s.rttMs < 1000, `rtt ${s.rttMs}`);
+    assert.deepEqual(s.remote.map((p) => p.name).sort(), ['bot-1', 'bot-2']);
+    const schema = await (await fetch(`http://${server.addr}/schema.json`)).json();
+    const hash = await page.evaluate(async () => (await import('/arena.js')).SCHEMA.hashHex);
+    assert.equal(hash, schema.hash, 'the page’s arena schema is the server’s');
+  });
+
+  await t.test('the other players move on screen', async () => {
+    const before = (await state()).remote;
+    await sleep(1200);
+    const after = (await state()).remote;
+    for (const bot of bots) {
+      const a = before.find((p) => p.entity === bot.entity);
+      const b = after.find((p) => p.entity === bot.entity);
+      assert.ok(a && b, `${bot.name} is drawn`);
+      assert.ok(Math.hypot(b.x - a.x, b.y - a.y) > 10, `${bot.name} moved on screen: ${JSON.stringify([a, b])}`);
+    }
+  });
+
+  await t.test('a key press moves the own player', async () => {
+    await page.click('#arena', { position: { x: 5, y: 5 } }).catch(() => {});
+    await page.mouse.up();
+    const me = (await state()).entity;
+    const observer = bots[0];
+    let moved = null;
+    for (const [key, axis, sign] of [['KeyD', 'x', 1], ['KeyA', 'x', -1], ['KeyS', 'y', 1], ['KeyW', 'y', -1]]) {
+      const s0 = await state();
+      const seen0 = observer.positionOf(me);
+      await page.keyboard.down(key);
+      await sleep(600);
+      await page.keyboard.up(key);
+      const s1 = await until('the server to settle', async () => {
+        await sleep(300);
+        const s = await state();
+        return s.prediction.pending <= 4 && s;
+      });
+      const seen1 = observer.positionOf(me);
+      const server = (s1.own[axis] - s0.own[axis]) * sign;
+      const predicted = (s1.own.predicted[axis] - s0.own.predicted[axis]) * sign;
+      const seen = (seen1[axis] - seen0[axis]) * sign;
+      if (server > 30) {
+        moved = { key, server, predicted, seen };
+        break;
+      }
+    }
+    assert.ok(moved, 'one of the four directions moves the player at least 30 units');
+    assert.ok(moved.predicted > 30, `the page predicted it: ${JSON.stringify(moved)}`);
+    assert.ok(moved.seen > 30, `another client saw it: ${JSON.stringify(moved)}`);
+    const s = await state();
+    assert.deepEqual(s.own.predicted, { x: s.own.x, y: s.own.y }, 'at rest, prediction and server agree exactly');
+    const p = s.prediction;
+    assert.ok(p.checked > 30, JSON.stringify(p));
+    assert.ok(p.mispredicted <= p.checked * 0.05, `few mispredictions: ${JSON.stringify(p)}`);
+    t.diagnostic(`moved with ${moved.key}: ${JSON.stringify(moved)}; prediction ${JSON.stringify(p)}`);
+  });
+
+  await t.test('clicking fires: the server’s tracer comes back', async () => {
+    const shots = (await state()).shots;
+    await page.mouse.move(640, 400);
+    await page.mouse.down();
+    await sleep(400);
+    await page.mouse.up();
+    await until('a shot event', async () => (await state()).shots > shots);
+  });
+
+  await t.test('the screenshot shows the arena', async () => {
+    await page.mouse.move(900, 250);
+    await sleep(300);
+    const png = await page.screenshot({ path: path.join(ARTIFACTS, 'browser-e2e.png') });
+    const img = decodePng(png);
+    const total = img.width * img.height;
+    const floor = countColor(img, [0x16, 0x1b, 0x22]);
+    const own = countColor(img, [0x58, 0xa6, 0xff], 20);
+    assert.ok(floor > total * 0.2, `the arena floor covers ${((100 * floor) / total).toFixed(1)}% of the screenshot`);
+    assert.ok(own > 50, `the own player is drawn (${own} pixels)`);
+    const canvas = await page.evaluate(() => {
+      const c = document.getElementById('arena');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let busy = 0;
+      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 0x0d) + Math.abs(d[i + 1] - 0x11) + Math.abs(d[i + 2] - 0x17) > 12) busy++;
+      return { busy, total: d.length / 4 };
+    });
+    assert.ok(canvas.busy > canvas.total * 0.3, `canvas: ${JSON.stringify(canvas)}`);
+  });
+
+  await t.test('a full room is refused with its reason, and Reconnect then joins', async () => {
+    const late = await browser.newPage();
+    await late.goto(`http://${server.addr}/?room=${ROOM}&name=late`);
+    const s = await until('the refusal', async () => {
+      const s = await late.evaluate(() => window.tickwire.state());
+      return s.end && s;
+    });
+    assert.equal(s.end.kind, 'rejected');
+    assert.match(s.end.reason, /RoomFull/);
+    assert.equal(await late.isVisible('#overlay'), true);
+    assert.match(await late.textContent('#card-text'), /room is full/);
+    await late.screenshot({ path: path.join(ARTIFACTS, 'browser-e2e-rejected.png') });
+    bots.pop().stop();
+    await until('a free seat', async () => (await rooms(server.addr)).find((r) => r.name === ROOM)?.players === 2);
+    await late.click('#join');
+    await until('the late page to join', async () => (await late.evaluate(() => window.tickwire.state())).connected);
+    await late.close();
+  });
+
+  await t.test('a server shutdown is reported with its reason', async () => {
+    server.child.kill('SIGTERM');
+    const s = await until('the disconnect', async () => {
+      const s = await state();
+      return s.end && s;
+    });
+    assert.equal(s.end.kind, 'disconnected');
+    assert.match(s.end.reason, /ServerShutdown/);
+    assert.match(await page.textContent('#card-text'), /server shut down/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'browser-e2e-disconnected.png') });
+  });
+
+  assert.deepEqual(problems, [], 'no page errors');
+});
