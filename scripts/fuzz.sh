@@ -33,14 +33,16 @@ else
     sanitizer=(-s none)
 fi
 
-# fuzz/ is its own workspace: keep its build in fuzz/target even if the caller set a shared one.
+# fuzz/ is its own workspace with its own build (sanitizer flags differ): cache it outside the
+# clone, next to the workspace's cache, so repeat runs are incremental.
+fuzz_target="${TICKWIRE_FUZZ_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tickwire/fuzz-target}"
 unset CARGO_TARGET_DIR
 
 for target in client_message snapshot; do
     echo "==> fuzz $target for ${seconds}s"
     work="fuzz/target/corpus/$target"
     mkdir -p "$work"
-    cargo "${toolchain[@]}" fuzz run "${sanitizer[@]}" "$target" "$work" "fuzz/corpus/$target" -- \
+    cargo "${toolchain[@]}" fuzz run "${sanitizer[@]}" --target-dir "$fuzz_target" "$target" "$work" "fuzz/corpus/$target" -- \
         -max_total_time="$seconds" -rss_limit_mb=1024 -print_final_stats=1
 done
 echo "==> no findings"

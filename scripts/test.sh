@@ -22,3 +22,6 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
 step "cargo test"
 cargo test --workspace --locked
+
+step "fuzz the protocol decoders (bounded)"
+./scripts/fuzz.sh "${TICKWIRE_FUZZ_SECONDS:-60}"
