@@ -5,9 +5,9 @@
 // 1. `connect()` opens `/ws` offering the subprotocol `tickwire.v1` and sends the Hello.
 // 2. Welcome: the clock (clock.js) starts from its `server_tick`, then the input and ping
 //    timers; `connect()` resolves with the welcome. A Reject ends the session (`rejected`).
-// 3. Snapshot: decoded against the held snapshot its `baseline` names (the previous one sent on
-//    this connection; none = full) — a baseline this client does not hold is a protocol error,
-//    a tick not newer than the newest is stale and ignored. It feeds the clock, the
+// 3. Snapshot: decoded against the newest snapshot (the server's delta baseline is the previous
+//    snapshot it sent on this connection; none = full) — any other baseline is a protocol
+//    error, a tick not newer than the newest is stale and ignored. It feeds the clock, the
 //    interpolation history and the predictor, and is emitted as a `snapshot` event.
 // 4. Once per tick the input timer asks the game's input source for the player's intent and
 //    sends an InputFrame stamped with the tick the server will be at when it arrives (plus a
@@ -198,7 +198,6 @@ export class TickwireClient extends EventTarget {
     this.clock = null;
     this.rtt = new RttEstimator();
     this.serverRtt = null;
-    this.held = new Map(); // tick → Snapshot: possible delta baselines
     this.history = new SnapshotHistory(this.tuning.historyCapacity);
     this.latest = null; // { snapshot, lastInput, receivedAt, bytes }
     this.players = new Map(); // entity → { client, name }
@@ -207,9 +206,7 @@ export class TickwireClient extends EventTarget {
     this.nextPing = 0;
     this.lastHeard = this.now();
     this.serverDisconnect = null;
-    this.rejected = null;
     this.helloSentAt = undefined;
-    this.pendingEnd = null;
     this.predictor?.reset();
   }
 
@@ -277,6 +274,7 @@ export class TickwireClient extends EventTarget {
   }
 
   send(msg) {
+    if (!this.ws) return;
     const bytes = codec.encodeClient(msg);
     this.stats.bytesOut += bytes.length;
     this.ws.send(bytes);
@@ -297,43 +295,41 @@ export class TickwireClient extends EventTarget {
     this.lastHeard = this.now();
   }
 
-  /** Ends the session locally: remembers why, and closes the socket (the close event finishes). */
+  /** Ends the session here and now (the socket's own close event is then ignored). */
   close(end, code) {
-    this.pendingEnd ??= end;
     this.stopTimers();
     const ws = this.ws;
+    this.ws = null;
     if (ws && ws.readyState <= 1) {
       try {
         ws.close(code);
       } catch {
         ws.close();
       }
-    } else {
-      this.finish(this.pendingEnd);
     }
+    this.finish(end);
   }
 
+  /** The socket closed without this client asking: the server ended the session, or the link. */
   onClose(ws, e) {
     if (ws !== this.ws) return;
-    let end = this.pendingEnd;
-    if (!end && this.rejected) {
-      end = new SessionEnd('rejected', this.rejected, describeReject(this.rejected, this.schema.hash), e.code);
-    } else if (!end && this.serverDisconnect) {
+    this.ws = null;
+    let end;
+    if (this.serverDisconnect) {
       const r = this.serverDisconnect;
       end = new SessionEnd(r === 'ClientLeft' ? 'left' : 'disconnected', r, describeDisconnect(r), e.code);
-    } else if (!end) {
-      const before = this.state === 'connecting';
-      const message = before
-        ? `could not connect to the server (it is down, or refused the WebSocket: a missing or invalid join token, a disallowed origin, or shutting down)`
-        : `the connection was lost (close code ${e.code}${e.reason ? `: ${e.reason}` : ''})`;
-      end = new SessionEnd('connection', null, message, e.code);
+    } else if (this.state === 'connecting') {
+      const why = 'it is down, or refused the WebSocket: a missing or invalid join token, a disallowed origin, or shutting down';
+      end = new SessionEnd('connection', null, `could not connect to the server (${why})`, e.code);
+    } else {
+      const detail = `close code ${e.code}${e.reason ? `: ${e.reason}` : ''}`;
+      end = new SessionEnd('connection', null, `the connection was lost (${detail})`, e.code);
     }
-    end.code ??= e.code;
     this.finish(end);
   }
 
   finish(end) {
-    if (this.state === 'closed' && this.end) return;
+    if (this.state === 'closed') return;
     this.stopTimers();
     this.end = end;
     this.setState('closed');
@@ -502,7 +498,6 @@ export class TickwireClient extends EventTarget {
         break;
       case 'Reject':
         expect(this.state === 'handshaking', 'Reject');
-        this.rejected = msg.reason;
         this.close(new SessionEnd('rejected', msg.reason, describeReject(msg.reason, this.schema.hash)), 1000);
         break;
       case 'Snapshot':
@@ -542,20 +537,16 @@ export class TickwireClient extends EventTarget {
       this.stats.staleSnapshots++;
       return;
     }
+    // The server deltas against the previous snapshot it sent on this connection, which TCP
+    // makes our newest (PROTOCOL.md §6.7); anything else is a protocol error.
     let baseline = null;
     if (msg.baseline !== null) {
-      baseline = this.held.get(msg.baseline);
-      if (!baseline) {
-        throw Object.assign(new Error(`delta against tick ${msg.baseline}, which this client does not hold`), { name: 'ProtocolError' });
+      baseline = this.latest?.snapshot ?? null;
+      if (!baseline || baseline.tick !== msg.baseline) {
+        throw Object.assign(new Error(`delta against tick ${msg.baseline}, but this client holds ${baseline ? baseline.tick : 'none'} (BaselineMismatch)`), { name: 'ProtocolError' });
       }
     }
     const snapshot = decodeSnapshot(this.schema, baseline, msg.tick, msg.payload);
-    // Keep what may still be a baseline (PROTOCOL.md §6.7): nothing older than the newest full
-    // snapshot or delta baseline received.
-    const floor = msg.baseline ?? msg.tick;
-    for (const t of this.held.keys()) if (tickDiff(t, floor) < 0) this.held.delete(t);
-    this.held.set(msg.tick, snapshot);
-    while (this.held.size > this.tuning.historyCapacity) this.held.delete(this.held.keys().next().value);
 
     this.clock.observe(now, msg.tick);
     this.history.push(this.clock.relative(msg.tick), snapshot);

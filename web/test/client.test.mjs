@@ -27,10 +27,11 @@ class FakeSocket extends EventTarget {
     this.sent.push(decodeClient(bytes));
   }
 
+  /** The client closes: like a browser, the close event comes later. */
   close(code = 1000) {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.dispatchEvent(Object.assign(new Event('close'), { code, reason: '', wasClean: true }));
+    if (this.readyState >= 2) return;
+    this.readyState = 2;
+    setTimeout(() => this.serverClose(code), 5);
   }
 
   // ---- the server's side ----
@@ -42,6 +43,12 @@ class FakeSocket extends EventTarget {
   deliver(msg) {
     const bytes = encodeServer(msg);
     this.dispatchEvent(new MessageEvent('message', { data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) }));
+  }
+
+  serverClose(code) {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    this.dispatchEvent(Object.assign(new Event('close'), { code, reason: '', wasClean: true }));
   }
 
   sentOf(type) {
@@ -150,7 +157,7 @@ test('a delta against a snapshot the client does not hold is a protocol error', 
   ws.deliver(snapshotMsg(world(101, 300), world(102, 300)));
   const end = await closed;
   assert.equal(end.kind, 'protocol');
-  assert.match(end.message, /does not hold/);
+  assert.match(end.message, /BaselineMismatch/);
   assert.deepEqual(ws.sent.at(-1), { type: 'Disconnect', reason: 'ProtocolViolation' });
 });
 
@@ -189,7 +196,7 @@ test('a reject ends the session with its reason', async () => {
 test('a server disconnect ends the session with its reason', async () => {
   const { client, ws } = await connected();
   ws.deliver({ type: 'Disconnect', reason: 'Replaced' });
-  ws.close(4003);
+  ws.serverClose(4003);
   assert.equal(client.end.kind, 'disconnected');
   assert.equal(client.end.reason, 'Replaced');
   assert.equal(client.end.code, 4003);
@@ -199,7 +206,7 @@ test('a server disconnect ends the session with its reason', async () => {
 test('a connection refused before opening says so; reconnect starts a fresh session', async () => {
   const { client } = makeClient();
   const first = client.connect();
-  FakeSocket.last.close(1006);
+  FakeSocket.last.serverClose(1006);
   await assert.rejects(first, (e) => e.end.kind === 'connection' && /could not connect/.test(e.message));
   const again = client.reconnect();
   const ws = FakeSocket.last;
@@ -208,6 +215,14 @@ test('a connection refused before opening says so; reconnect starts a fresh sess
   await again;
   assert.equal(client.state, 'connected');
   assert.equal(client.stats.sessions, 2);
+  // Reconnecting a live session works at once, although the old socket closes later.
+  const third = client.reconnect();
+  assert.equal(ws.readyState, 2, 'the old socket is closing');
+  FakeSocket.last.open();
+  FakeSocket.last.deliver(WELCOME);
+  await third;
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(client.state, 'connected', 'the old socket’s late close event is ignored');
   client.leave();
 });
 
