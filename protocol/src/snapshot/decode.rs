@@ -71,7 +71,22 @@ pub fn decode(
         order.check(&costs)?;
     }
 
-    // Survivors start from their predicted values.
+    // Survivors start from their predicted values. The linearly predicted fields are listed
+    // once, with the presence bit of their component; predictions read the baseline's row.
+    let linear: Vec<(u32, usize)> = if ticks > 0 {
+        schema
+            .components()
+            .iter()
+            .enumerate()
+            .flat_map(|(ci, comp)| {
+                comp.field_range()
+                    .filter(|&f| fields[f].linear.is_some())
+                    .map(move |f| (1 << ci, f))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let survivors = alive.iter().filter(|a| **a).count();
     let mut out = Snapshot {
         tick,
@@ -80,19 +95,33 @@ pub fn decode(
         masks: Vec::with_capacity(survivors),
         values: Vec::with_capacity(survivors * stride),
     };
-    for (i, _) in alive.iter().enumerate().filter(|(_, a)| **a) {
-        let bv = &base.values[i * stride..(i + 1) * stride];
-        let mask = base.masks[i];
-        out.ids.push(base.ids[i]);
-        out.masks.push(mask);
-        let start = out.values.len();
-        out.values.extend_from_slice(bv);
-        if ticks > 0 {
-            for (ci, comp) in schema.components().iter().enumerate() {
-                if mask & (1 << ci) != 0 {
-                    for f in comp.field_range().filter(|&f| fields[f].linear.is_some()) {
-                        out.values[start + f] = predict(fields, bv, f, ticks);
+    if survivors == base.len() {
+        // No despawns (the common case): copy the baseline wholesale, then predict.
+        out.ids.extend_from_slice(&base.ids);
+        out.masks.extend_from_slice(&base.masks);
+        out.values.extend_from_slice(&base.values);
+        if !linear.is_empty() {
+            // invariant: a schema with a linear field has stride > 0.
+            let rows = base.masks.iter().zip(base.values.chunks_exact(stride));
+            for (row, (&mask, bv)) in rows.enumerate() {
+                for &(bit, f) in &linear {
+                    if mask & bit != 0 {
+                        out.values[row * stride + f] = predict(fields, bv, f, ticks);
                     }
+                }
+            }
+        }
+    } else {
+        for (i, _) in alive.iter().enumerate().filter(|(_, a)| **a) {
+            let bv = &base.values[i * stride..(i + 1) * stride];
+            let mask = base.masks[i];
+            out.ids.push(base.ids[i]);
+            out.masks.push(mask);
+            let start = out.values.len();
+            out.values.extend_from_slice(bv);
+            for &(bit, f) in &linear {
+                if mask & bit != 0 {
+                    out.values[start + f] = predict(fields, bv, f, ticks);
                 }
             }
         }
