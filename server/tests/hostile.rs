@@ -1,0 +1,254 @@
+//! Hostile clients at the WebSocket framing level, over raw TCP: forged frame lengths, stalls in
+//! the middle of a frame, fragment floods, bad control frames, random payloads and crowds of
+//! idle connections. Each gets a typed outcome, and an honest client keeps its snapshots.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::*;
+use tickwire_protocol::codec::encode_client;
+use tickwire_protocol::message::ClientMessage;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Upgrades a raw TCP connection to WebSocket by hand.
+async fn raw_ws(addr: SocketAddr) -> TcpStream {
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    let req = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+               Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    s.write_all(req.as_bytes()).await.expect("write");
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        s.read_exact(&mut b).await.expect("response");
+        head.push(b[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
+    s
+}
+
+/// A client frame (masked) with an arbitrary declared length.
+fn frame(fin: bool, opcode: u8, payload: &[u8], declared: Option<u64>) -> Vec<u8> {
+    let mut out = vec![(u8::from(fin) << 7) | opcode];
+    let len = declared.unwrap_or(payload.len() as u64);
+    if len < 126 {
+        out.push(0x80 | len as u8);
+    } else if len <= u64::from(u16::MAX) {
+        out.push(0x80 | 126);
+        out.extend_from_slice(&(len as u16).to_be_bytes());
+    } else {
+        out.push(0x80 | 127);
+        out.extend_from_slice(&len.to_be_bytes());
+    }
+    let mask = [0x12, 0x34, 0x56, 0x78];
+    out.extend_from_slice(&mask);
+    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    out
+}
+
+/// Reads server frames until a close frame; returns its code (None if the socket just ends).
+async fn close_code(s: &mut TcpStream, within: Duration) -> Option<u16> {
+    let mut buf = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        // Parse complete frames from the buffer.
+        while buf.len() >= 2 {
+            let opcode = buf[0] & 0x0f;
+            let (len, head) = match buf[1] & 0x7f {
+                126 if buf.len() >= 4 => (usize::from(u16::from_be_bytes([buf[2], buf[3]])), 4),
+                127 if buf.len() >= 10 => {
+                    (u64::from_be_bytes(buf[2..10].try_into().expect("8 bytes")) as usize, 10)
+                }
+                126 | 127 => break,
+                n => (usize::from(n), 2),
+            };
+            if buf.len() < head + len {
+                break;
+            }
+            if opcode == 8 {
+                return (len >= 2).then(|| u16::from_be_bytes([buf[head], buf[head + 1]]));
+            }
+            buf.drain(..head + len);
+        }
+        let mut chunk = [0u8; 4096];
+        match tokio::time::timeout_at(deadline, s.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return None,
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+            Err(_) => panic!("no close within {within:?}"),
+        }
+    }
+}
+
+async fn hello_raw(s: &mut TcpStream, name: &str) {
+    let hello = encode_client(&ClientMessage::Hello(hello("lobby", name)));
+    s.write_all(&frame(true, 2, &hello, None)).await.expect("write hello");
+}
+
+/// Runs `attack` against a fresh server while an honest client plays on its own task
+/// (answering pings, so the short idle timeout never hits it); checks the close code and that
+/// the honest client kept receiving snapshots throughout.
+async fn survive(
+    idle_secs: u64,
+    expect: Option<u16>,
+    attack: impl AsyncFnOnce(SocketAddr) -> Option<u16>,
+) {
+    let server = server(|c| {
+        c.idle_timeout_secs = idle_secs;
+        c.handshake_timeout_secs = idle_secs;
+        c.ping_interval_ms = 100;
+    })
+    .await;
+    let addr = server.handle.addr();
+    let mut honest = TestClient::join(addr, "lobby", "honest").await;
+    let (ticks, mut seen) = tokio::sync::mpsc::unbounded_channel();
+    let player = tokio::spawn(async move {
+        loop {
+            if let Some(snap) = honest.step().await
+                && ticks.send(snap.tick()).is_err()
+            {
+                return;
+            }
+        }
+    });
+    let started = tokio::time::Instant::now();
+    let code = attack(addr).await;
+    assert_eq!(code, expect, "close code");
+    // At 30 Hz, allowing for a loaded machine: a third of the ticks during the attack, and the
+    // game goes on after it.
+    let during = (started.elapsed().as_secs_f64() * 30.0 / 3.0) as usize;
+    let mut received = 0;
+    while received < during + 5 {
+        tokio::time::timeout(WAIT, seen.recv())
+            .await
+            .expect("honest client stalled")
+            .expect("playing");
+        received += 1;
+    }
+    player.abort();
+    server.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn header_announcing_a_huge_frame_is_refused_at_once() {
+    survive(30, Some(1009), async |addr| {
+        let mut s = raw_ws(addr).await;
+        hello_raw(&mut s, "huge").await;
+        s.write_all(&frame(true, 2, &[], Some(1 << 40))).await.expect("write");
+        close_code(&mut s, Duration::from_secs(5)).await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn stalling_inside_a_frame_hits_the_read_deadline() {
+    survive(1, Some(4000), async |addr| {
+        let mut s = raw_ws(addr).await;
+        hello_raw(&mut s, "slowloris").await;
+        let f = frame(true, 2, &[1, 2, 3], None);
+        s.write_all(&f[..3]).await.expect("partial frame");
+        close_code(&mut s, Duration::from_secs(10)).await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn stalling_before_the_hello_is_cut_off() {
+    survive(1, Some(4000), async |addr| {
+        let mut s = raw_ws(addr).await;
+        close_code(&mut s, Duration::from_secs(10)).await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fragment_floods_are_refused_on_the_first_fragment() {
+    survive(30, Some(1003), async |addr| {
+        let mut s = raw_ws(addr).await;
+        hello_raw(&mut s, "fragments").await;
+        let mut flood = frame(false, 2, &[0u8; 100], None);
+        for _ in 0..1000 {
+            flood.extend(frame(false, 0, &[0u8; 100], None));
+        }
+        // The server may close before reading it all.
+        let _ = s.write_all(&flood).await;
+        close_code(&mut s, Duration::from_secs(5)).await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn malformed_close_frame_is_a_protocol_error() {
+    survive(30, Some(1002), async |addr| {
+        let mut s = raw_ws(addr).await;
+        hello_raw(&mut s, "badclose").await;
+        s.write_all(&frame(true, 8, &[3], None)).await.expect("write");
+        close_code(&mut s, Duration::from_secs(5)).await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reserved_bits_are_a_protocol_error() {
+    survive(30, Some(1002), async |addr| {
+        let mut s = raw_ws(addr).await;
+        hello_raw(&mut s, "rsv").await;
+        let mut f = frame(true, 2, &[1], None);
+        f[0] |= 0x40;
+        s.write_all(&f).await.expect("write");
+        close_code(&mut s, Duration::from_secs(5)).await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn random_and_truncated_messages_close_only_their_session() {
+    survive(30, Some(1008), async |addr| {
+        let mut last = None;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for i in 0..40 {
+            let mut s = raw_ws(addr).await;
+            hello_raw(&mut s, &format!("r{i}")).await;
+            // xorshift: random bytes, or a truncated valid input.
+            let payload: Vec<u8> = if i % 2 == 0 {
+                (0..1 + i % 13)
+                    .map(|_| {
+                        seed ^= seed << 13;
+                        seed ^= seed >> 7;
+                        seed ^= seed << 17;
+                        seed as u8 | 0x80
+                    })
+                    .collect()
+            } else {
+                let input = encode_client(&ClientMessage::Input(Default::default()));
+                input[..input.len() - 1].to_vec()
+            };
+            s.write_all(&frame(true, 2, &payload, None)).await.expect("write");
+            last = close_code(&mut s, Duration::from_secs(5)).await;
+            assert_eq!(last, Some(1008), "message {i}: {payload:02x?}");
+        }
+        last
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_crowd_of_idle_connections_is_bounded_and_cleared() {
+    survive(1, None, async |addr| {
+        let mut idle = Vec::new();
+        for _ in 0..1000 {
+            idle.push(TcpStream::connect(addr).await.expect("connect"));
+        }
+        // Every one of them is closed by the header timeout.
+        for s in &mut idle {
+            let mut b = [0u8; 64];
+            let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut b))
+                .await
+                .expect("closed in time");
+            assert!(matches!(n, Ok(0) | Err(_)) || b.starts_with(b"HTTP/1.1 408"));
+        }
+        None
+    })
+    .await;
+}
