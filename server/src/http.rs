@@ -1,5 +1,5 @@
 //! HTTP routes on the game port: `/ws` (WebSocket upgrade), `/healthz`, `/metrics`
-//! (Prometheus/OpenMetrics text), `/rooms` (JSON); and the browser client ([`web`]): `/` (the
+//! (Prometheus/OpenMetrics text), `/rooms` (JSON); and the browser client (`web.rs`): `/` (the
 //! demo page), its modules (`/game.js`, `/arena.js`, `/sdk/*.js`), `/schema.json` and
 //! `/arena.json`.
 //!
