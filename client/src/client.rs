@@ -20,7 +20,7 @@ use tokio::time::{Instant, sleep, timeout_at};
 use tokio_util::sync::CancellationToken;
 
 use crate::config::ClientConfig;
-use crate::driver::{Driver, INCOMING_CAPACITY, Shared, read_loop};
+use crate::driver::{Delivery, Driver, INCOMING_CAPACITY, Shared, read_loop};
 use crate::error::{ClientError, EndReason, ProtocolError};
 use crate::input::{InputSource, Intent};
 use crate::link::LinkConditioner;
@@ -37,7 +37,7 @@ pub enum ClientEvent {
     Ended(EndReason),
 }
 
-/// Connects with the intent set through [`Client::set_intent`] (idle until then).
+/// Connects with the intent set through [`ClientHandle::set_intent`] (idle until then).
 pub async fn connect(config: ClientConfig) -> Result<Client, ClientError> {
     connect_inner(config, None).await
 }
@@ -79,7 +79,11 @@ async fn connect_inner(
     });
     let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_CAPACITY);
     let (events_tx, events_rx) = mpsc::channel(config.event_capacity.max(1));
-    let reader_task = tokio::spawn(read_loop(reader, incoming_tx, epoch));
+    let delivery = match link {
+        Some(_) => Delivery::Queued,
+        None => Delivery::Direct(shared.clone(), events_tx.clone()),
+    };
+    let reader_task = tokio::spawn(read_loop(reader, incoming_tx, epoch, delivery));
     let driver = Driver {
         shared: shared.clone(),
         ws: writer,

@@ -3,12 +3,13 @@
 //!
 //! Two tasks per connection:
 //!
-//! - the **reader** ([`read_loop`]) only reads frames (fastwebsockets' `read_frame` is not
-//!   cancel-safe, so it never sits in a `select!`) and forwards each message, stamped with its
-//!   arrival time, into a bounded channel of [`INCOMING_CAPACITY`]. When the channel is full
-//!   the reader waits, the socket stops being drained, and the server sees a slow client —
-//!   exactly what a real slow client does.
-//! - the **driver** ([`Driver::run`]) owns the write half. Each turn of its loop, in order:
+//! - the **reader** (`read_loop`) reads frames (fastwebsockets' `read_frame` is not
+//!   cancel-safe, so it never sits in a `select!`). Without a link conditioner it hands each
+//!   message to the state itself (`Delivery::Direct`); with one, it forwards each message,
+//!   stamped with its arrival time, into a bounded channel of [`INCOMING_CAPACITY`] for the
+//!   driver to hold back. When the channel is full the reader waits, the socket stops being
+//!   drained, and the server sees a slow client — exactly what a real slow client does.
+//! - the **driver** (`Driver::run`) owns the write half. Each turn of its loop, in order:
 //!   1. hands every message due (now, or later under the link conditioner) to the state, then
 //!      moves game events to the event channel (`try_send`: a full channel leaves them in the
 //!      core's bounded queue);
@@ -68,7 +69,7 @@ pub(crate) enum Incoming {
 pub(crate) struct Shared {
     /// The sans-IO core. Locked for microseconds, never across an `.await`.
     pub(crate) state: Mutex<ClientState>,
-    /// The intent sent when no [`InputSource`] was given ([`crate::Client::set_intent`]).
+    /// The intent sent when no [`InputSource`] was given ([`crate::ClientHandle::set_intent`]).
     pub(crate) intent: Mutex<Intent>,
     /// Time zero of the client's clock.
     pub(crate) epoch: Instant,
@@ -85,8 +86,25 @@ impl Shared {
     }
 }
 
-/// Reads frames until the socket ends or the driver is gone (see the module docs).
-pub(crate) async fn read_loop(mut ws: WsReader, tx: mpsc::Sender<Incoming>, epoch: Instant) {
+/// Where the reader puts what it reads.
+#[derive(Debug)]
+pub(crate) enum Delivery {
+    /// Straight into the state, on the reader's task (no link conditioner): one task wake-up
+    /// per message instead of two. Game events go to the event channel from there, and the
+    /// driver is woken only when the state has something to send (a pong) or has ended.
+    Direct(Arc<Shared>, mpsc::Sender<ClientEvent>),
+    /// Through the channel to the driver, which holds messages back for the link conditioner.
+    Queued,
+}
+
+/// Reads frames until the socket ends or the driver is gone (see the module docs). The end of
+/// the transport always goes through the channel, so the driver sees it in order.
+pub(crate) async fn read_loop(
+    mut ws: WsReader,
+    tx: mpsc::Sender<Incoming>,
+    epoch: Instant,
+    delivery: Delivery,
+) {
     // Control frames owed by fastwebsockets are not needed: auto-close and auto-pong are off.
     let mut ignore = |_| ready(Ok::<(), Infallible>(()));
     let end = loop {
@@ -101,15 +119,27 @@ pub(crate) async fn read_loop(mut ws: WsReader, tx: mpsc::Sender<Incoming>, epoc
             EndReason::Protocol(ProtocolError::Unexpected { message, phase: "reading frames" })
         };
         match frame.opcode {
-            OpCode::Binary if frame.fin => {
-                let bytes = match frame.payload {
-                    Payload::Bytes(b) => b.freeze(),
-                    other => Bytes::copy_from_slice(&other),
-                };
-                if tx.send(Incoming::Message(epoch.elapsed(), bytes)).await.is_err() {
-                    return; // the driver is gone
+            OpCode::Binary if frame.fin => match &delivery {
+                Delivery::Direct(shared, events) => {
+                    let mut state = shared.state.lock();
+                    let _ = state.handle_bytes(epoch.elapsed(), &frame.payload);
+                    forward_events(&mut state, events);
+                    let wake = state.has_transmit() || state.is_ended();
+                    drop(state);
+                    if wake {
+                        shared.wake.notify_one();
+                    }
                 }
-            }
+                Delivery::Queued => {
+                    let bytes = match frame.payload {
+                        Payload::Bytes(b) => b.freeze(),
+                        other => Bytes::copy_from_slice(&other),
+                    };
+                    if tx.send(Incoming::Message(epoch.elapsed(), bytes)).await.is_err() {
+                        return; // the driver is gone
+                    }
+                }
+            },
             OpCode::Close => break EndReason::Closed,
             OpCode::Ping | OpCode::Pong => {}
             OpCode::Text => break unexpected("text frame"),
@@ -117,6 +147,17 @@ pub(crate) async fn read_loop(mut ws: WsReader, tx: mpsc::Sender<Incoming>, epoc
         }
     };
     let _ = tx.send(Incoming::End(end)).await;
+}
+
+/// Moves queued game events into the event channel while it has room (the rest wait in the
+/// state's bounded queue).
+fn forward_events(state: &mut ClientState, events: &mpsc::Sender<ClientEvent>) {
+    while let Ok(permit) = events.try_reserve() {
+        match state.poll_event() {
+            Some(e) => permit.send(ClientEvent::Game(e)),
+            None => break,
+        }
+    }
 }
 
 /// The driver task's state (see the module docs).
@@ -154,12 +195,7 @@ impl Driver {
                         Incoming::End(reason) => state.transport_ended(reason),
                     }
                 }
-                while let Ok(permit) = self.events.try_reserve() {
-                    match state.poll_event() {
-                        Some(e) => permit.send(ClientEvent::Game(e)),
-                        None => break,
-                    }
-                }
+                forward_events(&mut state, &self.events);
                 // 2. The tick's input.
                 if now >= next_tick {
                     next_tick += self.tick;

@@ -1,7 +1,7 @@
 //! What the player wants to do: an [`Intent`], sampled once per tick by the driver from an
 //! [`InputSource`] (a bot's behaviour, or the shared intent a game sets with
-//! [`Client::set_intent`](crate::Client::set_intent)), and quantized into an
-//! [`InputFrame`](tickwire_protocol::message::InputFrame) by [`ClientState::send_input`].
+//! [`ClientHandle::set_intent`](crate::ClientHandle::set_intent)), and quantized into an
+//! `InputFrame` by [`ClientState::send_input`].
 //!
 //! [`ClientState::send_input`]: crate::ClientState::send_input
 

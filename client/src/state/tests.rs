@@ -10,6 +10,7 @@ use tickwire_sim::input::DEFAULT_CAPACITY;
 use tickwire_sim::{Arena, ArenaConfig, InputBuffer, PlayerCommand, PushOutcome};
 
 use super::*;
+use crate::link::{LinkConditioner, LinkConfig};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -25,6 +26,8 @@ struct Harness {
     next_server_tick: Duration,
     next_client_tick: Duration,
     latency: Duration,
+    /// Replaces the fixed latency when set: latency ± jitter each way, order kept.
+    link: Option<LinkConditioner>,
     to_client: VecDeque<(Duration, Vec<u8>)>,
     to_server: VecDeque<(Duration, Vec<u8>)>,
     sent: Option<Snapshot>,
@@ -61,6 +64,7 @@ impl Harness {
             // The client's tick timer has its own phase.
             next_client_tick: now + MS * 7,
             latency,
+            link: None,
             to_client: VecDeque::new(),
             to_server: VecDeque::new(),
             sent: None,
@@ -70,8 +74,18 @@ impl Harness {
         }
     }
 
+    fn with_link(latency: Duration, jitter: Duration) -> Self {
+        let mut h = Self::new(latency);
+        h.link = Some(LinkConditioner::new(LinkConfig { latency, jitter, seed: 3 }));
+        h
+    }
+
     fn send_to_client(&mut self, msg: &ServerMessage) {
-        self.to_client.push_back((self.now + self.latency, encode_server(msg)));
+        let due = match &mut self.link {
+            Some(l) => l.incoming(self.now),
+            None => self.now + self.latency,
+        };
+        self.to_client.push_back((due, encode_server(msg)));
     }
 
     fn server_receives(&mut self, bytes: &[u8]) {
@@ -150,7 +164,11 @@ impl Harness {
             }
             self.client.handle_timeout(self.now);
             while let Some(bytes) = self.client.poll_transmit(self.now) {
-                self.to_server.push_back((self.now + self.latency, bytes));
+                let due = match &mut self.link {
+                    Some(l) => l.outgoing(self.now),
+                    None => self.now + self.latency,
+                };
+                self.to_server.push_back((due, bytes));
             }
         }
     }
@@ -181,6 +199,24 @@ fn inputs_arrive_just_in_time_and_prediction_is_exact() {
     let server_pos = h.arena.player(h.me).expect("player").pos;
     assert_eq!(h.client.predicted_position(), Some(server_pos));
     assert_eq!(h.client.stats().mispredictions, 0);
+}
+
+#[test]
+fn under_jitter_the_margin_grows_and_inputs_still_arrive_in_time() {
+    let mut h = Harness::with_link(MS * 60, MS * 20);
+    h.run(Duration::from_secs(1), Intent::IDLE);
+    let late_before = h.late_inputs;
+    h.run(Duration::from_secs(4), Intent::toward(Vec2::X));
+    assert_eq!(h.late_inputs, late_before, "no input late once the clock has settled");
+    let jitter = h.client.clock().expect("clock").jitter_ticks();
+    assert!(jitter > 0.1, "jitter measured: {jitter} ticks");
+    // The render delay grew with the jitter, and the view stays within the held snapshots.
+    let newest = h.client.latest_snapshot().expect("snapshots").tick();
+    let view = h.client.view_time(h.now);
+    assert!(newest.diff(view.tick) >= 2, "{view:?} vs {newest}");
+    assert!(h.client.snapshot(view.tick).is_some() || newest.diff(view.tick) < 8);
+    let stats = h.client.stats();
+    assert_eq!(stats.inputs_late, 0, "{stats:?}");
 }
 
 #[test]
