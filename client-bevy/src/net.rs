@@ -27,9 +27,9 @@
 //! **Bevy → network** needs no channel of its own: the intent, chat lines and the leave request
 //! go through the handle's own short locks and its cancellation token.
 //!
-//! **Shutdown.** Dropping the [`NetLink`] closes the channel; the forwarder notices, leaves the
-//! session (`Disconnect(ClientLeft)` and a close frame), waits up to [`LEAVE_GRACE`] for the
-//! driver to finish, and the thread ends.
+//! **Shutdown.** Dropping the link (a new [`Connect`](crate::Connect), or the app ending) closes
+//! the channel; the forwarder notices, leaves the session (`Disconnect(ClientLeft)` and a close
+//! frame), waits up to [`LEAVE_GRACE`] for the driver to finish, and the thread ends.
 
 use std::thread;
 use std::time::Duration;

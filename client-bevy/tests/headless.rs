@@ -6,82 +6,19 @@
 
 #![allow(elided_lifetimes_in_paths)] // Bevy system parameters, as in the crate
 
-use std::f32::consts::TAU;
+mod common;
+
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use client_bevy::tickwire_client::{self, Client, ClientConfig, EndReason, InputContext, Intent};
+use client_bevy::tickwire_client::EndReason;
 use client_bevy::{
     ConnectionState, Disconnected, Interpolated, LocalPlayer, NetBody, NetEntities, NetEntity,
     NetNpc, NetPlayer, NetStatus, PlayerIntent, PlayerName, SessionEnd, TickwirePlugin,
 };
 use tickwire_protocol::message::{DisconnectReason, RejectReason};
-use tickwire_server::{RunningServer, ServerConfig};
-use tickwire_sim::arena::{BODY, Body};
-use tokio::runtime::Runtime;
 
-/// Bound on anything a test waits for.
-const WAIT: Duration = Duration::from_secs(15);
-const ROOM: &str = "lobby";
-
-/// The server and the bots live on this runtime; the Bevy app runs on the test thread.
-struct Harness {
-    rt: Runtime,
-    server: Option<RunningServer>,
-    /// Kept open for the test's duration (dropping a client leaves the room).
-    _bots: Vec<Client>,
-}
-
-impl Harness {
-    fn start(bots: usize) -> Harness {
-        Harness::start_with(bots, |_| {})
-    }
-
-    fn start_with(bots: usize, f: impl FnOnce(&mut ServerConfig)) -> Harness {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let mut config = ServerConfig::for_tests();
-        f(&mut config);
-        let server = rt.block_on(tickwire_server::spawn(config)).expect("server");
-        let url = server.handle.ws_url();
-        let bots = (0..bots)
-            .map(|i| {
-                let config = ClientConfig::new(url.clone(), ROOM, format!("bot{i}"));
-                rt.block_on(tickwire_client::connect_with(config, circling(i)))
-                    .expect("bot connects")
-            })
-            .collect();
-        Harness { rt, server: Some(server), _bots: bots }
-    }
-
-    fn url(&self) -> String {
-        self.server.as_ref().expect("running").handle.ws_url()
-    }
-
-    /// The server's newest position of `entity`.
-    fn server_position(&self, entity: tickwire_protocol::EntityId) -> Option<Vec2> {
-        let snap = self.server.as_ref()?.handle.snapshot(ROOM)?;
-        let body: Body = snap.get(entity)?.get(tickwire_sim::arena::schema(), BODY)?;
-        Some(Vec2::new(body.x, body.y))
-    }
-
-    fn stop_server(&mut self) {
-        if let Some(server) = self.server.take() {
-            self.rt.block_on(server.stop()).expect("server stops");
-        }
-    }
-}
-
-/// A bot that walks in a circle (its direction turns a full circle every 3 s).
-fn circling(i: usize) -> impl FnMut(&InputContext<'_>) -> Intent + Send + 'static {
-    move |ctx| {
-        let angle = ctx.now.as_secs_f32() * TAU / 3.0 + i as f32;
-        Intent::toward(glam::Vec2::new(angle.cos(), angle.sin()))
-    }
-}
+use common::{Harness, ROOM, WAIT};
 
 /// Disconnect messages seen by the app.
 #[derive(Resource, Default)]
@@ -249,7 +186,7 @@ fn connection_failures_are_surfaced() {
     assert!(matches!(end, SessionEnd::ConnectFailed { label: "io", .. }), "{end:?}");
 
     // The server refuses the hello: the room is full (its one seat is the bot's).
-    let net = Harness::start_with(1, |c| c.max_players_per_room = 1);
+    let net = Harness::start_with(1, false, |c| c.max_players_per_room = 1);
     let mut app = bevy_app(net.url());
     run_until(&mut app, "the refusal", |w| !w.resource::<SeenDisconnects>().0.is_empty());
     let end = app.world().resource::<SeenDisconnects>().0[0].clone();

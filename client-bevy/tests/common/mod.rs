@@ -1,0 +1,78 @@
+//! Shared by the tests: an in-process server on port 0 with bot players (the client library's
+//! driver with a scripted input source), on its own tokio runtime.
+
+#![allow(dead_code, unreachable_pub)] // each test file uses a different subset
+
+use std::f32::consts::TAU;
+use std::time::Duration;
+
+use bevy::math::Vec2;
+use client_bevy::tickwire_client::{self, Client, ClientConfig, InputContext, Intent};
+use tickwire_server::{RunningServer, ServerConfig};
+use tickwire_sim::arena::{BODY, Body};
+use tokio::runtime::Runtime;
+
+/// Bound on anything a test waits for.
+pub const WAIT: Duration = Duration::from_secs(15);
+pub const ROOM: &str = "lobby";
+
+/// The server and the bots live on this runtime; the Bevy app runs on the test thread.
+pub struct Harness {
+    pub rt: Runtime,
+    pub server: Option<RunningServer>,
+    /// Kept open for the test's duration (dropping a client leaves the room).
+    _bots: Vec<Client>,
+}
+
+impl Harness {
+    pub fn start(bots: usize) -> Harness {
+        Harness::start_with(bots, false, |_| {})
+    }
+
+    pub fn start_with(bots: usize, fire: bool, f: impl FnOnce(&mut ServerConfig)) -> Harness {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut config = ServerConfig::for_tests();
+        f(&mut config);
+        let server = rt.block_on(tickwire_server::spawn(config)).expect("server");
+        let url = server.handle.ws_url();
+        let bots = (0..bots)
+            .map(|i| {
+                let config = ClientConfig::new(url.clone(), ROOM, format!("bot{i}"));
+                rt.block_on(tickwire_client::connect_with(config, circling(i, fire)))
+                    .expect("bot connects")
+            })
+            .collect();
+        Harness { rt, server: Some(server), _bots: bots }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.as_ref().expect("running").handle.ws_url()
+    }
+
+    /// The server's newest position of `entity`.
+    pub fn server_position(&self, entity: tickwire_protocol::EntityId) -> Option<Vec2> {
+        let snap = self.server.as_ref()?.handle.snapshot(ROOM)?;
+        let body: Body = snap.get(entity)?.get(tickwire_sim::arena::schema(), BODY)?;
+        Some(Vec2::new(body.x, body.y))
+    }
+
+    pub fn stop_server(&mut self) {
+        if let Some(server) = self.server.take() {
+            self.rt.block_on(server.stop()).expect("server stops");
+        }
+    }
+}
+
+/// A bot that walks in a circle (its direction turns a full circle every 3 s), aiming where
+/// it goes, and firing when `fire`.
+pub fn circling(i: usize, fire: bool) -> impl FnMut(&InputContext<'_>) -> Intent + Send + 'static {
+    move |ctx| {
+        let angle = ctx.now.as_secs_f32() * TAU / 3.0 + i as f32;
+        let dir = glam::Vec2::new(angle.cos(), angle.sin());
+        Intent::toward(dir).aiming(glam::Vec2::ZERO, dir).firing(fire)
+    }
+}
