@@ -17,7 +17,7 @@
 //! - [`metrics`]: Prometheus metrics; [`rtt`]: ping/pong RTT estimation.
 //!
 //! Every queue is bounded: a room's command channel ([`room::COMMAND_CAPACITY`]), a client's
-//! outbox (one snapshot slot, [`room::link::MAX_QUEUED_MESSAGES`] other messages), its input
+//! outbox (one snapshot slot, [`room::link::MAX_QUEUED_BATCHES`] batches of events), its input
 //! buffer, and the reader → writer control channel. A slow client loses superseded snapshots and
 //! is disconnected when it stays behind; it never slows the tick.
 //!

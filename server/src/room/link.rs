@@ -4,7 +4,7 @@
 //! for a push or a take, never across an await). Everything flows room → session through the
 //! [`Outbox`]: a one-slot **latest snapshot** (a newer frame replaces one the writer has not
 //! taken yet, so a slow client never queues snapshots and never slows the tick) and a bounded
-//! queue of other messages (events), plus a close request. The room wakes the writer with
+//! queue of message batches (each tick's events, encoded once and shared), plus a close request. The room wakes the writer with
 //! `Notify::notify_one`, which stores a permit, so no wake-up is ever lost.
 
 use std::collections::VecDeque;
@@ -21,9 +21,15 @@ use tokio::time::Instant;
 
 use super::frame::TickFrame;
 
-/// Most non-snapshot messages queued for one client. A client that lets this many pile up is
-/// not reading its socket and is disconnected (`TooSlow`).
-pub const MAX_QUEUED_MESSAGES: usize = 512;
+/// Most message batches (a tick's events, a join's player list, ...) queued for one client. A
+/// client that lets this many pile up (over 8 s of events at 30 Hz) is not reading its socket
+/// and is disconnected (`TooSlow`).
+pub const MAX_QUEUED_BATCHES: usize = 256;
+
+/// Encoded messages queued together: one per tick for the tick's events, built once by the room
+/// and shared by every client, so a tick costs one queue push per client however many events
+/// it had.
+pub type Batch = Arc<[Arc<[u8]>]>;
 /// Input frames buffered per client (about two seconds at 30 Hz).
 pub const INPUT_BUFFER_FRAMES: usize = 64;
 
@@ -59,7 +65,7 @@ struct Outbox {
     snapshot: Option<Published>,
     /// When the writer last failed to take a snapshot before the next one replaced it.
     behind_since: Option<Instant>,
-    messages: VecDeque<Arc<[u8]>>,
+    batches: VecDeque<Batch>,
     close: Option<DisconnectReason>,
 }
 
@@ -78,8 +84,8 @@ pub struct ClientLink {
 /// What a writer takes from the outbox in one go.
 #[derive(Debug, Default)]
 pub struct Outgoing {
-    /// Queued messages, oldest first.
-    pub messages: VecDeque<Arc<[u8]>>,
+    /// Queued message batches, oldest first.
+    pub batches: VecDeque<Batch>,
     /// The latest snapshot, if a new one was published.
     pub snapshot: Option<Published>,
     /// Set when the session must end.
@@ -110,15 +116,26 @@ impl ClientLink {
         (frame, inputs.last_consumed())
     }
 
-    /// Room side: publishes a tick's frame. Returns `false` when the client has been unable to
-    /// take snapshots for longer than `slow_after` and has been told to close (`TooSlow`).
+    /// Room side: publishes a tick's frame and its events (one lock, one wake-up). Says whether
+    /// a snapshot was superseded, or the client has been unable to take snapshots for longer
+    /// than `slow_after` (or let its batches pile up) and has been told to close (`TooSlow`).
     pub fn publish(
         &self,
         published: Published,
+        events: Option<&Batch>,
         now: Instant,
         slow_after: Duration,
     ) -> PublishOutcome {
         let mut out = self.outbox.lock();
+        if let Some(events) = events {
+            if out.batches.len() >= MAX_QUEUED_BATCHES {
+                out.close.get_or_insert(DisconnectReason::TooSlow);
+                drop(out);
+                self.notify.notify_one();
+                return PublishOutcome::TooSlow;
+            }
+            out.batches.push_back(events.clone());
+        }
         let superseded = out.snapshot.replace(published).is_some();
         if superseded {
             let since = *out.behind_since.get_or_insert(now);
@@ -136,16 +153,17 @@ impl ClientLink {
         if superseded { PublishOutcome::Superseded } else { PublishOutcome::Queued }
     }
 
-    /// Room side: queues a message; if the queue is full the client is told to close.
-    pub fn send(&self, message: Arc<[u8]>) -> bool {
+    /// Room side: queues a batch of messages outside the tick (e.g. the player list for a
+    /// newcomer); if the queue is full the client is told to close.
+    pub fn send(&self, batch: Batch) -> bool {
         let mut out = self.outbox.lock();
-        if out.messages.len() >= MAX_QUEUED_MESSAGES {
+        if out.batches.len() >= MAX_QUEUED_BATCHES {
             out.close.get_or_insert(DisconnectReason::TooSlow);
             drop(out);
             self.notify.notify_one();
             return false;
         }
-        out.messages.push_back(message);
+        out.batches.push_back(batch);
         drop(out);
         self.notify.notify_one();
         true
@@ -165,7 +183,7 @@ impl ClientLink {
     /// Writer side: takes everything pending. `into` is reused to avoid allocation.
     pub fn take(&self, into: &mut Outgoing) {
         let mut out = self.outbox.lock();
-        std::mem::swap(&mut into.messages, &mut out.messages);
+        std::mem::swap(&mut into.batches, &mut out.batches);
         into.snapshot = out.snapshot.take();
         into.close = out.close;
     }

@@ -4,10 +4,11 @@
 //! 1. **drain inputs**: for each member, take the input for the next tick from its buffer, and
 //!    for a shot choose the view time from its claim and the measured RTT ([`super::lagcomp`]);
 //! 2. **step** the simulation (which also records the lag-compensation history);
-//! 3. broadcast the tick's **events** (shots, hits, kills);
+//! 3. encode the tick's **events** (shots, hits, kills) once, into the pending batch;
 //! 4. **build the snapshot** straight from the world into a shared [`TickFrame`];
-//! 5. **publish** it to every member's outbox (replacing one a slow writer has not taken, never
-//!    waiting); the writers encode deltas from the frame, sharing identical encodings.
+//! 5. **publish** the frame and the events batch to every member's outbox in one lock (a
+//!    snapshot a slow writer has not taken is replaced, never queued; the tick never waits);
+//!    the writers encode deltas from the frame, sharing identical encodings.
 //!
 //! Between ticks the task handles joins, leaves and chat from its bounded command channel. When
 //! behind schedule, [`FixedClock`] runs a capped number of catch-up ticks and the snapshot is
@@ -29,7 +30,7 @@ use tracing::{debug, info};
 
 use super::frame::TickFrame;
 use super::lagcomp::LagCompPolicy;
-use super::link::{ClientLink, PublishOutcome, Published};
+use super::link::{Batch, ClientLink, PublishOutcome, Published};
 use super::{RoomCommand, RoomInfo};
 use crate::metrics::Metrics;
 use crate::registry::Rooms;
@@ -69,6 +70,8 @@ pub struct Room {
     metrics: Arc<Metrics>,
     info: Arc<RoomInfo>,
     commands: Vec<PlayerCommand>,
+    /// Events encoded since the last published snapshot.
+    pending: Vec<Arc<[u8]>>,
     tick_interval: Duration,
 }
 
@@ -91,6 +94,7 @@ impl Room {
             metrics,
             info,
             commands: Vec::new(),
+            pending: Vec::new(),
             tick_interval: Duration::from_secs_f64(1.0 / f64::from(tick_rate)),
         }
     }
@@ -186,10 +190,18 @@ impl Room {
         }
         let entity = self.arena.add_player(&name);
         let tick = self.arena.tick();
-        for m in &self.members {
-            let event =
-                GameEvent::Joined { client: m.link.id, entity: m.entity, name: m.name.clone() };
-            link.send(event_bytes(tick, event));
+        // The newcomer learns who is here in one batch (whatever the room's size).
+        let roster: Vec<Arc<[u8]>> = self
+            .members
+            .iter()
+            .map(|m| {
+                let event =
+                    GameEvent::Joined { client: m.link.id, entity: m.entity, name: m.name.clone() };
+                event_bytes(tick, event)
+            })
+            .collect();
+        if !roster.is_empty() {
+            link.send(roster.into());
         }
         let welcome = Welcome {
             client_id: link.id,
@@ -259,11 +271,13 @@ impl Room {
         }
     }
 
-    fn publish(&self, frame: &Arc<TickFrame>) {
+    fn publish(&mut self, frame: &Arc<TickFrame>) {
         let now = Instant::now();
+        let events: Option<Batch> =
+            (!self.pending.is_empty()).then(|| std::mem::take(&mut self.pending).into());
         for m in &self.members {
             let published = Published { frame: frame.clone(), last_input: m.last_input };
-            match m.link.publish(published, now, self.settings.slow_client) {
+            match m.link.publish(published, events.as_ref(), now, self.settings.slow_client) {
                 PublishOutcome::Queued => {}
                 PublishOutcome::Superseded => {
                     self.metrics.snapshots_dropped.inc();
@@ -276,10 +290,11 @@ impl Room {
         }
     }
 
-    fn broadcast_event(&self, event: GameEvent) {
-        let bytes = event_bytes(self.arena.tick(), event);
-        for m in &self.members {
-            m.link.send(bytes.clone());
+    /// Queues an event for everyone; it goes out with the next published snapshot, in one
+    /// batch per tick encoded once for the whole room.
+    fn broadcast_event(&mut self, event: GameEvent) {
+        if !self.members.is_empty() {
+            self.pending.push(event_bytes(self.arena.tick(), event));
         }
     }
 
@@ -292,4 +307,64 @@ impl Room {
 
 fn event_bytes(tick: Tick, event: GameEvent) -> Arc<[u8]> {
     encode_server(&ServerMessage::Event(EventMessage { tick, event })).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::room::link::Outgoing;
+    use tickwire_protocol::ClientId;
+    use tickwire_sim::{ArenaConfig, NpcConfig};
+
+    fn room(max_players: usize) -> Room {
+        let config = ArenaConfig {
+            npcs: NpcConfig { count: 0, ..NpcConfig::default() },
+            ..ArenaConfig::default()
+        };
+        let settings = RoomSettings {
+            max_players,
+            slow_client: Duration::from_secs(1),
+            persistent: true,
+            grace: Duration::ZERO,
+        };
+        let arena = Arena::new(config).expect("valid arena");
+        Room::new("test".into(), arena, settings, Arc::new(Metrics::new()), Arc::default())
+    }
+
+    #[test]
+    fn a_crowded_room_welcomes_its_last_joiner_with_one_roster_batch() {
+        let mut room = room(1000);
+        let links: Vec<Arc<ClientLink>> =
+            (0..900).map(|i| Arc::new(ClientLink::new(ClientId(i)))).collect();
+        for (i, link) in links.iter().enumerate() {
+            room.join(format!("p{i}"), link.clone()).expect("room has space");
+        }
+        let mut out = Outgoing::default();
+        links[899].take(&mut out);
+        assert_eq!(out.close, None, "the 900th joiner must not be dropped");
+        assert_eq!(out.batches.len(), 1);
+        assert_eq!(out.batches[0].len(), 899, "one Joined per player already there");
+        // Everyone's join announcements go out with the next tick, as one shared batch.
+        room.tick(true);
+        links[0].take(&mut out);
+        assert_eq!(out.close, None);
+        assert!(out.snapshot.is_some());
+        let announced: usize = out.batches.iter().map(|b| b.len()).sum();
+        assert_eq!(announced, 900);
+        assert!(matches!(
+            room.join("late".into(), Arc::new(ClientLink::new(ClientId(5000)))),
+            Ok(_)
+        ));
+        assert_eq!(room.join("x".into(), links[3].clone()), Err(RejectReason::HelloExpected));
+    }
+
+    #[test]
+    fn room_full_is_refused() {
+        let mut room = room(1);
+        room.join("a".into(), Arc::new(ClientLink::new(ClientId(1)))).expect("space");
+        assert_eq!(
+            room.join("b".into(), Arc::new(ClientLink::new(ClientId(2)))),
+            Err(RejectReason::RoomFull)
+        );
+    }
 }

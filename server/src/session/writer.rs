@@ -188,11 +188,13 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
     /// Writes everything the room published, then flushes.
     async fn drain(&mut self, link: &ClientLink) -> Result<Option<SessionEnd>, WebSocketError> {
         link.take(&mut self.outgoing);
-        let mut messages = std::mem::take(&mut self.outgoing.messages);
-        for m in messages.drain(..) {
-            self.write(&m).await?;
+        let mut batches = std::mem::take(&mut self.outgoing.batches);
+        for batch in batches.drain(..) {
+            for m in batch.iter() {
+                self.write(m).await?;
+            }
         }
-        self.outgoing.messages = messages;
+        self.outgoing.batches = batches;
         if let Some(published) = self.outgoing.snapshot.take() {
             let mut buf = std::mem::take(&mut self.buf);
             if published.render(self.last_sent.as_deref(), &mut buf) {
