@@ -23,5 +23,8 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 step "cargo test"
 cargo test --workspace --locked
 
+step "criterion benches in test mode (each runs once)"
+cargo test -p tickwire-benches --benches --locked
+
 step "fuzz the protocol decoders (bounded)"
 ./scripts/fuzz.sh "${TICKWIRE_FUZZ_SECONDS:-60}"
