@@ -576,7 +576,19 @@ function state() {
 }
 
 window.tickwire = {
+  /** Everything below at once, as plain JSON. */
   state,
+  get connected() {
+    return state().connected;
+  },
+  /** The own player: server position, `predicted` and `drawn` positions, health, score. */
+  get own() {
+    return state().own;
+  },
+  /** `{ entities, npcs, players }` in the newest snapshot. */
+  get counts() {
+    return state().counts;
+  },
   get client() {
     return game.client;
   },
