@@ -10,6 +10,11 @@ use tickwire_bots::slo::BREACH_EXIT_CODE;
 use tickwire_bots::{Args, Report, Swarm, scrape_ticks, server_ticks};
 use tracing_subscriber::EnvFilter;
 
+/// Every bot allocates a fresh snapshot per tick and frees the oldest: mimalloc's per-thread
+/// free lists keep those pages instead of returning them to the kernel and faulting them back.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     tracing_subscriber::fmt()

@@ -30,6 +30,8 @@ pub const MAX_PENDING: usize = 128;
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Pending {
     frame: InputFrame,
+    /// Whether this frame was sent (not a repeat filled in for a skipped tick).
+    sent: bool,
     /// The predicted position after this input, if the player's position was known.
     after: Option<Vec2>,
 }
@@ -37,7 +39,8 @@ struct Pending {
 /// What reconciling with one snapshot found.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Reconciliation {
-    /// Whether an input stamped with the snapshot's tick was pending.
+    /// Whether an input sent for the snapshot's tick was pending (repeats filled in for
+    /// skipped ticks do not count).
     pub had_input: bool,
     /// Whether an input stamped with the snapshot's tick had a prediction to check.
     pub checked: bool,
@@ -81,21 +84,21 @@ impl Predictor {
         if let Some(prev) = self.last {
             let gap = frame.tick.diff(prev.tick) - 1;
             for k in 1..=gap.clamp(0, MAX_REPEAT_TICKS as i32) {
-                self.push(InputFrame { tick: prev.tick.offset(k), buttons: 0, ..prev });
+                self.push(InputFrame { tick: prev.tick.offset(k), buttons: 0, ..prev }, false);
             }
         }
         self.last = Some(frame);
-        self.push(frame);
+        self.push(frame, true);
     }
 
-    fn push(&mut self, frame: InputFrame) {
+    fn push(&mut self, frame: InputFrame, sent: bool) {
         if self.pending.len() == MAX_PENDING {
             self.pending.pop_front();
         }
         let alive = self.server.is_some_and(|(_, _, alive)| alive);
         let after = self.predicted.map(|pos| if alive { self.step(pos, &frame) } else { pos });
         self.predicted = after;
-        self.pending.push_back(Pending { frame, after });
+        self.pending.push_back(Pending { frame, sent, after });
     }
 
     /// Reconciles with the snapshot of `tick`, where the server has the player at `pos` (`None`
@@ -107,7 +110,7 @@ impl Predictor {
                 break;
             }
             if p.frame.tick == tick {
-                out.had_input = true;
+                out.had_input = p.sent;
                 if let (Some(predicted), Some(actual)) = (p.after, pos) {
                     out.checked = true;
                     out.error = predicted.distance(actual);
@@ -253,6 +256,8 @@ mod tests {
         assert_eq!(p.position(), Some(server_step(expected, &input(4, 0, 127))));
         p.apply(input(100, 0, 0)); // at most MAX_REPEAT_TICKS repeats
         assert_eq!(p.pending(), 4 + MAX_REPEAT_TICKS as usize + 1);
+        let r = p.reconcile(Tick(2), Some(start), true);
+        assert!(!r.had_input, "tick 2 was a repeat, not an input we sent");
     }
 
     #[test]
