@@ -2,9 +2,9 @@
 //!
 //! The plugin hands the newest value to the network driver at the end of every frame
 //! ([`TickwireSystems::Send`](crate::TickwireSystems::Send)); the driver samples it once per
-//! server tick, quantizes it into an input frame, predicts it and sends it. A frame shorter
-//! than a tick thus only ever changes what the *next* tick's input will be; a fire press held
-//! for less than a tick may be missed, so games should keep `fire` set while the button is down.
+//! server tick, quantizes it into an input frame, predicts it and sends it. Movement and aim are
+//! whatever the game last wrote when the tick's sample is taken; `fire` is latched, so a press
+//! shorter than a tick still fires once (keep it set while the button is down to keep firing).
 
 use bevy::prelude::*;
 use tickwire_client::Intent;

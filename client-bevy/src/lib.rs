@@ -37,7 +37,9 @@
 //!      snapshots around the render time, the [`LocalPlayer`] at its smoothed predicted position
 //!      ([`replicate`]);
 //!   3. `Update`: the game reads those and writes [`PlayerIntent`];
-//!   4. `PostUpdate`, [`TickwireSystems::Send`]: the intent goes to the driver.
+//!   4. `PostUpdate`, [`TickwireSystems::Send`]: the intent goes to the driver (a fire press is
+//!      held until an input frame has carried it);
+//!   5. `Last`: on `AppExit`, the session is left politely.
 //!
 //! Replicated entities carry [`NetEntity`], [`NetBody`] (and a `Transform`, x/y = the drawn
 //! position) and, as the schema has them, [`NetHeading`], [`NetNpc`], [`NetPlayer`] and
@@ -124,7 +126,8 @@ impl Plugin for TickwirePlugin {
                     .in_set(TickwireSystems::Receive),
             )
             .add_systems(PreUpdate, replicate::sync_entities.in_set(TickwireSystems::Sync))
-            .add_systems(PostUpdate, session::send_intent.in_set(TickwireSystems::Send));
+            .add_systems(PostUpdate, session::send_intent.in_set(TickwireSystems::Send))
+            .add_systems(Last, session::leave_on_exit);
         if let Some(config) = &self.connect {
             app.world_mut().write_message(Connect(config.clone()));
         }

@@ -3,7 +3,8 @@
 //! and [`TickwireSystems::Send`](crate::TickwireSystems::Send).
 
 use bevy::prelude::*;
-use tickwire_client::{ClientConfig, ClientError, ClientHandle, EndReason};
+use tickwire_client::{ClientConfig, ClientError, ClientHandle, EndReason, Intent};
+use tickwire_protocol::Tick;
 use tickwire_protocol::message::GameEvent;
 use tracing::{info, warn};
 
@@ -163,9 +164,42 @@ pub(crate) fn receive(
     }
 }
 
+/// A fire press, kept until an input frame has carried it.
+#[derive(Debug, Default)]
+pub(crate) struct FireLatch {
+    fire: bool,
+    /// The newest input the driver had sent when the latch was last looked at.
+    seen: Option<Tick>,
+}
+
 /// Hands the game's intent to the driver, which samples it at the next tick.
-pub(crate) fn send_intent(conn: Res<TickwireConnection>, intent: Res<PlayerIntent>) {
-    if let Some(h) = &conn.handle {
-        h.set_intent(intent.to_intent());
+///
+/// A press shorter than a tick would fall between two samples, so `fire` is latched until an
+/// input has gone out after it. The check and the hand-over happen with the state locked: the
+/// driver samples the intent with that lock held, so no sample can slip in between.
+pub(crate) fn send_intent(
+    conn: Res<TickwireConnection>,
+    intent: Res<PlayerIntent>,
+    mut latch: Local<FireLatch>,
+) {
+    let Some(h) = &conn.handle else {
+        return;
+    };
+    let intent = intent.to_intent();
+    h.with_state(|s| {
+        let sent = s.last_input_sent();
+        if sent != latch.seen {
+            *latch = FireLatch { fire: false, seen: sent };
+        }
+        latch.fire |= intent.fire;
+        h.set_intent(Intent { fire: latch.fire, ..intent });
+    });
+}
+
+/// Leaves the session when the app exits, so the server hears `Disconnect(ClientLeft)` rather
+/// than a dropped connection (the driver sends it at once, on its own thread).
+pub(crate) fn leave_on_exit(conn: Res<TickwireConnection>, mut exit: MessageReader<AppExit>) {
+    if exit.read().next().is_some() {
+        conn.leave();
     }
 }
