@@ -61,9 +61,19 @@ pub struct Args {
     #[arg(long, default_value = "0ms", value_parser = humantime::parse_duration)]
     pub jitter: Duration,
 
-    /// Join token sent by every bot (`Authorization: Bearer` and in the hello).
-    #[arg(long, env = "TICKWIRE_BOTS_TOKEN", hide_env_values = true)]
+    /// Join token sent by every bot (`Authorization: Bearer` and in the hello). Tickwire's
+    /// tokens are single-use, so against a server with `--auth-secret` use `--tokens-file`.
+    #[arg(
+        long,
+        env = "TICKWIRE_BOTS_TOKEN",
+        hide_env_values = true,
+        conflicts_with = "tokens_file"
+    )]
     pub token: Option<String>,
+
+    /// One join token per line (e.g. from `tickwire-server mint-token`); bot `i` uses line `i`.
+    #[arg(long)]
+    pub tokens_file: Option<PathBuf>,
 
     /// Also write the report as JSON to this file.
     #[arg(long)]
@@ -117,6 +127,28 @@ impl Args {
         }
         ensure!(self.jitter <= self.latency, "--jitter must not exceed --latency");
         ensure_loopback(&self.url)?;
+        let tokens = match (&self.token, &self.tokens_file) {
+            (Some(t), _) => vec![t.clone()],
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let tokens: Vec<String> = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                ensure!(
+                    tokens.len() >= self.clients,
+                    "{} has {} tokens for {} bots (tokens are single-use)",
+                    path.display(),
+                    tokens.len(),
+                    self.clients
+                );
+                tokens
+            }
+            (None, None) => Vec::new(),
+        };
         Ok(SwarmConfig {
             url: self.url.clone(),
             clients: self.clients,
@@ -125,7 +157,7 @@ impl Args {
             rooms: self.rooms.clone(),
             behaviour: self.behaviour,
             link: LinkConfig { latency: self.latency, jitter: self.jitter, seed: self.seed },
-            token: self.token.clone(),
+            tokens,
             seed: self.seed,
             connect_timeout: self.connect_timeout,
         })
@@ -226,6 +258,19 @@ mod tests {
         assert!(ensure_loopback("ws://8.8.8.8/ws").is_err());
         let args = parse(&["--url", "ws://192.168.1.1:7777/ws"]);
         assert!(args.swarm_config().is_err());
+    }
+
+    #[test]
+    fn tokens_one_for_all_or_one_per_bot() {
+        let c = parse(&["--token", "abc"]).swarm_config().expect("valid");
+        assert_eq!(c.tokens, ["abc"]);
+        let path = std::env::temp_dir().join(format!("tickwire-tokens-{}", std::process::id()));
+        std::fs::write(&path, "t1\nt2\n\nt3\n").expect("written");
+        let file = path.to_str().expect("utf-8");
+        let c = parse(&["--tokens-file", file, "--clients", "3"]).swarm_config().expect("valid");
+        assert_eq!(c.tokens, ["t1", "t2", "t3"]);
+        assert!(parse(&["--tokens-file", file, "--clients", "4"]).swarm_config().is_err());
+        let _ = std::fs::remove_file(&path);
     }
 
     #[test]

@@ -46,8 +46,8 @@ pub struct SwarmConfig {
     pub behaviour: Behaviour,
     /// Link conditioner of every bot (each gets its own seed).
     pub link: LinkConfig,
-    /// Join token.
-    pub token: Option<String>,
+    /// Join tokens: none, one for every bot, or one per bot (bot `i` uses `tokens[i]`).
+    pub tokens: Vec<String>,
     /// Seed of the behaviours.
     pub seed: u64,
     /// Time allowed for one bot's connection.
@@ -65,7 +65,7 @@ impl SwarmConfig {
             rooms: vec!["lobby".to_owned()],
             behaviour: Behaviour::Wander,
             link: LinkConfig::default(),
-            token: None,
+            tokens: Vec::new(),
             seed: 1,
             connect_timeout: Duration::from_secs(10),
         }
@@ -74,7 +74,11 @@ impl SwarmConfig {
     fn client_config(&self, i: usize) -> ClientConfig {
         let room = &self.rooms[i % self.rooms.len().max(1)];
         let mut c = ClientConfig::new(self.url.clone(), room.clone(), format!("bot-{i}"));
-        c.token = self.token.clone();
+        c.token = match self.tokens.len() {
+            0 => None,
+            1 => self.tokens.first().cloned(),
+            n => self.tokens.get(i % n).cloned(),
+        };
         c.link = LinkConfig { seed: self.link.seed ^ (i as u64).wrapping_mul(0x9e37), ..self.link };
         c.connect_timeout = self.connect_timeout;
         c.tuning.history_len = BOT_HISTORY;
