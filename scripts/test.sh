@@ -26,5 +26,8 @@ cargo test --workspace --locked
 step "criterion benches in test mode (each runs once)"
 cargo test -p tickwire-benches --benches --locked
 
+step "browser client: JS SDK against the golden and random vectors, end-to-end in Chromium"
+./scripts/test-web.sh
+
 step "fuzz the protocol decoders (bounded)"
 ./scripts/fuzz.sh "${TICKWIRE_FUZZ_SECONDS:-60}"

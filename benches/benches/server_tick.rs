@@ -130,8 +130,9 @@ impl Bench {
         let mut sent = Sent { room: ticked - started, ..Sent::default() };
         for c in &mut self.clients {
             c.link.take(&mut c.outgoing);
-            sent.events += c.outgoing.messages.iter().map(|m| m.len()).sum::<usize>();
-            c.outgoing.messages.clear();
+            sent.events +=
+                c.outgoing.batches.iter().flat_map(|b| b.iter()).map(|m| m.len()).sum::<usize>();
+            c.outgoing.batches.clear();
             if let Some(published) = c.outgoing.snapshot.take() {
                 sent.encodes += usize::from(published.render(c.last_sent.as_deref(), &mut c.buf));
                 sent.snapshots += c.buf.len();
@@ -146,7 +147,7 @@ impl Bench {
 /// What a writer does with everything but snapshots: takes it and writes it out.
 fn drain(c: &mut Client) {
     c.link.take(&mut c.outgoing);
-    c.outgoing.messages.clear();
+    c.outgoing.batches.clear();
 }
 
 fn server_tick(c: &mut Criterion) {

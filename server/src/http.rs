@@ -24,8 +24,7 @@ use crate::ServerCtx;
 use crate::listener::ConnGuard;
 
 // The embedded browser client is part of the HTTP surface, so it lives under this module.
-#[path = "web.rs"]
-mod web;
+use crate::web;
 
 /// The WebSocket subprotocol a Tickwire client may offer.
 pub const SUBPROTOCOL: &str = "tickwire.v1";

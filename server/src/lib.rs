@@ -41,6 +41,7 @@ pub mod room;
 pub mod rtt;
 pub mod session;
 pub mod tls;
+pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

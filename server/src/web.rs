@@ -9,7 +9,7 @@
 //! revalidation with a matching `If-None-Match` costs a 304 and no body. The page gets a
 //! Content-Security-Policy allowing only its own origin (scripts, and the WebSocket back to it).
 //!
-//! A new file under `web/` that the page imports must be added to [`ASSETS`]; the test
+//! A new file under `web/` that the page imports must be added to `ASSETS`; the test
 //! `server/tests/web.rs` fails when an import has no route.
 
 use std::sync::OnceLock;

@@ -2,7 +2,7 @@
 //!
 //! Inputs flow session → room through the client's [`InputBuffer`] (a `parking_lot` mutex held
 //! for a push or a take, never across an await). Everything flows room → session through the
-//! [`Outbox`]: a one-slot **latest snapshot** (a newer frame replaces one the writer has not
+//! `Outbox`: a one-slot **latest snapshot** (a newer frame replaces one the writer has not
 //! taken yet, so a slow client never queues snapshots and never slows the tick) and a bounded
 //! queue of message batches (each tick's events, encoded once and shared), plus a close request. The room wakes the writer with
 //! `Notify::notify_one`, which stores a permit, so no wake-up is ever lost.
