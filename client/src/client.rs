@@ -17,7 +17,6 @@ use tickwire_protocol::message::{EventMessage, Welcome};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, timeout_at};
-use tokio_util::sync::CancellationToken;
 
 use crate::config::ClientConfig;
 use crate::driver::{Delivery, Driver, INCOMING_CAPACITY, Shared, read_loop};
@@ -75,7 +74,6 @@ async fn connect_inner(
         intent: Mutex::new(Intent::IDLE),
         epoch,
         wake: Notify::new(),
-        leave: CancellationToken::new(),
     });
     let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_CAPACITY);
     let (events_tx, events_rx) = mpsc::channel(config.event_capacity.max(1));
@@ -267,6 +265,7 @@ impl ClientHandle {
 
     /// Asks the session to leave; [`Client::closed`] tells when it has.
     pub fn leave(&self) {
-        self.shared.leave.cancel();
+        self.shared.state.lock().leave();
+        self.shared.wake.notify_one();
     }
 }

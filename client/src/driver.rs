@@ -19,8 +19,9 @@
 //!   4. takes everything the state wants to send and writes what is due, then flushes once, so a
 //!      tick's messages cost one `send()`;
 //!   5. ends when the state has ended and everything owed is written (a close frame last);
-//!   6. otherwise waits, cancel-safely, for the next message, the leave signal, a wake-up (a
-//!      chat line was queued) or the next deadline (tick, ping, delayed message).
+//!   6. otherwise waits, cancel-safely, for the next message (when the link conditioner holds
+//!      them), a wake-up (a pong or chat line to send, the session ended or is leaving) or the
+//!      next deadline (tick, ping, delayed message).
 //!
 //! The state lives in a `parking_lot` mutex shared with the [`ClientHandle`]s; the driver holds
 //! it for one batch of work, never across an `.await`.
@@ -37,7 +38,6 @@ use fastwebsockets::{Frame, OpCode, Payload};
 use parking_lot::Mutex;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, sleep_until};
-use tokio_util::sync::CancellationToken;
 use tracing::debug;
 
 use crate::client::ClientEvent;
@@ -73,10 +73,9 @@ pub(crate) struct Shared {
     pub(crate) intent: Mutex<Intent>,
     /// Time zero of the client's clock.
     pub(crate) epoch: Instant,
-    /// Wakes the driver when a handle queued something to send.
+    /// Wakes the driver when the reader or a handle changed the state (something to send, a
+    /// chat line, the end of the session, leaving).
     pub(crate) wake: Notify,
-    /// Cancelled to leave.
-    pub(crate) leave: CancellationToken,
 }
 
 impl Shared {
@@ -152,10 +151,10 @@ pub(crate) async fn read_loop(
 /// Moves queued game events into the event channel while it has room (the rest wait in the
 /// state's bounded queue).
 fn forward_events(state: &mut ClientState, events: &mpsc::Sender<ClientEvent>) {
-    while let Ok(permit) = events.try_reserve() {
-        match state.poll_event() {
-            Some(e) => permit.send(ClientEvent::Game(e)),
-            None => break,
+    while state.pending_events() > 0 {
+        let Ok(permit) = events.try_reserve() else { break };
+        if let Some(e) = state.poll_event() {
+            permit.send(ClientEvent::Game(e));
         }
     }
 }
@@ -252,9 +251,6 @@ impl Driver {
             sleep.as_mut().reset(self.shared.epoch + deadline.max(now));
             tokio::select! {
                 biased;
-                () = self.shared.leave.cancelled(), if ended_at.is_none() => {
-                    self.shared.state.lock().leave();
-                }
                 msg = self.incoming_rx.recv(), if rx_open && incoming.len() < DELAYED_CAPACITY => {
                     let msg = msg.unwrap_or(Incoming::End(EndReason::ConnectionLost));
                     if matches!(msg, Incoming::End(_)) {

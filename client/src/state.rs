@@ -396,6 +396,11 @@ impl ClientState {
         !self.transmit.is_empty()
     }
 
+    /// Game events waiting in [`poll_event`](Self::poll_event).
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
+    }
+
     /// The oldest game event not yet taken.
     pub fn poll_event(&mut self) -> Option<EventMessage> {
         self.events.pop_front()
