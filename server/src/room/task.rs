@@ -215,6 +215,7 @@ impl Room {
         self.members.push(Member { link, entity, name, last_input: None });
         self.broadcast_event(event);
         self.metrics.players.inc();
+        self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
         debug!(room = %self.name, client = %welcome.client_id, %entity, "player joined");
         Ok(welcome)
     }
@@ -227,6 +228,7 @@ impl Room {
         let m = self.members.swap_remove(i);
         self.arena.remove_player(m.entity);
         self.metrics.players.dec();
+        self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
         debug!(room = %self.name, %client, %reason, "player left");
         self.broadcast_event(GameEvent::Left { client, name: m.name });
     }
