@@ -17,18 +17,18 @@ pub struct Progress {
 impl Progress {
     /// A progress bar over `clients` bots; drawn only if `enabled` and stdout is a terminal.
     pub fn new(clients: usize, enabled: bool) -> Self {
-        let target = if enabled && std::io::stdout().is_terminal() {
-            ProgressDrawTarget::stdout()
-        } else {
-            ProgressDrawTarget::hidden()
-        };
+        let visible = enabled && std::io::stdout().is_terminal();
+        let target =
+            if visible { ProgressDrawTarget::stdout() } else { ProgressDrawTarget::hidden() };
         let bar = ProgressBar::with_draw_target(Some(clients as u64), target);
         let style = ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {bar:24} {pos}/{len} bots  {msg}",
         )
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
-        bar.enable_steady_tick(Duration::from_millis(200));
+        if visible {
+            bar.enable_steady_tick(Duration::from_millis(200));
+        }
         Self { bar }
     }
 

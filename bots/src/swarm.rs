@@ -29,8 +29,8 @@ const BOT_HISTORY: usize = 5;
 /// Time allowed for every bot to say goodbye at the end.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
-/// What to run.
-#[derive(Debug, Clone, PartialEq)]
+/// What to run. Its `Debug` output hides the tokens.
+#[derive(Clone, PartialEq)]
 pub struct SwarmConfig {
     /// The server's WebSocket URL.
     pub url: String,
@@ -52,6 +52,21 @@ pub struct SwarmConfig {
     pub seed: u64,
     /// Time allowed for one bot's connection.
     pub connect_timeout: Duration,
+}
+
+impl std::fmt::Debug for SwarmConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SwarmConfig")
+            .field("url", &self.url)
+            .field("clients", &self.clients)
+            .field("duration", &self.duration)
+            .field("ramp_up", &self.ramp_up)
+            .field("rooms", &self.rooms)
+            .field("behaviour", &self.behaviour)
+            .field("link", &self.link)
+            .field("tokens", &self.tokens.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SwarmConfig {

@@ -9,8 +9,8 @@ use tickwire_sim::arena::ArenaRules;
 use crate::link::LinkConfig;
 use crate::state::Tuning;
 
-/// Everything [`connect`](crate::connect) needs.
-#[derive(Debug, Clone)]
+/// Everything [`connect`](crate::connect) needs. Its `Debug` output hides the token.
+#[derive(Clone)]
 pub struct ClientConfig {
     /// `ws://host:port/ws` (plain WebSocket; TLS is a proxy's job).
     pub url: String,
@@ -36,6 +36,19 @@ pub struct ClientConfig {
     pub event_capacity: usize,
     /// Offer the `tickwire.v1` WebSocket subprotocol.
     pub offer_subprotocol: bool,
+}
+
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("url", &self.url)
+            .field("room", &self.room)
+            .field("name", &self.name)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("tuning", &self.tuning)
+            .field("link", &self.link)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ClientConfig {
