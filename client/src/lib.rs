@@ -20,6 +20,9 @@
 //! task reads frames and another ([`driver`]) feeds the core, sends one input per tick and
 //! answers pings. The [`Client`] owns the session; a [`ClientHandle`] is a cheap cloneable view
 //! of the state; game events arrive on a bounded channel ([`Client::next_event`]).
+//! [`connect`] must be called inside a tokio runtime (it spawns the two tasks there); a game
+//! loop that is not async keeps one runtime in the background and only ever locks the state
+//! ([`ClientHandle::with_state`]) and sets the intent ([`ClientHandle::set_intent`]).
 //!
 //! ```no_run
 //! use glam::Vec2;
