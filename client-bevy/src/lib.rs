@@ -45,8 +45,18 @@
 //! position) and, as the schema has them, [`NetHeading`], [`NetNpc`], [`NetPlayer`] and
 //! [`PlayerName`]. World coordinates are the simulation's (y up).
 //!
+//! ## Features and tests
+//!
 //! The plugin needs only Bevy's `std` feature (ECS, app, time, transform), so a headless app
-//! with `MinimalPlugins` can use it, as the tests do.
+//! with `MinimalPlugins` can use it. The default feature `game` adds what the windowed client
+//! needs (window over X11, 2D sprites and meshes, UI text, the default font; no audio, no
+//! gamepads, no Wayland) and builds the binary; a game depending on this crate should use
+//! `default-features = false` and enable its own Bevy features.
+//!
+//! - `cargo test -p client-bevy --no-default-features --test headless`: the plugin against an
+//!   in-process server with moving bots (quick to build: Bevy `std` only).
+//! - `scripts/test-bevy.sh`: everything, including the rendered test (the game under Xvfb with
+//!   Mesa's software Vulkan, screenshot in `artifacts/bevy-client.png`).
 
 // Bevy system parameters (`Res<T>`, `Query<D>`, `Commands`) carry lifetimes that Bevy code
 // always elides; spelling them out (`Res<'_, T>`) in every system would only add noise.

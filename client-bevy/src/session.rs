@@ -85,7 +85,7 @@ pub(crate) fn handle_connect_requests(
     for e in &stray {
         commands.entity(e).despawn();
     }
-    *status = NetStatus::default();
+    *status = NetStatus { room: config.room.clone(), ..NetStatus::default() };
     *smoothing = LocalSmoothing::default();
     info!(url = %config.url, room = %config.room, name = %config.name, "connecting");
     match NetLink::spawn(config.clone()) {

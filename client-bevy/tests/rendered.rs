@@ -1,5 +1,5 @@
 //! The game binary in a real window: under Xvfb with Mesa's software Vulkan (llvmpipe), against
-//! an in-process server with two firing bots. It draws for 60 frames, saves a screenshot to
+//! an in-process server with two firing (harmless) bots. It draws for 60 frames, saves a screenshot to
 //! `artifacts/bevy-client.png` (repository root, git-ignored) and exits; the test then checks
 //! the picture's pixels: the floor, the walls, the local player and the other players are there
 //! in their colours.
@@ -105,7 +105,12 @@ fn draws_the_arena_and_the_players() {
         eprintln!("SKIPPED: xvfb-run is not installed (scripts/test-bevy.sh installs it)");
         return;
     }
-    let net = Harness::start_with(2, true, |_| {});
+    // The bots fire (tracers), harmlessly: a dead local player would be drawn in grey.
+    let net = Harness::start_with(2, true, |config| {
+        let mut arena = config.arena();
+        arena.rules.damage = 0;
+        config.arena_override = Some(arena);
+    });
     let out = artifact();
     let _ = std::fs::remove_file(&out);
     let output = run_client(&net.url(), &out);
