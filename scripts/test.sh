@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The one command that runs every Tickwire test (README: "Test").
-# It installs what the tests need when missing, then runs: format check, clippy, rustdoc with
-# warnings denied, the whole workspace's tests, and the bench harnesses in test mode.
+# It installs what the tests need when missing (Debian packages, npm packages, cargo-fuzz), then
+# runs: format check, clippy, rustdoc with warnings denied, the whole workspace's tests (the Bevy
+# client's rendered test under Xvfb included), the bench harnesses in test mode, the browser
+# client's tests (JS SDK against the golden and random vectors, end-to-end in Chromium), and a
+# bounded fuzzing run of the protocol decoders.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +13,23 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tic
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n==> %s\n' "$*"; }
+
+# System packages the tests need (Debian): Xvfb and Mesa's software Vulkan for the Bevy client's
+# rendered test, Chromium for the browser end-to-end test. Installed only when missing.
+missing=()
+command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
+command -v xauth >/dev/null 2>&1 || missing+=(xauth)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+for pkg in mesa-vulkan-drivers libvulkan1; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    step "installing ${missing[*]} (apt-get)"
+    sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    timeout 600 "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive timeout 1800 "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 
 step "cargo fmt --check"
 cargo fmt --all --check
@@ -20,8 +40,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
-step "cargo test"
-cargo test --workspace --locked
+step "cargo test (the Bevy client's rendered test must run: Xvfb is installed above)"
+TICKWIRE_REQUIRE_XVFB=1 cargo test --workspace --locked
 
 step "criterion benches in test mode (each runs once)"
 cargo test -p tickwire-benches --benches --locked
