@@ -24,7 +24,9 @@
 //!
 //! The server simulates an input stamped `T` when it steps to `T`, and drops it if it arrives
 //! later. With `server_now` the clock's estimate of the server's tick, the frame must be stamped
-//! `floor(server_now + rtt/2 + margin) + 1`, `margin = Tuning::input_margin_ticks + 2·jitter`.
+//! `floor(server_now + rtt/2 + margin) + 1`, with
+//! `margin = Tuning::input_margin_ticks + 2·jitter + rttvar` (arrival jitter and RTT variation
+//! in ticks, together at most 6).
 //! Consecutive frames get consecutive ticks, so the server never has to fill a hole; only when
 //! that drifts a tick late does a call send two frames (the server allows twice the tick rate),
 //! more than two ticks early a call sends nothing (the stream pauses, leaving no hole), and more
@@ -588,7 +590,10 @@ impl ClientState {
         let s = self.session.as_ref().filter(|_| self.phase == Phase::Playing)?;
         let rtt = self.rtt_or_zero();
         let at_arrival = s.clock.server_now(now, rtt) + s.clock.ticks(rtt) * 0.5;
-        let margin = self.tuning.input_margin_ticks + (2.0 * s.clock.jitter_ticks()).min(6.0);
+        // Arrival jitter covers the server → client path; the RTT variation also covers the
+        // way back, which is the one inputs take.
+        let spread = 2.0 * s.clock.jitter_ticks() + s.clock.ticks(self.rtt.rttvar());
+        let margin = self.tuning.input_margin_ticks + spread.min(6.0);
         Some((at_arrival + margin).floor() + 1.0)
     }
 
