@@ -16,6 +16,7 @@
 //!   bit-packed codec: full, or a delta against a baseline the client holds, with linear
 //!   prediction so that entities moving in a straight line cost nothing.
 //! - [`ids`]: [`Tick`] (wrapping), [`EntityId`], [`ClientId`].
+//! - [`rtt`]: ping scheduling, pong matching and RTT smoothing, used by both ends.
 //!
 //! Message types, ids and schema declarations implement `serde::Serialize` (for JSON tooling and
 //! the golden vectors); the wire format itself is the bincode envelope, never serde.
@@ -29,6 +30,7 @@ pub mod codec;
 pub mod error;
 pub mod ids;
 pub mod message;
+pub mod rtt;
 pub mod schema;
 pub mod snapshot;
 

@@ -182,7 +182,7 @@ impl ServerConfig {
             self.tls_cert.is_some() == self.tls_key.is_some(),
             "--tls-cert and --tls-key go together"
         );
-        anyhow::ensure!(self.ping_interval_ms >= 50, "--ping-interval-ms must be at least 50");
+        anyhow::ensure!(self.ping_interval_ms >= 100, "--ping-interval-ms must be at least 100");
         self.arena().validate().map_err(|e| anyhow::anyhow!("invalid arena settings: {e}"))?;
         Ok(())
     }

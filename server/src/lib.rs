@@ -14,7 +14,8 @@
 //!   deltas against the last snapshot they actually sent, and clients with the same baseline
 //!   share one encoding ([`room::TickFrame`]).
 //! - [`registry`]: rooms created on demand up to a limit, closed after an empty grace period.
-//! - [`metrics`]: Prometheus metrics; [`rtt`]: ping/pong RTT estimation.
+//! - [`metrics`]: Prometheus metrics. RTT comes from ping/pong with the protocol crate's
+//!   [`tickwire_protocol::rtt`] tracker and estimator, the same code the clients use.
 //!
 //! Every queue is bounded: a room's command channel ([`room::COMMAND_CAPACITY`]), a client's
 //! outbox (one snapshot slot, [`room::link::MAX_QUEUED_BATCHES`] batches of events), its input
@@ -38,7 +39,6 @@ mod listener;
 pub mod metrics;
 pub mod registry;
 pub mod room;
-pub mod rtt;
 pub mod session;
 pub mod tls;
 pub mod web;

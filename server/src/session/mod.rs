@@ -107,7 +107,8 @@ where
         link: link.clone(),
         room: room.clone(),
         ctrl: ctrl_tx,
-        ledger: writer.ledger.clone(),
+        pings: writer.pings.clone(),
+        origin: writer.origin,
     };
     let mut reader_task = tokio::spawn(reader.run(rd));
     let end = writer.run(&link, ctrl_rx, &mut reader_task).await;

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use fastwebsockets::{Frame, OpCode, WebSocketError, WebSocketRead};
-use parking_lot::Mutex;
 use tickwire_protocol::codec::decode_client;
 use tickwire_protocol::message::{ClientMessage, Pong, RttReport};
+use tickwire_protocol::rtt::RttEstimator;
 use tickwire_sim::PushOutcome;
 use tokio::io::AsyncRead;
 use tokio::sync::mpsc;
@@ -21,10 +21,9 @@ use tracing::debug;
 
 use super::end::SessionEnd;
 use super::rate::TokenBucket;
-use super::writer::{PingLedger, WriterCmd};
+use super::writer::{Pings, WriterCmd};
 use crate::ServerCtx;
 use crate::room::{ClientLink, RoomHandle};
-use crate::rtt::RttEstimator;
 
 /// Chat lines per second allowed per client (burst 5).
 const CHAT_RATE: f64 = 1.0;
@@ -35,7 +34,9 @@ pub(crate) struct Reader {
     pub(crate) link: Arc<ClientLink>,
     pub(crate) room: RoomHandle,
     pub(crate) ctrl: mpsc::Sender<WriterCmd>,
-    pub(crate) ledger: Arc<Mutex<PingLedger>>,
+    pub(crate) pings: Pings,
+    /// The session's time origin, shared with the writer's pings.
+    pub(crate) origin: Instant,
 }
 
 impl Reader {
@@ -121,18 +122,17 @@ impl Reader {
                     }
                 }
                 ClientMessage::Pong(pong) => {
-                    let Some(sent) = self.ledger.lock().answer(pong.id, pong.echo_us) else {
+                    let since = now.saturating_duration_since(self.origin);
+                    let Some(sample) = self.pings.lock().answer(since, &pong) else {
                         debug!(client = %self.link.id, id = pong.id, "pong for no outstanding ping");
                         continue;
                     };
-                    let held = Duration::from_micros(u64::from(pong.held_us));
-                    let sample = now.saturating_duration_since(sent).saturating_sub(held);
                     rtt.sample(sample);
                     self.ctx.metrics.rtt.observe(sample.as_secs_f64());
                     if let Some(srtt) = rtt.srtt() {
                         self.link.set_rtt(srtt);
                         let report =
-                            RttReport { rtt_us: micros(srtt), jitter_us: micros(rtt.jitter()) };
+                            RttReport { rtt_us: micros(srtt), jitter_us: micros(rtt.rttvar()) };
                         // A full control queue only delays the next report.
                         let _ = self.ctrl.try_send(WriterCmd::Rtt(report));
                     }

@@ -6,17 +6,18 @@
 //! costs about one `send()` per tick. Every flush has a deadline: a client that does not drain
 //! its socket is disconnected (`TooSlow`) instead of holding memory.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
 use fastwebsockets::{Frame, OpCode, Payload, WebSocketError, WebSocketWrite};
 use parking_lot::Mutex;
 use tickwire_protocol::codec::encode_server;
-use tickwire_protocol::message::{DisconnectReason, Ping, Pong, RttReport, ServerMessage};
+use tickwire_protocol::message::{DisconnectReason, Pong, RttReport, ServerMessage};
+use tickwire_protocol::rtt::PingTracker;
 use tokio::io::{AsyncWrite, BufWriter};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, MissedTickBehavior, interval, timeout};
+use tokio::time::{Instant, sleep_until, timeout};
 
 use super::end::SessionEnd;
 use crate::ServerCtx;
@@ -26,8 +27,6 @@ use crate::room::link::{ClientLink, Outgoing};
 /// Capacity of the reader → writer control channel. The reader uses `try_send`; a full queue
 /// means the client floods pings and ends the session (`RateLimited`).
 pub(crate) const CONTROL_CAPACITY: usize = 32;
-/// Server pings remembered while waiting for their pongs.
-const LEDGER_LEN: usize = 8;
 
 /// A request from the reader to the writer.
 #[derive(Debug)]
@@ -50,26 +49,9 @@ pub(crate) enum WriterCmd {
     Rtt(RttReport),
 }
 
-/// Server pings awaiting a pong: ids and send times on the server's clock.
-#[derive(Debug, Default)]
-pub(crate) struct PingLedger {
-    outstanding: VecDeque<(u32, u64, Instant)>,
-}
-
-impl PingLedger {
-    fn sent(&mut self, id: u32, sent_us: u64, at: Instant) {
-        if self.outstanding.len() == LEDGER_LEN {
-            self.outstanding.pop_front();
-        }
-        self.outstanding.push_back((id, sent_us, at));
-    }
-
-    /// The send time of ping `id` if it is outstanding and `echo_us` matches; forgets it.
-    pub(crate) fn answer(&mut self, id: u32, echo_us: u64) -> Option<Instant> {
-        let i = self.outstanding.iter().position(|&(pid, us, _)| pid == id && us == echo_us)?;
-        self.outstanding.remove(i).map(|(_, _, at)| at)
-    }
-}
+/// The session's pings: when the next one is due and which are awaiting their pong. The writer
+/// sends them, the reader matches pongs; time is measured from the session's `origin`.
+pub(crate) type Pings = Arc<Mutex<PingTracker>>;
 
 /// The writing half of a session.
 pub(crate) struct Writer<W: AsyncWrite + Unpin> {
@@ -78,22 +60,22 @@ pub(crate) struct Writer<W: AsyncWrite + Unpin> {
     buf: Vec<u8>,
     last_sent: Option<Arc<TickFrame>>,
     outgoing: Outgoing,
-    started: Instant,
-    next_ping: u32,
-    pub(crate) ledger: Arc<Mutex<PingLedger>>,
+    /// The session's time origin (pings carry microseconds since it).
+    pub(crate) origin: Instant,
+    pub(crate) pings: Pings,
 }
 
 impl<W: AsyncWrite + Unpin> Writer<W> {
     pub(crate) fn new(ws: WebSocketWrite<BufWriter<W>>, ctx: Arc<ServerCtx>) -> Self {
+        let interval = Duration::from_millis(ctx.config.ping_interval_ms);
         Self {
             ws,
             ctx,
             buf: Vec::with_capacity(1024),
             last_sent: None,
             outgoing: Outgoing::default(),
-            started: Instant::now(),
-            next_ping: 0,
-            ledger: Arc::default(),
+            origin: Instant::now(),
+            pings: Arc::new(Mutex::new(PingTracker::new(interval, Duration::ZERO))),
         }
     }
 
@@ -125,9 +107,6 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         mut ctrl: mpsc::Receiver<WriterCmd>,
         reader: &mut JoinHandle<SessionEnd>,
     ) -> SessionEnd {
-        let mut pings =
-            interval(std::time::Duration::from_millis(self.ctx.config.ping_interval_ms));
-        pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let deadline = self.ctx.config.slow_client();
         loop {
             let step = tokio::select! {
@@ -138,7 +117,9 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
                     None => return SessionEnd::CONNECTION_LOST,
                 },
                 () = link.notified() => timeout(deadline, self.drain(link)).await,
-                _ = pings.tick() => timeout(deadline, self.ping()).await,
+                () = sleep_until(self.origin + self.pings.lock().next_due()) => {
+                    timeout(deadline, self.ping()).await
+                }
             };
             match step {
                 Ok(Ok(None)) => {}
@@ -210,13 +191,10 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
     }
 
     async fn ping(&mut self) -> Result<Option<SessionEnd>, WebSocketError> {
-        let id = self.next_ping;
-        self.next_ping = self.next_ping.wrapping_add(1);
-        let now = Instant::now();
-        let sent_us =
-            u64::try_from(now.duration_since(self.started).as_micros()).unwrap_or(u64::MAX);
-        self.ledger.lock().sent(id, sent_us, now);
-        let bytes = encode_server(&ServerMessage::Ping(Ping { id, sent_us }));
+        let Some(ping) = self.pings.lock().poll(self.origin.elapsed()) else {
+            return Ok(None);
+        };
+        let bytes = encode_server(&ServerMessage::Ping(ping));
         self.write(&bytes).await?;
         self.ws.flush().await?;
         Ok(None)
