@@ -1,6 +1,7 @@
 //! Hostile clients at the WebSocket framing level, over raw TCP: forged frame lengths, stalls in
 //! the middle of a frame, fragment floods, bad control frames, random payloads and crowds of
-//! idle connections. Each gets a typed outcome, and an honest client keeps its snapshots.
+//! idle connections. Each gets a typed outcome, the process's memory stays bounded, and an
+//! honest client keeps its snapshots.
 
 mod common;
 
@@ -12,6 +13,19 @@ use tickwire_protocol::codec::encode_client;
 use tickwire_protocol::message::ClientMessage;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+/// Most the test process's resident memory may grow during one attack.
+const MAX_RSS_GROWTH: u64 = 64 << 20;
+
+/// This process's resident set size, from `/proc/self/status`.
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
 
 /// Upgrades a raw TCP connection to WebSocket by hand.
 async fn raw_ws(addr: SocketAddr) -> TcpStream {
@@ -113,8 +127,13 @@ async fn survive(
         }
     });
     let started = tokio::time::Instant::now();
+    let rss_before = rss_bytes();
     let code = attack(addr).await;
     assert_eq!(code, expect, "close code");
+    // Memory stays bounded: the whole test process (server and attackers alike) grows by less
+    // than this, whatever the attack announced or sent.
+    let grown = rss_bytes().saturating_sub(rss_before);
+    assert!(grown < MAX_RSS_GROWTH, "RSS grew by {} KiB during the attack", grown / 1024);
     // At 30 Hz, allowing for a loaded machine: a third of the ticks during the attack, and the
     // game goes on after it.
     let during = (started.elapsed().as_secs_f64() * 30.0 / 3.0) as usize;
