@@ -16,20 +16,7 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # System packages the tests need (Debian): Xvfb and Mesa's software Vulkan for the Bevy client's
 # rendered test, Chromium for the browser end-to-end test. Installed only when missing.
-missing=()
-command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb)
-command -v xauth >/dev/null 2>&1 || missing+=(xauth)
-[ -x /usr/bin/chromium ] || missing+=(chromium)
-for pkg in mesa-vulkan-drivers libvulkan1; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-    step "installing ${missing[*]} (apt-get)"
-    sudo=()
-    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
-    timeout 600 "${sudo[@]}" apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive timeout 1800 "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+./scripts/install-test-deps.sh all
 
 step "cargo fmt --check"
 cargo fmt --all --check
