@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The browser client's tests (web/): installs what is missing, generates random vectors with the
 # Rust crates, and runs `node --test` — golden vectors, randomized differential tests against
-# the Rust codec and movement, and the end-to-end test in headless Chromium against a real
-# tickwire-server. Screenshots land in artifacts/ (gitignored).
+# the Rust codec and movement, and the end-to-end tests in headless Chromium against a real
+# tickwire-server, over http/ws and over https/wss (a self-signed certificate made with openssl).
+# Screenshots land in artifacts/ (gitignored).
 #
-#   scripts/test-web.sh            # from anywhere; needs Node >= 20, cargo, and Debian's apt for Chromium
+#   scripts/test-web.sh            # from anywhere; needs Node >= 20, cargo, openssl, and Debian's apt for Chromium
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), TICKWIRE_WEB_SEED (the random vectors'
 # seed, printed on every run so a failure can be replayed), TICKWIRE_WEB_CASES (default 400),
@@ -24,6 +25,7 @@ die() {
 }
 
 command -v node >/dev/null || die "Node.js 20 or newer is required"
+command -v openssl >/dev/null || die "openssl is required (the TLS end-to-end test makes a self-signed certificate)"
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
   die "Node.js 20 or newer is required (found $(node --version))"
 
@@ -63,4 +65,4 @@ TICKWIRE_WEB_REQUIRE_ALL=1 \
   CHROMIUM="$CHROMIUM" \
   timeout 600 node --test --test-reporter=spec web/test/*.test.mjs
 
-step "screenshots: $(ls artifacts/browser-e2e*.png 2>/dev/null | tr '\n' ' ')"
+step "screenshots: $(ls artifacts/browser-e2e*.png artifacts/browser-wss.png 2>/dev/null | tr '\n' ' ')"

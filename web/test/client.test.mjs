@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { TickwireClient, ConnectError, SUBPROTOCOL } from '../sdk/client.js';
+import { TickwireClient, ConnectError, SUBPROTOCOL, defaultUrl } from '../sdk/client.js';
 import { decodeClient, encodeServer } from '../sdk/codec.js';
 import { Snapshot, encodeSnapshot } from '../sdk/snapshot.js';
 import { SCHEMA, DEFAULT_RULES, movementRules, predictionHooks } from '../arena.js';
@@ -263,4 +263,21 @@ test('the own player is predicted with the game’s movement and reconciled exac
   assert.ok(client.predictor.position.x > x, 'the prediction runs ahead of the server');
   move_x = 0;
   client.leave();
+});
+
+test('defaultUrl picks wss:// on an https:// page and ws:// otherwise', () => {
+  const saved = Object.getOwnPropertyDescriptor(globalThis, 'location');
+  const at = (href) => {
+    const u = new URL(href);
+    Object.defineProperty(globalThis, 'location', { value: { protocol: u.protocol, host: u.host }, configurable: true, writable: true });
+    return defaultUrl();
+  };
+  try {
+    assert.equal(at('https://127.0.0.1:8443/?name=secure'), 'wss://127.0.0.1:8443/ws');
+    assert.equal(at('https://game.example/'), 'wss://game.example/ws');
+    assert.equal(at('http://127.0.0.1:8080/'), 'ws://127.0.0.1:8080/ws');
+  } finally {
+    if (saved) Object.defineProperty(globalThis, 'location', saved);
+    else delete globalThis.location;
+  }
 });
