@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
 use clap::Parser;
-use tickwire_client::LinkConfig;
+use tickwire_client::{LinkConfig, TlsOptions};
 
 use crate::behaviour::Behaviour;
 use crate::slo::Thresholds;
@@ -79,7 +79,8 @@ pub struct Args {
     #[arg(long)]
     pub json: Option<PathBuf>,
 
-    /// The server's Prometheus endpoint (default: http://HOST:PORT/metrics of --url).
+    /// The server's Prometheus endpoint (default: http://HOST:PORT/metrics of --url, https for
+    /// a wss:// URL; https is not scraped, so the server tick p99 is then reported missing).
     #[arg(long)]
     pub metrics_url: Option<String>,
 
@@ -100,7 +101,17 @@ pub struct Args {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
 
-    /// Time allowed for one bot's connection (TCP, upgrade, welcome).
+    /// PEM file of CA certificates (or the server's self-signed certificate) that `wss://`
+    /// trusts. No system roots are loaded.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Accept any `wss://` server certificate (self-signed dev servers; testing only: the server
+    /// is not authenticated).
+    #[arg(long)]
+    pub insecure: bool,
+
+    /// Time allowed for one bot's connection (TCP, TLS, upgrade, welcome).
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     pub connect_timeout: Duration,
 
@@ -149,6 +160,12 @@ impl Args {
             }
             (None, None) => Vec::new(),
         };
+        let mut tls =
+            TlsOptions { danger_accept_invalid_certs: self.insecure, ..Default::default() };
+        if let Some(path) = &self.ca_cert {
+            let pem = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            tls.add_ca_pem(&pem).with_context(|| format!("--ca-cert {}", path.display()))?;
+        }
         Ok(SwarmConfig {
             url: self.url.clone(),
             clients: self.clients,
@@ -160,6 +177,7 @@ impl Args {
             tokens,
             seed: self.seed,
             connect_timeout: self.connect_timeout,
+            tls,
         })
     }
 
@@ -172,7 +190,7 @@ impl Args {
         }
     }
 
-    /// `--metrics-url`, or `http://HOST:PORT/metrics` of `--url`.
+    /// `--metrics-url`, or `http://HOST:PORT/metrics` of `--url` (`https://` for `wss://`).
     pub fn metrics_url(&self) -> anyhow::Result<String> {
         if let Some(url) = &self.metrics_url {
             ensure_loopback(url)?;
@@ -180,7 +198,8 @@ impl Args {
         }
         let uri: hyper::Uri = self.url.parse().context("--url is not a URL")?;
         let authority = uri.authority().context("--url has no host")?;
-        Ok(format!("http://{authority}/metrics"))
+        let scheme = if uri.scheme_str() == Some("wss") { "https" } else { "http" };
+        Ok(format!("{scheme}://{authority}/metrics"))
     }
 }
 
@@ -270,6 +289,21 @@ mod tests {
         let c = parse(&["--tokens-file", file, "--clients", "3"]).swarm_config().expect("valid");
         assert_eq!(c.tokens, ["t1", "t2", "t3"]);
         assert!(parse(&["--tokens-file", file, "--clients", "4"]).swarm_config().is_err());
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn tls_flags_fill_the_tls_options() {
+        let args = parse(&["--url", "wss://localhost:9/ws", "--insecure"]);
+        assert!(args.swarm_config().expect("valid").tls.danger_accept_invalid_certs);
+        assert_eq!(args.metrics_url().expect("derived"), "https://localhost:9/metrics");
+        assert!(ensure_loopback("wss://127.0.0.1/ws").is_ok());
+        assert!(ensure_loopback("wss://10.0.0.1/ws").is_err());
+        let path = std::env::temp_dir().join(format!("tickwire-ca-{}.pem", std::process::id()));
+        std::fs::write(&path, "not a certificate").expect("written");
+        let file = path.to_str().expect("utf-8");
+        assert!(parse(&["--ca-cert", file]).swarm_config().is_err(), "bad PEM is refused");
+        assert!(parse(&["--ca-cert", "/nonexistent/ca.pem"]).swarm_config().is_err());
         let _ = std::fs::remove_file(&path);
     }
 

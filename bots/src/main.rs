@@ -45,7 +45,13 @@ async fn run(args: Args) -> anyhow::Result<Report> {
     let metrics_url = args.metrics_url()?;
     let thresholds = args.thresholds();
     let before = scrape_ticks(&metrics_url).await;
-    if before.is_none() {
+    if metrics_url.starts_with("https://") {
+        tracing::warn!(
+            %metrics_url,
+            "scraping metrics over https is not supported (pass an http --metrics-url); \
+             the tick p99 will be missing"
+        );
+    } else if before.is_none() {
         tracing::warn!(%metrics_url, "server metrics not reachable; the tick p99 will be missing");
     }
     let progress = Progress::new(config.clients, !args.quiet);

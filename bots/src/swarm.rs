@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 use tickwire_client::{
-    ClientConfig, ClientHandle, ClientStats, EndReason, LinkConfig, Samples, connect_with,
+    ClientConfig, ClientHandle, ClientStats, EndReason, LinkConfig, Samples, TlsOptions,
+    connect_with,
 };
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
@@ -52,6 +53,8 @@ pub struct SwarmConfig {
     pub seed: u64,
     /// Time allowed for one bot's connection.
     pub connect_timeout: Duration,
+    /// Which servers `wss://` trusts (unused for `ws://`).
+    pub tls: TlsOptions,
 }
 
 impl std::fmt::Debug for SwarmConfig {
@@ -65,6 +68,7 @@ impl std::fmt::Debug for SwarmConfig {
             .field("behaviour", &self.behaviour)
             .field("link", &self.link)
             .field("tokens", &self.tokens.len())
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -83,6 +87,7 @@ impl SwarmConfig {
             tokens: Vec::new(),
             seed: 1,
             connect_timeout: Duration::from_secs(10),
+            tls: TlsOptions::default(),
         }
     }
 
@@ -96,6 +101,7 @@ impl SwarmConfig {
         };
         c.link = LinkConfig { seed: self.link.seed ^ (i as u64).wrapping_mul(0x9e37), ..self.link };
         c.connect_timeout = self.connect_timeout;
+        c.tls = self.tls.clone();
         c.tuning.history_len = BOT_HISTORY;
         c.tuning.max_events = 16;
         c.event_capacity = 16;

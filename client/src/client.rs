@@ -1,8 +1,9 @@
 //! [`connect`]: opens a session and returns a [`Client`]; [`ClientHandle`], the cheap cloneable
 //! view of it.
 //!
-//! Connecting is: parse the URL, TCP connect, WebSocket upgrade, send the hello, read the first
-//! message (a welcome, or a reject that becomes [`ClientError::Rejected`]), all within
+//! Connecting is: parse the URL, TCP connect, TLS handshake (`wss://`), WebSocket upgrade, send
+//! the hello, read the first message (a welcome, or a reject that becomes
+//! [`ClientError::Rejected`]), all within
 //! [`ClientConfig::connect_timeout`]; then the reader and driver tasks ([`crate::driver`]) are
 //! spawned. The [`Client`] owns the session: dropping it leaves (like [`Client::close`], without
 //! waiting). Everything else reads the state through [`ClientHandle::with_state`], a short lock
@@ -58,10 +59,9 @@ async fn connect_inner(
     let mut state =
         ClientState::new(config.hello(), config.rules.clone(), config.tuning, Duration::ZERO)?;
     let target = ws::parse_url(&config.url)?;
+    let open = ws::open(&target, &config.tls, config.offer_subprotocol, config.token.as_deref());
     let (mut reader, mut writer) =
-        timeout_at(deadline, ws::open(&target, config.offer_subprotocol, config.token.as_deref()))
-            .await
-            .map_err(|_| ClientError::Timeout("connecting"))??;
+        timeout_at(deadline, open).await.map_err(|_| ClientError::Timeout("connecting"))??;
     let mut link = config.link.is_active().then(|| LinkConditioner::new(config.link));
     timeout_at(deadline, handshake(&mut state, &mut reader, &mut writer, link.as_mut(), epoch))
         .await

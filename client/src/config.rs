@@ -6,13 +6,16 @@ use tickwire_protocol::PROTOCOL_VERSION;
 use tickwire_protocol::message::Hello;
 use tickwire_sim::arena::ArenaRules;
 
+use crate::error::ClientError;
 use crate::link::LinkConfig;
 use crate::state::Tuning;
+use crate::tls::TlsOptions;
 
 /// Everything [`connect`](crate::connect) needs. Its `Debug` output hides the token.
 #[derive(Clone)]
 pub struct ClientConfig {
-    /// `ws://host:port/ws` (plain WebSocket; TLS is a proxy's job).
+    /// `ws://host:port/ws` (plain WebSocket) or `wss://host:port/ws` (TLS, trusting what
+    /// [`tls`](Self::tls) says).
     pub url: String,
     /// Room to join: 1..=32 bytes of `[A-Za-z0-9_-]`.
     pub room: String,
@@ -36,6 +39,8 @@ pub struct ClientConfig {
     pub event_capacity: usize,
     /// Offer the `tickwire.v1` WebSocket subprotocol.
     pub offer_subprotocol: bool,
+    /// Which servers `wss://` trusts: no CA by default (no system roots are loaded).
+    pub tls: TlsOptions,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -47,6 +52,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("tuning", &self.tuning)
             .field("link", &self.link)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -66,7 +72,22 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(10),
             event_capacity: 256,
             offer_subprotocol: true,
+            tls: TlsOptions::default(),
         }
+    }
+
+    /// Also trusts the certificates in `pem` (CA certificates, or a self-signed server's own
+    /// certificate) for `wss://`. Fails on malformed PEM or PEM without a certificate.
+    pub fn with_ca_pem(mut self, pem: &[u8]) -> Result<Self, ClientError> {
+        self.tls.add_ca_pem(pem)?;
+        Ok(self)
+    }
+
+    /// **For tests and load tests against your own dev servers only**: accepts any `wss://`
+    /// server certificate (see [`TlsOptions::danger_accept_invalid_certs`]).
+    pub fn with_danger_accept_invalid_certs(mut self) -> Self {
+        self.tls.danger_accept_invalid_certs = true;
+        self
     }
 
     /// The hello this configuration sends.

@@ -90,7 +90,7 @@ impl EndReason {
 /// What can go wrong with a [`Client`](crate::Client).
 #[derive(Debug, Error)]
 pub enum ClientError {
-    /// The URL is not `ws://host[:port]/path`.
+    /// The URL is not `ws://` or `wss://host[:port]/path`.
     #[error("invalid url `{url}`: {why}")]
     InvalidUrl {
         /// The URL given.
@@ -104,6 +104,14 @@ pub enum ClientError {
     /// The token cannot be sent in an HTTP header (it must be visible ASCII).
     #[error("the token is not a valid HTTP header value")]
     InvalidToken,
+    /// The TLS handshake of a `wss://` URL failed: most often
+    /// `InvalidCertificate(UnknownIssuer)`, a server certificate signed by no trusted CA (see
+    /// [`TlsOptions`](crate::TlsOptions)).
+    #[error("tls: {0}")]
+    Tls(rustls::Error),
+    /// A CA certificate given to trust is not usable (malformed PEM, no certificate, bad DER).
+    #[error("CA certificate: {0}")]
+    CaCertificate(String),
     /// TCP connect or socket I/O failed.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
@@ -135,6 +143,9 @@ impl ClientError {
             Self::InvalidUrl { .. } => "invalid_url",
             Self::InvalidHello(_) => "invalid_hello",
             Self::InvalidToken => "invalid_token",
+            Self::Tls(rustls::Error::InvalidCertificate(_)) => "tls_invalid_certificate",
+            Self::Tls(_) => "tls",
+            Self::CaCertificate(_) => "ca_certificate",
             Self::Io(_) => "io",
             Self::WebSocket(fastwebsockets::WebSocketError::InvalidStatusCode(status)) => {
                 match status {

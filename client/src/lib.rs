@@ -16,9 +16,10 @@
 //! - and a link conditioner to simulate latency and jitter ([`link`]).
 //!
 //! **The async driver** on tokio: [`connect`] (or [`connect_with`] and an [`InputSource`])
-//! performs the WebSocket handshake ([`ws`], fastwebsockets on hyper 1) and the hello, then one
-//! task reads frames and another ([`driver`]) feeds the core, sends one input per tick and
-//! answers pings. The [`Client`] owns the session; a [`ClientHandle`] is a cheap cloneable view
+//! performs the WebSocket handshake ([`ws`], fastwebsockets on hyper 1; over rustls for
+//! `wss://` URLs, trusting what [`TlsOptions`] says, see [`tls`]) and the hello, then one task
+//! reads frames and another ([`driver`]) feeds the core, sends one input per tick and answers
+//! pings. The [`Client`] owns the session; a [`ClientHandle`] is a cheap cloneable view
 //! of the state; game events arrive on a bounded channel ([`Client::next_event`]).
 //! [`connect`] must be called inside a tokio runtime (it spawns the two tasks there); a game
 //! loop that is not async keeps one runtime in the background and only ever locks the state
@@ -58,6 +59,7 @@ pub mod predict;
 pub mod rtt;
 pub mod state;
 pub mod stats;
+pub mod tls;
 pub mod ws;
 
 pub use client::{Client, ClientEvent, ClientHandle, connect, connect_with};
@@ -68,3 +70,4 @@ pub use interp::{Bracket, InterpolatedEntity};
 pub use link::LinkConfig;
 pub use state::{ClientState, PlayerInfo, Tuning, arena_hello};
 pub use stats::{ClientStats, Samples};
+pub use tls::TlsOptions;
