@@ -14,6 +14,11 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Everything is also logged, to print one total at the end.
+log="$(mktemp "${TMPDIR:-/tmp}/tickwire-test.XXXXXX")"
+trap 'rm -f "$log"' EXIT
+exec > >(tee "$log") 2>&1
+
 # System packages the tests need (Debian): Xvfb and Mesa's software Vulkan for the Bevy client's
 # rendered test, Chromium for the browser end-to-end test. Installed only when missing.
 ./scripts/install-test-deps.sh all
@@ -38,3 +43,11 @@ step "browser client: JS SDK against the golden and random vectors, end-to-end i
 
 step "fuzz the protocol decoders (bounded)"
 ./scripts/fuzz.sh "${TICKWIRE_FUZZ_SECONDS:-60}"
+
+# One closing line over every runner: cargo's "test result" lines, criterion's bench checks and
+# node's summary. (A failure never gets here: every step above stops the script.)
+cargo_passed=$(grep -oE 'test result: ok\. [0-9]+ passed' "$log" | awk '{s += $4} END {print s + 0}')
+benches=$(grep -c '^Success$' "$log" || true)
+node_passed=$(grep -oE '^ℹ pass [0-9]+' "$log" | awk '{s += $3} END {print s + 0}')
+node_failed=$(grep -oE '^ℹ fail [0-9]+' "$log" | awk '{s += $3} END {print s + 0}')
+printf '\ntotal: %d passed, %d failed\n' "$((cargo_passed + benches + node_passed))" "$node_failed"
