@@ -60,6 +60,17 @@ pub struct Metrics {
     pub accept_errors: Counter,
     /// Last time (ms since start) a rate-limited warning was logged.
     last_warn_ms: AtomicU64,
+    /// The per-direction counters above, resolved once: they are bumped for every message, and
+    /// a family lookup (lock + hash) per message would be wasted work on the hot path.
+    hot: HotCounters,
+}
+
+#[derive(Debug, Default)]
+struct HotCounters {
+    messages_in: Counter,
+    messages_out: Counter,
+    bytes_in: Counter,
+    bytes_out: Counter,
 }
 
 impl Default for Metrics {
@@ -94,6 +105,7 @@ impl Metrics {
             accept_errors: Counter::default(),
             last_warn_ms: AtomicU64::new(0),
             registry: Registry::default(),
+            hot: HotCounters::default(),
         };
         let r = &mut registry;
         r.register("connections", "Open TCP connections", m.connections.clone());
@@ -131,7 +143,17 @@ impl Metrics {
         r.register("sessions_rejected", "Hellos refused by reason", m.sessions_rejected.clone());
         r.register("http_rejected", "HTTP requests refused by reason", m.http_rejected.clone());
         r.register("accept_errors", "Errors from accept()", m.accept_errors.clone());
-        Self { registry, ..m }
+        // One statement per lookup: `get_or_create` returns a lock guard, and a second lookup
+        // (which may insert) while the first guard lives would deadlock.
+        let resolve = |family: &Family<Label, Counter>, direction: &'static str| {
+            family.get_or_create(&[("direction", direction)]).clone()
+        };
+        let messages_in = resolve(&m.messages, "in");
+        let messages_out = resolve(&m.messages, "out");
+        let bytes_in = resolve(&m.bytes, "in");
+        let bytes_out = resolve(&m.bytes, "out");
+        let hot = HotCounters { messages_in, messages_out, bytes_in, bytes_out };
+        Self { registry, hot, ..m }
     }
 
     /// The text exposition of every metric.
@@ -144,14 +166,14 @@ impl Metrics {
 
     /// Counts one outgoing message of `len` bytes.
     pub fn sent(&self, len: usize) {
-        self.messages.get_or_create(&[("direction", "out")]).inc();
-        self.bytes.get_or_create(&[("direction", "out")]).inc_by(len as u64);
+        self.hot.messages_out.inc();
+        self.hot.bytes_out.inc_by(len as u64);
     }
 
     /// Counts one incoming message of `len` bytes.
     pub fn received(&self, len: usize) {
-        self.messages.get_or_create(&[("direction", "in")]).inc();
-        self.bytes.get_or_create(&[("direction", "in")]).inc_by(len as u64);
+        self.hot.messages_in.inc();
+        self.hot.bytes_in.inc_by(len as u64);
     }
 
     /// Observes a duration in seconds.
