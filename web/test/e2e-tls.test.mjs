@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ROOT } from './helpers.mjs';
+import { CHROMIUM_ARGS, sleep, until } from './e2e-helpers.mjs';
 
 const BIN = process.env.TICKWIRE_SERVER_BIN;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -36,24 +37,6 @@ const skip = !BIN
       ? 'no openssl to make a self-signed certificate'
       : false;
 if (skip && process.env.TICKWIRE_WEB_REQUIRE_ALL === '1') throw new Error(skip);
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` until it returns something truthy, or fails after `ms` saying `what`. */
-async function until(what, fn, ms = 15000) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)?.slice(0, 400)})`);
-    await sleep(100);
-  }
-}
 
 /** A self-signed P-256 certificate for 127.0.0.1 and localhost, valid for a day, in `dir`. */
 function selfSigned(dir) {
@@ -114,7 +97,7 @@ test('the demo page plays over https and wss against a TLS server', { skip, time
     headless: true,
     ignoreHTTPSErrors: true,
     viewport: { width: 1280, height: 800 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--ignore-certificate-errors'],
+    args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'],
   });
   const page = browser.pages()[0] ?? (await browser.newPage());
   const problems = [];

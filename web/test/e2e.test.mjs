@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ROOT } from './helpers.mjs';
+import { CHROMIUM_ARGS, sleep, until } from './e2e-helpers.mjs';
 import { decodePng } from './png.mjs';
 
 const BIN = process.env.TICKWIRE_SERVER_BIN;
@@ -27,24 +28,6 @@ const skip = !BIN
     ? `no Chromium at ${CHROMIUM}`
     : false;
 if (skip && process.env.TICKWIRE_WEB_REQUIRE_ALL === '1') throw new Error(skip);
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` until it returns something truthy, or fails after `ms` saying `what`. */
-async function until(what, fn, ms = 15000) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)?.slice(0, 400)})`);
-    await sleep(100);
-  }
-}
 
 /** Starts the server on a port it picks; resolves once it logged its address. */
 function startServer() {
@@ -106,7 +89,7 @@ test('the demo page plays against a real server in Chromium', { skip, timeout: 1
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 800 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
   });
   const page = browser.pages()[0] ?? (await browser.newPage());
   const problems = [];
