@@ -65,6 +65,8 @@ export function describeReject(reason, schemaHash) {
       return 'the server is shutting down';
     case 'HelloExpected':
       return 'protocol error: the server expected a hello first';
+    case 'ResumeFailed':
+      return 'the previous session could not be resumed (it expired, or the server restarted)';
     default:
       return `refused (${reason.kind})`;
   }
@@ -290,6 +292,7 @@ export class TickwireClient extends EventTarget {
       room: this.options.room,
       name: this.options.name,
       token: this.options.token ?? null,
+      resume: null,
     });
     this.helloSentAt = this.now();
     this.lastHeard = this.now();

@@ -3,7 +3,8 @@
 //
 // Messages are plain objects with a `type` (the variant name) and the spec's field names:
 //
-//   { type: 'Hello', protocol_version: 1, schema_hash: 0x…n, room: 'lobby', name: 'Zoë', token: null }
+//   { type: 'Hello', protocol_version: 2, schema_hash: 0x…n, room: 'lobby', name: 'Zoë', token: null,
+//     resume: null /* or { client_id, secret: Uint8Array(16) } */ }
 //   { type: 'Input', tick, last_snapshot, view: { tick, fraction }, move_x, move_y, aim, buttons }
 //   { type: 'Snapshot', tick, baseline, last_input, payload: Uint8Array }
 //   { type: 'Reject', reason: { kind: 'SchemaMismatch', server: 0x…n } }
@@ -11,18 +12,21 @@
 //   { type: 'Disconnect', reason: 'Timeout' }
 //
 // `u64` fields (`schema_hash`, `sent_us`, `echo_us`, `SchemaMismatch.server`) decode as BigInt
-// and encode from a BigInt or a safe integer; `Option` is `null` or the value. Decoding
+// and encode from a BigInt or a safe integer; `Option` is `null` or the value; a `[u8; 16]`
+// (a resume secret) is a Uint8Array of 16 bytes, written raw, without a length. Decoding
 // follows §2.2 exactly, including the order in which errors are reported, so that its
 // `DecodeError.kind` equals the Rust crate's on every input. `toJSONValue`/`fromJSONValue`
 // convert to and from the serde JSON shape the golden vectors use.
 
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 export const CLIENT_MESSAGE_LIMIT = 2048;
 export const SERVER_MESSAGE_LIMIT = 4 * 1024 * 1024;
 export const MAX_ROOM_LEN = 32;
 export const MAX_NAME_LEN = 24;
 export const MAX_TOKEN_LEN = 512;
 export const MAX_CHAT_LEN = 200;
+/** Length of `ResumeTicket.secret` and `Welcome.resume_secret`, bytes (§3.2). */
+export const RESUME_SECRET_LEN = 16;
 /** Bit 0 of `InputFrame.buttons`. */
 export const BUTTON_FIRE = 1;
 
@@ -151,6 +155,17 @@ const i8 = {
   json: id,
   unjson: id,
 };
+const bool = {
+  enc: (w, v) => w.u8(v ? 1 : 0),
+  dec: (r) => {
+    const at = r.pos;
+    const b = r.u8();
+    if (b > 1) throw new DecodeError('malformed', `bool byte ${b} at ${at}`);
+    return b === 1;
+  },
+  json: id,
+  unjson: id,
+};
 const varint = (width) => ({
   enc: (w, v) => w.varint(v, width),
   dec: (r) => r.varint(width),
@@ -201,6 +216,19 @@ const bytes = {
   json: (v) => Array.from(v),
   unjson: (j) => Uint8Array.from(j),
 };
+/** `[u8; n]`: n raw bytes, no length prefix (§2.1). */
+const byteArray = (n) => ({
+  enc: (w, v) => {
+    if (v?.length !== n) throw new RangeError(`expected ${n} bytes, got ${v?.length}`);
+    w.bytes(v);
+  },
+  dec: (r) => {
+    const at = r.take(n, `[u8; ${n}]`);
+    return r.bytes.slice(at, r.pos);
+  },
+  json: (v) => Array.from(v),
+  unjson: (j) => Uint8Array.from(j),
+});
 const option = (t) => ({
   enc: (w, v) => {
     if (v === null || v === undefined) {
@@ -304,6 +332,7 @@ const HELLO = struct([
   ['room', str],
   ['name', str],
   ['token', option(str)],
+  ['resume', option(struct([['client_id', u32], ['secret', byteArray(RESUME_SECRET_LEN)]]))],
 ]);
 const WELCOME = struct([
   ['client_id', u32],
@@ -312,6 +341,9 @@ const WELCOME = struct([
   ['server_tick', tick],
   ['room', str],
   ['max_rewind_ms', u16],
+  ['resumed', bool],
+  ['resume_secret', byteArray(RESUME_SECRET_LEN)],
+  ['resume_grace_ms', u32],
 ]);
 const REJECT_REASON = enumeration('kind', [
   ['VersionMismatch', struct([['server', u16]])],
@@ -323,6 +355,7 @@ const REJECT_REASON = enumeration('kind', [
   ['Unauthorized', null],
   ['ShuttingDown', null],
   ['HelloExpected', null],
+  ['ResumeFailed', null],
 ]);
 const INPUT = struct([
   ['tick', tick],

@@ -57,7 +57,19 @@ class FakeSocket extends EventTarget {
 }
 
 const ENTITY = 7;
-const WELCOME = { type: 'Welcome', client_id: 3, entity: ENTITY, tick_rate: 30, server_tick: 100, room: 'lobby', max_rewind_ms: 250 };
+const SECRET = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
+const WELCOME = {
+  type: 'Welcome',
+  client_id: 3,
+  entity: ENTITY,
+  tick_rate: 30,
+  server_tick: 100,
+  room: 'lobby',
+  max_rewind_ms: 250,
+  resumed: false,
+  resume_secret: SECRET,
+  resume_grace_ms: 30000,
+};
 
 /** The arena state of a tick: one player (us) at `x`, and an NPC moving in a straight line. */
 function world(tick, x, { alive = true } = {}) {
@@ -116,7 +128,7 @@ test('the handshake: subprotocol, hello with the schema hash, welcome', async ()
   assert.equal(url.searchParams.get('room'), 'lobby');
   ws.open();
   assert.deepEqual(ws.sent, [
-    { type: 'Hello', protocol_version: 1, schema_hash: SCHEMA.hash, room: 'lobby', name: 'Zoë', token: 'tw1.abc.def' },
+    { type: 'Hello', protocol_version: 2, schema_hash: SCHEMA.hash, room: 'lobby', name: 'Zoë', token: 'tw1.abc.def', resume: null },
   ]);
   ws.deliver(WELCOME);
   assert.deepEqual(await welcome, WELCOME);
