@@ -79,6 +79,8 @@ impl Bench {
             slow_client: Duration::from_secs(3),
             persistent: true,
             grace: Duration::from_secs(30),
+            resume_grace: Duration::from_secs(30),
+            tickets: Arc::default(),
         };
         let info = Arc::new(RoomInfo::default());
         let mut room = Room::new("bench".into(), arena, settings, Arc::new(Metrics::new()), info);

@@ -160,6 +160,9 @@ mod tests {
             server_tick: Tick(10),
             room: "lobby".to_owned(),
             max_rewind_ms: 250,
+            resumed: false,
+            resume_secret: [7; 16],
+            resume_grace_ms: 30_000,
         };
         s.handle_message(Duration::ZERO, ServerMessage::Welcome(welcome)).expect("welcome");
         let snap = |tick| {

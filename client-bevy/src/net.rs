@@ -16,7 +16,8 @@
 //! ```
 //!
 //! **The channel** ([`FROM_NET_CAPACITY`] messages, net → Bevy) carries the connection result,
-//! the game events and the end of the session. The sender waits when it is full (the game is
+//! the game events, the reconnection progress (the client library reconnects by itself after a
+//! drop and resumes the session) and the end of the session. The sender waits when it is full (the game is
 //! not running its schedule: minimized, stalled); the client library's own event channel then
 //! fills, and past that its core drops the *oldest* events and counts them
 //! (`ClientStats::events_dropped`). Snapshots never travel through it: the driver keeps decoding
@@ -35,7 +36,7 @@ use std::thread;
 use std::time::Duration;
 
 use tickwire_client::{ClientConfig, ClientError, ClientEvent, ClientHandle, EndReason};
-use tickwire_protocol::message::EventMessage;
+use tickwire_protocol::message::{EventMessage, Welcome};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
@@ -53,6 +54,11 @@ pub(crate) enum FromNet {
     Failed(ClientError),
     /// A game event, in order.
     Game(EventMessage),
+    /// The connection dropped; attempt `attempt` of `max_attempts` to get the session back.
+    Reconnecting { attempt: u32, max_attempts: u32, cause: EndReason },
+    /// The session is back after a drop: the same player (`resumed`) or, when the server no
+    /// longer held it, a new one.
+    Reconnected { welcome: Welcome, resumed: bool },
     /// The session ended; nothing follows.
     Ended(EndReason),
 }
@@ -96,6 +102,15 @@ async fn run(config: ClientConfig, tx: mpsc::Sender<FromNet>) {
             event = client.next_event() => {
                 let msg = match event {
                     Some(ClientEvent::Game(e)) => FromNet::Game(e),
+                    Some(ClientEvent::Reconnecting { attempt, max_attempts, cause, .. }) => {
+                        FromNet::Reconnecting { attempt, max_attempts, cause }
+                    }
+                    Some(ClientEvent::Resumed(welcome)) => {
+                        FromNet::Reconnected { welcome, resumed: true }
+                    }
+                    Some(ClientEvent::Rejoined(welcome)) => {
+                        FromNet::Reconnected { welcome, resumed: false }
+                    }
                     Some(ClientEvent::Ended(reason)) => FromNet::Ended(reason),
                     None => FromNet::Ended(client.closed().await),
                 };

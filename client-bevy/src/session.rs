@@ -5,7 +5,7 @@
 use bevy::prelude::*;
 use tickwire_client::{ClientConfig, ClientError, ClientHandle, EndReason, Intent};
 use tickwire_protocol::Tick;
-use tickwire_protocol::message::GameEvent;
+use tickwire_protocol::message::{GameEvent, Welcome};
 use tracing::{info, warn};
 
 use crate::components::NetEntity;
@@ -128,17 +128,22 @@ pub(crate) fn receive(
             FromNet::Connected(handle) => {
                 let w = handle.welcome();
                 info!(client = %w.client_id, entity = %w.entity, room = %w.room, "connected");
-                status.client_id = Some(w.client_id);
-                status.entity = Some(w.entity);
-                status.room.clone_from(&w.room);
-                status.tick_rate = w.tick_rate;
-                connected.write(Connected {
-                    client_id: w.client_id,
-                    entity: w.entity,
-                    tick_rate: w.tick_rate,
-                    room: w.room.clone(),
-                });
+                welcomed(&w, &mut status, &mut connected);
                 conn.handle = Some(handle);
+                conn.names_dirty = true;
+                *state = ConnectionState::Connected;
+            }
+            FromNet::Reconnecting { attempt, max_attempts, cause } => {
+                info!(attempt, max_attempts, %cause, "connection lost, reconnecting");
+                *state = ConnectionState::Reconnecting { attempt, max_attempts, cause };
+            }
+            FromNet::Reconnected { welcome, resumed } => {
+                if resumed {
+                    info!(client = %welcome.client_id, "session resumed");
+                } else {
+                    warn!(client = %welcome.client_id, entity = %welcome.entity, "the session had expired; joined again as a new player");
+                }
+                welcomed(&welcome, &mut status, &mut connected);
                 conn.names_dirty = true;
                 *state = ConnectionState::Connected;
             }
@@ -162,6 +167,20 @@ pub(crate) fn receive(
         *state = ConnectionState::Disconnected(end.clone());
         disconnected.write(Disconnected(end));
     }
+}
+
+/// Records a welcome (first, resumed or rejoined) and announces it.
+fn welcomed(w: &Welcome, status: &mut NetStatus, connected: &mut MessageWriter<Connected>) {
+    status.client_id = Some(w.client_id);
+    status.entity = Some(w.entity);
+    status.room.clone_from(&w.room);
+    status.tick_rate = w.tick_rate;
+    connected.write(Connected {
+        client_id: w.client_id,
+        entity: w.entity,
+        tick_rate: w.tick_rate,
+        room: w.room.clone(),
+    });
 }
 
 /// A fire press, kept until an input frame has carried it.

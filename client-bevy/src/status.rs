@@ -20,6 +20,16 @@ pub enum ConnectionState {
     Connecting,
     /// The session is open.
     Connected,
+    /// The connection dropped; the client is getting the session back (attempt `attempt` of
+    /// `max_attempts`). The world keeps showing the last snapshots meanwhile.
+    Reconnecting {
+        /// 1 for the first attempt of this outage.
+        attempt: u32,
+        /// The client's limit ([`tickwire_client::ReconnectPolicy::max_attempts`]).
+        max_attempts: u32,
+        /// Why the connection dropped.
+        cause: EndReason,
+    },
     /// The attempt failed or the session ended; the reason says why.
     Disconnected(SessionEnd),
 }

@@ -4,36 +4,71 @@
 //! Connecting is: parse the URL, TCP connect, TLS handshake (`wss://`), WebSocket upgrade, send
 //! the hello, read the first message (a welcome, or a reject that becomes
 //! [`ClientError::Rejected`]), all within
-//! [`ClientConfig::connect_timeout`]; then the reader and driver tasks ([`crate::driver`]) are
-//! spawned. The [`Client`] owns the session: dropping it leaves (like [`Client::close`], without
+//! [`ClientConfig::connect_timeout`]; then the supervisor task ([`crate::supervisor`]) runs the
+//! reader and driver tasks ([`crate::driver`]) of each connection, and reconnects after a drop
+//! as [`ClientConfig::reconnect`] says. The [`Client`] owns the session: dropping it leaves (like [`Client::close`], without
 //! waiting). Everything else reads the state through [`ClientHandle::with_state`], a short lock
 //! on the sans-IO [`ClientState`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use fastwebsockets::{Frame, OpCode, Payload};
-use parking_lot::Mutex;
 use tickwire_protocol::message::{EventMessage, Welcome};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tokio::time::{Instant, sleep, timeout_at};
+use tokio::time::Instant;
 
 use crate::config::ClientConfig;
-use crate::driver::{Delivery, Driver, INCOMING_CAPACITY, Shared, read_loop};
-use crate::error::{ClientError, EndReason, ProtocolError};
+use crate::driver::Shared;
+use crate::error::{ClientError, EndReason};
 use crate::input::{InputSource, Intent};
-use crate::link::LinkConditioner;
 use crate::state::ClientState;
 use crate::stats::{ClientStats, Samples};
-use crate::ws::{self, WsReader, WsWriter};
+use crate::supervisor::{self, Supervisor};
+use crate::ws;
 
 /// Something the session tells its owner.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClientEvent {
     /// A game event (shot, hit, kill, join, leave, chat).
     Game(EventMessage),
+    /// The connection dropped (`cause`); attempt `attempt` of `max_attempts` to get the session
+    /// back starts after `delay`.
+    Reconnecting {
+        /// 1 for the first attempt of this outage.
+        attempt: u32,
+        /// The policy's limit.
+        max_attempts: u32,
+        /// Wait before this attempt.
+        delay: Duration,
+        /// Why the connection ended.
+        cause: EndReason,
+    },
+    /// The session is back: same player, same entity, score and health.
+    Resumed(Welcome),
+    /// The server no longer held the session; this is a new player (new entity).
+    Rejoined(Welcome),
     /// The session ended; this is the last event.
+    Ended(EndReason),
+}
+
+/// What a session's connection is doing ([`ClientHandle::connection`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    /// Opening the first connection.
+    Connecting,
+    /// Welcomed and playing.
+    Connected,
+    /// The connection dropped; getting the session back.
+    Reconnecting {
+        /// 1 for the first attempt of this outage.
+        attempt: u32,
+        /// The policy's limit.
+        max_attempts: u32,
+        /// Why the connection ended.
+        cause: EndReason,
+    },
+    /// The session is over.
     Ended(EndReason),
 }
 
@@ -55,99 +90,16 @@ async fn connect_inner(
     source: Option<Box<dyn InputSource>>,
 ) -> Result<Client, ClientError> {
     let epoch = Instant::now();
-    let deadline = epoch + config.connect_timeout;
-    let mut state =
+    let state =
         ClientState::new(config.hello(), config.rules.clone(), config.tuning, Duration::ZERO)?;
     let target = ws::parse_url(&config.url)?;
-    let open = ws::open(&target, &config.tls, config.offer_subprotocol, config.token.as_deref());
-    let (mut reader, mut writer) =
-        timeout_at(deadline, open).await.map_err(|_| ClientError::Timeout("connecting"))??;
-    let mut link = config.link.is_active().then(|| LinkConditioner::new(config.link));
-    timeout_at(deadline, handshake(&mut state, &mut reader, &mut writer, link.as_mut(), epoch))
-        .await
-        .map_err(|_| ClientError::Timeout("waiting for the welcome"))??;
-    let tick = state.clock().map_or(Duration::from_millis(33), |c| c.tick_duration());
-    let welcome = state.welcome().cloned().ok_or(ClientError::Ended(EndReason::Closed))?;
-
-    let shared = Arc::new(Shared {
-        state: Mutex::new(state),
-        intent: Mutex::new(Intent::IDLE),
-        epoch,
-        wake: Notify::new(),
-    });
-    let (incoming_tx, incoming_rx) = mpsc::channel(INCOMING_CAPACITY);
+    let shared = Arc::new(Shared::new(state, epoch));
+    let conn = supervisor::open(&shared, &config, &target, None).await?;
     let (events_tx, events_rx) = mpsc::channel(config.event_capacity.max(1));
-    let delivery = match link {
-        Some(_) => Delivery::Queued,
-        None => Delivery::Direct(shared.clone(), events_tx.clone()),
-    };
-    let reader_task = tokio::spawn(read_loop(reader, incoming_tx, epoch, delivery));
-    let driver = Driver {
-        shared: shared.clone(),
-        ws: writer,
-        incoming_rx,
-        events: events_tx,
-        source,
-        link,
-        tick,
-    };
-    let task = tokio::spawn(async move {
-        let reason = driver.run().await;
-        reader_task.abort();
-        reason
-    });
-    Ok(Client {
-        handle: ClientHandle { shared, welcome: Arc::new(welcome) },
-        events: events_rx,
-        task,
-    })
-}
-
-/// Sends the hello and reads until the welcome (or a reject), with the link conditioner's
-/// delay on each.
-async fn handshake(
-    state: &mut ClientState,
-    reader: &mut WsReader,
-    writer: &mut WsWriter,
-    mut link: Option<&mut LinkConditioner>,
-    epoch: Instant,
-) -> Result<(), ClientError> {
-    if let Some(l) = link.as_deref_mut() {
-        sleep(l.delay()).await;
-    }
-    while let Some(bytes) = state.poll_transmit(epoch.elapsed()) {
-        writer.write_frame(Frame::binary(Payload::Owned(bytes))).await?;
-    }
-    writer.flush().await?;
-    let mut ignore = |_| std::future::ready(Ok::<(), std::convert::Infallible>(()));
-    loop {
-        let frame = reader.read_frame(&mut ignore).await?;
-        match frame.opcode {
-            OpCode::Binary if frame.fin => {
-                if let Some(l) = link.as_deref_mut() {
-                    sleep(l.delay()).await;
-                }
-                let result = state.handle_bytes(epoch.elapsed(), &frame.payload);
-                if let Some(reason) = state.end_reason() {
-                    return Err(match reason {
-                        EndReason::Rejected(r) => ClientError::Rejected(*r),
-                        other => ClientError::Ended(other.clone()),
-                    });
-                }
-                result?;
-                if state.welcome().is_some() {
-                    return Ok(());
-                }
-            }
-            OpCode::Close => return Err(ClientError::Ended(EndReason::Closed)),
-            OpCode::Ping | OpCode::Pong => {}
-            _ => {
-                let e =
-                    ProtocolError::Unexpected { message: "non-binary frame", phase: "handshake" };
-                return Err(e.into());
-            }
-        }
-    }
+    let supervisor =
+        Supervisor { shared: shared.clone(), config, target, source, events: events_tx };
+    let task = tokio::spawn(supervisor.run(conn));
+    Ok(Client { handle: ClientHandle { shared }, events: events_rx, task })
 }
 
 /// A connected session. Dropping it leaves the session (without waiting).
@@ -214,7 +166,6 @@ impl Drop for Client {
 #[derive(Debug, Clone)]
 pub struct ClientHandle {
     shared: Arc<Shared>,
-    welcome: Arc<Welcome>,
 }
 
 impl ClientHandle {
@@ -224,9 +175,25 @@ impl ClientHandle {
         self.shared.now()
     }
 
-    /// The welcome the server sent.
-    pub fn welcome(&self) -> &Welcome {
-        &self.welcome
+    /// The latest welcome the server sent (a resume or a rejoin brings a new one).
+    pub fn welcome(&self) -> Welcome {
+        // invariant: a handle exists only once `connect` got a welcome, and the state keeps
+        // the latest one.
+        self.shared.state.lock().welcome().cloned().expect("a connected client has a welcome")
+    }
+
+    /// What the connection is doing (connected, reconnecting, ended).
+    pub fn connection(&self) -> Connection {
+        self.shared.status.lock().clone()
+    }
+
+    /// **For tests and chaos testing**: drops the connection without a goodbye, as a network
+    /// failure would; the client then reconnects as its [`ReconnectPolicy`] says.
+    ///
+    /// [`ReconnectPolicy`]: crate::ReconnectPolicy
+    pub fn drop_connection(&self) {
+        self.shared.kill.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.shared.wake.notify_one();
     }
 
     /// Runs `f` with the state locked. Keep `f` short: the driver waits for the lock.
@@ -263,8 +230,10 @@ impl ClientHandle {
         Ok(())
     }
 
-    /// Asks the session to leave; [`Client::closed`] tells when it has.
+    /// Asks the session to leave (also stops reconnecting); [`Client::closed`] tells when it
+    /// has.
     pub fn leave(&self) {
+        self.shared.leaving.store(true, std::sync::atomic::Ordering::Relaxed);
         self.shared.state.lock().leave();
         self.shared.wake.notify_one();
     }

@@ -8,6 +8,7 @@ use tickwire_sim::arena::ArenaRules;
 
 use crate::error::ClientError;
 use crate::link::LinkConfig;
+use crate::reconnect::ReconnectPolicy;
 use crate::state::Tuning;
 use crate::tls::TlsOptions;
 
@@ -41,6 +42,9 @@ pub struct ClientConfig {
     pub offer_subprotocol: bool,
     /// Which servers `wss://` trusts: no CA by default (no system roots are loaded).
     pub tls: TlsOptions,
+    /// Reconnecting after a drop, resuming the session (on by default; see
+    /// [`ReconnectPolicy`]).
+    pub reconnect: ReconnectPolicy,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -53,6 +57,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("tuning", &self.tuning)
             .field("link", &self.link)
             .field("tls", &self.tls)
+            .field("reconnect", &self.reconnect)
             .finish_non_exhaustive()
     }
 }
@@ -73,6 +78,7 @@ impl ClientConfig {
             event_capacity: 256,
             offer_subprotocol: true,
             tls: TlsOptions::default(),
+            reconnect: ReconnectPolicy::default(),
         }
     }
 
@@ -98,6 +104,7 @@ impl ClientConfig {
             room: self.room.clone(),
             name: self.name.clone(),
             token: self.token.clone(),
+            resume: None,
         }
     }
 }

@@ -31,6 +31,7 @@
 use std::convert::Infallible;
 use std::future::ready;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -40,7 +41,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, sleep_until};
 use tracing::debug;
 
-use crate::client::ClientEvent;
+use crate::client::{ClientEvent, Connection};
 use crate::error::{EndReason, ProtocolError};
 use crate::input::{InputContext, InputSource, Intent};
 use crate::link::{DelayQueue, LinkConditioner};
@@ -76,9 +77,28 @@ pub(crate) struct Shared {
     /// Wakes the driver when the reader or a handle changed the state (something to send, a
     /// chat line, the end of the session, leaving).
     pub(crate) wake: Notify,
+    /// Set by [`crate::ClientHandle::leave`]: no more reconnecting.
+    pub(crate) leaving: AtomicBool,
+    /// Set by [`crate::ClientHandle::drop_connection`]: the driver drops the connection
+    /// without a goodbye (a simulated network failure).
+    pub(crate) kill: AtomicBool,
+    /// What the connection is doing, for [`crate::ClientHandle::connection`].
+    pub(crate) status: Mutex<Connection>,
 }
 
 impl Shared {
+    pub(crate) fn new(state: ClientState, epoch: Instant) -> Self {
+        Self {
+            state: Mutex::new(state),
+            intent: Mutex::new(Intent::IDLE),
+            epoch,
+            wake: Notify::new(),
+            leaving: AtomicBool::new(false),
+            kill: AtomicBool::new(false),
+            status: Mutex::new(Connection::Connecting),
+        }
+    }
+
     /// The client's clock.
     pub(crate) fn now(&self) -> Duration {
         self.epoch.elapsed()
@@ -172,8 +192,9 @@ pub(crate) struct Driver {
 }
 
 impl Driver {
-    /// Runs the session to its end and says why it ended.
-    pub(crate) async fn run(mut self) -> EndReason {
+    /// Runs the connection to its end and says why it ended (the owner is told by the
+    /// supervisor, which may reconnect).
+    pub(crate) async fn run(&mut self) -> EndReason {
         let mut incoming: DelayQueue<Incoming> = DelayQueue::new(DELAYED_CAPACITY);
         let mut outgoing: DelayQueue<Vec<u8>> = DelayQueue::new(DELAYED_CAPACITY);
         let mut next_tick = self.shared.now() + self.tick;
@@ -183,6 +204,11 @@ impl Driver {
         tokio::pin!(sleep);
         loop {
             let now = self.shared.now();
+            if self.shared.kill.swap(false, Ordering::Relaxed) {
+                // A simulated network failure: no goodbye, no close frame.
+                self.shared.state.lock().transport_ended(EndReason::ConnectionLost);
+                return EndReason::ConnectionLost;
+            }
             let (reason, next_timeout) = {
                 let mut state = self.shared.state.lock();
                 // 1. Messages due.
@@ -224,8 +250,7 @@ impl Driver {
                 debug!("websocket write failed: {e}");
                 let mut state = self.shared.state.lock();
                 state.transport_ended(EndReason::ConnectionLost);
-                return self
-                    .finish(state.end_reason().cloned().unwrap_or(EndReason::ConnectionLost));
+                return state.end_reason().cloned().unwrap_or(EndReason::ConnectionLost);
             }
             // 5. The end.
             if let Some(reason) = reason {
@@ -236,7 +261,7 @@ impl Driver {
                         let _ = self.ws.write_frame(Frame::close(1000, b"")).await;
                         let _ = self.ws.flush().await;
                     }
-                    return self.finish(reason);
+                    return reason;
                 }
             }
             // 6. Wait.
@@ -285,11 +310,5 @@ impl Driver {
             self.ws.flush().await?;
         }
         Ok(())
-    }
-
-    /// Tells the event channel the session is over.
-    fn finish(&self, reason: EndReason) -> EndReason {
-        let _ = self.events.try_send(ClientEvent::Ended(reason.clone()));
-        reason
     }
 }

@@ -69,6 +69,14 @@ pub enum EndReason {
     /// This client chose to leave.
     #[error("left")]
     Left,
+    /// The connection dropped and every reconnection attempt failed.
+    #[error("gave up reconnecting after {attempts} attempts: {last_error}")]
+    GaveUp {
+        /// Attempts made.
+        attempts: u32,
+        /// What the last attempt failed with.
+        last_error: String,
+    },
 }
 
 impl EndReason {
@@ -83,6 +91,7 @@ impl EndReason {
             Self::ConnectionLost => "connection_lost",
             Self::Timeout => "client_timeout",
             Self::Left => "left",
+            Self::GaveUp { .. } => "reconnect_failed",
         }
     }
 }
@@ -178,6 +187,7 @@ pub fn reject_label(r: RejectReason) -> &'static str {
         RejectReason::Unauthorized => "rejected_unauthorized",
         RejectReason::ShuttingDown => "rejected_shutting_down",
         RejectReason::HelloExpected => "rejected_hello_expected",
+        RejectReason::ResumeFailed => "rejected_resume_failed",
     }
 }
 

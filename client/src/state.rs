@@ -19,6 +19,12 @@
 //!    events are queued for [`poll_event`](ClientState::poll_event).
 //! 6. `Disconnect`, a protocol error, silence for [`Tuning::silence_timeout`], or
 //!    [`leave`](ClientState::leave) end it: [`end_reason`](ClientState::end_reason) says why.
+//! 7. After a drop ([`EndReason::is_resumable`]) the driver may [`restart`](ClientState::restart)
+//!    the state on a new connection: it queues a hello carrying the resume ticket of the last
+//!    welcome (PROTOCOL.md §1.3) and keeps the snapshot history (interpolation carries on
+//!    across the outage; the server's first snapshot on the new connection is full), the
+//!    counters and the RTT estimate. A welcome with `resumed` continues the same player; a
+//!    fresh join (after `ResumeFailed`) starts over with a new one.
 //!
 //! # Choosing the input tick
 //!
@@ -39,7 +45,7 @@ use glam::Vec2;
 use tickwire_protocol::codec::{decode_server, encode_client};
 use tickwire_protocol::message::{
     Chat, ClientMessage, DisconnectReason, EventMessage, GameEvent, Hello, InputFrame, Ping, Pong,
-    RttReport, ServerMessage, SnapshotMessage, ViewTime, Welcome,
+    ResumeTicket, RttReport, ServerMessage, SnapshotMessage, ViewTime, Welcome,
 };
 use tickwire_protocol::snapshot::{DecodeLimits, decode};
 use tickwire_protocol::{
@@ -114,6 +120,7 @@ pub fn arena_hello(room: &str, name: &str, token: Option<&str>) -> Hello {
         room: room.to_owned(),
         name: name.to_owned(),
         token: token.map(str::to_owned),
+        resume: None,
     }
 }
 
@@ -156,6 +163,8 @@ struct Session {
 /// The sans-IO client core (see the module docs).
 #[derive(Debug)]
 pub struct ClientState {
+    /// The first hello (a restart sends it again, with or without a resume ticket).
+    hello: Hello,
     schema: &'static Schema,
     rules: ArenaRules,
     tuning: Tuning,
@@ -188,11 +197,12 @@ impl ClientState {
         tuning: Tuning,
         now: Duration,
     ) -> Result<Self, ClientError> {
-        let hello = ClientMessage::Hello(hello);
-        hello.validate().map_err(ClientError::InvalidHello)?;
+        let msg = ClientMessage::Hello(hello.clone());
+        msg.validate().map_err(ClientError::InvalidHello)?;
         let mut transmit = VecDeque::with_capacity(8);
-        transmit.push_back(Transmit::Message(hello));
+        transmit.push_back(Transmit::Message(msg));
         Ok(Self {
+            hello,
             schema: tickwire_sim::arena::schema(),
             rules,
             tuning,
@@ -315,6 +325,38 @@ impl ClientState {
         if !self.is_ended() {
             self.phase = Phase::Ended(reason);
         }
+    }
+
+    /// Starts over on a new connection after the last one ended (see the module docs): queues
+    /// the hello, with the resume ticket of the last welcome when `resume` is set and there was
+    /// one, or a plain hello for a fresh join (which forgets the snapshot history). Returns
+    /// whether a resume ticket was sent.
+    pub fn restart(&mut self, now: Duration, resume: bool) -> bool {
+        let ticket = self.session.as_ref().filter(|_| resume).map(|s| ResumeTicket {
+            client_id: s.welcome.client_id,
+            secret: s.welcome.resume_secret,
+        });
+        if ticket.is_none() {
+            self.history = SnapshotHistory::new(self.tuning.history_len);
+        }
+        let hello = Hello { resume: ticket, ..self.hello.clone() };
+        self.transmit.clear();
+        self.transmit.push_back(Transmit::Message(ClientMessage::Hello(hello)));
+        self.phase = Phase::Handshake;
+        self.pings = PingTracker::new(self.tuning.ping_interval, now);
+        self.last_received = now;
+        self.last_snapshot_at = None;
+        self.last_input_sent = None;
+        self.last_input_ack = None;
+        self.hello_sent_at = None;
+        self.stats.reconnect_attempts += 1;
+        ticket.is_some()
+    }
+
+    /// Ends the state with `reason`, replacing the reason of an earlier end (the supervisor's
+    /// final word: given up reconnecting, or left while waiting to reconnect).
+    pub fn end_with(&mut self, reason: EndReason) {
+        self.phase = Phase::Ended(reason);
     }
 
     /// Queues a chat line (1..=200 bytes, no control characters, at most one per second).
@@ -601,6 +643,14 @@ impl ClientState {
         if let Some(sent) = self.hello_sent_at {
             self.rtt.sample(now.saturating_sub(sent));
         }
+        if welcome.resumed {
+            self.stats.resumes += 1;
+        } else if self.session.is_some() {
+            // A fresh join after the old session expired: a new player.
+            self.stats.sessions_lost += 1;
+        }
+        // The roster follows every welcome.
+        self.players.clear();
         let clock = ClockSync::new(welcome.tick_rate, welcome.server_tick, now);
         let predictor = Predictor::new(self.rules.clone(), welcome.tick_rate);
         self.session = Some(Session { welcome, clock, predictor });

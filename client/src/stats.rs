@@ -52,6 +52,12 @@ pub struct ClientStats {
     pub mispredictions: u64,
     /// Times the clock line was reset by a far-off snapshot.
     pub clock_resyncs: u64,
+    /// New connections opened after a drop (each attempt counts).
+    pub reconnect_attempts: u64,
+    /// Welcomes that resumed the same player after a drop.
+    pub resumes: u64,
+    /// Sessions lost: the server no longer held the player and a fresh join made a new one.
+    pub sessions_lost: u64,
 }
 
 /// Latency samples waiting to be drained.

@@ -133,6 +133,10 @@ fn disconnect_reason(rng: &mut Rng) -> DisconnectReason {
     ])
 }
 
+fn secret(rng: &mut Rng) -> [u8; RESUME_SECRET_LEN] {
+    std::array::from_fn(|_| rng.next() as u8)
+}
+
 fn client_message(rng: &mut Rng) -> ClientMessage {
     match rng.below(6) {
         0 => ClientMessage::Hello(Hello {
@@ -141,6 +145,10 @@ fn client_message(rng: &mut Rng) -> ClientMessage {
             room: room(rng),
             name: text(rng, hello::MAX_NAME_LEN),
             token: rng.chance(0.5).then(|| text(rng, hello::MAX_TOKEN_LEN)),
+            resume: rng.chance(0.3).then(|| ResumeTicket {
+                client_id: ClientId(rng.int(32) as u32),
+                secret: secret(rng),
+            }),
         }),
         1 => ClientMessage::Input(InputFrame {
             tick: rng.tick(),
@@ -202,8 +210,11 @@ fn server_message(rng: &mut Rng) -> ServerMessage {
             server_tick: rng.tick(),
             room: room(rng),
             max_rewind_ms: rng.int(16) as u16,
+            resumed: rng.chance(0.5),
+            resume_secret: secret(rng),
+            resume_grace_ms: rng.int(32) as u32,
         }),
-        1 => ServerMessage::Reject(match rng.below(9) {
+        1 => ServerMessage::Reject(match rng.below(10) {
             0 => RejectReason::VersionMismatch { server: rng.int(16) as u16 },
             1 => RejectReason::SchemaMismatch { server: rng.int(64) },
             2 => RejectReason::RoomFull,
@@ -212,7 +223,8 @@ fn server_message(rng: &mut Rng) -> ServerMessage {
             5 => RejectReason::BadName,
             6 => RejectReason::Unauthorized,
             7 => RejectReason::ShuttingDown,
-            _ => RejectReason::HelloExpected,
+            8 => RejectReason::HelloExpected,
+            _ => RejectReason::ResumeFailed,
         }),
         2 => ServerMessage::Snapshot(SnapshotMessage {
             tick: rng.tick(),

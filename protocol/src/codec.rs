@@ -48,6 +48,17 @@ pub fn decode_client(bytes: &[u8]) -> Result<ClientMessage, DecodeError> {
     Ok(msg)
 }
 
+/// The `protocol_version` of a first message that looks like a hello (variant `00`, then a
+/// `u16` varint), even when the rest does not decode: the frozen prefix of PROTOCOL.md §7, so a
+/// server can answer a peer of another version with `VersionMismatch` instead of a decode error.
+pub fn hello_version(bytes: &[u8]) -> Option<u16> {
+    match bytes {
+        [0, v, ..] if *v < 251 => Some(u16::from(*v)),
+        [0, 251, lo, hi, ..] => Some(u16::from_le_bytes([*lo, *hi])),
+        _ => None,
+    }
+}
+
 /// Decodes and validates a server message of at most [`SERVER_MESSAGE_LIMIT`] bytes.
 pub fn decode_server(bytes: &[u8]) -> Result<ServerMessage, DecodeError> {
     let msg: ServerMessage = decode::<_, SERVER_MESSAGE_LIMIT>(bytes, "ServerMessage")?;

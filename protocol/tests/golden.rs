@@ -207,7 +207,7 @@ fn check_every_variant_is_covered(vectors: &[Value]) {
     let count = |prefix: &str| seen.iter().filter(|s| s.starts_with(prefix)).count();
     assert_eq!(count("client:"), 6, "ClientMessage variants: {seen:?}");
     assert_eq!(count("server:"), 8, "ServerMessage variants: {seen:?}");
-    assert_eq!(count("reject:"), 9, "RejectReason variants: {seen:?}");
+    assert_eq!(count("reject:"), 10, "RejectReason variants: {seen:?}");
     assert_eq!(count("server-disconnect:"), 8, "DisconnectReason variants: {seen:?}");
     assert_eq!(count("event:"), 6, "GameEvent variants: {seen:?}");
 }

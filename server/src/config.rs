@@ -39,6 +39,11 @@ pub struct ServerConfig {
     #[arg(long, env = "TICKWIRE_ROOM_GRACE_SECS", default_value_t = 30)]
     pub room_grace_secs: u64,
 
+    /// Milliseconds a player whose connection dropped (no goodbye) is kept for a session resume
+    /// (PROTOCOL.md §1.3); 0 disables resume.
+    #[arg(long, env = "TICKWIRE_RESUME_GRACE_MS", default_value_t = 30_000)]
+    pub resume_grace_ms: u32,
+
     /// NPCs per room (load scenarios).
     #[arg(long, env = "TICKWIRE_NPCS", default_value_t = 1000)]
     pub npcs: u32,
@@ -205,5 +210,10 @@ impl ServerConfig {
     /// How long a client may stay behind.
     pub fn slow_client(&self) -> Duration {
         Duration::from_millis(self.slow_client_ms)
+    }
+
+    /// How long a dropped player is kept for a resume.
+    pub fn resume_grace(&self) -> Duration {
+        Duration::from_millis(u64::from(self.resume_grace_ms))
     }
 }

@@ -22,6 +22,7 @@ use tracing::debug;
 
 use crate::ServerCtx;
 use crate::listener::ConnGuard;
+use crate::session::Authorized;
 
 // The embedded browser client is part of the HTTP surface, so it lives under this module.
 use crate::web;
@@ -118,24 +119,9 @@ fn upgrade(
     if ctx.shutdown.is_cancelled() {
         return reject(&ctx, StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "shutting down\n");
     }
-    let claims = match &ctx.auth {
-        None => None,
-        Some(verifier) => {
-            let query = req.uri().query().unwrap_or("");
-            let token = query_param(query, "token").or_else(|| bearer(headers));
-            let room = query_param(query, "room");
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs());
-            match verifier.verify(token, room, tickwire_protocol::PROTOCOL_VERSION, now) {
-                Ok(claims) => Some(claims),
-                Err(e) => {
-                    let mut r = reject(&ctx, StatusCode::UNAUTHORIZED, e.label(), "unauthorized\n");
-                    *r.body_mut() = Full::new(Bytes::from(format!("unauthorized: {e}\n")));
-                    return r;
-                }
-            }
-        }
+    let auth = match authorize(&ctx, req.uri().query().unwrap_or(""), headers) {
+        Ok(auth) => auth,
+        Err(r) => return *r,
     };
     let offers_subprotocol = headers
         .get_all(hyper::header::SEC_WEBSOCKET_PROTOCOL)
@@ -155,7 +141,7 @@ fn upgrade(
     let session_ctx = ctx.clone();
     ctx.tracker.spawn(async move {
         match fut.await {
-            Ok(ws) => crate::session::run(ws.into_inner(), session_ctx, peer, claims).await,
+            Ok(ws) => crate::session::run(ws.into_inner(), session_ctx, peer, auth).await,
             Err(e) => debug!(%peer, "upgrade failed: {e}"),
         }
         drop(guard);
@@ -167,6 +153,49 @@ fn upgrade(
             .insert(hyper::header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(SUBPROTOCOL));
     }
     Response::from_parts(parts, Full::new(Bytes::new()))
+}
+
+/// Checks the join token, or for a resuming client on a token server the resume ticket that
+/// replaces its spent token (PROTOCOL.md §1, §1.3); 401 when neither is valid.
+fn authorize(
+    ctx: &ServerCtx,
+    query: &str,
+    headers: &hyper::HeaderMap,
+) -> Result<Authorized, Box<Resp>> {
+    let Some(verifier) = &ctx.auth else {
+        return Ok(Authorized::Open);
+    };
+    let token = query_param(query, "token").or_else(|| bearer(headers));
+    if token.is_none()
+        && let Some(resume) = query_param(query, "resume")
+    {
+        return match tickwire_protocol::message::ResumeTicket::from_query(resume) {
+            Some(ticket) if ctx.tickets.check(&ticket).is_some() => Ok(Authorized::Resume(ticket)),
+            _ => {
+                let r = reject(ctx, StatusCode::UNAUTHORIZED, "resume_invalid", "unauthorized\n");
+                Err(Box::new(with_body(
+                    r,
+                    "unauthorized: unknown or expired session to resume\n".into(),
+                )))
+            }
+        };
+    }
+    let room = query_param(query, "room");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    match verifier.verify(token, room, tickwire_protocol::PROTOCOL_VERSION, now) {
+        Ok(claims) => Ok(Authorized::Token(claims)),
+        Err(e) => {
+            let r = reject(ctx, StatusCode::UNAUTHORIZED, e.label(), "unauthorized\n");
+            Err(Box::new(with_body(r, format!("unauthorized: {e}\n"))))
+        }
+    }
+}
+
+fn with_body(mut r: Resp, body: String) -> Resp {
+    *r.body_mut() = Full::new(Bytes::from(body));
+    r
 }
 
 /// The value of `key` in a query string. Tokens (base64url and dots) and room names

@@ -14,6 +14,8 @@
 //!   deltas against the last snapshot they actually sent, and clients with the same baseline
 //!   share one encoding ([`room::TickFrame`]).
 //! - [`registry`]: rooms created on demand up to a limit, closed after an empty grace period.
+//! - [`resume`]: session resume tickets; a dropped player is kept detached in its room for a
+//!   grace period and a new connection with the ticket takes it back (PROTOCOL.md §1.3).
 //! - [`metrics`]: Prometheus metrics. RTT comes from ping/pong with the protocol crate's
 //!   [`tickwire_protocol::rtt`] tracker and estimator, the same code the clients use.
 //!
@@ -38,6 +40,7 @@ pub mod http;
 mod listener;
 pub mod metrics;
 pub mod registry;
+pub mod resume;
 pub mod room;
 pub mod session;
 pub mod tls;
@@ -79,6 +82,8 @@ pub struct ServerCtx {
     /// The live session of each authenticated player (one socket per player: a new session
     /// replaces the old one, which ends with `Replaced`).
     pub players: parking_lot::Mutex<std::collections::HashMap<String, Arc<room::ClientLink>>>,
+    /// Resume tickets of the sessions rooms still hold.
+    pub tickets: Arc<resume::ResumeTable>,
     admission: listener::Admission,
     next_client: AtomicU32,
     started: std::time::Instant,
@@ -113,7 +118,14 @@ impl Server {
         let metrics = Arc::new(Metrics::new());
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
-        let rooms = Rooms::new(config.clone(), metrics.clone(), shutdown.clone(), tracker.clone());
+        let tickets = Arc::new(resume::ResumeTable::default());
+        let rooms = Rooms::new(
+            config.clone(),
+            metrics.clone(),
+            tickets.clone(),
+            shutdown.clone(),
+            tracker.clone(),
+        );
         let auth = config.auth_secret.as_ref().map(|s| auth::Verifier::new(s.as_bytes().to_vec()));
         if auth.is_none() {
             warn!("no --auth-secret: OPEN DEV MODE, anyone may join any room without a token");
@@ -126,6 +138,7 @@ impl Server {
             tls,
             auth,
             players: parking_lot::Mutex::default(),
+            tickets,
             admission: listener::Admission::new(
                 config.max_connections,
                 config.max_connections_per_ip,

@@ -58,6 +58,13 @@ pub struct Metrics {
     pub http_rejected: Family<Label, Counter>,
     /// Errors from `accept` (e.g. out of file descriptors).
     pub accept_errors: Counter,
+    /// Players kept in their room for a resume after their connection dropped.
+    pub players_detached: Gauge,
+    /// Detached players by outcome: `resumed` (a new connection took them back) or `expired`
+    /// (the grace period ended and they were removed).
+    pub resumes: Family<Label, Counter>,
+    /// Resident memory of the server process, bytes (Linux; read when `/metrics` is rendered).
+    pub resident_memory: Gauge,
     /// Last time (ms since start) a rate-limited warning was logged.
     last_warn_ms: AtomicU64,
     /// The per-direction counters above, resolved once: they are bumped for every message, and
@@ -103,6 +110,9 @@ impl Metrics {
             sessions_rejected: Family::default(),
             http_rejected: Family::default(),
             accept_errors: Counter::default(),
+            players_detached: Gauge::default(),
+            resumes: Family::default(),
+            resident_memory: Gauge::default(),
             last_warn_ms: AtomicU64::new(0),
             registry: Registry::default(),
             hot: HotCounters::default(),
@@ -143,6 +153,17 @@ impl Metrics {
         r.register("sessions_rejected", "Hellos refused by reason", m.sessions_rejected.clone());
         r.register("http_rejected", "HTTP requests refused by reason", m.http_rejected.clone());
         r.register("accept_errors", "Errors from accept()", m.accept_errors.clone());
+        r.register(
+            "players_detached",
+            "Players kept for a resume after their connection dropped",
+            m.players_detached.clone(),
+        );
+        r.register("resumes", "Detached players by outcome", m.resumes.clone());
+        r.register(
+            "process_resident_memory_bytes",
+            "Resident memory of the server process",
+            m.resident_memory.clone(),
+        );
         // One statement per lookup: `get_or_create` returns a lock guard, and a second lookup
         // (which may insert) while the first guard lives would deadlock.
         let resolve = |family: &Family<Label, Counter>, direction: &'static str| {
@@ -158,6 +179,9 @@ impl Metrics {
 
     /// The text exposition of every metric.
     pub fn render(&self) -> String {
+        if let Some(rss) = resident_memory_bytes() {
+            self.resident_memory.set(i64::try_from(rss).unwrap_or(i64::MAX));
+        }
         let mut out = String::new();
         // invariant: writing to a String cannot fail.
         let _ = encode(&mut out, &self.registry);
@@ -193,6 +217,14 @@ impl Metrics {
     }
 }
 
+/// The process's resident set size, from `VmRSS` in `/proc/self/status` (Linux only).
+pub fn resident_memory_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    let kib: u64 = line.trim().strip_suffix("kB")?.trim().parse().ok()?;
+    Some(kib * 1024)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -207,6 +239,10 @@ mod tests {
         assert!(text.contains("tickwire_bytes_total{direction=\"out\"} 10"), "{text}");
         assert!(text.contains("tickwire_sessions_closed_total{reason=\"timeout\"} 1"), "{text}");
         assert!(text.contains("tickwire_tick_duration_seconds_count 1"), "{text}");
+        if cfg!(target_os = "linux") {
+            assert!(!text.contains("tickwire_process_resident_memory_bytes 0\n"), "{text}");
+            assert!(text.contains("tickwire_process_resident_memory_bytes "), "{text}");
+        }
         assert!(m.warn_allowed(5000));
         assert!(!m.warn_allowed(5500));
         assert!(m.warn_allowed(6000));

@@ -18,6 +18,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
+use crate::resume::ResumeTable;
 use crate::room::RoomHandle;
 use crate::room::task::{Room, RoomSettings};
 
@@ -27,6 +28,7 @@ pub struct Rooms {
     map: Mutex<HashMap<Arc<str>, RoomHandle>>,
     config: Arc<ServerConfig>,
     metrics: Arc<Metrics>,
+    tickets: Arc<ResumeTable>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
 }
@@ -51,10 +53,12 @@ impl Rooms {
     pub fn new(
         config: Arc<ServerConfig>,
         metrics: Arc<Metrics>,
+        tickets: Arc<ResumeTable>,
         shutdown: CancellationToken,
         tracker: TaskTracker,
     ) -> Arc<Self> {
-        Arc::new(Self { map: Mutex::new(HashMap::new()), config, metrics, shutdown, tracker })
+        let map = Mutex::new(HashMap::new());
+        Arc::new(Self { map, config, metrics, tickets, shutdown, tracker })
     }
 
     /// Opens the persistent default room.
@@ -128,6 +132,8 @@ impl Rooms {
             slow_client: self.config.slow_client(),
             persistent,
             grace: std::time::Duration::from_secs(self.config.room_grace_secs),
+            resume_grace: self.config.resume_grace(),
+            tickets: self.tickets.clone(),
         };
         let room = Room::new(name, arena, settings, self.metrics.clone(), handle.info_arc());
         self.tracker.spawn(room.run(rx, self.shutdown.clone(), Arc::downgrade(self)));

@@ -75,7 +75,9 @@ async fn inputs_move_the_player_and_others_see_it() {
 
 #[tokio::test]
 async fn leaving_player_despawns_for_the_others() {
-    let server = server(|_| {}).await;
+    // A dropped connection keeps the player for the resume grace period (tests/resume.rs);
+    // with none, the player goes at once.
+    let server = server(|c| c.resume_grace_ms = 0).await;
     let addr = server.handle.addr();
     let mut a = TestClient::join(addr, "lobby", "stay").await;
     let b = TestClient::join(addr, "lobby", "go").await;
@@ -144,7 +146,11 @@ async fn rooms_are_created_on_demand_up_to_the_limit() {
 
 #[tokio::test]
 async fn empty_room_closes_after_grace_period() {
-    let server = server(|c| c.room_grace_secs = 0).await;
+    let server = server(|c| {
+        c.room_grace_secs = 0;
+        c.resume_grace_ms = 0;
+    })
+    .await;
     let addr = server.handle.addr();
     let c = TestClient::join(addr, "brief", "x").await;
     drop(c);

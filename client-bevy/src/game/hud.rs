@@ -96,6 +96,9 @@ fn state_label(state: &ConnectionState) -> String {
         ConnectionState::Idle => "idle".into(),
         ConnectionState::Connecting => "connecting".into(),
         ConnectionState::Connected => "connected".into(),
+        ConnectionState::Reconnecting { attempt, max_attempts, .. } => {
+            format!("reconnecting ({attempt}/{max_attempts})")
+        }
         ConnectionState::Disconnected(end) => format!("disconnected ({})", end.label()),
     }
 }
@@ -192,6 +195,9 @@ fn banner(state: Res<ConnectionState>, mut q: Single<(&mut Text, &mut Visibility
     let message = match &*state {
         ConnectionState::Idle | ConnectionState::Connected => None,
         ConnectionState::Connecting => Some("Connecting...".to_string()),
+        ConnectionState::Reconnecting { attempt, max_attempts, cause } => Some(format!(
+            "Connection lost ({cause})\nReconnecting, attempt {attempt} of {max_attempts}..."
+        )),
         ConnectionState::Disconnected(end) => Some(
             match end {
                 SessionEnd::Rejected(r) => format!("The server refused to let us in:\n{r}"),

@@ -99,6 +99,9 @@ impl Harness {
                     server_tick: self.arena.tick(),
                     room: h.room,
                     max_rewind_ms: 250,
+                    resumed: h.resume.is_some(),
+                    resume_secret: [9; 16],
+                    resume_grace_ms: 30_000,
                 };
                 self.send_to_client(&ServerMessage::Welcome(welcome));
                 self.joined = true;
@@ -296,6 +299,9 @@ fn welcome() -> ServerMessage {
         server_tick: Tick(100),
         room: "lobby".to_owned(),
         max_rewind_ms: 250,
+        resumed: false,
+        resume_secret: [5; 16],
+        resume_grace_ms: 30_000,
     })
 }
 

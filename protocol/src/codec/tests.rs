@@ -51,10 +51,26 @@ fn arb_reason() -> impl Strategy<Value = DisconnectReason> {
 
 fn arb_client() -> impl Strategy<Value = ClientMessage> {
     prop_oneof![
-        (any::<u16>(), any::<u64>(), arb_room(), arb_text(24), prop::option::of(arb_text(512)))
-            .prop_map(|(protocol_version, schema_hash, room, name, token)| ClientMessage::Hello(
-                Hello { protocol_version, schema_hash, room, name, token }
-            )),
+        (
+            any::<u16>(),
+            any::<u64>(),
+            arb_room(),
+            arb_text(24),
+            prop::option::of(arb_text(512)),
+            prop::option::of((any::<u32>(), any::<[u8; RESUME_SECRET_LEN]>()))
+        )
+            .prop_map(|(protocol_version, schema_hash, room, name, token, resume)| {
+                let resume =
+                    resume.map(|(id, secret)| ResumeTicket { client_id: ClientId(id), secret });
+                ClientMessage::Hello(Hello {
+                    protocol_version,
+                    schema_hash,
+                    room,
+                    name,
+                    token,
+                    resume,
+                })
+            }),
         arb_input().prop_map(ClientMessage::Input),
         (any::<u32>(), any::<u64>())
             .prop_map(|(id, sent_us)| ClientMessage::Ping(Ping { id, sent_us })),
@@ -100,17 +116,28 @@ fn arb_event() -> impl Strategy<Value = GameEvent> {
 
 fn arb_server() -> impl Strategy<Value = ServerMessage> {
     prop_oneof![
-        (any::<u32>(), any::<u32>(), 1u16.., any::<u32>(), arb_room(), any::<u16>()).prop_map(
-            |(c, e, tick_rate, t, room, max_rewind_ms)| ServerMessage::Welcome(Welcome {
-                client_id: ClientId(c),
-                entity: EntityId(e),
-                tick_rate,
-                server_tick: Tick(t),
-                room,
-                max_rewind_ms,
-            })
-        ),
+        (
+            (any::<u32>(), any::<u32>(), 1u16.., any::<u32>(), arb_room(), any::<u16>()),
+            (any::<bool>(), any::<[u8; RESUME_SECRET_LEN]>(), any::<u32>())
+        )
+            .prop_map(
+                |(
+                    (c, e, tick_rate, t, room, max_rewind_ms),
+                    (resumed, resume_secret, resume_grace_ms),
+                )| ServerMessage::Welcome(Welcome {
+                    client_id: ClientId(c),
+                    entity: EntityId(e),
+                    tick_rate,
+                    server_tick: Tick(t),
+                    room,
+                    max_rewind_ms,
+                    resumed,
+                    resume_secret,
+                    resume_grace_ms,
+                })
+            ),
         Just(ServerMessage::Reject(RejectReason::RoomFull)),
+        Just(ServerMessage::Reject(RejectReason::ResumeFailed)),
         any::<u16>()
             .prop_map(|server| ServerMessage::Reject(RejectReason::VersionMismatch { server })),
         (
@@ -195,16 +222,18 @@ fn ping_has_exact_bytes() {
 fn spec_worked_examples() {
     // PROTOCOL.md §3.2, §3.4 and §6.1.
     let hello = ClientMessage::Hello(Hello {
-        protocol_version: 1,
+        protocol_version: 2,
         schema_hash: 0xf5a6_f33f_6949_e09e,
         room: "lobby".into(),
         name: "Zoë".into(),
         token: None,
+        resume: None,
     });
     let bytes = [
-        0x00, 0x01, 0xfd, 0x9e, 0xe0, 0x49, 0x69, 0x3f, 0xf3, 0xa6, 0xf5, 0x05, 0x6c, 0x6f, 0x62,
-        0x62, 0x79, 0x04, 0x5a, 0x6f, 0xc3, 0xab, 0x00,
+        0x00, 0x02, 0xfd, 0x9e, 0xe0, 0x49, 0x69, 0x3f, 0xf3, 0xa6, 0xf5, 0x05, 0x6c, 0x6f, 0x62,
+        0x62, 0x79, 0x04, 0x5a, 0x6f, 0xc3, 0xab, 0x00, 0x00,
     ];
+    assert_eq!(hello_version(&bytes), Some(2));
     assert_eq!(encode_client(&hello), bytes);
     assert_eq!(decode_client(&bytes), Ok(hello));
     let input = ClientMessage::Input(InputFrame {
@@ -319,6 +348,7 @@ fn non_finite_floats_and_bad_strings_are_rejected() {
         room: "lobby!".into(),
         name: "x".into(),
         token: None,
+        resume: None,
     });
     assert!(matches!(
         decode_client(&encode_client(&hello)),
@@ -329,4 +359,16 @@ fn non_finite_floats_and_bad_strings_are_rejected() {
         decode_client(&encode_client(&chat)),
         Err(DecodeError::Invalid { field: "text", .. })
     ));
+}
+
+#[test]
+fn hello_version_reads_the_frozen_prefix_even_of_an_undecodable_hello() {
+    // A version-1 hello (no `resume` field) does not decode as version 2, but its version does.
+    let v1 = [0x00, 0x01, 0x00, 0x01, 0x61, 0x01, 0x62, 0x00];
+    assert!(decode_client(&v1).is_err());
+    assert_eq!(hello_version(&v1), Some(1));
+    assert_eq!(hello_version(&[0x00, 0xfb, 0x34, 0x12]), Some(0x1234));
+    assert_eq!(hello_version(&[0x00, 0xfb, 0x34]), None);
+    assert_eq!(hello_version(&[0x01, 0x02]), None);
+    assert_eq!(hello_version(&[]), None);
 }

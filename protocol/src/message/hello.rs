@@ -25,6 +25,23 @@ pub struct Hello {
     pub name: String,
     /// Optional auth token (at most 512 bytes).
     pub token: Option<String>,
+    /// Set when coming back after a dropped connection: the session to take over.
+    pub resume: Option<ResumeTicket>,
+}
+
+/// Length of a resume secret, in bytes.
+pub const RESUME_SECRET_LEN: usize = 16;
+
+/// What a client presents to take its session back after a dropped connection.
+///
+/// The server hands one out in every [`Welcome`] and replaces it with a fresh one on each
+/// resume, so a ticket works once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct ResumeTicket {
+    /// The session's id, from the last welcome.
+    pub client_id: ClientId,
+    /// The secret from the last welcome.
+    pub secret: [u8; RESUME_SECRET_LEN],
 }
 
 /// The server accepted the hello.
@@ -42,6 +59,46 @@ pub struct Welcome {
     pub room: String,
     /// Longest rewind the server applies for lag compensation, in milliseconds.
     pub max_rewind_ms: u16,
+    /// Whether this welcome resumed an earlier session (same client id, same entity, same
+    /// score and health) rather than starting a new one.
+    pub resumed: bool,
+    /// Secret for a later [`ResumeTicket`] (random, single use).
+    pub resume_secret: [u8; RESUME_SECRET_LEN],
+    /// How long the server keeps the player after the connection drops, in milliseconds
+    /// (0: sessions cannot be resumed).
+    pub resume_grace_ms: u32,
+}
+
+impl ResumeTicket {
+    /// The ticket as the `resume` query parameter of the upgrade request (PROTOCOL.md §1):
+    /// `<client_id>.<secret as 32 lowercase hex digits>`.
+    pub fn to_query(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = format!("{}.", self.client_id.0);
+        for b in self.secret {
+            let _ = write!(out, "{b:02x}");
+        }
+        out
+    }
+
+    /// Parses [`to_query`](Self::to_query)'s form; `None` for anything else.
+    pub fn from_query(value: &str) -> Option<Self> {
+        let (id, hex) = value.split_once('.')?;
+        if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let client_id = ClientId(id.parse().ok()?);
+        if hex.len() != 2 * RESUME_SECRET_LEN
+            || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            return None;
+        }
+        let mut secret = [0u8; RESUME_SECRET_LEN];
+        for (i, byte) in secret.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+        }
+        Some(Self { client_id, secret })
+    }
 }
 
 /// Why a hello was refused. The server closes the connection after sending it.
@@ -71,6 +128,9 @@ pub enum RejectReason {
     ShuttingDown,
     /// The first message was not a hello.
     HelloExpected,
+    /// The session named in `Hello.resume` is unknown, expired, in another room, or the secret
+    /// is wrong. The client may join afresh.
+    ResumeFailed,
 }
 
 impl std::fmt::Display for RejectReason {
@@ -89,6 +149,7 @@ impl std::fmt::Display for RejectReason {
             Self::Unauthorized => f.write_str("unauthorized"),
             Self::ShuttingDown => f.write_str("server is shutting down"),
             Self::HelloExpected => f.write_str("first message must be a hello"),
+            Self::ResumeFailed => f.write_str("the session to resume is unknown or expired"),
         }
     }
 }
@@ -102,4 +163,33 @@ pub fn valid_room(room: &str) -> bool {
 /// Whether `name` is a valid player name.
 pub fn valid_name(name: &str) -> bool {
     (1..=MAX_NAME_LEN).contains(&name.len()) && !name.chars().any(char::is_control)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resume_query_round_trips_and_refuses_junk() {
+        let secret = std::array::from_fn(|i| i as u8 * 17);
+        let ticket = ResumeTicket { client_id: ClientId(42), secret };
+        let q = ticket.to_query();
+        assert_eq!(q, "42.00112233445566778899aabbccddeeff");
+        assert_eq!(ResumeTicket::from_query(&q), Some(ticket));
+        for bad in [
+            "",
+            "42",
+            "42.",
+            ".00112233445566778899aabbccddeeff",
+            "+42.00112233445566778899aabbccddeeff",
+            "x.00112233445566778899aabbccddeeff",
+            "42.0011",
+            "42.zz112233445566778899aabbccddeeff",
+            "42.00112233445566778899AABBCCDDEEFF",
+            "42.00112233445566778899aabbccddeeff00",
+            "99999999999.00112233445566778899aabbccddeeff",
+        ] {
+            assert_eq!(ResumeTicket::from_query(bad), None, "{bad:?}");
+        }
+    }
 }

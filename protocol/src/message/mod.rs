@@ -18,7 +18,7 @@ use serde::Serialize;
 
 pub use disconnect::DisconnectReason;
 pub use event::{Chat, EventMessage, GameEvent, MAX_CHAT_LEN};
-pub use hello::{Hello, RejectReason, Welcome};
+pub use hello::{Hello, RESUME_SECRET_LEN, RejectReason, ResumeTicket, Welcome};
 pub use input::{InputFrame, ViewTime, buttons};
 pub use ping::{Ping, Pong, RttReport};
 pub use snapshot::SnapshotMessage;

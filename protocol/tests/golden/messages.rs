@@ -27,21 +27,40 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
         client(
             "hello",
             ClientMessage::Hello(Hello {
-                protocol_version: 1,
+                protocol_version: 2,
                 schema_hash: SCHEMA_HASH,
                 room: "lobby".into(),
                 name: "Zoë".into(),
                 token: None,
+                resume: None,
             }),
         ),
         client(
             "hello_with_token",
             ClientMessage::Hello(Hello {
-                protocol_version: 1,
+                protocol_version: 2,
                 schema_hash: 42,
                 room: "Arena_2-eu".into(),
                 name: "名前 with spaces".into(),
                 token: Some("eyJhbGciOiJIUzI1NiJ9.e30.sig".into()),
+                resume: None,
+            }),
+        ),
+        client(
+            "hello_resuming",
+            ClientMessage::Hello(Hello {
+                protocol_version: 2,
+                schema_hash: SCHEMA_HASH,
+                room: "lobby".into(),
+                name: "Zoë".into(),
+                token: None,
+                resume: Some(ResumeTicket {
+                    client_id: ClientId(300),
+                    secret: [
+                        0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb,
+                        0xcc, 0xdd, 0xee, 0xff,
+                    ],
+                }),
             }),
         ),
         client(
@@ -85,11 +104,31 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
                 server_tick: Tick(123_456),
                 room: "lobby".into(),
                 max_rewind_ms: 250,
+                resumed: false,
+                resume_secret: [0xa5; 16],
+                resume_grace_ms: 30_000,
+            }),
+        ),
+        server(
+            "welcome_resumed",
+            ServerMessage::Welcome(Welcome {
+                client_id: ClientId(300),
+                entity: EntityId(4_000_000),
+                tick_rate: 60,
+                server_tick: Tick(u32::MAX),
+                room: "Arena_2-eu".into(),
+                max_rewind_ms: 0,
+                resumed: true,
+                resume_secret: [
+                    0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33,
+                    0x22, 0x11, 0x00,
+                ],
+                resume_grace_ms: 0,
             }),
         ),
     ];
     let rejects = [
-        ("reject_version_mismatch", RejectReason::VersionMismatch { server: 1 }),
+        ("reject_version_mismatch", RejectReason::VersionMismatch { server: 2 }),
         ("reject_schema_mismatch", RejectReason::SchemaMismatch { server: SCHEMA_HASH }),
         ("reject_room_full", RejectReason::RoomFull),
         ("reject_too_many_rooms", RejectReason::TooManyRooms),
@@ -98,6 +137,7 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
         ("reject_unauthorized", RejectReason::Unauthorized),
         ("reject_shutting_down", RejectReason::ShuttingDown),
         ("reject_hello_expected", RejectReason::HelloExpected),
+        ("reject_resume_failed", RejectReason::ResumeFailed),
     ];
     v.extend(rejects.into_iter().map(|(name, r)| server(name, ServerMessage::Reject(r))));
     v.extend([
@@ -201,11 +241,12 @@ fn hostile_one(
 
 fn encoded_hello(room: &str, name: &str, token: Option<&str>) -> Vec<u8> {
     codec::encode_client(&ClientMessage::Hello(Hello {
-        protocol_version: 1,
+        protocol_version: 2,
         schema_hash: 42,
         room: room.into(),
         name: name.into(),
         token: token.map(Into::into),
+        resume: None,
     }))
 }
 
@@ -387,6 +428,9 @@ pub(crate) fn hostile() -> Vec<HostileMessage> {
                 server_tick: Tick(0),
                 room: "lobby".into(),
                 max_rewind_ms: 0,
+                resumed: false,
+                resume_secret: [0; 16],
+                resume_grace_ms: 0,
             })),
             "invalid",
             "Welcome.tick_rate is 0",

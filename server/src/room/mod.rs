@@ -36,12 +36,22 @@ pub enum RoomCommand {
         /// Where the room answers.
         reply: oneshot::Sender<Result<Welcome, RejectReason>>,
     },
+    /// A session that lost its connection wants its player back; `link` carries the player's
+    /// client id.
+    Resume {
+        /// The new link.
+        link: Arc<ClientLink>,
+        /// Where the room answers.
+        reply: oneshot::Sender<Result<Welcome, RejectReason>>,
+    },
     /// A session ended.
     Leave {
-        /// The client.
-        client: ClientId,
+        /// The session's link (a leave from a link that was replaced is ignored).
+        link: Arc<ClientLink>,
         /// Why.
         reason: DisconnectReason,
+        /// The connection dropped without a goodbye: keep the player for a resume.
+        resumable: bool,
     },
     /// A chat line to broadcast.
     Chat {
@@ -136,10 +146,21 @@ impl RoomHandle {
         answer.await.map_err(|_| RoomGone)
     }
 
+    /// Asks for a detached player back; resolves with the welcome or `ResumeFailed`.
+    pub async fn resume(
+        &self,
+        link: Arc<ClientLink>,
+    ) -> Result<Result<Welcome, RejectReason>, RoomGone> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(RoomCommand::Resume { link, reply }).await.map_err(|_| RoomGone)?;
+        answer.await.map_err(|_| RoomGone)
+    }
+
     /// Tells the room a session ended (waits for channel space; the room is never blocked).
-    pub async fn leave(&self, client: ClientId, reason: DisconnectReason) {
+    /// With `resumable`, the room keeps the player for its resume grace period.
+    pub async fn leave(&self, link: Arc<ClientLink>, reason: DisconnectReason, resumable: bool) {
         // A closed room has already forgotten the client.
-        let _ = self.commands.send(RoomCommand::Leave { client, reason }).await;
+        let _ = self.commands.send(RoomCommand::Leave { link, reason, resumable }).await;
     }
 
     /// Sends a chat line.

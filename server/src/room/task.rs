@@ -10,18 +10,26 @@
 //!    snapshot a slow writer has not taken is replaced, never queued; the tick never waits);
 //!    the writers encode deltas from the frame, sharing identical encodings.
 //!
-//! Between ticks the task handles joins, leaves and chat from its bounded command channel. When
-//! behind schedule, [`FixedClock`] runs a capped number of catch-up ticks and the snapshot is
-//! built only after the last of them.
+//! Between ticks the task handles joins, resumes, leaves and chat from its bounded command
+//! channel. When behind schedule, [`FixedClock`] runs a capped number of catch-up ticks and the
+//! snapshot is built only after the last of them.
+//!
+//! **Detached players** (session resume, PROTOCOL.md §1.3): a session whose connection dropped
+//! without a goodbye leaves with `resumable`, and its player stays in the world (standing
+//! still: no inputs, no snapshots) for `resume_grace`. A resuming session takes it back with
+//! [`Room::resume`], which swaps in its new link; after the grace period the player is removed
+//! as usual. Leaves name the link they come from, so a late leave from a replaced connection
+//! never detaches the session that took over.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tickwire_protocol::codec::encode_server;
+use tickwire_protocol::message::RESUME_SECRET_LEN;
 use tickwire_protocol::message::{
     DisconnectReason, EventMessage, GameEvent, RejectReason, ServerMessage, Welcome,
 };
-use tickwire_protocol::{EntityId, Snapshot, Tick};
+use tickwire_protocol::{ClientId, EntityId, Snapshot, Tick};
 use tickwire_sim::{Arena, FixedClock, PlayerCommand};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
@@ -34,6 +42,7 @@ use super::link::{Batch, ClientLink, PublishOutcome, Published};
 use super::{RoomCommand, RoomInfo};
 use crate::metrics::Metrics;
 use crate::registry::Rooms;
+use crate::resume::ResumeTable;
 
 /// Most ticks run back to back to catch up after a stall; the rest are dropped and counted.
 pub const MAX_CATCH_UP: u32 = 4;
@@ -49,6 +58,10 @@ pub struct RoomSettings {
     pub persistent: bool,
     /// How long an empty room stays open.
     pub grace: Duration,
+    /// How long a dropped player is kept for a resume (zero: removed at once).
+    pub resume_grace: Duration,
+    /// The server's resume tickets; a player's is revoked when the room removes it.
+    pub tickets: Arc<ResumeTable>,
 }
 
 #[derive(Debug)]
@@ -57,6 +70,8 @@ struct Member {
     entity: EntityId,
     name: String,
     last_input: Option<Tick>,
+    /// When the connection dropped, while the player waits for a resume.
+    detached: Option<Instant>,
 }
 
 /// A room's state, owned by its task (or driven directly by benches and tests).
@@ -73,6 +88,8 @@ pub struct Room {
     /// Events encoded since the last published snapshot.
     pending: Vec<Arc<[u8]>>,
     tick_interval: Duration,
+    /// Members currently detached (checked for expiry each tick while non-zero).
+    detached: usize,
 }
 
 impl Room {
@@ -95,6 +112,7 @@ impl Room {
             info,
             commands: Vec::new(),
             pending: Vec::new(),
+            detached: 0,
             tick_interval: Duration::from_secs_f64(1.0 / f64::from(tick_rate)),
         }
     }
@@ -159,6 +177,10 @@ impl Room {
             }
         }
         self.metrics.players.dec_by(self.members.len() as i64);
+        self.metrics.players_detached.dec_by(self.detached as i64);
+        for m in &self.members {
+            self.settings.tickets.revoke(m.link.id);
+        }
         info!(room = %self.name, "room closed");
     }
 
@@ -170,7 +192,17 @@ impl Room {
                 // A session that gave up waiting has gone; its Leave will follow.
                 let _ = reply.send(result);
             }
-            RoomCommand::Leave { client, reason } => self.leave(client, reason),
+            RoomCommand::Resume { link, reply } => {
+                let result = self.resume(link);
+                let _ = reply.send(result);
+            }
+            RoomCommand::Leave { link, reason, resumable } => {
+                if resumable && !self.settings.resume_grace.is_zero() {
+                    self.detach(&link);
+                } else {
+                    self.leave(&link, reason);
+                }
+            }
             RoomCommand::Chat { client, text } => {
                 if let Some(m) = self.members.iter().find(|m| m.link.id == client) {
                     let event = GameEvent::Chat { from: client, name: m.name.clone(), text };
@@ -189,12 +221,119 @@ impl Room {
             return Err(RejectReason::HelloExpected);
         }
         let entity = self.arena.add_player(&name);
+        self.send_roster(&link);
+        let welcome = self.welcome(link.id, entity, false);
+        let event = GameEvent::Joined { client: link.id, entity, name: name.clone() };
+        self.members.push(Member { link, entity, name, last_input: None, detached: None });
+        self.broadcast_event(event);
+        self.metrics.players.inc();
+        self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
+        debug!(room = %self.name, client = %welcome.client_id, %entity, "player joined");
+        Ok(welcome)
+    }
+
+    /// Gives a detached (or still attached) player to a resuming session's `link`, which
+    /// carries the player's client id; the old link, if still open, is closed as `Replaced`.
+    pub fn resume(&mut self, link: Arc<ClientLink>) -> Result<Welcome, RejectReason> {
+        let Some(i) = self.members.iter().position(|m| m.link.id == link.id) else {
+            return Err(RejectReason::ResumeFailed);
+        };
+        self.send_roster_except(&link, i);
+        let m = &mut self.members[i];
+        let old = std::mem::replace(&mut m.link, link);
+        m.last_input = None;
+        let entity = m.entity;
+        if m.detached.take().is_some() {
+            self.detached -= 1;
+            self.metrics.players_detached.dec();
+        } else {
+            old.close(DisconnectReason::Replaced);
+        }
+        self.metrics.resumes.get_or_create(&[("outcome", "resumed")]).inc();
+        debug!(room = %self.name, client = %old.id, %entity, "player resumed");
+        Ok(self.welcome(old.id, entity, true))
+    }
+
+    /// Keeps the player of `link` for a resume (if `link` is still its current link).
+    pub fn detach(&mut self, link: &Arc<ClientLink>) {
+        let Some(m) = self.members.iter_mut().find(|m| Arc::ptr_eq(&m.link, link)) else {
+            return;
+        };
+        if m.detached.is_none() {
+            m.detached = Some(Instant::now());
+            self.detached += 1;
+            self.metrics.players_detached.inc();
+            debug!(room = %self.name, client = %link.id, "player detached, awaiting resume");
+        }
+    }
+
+    /// Removes the player of `link` (if `link` is still its current link); the others see the
+    /// despawn in the next snapshot and a `Left` event.
+    pub fn leave(&mut self, link: &Arc<ClientLink>, reason: DisconnectReason) {
+        if let Some(i) = self.members.iter().position(|m| Arc::ptr_eq(&m.link, link)) {
+            self.remove(i, reason);
+        }
+    }
+
+    fn remove(&mut self, i: usize, reason: DisconnectReason) {
+        let m = self.members.swap_remove(i);
+        if m.detached.is_some() {
+            self.detached -= 1;
+            self.metrics.players_detached.dec();
+        }
+        let client = m.link.id;
+        self.settings.tickets.revoke(client);
+        self.arena.remove_player(m.entity);
+        self.metrics.players.dec();
+        self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
+        debug!(room = %self.name, %client, %reason, "player left");
+        self.broadcast_event(GameEvent::Left { client, name: m.name });
+    }
+
+    /// Removes the detached players whose grace period has ended.
+    fn expire_detached(&mut self, now: Instant) {
+        let grace = self.settings.resume_grace;
+        let mut i = 0;
+        while self.detached > 0 && i < self.members.len() {
+            if self.members[i].detached.is_some_and(|t| now.duration_since(t) >= grace) {
+                self.metrics.resumes.get_or_create(&[("outcome", "expired")]).inc();
+                self.remove(i, DisconnectReason::Timeout);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn welcome(&self, client_id: ClientId, entity: EntityId, resumed: bool) -> Welcome {
+        let config = self.arena.config();
+        Welcome {
+            client_id,
+            entity,
+            tick_rate: config.tick_rate,
+            server_tick: self.arena.tick(),
+            room: self.name.to_string(),
+            max_rewind_ms: u16::try_from(config.max_rewind_ms).unwrap_or(u16::MAX),
+            resumed,
+            // The session fills in the secret from the server's resume table.
+            resume_secret: [0; RESUME_SECRET_LEN],
+            resume_grace_ms: u32::try_from(self.settings.resume_grace.as_millis())
+                .unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The newcomer learns who is here in one batch (whatever the room's size).
+    fn send_roster(&self, link: &ClientLink) {
+        self.send_roster_except(link, usize::MAX);
+    }
+
+    fn send_roster_except(&self, link: &ClientLink, skip: usize) {
         let tick = self.arena.tick();
-        // The newcomer learns who is here in one batch (whatever the room's size).
         let roster: Vec<Arc<[u8]>> = self
             .members
             .iter()
-            .map(|m| {
+            .enumerate()
+            .filter(|&(i, _)| i != skip)
+            .map(|(_, m)| {
                 let event =
                     GameEvent::Joined { client: m.link.id, entity: m.entity, name: m.name.clone() };
                 event_bytes(tick, event)
@@ -203,34 +342,6 @@ impl Room {
         if !roster.is_empty() {
             link.send(roster.into());
         }
-        let welcome = Welcome {
-            client_id: link.id,
-            entity,
-            tick_rate: self.arena.config().tick_rate,
-            server_tick: tick,
-            room: self.name.to_string(),
-            max_rewind_ms: u16::try_from(self.arena.config().max_rewind_ms).unwrap_or(u16::MAX),
-        };
-        let event = GameEvent::Joined { client: link.id, entity, name: name.clone() };
-        self.members.push(Member { link, entity, name, last_input: None });
-        self.broadcast_event(event);
-        self.metrics.players.inc();
-        self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
-        debug!(room = %self.name, client = %welcome.client_id, %entity, "player joined");
-        Ok(welcome)
-    }
-
-    /// Removes a player; the others see the despawn in the next snapshot and a `Left` event.
-    pub fn leave(&mut self, client: tickwire_protocol::ClientId, reason: DisconnectReason) {
-        let Some(i) = self.members.iter().position(|m| m.link.id == client) else {
-            return;
-        };
-        let m = self.members.swap_remove(i);
-        self.arena.remove_player(m.entity);
-        self.metrics.players.dec();
-        self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
-        debug!(room = %self.name, %client, %reason, "player left");
-        self.broadcast_event(GameEvent::Left { client, name: m.name });
     }
 
     /// Runs one tick (see the module docs); builds and publishes a snapshot when `publish`.
@@ -238,7 +349,13 @@ impl Room {
         let started = Instant::now();
         let next = self.arena.tick().next();
         self.commands.clear();
+        if self.detached > 0 {
+            self.expire_detached(started);
+        }
         for m in &mut self.members {
+            if m.detached.is_some() {
+                continue;
+            }
             let (input, last) = m.link.take_input(next);
             m.last_input = last;
             let Some(input) = input else { continue };
@@ -277,7 +394,7 @@ impl Room {
         let now = Instant::now();
         let events: Option<Batch> =
             (!self.pending.is_empty()).then(|| std::mem::take(&mut self.pending).into());
-        for m in &self.members {
+        for m in self.members.iter().filter(|m| m.detached.is_none()) {
             let published = Published { frame: frame.clone(), last_input: m.last_input };
             match m.link.publish(published, events.as_ref(), now, self.settings.slow_client) {
                 PublishOutcome::Queued => {}
@@ -328,6 +445,8 @@ mod tests {
             slow_client: Duration::from_secs(1),
             persistent: true,
             grace: Duration::ZERO,
+            resume_grace: Duration::from_secs(30),
+            tickets: Arc::default(),
         };
         let arena = Arena::new(config).expect("valid arena");
         Room::new("test".into(), arena, settings, Arc::new(Metrics::new()), Arc::default())

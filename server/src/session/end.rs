@@ -63,6 +63,12 @@ impl SessionEnd {
         }
     }
 
+    /// Whether the connection dropped without a goodbye (lost, silent or unable to keep up), so
+    /// the room keeps the player for a resume (PROTOCOL.md §1.3).
+    pub fn is_resumable(&self) -> bool {
+        matches!(self.code, 1006 | 4000 | 4001)
+    }
+
     /// Whether the end is the client's doing in a way worth a warning (hostile or broken).
     pub fn is_violation(&self) -> bool {
         matches!(self.reason, DisconnectReason::ProtocolViolation | DisconnectReason::RateLimited)

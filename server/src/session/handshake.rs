@@ -3,7 +3,7 @@
 
 use fastwebsockets::{OpCode, WebSocketRead};
 use tickwire_protocol::PROTOCOL_VERSION;
-use tickwire_protocol::codec::decode_client;
+use tickwire_protocol::codec::{decode_client, hello_version};
 use tickwire_protocol::message::{ClientMessage, Hello, RejectReason};
 use tokio::io::AsyncRead;
 use tokio::time::timeout;
@@ -54,10 +54,16 @@ pub(crate) async fn read_hello<R: AsyncRead + Unpin>(
     match decode_client(&frame.payload) {
         Ok(ClientMessage::Hello(hello)) => Ok(hello),
         Ok(_) => Err(NoHello::Reject(RejectReason::HelloExpected)),
-        Err(e) => {
-            debug!("malformed hello: {e}");
-            Err(NoHello::End(SessionEnd::MALFORMED))
-        }
+        Err(e) => match hello_version(&frame.payload) {
+            // A peer of another version: say so (PROTOCOL.md §7), not "malformed".
+            Some(v) if v != PROTOCOL_VERSION => {
+                Err(NoHello::Reject(RejectReason::VersionMismatch { server: PROTOCOL_VERSION }))
+            }
+            _ => {
+                debug!("malformed hello: {e}");
+                Err(NoHello::End(SessionEnd::MALFORMED))
+            }
+        },
     }
 }
 
@@ -84,5 +90,6 @@ pub(crate) fn reject_label(r: RejectReason) -> &'static str {
         RejectReason::Unauthorized => "unauthorized",
         RejectReason::ShuttingDown => "shutting_down",
         RejectReason::HelloExpected => "hello_expected",
+        RejectReason::ResumeFailed => "resume_failed",
     }
 }

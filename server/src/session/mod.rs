@@ -11,6 +11,7 @@
 //! the room asks (too slow, shutdown), or when a write misses its deadline. Then it tells the
 //! room, says goodbye with a `Disconnect` message and a close frame, and counts the reason.
 
+mod admit;
 mod end;
 mod handshake;
 mod rate;
@@ -27,20 +28,19 @@ use tokio::io::{AsyncRead, AsyncWrite, BufWriter};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
+pub use admit::Authorized;
 pub use end::SessionEnd;
 use handshake::NoHello;
 use reader::Reader;
 use writer::{CONTROL_CAPACITY, Writer};
 
 use crate::ServerCtx;
-use crate::auth::Claims;
-use crate::room::{ClientLink, RoomGone};
 
 /// Write buffer per connection: a tick's messages are gathered here and flushed once.
 const WRITE_BUFFER: usize = 16 * 1024;
 
 /// Runs a session on an upgraded connection until it ends.
-pub async fn run<S>(io: S, ctx: Arc<ServerCtx>, peer: SocketAddr, claims: Option<Claims>)
+pub async fn run<S>(io: S, ctx: Arc<ServerCtx>, peer: SocketAddr, auth: Authorized)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -64,40 +64,23 @@ where
     if let Err(reason) = handshake::check(&hello, tickwire_sim::arena::schema().hash()) {
         return reject(&ctx, &mut writer, reason).await;
     }
-    if claims.as_ref().is_some_and(|c| c.room != hello.room) {
-        return reject(&ctx, &mut writer, RejectReason::Unauthorized).await;
-    }
-
-    let client = ClientId(ctx.next_client_id());
-    let link = Arc::new(ClientLink::new(client));
-    let mut joined = None;
-    for _ in 0..2 {
-        let room = match ctx.rooms.get_or_create(&hello.room) {
-            Ok(room) => room,
-            Err(reason) => return reject(&ctx, &mut writer, reason).await,
-        };
-        match room.join(hello.name.clone(), link.clone()).await {
-            Ok(Ok(welcome)) => {
-                joined = Some((room, welcome));
-                break;
-            }
-            Ok(Err(reason)) => return reject(&ctx, &mut writer, reason).await,
-            Err(RoomGone) => continue,
-        }
-    }
-    let Some((room, welcome)) = joined else {
-        return reject(&ctx, &mut writer, RejectReason::TooManyRooms).await;
+    let admitted = match admit::admit(&ctx, &hello, auth).await {
+        Ok(admitted) => admitted,
+        Err(reason) => return reject(&ctx, &mut writer, reason).await,
     };
-    debug!(%client, %peer, room = %room.name, name = %hello.name, "session joined");
+    let admit::Admitted { room, link, welcome, player } = admitted;
+    let client = link.id;
+    let resumed = welcome.resumed;
+    debug!(%client, %peer, room = %room.name, name = %hello.name, resumed, "session admitted");
     // One live socket per authenticated player: the newest session wins.
-    let player = claims.map(|c| c.player);
     if let Some(player) = &player
         && let Some(old) = ctx.players.lock().insert(player.clone(), link.clone())
+        && !Arc::ptr_eq(&old, &link)
     {
         old.close(tickwire_protocol::message::DisconnectReason::Replaced);
     }
     if let Err(end) = writer.send_now(&ServerMessage::Welcome(welcome)).await {
-        room.leave(client, end.reason).await;
+        room.leave(link.clone(), end.reason, end.is_resumable()).await;
         return finish(&ctx, &mut writer, end, peer, Some(client)).await;
     }
 
@@ -119,7 +102,7 @@ where
             players.remove(player);
         }
     }
-    room.leave(client, end.reason).await;
+    room.leave(link, end.reason, end.is_resumable()).await;
     finish(&ctx, &mut writer, end, peer, Some(client)).await;
 }
 

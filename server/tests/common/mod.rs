@@ -38,6 +38,7 @@ pub fn hello(room: &str, name: &str) -> Hello {
         room: room.into(),
         name: name.into(),
         token: None,
+        resume: None,
     }
 }
 
@@ -110,10 +111,18 @@ impl TestClient {
     }
 
     pub async fn join_url(url: &str, room: &str, name: &str) -> Self {
+        match Self::hello_url(url, hello(room, name)).await {
+            Ok(client) => client,
+            Err(other) => panic!("expected a welcome, got {other:?}"),
+        }
+    }
+
+    /// Says `hello` on a new connection to `url`; the welcomed client, or what came instead.
+    pub async fn hello_url(url: &str, hello: Hello) -> Result<Self, Got> {
         let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
-        send(&mut ws, &ClientMessage::Hello(hello(room, name))).await;
+        send(&mut ws, &ClientMessage::Hello(hello)).await;
         match next(&mut ws).await {
-            Got::Msg(ServerMessage::Welcome(welcome)) => Self {
+            Got::Msg(ServerMessage::Welcome(welcome)) => Ok(Self {
                 ws,
                 welcome,
                 latest: None,
@@ -121,8 +130,16 @@ impl TestClient {
                 events: Vec::new(),
                 rtt_reports: 0,
                 snapshots: 0,
-            },
-            other => panic!("expected a welcome, got {other:?}"),
+            }),
+            other => Err(other),
+        }
+    }
+
+    /// The ticket that resumes this client's session.
+    pub fn ticket(&self) -> tickwire_protocol::message::ResumeTicket {
+        tickwire_protocol::message::ResumeTicket {
+            client_id: self.welcome.client_id,
+            secret: self.welcome.resume_secret,
         }
     }
 

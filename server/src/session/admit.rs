@@ -1,0 +1,115 @@
+//! Admission: turning a checked hello into a place in a room, either a new player (join) or a
+//! detached one taken back (resume, PROTOCOL.md §1.3), and issuing the resume ticket that goes
+//! into the welcome.
+//!
+//! What the HTTP layer vouched for before the upgrade ([`Authorized`]) must agree with the
+//! hello: a token's room is the hello's room, and a connection admitted on a resume ticket
+//! (token servers) must resume with that very ticket.
+
+use std::sync::Arc;
+
+use tickwire_protocol::ClientId;
+use tickwire_protocol::message::{Hello, RejectReason, ResumeTicket, Welcome};
+
+use crate::ServerCtx;
+use crate::auth::Claims;
+use crate::resume::Grant;
+use crate::room::{ClientLink, RoomGone, RoomHandle};
+
+/// What the upgrade request proved, checked before the WebSocket upgrade.
+#[derive(Debug, Clone)]
+pub enum Authorized {
+    /// Open dev mode: no token required.
+    Open,
+    /// A valid join token.
+    Token(Claims),
+    /// A valid resume ticket in the `resume` query parameter (token servers; the join token is
+    /// single-use and already spent).
+    Resume(ResumeTicket),
+}
+
+/// A session's place in a room.
+#[derive(Debug)]
+pub(crate) struct Admitted {
+    pub room: RoomHandle,
+    pub link: Arc<ClientLink>,
+    pub welcome: Welcome,
+    /// The authenticated player (one live socket per player).
+    pub player: Option<String>,
+}
+
+/// Joins or resumes, as the hello asks.
+pub(crate) async fn admit(
+    ctx: &Arc<ServerCtx>,
+    hello: &Hello,
+    auth: Authorized,
+) -> Result<Admitted, RejectReason> {
+    match (hello.resume, auth) {
+        (Some(ticket), Authorized::Resume(admitted)) if ticket != admitted => {
+            Err(RejectReason::Unauthorized)
+        }
+        (Some(ticket), Authorized::Token(claims)) => {
+            resume(ctx, hello, &ticket, Some(&claims.player)).await
+        }
+        (Some(ticket), Authorized::Open | Authorized::Resume(_)) => {
+            resume(ctx, hello, &ticket, None).await
+        }
+        (None, Authorized::Resume(_)) => Err(RejectReason::Unauthorized),
+        (None, Authorized::Token(claims)) if claims.room != hello.room => {
+            Err(RejectReason::Unauthorized)
+        }
+        (None, Authorized::Token(claims)) => join(ctx, hello, Some(claims.player)).await,
+        (None, Authorized::Open) => join(ctx, hello, None).await,
+    }
+}
+
+async fn join(
+    ctx: &Arc<ServerCtx>,
+    hello: &Hello,
+    player: Option<String>,
+) -> Result<Admitted, RejectReason> {
+    let client = ClientId(ctx.next_client_id());
+    let link = Arc::new(ClientLink::new(client));
+    // A room may close between the lookup and the join; ask the registry once more.
+    for _ in 0..2 {
+        let room = ctx.rooms.get_or_create(&hello.room)?;
+        match room.join(hello.name.clone(), link.clone()).await {
+            Ok(Ok(mut welcome)) => {
+                let grant = Grant { room: room.name.clone(), player: player.clone() };
+                welcome.resume_secret = ctx.tickets.issue(client, grant);
+                return Ok(Admitted { room, link, welcome, player });
+            }
+            Ok(Err(reason)) => return Err(reason),
+            Err(RoomGone) => continue,
+        }
+    }
+    Err(RejectReason::TooManyRooms)
+}
+
+async fn resume(
+    ctx: &Arc<ServerCtx>,
+    hello: &Hello,
+    ticket: &ResumeTicket,
+    token_player: Option<&String>,
+) -> Result<Admitted, RejectReason> {
+    let grant = ctx.tickets.check(ticket).ok_or(RejectReason::ResumeFailed)?;
+    if *grant.room != *hello.room {
+        return Err(RejectReason::ResumeFailed);
+    }
+    if token_player.is_some_and(|p| grant.player.as_ref() != Some(p)) {
+        return Err(RejectReason::Unauthorized);
+    }
+    // Use the ticket up before asking the room: two connections racing with one ticket get one
+    // welcome between them.
+    let (grant, secret) = ctx.tickets.redeem(ticket).ok_or(RejectReason::ResumeFailed)?;
+    let room = ctx.rooms.get(&grant.room).ok_or(RejectReason::ResumeFailed)?;
+    let link = Arc::new(ClientLink::new(ticket.client_id));
+    match room.resume(link.clone()).await {
+        Ok(Ok(mut welcome)) => {
+            welcome.resume_secret = secret;
+            Ok(Admitted { room, link, welcome, player: grant.player })
+        }
+        Ok(Err(reason)) => Err(reason),
+        Err(RoomGone) => Err(RejectReason::ResumeFailed),
+    }
+}
