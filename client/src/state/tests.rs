@@ -418,3 +418,44 @@ fn chat_is_validated_and_rate_limited() {
     assert!(c.queue_chat(MS * 1001, "again").is_ok());
     assert!(c.queue_chat(MS * 3000, "").is_err());
 }
+
+#[test]
+fn restart_resumes_with_the_ticket_and_keeps_the_history() {
+    let mut h = Harness::new(20 * MS);
+    h.run(Duration::from_secs(1), Intent::IDLE);
+    let before = h.client.history().len();
+    assert!(before > 0);
+    let welcome = h.client.welcome().cloned().expect("welcomed");
+    h.client.transport_ended(EndReason::ConnectionLost);
+    assert!(h.client.end_reason().is_some_and(EndReason::is_resumable));
+
+    assert!(h.client.restart(h.now, true), "a ticket was sent");
+    assert!(!h.client.is_playing() && !h.client.is_ended());
+    assert_eq!(h.client.history().len(), before, "interpolation carries on");
+    let hello = h.client.poll_transmit(h.now).expect("a hello");
+    match decode_client(&hello).expect("decodes") {
+        ClientMessage::Hello(hello) => {
+            let ticket = hello.resume.expect("a resume ticket");
+            assert_eq!(ticket.client_id, welcome.client_id);
+            assert_eq!(ticket.secret, welcome.resume_secret);
+        }
+        other => panic!("expected a hello, got {other:?}"),
+    }
+    assert_eq!(h.client.poll_transmit(h.now), None, "nothing else from the old connection");
+    let resumed = Welcome { resumed: true, resume_secret: [1; 16], ..welcome.clone() };
+    h.client.handle_message(h.now, ServerMessage::Welcome(resumed)).expect("welcome");
+    assert!(h.client.is_playing());
+    let stats = h.client.stats();
+    assert_eq!((stats.reconnect_attempts, stats.resumes, stats.sessions_lost), (1, 1, 0));
+    assert_eq!(h.client.welcome().map(|w| w.resume_secret), Some([1; 16]), "next ticket");
+
+    // A fresh join (the session expired) forgets the old world and counts a lost session.
+    h.client.handle_message(h.now, ServerMessage::Reject(RejectReason::ResumeFailed)).ok();
+    h.client.transport_ended(EndReason::ConnectionLost);
+    assert!(!h.client.restart(h.now, false), "no ticket");
+    assert_eq!(h.client.history().len(), 0);
+    let fresh = Welcome { client_id: ClientId(99), entity: EntityId(500), ..welcome };
+    h.client.handle_message(h.now, ServerMessage::Welcome(fresh)).expect("welcome");
+    assert_eq!(h.client.own_entity(), Some(EntityId(500)));
+    assert_eq!(h.client.stats().sessions_lost, 1);
+}
