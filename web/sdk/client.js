@@ -15,17 +15,29 @@
 //    acknowledgement). It never exceeds the server's limit of twice the tick rate.
 // 5. A server Ping is answered at once; our own pings (one a second) measure the RTT; `Rtt`
 //    reports are kept as the server's view. Events are emitted as `event` (and `chat`).
-// 6. The session ends on a Disconnect from the server, a protocol error, 10 s of silence,
-//    `leave()`, or the socket closing: a `close` event carries a SessionEnd saying why.
+// 6. A connection ends on a Disconnect from the server, a protocol error, 10 s of silence (or
+//    no welcome within 10 s), `leave()`, or the socket closing.
+// 7. If the link failed after a welcome (reconnect.js says which ends qualify), the session
+//    is not over: state `reconnecting`, then new connections with exponential backoff and
+//    jitter, presenting the resume ticket of the last welcome. Each connection starts from
+//    nothing (clock, baselines, history, prediction: the first snapshot is full), and the
+//    server hands back the same player (`resumed`) or refuses the ticket, after which the
+//    client joins afresh as a new player (`sessionlost`). Otherwise, or after the last
+//    attempt, the session is over: a `close` event carries a SessionEnd saying why.
 //
 // Events (an EventTarget; listen with `client.addEventListener(name, e => e.detail)`):
-// `state`, `welcome`, `snapshot`, `input`, `event`, `chat`, `rtt`, `close`.
+// `state`, `welcome`, `snapshot`, `input`, `event`, `chat`, `rtt`, `reconnecting`, `resumed`,
+// `sessionlost`, `close`.
 
 import * as codec from './codec.js';
 import { decodeSnapshot, tickDiff } from './snapshot.js';
 import { ClockSync, RttEstimator, RESYNC_TICKS } from './clock.js';
 import { SnapshotHistory, renderDelay } from './interp.js';
 import { Predictor } from './predict.js';
+import { ConnectError, SessionEnd, describeDisconnect, describeReject } from './ends.js';
+import { backoffDelay, isResumeFailed, reconnectPolicy, resumeParam, shouldReconnect, ticketOf } from './reconnect.js';
+
+export { ConnectError, SessionEnd, describeDisconnect, describeReject };
 
 /** The WebSocket subprotocol offered (the server echoes it). */
 export const SUBPROTOCOL = 'tickwire.v1';
@@ -40,84 +52,11 @@ export const DEFAULT_TUNING = Object.freeze({
   pingIntervalMs: 1000,
   /** Silence after which the session is considered dead, ms. */
   silenceTimeoutMs: 10000,
+  /** Time from opening the socket to the welcome after which the attempt is abandoned, ms. */
+  handshakeTimeoutMs: 10000,
   /** Snapshots kept for interpolation. */
   historyCapacity: 64,
 });
-
-/** Human text for a `RejectReason` (`{ kind, server? }`). */
-export function describeReject(reason, schemaHash) {
-  switch (reason.kind) {
-    case 'VersionMismatch':
-      return `protocol version mismatch: the server speaks version ${reason.server}, this client version ${codec.PROTOCOL_VERSION}`;
-    case 'SchemaMismatch':
-      return `schema mismatch: the server's schema is ${hex64(reason.server)}, this client's ${hex64(schemaHash ?? 0n)} (reload the page: the server was updated?)`;
-    case 'RoomFull':
-      return 'the room is full';
-    case 'TooManyRooms':
-      return 'the server cannot open another room; join an existing one (such as lobby)';
-    case 'BadRoomName':
-      return 'the server refused the room name';
-    case 'BadName':
-      return 'the server refused the player name';
-    case 'Unauthorized':
-      return 'not authorized: the join token is missing, invalid, expired or for another room';
-    case 'ShuttingDown':
-      return 'the server is shutting down';
-    case 'HelloExpected':
-      return 'protocol error: the server expected a hello first';
-    case 'ResumeFailed':
-      return 'the previous session could not be resumed (it expired, or the server restarted)';
-    default:
-      return `refused (${reason.kind})`;
-  }
-}
-
-/** Human text for a `DisconnectReason`. */
-export function describeDisconnect(reason) {
-  return (
-    {
-      ClientLeft: 'left the game',
-      ServerShutdown: 'the server shut down',
-      Timeout: 'the server heard nothing from this client for too long',
-      TooSlow: 'this connection could not keep up with the game',
-      ProtocolViolation: 'the server refused a message from this client (protocol violation)',
-      RateLimited: 'this client sent messages too fast',
-      RoomClosed: 'the room was closed',
-      Replaced: 'another connection took over this player (another tab?)',
-    }[reason] ?? `disconnected (${reason})`
-  );
-}
-
-function hex64(v) {
-  return BigInt(v).toString(16).padStart(16, '0');
-}
-
-/**
- * Why a session ended. `kind` is one of:
- * - `rejected`: the server refused the hello (`reason` is the RejectReason, `{ kind, ... }`);
- * - `disconnected`: the server ended the session (`reason` is the DisconnectReason string);
- * - `left`: this client left (`leave()`);
- * - `protocol`: this client received something it could not accept (`reason` is the error);
- * - `timeout`: the server fell silent;
- * - `connection`: the socket failed or closed without a reason (`reason` null).
- */
-export class SessionEnd {
-  constructor(kind, reason, message, code = null) {
-    this.kind = kind;
-    this.reason = reason;
-    this.message = message;
-    this.code = code;
-  }
-}
-
-/** Raised by `connect()` when the session ends before the welcome. */
-export class ConnectError extends Error {
-  constructor(end) {
-    super(end.message);
-    this.name = 'ConnectError';
-    this.end = end;
-  }
-}
 
 /** The WebSocket URL of the page's own server (`ws://host/ws`). */
 export function defaultUrl() {
@@ -174,6 +113,8 @@ export class TickwireClient extends EventTarget {
    *   player prediction: `step(state, frame)` is the game's movement, `read(snapshot, entity)`
    *   the player's `{ state, alive }` in a snapshot (or null), `distance(a, b)` for errors
    * @param {object} [options.tuning] overrides of DEFAULT_TUNING
+   * @param {object|false} [options.reconnect] overrides of DEFAULT_RECONNECT (reconnect.js):
+   *   `maxAttempts`, `baseDelayMs`, `factor`, `maxDelayMs`, `random`; `false` never reconnects
    * @param {Function} [options.WebSocket] WebSocket constructor (default: the global one)
    * @param {() => number} [options.now] clock in ms (default: `performance.now()`)
    */
@@ -186,11 +127,30 @@ export class TickwireClient extends EventTarget {
     this.WebSocket = options.WebSocket ?? globalThis.WebSocket;
     this.now = options.now ?? (() => performance.now());
     this.input = options.input ?? (() => ({ move_x: 0, move_y: 0, aim: 0, buttons: 0 }));
-    /** `idle`, `connecting`, `handshaking`, `connected` or `closed`. */
+    this.policy = reconnectPolicy(options.reconnect);
+    /** `idle`, `connecting`, `handshaking`, `connected`, `reconnecting` (waiting) or `closed`. */
     this.state = 'idle';
     this.end = null;
+    /**
+     * The player this client is, from the first welcome until the session is over:
+     * `{ client_id, entity, ticket, graceMs, droppedAt }` (`ticket` null once unusable).
+     */
+    this.session = null;
+    /** While recovering from a drop: `{ attempt, maxAttempts, delayMs, reason, resume }`. */
+    this.recovery = null;
     this.predictor = options.predict ? new Predictor(options.predict.step, options.predict.distance) : null;
-    this.stats = { bytesIn: 0, bytesOut: 0, messagesIn: 0, snapshots: 0, staleSnapshots: 0, inputsSent: 0, sessions: 0 };
+    this.stats = {
+      bytesIn: 0,
+      bytesOut: 0,
+      messagesIn: 0,
+      snapshots: 0,
+      staleSnapshots: 0,
+      inputsSent: 0,
+      sessions: 0,
+      reconnectAttempts: 0,
+      resumes: 0,
+      sessionsLost: 0,
+    };
     this.rateIn = new Rate();
     this.reset();
   }
@@ -209,6 +169,7 @@ export class TickwireClient extends EventTarget {
     this.lastHeard = this.now();
     this.serverDisconnect = null;
     this.helloSentAt = undefined;
+    this.ticketSent = null;
     this.predictor?.reset();
   }
 
@@ -216,39 +177,55 @@ export class TickwireClient extends EventTarget {
 
   /** Opens a session; resolves with the Welcome, rejects with a ConnectError. */
   connect() {
-    if (this.state === 'connecting' || this.state === 'handshaking' || this.state === 'connected') {
+    if (this.state !== 'idle' && this.state !== 'closed') {
       return Promise.reject(new Error(`already ${this.state}`));
     }
-    this.reset();
     this.end = null;
+    this.session = null;
+    this.recovery = null;
     this.stats.sessions++;
+    return new Promise((resolve, reject) => {
+      this.connecting = { resolve, reject };
+      this.open(null);
+    });
+  }
+
+  /** Opens one connection, presenting `ticket` (a resume) or the join token (a join). */
+  open(ticket) {
+    this.reset();
+    this.ticketSent = ticket;
     const url = new URL(this.options.url ?? defaultUrl());
-    if (this.options.token) {
+    if (ticket) {
+      url.searchParams.set('resume', resumeParam(ticket)); // instead of the spent token
+      url.searchParams.set('room', this.options.room);
+    } else if (this.options.token) {
       url.searchParams.set('token', this.options.token);
       url.searchParams.set('room', this.options.room);
     }
     this.setState('connecting');
-    return new Promise((resolve, reject) => {
-      this.connecting = { resolve, reject };
-      let ws;
-      try {
-        ws = new this.WebSocket(url.toString(), [SUBPROTOCOL]);
-      } catch (e) {
-        this.finish(new SessionEnd('connection', null, `cannot open ${url}: ${e.message}`));
-        return;
-      }
-      this.ws = ws;
-      ws.binaryType = 'arraybuffer';
-      ws.addEventListener('open', () => this.onOpen(ws));
-      ws.addEventListener('message', (e) => this.onMessage(ws, e.data));
-      ws.addEventListener('close', (e) => this.onClose(ws, e));
-      ws.addEventListener('error', () => {}); // a close event always follows
-    });
+    let ws;
+    try {
+      ws = new this.WebSocket(url.toString(), [SUBPROTOCOL]);
+    } catch (e) {
+      this.finish(new SessionEnd('connection', null, `cannot open ${url}: ${e.message}`));
+      return;
+    }
+    this.ws = ws;
+    ws.binaryType = 'arraybuffer';
+    ws.addEventListener('open', () => this.onOpen(ws));
+    ws.addEventListener('message', (e) => this.onMessage(ws, e.data));
+    ws.addEventListener('close', (e) => this.onClose(ws, e));
+    ws.addEventListener('error', () => {}); // a close event always follows
+    const limit = this.tuning.handshakeTimeoutMs;
+    this.handshakeTimer = setTimeout(() => {
+      if (ws === this.ws) this.close(new SessionEnd('timeout', 'Timeout', `no welcome from the server within ${limit / 1000} s`), 4000);
+    }, limit);
   }
 
   /** Leaves: says goodbye (`Disconnect(ClientLeft)`) and closes. */
   leave() {
     if (this.state === 'closed' || this.state === 'idle') return;
+    clearTimeout(this.retryTimer);
     if (this.ws?.readyState === 1) this.send({ type: 'Disconnect', reason: 'ClientLeft' });
     this.close(new SessionEnd('left', 'ClientLeft', describeDisconnect('ClientLeft')), 1000);
   }
@@ -291,8 +268,8 @@ export class TickwireClient extends EventTarget {
       schema_hash: this.schema.hash,
       room: this.options.room,
       name: this.options.name,
-      token: this.options.token ?? null,
-      resume: null,
+      token: this.ticketSent ? null : (this.options.token ?? null),
+      resume: this.ticketSent,
     });
     this.helloSentAt = this.now();
     this.lastHeard = this.now();
@@ -331,14 +308,80 @@ export class TickwireClient extends EventTarget {
     this.finish(end);
   }
 
+  /** A connection ended: the session goes on with another connection, or is over. */
   finish(end) {
     if (this.state === 'closed') return;
     this.stopTimers();
+    if (this.session && this.policy) {
+      end = this.recover(end);
+      if (!end) return;
+    }
+    clearTimeout(this.retryTimer);
+    this.session = null;
+    this.recovery = null;
     this.end = end;
     this.setState('closed');
     if (this.connecting && !this.welcome) this.connecting.reject(new ConnectError(end));
     this.connecting = null;
     this.emit('close', end);
+  }
+
+  // ---- reconnecting (the policy is reconnect.js's) ------------------------------------------
+
+  /**
+   * After a connection of an established session ended with `end`: schedules the next attempt
+   * and returns null, or returns the session's final end.
+   */
+  recover(end) {
+    const r = this.recovery;
+    const attempt = r ? r.attempt : 0;
+    const max = this.policy.maxAttempts;
+    if (end.kind === 'left') return end;
+    if (r && isResumeFailed(end)) {
+      // The old player is gone; join afresh as a new one, at once, within the same attempt.
+      this.loseSession(end.message);
+      this.schedule(attempt, 0, end.message);
+      return null;
+    }
+    if (!shouldReconnect(end)) {
+      if (!r) return end;
+      return new SessionEnd(end.kind, end.reason, `could not reconnect (attempt ${attempt} of ${max}): ${end.message}`, end.code, attempt);
+    }
+    if (!r) this.session.droppedAt = this.now();
+    if (attempt >= max) {
+      return new SessionEnd(end.kind, end.reason, `gave up after ${attempt} attempt${attempt === 1 ? '' : 's'}: ${end.message}`, end.code, attempt);
+    }
+    this.schedule(attempt + 1, backoffDelay(attempt + 1, this.policy), end.message);
+    return null;
+  }
+
+  /** Waits `delayMs`, then makes attempt `attempt`. */
+  schedule(attempt, delayMs, reason) {
+    const s = this.session;
+    if (s.ticket && this.now() + delayMs - s.droppedAt >= s.graceMs) {
+      this.loseSession(`the server keeps a dropped player for ${s.graceMs / 1000} s, and that has passed`);
+    } else if (!s.ticket) {
+      this.loseSession('this server does not resume sessions');
+    }
+    this.recovery = { attempt, maxAttempts: this.policy.maxAttempts, delayMs, reason, resume: s.ticket !== null };
+    this.setState('reconnecting');
+    this.emit('reconnecting', { ...this.recovery });
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (this.state !== 'reconnecting') return;
+      this.stats.reconnectAttempts++;
+      this.open(this.session.ticket);
+    }, delayMs);
+  }
+
+  /** The player of this session cannot be taken back: says so once; the next join is fresh. */
+  loseSession(message) {
+    const s = this.session;
+    if (s.lost) return;
+    s.lost = true;
+    s.ticket = null;
+    this.stats.sessionsLost++;
+    this.emit('sessionlost', { client_id: s.client_id, entity: s.entity, message });
   }
 
   protocolError(error) {
@@ -359,7 +402,8 @@ export class TickwireClient extends EventTarget {
   stopTimers() {
     clearInterval(this.inputTimer);
     clearInterval(this.pingTimer);
-    this.inputTimer = this.pingTimer = null;
+    clearTimeout(this.handshakeTimer);
+    this.inputTimer = this.pingTimer = this.handshakeTimer = null;
   }
 
   onTick() {
@@ -491,13 +535,8 @@ export class TickwireClient extends EventTarget {
     switch (msg.type) {
       case 'Welcome':
         expect(this.state === 'handshaking', 'Welcome');
-        this.welcome = msg;
-        this.clock = new ClockSync(msg.tick_rate, msg.server_tick, now);
-        if (this.helloSentAt !== undefined) this.rtt.sample(now - this.helloSentAt);
-        this.setState('connected');
-        this.startTimers();
-        this.connecting?.resolve(msg);
-        this.emit('welcome', msg);
+        expect(!msg.resumed || (msg.client_id === this.ticketSent?.client_id && msg.entity === this.session?.entity), `Welcome resuming client ${msg.client_id} (entity ${msg.entity})`);
+        this.onWelcome(now, msg);
         break;
       case 'Reject':
         expect(this.state === 'handshaking', 'Reject');
@@ -531,6 +570,32 @@ export class TickwireClient extends EventTarget {
         break;
       default:
         break;
+    }
+  }
+
+  onWelcome(now, msg) {
+    clearTimeout(this.handshakeTimer);
+    const attempts = this.recovery?.attempt ?? 0;
+    this.welcome = msg;
+    this.session = {
+      client_id: msg.client_id,
+      entity: msg.entity,
+      ticket: ticketOf(msg),
+      graceMs: msg.resume_grace_ms,
+      droppedAt: null,
+      lost: false,
+    };
+    this.recovery = null;
+    this.clock = new ClockSync(msg.tick_rate, msg.server_tick, now);
+    if (this.helloSentAt !== undefined) this.rtt.sample(now - this.helloSentAt);
+    this.setState('connected');
+    this.startTimers();
+    this.connecting?.resolve(msg);
+    this.connecting = null;
+    this.emit('welcome', msg);
+    if (msg.resumed) {
+      this.stats.resumes++;
+      this.emit('resumed', { welcome: msg, attempts });
     }
   }
 

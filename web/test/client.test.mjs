@@ -1,119 +1,13 @@
 // TickwireClient against a scripted in-memory server (a fake WebSocket, injected time): the
 // handshake, baseline tracking, acknowledgements, ping/pong, input stamping, prediction, and
-// every way a session ends, with its typed reason.
+// every way a session ends, with its typed reason. Reconnection is reconnect.test.mjs's.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { TickwireClient, ConnectError, SUBPROTOCOL, defaultUrl } from '../sdk/client.js';
-import { decodeClient, encodeServer } from '../sdk/codec.js';
-import { Snapshot, encodeSnapshot } from '../sdk/snapshot.js';
+import { ConnectError, SUBPROTOCOL, defaultUrl } from '../sdk/client.js';
 import { SCHEMA, DEFAULT_RULES, movementRules, predictionHooks } from '../arena.js';
-
-/** A WebSocket whose other end is the test. */
-class FakeSocket extends EventTarget {
-  static last = null;
-
-  constructor(url, protocols) {
-    super();
-    this.url = url;
-    this.protocols = protocols;
-    this.readyState = 0;
-    this.sent = [];
-    FakeSocket.last = this;
-  }
-
-  send(bytes) {
-    this.sent.push(decodeClient(bytes));
-  }
-
-  /** The client closes: like a browser, the close event comes later. */
-  close(code = 1000) {
-    if (this.readyState >= 2) return;
-    this.readyState = 2;
-    setTimeout(() => this.serverClose(code), 5);
-  }
-
-  // ---- the server's side ----
-  open() {
-    this.readyState = 1;
-    this.dispatchEvent(new Event('open'));
-  }
-
-  deliver(msg) {
-    const bytes = encodeServer(msg);
-    this.dispatchEvent(new MessageEvent('message', { data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) }));
-  }
-
-  serverClose(code) {
-    if (this.readyState === 3) return;
-    this.readyState = 3;
-    this.dispatchEvent(Object.assign(new Event('close'), { code, reason: '', wasClean: true }));
-  }
-
-  sentOf(type) {
-    return this.sent.filter((m) => m.type === type);
-  }
-}
-
-const ENTITY = 7;
-const SECRET = Uint8Array.from({ length: 16 }, (_, i) => 0xa0 + i);
-const WELCOME = {
-  type: 'Welcome',
-  client_id: 3,
-  entity: ENTITY,
-  tick_rate: 30,
-  server_tick: 100,
-  room: 'lobby',
-  max_rewind_ms: 250,
-  resumed: false,
-  resume_secret: SECRET,
-  resume_grace_ms: 30000,
-};
-
-/** The arena state of a tick: one player (us) at `x`, and an NPC moving in a straight line. */
-function world(tick, x, { alive = true } = {}) {
-  const q = (v) => Math.round(v * 32);
-  return Snapshot.fromEntities(SCHEMA, tick, [
-    { id: 1, mask: 0b0111, values: [q(100 + 2 * (tick - 100)), q(50), 2048 + 64, 2048, 0, 2, 0, 0, 0] },
-    { id: ENTITY, mask: 0b1011, values: [q(x), q(500), 2048, 2048, 0, 0, 100, 0, alive ? 1 : 0] },
-  ]);
-}
-
-function snapshotMsg(baseline, current, lastInput = null) {
-  return {
-    type: 'Snapshot',
-    tick: current.tick,
-    baseline: baseline ? baseline.tick : null,
-    last_input: lastInput,
-    payload: encodeSnapshot(SCHEMA, baseline, current),
-  };
-}
-
-function makeClient(extra = {}) {
-  const clock = { now: 1000 };
-  const client = new TickwireClient({
-    schema: SCHEMA,
-    url: 'ws://game.example/ws',
-    name: 'Zoë',
-    room: 'lobby',
-    WebSocket: FakeSocket,
-    now: () => clock.now,
-    tuning: { pingIntervalMs: 3_600_000 },
-    ...extra,
-  });
-  return { client, clock };
-}
-
-async function connected(extra) {
-  const { client, clock } = makeClient(extra);
-  const welcome = client.connect();
-  const ws = FakeSocket.last;
-  ws.open();
-  ws.deliver(WELCOME);
-  await welcome;
-  return { client, clock, ws };
-}
+import { FakeSocket, WELCOME, world, snapshotMsg, makeClient, connected } from './fake-server.mjs';
 
 test('the handshake: subprotocol, hello with the schema hash, welcome', async () => {
   const { client } = makeClient({ token: 'tw1.abc.def' });
@@ -238,8 +132,8 @@ test('a connection refused before opening says so; reconnect starts a fresh sess
   client.leave();
 });
 
-test('silence ends the session', async () => {
-  const { client, clock } = await connected();
+test('silence ends the session (when reconnecting is off)', async () => {
+  const { client, clock } = await connected({ reconnect: false });
   clock.now += 11_000;
   client.onTick();
   assert.equal(client.end.kind, 'timeout');
