@@ -11,7 +11,7 @@ use tickwire_client::{LinkConfig, TlsOptions};
 
 use crate::behaviour::Behaviour;
 use crate::slo::Thresholds;
-use crate::swarm::SwarmConfig;
+use crate::swarm::{Chaos, SwarmConfig};
 
 /// Most bots one run may start (each is a socket here and one on the server; the open-files
 /// limit is shared).
@@ -97,6 +97,26 @@ pub struct Args {
     #[arg(long)]
     pub max_errors: Option<u64>,
 
+    /// Chaos: every --chaos-every, drop this fraction (0..=1) of the connected bots' connections
+    /// without a goodbye, as a network failure would; the bots reconnect and resume their
+    /// sessions, and the report counts resumes and lost sessions.
+    #[arg(long, value_name = "FRACTION")]
+    pub chaos: Option<f64>,
+
+    /// Time between two rounds of --chaos.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub chaos_every: Duration,
+
+    /// Fail (exit 3) when more sessions than this are lost to drops (the server no longer held
+    /// the player, or the bot gave up reconnecting).
+    #[arg(long)]
+    pub max_lost_sessions: Option<u64>,
+
+    /// How often the server's resident memory is sampled from /metrics for the report (the
+    /// soak test's "RSS over time").
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub rss_every: Duration,
+
     /// Seed of the bots' behaviour and jitter.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -178,6 +198,14 @@ impl Args {
             seed: self.seed,
             connect_timeout: self.connect_timeout,
             tls,
+            chaos: match self.chaos {
+                None => None,
+                Some(fraction) => {
+                    ensure!((0.0..=1.0).contains(&fraction), "--chaos must be 0..=1");
+                    ensure!(!self.chaos_every.is_zero(), "--chaos-every must be positive");
+                    Some(Chaos { fraction, every: self.chaos_every })
+                }
+            },
         })
     }
 
@@ -187,6 +215,7 @@ impl Args {
             max_rtt_p99: self.max_rtt_p99,
             max_snapshot_gap: self.max_snapshot_gap,
             max_errors: self.max_errors,
+            max_lost_sessions: self.max_lost_sessions,
         }
     }
 

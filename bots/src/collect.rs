@@ -144,6 +144,12 @@ pub struct Counters {
     pub prediction_checks: u64,
     /// Of which wrong.
     pub mispredictions: u64,
+    /// New connections opened after a drop.
+    pub reconnect_attempts: u64,
+    /// Drops after which the same player came back.
+    pub resumes: u64,
+    /// Drops after which the server no longer held the player (a fresh join made a new one).
+    pub sessions_lost: u64,
 }
 
 impl Counters {
@@ -158,6 +164,9 @@ impl Counters {
         self.events += s.events;
         self.prediction_checks += s.prediction_checks;
         self.mispredictions += s.mispredictions;
+        self.reconnect_attempts += s.reconnect_attempts;
+        self.resumes += s.resumes;
+        self.sessions_lost += s.sessions_lost;
     }
 
     /// Adds other sums.
@@ -171,6 +180,9 @@ impl Counters {
         self.events += o.events;
         self.prediction_checks += o.prediction_checks;
         self.mispredictions += o.mispredictions;
+        self.reconnect_attempts += o.reconnect_attempts;
+        self.resumes += o.resumes;
+        self.sessions_lost += o.sessions_lost;
     }
 }
 

@@ -29,9 +29,9 @@ pub mod swarm;
 
 pub use args::Args;
 pub use behaviour::{Behaviour, Bot};
-pub use report::{Report, ServerTicks};
+pub use report::{Report, RssSample, ServerTicks};
 pub use slo::{Breach, Thresholds};
-pub use swarm::{Live, Outcome, Swarm, SwarmConfig};
+pub use swarm::{Chaos, Live, Outcome, Swarm, SwarmConfig};
 
 use std::time::Duration;
 
@@ -44,6 +44,15 @@ pub const TICK_HISTOGRAM: &str = "tickwire_tick_duration_seconds";
 pub async fn scrape_ticks(metrics_url: &str) -> Option<PromHistogram> {
     let text = scrape::fetch(metrics_url, Duration::from_secs(3)).await.ok()?;
     PromHistogram::parse(&text, TICK_HISTOGRAM)
+}
+
+/// The server's resident-memory gauge.
+pub const RSS_GAUGE: &str = "tickwire_process_resident_memory_bytes";
+
+/// Scrapes the server's resident memory in bytes at `metrics_url` (`None` when unreachable).
+pub async fn scrape_rss(metrics_url: &str) -> Option<f64> {
+    let text = scrape::fetch(metrics_url, Duration::from_secs(3)).await.ok()?;
+    text.lines().find_map(|l| l.strip_prefix(RSS_GAUGE)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
 /// The tick duration between two scrapes.

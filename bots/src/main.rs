@@ -7,7 +7,7 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use tickwire_bots::progress::Progress;
 use tickwire_bots::slo::BREACH_EXIT_CODE;
-use tickwire_bots::{Args, Report, Swarm, scrape_ticks, server_ticks};
+use tickwire_bots::{Args, Report, RssSample, Swarm, scrape_rss, scrape_ticks, server_ticks};
 use tracing_subscriber::EnvFilter;
 
 /// Every bot allocates a fresh snapshot per tick and frees the oldest: mimalloc's per-thread
@@ -55,16 +55,28 @@ async fn run(args: Args) -> anyhow::Result<Report> {
         tracing::warn!(%metrics_url, "server metrics not reachable; the tick p99 will be missing");
     }
     let progress = Progress::new(config.clients, !args.quiet);
+    let start = tokio::time::Instant::now();
     let swarm = Swarm::start(config);
     let mut ticker = tokio::time::interval(Duration::from_millis(500));
+    let mut rss = Vec::new();
+    let mut next_rss = start;
     while !swarm.is_finished() {
         ticker.tick().await;
         progress.update(&swarm.live());
+        if tokio::time::Instant::now() >= next_rss && !metrics_url.starts_with("https://") {
+            next_rss += args.rss_every.max(Duration::from_millis(500));
+            if let Some(bytes) = scrape_rss(&metrics_url).await {
+                let t_s = start.elapsed().as_secs_f64();
+                rss.push(RssSample { t_s: (t_s * 10.0).round() / 10.0, mib: bytes / 1048576.0 });
+            }
+        }
     }
     progress.finish();
     let outcome = swarm.finish().await?;
     let after = scrape_ticks(&metrics_url).await;
-    let report = Report::new(&outcome, server_ticks(before.as_ref(), after.as_ref()), &thresholds);
+    let mut report =
+        Report::new(&outcome, server_ticks(before.as_ref(), after.as_ref()), &thresholds);
+    report.server_rss = rss;
     println!("{}", report.table());
     if let Some(path) = &args.json {
         std::fs::write(path, report.to_json() + "\n")

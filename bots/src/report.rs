@@ -20,6 +20,15 @@ pub struct ServerTicks {
     pub p99_ms: f64,
 }
 
+/// One sample of the server's resident memory.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct RssSample {
+    /// Seconds since the run started.
+    pub t_s: f64,
+    /// Resident memory, MiB.
+    pub mib: f64,
+}
+
 /// The SLO verdict.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SloVerdict {
@@ -84,6 +93,20 @@ pub struct Report {
     pub disconnects: Tally,
     /// Failed connections + decode errors + early ends.
     pub errors: u64,
+    /// Chaos: fraction of connected bots dropped per round (`null`: no chaos).
+    pub chaos_fraction: Option<f64>,
+    /// Chaos: seconds between rounds (`null`: no chaos).
+    pub chaos_every_s: Option<f64>,
+    /// Connections dropped on purpose by chaos.
+    pub chaos_drops: u64,
+    /// New connections opened after drops.
+    pub reconnect_attempts: u64,
+    /// Drops after which the same player came back.
+    pub resumes: u64,
+    /// Sessions lost to drops (server no longer held the player, or gave up reconnecting).
+    pub lost_sessions: u64,
+    /// The server's resident memory over the run (empty when `/metrics` was not reachable).
+    pub server_rss: Vec<RssSample>,
     /// The server's tick duration p99 over the run, milliseconds (`null` when `/metrics` was
     /// not reachable).
     pub server_tick_p99_ms: Option<f64>,
@@ -105,6 +128,7 @@ impl Report {
             rtt_p99: (!l.rtt.is_empty()).then(|| l.rtt.quantile(0.99)),
             snapshot_gap_p99: (!l.snapshot_gap.is_empty()).then(|| l.snapshot_gap.quantile(0.99)),
             errors: outcome.errors(),
+            lost_sessions: outcome.lost_sessions(),
         };
         let breaches = evaluate(thresholds, &measured);
         Report {
@@ -134,6 +158,13 @@ impl Report {
             decode_errors: k.decode_errors,
             disconnects: outcome.disconnects.clone(),
             errors: measured.errors,
+            chaos_fraction: c.chaos.map(|c| c.fraction),
+            chaos_every_s: c.chaos.map(|c| c.every.as_secs_f64()),
+            chaos_drops: outcome.chaos_drops,
+            reconnect_attempts: k.reconnect_attempts,
+            resumes: k.resumes,
+            lost_sessions: measured.lost_sessions,
+            server_rss: Vec::new(),
             server_tick_p99_ms: server.map(|s| round3(s.p99_ms)),
             server_ticks: server.map(|s| s.ticks),
             slo: SloVerdict { passed: breaches.is_empty(), breaches },
@@ -196,6 +227,30 @@ impl Report {
         );
         row("decode errors", self.decode_errors.to_string());
         row("early disconnects", tally(&self.disconnects));
+        if let (Some(f), Some(every)) = (self.chaos_fraction, self.chaos_every_s) {
+            row("chaos", format!("{:.0}% of connections every {every:.0}s", f * 100.0));
+        }
+        row(
+            "drops / resumes / lost sessions",
+            format!(
+                "{} / {} / {} ({} reconnect attempts)",
+                self.chaos_drops, self.resumes, self.lost_sessions, self.reconnect_attempts
+            ),
+        );
+        if let (Some(first), Some(last)) = (self.server_rss.first(), self.server_rss.last()) {
+            let max = self.server_rss.iter().map(|s| s.mib).fold(0.0, f64::max);
+            row(
+                "server rss",
+                format!(
+                    "{:.1} MiB at {:.0}s, {:.1} MiB at {:.0}s, max {max:.1} MiB ({} samples)",
+                    first.mib,
+                    first.t_s,
+                    last.mib,
+                    last.t_s,
+                    self.server_rss.len()
+                ),
+            );
+        }
         row(
             "server tick p99",
             match (self.server_tick_p99_ms, self.server_ticks) {

@@ -17,6 +17,8 @@ pub struct Thresholds {
     pub max_snapshot_gap: Option<Duration>,
     /// Most errors accepted (failed connections, decode errors, sessions that ended early).
     pub max_errors: Option<u64>,
+    /// Most sessions lost to drops (`--max-lost-sessions`).
+    pub max_lost_sessions: Option<u64>,
 }
 
 /// What a run measured, as far as the objectives are concerned.
@@ -28,6 +30,8 @@ pub struct Measured {
     pub snapshot_gap_p99: Option<Duration>,
     /// Errors.
     pub errors: u64,
+    /// Sessions lost to drops.
+    pub lost_sessions: u64,
 }
 
 /// One objective that was not met.
@@ -72,6 +76,15 @@ pub fn evaluate(t: &Thresholds, measured: &Measured) -> Vec<Breach> {
             actual: Some(measured.errors as f64),
         });
     }
+    if let Some(limit) = t.max_lost_sessions
+        && measured.lost_sessions > limit
+    {
+        out.push(Breach {
+            slo: "max_lost_sessions",
+            limit: limit as f64,
+            actual: Some(measured.lost_sessions as f64),
+        });
+    }
     out
 }
 
@@ -83,29 +96,36 @@ mod tests {
 
     #[test]
     fn each_objective_is_checked_only_when_set() {
-        let m = Measured { rtt_p99: Some(MS * 20), snapshot_gap_p99: Some(MS * 40), errors: 2 };
+        let m = Measured {
+            rtt_p99: Some(MS * 20),
+            snapshot_gap_p99: Some(MS * 40),
+            errors: 2,
+            lost_sessions: 1,
+        };
         assert!(evaluate(&Thresholds::default(), &m).is_empty());
         let t = Thresholds {
             max_rtt_p99: Some(MS * 25),
             max_snapshot_gap: Some(MS * 50),
             max_errors: Some(2),
+            max_lost_sessions: Some(1),
         };
         assert!(evaluate(&t, &m).is_empty(), "at the limit is fine");
         let t = Thresholds {
             max_rtt_p99: Some(MS * 10),
             max_snapshot_gap: Some(MS * 35),
             max_errors: Some(0),
+            max_lost_sessions: Some(0),
         };
         let b = evaluate(&t, &m);
         let names: Vec<_> = b.iter().map(|b| b.slo).collect();
-        assert_eq!(names, ["max_rtt_p99", "max_snapshot_gap", "max_errors"]);
+        assert_eq!(names, ["max_rtt_p99", "max_snapshot_gap", "max_errors", "max_lost_sessions"]);
         assert_eq!(b[0].actual, Some(20.0));
         assert_eq!(b[2].to_string(), "max_errors: 2 > 0");
     }
 
     #[test]
     fn no_samples_fail_a_latency_objective() {
-        let m = Measured { rtt_p99: None, snapshot_gap_p99: None, errors: 0 };
+        let m = Measured { rtt_p99: None, snapshot_gap_p99: None, errors: 0, lost_sessions: 0 };
         let t = Thresholds { max_rtt_p99: Some(MS), ..Thresholds::default() };
         assert_eq!(evaluate(&t, &m)[0].actual, None);
     }

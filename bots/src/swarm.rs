@@ -9,12 +9,15 @@
 //! and interpolates; the schema is the process-wide static one.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
+use rand::{Rng as _, SeedableRng as _};
+use rand_pcg::Pcg32;
 use tickwire_client::{
-    ClientConfig, ClientHandle, ClientStats, EndReason, LinkConfig, Samples, TlsOptions,
-    connect_with,
+    ClientConfig, ClientHandle, ClientStats, Connection, EndReason, LinkConfig, Samples,
+    TlsOptions, connect_with,
 };
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
@@ -55,6 +58,18 @@ pub struct SwarmConfig {
     pub connect_timeout: Duration,
     /// Which servers `wss://` trusts (unused for `ws://`).
     pub tls: TlsOptions,
+    /// Dropping connections on purpose to exercise reconnection (off by default).
+    pub chaos: Option<Chaos>,
+}
+
+/// Chaos: every `every`, each connected bot's connection is dropped (no goodbye, as a network
+/// failure would) with probability `fraction`; the bot then reconnects and resumes its session.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Chaos {
+    /// Fraction of the connected bots dropped each round, 0..=1.
+    pub fraction: f64,
+    /// Time between rounds.
+    pub every: Duration,
 }
 
 impl std::fmt::Debug for SwarmConfig {
@@ -69,6 +84,7 @@ impl std::fmt::Debug for SwarmConfig {
             .field("link", &self.link)
             .field("tokens", &self.tokens.len())
             .field("tls", &self.tls)
+            .field("chaos", &self.chaos)
             .finish_non_exhaustive()
     }
 }
@@ -88,6 +104,7 @@ impl SwarmConfig {
             seed: 1,
             connect_timeout: Duration::from_secs(10),
             tls: TlsOptions::default(),
+            chaos: None,
         }
     }
 
@@ -130,6 +147,10 @@ pub struct Live {
     pub bytes_per_s: f64,
     /// Failed connections, decode errors and early ends so far.
     pub errors: u64,
+    /// Connections dropped by chaos so far.
+    pub chaos_drops: u64,
+    /// Drops after which the same player came back, so far.
+    pub resumes: u64,
 }
 
 /// What a finished run measured.
@@ -153,12 +174,20 @@ pub struct Outcome {
     pub counters: Counters,
     /// Sum over bots of the time each was connected, seconds.
     pub bot_seconds: f64,
+    /// Connections dropped on purpose by chaos.
+    pub chaos_drops: u64,
 }
 
 impl Outcome {
     /// Failed connections + decode errors + sessions that ended early.
     pub fn errors(&self) -> u64 {
         self.failed as u64 + self.counters.decode_errors + self.disconnects.values().sum::<u64>()
+    }
+
+    /// Sessions lost to a drop: the server no longer held the player (a fresh join made a new
+    /// one), or the bot gave up reconnecting.
+    pub fn lost_sessions(&self) -> u64 {
+        self.counters.sessions_lost + self.disconnects.get("reconnect_failed").copied().unwrap_or(0)
     }
 }
 
@@ -179,6 +208,7 @@ struct Shared {
     live: Mutex<Live>,
     failed: Mutex<usize>,
     ended_early: Mutex<usize>,
+    chaos_drops: AtomicU64,
     stop: CancellationToken,
 }
 
@@ -239,11 +269,18 @@ async fn orchestrate(config: SwarmConfig, shared: Arc<Shared>) -> Outcome {
     let deadline = start + config.duration;
     let mut last = (start, Counters::default());
     let mut ticks = 0u64;
+    let mut chaos = config.chaos.map(|c| (c, Pcg32::seed_from_u64(config.seed ^ 0xc4a05), start));
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
             () = sleep_until(deadline) => break,
             () = shared.stop.cancelled() => break,
+        }
+        if let Some((c, rng, last_round)) = &mut chaos
+            && last_round.elapsed() >= c.every
+        {
+            *last_round = Instant::now();
+            unleash(&shared, c.fraction, rng);
         }
         let counters = collect(&shared, &mut scratch, &mut total, &mut window);
         let now = Instant::now();
@@ -256,6 +293,8 @@ async fn orchestrate(config: SwarmConfig, shared: Arc<Shared>) -> Outcome {
         live.snapshots_per_s = (counters.snapshots - last.1.snapshots) as f64 / dt;
         live.bytes_per_s = (counters.bytes_received - last.1.bytes_received) as f64 / dt;
         live.errors = (live.failed + live.ended_early) as u64 + counters.decode_errors;
+        live.chaos_drops = shared.chaos_drops.load(Ordering::Relaxed);
+        live.resumes = counters.resumes;
         ticks += 1;
         if ticks.is_multiple_of(4) {
             live.rtt_p50 = window.rtt.quantile(0.5);
@@ -277,6 +316,7 @@ async fn orchestrate(config: SwarmConfig, shared: Arc<Shared>) -> Outcome {
         latencies: Latencies::default(),
         counters: Counters::default(),
         bot_seconds: 0.0,
+        chaos_drops: 0,
     };
     let finishing = async {
         while let Some(end) = bots.join_next().await {
@@ -303,9 +343,21 @@ async fn orchestrate(config: SwarmConfig, shared: Arc<Shared>) -> Outcome {
         count(&mut outcome.disconnects, "stop_timeout");
     }
     collect(&shared, &mut scratch, &mut total, &mut window);
+    outcome.chaos_drops = shared.chaos_drops.load(Ordering::Relaxed);
     outcome.latencies = total;
     outcome.elapsed = start.elapsed();
     outcome
+}
+
+/// One round of chaos: drops each connected bot's connection with probability `fraction`.
+fn unleash(shared: &Shared, fraction: f64, rng: &mut Pcg32) {
+    let handles = shared.handles.lock().clone();
+    for h in handles {
+        if h.connection() == Connection::Connected && rng.random_bool(fraction.clamp(0.0, 1.0)) {
+            h.drop_connection();
+            shared.chaos_drops.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 /// Drains every client's samples into `total` and `window`; returns the counters' sums.

@@ -193,3 +193,36 @@ async fn the_binary_reports_and_exits_non_zero_on_a_breached_slo() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
     server.stop().await.expect("server stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_chaos_every_dropped_bot_resumes_its_session() {
+    let server = server().await;
+    let handle = server.handle.clone();
+    let mut config = SwarmConfig::new(handle.ws_url(), 16, Duration::from_secs(5));
+    config.ramp_up = Duration::from_millis(300);
+    config.chaos = Some(tickwire_bots::Chaos { fraction: 0.5, every: Duration::from_millis(1000) });
+    let outcome = Swarm::start(config).finish().await.expect("the run completes");
+    assert_eq!(outcome.connected, 16);
+    assert!(outcome.chaos_drops >= 8, "chaos dropped connections: {}", outcome.chaos_drops);
+    // The last round's drops may still be reconnecting when the run stops; every earlier one
+    // must have come back as the same player.
+    assert!(
+        outcome.counters.resumes >= outcome.chaos_drops / 2,
+        "resumes {} for {} drops",
+        outcome.counters.resumes,
+        outcome.chaos_drops
+    );
+    assert_eq!(outcome.lost_sessions(), 0, "{:?}", outcome.disconnects);
+    assert_eq!(outcome.errors(), 0, "{:?} {:?}", outcome.connect_errors, outcome.disconnects);
+    let report = Report::new(
+        &outcome,
+        None,
+        &Thresholds { max_lost_sessions: Some(0), ..Thresholds::default() },
+    );
+    assert!(report.slo.passed, "{:?}", report.slo);
+    assert_eq!(report.chaos_drops, outcome.chaos_drops);
+    assert!(report.table().contains("drops / resumes / lost sessions"));
+    let metrics = handle.metrics().render();
+    assert!(metrics.contains("tickwire_resumes_total{outcome=\"resumed\"}"), "{metrics}");
+    server.stop().await.expect("server stops");
+}
