@@ -69,6 +69,8 @@ pub(crate) const ASSETS: &[Asset] = &[
     asset!("/sdk/interp.js", "sdk/interp.js", JS),
     asset!("/sdk/predict.js", "sdk/predict.js", JS),
     asset!("/sdk/client.js", "sdk/client.js", JS),
+    asset!("/sdk/ends.js", "sdk/ends.js", JS),
+    asset!("/sdk/reconnect.js", "sdk/reconnect.js", JS),
 ];
 
 /// The embedded file served at `path`, if any.

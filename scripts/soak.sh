@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Soak benchmark: the release server under bots at load with chaos for several minutes —
+# connections dropped at random without a goodbye, the bots reconnecting and resuming their
+# sessions. It reports the server's RSS over time (sampled from /metrics by the bots), the drops,
+# resumes and lost sessions, and fails when a session is lost, any other error happens, or the
+# RSS grows after warm-up.
+#
+#   scripts/soak.sh                                  # 300 bots, 5 min, 10% dropped every 5 s
+#   CLIENTS=500 DURATION=10m CHAOS=0.2 scripts/soak.sh
+#
+# Knobs (environment): CLIENTS, DURATION, RAMP_UP, CHAOS (fraction per round), CHAOS_EVERY,
+# RESUME_GRACE_MS (the server's), PER_ROOM, RSS_EVERY, MAX_RSS_GROWTH (fraction allowed between
+# the end of warm-up — a third of the run — and the end; default 0.10), PORT, SKIP_BUILD=1.
+# Output: target/soak/{bots.json,bots.txt,server.log} and a summary on stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CLIENTS="${CLIENTS:-300}"
+DURATION="${DURATION:-5m}"
+RAMP_UP="${RAMP_UP:-10s}"
+CHAOS="${CHAOS:-0.1}"
+CHAOS_EVERY="${CHAOS_EVERY:-5s}"
+RESUME_GRACE_MS="${RESUME_GRACE_MS:-30000}"
+PER_ROOM="${PER_ROOM:-100}"
+RSS_EVERY="${RSS_EVERY:-10s}"
+MAX_RSS_GROWTH="${MAX_RSS_GROWTH:-0.10}"
+PORT="${PORT:-7792}"
+
+target_dir="$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+out_dir="$target_dir/soak"
+mkdir -p "$out_dir"
+if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+    cargo build --release -p tickwire-server -p tickwire-bots
+fi
+server_bin="$target_dir/release/tickwire-server"
+bots_bin="$target_dir/release/tickwire-bots"
+
+need=$((2 * CLIENTS + 256))
+if (( $(ulimit -n) < need )); then
+    ulimit -n "$need" 2>/dev/null || { echo "open-files limit $(ulimit -n) is below $need" >&2; exit 1; }
+fi
+
+server_pid=""
+cleanup() {
+    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$server_pid" 2>/dev/null || true
+    fi
+}
+trap cleanup EXIT INT TERM
+
+"$server_bin" --addr "127.0.0.1:$PORT" --npcs 1000 --npc-moving 0.25 --default-room r0 \
+    --max-rooms 64 --max-connections-per-ip 10000 --resume-grace-ms "$RESUME_GRACE_MS" \
+    >"$out_dir/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 100); do
+    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$out_dir/server.log" >&2; exit 1; }
+    sleep 0.1
+done
+
+rooms="$(python3 -c "n=$CLIENTS; k=max(1, -(-n // $PER_ROOM)); print(','.join(f'r{i}' for i in range(k)))")"
+echo "==> soak: $CLIENTS bots in $rooms for $DURATION, chaos $CHAOS every $CHAOS_EVERY" >&2
+status=0
+"$bots_bin" --url "ws://127.0.0.1:$PORT/ws" --clients "$CLIENTS" --duration "$DURATION" \
+    --ramp-up "$RAMP_UP" --rooms "$rooms" --behaviour wander --chaos "$CHAOS" \
+    --chaos-every "$CHAOS_EVERY" --rss-every "$RSS_EVERY" --max-lost-sessions 0 --max-errors 0 \
+    --json "$out_dir/bots.json" --quiet | tee "$out_dir/bots.txt" || status=$?
+
+python3 - "$out_dir/bots.json" "$MAX_RSS_GROWTH" <<'PY' || status=1
+import json, sys
+r = json.load(open(sys.argv[1]))
+limit = float(sys.argv[2])
+rss = r["server_rss"]
+print("\nserver RSS over time (s: MiB):")
+print("  " + "  ".join(f"{s['t_s']:.0f}: {s['mib']:.1f}" for s in rss))
+print(f"drops {r['chaos_drops']}, resumes {r['resumes']}, lost sessions {r['lost_sessions']}, "
+      f"reconnect attempts {r['reconnect_attempts']}, errors {r['errors']}")
+if len(rss) < 3:
+    print("not enough RSS samples (is /metrics reachable?)")
+    sys.exit(1)
+end = rss[-1]["t_s"]
+warm = min(rss, key=lambda s: abs(s["t_s"] - end / 3))
+last = rss[-1]
+growth = (last["mib"] - warm["mib"]) / warm["mib"]
+verdict = "flat" if growth <= limit else "GROWING"
+print(f"RSS after warm-up {warm['mib']:.1f} MiB at {warm['t_s']:.0f}s, at the end {last['mib']:.1f} MiB: "
+      f"{growth * 100:+.1f}% ({verdict}, limit {limit * 100:.0f}%)")
+sys.exit(0 if growth <= limit else 1)
+PY
+exit "$status"
