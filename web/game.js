@@ -3,7 +3,11 @@
 // draws it all on a canvas. `window.tickwire` exposes the game's state for tests.
 //
 // URL parameters: `room` (default lobby), `name` (joins at once when given; otherwise a form
-// asks), `token` (a join token, for servers that require one).
+// asks), `token` (a join token, for servers that require one), and the reconnection policy
+// after a dropped connection (sdk/reconnect.js): `reconnect_attempts` (default 8, 0: never),
+// `reconnect_delay_ms` (first backoff bound, default 250), `reconnect_max_delay_ms` (default
+// 5000). While the SDK reconnects, a banner says so ("Connection lost — reconnecting (attempt
+// 2 of 8)…"), then "Reconnected"; if it gives up, the card says why, with a Reconnect button.
 
 import { TickwireClient } from './sdk/client.js';
 import { BUTTON_FIRE, MAX_NAME_LEN, aimFromRadians, validRoom, validText } from './sdk/codec.js';
@@ -32,6 +36,13 @@ const game = {
   shots: 0,
   hits: 0,
   events: 0,
+  recovering: false, // between a dropped connection and the next welcome
+  lostBecause: null, // why the previous player could not be resumed (`sessionlost`)
+  known: new Set(), // client ids announced in this session (`Joined`), kept across a resume
+  banner: null, // { kind, title, text }: the connection banner, while shown
+  bannerTimer: 0,
+  resumes: 0,
+  rejoins: 0,
 };
 
 // ---- Rules from the server (fall back to the defaults the page was written with) ----------
@@ -45,6 +56,14 @@ const rulesLoaded = fetch('/arena.json', { cache: 'no-cache' })
 
 // ---- Joining ---------------------------------------------------------------------------
 
+/** The `reconnect` option of the SDK from the URL (defaults: the SDK's). */
+function reconnectOption() {
+  const num = (key) => (params.has(key) && Number.isFinite(Number(params.get(key))) ? Number(params.get(key)) : undefined);
+  const option = { maxAttempts: num('reconnect_attempts'), baseDelayMs: num('reconnect_delay_ms'), maxDelayMs: num('reconnect_max_delay_ms') };
+  for (const k of Object.keys(option)) if (option[k] === undefined) delete option[k];
+  return option.maxAttempts === 0 ? false : option;
+}
+
 function start(name, room) {
   game.client?.leave();
   const client = new TickwireClient({
@@ -54,16 +73,35 @@ function start(name, room) {
     token: params.get('token') ?? undefined,
     input: sampleInput,
     predict: predictionHooks(() => game.move),
+    reconnect: reconnectOption(),
   });
   game.client = client;
   game.tracers = [];
   game.popups = [];
+  game.recovering = false;
+  game.known.clear();
+  hideBanner();
   client.addEventListener('state', () => updateHud(true));
   client.addEventListener('welcome', (e) => {
     game.move = movementRules(game.rules, e.detail.tick_rate);
     $('overlay').hidden = true;
     canvas.focus();
-    log(`joined ${e.detail.room} as ${name}`);
+    if (game.recovering) onReconnected(e.detail);
+    else log(`joined ${e.detail.room} as ${name}`);
+    game.recovering = false;
+  });
+  client.addEventListener('reconnecting', (e) => {
+    const r = e.detail;
+    if (!game.recovering) log(`${r.reason}; reconnecting`);
+    game.recovering = true;
+    game.tracers = [];
+    game.popups = [];
+    const what = r.resume ? 'reconnecting' : 'joining again as a new player';
+    showBanner('warn', `Connection lost — ${what} (attempt ${r.attempt} of ${r.maxAttempts})…`, r.reason);
+  });
+  client.addEventListener('sessionlost', (e) => {
+    game.lostBecause = e.detail.message;
+    log(`your player could not be kept: ${e.detail.message}`);
   });
   client.addEventListener('input', () => {
     game.lastInputAt = performance.now();
@@ -72,13 +110,45 @@ function start(name, room) {
   client.addEventListener('close', (e) => {
     const end = e.detail;
     if (client !== game.client) return;
-    const title = end.kind === 'rejected' ? 'Could not join' : end.kind === 'left' ? 'You left' : 'Disconnected';
+    hideBanner();
+    game.recovering = false;
+    const title = end.attempts > 0 ? 'Connection lost' : end.kind === 'rejected' ? 'Could not join' : end.kind === 'left' ? 'You left' : 'Disconnected';
     showCard(title, end.message, end.kind !== 'left', 'Reconnect');
     log(`${title.toLowerCase()}: ${end.message}`);
   });
   $('room-label').textContent = `· ${room}`;
   showCard('Connecting…', `Joining ${room} as ${name}`, false, null);
   client.connect().catch(() => {}); // the close event reports why
+}
+
+/** After a reconnection's welcome: the same player (resumed) or a new one. */
+function onReconnected(welcome) {
+  if (welcome.resumed) {
+    game.resumes++;
+    log(`reconnected as ${game.client.options.name}`);
+    showBanner('good', 'Reconnected', 'same player, same score: the game went on without you for a moment');
+  } else {
+    game.rejoins++;
+    log(`joined ${welcome.room} again as a new player`);
+    showBanner('good', 'Reconnected as a new player', game.lostBecause ?? 'the previous player could not be kept');
+  }
+  game.bannerTimer = setTimeout(hideBanner, 3000);
+}
+
+/** The connection banner: `warn` while reconnecting, `good` once back. */
+function showBanner(kind, title, text) {
+  clearTimeout(game.bannerTimer);
+  game.banner = { kind, title, text };
+  $('conn').className = `panel ${kind}`;
+  $('conn-title').textContent = title;
+  $('conn-text').textContent = text;
+  $('conn').hidden = false;
+}
+
+function hideBanner() {
+  clearTimeout(game.bannerTimer);
+  game.banner = null;
+  $('conn').hidden = true;
 }
 
 function showCard(title, text, isError, button) {
@@ -204,9 +274,12 @@ function onGameEvent({ event: e }) {
       log(`${nameOf(e.killer)} ✕ ${nameOf(e.victim)}`);
       break;
     case 'Joined':
-      if (e.entity !== me) log(`${e.name} joined`);
+      // After a resume the server repeats the roster: only players not seen before are news.
+      if (e.entity !== me && !game.known.has(e.client)) log(`${e.name} joined`);
+      game.known.add(e.client);
       break;
     case 'Left':
+      game.known.delete(e.client);
       log(`${e.name} left`);
       break;
     case 'Chat':
@@ -473,8 +546,9 @@ function updateHud(force = false) {
   hudAt = now;
   const c = game.client;
   const s = state();
-  $('state').textContent = c?.state ?? 'idle';
-  $('state').className = c?.state ?? '';
+  const r = c?.recovery;
+  $('state').textContent = r ? `reconnecting ${r.attempt}/${r.maxAttempts}` : (c?.state ?? 'idle');
+  $('state').className = r ? 'reconnecting' : (c?.state ?? '');
   $('rtt').textContent = c?.rtt.srtt != null ? `${s.rttMs.toFixed(1)} ms` : '–';
   $('tick').textContent = s.tick ?? '–';
   $('bytes').textContent = c ? formatRate(s.bytesPerSecond) : '–';
@@ -553,6 +627,12 @@ function state() {
     room: c?.welcome?.room ?? null,
     name: c?.options.name ?? null,
     entity: me,
+    clientId: c?.welcome?.client_id ?? null,
+    session: c?.session ? { clientId: c.session.client_id, entity: c.session.entity } : null,
+    recovery: c?.recovery ? { ...c.recovery } : null,
+    banner: game.banner && { ...game.banner },
+    resumes: game.resumes,
+    rejoins: game.rejoins,
     tickRate: c?.welcome?.tick_rate ?? null,
     tick: snap?.tick ?? null,
     serverTick: c?.serverTick() ?? null,
@@ -570,7 +650,7 @@ function state() {
     frames: game.frames,
     shots: game.shots,
     hits: game.hits,
-    end: end ? { kind: end.kind, reason: end.reason === null ? null : JSON.stringify(end.reason, (k, v) => (typeof v === 'bigint' ? v.toString(16) : v)), message: end.message, code: end.code } : null,
+    end: end ? { kind: end.kind, reason: end.reason === null ? null : JSON.stringify(end.reason, (k, v) => (typeof v === 'bigint' ? v.toString(16) : v)), message: end.message, code: end.code, attempts: end.attempts } : null,
     feed: game.feed.map((f) => f.text),
   };
 }
