@@ -1,5 +1,8 @@
-// Shared by the end-to-end tests (e2e.test.mjs, e2e-tls.test.mjs): waiting, and how Chromium is
-// launched on this kind of machine (see ../../shared/MACHINE.md).
+// Shared by the end-to-end tests (e2e.test.mjs, e2e-tls.test.mjs, e2e-resume.test.mjs): waiting,
+// how Chromium is launched on this kind of machine (see ../../shared/MACHINE.md), and starting
+// the server binary on a port it picks.
+
+import { spawn } from 'node:child_process';
 
 /** Chromium's flags: headless, and none of its background traffic on a closed network. */
 export const CHROMIUM_ARGS = [
@@ -29,4 +32,34 @@ export async function until(what, fn, ms = 15000) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)?.slice(0, 400)})`);
     await sleep(100);
   }
+}
+
+/**
+ * Starts `bin` with `--addr 127.0.0.1:0` and `args` (the `TICKWIRE_*` settings of the calling
+ * environment removed, `env` added); resolves with `{ child, addr, log() }` once it logged its
+ * `http://` or `https://` address.
+ */
+export function startServer(bin, { args = [], env = {} } = {}) {
+  const full = { ...process.env, NO_COLOR: '1', RUST_LOG: 'info' };
+  for (const k of Object.keys(full)) if (k.startsWith('TICKWIRE_')) delete full[k];
+  Object.assign(full, env);
+  const child = spawn(bin, ['--addr', '127.0.0.1:0', ...args], { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not say where it listens:\n${log}`)), 30000);
+    const onData = (chunk) => {
+      log += chunk.toString().replace(/\x1b\[[0-9;]*m/g, '');
+      const m = /https?:\/\/(127\.0\.0\.1:\d+)/.exec(log);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, addr: m[1], log: () => log });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited (${code}):\n${log}`));
+    });
+  });
 }
