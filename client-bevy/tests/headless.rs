@@ -236,3 +236,35 @@ fn connection_failures_are_surfaced() {
     let end = app.world().resource::<SeenDisconnects>().0[0].clone();
     assert_eq!(end.label(), "invalid_hello", "{end}");
 }
+
+#[test]
+fn a_dropped_connection_shows_reconnecting_then_resumes_the_same_player() {
+    let net = Harness::start(1);
+    let mut app = bevy_app(net.url());
+    run_until(&mut app, "the first snapshot", |w| !w.resource::<NetEntities>().is_empty());
+    let before = app.world().resource::<NetStatus>().clone();
+    let handle = app
+        .world()
+        .resource::<client_bevy::TickwireConnection>()
+        .handle()
+        .cloned()
+        .expect("connected");
+    handle.drop_connection(); // as a network failure would
+    run_until(&mut app, "the reconnecting state", |w| {
+        matches!(connection_state(w), ConnectionState::Reconnecting { attempt: 1, .. })
+    });
+    match connection_state(app.world()) {
+        ConnectionState::Reconnecting { max_attempts, cause, .. } => {
+            assert_eq!(max_attempts, 8);
+            assert_eq!(cause, EndReason::ConnectionLost);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The world stays on screen, frozen, while reconnecting.
+    assert!(!app.world().resource::<NetEntities>().is_empty());
+    run_until(&mut app, "the resumed session", |w| connection_state(w).is_connected());
+    let after = app.world().resource::<NetStatus>().clone();
+    assert_eq!((after.client_id, after.entity), (before.client_id, before.entity));
+    assert!(app.world().resource::<SeenDisconnects>().0.is_empty(), "never disconnected");
+    assert_eq!(handle.stats().resumes, 1);
+}

@@ -21,6 +21,14 @@
 //! reads frames and another ([`driver`]) feeds the core, sends one input per tick and answers
 //! pings. The [`Client`] owns the session; a [`ClientHandle`] is a cheap cloneable view
 //! of the state; game events arrive on a bounded channel ([`Client::next_event`]).
+//!
+//! **Reconnection** ([`reconnect`], [`supervisor`]): when the connection drops (lost, silent,
+//! or too slow for the server), the client reconnects by itself with exponential backoff and
+//! jitter and resumes the session with the ticket of its last welcome (same player, same
+//! entity, PROTOCOL.md §1.3); the owner sees [`ClientEvent::Reconnecting`], then
+//! [`ClientEvent::Resumed`] (or [`ClientEvent::Rejoined`] when the server no longer held the
+//! player), and [`EndReason::GaveUp`] after [`ReconnectPolicy::max_attempts`] failures.
+//! [`ClientHandle::connection`] tells the UI where it stands.
 //! [`connect`] must be called inside a tokio runtime (it spawns the two tasks there); a game
 //! loop that is not async keeps one runtime in the background and only ever locks the state
 //! ([`ClientHandle::with_state`]) and sets the intent ([`ClientHandle::set_intent`]).

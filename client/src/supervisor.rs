@@ -174,7 +174,10 @@ impl Supervisor {
             tick,
         };
         let reason = driver.run().await;
+        // Wait until the reader is gone: a frame of this connection must never reach the state
+        // once it restarts for the next one.
         reader.abort();
+        let _ = reader.await;
         self.source = driver.source.take();
         reason
     }
