@@ -39,6 +39,7 @@ const game = {
   recovering: false, // between a dropped connection and the next welcome
   lostBecause: null, // why the previous player could not be resumed (`sessionlost`)
   known: new Set(), // client ids announced in this session (`Joined`), kept across a resume
+  frozenAt: null, // while reconnecting: when the link dropped (the world is drawn as it was then)
   banner: null, // { kind, title, text }: the connection banner, while shown
   bannerTimer: 0,
   resumes: 0,
@@ -79,6 +80,7 @@ function start(name, room) {
   game.tracers = [];
   game.popups = [];
   game.recovering = false;
+  game.frozenAt = null;
   game.known.clear();
   hideBanner();
   client.addEventListener('state', () => updateHud(true));
@@ -89,11 +91,13 @@ function start(name, room) {
     if (game.recovering) onReconnected(e.detail);
     else log(`joined ${e.detail.room} as ${name}`);
     game.recovering = false;
+    game.frozenAt = null;
   });
   client.addEventListener('reconnecting', (e) => {
     const r = e.detail;
     if (!game.recovering) log(`${r.reason}; reconnecting`);
     game.recovering = true;
+    game.frozenAt ??= performance.now();
     game.tracers = [];
     game.popups = [];
     const what = r.resume ? 'reconnecting' : 'joining again as a new player';
@@ -112,6 +116,7 @@ function start(name, room) {
     if (client !== game.client) return;
     hideBanner();
     game.recovering = false;
+    game.frozenAt = null;
     const title = end.attempts > 0 ? 'Connection lost' : end.kind === 'rejected' ? 'Could not join' : end.kind === 'left' ? 'You left' : 'Disconnected';
     showCard(title, end.message, end.kind !== 'left', 'Reconnect');
     log(`${title.toLowerCase()}: ${end.message}`);
@@ -490,7 +495,10 @@ function frame() {
   const me = client?.welcome?.entity;
   const { scale } = game.view;
   const remote = [];
-  const bracket = client?.state === 'connected' ? client.bracket(now) : null;
+  // While reconnecting, the world stays as it was when the link dropped, dimmed.
+  const live = client?.state === 'connected';
+  const frozen = !live && game.frozenAt !== null && client?.clock;
+  const bracket = live ? client.bracket(now) : frozen ? client.bracket(game.frozenAt) : null;
   if (bracket) {
     const npcPaths = NPC_COLORS.map(() => new Path2D());
     const npcR = Math.max(game.rules.npc_radius * scale, 1.5);
@@ -513,7 +521,7 @@ function frame() {
   game.remote = remote;
   drawEffects(now);
   for (const p of remote) drawPlayer(p, false);
-  const own = client?.state === 'connected' ? ownPosition(now) : null;
+  const own = live ? ownPosition(now) : frozen ? game.ownDrawn : null;
   game.ownDrawn = own;
   if (own) {
     const st = playerState(me) ?? { health: 0, score: 0, alive: false };
@@ -524,8 +532,12 @@ function frame() {
     }
     drawPlayer({ entity: me, name: client.options.name, x: own.x, y: own.y, angle, ...st }, true);
   }
-  if (own && game.mouse.seen) drawCrosshair(game.mouse.x, game.mouse.y);
-  const cursor = own ? 'none' : 'crosshair';
+  if (frozen) {
+    ctx.fillStyle = 'rgba(1,4,9,0.5)';
+    ctx.fillRect(0, 0, innerWidth, innerHeight);
+  }
+  if (own && live && game.mouse.seen) drawCrosshair(game.mouse.x, game.mouse.y);
+  const cursor = own && live ? 'none' : 'crosshair';
   if (canvas.style.cursor !== cursor) canvas.style.cursor = cursor;
   const hurt = 1 - (now - game.hurtAt) / 400;
   if (hurt > 0) {

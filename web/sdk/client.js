@@ -152,10 +152,18 @@ export class TickwireClient extends EventTarget {
       sessionsLost: 0,
     };
     this.rateIn = new Rate();
-    this.reset();
+    /** A socket given up on without a close frame (see `abandon`), closed once it cannot matter. */
+    this.abandoned = null;
+    this.resetWorld();
+    this.resetLink();
   }
 
-  reset() {
+  /**
+   * What a connection knows of the game: cleared by each welcome (and by `connect()`), so that
+   * during an outage the last snapshots stay readable (frozen) and a new connection starts
+   * from nothing — its first snapshot is full, never a delta against the old connection's.
+   */
+  resetWorld() {
     this.welcome = null;
     this.clock = null;
     this.rtt = new RttEstimator();
@@ -166,11 +174,15 @@ export class TickwireClient extends EventTarget {
     this.lastInputSent = null;
     this.pings = new Map(); // id → sent at (ms)
     this.nextPing = 0;
+    this.predictor?.reset();
+  }
+
+  /** What one socket knows: cleared by each new socket. */
+  resetLink() {
     this.lastHeard = this.now();
     this.serverDisconnect = null;
     this.helloSentAt = undefined;
     this.ticketSent = null;
-    this.predictor?.reset();
   }
 
   // ---- connecting and leaving --------------------------------------------------------------
@@ -184,6 +196,7 @@ export class TickwireClient extends EventTarget {
     this.session = null;
     this.recovery = null;
     this.stats.sessions++;
+    this.resetWorld();
     return new Promise((resolve, reject) => {
       this.connecting = { resolve, reject };
       this.open(null);
@@ -192,7 +205,7 @@ export class TickwireClient extends EventTarget {
 
   /** Opens one connection, presenting `ticket` (a resume) or the join token (a join). */
   open(ticket) {
-    this.reset();
+    this.resetLink();
     this.ticketSent = ticket;
     const url = new URL(this.options.url ?? defaultUrl());
     if (ticket) {
@@ -218,7 +231,7 @@ export class TickwireClient extends EventTarget {
     ws.addEventListener('error', () => {}); // a close event always follows
     const limit = this.tuning.handshakeTimeoutMs;
     this.handshakeTimer = setTimeout(() => {
-      if (ws === this.ws) this.close(new SessionEnd('timeout', 'Timeout', `no welcome from the server within ${limit / 1000} s`), 4000);
+      if (ws === this.ws) this.abandon(new SessionEnd('timeout', 'Timeout', `no welcome from the server within ${limit / 1000} s`));
     }, limit);
   }
 
@@ -290,6 +303,27 @@ export class TickwireClient extends EventTarget {
     this.finish(end);
   }
 
+  /**
+   * Gives up on the socket without closing it: a close frame is a goodbye (the server would
+   * not keep the player for a resume, PROTOCOL.md §1.2), and a browser cannot drop a socket
+   * without one. The server closes it (`Replaced`) when the resume arrives, or times it out;
+   * this client closes it after the next welcome or when the session is over.
+   */
+  abandon(end) {
+    this.stopTimers();
+    const ws = this.ws;
+    this.ws = null;
+    if (this.abandoned && this.abandoned !== ws) this.abandoned.close();
+    this.abandoned = ws;
+    this.finish(end);
+  }
+
+  closeAbandoned() {
+    const ws = this.abandoned;
+    this.abandoned = null;
+    if (ws && ws.readyState <= 1) ws.close(1000);
+  }
+
   /** The socket closed without this client asking: the server ended the session, or the link. */
   onClose(ws, e) {
     if (ws !== this.ws) return;
@@ -317,6 +351,7 @@ export class TickwireClient extends EventTarget {
       if (!end) return;
     }
     clearTimeout(this.retryTimer);
+    this.closeAbandoned();
     this.session = null;
     this.recovery = null;
     this.end = end;
@@ -409,7 +444,7 @@ export class TickwireClient extends EventTarget {
   onTick() {
     const now = this.now();
     if (now - this.lastHeard > this.tuning.silenceTimeoutMs) {
-      this.close(new SessionEnd('timeout', 'Timeout', 'the server stopped answering'), 4000);
+      this.abandon(new SessionEnd('timeout', 'Timeout', 'the server stopped answering'));
       return;
     }
     this.sendInput(now);
@@ -575,7 +610,9 @@ export class TickwireClient extends EventTarget {
 
   onWelcome(now, msg) {
     clearTimeout(this.handshakeTimer);
+    this.closeAbandoned();
     const attempts = this.recovery?.attempt ?? 0;
+    this.resetWorld();
     this.welcome = msg;
     this.session = {
       client_id: msg.client_id,

@@ -156,6 +156,8 @@ test('the demo page resumes its session after the link drops, and gives up when 
     assert.equal(await page.textContent('#state'), `reconnecting 2/${ATTEMPTS}`);
     assert.equal(await page.isVisible('#overlay'), false, 'no card while reconnecting: the game is not over');
     assert.equal(waiting.end, null);
+    assert.equal(waiting.entity, before.entity);
+    assert.equal(waiting.counts.players, 2, 'the last world stays on screen (frozen, dimmed) during the outage');
     await page.screenshot({ path: path.join(ARTIFACTS, 'browser-e2e-reconnecting.png') });
     proxy.release();
 

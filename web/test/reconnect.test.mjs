@@ -102,13 +102,14 @@ test('a dropped link is resumed: ticket in the URL and the hello, same player, a
     token: null,
     resume: { client_id: 3, secret: SECRET },
   });
-  assert.equal(client.latest, null, 'no baseline carries over to the new connection');
-  assert.equal(client.clock, null);
-  assert.equal(client.predictor.pending.length, 0);
+  assert.equal(client.latest.snapshot.tick, 101, 'during the outage the last snapshot stays readable (frozen)');
   const resumed = next(client, 'resumed');
   ws.deliver({ ...WELCOME, server_tick: 200, resumed: true, resume_secret: NEW_SECRET });
   assert.deepEqual((await resumed).welcome.entity, ENTITY);
   assert.equal(client.state, 'connected');
+  assert.equal(client.latest, null, 'no baseline carries over to the new connection');
+  assert.equal(client.history.items.length, 0);
+  assert.equal(client.serverTick(), 200, 'the clock starts again from the new welcome');
   assert.deepEqual(client.session.ticket, { client_id: 3, secret: NEW_SECRET }, 'the next ticket is the new welcome’s');
   // A delta against the old connection's snapshot would be a stale baseline: the first is full.
   ws.deliver(snapshotMsg(null, world(201, 320)));
@@ -160,6 +161,20 @@ test('no reconnection after a deliberate end', async () => {
     assert.equal(client.state, 'closed', what);
     assert.equal(final.attempts, 0, what);
   }
+});
+
+test('on its own silence the client abandons the socket (a close frame is a goodbye) until it is back', async () => {
+  const { client, clock, ws } = await connected({ reconnect: FAST });
+  clock.now += 11_000;
+  client.onTick();
+  assert.equal(client.state, 'reconnecting');
+  assert.equal(ws.readyState, 1, 'not closed: the server would take a close frame for a goodbye');
+  const again = await nextSocket(ws);
+  again.open();
+  again.deliver({ ...WELCOME, resumed: true, resume_secret: NEW_SECRET });
+  assert.equal(client.state, 'connected');
+  assert.equal(ws.readyState, 2, 'closed once resumed (the server has replaced it by then)');
+  client.leave();
 });
 
 test('leave() while waiting to reconnect ends the session', async () => {
