@@ -70,6 +70,8 @@ pub(crate) async fn open(
     timeout_at(deadline, handshake(shared, &mut reader, &mut writer, link.as_mut()))
         .await
         .map_err(|_| ClientError::Timeout("waiting for the welcome"))??;
+    // Before anyone hears of the welcome, so that a handle never reads a stale status.
+    *shared.status.lock() = Connection::Connected;
     Ok(Conn { reader, writer, link })
 }
 
@@ -135,7 +137,6 @@ impl Supervisor {
     pub(crate) async fn run(mut self, mut conn: Conn) -> EndReason {
         let mut backoff = Backoff::new(self.config.reconnect);
         loop {
-            *self.shared.status.lock() = Connection::Connected;
             let reason = self.run_connection(conn).await;
             let reconnect = self.config.reconnect.is_enabled()
                 && reason.is_resumable()
