@@ -271,3 +271,62 @@ async fn a_crowd_of_idle_connections_is_bounded_and_cleared() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn forged_length_prefixes_are_refused_without_allocating() {
+    survive(30, Some(1008), async |addr| {
+        let mut last = None;
+        // A hello whose room claims 2^32 - 1 bytes, then 2^64 - 1 bytes; a chat line claiming
+        // 2^32 - 1 bytes after a valid hello. Each is a few bytes on the wire.
+        let mut forged_hellos = Vec::new();
+        for prefix in [
+            vec![0xfc, 0xff, 0xff, 0xff, 0xff],
+            vec![0xfd, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        ] {
+            let mut hello = vec![0x00, 0x02, 0x00];
+            hello.extend(prefix);
+            hello.extend(b"lobby");
+            forged_hellos.push(hello);
+        }
+        for hello in forged_hellos {
+            let mut s = raw_ws(addr).await;
+            s.write_all(&frame(true, 2, &hello, None)).await.expect("write");
+            last = close_code(&mut s, Duration::from_secs(5)).await;
+            assert_eq!(last, Some(1008), "forged hello {hello:02x?}");
+        }
+        let mut s = raw_ws(addr).await;
+        hello_raw(&mut s, "forger").await;
+        s.write_all(&frame(true, 2, &[0x04, 0xfc, 0xff, 0xff, 0xff, 0xff, b'h', b'i'], None))
+            .await
+            .expect("write");
+        let code = close_code(&mut s, Duration::from_secs(5)).await;
+        assert_eq!(code, Some(1008), "forged chat");
+        last
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_oversized_control_frame_is_a_protocol_error() {
+    survive(30, Some(1002), async |addr| {
+        let mut s = raw_ws(addr).await;
+        hello_raw(&mut s, "bigping").await;
+        // Control frames carry at most 125 bytes (RFC 6455 §5.5).
+        s.write_all(&frame(true, 9, &[0u8; 126], None)).await.expect("write");
+        close_code(&mut s, Duration::from_secs(5)).await
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_half_open_client_times_out_and_is_kept_for_its_resume() {
+    // A client that vanished without a FIN or RST (a phone leaving Wi-Fi): its socket stays
+    // open but nothing arrives and nothing is read. The idle timeout ends the session as
+    // resumable, so the player waits for its owner to come back.
+    survive(1, Some(4000), async |addr| {
+        let mut s = raw_ws(addr).await;
+        hello_raw(&mut s, "halfopen").await;
+        close_code(&mut s, Duration::from_secs(10)).await
+    })
+    .await;
+}
