@@ -80,7 +80,7 @@ pub struct Args {
     pub json: Option<PathBuf>,
 
     /// The server's Prometheus endpoint (default: http://HOST:PORT/metrics of --url, https for
-    /// a wss:// URL; https is not scraped, so the server tick p99 is then reported missing).
+    /// a wss:// URL, trusted as --ca-cert / --insecure say).
     #[arg(long)]
     pub metrics_url: Option<String>,
 

@@ -36,13 +36,15 @@ pub use swarm::{Chaos, Live, Outcome, Swarm, SwarmConfig};
 use std::time::Duration;
 
 use scrape::PromHistogram;
+use tickwire_client::TlsOptions;
 
 /// The server's tick-duration histogram name.
 pub const TICK_HISTOGRAM: &str = "tickwire_tick_duration_seconds";
 
-/// Scrapes the tick-duration histogram at `metrics_url` (`None` when unreachable).
-pub async fn scrape_ticks(metrics_url: &str) -> Option<PromHistogram> {
-    let text = scrape::fetch(metrics_url, Duration::from_secs(3)).await.ok()?;
+/// Scrapes the tick-duration histogram at `metrics_url` (`None` when unreachable; `https://`
+/// trusts what `tls` says).
+pub async fn scrape_ticks(metrics_url: &str, tls: &TlsOptions) -> Option<PromHistogram> {
+    let text = scrape::fetch(metrics_url, tls, Duration::from_secs(3)).await.ok()?;
     PromHistogram::parse(&text, TICK_HISTOGRAM)
 }
 
@@ -50,8 +52,8 @@ pub async fn scrape_ticks(metrics_url: &str) -> Option<PromHistogram> {
 pub const RSS_GAUGE: &str = "tickwire_process_resident_memory_bytes";
 
 /// Scrapes the server's resident memory in bytes at `metrics_url` (`None` when unreachable).
-pub async fn scrape_rss(metrics_url: &str) -> Option<f64> {
-    let text = scrape::fetch(metrics_url, Duration::from_secs(3)).await.ok()?;
+pub async fn scrape_rss(metrics_url: &str, tls: &TlsOptions) -> Option<f64> {
+    let text = scrape::fetch(metrics_url, tls, Duration::from_secs(3)).await.ok()?;
     text.lines().find_map(|l| l.strip_prefix(RSS_GAUGE)?.strip_prefix(' ')?.trim().parse().ok())
 }
 

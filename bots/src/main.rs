@@ -44,14 +44,9 @@ async fn run(args: Args) -> anyhow::Result<Report> {
     let config = args.swarm_config()?;
     let metrics_url = args.metrics_url()?;
     let thresholds = args.thresholds();
-    let before = scrape_ticks(&metrics_url).await;
-    if metrics_url.starts_with("https://") {
-        tracing::warn!(
-            %metrics_url,
-            "scraping metrics over https is not supported (pass an http --metrics-url); \
-             the tick p99 will be missing"
-        );
-    } else if before.is_none() {
+    let tls = config.tls.clone();
+    let before = scrape_ticks(&metrics_url, &tls).await;
+    if before.is_none() {
         tracing::warn!(%metrics_url, "server metrics not reachable; the tick p99 will be missing");
     }
     let progress = Progress::new(config.clients, !args.quiet);
@@ -63,9 +58,9 @@ async fn run(args: Args) -> anyhow::Result<Report> {
     while !swarm.is_finished() {
         ticker.tick().await;
         progress.update(&swarm.live());
-        if tokio::time::Instant::now() >= next_rss && !metrics_url.starts_with("https://") {
+        if tokio::time::Instant::now() >= next_rss {
             next_rss += args.rss_every.max(Duration::from_millis(500));
-            if let Some(bytes) = scrape_rss(&metrics_url).await {
+            if let Some(bytes) = scrape_rss(&metrics_url, &tls).await {
                 let t_s = start.elapsed().as_secs_f64();
                 rss.push(RssSample { t_s: (t_s * 10.0).round() / 10.0, mib: bytes / 1048576.0 });
             }
@@ -73,7 +68,7 @@ async fn run(args: Args) -> anyhow::Result<Report> {
     }
     progress.finish();
     let outcome = swarm.finish().await?;
-    let after = scrape_ticks(&metrics_url).await;
+    let after = scrape_ticks(&metrics_url, &tls).await;
     let mut report =
         Report::new(&outcome, server_ticks(before.as_ref(), after.as_ref()), &thresholds);
     report.server_rss = rss;

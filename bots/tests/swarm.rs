@@ -28,7 +28,7 @@ async fn every_bot_connects_decodes_and_sees_the_servers_world() {
     let server = server().await;
     let handle = server.handle.clone();
     let metrics = format!("http://{}/metrics", handle.addr());
-    let before = scrape_ticks(&metrics).await;
+    let before = scrape_ticks(&metrics, &Default::default()).await;
     assert!(before.is_some(), "the server exposes its tick histogram");
 
     let mut config = SwarmConfig::new(handle.ws_url(), 12, Duration::from_secs(3));
@@ -63,7 +63,7 @@ async fn every_bot_connects_decodes_and_sees_the_servers_world() {
     assert_eq!(compared, 6);
 
     let outcome = swarm.finish().await.expect("the run ends");
-    let after = scrape_ticks(&metrics).await;
+    let after = scrape_ticks(&metrics, &Default::default()).await;
     let ticks = server_ticks(before.as_ref(), after.as_ref());
     let report =
         Report::new(&outcome, ticks, &Thresholds { max_errors: Some(0), ..Thresholds::default() });

@@ -59,13 +59,15 @@ async fn the_binary_trusts_ca_cert_and_refuses_an_untrusted_server() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "stdout: {stdout}\nstderr: {stderr}");
-    assert!(stderr.contains("https is not supported"), "metrics skipped with a warning: {stderr}");
+    assert!(!stderr.contains("not reachable"), "metrics scraped over https: {stderr}");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).expect("json written"))
             .expect("valid");
     assert_eq!(report["bots_connected"], 4);
     assert_eq!(report["decode_errors"], 0);
     assert_eq!(report["errors"], 0);
+    assert!(report["server_ticks"].as_u64().is_some_and(|n| n > 0), "tick p99 over https");
+    assert!(report["server_rss"].as_array().is_some_and(|s| !s.is_empty()), "rss over https");
 
     // Without --ca-cert or --insecure, the self-signed certificate is refused: every bot fails
     // to connect and the error budget is breached.

@@ -74,8 +74,10 @@ impl TlsOptions {
 }
 
 /// Runs the TLS handshake over `tcp` with `host` as SNI and the name checked against the
-/// certificate (an IP address is checked against the certificate's IP addresses).
-pub(crate) async fn handshake(
+/// certificate (an IP address is checked against the certificate's IP addresses). Public so
+/// that tools reaching the same server over HTTPS (the bots' `/metrics` scraper) trust what the
+/// game connection trusts.
+pub async fn handshake(
     options: &TlsOptions,
     host: &str,
     tcp: TcpStream,

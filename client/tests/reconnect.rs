@@ -42,7 +42,7 @@ async fn next_status(client: &mut Client) -> ClientEvent {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dropped_connection_comes_back_as_the_same_player() {
-    let server = tickwire_server::spawn(ServerConfig::for_tests()).await.expect("server starts");
+    let server = common::server().await;
     let mut client = connect(config(server.handle.ws_url(), quick(5))).await.expect("connects");
     let first = client.welcome();
     wait_until("snapshots", || client.stats().snapshots >= 5).await;
@@ -116,7 +116,7 @@ async fn an_expired_session_comes_back_as_a_new_player() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gone_server_makes_the_client_give_up_after_its_limit() {
-    let server = tickwire_server::spawn(ServerConfig::for_tests()).await.expect("server starts");
+    let server = common::server().await;
     let policy = ReconnectPolicy { initial_delay: Duration::from_millis(300), ..quick(3) };
     let mut client = connect(config(server.handle.ws_url(), policy)).await.expect("connects");
     client.drop_connection();
@@ -148,7 +148,7 @@ async fn a_gone_server_makes_the_client_give_up_after_its_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leaving_while_reconnecting_stops_at_once() {
-    let server = tickwire_server::spawn(ServerConfig::for_tests()).await.expect("server starts");
+    let server = common::server().await;
     let policy = ReconnectPolicy { initial_delay: Duration::from_secs(30), ..quick(3) };
     let mut client = connect(config(server.handle.ws_url(), policy)).await.expect("connects");
     client.drop_connection();
@@ -161,7 +161,7 @@ async fn leaving_while_reconnecting_stops_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_reconnect_disabled_a_drop_ends_the_session() {
-    let server = tickwire_server::spawn(ServerConfig::for_tests()).await.expect("server starts");
+    let server = common::server().await;
     let url = server.handle.ws_url();
     let mut client = connect(config(url, ReconnectPolicy::disabled())).await.expect("connects");
     client.drop_connection();
