@@ -96,6 +96,8 @@ pub struct Latencies {
     pub rtt: LatencyHistogram,
     /// Intervals between consecutive snapshots at one bot.
     pub snapshot_gap: LatencyHistogram,
+    /// From a dropped connection to the welcome of the next one.
+    pub outage: LatencyHistogram,
 }
 
 impl Latencies {
@@ -107,6 +109,9 @@ impl Latencies {
         for &us in &samples.snapshot_gap_us {
             self.snapshot_gap.record(us);
         }
+        for &us in &samples.outage_us {
+            self.outage.record(us);
+        }
         samples.clear();
     }
 
@@ -114,12 +119,14 @@ impl Latencies {
     pub fn merge(&mut self, other: &Latencies) {
         self.rtt.merge(&other.rtt);
         self.snapshot_gap.merge(&other.snapshot_gap);
+        self.outage.merge(&other.outage);
     }
 
     /// Forgets every sample.
     pub fn clear(&mut self) {
         self.rtt.clear();
         self.snapshot_gap.clear();
+        self.outage.clear();
     }
 }
 
@@ -215,10 +222,14 @@ mod tests {
     #[test]
     fn samples_are_recorded_and_drained() {
         let mut l = Latencies::default();
-        let mut s = Samples { rtt_us: vec![1000, 2000], snapshot_gap_us: vec![33_000] };
+        let mut s = Samples {
+            rtt_us: vec![1000, 2000],
+            snapshot_gap_us: vec![33_000],
+            outage_us: vec![400_000],
+        };
         l.record(&mut s);
         assert!(s.is_empty());
-        assert_eq!((l.rtt.len(), l.snapshot_gap.len()), (2, 1));
+        assert_eq!((l.rtt.len(), l.snapshot_gap.len(), l.outage.len()), (2, 1, 1));
         let mut t = Tally::new();
         count(&mut t, "too_slow");
         count(&mut t, "too_slow");

@@ -103,6 +103,8 @@ pub struct Report {
     pub reconnect_attempts: u64,
     /// Drops after which the same player came back.
     pub resumes: u64,
+    /// Time from a dropped connection to the welcome of the next one, milliseconds.
+    pub outage_ms: Percentiles,
     /// Sessions lost to drops (server no longer held the player, or gave up reconnecting).
     pub lost_sessions: u64,
     /// The server's resident memory over the run (empty when `/metrics` was not reachable).
@@ -163,6 +165,7 @@ impl Report {
             chaos_drops: outcome.chaos_drops,
             reconnect_attempts: k.reconnect_attempts,
             resumes: k.resumes,
+            outage_ms: l.outage.summary(),
             lost_sessions: measured.lost_sessions,
             server_rss: Vec::new(),
             server_tick_p99_ms: server.map(|s| round3(s.p99_ms)),
@@ -237,6 +240,9 @@ impl Report {
                 self.chaos_drops, self.resumes, self.lost_sessions, self.reconnect_attempts
             ),
         );
+        if self.outage_ms.samples > 0 {
+            row("outage (drop to welcome)", pct(&self.outage_ms));
+        }
         if let (Some(first), Some(last)) = (self.server_rss.first(), self.server_rss.last()) {
             let max = self.server_rss.iter().map(|s| s.mib).fold(0.0, f64::max);
             row(

@@ -221,6 +221,8 @@ async fn under_chaos_every_dropped_bot_resumes_its_session() {
     );
     assert!(report.slo.passed, "{:?}", report.slo);
     assert_eq!(report.chaos_drops, outcome.chaos_drops);
+    assert!(report.outage_ms.samples > 0, "outages are measured");
+    assert!(report.table().contains("outage (drop to welcome)"));
     assert!(report.table().contains("drops / resumes / lost sessions"));
     let metrics = handle.metrics().render();
     assert!(metrics.contains("tickwire_resumes_total{outcome=\"resumed\"}"), "{metrics}");

@@ -353,6 +353,12 @@ impl ClientState {
         ticket.is_some()
     }
 
+    /// Records how long the last outage lasted (the driver measures it: from the drop to the
+    /// next welcome).
+    pub fn record_outage(&mut self, outage: Duration) {
+        self.samples.push_outage(outage);
+    }
+
     /// Ends the state with `reason`, replacing the reason of an earlier end (the supervisor's
     /// final word: given up reconnecting, or left while waiting to reconnect).
     pub fn end_with(&mut self, reason: EndReason) {

@@ -67,6 +67,9 @@ pub struct Samples {
     pub rtt_us: Vec<u32>,
     /// Intervals between consecutive snapshots as the client received them, microseconds.
     pub snapshot_gap_us: Vec<u32>,
+    /// Outages: from a connection dropping to the welcome of the next one (resumed or
+    /// rejoined), microseconds.
+    pub outage_us: Vec<u32>,
 }
 
 impl Samples {
@@ -80,21 +83,28 @@ impl Samples {
         push_bounded(&mut self.snapshot_gap_us, gap);
     }
 
+    /// Appends an outage sample (dropping the oldest when full).
+    pub fn push_outage(&mut self, outage: Duration) {
+        push_bounded(&mut self.outage_us, outage);
+    }
+
     /// Moves every sample into `out`.
     pub fn drain_into(&mut self, out: &mut Samples) {
         out.rtt_us.append(&mut self.rtt_us);
         out.snapshot_gap_us.append(&mut self.snapshot_gap_us);
+        out.outage_us.append(&mut self.outage_us);
     }
 
     /// Whether there are no samples.
     pub fn is_empty(&self) -> bool {
-        self.rtt_us.is_empty() && self.snapshot_gap_us.is_empty()
+        self.rtt_us.is_empty() && self.snapshot_gap_us.is_empty() && self.outage_us.is_empty()
     }
 
     /// Forgets every sample, keeping the allocations.
     pub fn clear(&mut self) {
         self.rtt_us.clear();
         self.snapshot_gap_us.clear();
+        self.outage_us.clear();
     }
 }
 

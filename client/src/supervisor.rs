@@ -190,6 +190,7 @@ impl Supervisor {
         cause: EndReason,
     ) -> Result<Conn, EndReason> {
         let policy = self.config.reconnect;
+        let dropped_at = self.shared.now();
         let mut last_error = cause.to_string();
         let mut resume = true;
         let mut skip_delay = false;
@@ -223,6 +224,8 @@ impl Supervisor {
             match open(&self.shared, &self.config, &self.target, ticket).await {
                 Ok(conn) => {
                     backoff.reset();
+                    let outage = self.shared.now().saturating_sub(dropped_at);
+                    self.shared.state.lock().record_outage(outage);
                     let welcome = self.welcome();
                     let event = if welcome.resumed {
                         ClientEvent::Resumed(welcome)

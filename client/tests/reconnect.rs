@@ -70,6 +70,10 @@ async fn a_dropped_connection_comes_back_as_the_same_player() {
     let stats = client.stats();
     assert_eq!((stats.resumes, stats.sessions_lost, stats.reconnect_attempts), (1, 0, 1));
     assert_eq!(stats.full_snapshots, 2, "one full snapshot per connection");
+    let mut samples = tickwire_client::Samples::default();
+    client.take_samples(&mut samples);
+    assert_eq!(samples.outage_us.len(), 1, "the outage is measured");
+    assert!(samples.outage_us[0] < 5_000_000, "{:?}", samples.outage_us);
     assert_eq!(stats.decode_errors, 0);
     let metrics = server.handle.metrics().render();
     assert!(metrics.contains("tickwire_resumes_total{outcome=\"resumed\"} 1"), "{metrics}");
