@@ -13,7 +13,7 @@
 # /proc/PID/status (and the bots' CPU likewise), reads the bots' JSON report (server tick p99
 # from /metrics, bytes per client per second, snapshot-interval p99, errors), and prints a
 # markdown table, also written to target/loadtest.md. The server is stopped on exit, whatever
-# happens (trap).
+# happens (trap, in scripts/lib/release-server.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,47 +26,15 @@ LATENCY="${LATENCY:-0ms}"
 JITTER="${JITTER:-0ms}"
 PORT="${PORT:-7791}"
 
-target_dir="$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-out_dir="$target_dir/loadtest"
-mkdir -p "$out_dir"
+source "$(dirname "$0")/lib/release-server.sh"
+release_binaries loadtest
 
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-    cargo build --release -p tickwire-server -p tickwire-bots
-fi
-server_bin="$target_dir/release/tickwire-server"
-bots_bin="$target_dir/release/tickwire-bots"
-
-# Every bot is one socket here and one in the server: stay under the open-files limit.
 max_count=0
 for n in $COUNTS; do ((n > max_count)) && max_count=$n; done
-need=$((max_count + 256))
-if (( $(ulimit -n) < need )); then
-    ulimit -n "$need" 2>/dev/null || {
-        echo "open-files limit $(ulimit -n) is below $need; lower COUNTS" >&2
-        exit 1
-    }
-fi
+raise_open_files $((max_count + 256))
 
-server_pid=""
-cleanup() {
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$server_pid" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT INT TERM
-
-"$server_bin" --addr "127.0.0.1:$PORT" --npcs 1000 --npc-moving 0.25 --default-room r0 \
-    --max-rooms 64 --room-grace-secs 2 --max-connections-per-ip 10000 \
-    >"$out_dir/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$out_dir/server.log" >&2; exit 1; }
-    sleep 0.1
-done
+start_server "$PORT" --npcs 1000 --npc-moving 0.25 --default-room r0 \
+    --max-rooms 64 --room-grace-secs 2 --max-connections-per-ip 10000
 
 hz="$(getconf CLK_TCK)"
 # utime + stime of a process, in clock ticks.

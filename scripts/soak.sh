@@ -26,40 +26,11 @@ RSS_EVERY="${RSS_EVERY:-10s}"
 MAX_RSS_GROWTH="${MAX_RSS_GROWTH:-0.10}"
 PORT="${PORT:-7792}"
 
-target_dir="$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-out_dir="$target_dir/soak"
-mkdir -p "$out_dir"
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-    cargo build --release -p tickwire-server -p tickwire-bots
-fi
-server_bin="$target_dir/release/tickwire-server"
-bots_bin="$target_dir/release/tickwire-bots"
-
-need=$((2 * CLIENTS + 256))
-if (( $(ulimit -n) < need )); then
-    ulimit -n "$need" 2>/dev/null || { echo "open-files limit $(ulimit -n) is below $need" >&2; exit 1; }
-fi
-
-server_pid=""
-cleanup() {
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$server_pid" 2>/dev/null || true
-    fi
-}
-trap cleanup EXIT INT TERM
-
-"$server_bin" --addr "127.0.0.1:$PORT" --npcs 1000 --npc-moving 0.25 --default-room r0 \
-    --max-rooms 64 --max-connections-per-ip 10000 --resume-grace-ms "$RESUME_GRACE_MS" \
-    >"$out_dir/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 100); do
-    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$out_dir/server.log" >&2; exit 1; }
-    sleep 0.1
-done
+source "$(dirname "$0")/lib/release-server.sh"
+release_binaries soak
+raise_open_files $((2 * CLIENTS + 256))
+start_server "$PORT" --npcs 1000 --npc-moving 0.25 --default-room r0 \
+    --max-rooms 64 --max-connections-per-ip 10000 --resume-grace-ms "$RESUME_GRACE_MS"
 
 rooms="$(python3 -c "n=$CLIENTS; k=max(1, -(-n // $PER_ROOM)); print(','.join(f'r{i}' for i in range(k)))")"
 echo "==> soak: $CLIENTS bots in $rooms for $DURATION, chaos $CHAOS every $CHAOS_EVERY" >&2

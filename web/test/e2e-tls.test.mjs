@@ -7,13 +7,13 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ROOT } from './helpers.mjs';
-import { CHROMIUM_ARGS, sleep, until } from './e2e-helpers.mjs';
+import { CHROMIUM_ARGS, sleep, startServer as startServerAt, until } from './e2e-helpers.mjs';
 
 const BIN = process.env.TICKWIRE_SERVER_BIN;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -52,30 +52,12 @@ function selfSigned(dir) {
   return { cert, key };
 }
 
-/** Starts the TLS server on a port it picks; resolves once it logged its https:// address. */
-function startServer({ cert, key }) {
-  const env = { ...process.env, NO_COLOR: '1', RUST_LOG: 'info', TICKWIRE_NPCS: '100', TICKWIRE_MAX_PLAYERS: '4' };
-  for (const k of ['TICKWIRE_AUTH_SECRET', 'TICKWIRE_ADDR', 'TICKWIRE_TLS_CERT', 'TICKWIRE_TLS_KEY']) delete env[k];
-  const child = spawn(BIN, ['--addr', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not say where it listens:\n${log}`)), 30000);
-    const onData = (chunk) => {
-      log += chunk.toString().replace(/\x1b\[[0-9;]*m/g, '');
-      const m = /https:\/\/(127\.0\.0\.1:\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, addr: m[1], log: () => log });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited (${code}):\n${log}`));
-    });
+/** Starts the TLS server on a port it picks; resolves once it logged its address. */
+const startServer = ({ cert, key }) =>
+  startServerAt(BIN, {
+    args: ['--tls-cert', cert, '--tls-key', key],
+    env: { TICKWIRE_NPCS: '100', TICKWIRE_MAX_PLAYERS: '4' },
   });
-}
 
 test('the demo page plays over https and wss against a TLS server', { skip, timeout: 120000 }, async (t) => {
   const { chromium } = await import('playwright-core');

@@ -9,13 +9,12 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ROOT } from './helpers.mjs';
-import { CHROMIUM_ARGS, sleep, until } from './e2e-helpers.mjs';
+import { CHROMIUM_ARGS, sleep, startServer as startServerAt, until } from './e2e-helpers.mjs';
 import { decodePng } from './png.mjs';
 
 const BIN = process.env.TICKWIRE_SERVER_BIN;
@@ -30,27 +29,8 @@ const skip = !BIN
 if (skip && process.env.TICKWIRE_WEB_REQUIRE_ALL === '1') throw new Error(skip);
 
 /** Starts the server on a port it picks; resolves once it logged its address. */
-function startServer() {
-  const env = { ...process.env, NO_COLOR: '1', RUST_LOG: 'info', TICKWIRE_NPCS: '400', TICKWIRE_MAX_PLAYERS: '3' };
-  delete env.TICKWIRE_AUTH_SECRET;
-  delete env.TICKWIRE_ADDR;
-  const child = spawn(BIN, ['--addr', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not say where it listens:\n${log}`)), 30000);
-    const onData = (chunk) => {
-      log += chunk.toString().replace(/\x1b\[[0-9;]*m/g, '');
-      const m = /http:\/\/(127\.0\.0\.1:\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, addr: m[1], log: () => log });
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`the server exited (${code}):\n${log}`)));
-  });
-}
+const startServer = () =>
+  startServerAt(BIN, { env: { TICKWIRE_NPCS: '400', TICKWIRE_MAX_PLAYERS: '3' } });
 
 async function rooms(addr) {
   const r = await fetch(`http://${addr}/rooms`);
