@@ -266,7 +266,8 @@ export class TickwireClient extends EventTarget {
   }
 
   send(msg) {
-    if (!this.ws) return;
+    // A socket that is closing or closed would throw (and log) on send: what it owed is moot.
+    if (this.ws?.readyState !== 1) return;
     const bytes = codec.encodeClient(msg);
     this.stats.bytesOut += bytes.length;
     this.ws.send(bytes);
