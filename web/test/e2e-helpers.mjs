@@ -35,6 +35,28 @@ export async function until(what, fn, ms = 15000) {
 }
 
 /**
+ * Launches headless Chromium (`executablePath`, driven by playwright-core) on the persistent
+ * `profile` directory and opens its page. `problems` collects page errors, and console errors
+ * too with `consoleErrors`; `tls` makes Chromium ignore certificate errors (self-signed test
+ * servers); `state()` reads the demo page's `window.tickwire.state()`.
+ */
+export async function openPage(executablePath, profile, { tls = false, consoleErrors = true } = {}) {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath,
+    headless: true,
+    viewport: { width: 1280, height: 800 },
+    ignoreHTTPSErrors: tls,
+    args: tls ? [...CHROMIUM_ARGS, '--ignore-certificate-errors'] : CHROMIUM_ARGS,
+  });
+  const page = browser.pages()[0] ?? (await browser.newPage());
+  const problems = [];
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  if (consoleErrors) page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
+  return { browser, page, problems, state: () => page.evaluate(() => window.tickwire.state()) };
+}
+
+/**
  * Starts `bin` with `--addr 127.0.0.1:0` and `args` (the `TICKWIRE_*` settings of the calling
  * environment removed, `env` added); resolves with `{ child, addr, log() }` once it logged its
  * `http://` or `https://` address.

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ROOT } from './helpers.mjs';
-import { CHROMIUM_ARGS, sleep, startServer, until } from './e2e-helpers.mjs';
+import { openPage, sleep, startServer, until } from './e2e-helpers.mjs';
 
 const BIN = process.env.TICKWIRE_SERVER_BIN;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -89,7 +89,6 @@ async function startProxy(target) {
 }
 
 test('the demo page resumes its session after the link drops, and gives up when the server is gone', { skip, timeout: 180000 }, async (t) => {
-  const { chromium } = await import('playwright-core');
   const { startBot } = await import('../tools/bots.mjs');
   mkdirSync(ARTIFACTS, { recursive: true });
   const server = await startServer(BIN, { env: { TICKWIRE_NPCS: '100' } });
@@ -110,16 +109,10 @@ test('the demo page resumes its session after the link drops, and gives up when 
   const seen = [];
   bot.client.addEventListener('event', (e) => seen.push(e.detail.event));
 
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: CHROMIUM_ARGS,
-  });
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  const state = () => page.evaluate(() => window.tickwire.state());
+  // Console errors are expected here: Chromium logs every connection the proxy refuses.
+  const opened = await openPage(CHROMIUM, profile, { consoleErrors: false });
+  browser = opened.browser;
+  const { page, problems, state } = opened;
   const query = `room=${ROOM}&name=browser&reconnect_attempts=${ATTEMPTS}&reconnect_delay_ms=200&reconnect_max_delay_ms=800`;
 
   let before;

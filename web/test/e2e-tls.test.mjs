@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ROOT } from './helpers.mjs';
-import { CHROMIUM_ARGS, sleep, startServer as startServerAt, until } from './e2e-helpers.mjs';
+import { openPage, sleep, startServer as startServerAt, until } from './e2e-helpers.mjs';
 
 const BIN = process.env.TICKWIRE_SERVER_BIN;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -60,7 +60,6 @@ const startServer = ({ cert, key }) =>
   });
 
 test('the demo page plays over https and wss against a TLS server', { skip, timeout: 120000 }, async (t) => {
-  const { chromium } = await import('playwright-core');
   mkdirSync(ARTIFACTS, { recursive: true });
   const tmp = mkdtempSync(path.join(tmpdir(), 'tickwire-tls-'));
   let server;
@@ -74,20 +73,11 @@ test('the demo page plays over https and wss against a TLS server', { skip, time
   const pems = selfSigned(tmp);
   server = await startServer(pems);
 
-  browser = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-    executablePath: CHROMIUM,
-    headless: true,
-    ignoreHTTPSErrors: true,
-    viewport: { width: 1280, height: 800 },
-    args: [...CHROMIUM_ARGS, '--ignore-certificate-errors'],
-  });
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const problems = [];
+  const opened = await openPage(CHROMIUM, path.join(tmp, 'profile'), { tls: true });
+  browser = opened.browser;
+  const { page, problems, state } = opened;
   const sockets = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
   page.on('websocket', (ws) => sockets.push(ws.url()));
-  const state = () => page.evaluate(() => window.tickwire.state());
 
   await t.test('the page loads over https and connects with wss', async () => {
     const resp = await page.goto(`https://${server.addr}/?room=${ROOM}&name=secure`);

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ROOT } from './helpers.mjs';
-import { CHROMIUM_ARGS, sleep, startServer as startServerAt, until } from './e2e-helpers.mjs';
+import { openPage, sleep, startServer as startServerAt, until } from './e2e-helpers.mjs';
 import { decodePng } from './png.mjs';
 
 const BIN = process.env.TICKWIRE_SERVER_BIN;
@@ -47,7 +47,6 @@ function countColor(img, [r, g, b], tol = 6) {
 }
 
 test('the demo page plays against a real server in Chromium', { skip, timeout: 180000 }, async (t) => {
-  const { chromium } = await import('playwright-core');
   const { startBot } = await import('../tools/bots.mjs');
   mkdirSync(ARTIFACTS, { recursive: true });
   const server = await startServer();
@@ -65,17 +64,9 @@ test('the demo page plays against a real server in Chromium', { skip, timeout: 1
   // The bots do not shoot: a dead player cannot walk, and the walking test must not depend on luck.
   for (let i = 0; i < 2; i++) bots.push(await startBot({ url: wsUrl, room: ROOM, name: `bot-${i + 1}`, index: i, fire: false }));
 
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: CHROMIUM_ARGS,
-  });
-  const page = browser.pages()[0] ?? (await browser.newPage());
-  const problems = [];
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console error: ${m.text()}`));
-  const state = () => page.evaluate(() => window.tickwire.state());
+  const opened = await openPage(CHROMIUM, profile);
+  browser = opened.browser;
+  const { page, problems, state } = opened;
 
   await t.test('the page loads from the server and joins the room', async () => {
     const resp = await page.goto(`http://${server.addr}/?room=${ROOM}&name=browser`);
