@@ -35,7 +35,7 @@
 use std::thread;
 use std::time::Duration;
 
-use tickwire_client::{ClientConfig, ClientError, ClientEvent, ClientHandle, EndReason};
+use tickwire_client::{ClientConfig, ClientError, ClientEvent, ClientHandle, EndReason, Outage};
 use tickwire_protocol::message::{EventMessage, Welcome};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
@@ -55,7 +55,7 @@ pub(crate) enum FromNet {
     /// A game event, in order.
     Game(EventMessage),
     /// The connection dropped; attempt `attempt` of `max_attempts` to get the session back.
-    Reconnecting { attempt: u32, max_attempts: u32, cause: EndReason },
+    Reconnecting(Outage),
     /// The session is back after a drop: the same player (`resumed`) or, when the server no
     /// longer held it, a new one.
     Reconnected { welcome: Welcome, resumed: bool },
@@ -102,8 +102,8 @@ async fn run(config: ClientConfig, tx: mpsc::Sender<FromNet>) {
             event = client.next_event() => {
                 let msg = match event {
                     Some(ClientEvent::Game(e)) => FromNet::Game(e),
-                    Some(ClientEvent::Reconnecting { attempt, max_attempts, cause, .. }) => {
-                        FromNet::Reconnecting { attempt, max_attempts, cause }
+                    Some(ClientEvent::Reconnecting { outage, .. }) => {
+                        FromNet::Reconnecting(outage)
                     }
                     Some(ClientEvent::Resumed(welcome)) => {
                         FromNet::Reconnected { welcome, resumed: true }

@@ -133,9 +133,11 @@ pub(crate) fn receive(
                 conn.names_dirty = true;
                 *state = ConnectionState::Connected;
             }
-            FromNet::Reconnecting { attempt, max_attempts, cause } => {
+            FromNet::Reconnecting(outage) => {
+                let (attempt, max_attempts, cause) =
+                    (outage.attempt, outage.max_attempts, &outage.cause);
                 info!(attempt, max_attempts, %cause, "connection lost, reconnecting");
-                *state = ConnectionState::Reconnecting { attempt, max_attempts, cause };
+                *state = ConnectionState::Reconnecting(outage);
             }
             FromNet::Reconnected { welcome, resumed } => {
                 if resumed {

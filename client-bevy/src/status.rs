@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use bevy::prelude::*;
-use tickwire_client::{ClientError, ClientStats, EndReason};
+use tickwire_client::{ClientError, ClientStats, EndReason, Outage};
 use tickwire_protocol::message::{EventMessage, RejectReason};
 use tickwire_protocol::{ClientId, EntityId, Tick};
 
@@ -20,16 +20,9 @@ pub enum ConnectionState {
     Connecting,
     /// The session is open.
     Connected,
-    /// The connection dropped; the client is getting the session back (attempt `attempt` of
-    /// `max_attempts`). The world keeps showing the last snapshots meanwhile.
-    Reconnecting {
-        /// 1 for the first attempt of this outage.
-        attempt: u32,
-        /// The client's limit ([`tickwire_client::ReconnectPolicy::max_attempts`]).
-        max_attempts: u32,
-        /// Why the connection dropped.
-        cause: EndReason,
-    },
+    /// The connection dropped; the client is getting the session back (which attempt, of how
+    /// many, and why). The world keeps showing the last snapshots meanwhile.
+    Reconnecting(Outage),
     /// The attempt failed or the session ended; the reason says why.
     Disconnected(SessionEnd),
 }

@@ -250,13 +250,15 @@ fn a_dropped_connection_shows_reconnecting_then_resumes_the_same_player() {
         .cloned()
         .expect("connected");
     handle.drop_connection(); // as a network failure would
-    run_until(&mut app, "the reconnecting state", |w| {
-        matches!(connection_state(w), ConnectionState::Reconnecting { attempt: 1, .. })
-    });
+    run_until(
+        &mut app,
+        "the reconnecting state",
+        |w| matches!(connection_state(w), ConnectionState::Reconnecting(o) if o.attempt == 1),
+    );
     match connection_state(app.world()) {
-        ConnectionState::Reconnecting { max_attempts, cause, .. } => {
-            assert_eq!(max_attempts, 8);
-            assert_eq!(cause, EndReason::ConnectionLost);
+        ConnectionState::Reconnecting(o) => {
+            assert_eq!(o.max_attempts, 8);
+            assert_eq!(o.cause, EndReason::ConnectionLost);
         }
         other => panic!("{other:?}"),
     }

@@ -32,17 +32,12 @@ use crate::ws;
 pub enum ClientEvent {
     /// A game event (shot, hit, kill, join, leave, chat).
     Game(EventMessage),
-    /// The connection dropped (`cause`); attempt `attempt` of `max_attempts` to get the session
-    /// back starts after `delay`.
+    /// The connection dropped; the next attempt to get the session back starts after `delay`.
     Reconnecting {
-        /// 1 for the first attempt of this outage.
-        attempt: u32,
-        /// The policy's limit.
-        max_attempts: u32,
+        /// Which attempt, of how many, and why the connection ended.
+        outage: Outage,
         /// Wait before this attempt.
         delay: Duration,
-        /// Why the connection ended.
-        cause: EndReason,
     },
     /// The session is back: same player, same entity, score and health.
     Resumed(Welcome),
@@ -60,16 +55,20 @@ pub enum Connection {
     /// Welcomed and playing.
     Connected,
     /// The connection dropped; getting the session back.
-    Reconnecting {
-        /// 1 for the first attempt of this outage.
-        attempt: u32,
-        /// The policy's limit.
-        max_attempts: u32,
-        /// Why the connection ended.
-        cause: EndReason,
-    },
+    Reconnecting(Outage),
     /// The session is over.
     Ended(EndReason),
+}
+
+/// Where a client stands in getting its session back after a drop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outage {
+    /// The attempt under way, 1 for the first of this outage.
+    pub attempt: u32,
+    /// The policy's limit ([`ReconnectPolicy::max_attempts`](crate::ReconnectPolicy)).
+    pub max_attempts: u32,
+    /// Why the connection ended.
+    pub cause: EndReason,
 }
 
 /// Connects with the intent set through [`ClientHandle::set_intent`] (idle until then).

@@ -330,8 +330,8 @@ impl ClientState {
     /// Starts over on a new connection after the last one ended (see the module docs): queues
     /// the hello, with the resume ticket of the last welcome when `resume` is set and there was
     /// one, or a plain hello for a fresh join (which forgets the snapshot history). Returns
-    /// whether a resume ticket was sent.
-    pub fn restart(&mut self, now: Duration, resume: bool) -> bool {
+    /// the resume ticket sent, if any.
+    pub fn restart(&mut self, now: Duration, resume: bool) -> Option<ResumeTicket> {
         let ticket = self.session.as_ref().filter(|_| resume).map(|s| ResumeTicket {
             client_id: s.welcome.client_id,
             secret: s.welcome.resume_secret,
@@ -350,7 +350,7 @@ impl ClientState {
         self.last_input_ack = None;
         self.hello_sent_at = None;
         self.stats.reconnect_attempts += 1;
-        ticket.is_some()
+        ticket
     }
 
     /// Records how long the last outage lasted (the driver measures it: from the drop to the

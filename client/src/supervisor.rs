@@ -29,7 +29,7 @@ use tickwire_protocol::message::{RejectReason, Welcome};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, timeout_at};
 
-use crate::client::{ClientEvent, Connection};
+use crate::client::{ClientEvent, Connection, Outage};
 use crate::config::ClientConfig;
 use crate::driver::{Delivery, Driver, INCOMING_CAPACITY, Shared, read_loop};
 use crate::error::{ClientError, EndReason, ProtocolError};
@@ -201,11 +201,9 @@ impl Supervisor {
             let delay = if skip_delay { Duration::ZERO } else { delay };
             let attempt = backoff.attempts();
             let max_attempts = policy.max_attempts;
-            *self.shared.status.lock() =
-                Connection::Reconnecting { attempt, max_attempts, cause: cause.clone() };
-            let event =
-                ClientEvent::Reconnecting { attempt, max_attempts, delay, cause: cause.clone() };
-            let _ = self.events.try_send(event);
+            let outage = Outage { attempt, max_attempts, cause: cause.clone() };
+            *self.shared.status.lock() = Connection::Reconnecting(outage.clone());
+            let _ = self.events.try_send(ClientEvent::Reconnecting { outage, delay });
             let wake_at = Instant::now() + delay;
             while Instant::now() < wake_at && !self.shared.leaving.load(Ordering::Relaxed) {
                 tokio::select! {
@@ -216,11 +214,8 @@ impl Supervisor {
             if self.shared.leaving.load(Ordering::Relaxed) {
                 return Err(EndReason::Left);
             }
-            let ticket = {
-                let mut state = self.shared.state.lock();
-                let resumed = state.restart(self.shared.now(), resume);
-                resumed.then(|| state.welcome().map(resume_query)).flatten()
-            };
+            let ticket = self.shared.state.lock().restart(self.shared.now(), resume);
+            let ticket = ticket.map(|t| t.to_query());
             match open(&self.shared, &self.config, &self.target, ticket).await {
                 Ok(conn) => {
                     backoff.reset();
@@ -272,12 +267,6 @@ impl Supervisor {
         let _ = self.events.try_send(ClientEvent::Ended(reason.clone()));
         reason
     }
-}
-
-/// The `resume` query parameter for the last welcome's ticket.
-fn resume_query(w: &Welcome) -> String {
-    tickwire_protocol::message::ResumeTicket { client_id: w.client_id, secret: w.resume_secret }
-        .to_query()
 }
 
 /// Failures another attempt cannot fix: a refusal of who we are (401, 403, a version or schema

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::wait_until;
 use tickwire_client::{
-    Client, ClientConfig, ClientEvent, Connection, EndReason, ReconnectPolicy, connect,
+    Client, ClientConfig, ClientEvent, Connection, EndReason, Outage, ReconnectPolicy, connect,
 };
 use tickwire_server::ServerConfig;
 
@@ -50,7 +50,10 @@ async fn a_dropped_connection_comes_back_as_the_same_player() {
 
     client.drop_connection();
     match next_status(&mut client).await {
-        ClientEvent::Reconnecting { attempt: 1, max_attempts: 5, cause, delay } => {
+        ClientEvent::Reconnecting {
+            outage: Outage { attempt: 1, max_attempts: 5, cause },
+            delay,
+        } => {
             assert_eq!(cause, EndReason::ConnectionLost);
             assert!(delay <= Duration::from_millis(50), "{delay:?}");
         }
@@ -98,7 +101,9 @@ async fn an_expired_session_comes_back_as_a_new_player() {
     assert!(matches!(next_status(&mut client).await, ClientEvent::Reconnecting { .. }));
     // The resume is refused (ResumeFailed); the next attempt, at once, joins afresh.
     match next_status(&mut client).await {
-        ClientEvent::Reconnecting { attempt: 2, delay, .. } => assert_eq!(delay, Duration::ZERO),
+        ClientEvent::Reconnecting { outage: Outage { attempt: 2, .. }, delay } => {
+            assert_eq!(delay, Duration::ZERO)
+        }
         other => panic!("expected a second attempt, got {other:?}"),
     }
     let again = match next_status(&mut client).await {
@@ -124,12 +129,15 @@ async fn a_gone_server_makes_the_client_give_up_after_its_limit() {
     let policy = ReconnectPolicy { initial_delay: Duration::from_millis(300), ..quick(3) };
     let mut client = connect(config(server.handle.ws_url(), policy)).await.expect("connects");
     client.drop_connection();
-    assert!(matches!(next_status(&mut client).await, ClientEvent::Reconnecting { attempt: 1, .. }));
+    assert!(matches!(
+        next_status(&mut client).await,
+        ClientEvent::Reconnecting { outage: Outage { attempt: 1, .. }, .. }
+    ));
     server.stop().await.expect("server stops"); // before the first attempt
     let mut attempts = 1;
     let end = loop {
         match next_status(&mut client).await {
-            ClientEvent::Reconnecting { attempt, .. } => {
+            ClientEvent::Reconnecting { outage: Outage { attempt, .. }, .. } => {
                 attempts += 1;
                 assert_eq!(attempt, attempts);
             }
@@ -157,7 +165,7 @@ async fn leaving_while_reconnecting_stops_at_once() {
     let mut client = connect(config(server.handle.ws_url(), policy)).await.expect("connects");
     client.drop_connection();
     assert!(matches!(next_status(&mut client).await, ClientEvent::Reconnecting { .. }));
-    assert!(matches!(client.connection(), Connection::Reconnecting { attempt: 1, .. }));
+    assert!(matches!(client.connection(), Connection::Reconnecting(Outage { attempt: 1, .. })));
     let ended = tokio::time::timeout(Duration::from_secs(5), client.close()).await;
     assert_eq!(ended.expect("does not wait for the backoff"), EndReason::Left);
     server.stop().await.expect("server stops");

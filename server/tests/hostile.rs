@@ -319,10 +319,10 @@ async fn an_oversized_control_frame_is_a_protocol_error() {
 }
 
 #[tokio::test]
-async fn a_half_open_client_times_out_and_is_kept_for_its_resume() {
+async fn a_half_open_client_is_timed_out() {
     // A client that vanished without a FIN or RST (a phone leaving Wi-Fi): its socket stays
-    // open but nothing arrives and nothing is read. The idle timeout ends the session as
-    // resumable, so the player waits for its owner to come back.
+    // open but nothing arrives and nothing is read. The idle timeout ends the session with
+    // 4000, a resumable end (tests/resume.rs checks that such a player is kept and resumed).
     survive(1, Some(4000), async |addr| {
         let mut s = raw_ws(addr).await;
         hello_raw(&mut s, "halfopen").await;

@@ -96,8 +96,8 @@ fn state_label(state: &ConnectionState) -> String {
         ConnectionState::Idle => "idle".into(),
         ConnectionState::Connecting => "connecting".into(),
         ConnectionState::Connected => "connected".into(),
-        ConnectionState::Reconnecting { attempt, max_attempts, .. } => {
-            format!("reconnecting ({attempt}/{max_attempts})")
+        ConnectionState::Reconnecting(o) => {
+            format!("reconnecting ({}/{})", o.attempt, o.max_attempts)
         }
         ConnectionState::Disconnected(end) => format!("disconnected ({})", end.label()),
     }
@@ -195,8 +195,9 @@ fn banner(state: Res<ConnectionState>, mut q: Single<(&mut Text, &mut Visibility
     let message = match &*state {
         ConnectionState::Idle | ConnectionState::Connected => None,
         ConnectionState::Connecting => Some("Connecting...".to_string()),
-        ConnectionState::Reconnecting { attempt, max_attempts, cause } => Some(format!(
-            "Connection lost ({cause})\nReconnecting, attempt {attempt} of {max_attempts}..."
+        ConnectionState::Reconnecting(o) => Some(format!(
+            "Connection lost ({})\nReconnecting, attempt {} of {}...",
+            o.cause, o.attempt, o.max_attempts
         )),
         ConnectionState::Disconnected(end) => Some(
             match end {

@@ -429,7 +429,7 @@ fn restart_resumes_with_the_ticket_and_keeps_the_history() {
     h.client.transport_ended(EndReason::ConnectionLost);
     assert!(h.client.end_reason().is_some_and(EndReason::is_resumable));
 
-    assert!(h.client.restart(h.now, true), "a ticket was sent");
+    assert!(h.client.restart(h.now, true).is_some(), "a ticket was sent");
     assert!(!h.client.is_playing() && !h.client.is_ended());
     assert_eq!(h.client.history().len(), before, "interpolation carries on");
     let hello = h.client.poll_transmit(h.now).expect("a hello");
@@ -452,7 +452,7 @@ fn restart_resumes_with_the_ticket_and_keeps_the_history() {
     // A fresh join (the session expired) forgets the old world and counts a lost session.
     h.client.handle_message(h.now, ServerMessage::Reject(RejectReason::ResumeFailed)).ok();
     h.client.transport_ended(EndReason::ConnectionLost);
-    assert!(!h.client.restart(h.now, false), "no ticket");
+    assert!(h.client.restart(h.now, false).is_none(), "no ticket");
     assert_eq!(h.client.history().len(), 0);
     let fresh = Welcome { client_id: ClientId(99), entity: EntityId(500), ..welcome };
     h.client.handle_message(h.now, ServerMessage::Welcome(fresh)).expect("welcome");

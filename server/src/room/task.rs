@@ -88,8 +88,6 @@ pub struct Room {
     /// Events encoded since the last published snapshot.
     pending: Vec<Arc<[u8]>>,
     tick_interval: Duration,
-    /// Members currently detached (checked for expiry each tick while non-zero).
-    detached: usize,
 }
 
 impl Room {
@@ -112,7 +110,6 @@ impl Room {
             info,
             commands: Vec::new(),
             pending: Vec::new(),
-            detached: 0,
             tick_interval: Duration::from_secs_f64(1.0 / f64::from(tick_rate)),
         }
     }
@@ -177,7 +174,8 @@ impl Room {
             }
         }
         self.metrics.players.dec_by(self.members.len() as i64);
-        self.metrics.players_detached.dec_by(self.detached as i64);
+        let detached = self.members.iter().filter(|m| m.detached.is_some()).count();
+        self.metrics.players_detached.dec_by(detached as i64);
         for m in &self.members {
             self.settings.tickets.revoke(m.link.id);
         }
@@ -244,7 +242,6 @@ impl Room {
         m.last_input = None;
         let entity = m.entity;
         if m.detached.take().is_some() {
-            self.detached -= 1;
             self.metrics.players_detached.dec();
         } else {
             old.close(DisconnectReason::Replaced);
@@ -261,7 +258,6 @@ impl Room {
         };
         if m.detached.is_none() {
             m.detached = Some(Instant::now());
-            self.detached += 1;
             self.metrics.players_detached.inc();
             debug!(room = %self.name, client = %link.id, "player detached, awaiting resume");
         }
@@ -278,7 +274,6 @@ impl Room {
     fn remove(&mut self, i: usize, reason: DisconnectReason) {
         let m = self.members.swap_remove(i);
         if m.detached.is_some() {
-            self.detached -= 1;
             self.metrics.players_detached.dec();
         }
         let client = m.link.id;
@@ -294,7 +289,7 @@ impl Room {
     fn expire_detached(&mut self, now: Instant) {
         let grace = self.settings.resume_grace;
         let mut i = 0;
-        while self.detached > 0 && i < self.members.len() {
+        while i < self.members.len() {
             if self.members[i].detached.is_some_and(|t| now.duration_since(t) >= grace) {
                 self.metrics.resumes.get_or_create(&[("outcome", "expired")]).inc();
                 self.remove(i, DisconnectReason::Timeout);
@@ -349,9 +344,7 @@ impl Room {
         let started = Instant::now();
         let next = self.arena.tick().next();
         self.commands.clear();
-        if self.detached > 0 {
-            self.expire_detached(started);
-        }
+        self.expire_detached(started);
         for m in &mut self.members {
             if m.detached.is_some() {
                 continue;
