@@ -55,7 +55,7 @@ VECTORS="$(mktemp -d "${TMPDIR:-/tmp}/tickwire-web.XXXXXX")"
 trap 'rm -rf "$VECTORS"' EXIT
 step "random vectors: $CASES cases, seed $SEED (TICKWIRE_WEB_SEED=$SEED replays them)"
 timeout 900 cargo run --locked -q -p tickwire-protocol --example random_vectors -- "$CASES" "$SEED" >"$VECTORS/random.json"
-timeout 900 cargo run --locked -q -p tickwire-sim --example movement_vectors -- "$CASES" "$SEED" >"$VECTORS/movement.json"
+timeout 900 cargo run --locked -q -p tickwire-arena --example movement_vectors -- "$CASES" "$SEED" >"$VECTORS/movement.json"
 
 step "node --test web/test (golden, random, movement, end-to-end in Chromium)"
 TICKWIRE_WEB_REQUIRE_ALL=1 \

@@ -120,10 +120,10 @@ pub struct Raw<const C: usize, const N: usize>(pub [u32; N]);
 impl<const C: usize, const N: usize> Replicate for Raw<C, N> {
     const DEF: ComponentDef = COMPONENTS[C];
     fn write(&self, out: &mut FieldWriter<'_>) {
-        self.0.iter().for_each(|&q| out.u32(q));
+        self.0.iter().for_each(|&q| out.raw(q));
     }
     fn read(input: &mut FieldReader<'_>) -> Self {
-        Self([0; N].map(|_| input.u32()))
+        Self([0; N].map(|_| input.raw()))
     }
 }
 

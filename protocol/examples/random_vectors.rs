@@ -106,18 +106,6 @@ fn room(rng: &mut Rng) -> String {
     (0..len).map(|_| *rng.pick(ROOM) as char).collect()
 }
 
-fn finite_f32(rng: &mut Rng) -> f32 {
-    loop {
-        let v = match rng.below(3) {
-            0 => f32::from_bits(rng.next() as u32),
-            1 => (rng.below(2_000_001) as f32 - 1_000_000.0) / 32.0,
-            _ => *rng.pick(&[0.0, -0.0, 1e-45, f32::MAX, f32::MIN, f32::EPSILON, 0.1]),
-        };
-        if v.is_finite() {
-            return v;
-        }
-    }
-}
 
 fn disconnect_reason(rng: &mut Rng) -> DisconnectReason {
     use DisconnectReason::*;
@@ -137,10 +125,24 @@ fn secret(rng: &mut Rng) -> [u8; RESUME_SECRET_LEN] {
     std::array::from_fn(|_| rng.next() as u8)
 }
 
+fn bytes(rng: &mut Rng, max: u64) -> Vec<u8> {
+    (0..rng.range(0, max)).map(|_| rng.next() as u8).collect()
+}
+
+fn game_name(rng: &mut Rng) -> String {
+    let len = rng.range(1, 32) as usize;
+    let first = *rng.pick(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+    let rest = b"abcdefghijklmnopqrstuvwxyz0123456789_";
+    let mut s = String::from(first as char);
+    s.extend((1..len).map(|_| *rng.pick(rest) as char));
+    s
+}
+
 fn client_message(rng: &mut Rng) -> ClientMessage {
-    match rng.below(6) {
+    match rng.below(7) {
         0 => ClientMessage::Hello(Hello {
             protocol_version: rng.int(16) as u16,
+            game: game_name(rng),
             schema_hash: rng.int(64),
             room: room(rng),
             name: text(rng, hello::MAX_NAME_LEN),
@@ -154,10 +156,7 @@ fn client_message(rng: &mut Rng) -> ClientMessage {
             tick: rng.tick(),
             last_snapshot: rng.chance(0.8).then(|| rng.tick()),
             view: ViewTime { tick: rng.tick(), fraction: rng.next() as u8 },
-            move_x: rng.next() as i8,
-            move_y: rng.next() as i8,
-            aim: rng.int(16) as u16,
-            buttons: rng.next() as u8,
+            payload: bytes(rng, 64),
         }),
         2 => ClientMessage::Ping(Ping { id: rng.int(32) as u32, sent_us: rng.int(64) }),
         3 => ClientMessage::Pong(Pong {
@@ -166,34 +165,26 @@ fn client_message(rng: &mut Rng) -> ClientMessage {
             held_us: rng.int(32) as u32,
         }),
         4 => ClientMessage::Chat(Chat { text: text(rng, MAX_CHAT_LEN) }),
-        _ => ClientMessage::Disconnect(disconnect_reason(rng)),
+        5 => ClientMessage::Disconnect(disconnect_reason(rng)),
+        _ => ClientMessage::Command(CommandMessage {
+            kind: rng.int(16) as u16,
+            payload: bytes(rng, 64),
+        }),
     }
 }
 
-fn game_event(rng: &mut Rng) -> GameEvent {
+fn room_event(rng: &mut Rng) -> RoomEvent {
     let entity = |rng: &mut Rng| EntityId(rng.int(32) as u32);
     let client = |rng: &mut Rng| ClientId(rng.int(32) as u32);
-    match rng.below(6) {
-        0 => GameEvent::Shot {
-            shooter: entity(rng),
-            from: [finite_f32(rng), finite_f32(rng)],
-            to: [finite_f32(rng), finite_f32(rng)],
-            hit: rng.chance(0.5).then(|| entity(rng)),
-        },
-        1 => GameEvent::Hit {
-            shooter: entity(rng),
-            target: entity(rng),
-            damage: rng.int(16) as u16,
-            rewind_ms: rng.int(16) as u16,
-        },
-        2 => GameEvent::Kill { killer: entity(rng), victim: entity(rng) },
-        3 => GameEvent::Joined {
+    match rng.below(4) {
+        0 => RoomEvent::Game { kind: rng.int(16) as u16, payload: bytes(rng, 64) },
+        1 => RoomEvent::Joined {
             client: client(rng),
             entity: entity(rng),
             name: text(rng, hello::MAX_NAME_LEN),
         },
-        4 => GameEvent::Left { client: client(rng), name: text(rng, hello::MAX_NAME_LEN) },
-        _ => GameEvent::Chat {
+        2 => RoomEvent::Left { client: client(rng), name: text(rng, hello::MAX_NAME_LEN) },
+        _ => RoomEvent::Chat {
             from: client(rng),
             name: text(rng, hello::MAX_NAME_LEN),
             text: text(rng, MAX_CHAT_LEN),
@@ -214,7 +205,7 @@ fn server_message(rng: &mut Rng) -> ServerMessage {
             resume_secret: secret(rng),
             resume_grace_ms: rng.int(32) as u32,
         }),
-        1 => ServerMessage::Reject(match rng.below(10) {
+        1 => ServerMessage::Reject(match rng.below(13) {
             0 => RejectReason::VersionMismatch { server: rng.int(16) as u16 },
             1 => RejectReason::SchemaMismatch { server: rng.int(64) },
             2 => RejectReason::RoomFull,
@@ -224,7 +215,10 @@ fn server_message(rng: &mut Rng) -> ServerMessage {
             6 => RejectReason::Unauthorized,
             7 => RejectReason::ShuttingDown,
             8 => RejectReason::HelloExpected,
-            _ => RejectReason::ResumeFailed,
+            9 => RejectReason::ResumeFailed,
+            10 => RejectReason::UnknownGame,
+            11 => RejectReason::GameMismatch,
+            _ => RejectReason::JoinRefused { code: rng.int(16) as u16 },
         }),
         2 => ServerMessage::Snapshot(SnapshotMessage {
             tick: rng.tick(),
@@ -242,7 +236,7 @@ fn server_message(rng: &mut Rng) -> ServerMessage {
             rtt_us: rng.int(32) as u32,
             jitter_us: rng.int(32) as u32,
         }),
-        6 => ServerMessage::Event(EventMessage { tick: rng.tick(), event: game_event(rng) }),
+        6 => ServerMessage::Event(EventMessage { tick: rng.tick(), event: room_event(rng) }),
         _ => ServerMessage::Disconnect(disconnect_reason(rng)),
     }
 }
@@ -310,9 +304,16 @@ fn random_component(rng: &mut Rng, ci: usize) -> ComponentDef {
     let step = *rng.pick(&[1.0, 0.5, 0.25, 1.0 / 32.0, 1.0 / 1024.0]);
     let mut fields: Vec<FieldDef> = (0..n)
         .map(|j| {
-            let codec = match rng.below(5) {
+            let codec = match rng.below(8) {
                 0 | 1 => fixed(rng, step),
                 2 => FieldCodec::Angle { bits: rng.range(1, 16) as u8 },
+                5 => {
+                    let min = -(rng.int(30) as i64) as i32;
+                    let span = rng.range(1, (i64::from(u32::MAX >> 1) - i64::from(min).abs()).max(1) as u64);
+                    FieldCodec::Int { min, max: (i64::from(min) + span as i64) as i32 }
+                }
+                6 => FieldCodec::Buttons { count: rng.range(1, 16) as u8 },
+                7 => FieldCodec::Entity,
                 3 => FieldCodec::UInt {
                     max: match rng.below(3) {
                         0 => u32::MAX,

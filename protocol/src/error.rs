@@ -6,7 +6,55 @@ use crate::ids::{EntityId, Tick};
 
 /// A schema declaration that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum SchemaError {
+    /// A component, payload or game name that is not 1..=32 characters of `[A-Za-z0-9_]`
+    /// (not starting with a digit).
+    #[error("`{name}` is not a valid name: 1..=32 characters of [A-Za-z0-9_], not starting with a digit")]
+    BadName {
+        /// The name.
+        name: &'static str,
+    },
+    /// Two events (or two commands) share a name.
+    #[error("{what} `{name}` is declared twice")]
+    DuplicateMessage {
+        /// `event` or `command`.
+        what: &'static str,
+        /// The repeated name.
+        name: &'static str,
+    },
+    /// A payload (input, event or command) with more fields than
+    /// [`crate::game::MAX_PAYLOAD_FIELDS`], or an input with none.
+    #[error("payload `{name}` has {count} fields, at most 32 are supported")]
+    PayloadFields {
+        /// The payload's name.
+        name: &'static str,
+        /// Its field count.
+        count: usize,
+    },
+    /// More events or commands than a `u16` kind can number.
+    #[error("{count} {what}s declared, at most 65536 are supported")]
+    TooManyMessages {
+        /// `event` or `command`.
+        what: &'static str,
+        /// How many.
+        count: usize,
+    },
+    /// The input is larger than [`crate::game::MAX_INPUT_BYTES`].
+    #[error("the input takes {bytes} bytes, at most {max} are allowed")]
+    InputTooLarge {
+        /// Its size in bytes.
+        bytes: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The description of a schema (`/schema.json`) does not match its own hash or is
+    /// malformed.
+    #[error("schema description: {why}")]
+    Description {
+        /// What is wrong.
+        why: String,
+    },
     /// More than [`crate::schema::MAX_COMPONENTS`] components.
     #[error("schema has {count} components, at most 32 are supported")]
     TooManyComponents {

@@ -9,9 +9,13 @@
 //!   module that touches bincode. Decoding is bounded, rejects trailing bytes and non-finite
 //!   floats, and returns a typed [`DecodeError`].
 //! - [`schema`]: how a game declares its replicated components and the quantization of each
-//!   field ([`Replicate`], [`ComponentDef`], [`FieldCodec`]); the [`Schema`] hash goes into the
-//!   handshake, and [`Schema::describe`] gives the JSON description that clients in other
-//!   languages decode snapshots with (served at `/schema.json`).
+//!   field ([`Replicate`], [`ComponentDef`], [`FieldCodec`]), as a [`Schema`] the snapshot
+//!   codec works from.
+//! - [`game`]: a game's whole protocol: its components, its input (sent every tick), its events
+//!   and its commands, declared in Rust ([`GameProtocol`], with the [`component!`],
+//!   [`input!`] and [`messages!`] macros) or learnt from a description ([`game::Dynamic`]). The
+//!   [`GameSchema`] hash goes into the handshake, and [`GameSchema::describe`] is the JSON
+//!   (`/schema.json`) from which clients in other languages build every codec.
 //! - [`snapshot`]: [`Snapshot`], the quantized replicated state of a room at one tick, and its
 //!   bit-packed codec: full, or a delta against a baseline the client holds, with linear
 //!   prediction so that entities moving in a straight line cost nothing.
@@ -28,7 +32,9 @@
 pub mod bits;
 pub mod codec;
 pub mod error;
+pub mod game;
 pub mod ids;
+mod macros;
 pub mod message;
 pub mod rtt;
 pub mod schema;
@@ -36,10 +42,11 @@ pub mod snapshot;
 
 pub use codec::{CLIENT_MESSAGE_LIMIT, SERVER_MESSAGE_LIMIT};
 pub use error::{DecodeError, SchemaError, SnapshotError};
+pub use game::{GameProtocol, GameSchema, PayloadError, Protocol};
 pub use ids::{ClientId, EntityId, Tick};
 pub use message::{ClientMessage, ServerMessage};
 pub use schema::{ComponentDef, FieldCodec, FieldDef, Replicate, Schema};
 pub use snapshot::{Snapshot, SnapshotBuilder, SnapshotEncoder};
 
 /// The protocol version carried in the hello. Peers with different versions refuse each other.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;

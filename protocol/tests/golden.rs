@@ -16,6 +16,8 @@ use tickwire_protocol::{CLIENT_MESSAGE_LIMIT, PROTOCOL_VERSION, SERVER_MESSAGE_L
 
 #[path = "golden/messages.rs"]
 mod messages;
+#[path = "golden/payloads.rs"]
+mod payloads;
 #[path = "golden/snapshots.rs"]
 mod snapshots;
 
@@ -31,6 +33,9 @@ struct GoldenFile {
     snapshot_schema: SchemaDescription,
     snapshots: Vec<SnapshotVector>,
     hostile_snapshots: Vec<HostileSnapshot>,
+    game_schema: tickwire_protocol::game::GameDescription,
+    payloads: Vec<payloads::PayloadVector>,
+    hostile_payloads: Vec<payloads::HostilePayload>,
 }
 
 /// A valid message: its encoding and its serde JSON value.
@@ -123,6 +128,9 @@ fn generate() -> String {
         snapshot_schema: snapshots::schema().describe(),
         snapshots: snaps.valid,
         hostile_snapshots: snaps.hostile,
+        game_schema: payloads::schema().describe(),
+        payloads: payloads::valid(),
+        hostile_payloads: payloads::hostile(),
     };
     let mut text = serde_json::to_string_pretty(&file).expect("serializable");
     text.push('\n');
@@ -205,11 +213,11 @@ fn check_every_variant_is_covered(vectors: &[Value]) {
         };
     }
     let count = |prefix: &str| seen.iter().filter(|s| s.starts_with(prefix)).count();
-    assert_eq!(count("client:"), 6, "ClientMessage variants: {seen:?}");
+    assert_eq!(count("client:"), 7, "ClientMessage variants: {seen:?}");
     assert_eq!(count("server:"), 8, "ServerMessage variants: {seen:?}");
-    assert_eq!(count("reject:"), 10, "RejectReason variants: {seen:?}");
+    assert_eq!(count("reject:"), 13, "RejectReason variants: {seen:?}");
     assert_eq!(count("server-disconnect:"), 8, "DisconnectReason variants: {seen:?}");
-    assert_eq!(count("event:"), 6, "GameEvent variants: {seen:?}");
+    assert_eq!(count("event:"), 4, "RoomEvent variants: {seen:?}");
 }
 
 #[test]
@@ -262,4 +270,9 @@ fn committed_snapshots_decode_to_their_entities() {
         let err = snapshots::decode_vector(&schema, v).map(|_| ()).expect_err(name);
         assert_eq!(err.kind(), str_of(v, "error"), "{name}: {err}");
     }
+}
+
+#[test]
+fn committed_payloads_decode_to_their_values() {
+    payloads::check(&committed());
 }

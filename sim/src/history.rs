@@ -1,40 +1,29 @@
-//! [`LagHistory`]: a bounded ring of per-tick, hit-relevant state, for lag compensation.
+//! [`LagHistory`]: a bounded ring of per-tick hit shapes, for lag compensation.
 //!
-//! Each frame holds, for one tick, every shootable entity's [`HitRecord`] (id, position, radius,
-//! alive) sorted by id. The ring keeps the newest `capacity` frames; recording a tick reuses the
-//! oldest frame's buffer, so once every frame has seen the largest player count, recording
-//! allocates nothing and memory stays at `capacity × players × size_of::<HitRecord>()`
-//! ([`memory_bytes`](LagHistory::memory_bytes)). Only players are recorded: NPCs are not
-//! shootable, so a 1,000-NPC arena's history is as small as an empty one's.
+//! Each frame holds, for one tick, every hittable entity's [`HitShape`] (id, circle or box,
+//! active) sorted by id: what the game's [`hit_shapes`](crate::Game::hit_shapes) reported. The
+//! ring keeps the newest `capacity` frames; recording a tick reuses the oldest frame's buffer, so
+//! once every frame has seen the largest count, recording allocates nothing and memory stays at
+//! `capacity × shapes × size_of::<HitShape>()` ([`memory_bytes`](LagHistory::memory_bytes)).
+//! Only what can be hit is recorded (the arena's players, not its NPCs), so a 1,000-NPC arena's
+//! history is as small as an empty one's.
 //!
 //! Frames must be recorded for consecutive ticks; recording a tick that does not follow the
 //! newest one (a gap, or time going backwards) starts the history afresh, so a lookup never
 //! returns a frame for the wrong tick.
 
-use glam::Vec2;
 use tickwire_protocol::message::ViewTime;
 use tickwire_protocol::{EntityId, Tick};
 
-/// Hit-relevant state of one entity at one tick.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HitRecord {
-    /// The entity.
-    pub id: EntityId,
-    /// Centre of its hit circle.
-    pub pos: Vec2,
-    /// Radius of its hit circle.
-    pub radius: f32,
-    /// Whether it could be hit.
-    pub alive: bool,
-}
+use crate::lagcomp::{HitShape, Shape};
 
 #[derive(Debug, Clone, Default)]
 struct Frame {
     tick: Tick,
-    records: Vec<HitRecord>,
+    records: Vec<HitShape>,
 }
 
-/// A ring of the last `capacity` ticks of [`HitRecord`]s.
+/// A ring of the last `capacity` ticks of [`HitShape`]s.
 #[derive(Debug, Clone)]
 pub struct LagHistory {
     frames: Vec<Frame>,
@@ -57,7 +46,7 @@ impl LagHistory {
 
     /// Records the state of `tick`, which should be the tick after [`newest`](Self::newest).
     /// `records` are sorted by id here if they are not already.
-    pub fn record(&mut self, tick: Tick, records: impl IntoIterator<Item = HitRecord>) {
+    pub fn record(&mut self, tick: Tick, records: impl IntoIterator<Item = HitShape>) {
         if self.newest().is_some_and(|n| tick != n.next()) {
             self.len = 0;
         }
@@ -83,7 +72,7 @@ impl LagHistory {
     }
 
     /// The records of `tick`, sorted by id, if it is still in the ring.
-    pub fn frame(&self, tick: Tick) -> Option<&[HitRecord]> {
+    pub fn frame(&self, tick: Tick) -> Option<&[HitShape]> {
         let back = self.newest()?.diff(tick);
         if back < 0 || back as usize >= self.len {
             return None;
@@ -92,18 +81,18 @@ impl LagHistory {
         Some(&self.frames[(self.head + n - back as usize) % n].records)
     }
 
-    /// Where `id` was at `view`, interpolated linearly between the two recorded ticks around it
-    /// (what a client rendering that view time drew).
-    pub fn position_at(&self, id: EntityId, view: ViewTime) -> Option<Vec2> {
-        let find = |frame: &[HitRecord]| {
-            frame.binary_search_by_key(&id, |r| r.id).ok().map(|i| frame[i].pos)
+    /// Where `id`'s shape was at `view`, interpolated linearly between the two recorded ticks
+    /// around it (what a client rendering that view time drew).
+    pub fn shape_at(&self, id: EntityId, view: ViewTime) -> Option<Shape> {
+        let find = |frame: &[HitShape]| {
+            frame.binary_search_by_key(&id, |r| r.id).ok().map(|i| frame[i].shape)
         };
         let a = find(self.frame(view.tick)?)?;
         if view.fraction == 0 {
             return Some(a);
         }
         let b = find(self.frame(view.tick.next())?)?;
-        Some(a.lerp(b, f32::from(view.fraction) / 256.0))
+        Some(a.lerp(&b, f32::from(view.fraction) / 256.0))
     }
 
     /// Number of recorded frames.
@@ -127,7 +116,7 @@ impl LagHistory {
             + self
                 .frames
                 .iter()
-                .map(|f| f.records.capacity() * size_of::<HitRecord>())
+                .map(|f| f.records.capacity() * size_of::<HitShape>())
                 .sum::<usize>()
     }
 
@@ -139,15 +128,27 @@ impl LagHistory {
 
 #[cfg(test)]
 mod tests {
+    use glam::Vec2;
+
     use super::*;
 
-    fn records(n: u32, x: f32) -> impl Iterator<Item = HitRecord> {
-        (0..n).map(move |i| HitRecord {
-            id: EntityId(i),
-            pos: Vec2::new(x, i as f32),
-            radius: 12.0,
-            alive: true,
-        })
+    fn circle(id: u32, x: f32, y: f32) -> HitShape {
+        HitShape {
+            id: EntityId(id),
+            shape: Shape::Circle { center: Vec2::new(x, y), radius: 12.0 },
+            active: true,
+        }
+    }
+
+    fn records(n: u32, x: f32) -> impl Iterator<Item = HitShape> {
+        (0..n).map(move |i| circle(i, x, i as f32))
+    }
+
+    fn center(s: Option<Shape>) -> Option<Vec2> {
+        match s? {
+            Shape::Circle { center, .. } => Some(center),
+            Shape::Aabb { .. } => None,
+        }
     }
 
     #[test]
@@ -160,7 +161,7 @@ mod tests {
         assert_eq!((h.newest(), h.oldest(), h.len()), (Some(Tick(9)), Some(Tick(6)), 4));
         assert!(h.frame(Tick(5)).is_none());
         assert!(h.frame(Tick(10)).is_none());
-        assert_eq!(h.frame(Tick(7)).map(|f| f[1].pos), Some(Vec2::new(7.0, 1.0)));
+        assert_eq!(h.frame(Tick(7)).map(|f| f[1]), Some(circle(1, 7.0, 1.0)));
     }
 
     #[test]
@@ -172,7 +173,7 @@ mod tests {
         }
         assert_eq!(h.memory_bytes(), before, "preallocated: recording never grows");
         assert_eq!(h.len(), 31);
-        // More players than the hint: grows once per frame, then stays put.
+        // More shapes than the hint: grows once per frame, then stays put.
         for t in 10_000..10_100u32 {
             h.record(Tick(t), records(100, 1.0));
         }
@@ -181,7 +182,7 @@ mod tests {
             h.record(Tick(t), records(100, 1.0));
         }
         assert_eq!(h.memory_bytes(), grown);
-        assert!(grown <= 31 * (100 * size_of::<HitRecord>() + size_of::<Frame>()) * 2);
+        assert!(grown <= 31 * (100 * size_of::<HitShape>() + size_of::<Frame>()) * 2);
     }
 
     #[test]
@@ -200,21 +201,15 @@ mod tests {
     #[test]
     fn interpolates_and_sorts() {
         let mut h = LagHistory::new(8, 2);
-        let rec = |id, x| HitRecord {
-            id: EntityId(id),
-            pos: Vec2::new(x, 0.0),
-            radius: 1.0,
-            alive: true,
-        };
-        h.record(Tick(3), [rec(9, 10.0), rec(2, 0.0)]);
-        h.record(Tick(4), [rec(2, 8.0), rec(9, 20.0)]);
+        h.record(Tick(3), [circle(9, 10.0, 0.0), circle(2, 0.0, 0.0)]);
+        h.record(Tick(4), [circle(2, 8.0, 0.0), circle(9, 20.0, 0.0)]);
         assert_eq!(h.frame(Tick(3)).map(|f| f[0].id), Some(EntityId(2)));
-        let at = |fraction| h.position_at(EntityId(9), ViewTime { tick: Tick(3), fraction });
+        let at = |fraction| center(h.shape_at(EntityId(9), ViewTime { tick: Tick(3), fraction }));
         assert_eq!(at(0), Some(Vec2::new(10.0, 0.0)));
         assert_eq!(at(64), Some(Vec2::new(12.5, 0.0)));
         let view = ViewTime { tick: Tick(4), fraction: 0 };
-        assert_eq!(h.position_at(EntityId(2), view), Some(Vec2::new(8.0, 0.0)));
-        assert_eq!(h.position_at(EntityId(2), ViewTime { fraction: 1, ..view }), None);
-        assert_eq!(h.position_at(EntityId(5), view), None);
+        assert_eq!(center(h.shape_at(EntityId(2), view)), Some(Vec2::new(8.0, 0.0)));
+        assert_eq!(h.shape_at(EntityId(2), ViewTime { fraction: 1, ..view }), None);
+        assert_eq!(h.shape_at(EntityId(5), view), None);
     }
 }

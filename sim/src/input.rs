@@ -1,9 +1,11 @@
-//! [`InputBuffer`]: one client's input frames, keyed by the tick they are for.
+//! Inputs: [`InputBuffer`], one client's input frames keyed by the tick they are for (the
+//! server's input policy, the same for every game), and [`PlayerInput`]/[`Inputs`], what a
+//! game's [`step`](crate::Game::step) sees.
 //!
 //! The server owns one buffer per client. The session pushes every [`InputFrame`] it decodes
-//! with `push(frame, next)`, and the room calls `take(next)` once per client just before
-//! stepping, where `next = arena.tick().next()` is the tick that step produces; the frame it
-//! returns is that step's [`PlayerCommand`](crate::PlayerCommand) input. The policies:
+//! (its payload already checked against the game's schema) with `push(frame, next)`, and the
+//! room calls `take(next)` once per client just before stepping, where `next` is the tick that
+//! step produces; the frame it returns becomes that step's [`PlayerInput`]. The policies:
 //!
 //! - **Early** frames (for a tick not simulated yet) wait in the buffer for their tick, up to
 //!   `capacity` ticks ahead; further ahead is refused as [`PushOutcome::TooFarAhead`], so a
@@ -13,16 +15,17 @@
 //!   prediction reconciles against the snapshot instead.
 //! - **Duplicates** (a second frame for a buffered tick) are ignored: the first one wins, so a
 //!   client resending for redundancy costs nothing.
-//! - **Missing** frames: a tick with no frame repeats the last real input — movement and aim,
-//!   never the fire button — for up to [`MAX_REPEAT_TICKS`] consecutive ticks (packet loss or
-//!   jitter should not stop a running player dead), then `take` returns `None` and the player
-//!   stands still (a vanished client should not keep running into a wall).
+//! - **Missing** frames: a tick with no frame repeats the last real input — every field but the
+//!   game's [buttons](tickwire_protocol::FieldCodec::Buttons), which are released — for up to
+//!   [`MAX_REPEAT_TICKS`] consecutive ticks (packet loss or jitter should not stop a running
+//!   player dead, nor fire twice), then `take` returns `None` and the player has no input (a
+//!   vanished client should not keep running into a wall).
 //!
 //! Storage is a ring of `capacity` slots (rounded up to a power of two so that tick wrapping
 //! maps cleanly), allocated once.
 
-use tickwire_protocol::Tick;
-use tickwire_protocol::message::{InputFrame, buttons};
+use tickwire_protocol::message::{InputFrame, ViewTime};
+use tickwire_protocol::{ClientId, Tick};
 
 /// A sensible buffer capacity: about 2 s of input at 30 Hz, 1 s at 60 Hz.
 pub const DEFAULT_CAPACITY: usize = 64;
@@ -51,10 +54,21 @@ impl PushOutcome {
     }
 }
 
+/// A frame taken from an [`InputBuffer`] for one tick.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TakenInput {
+    /// The frame (for a repeat: the last real one, stamped with this tick, buttons released).
+    pub frame: InputFrame,
+    /// Whether it repeats the last real input because this tick's was missing.
+    pub repeated: bool,
+}
+
 /// A bounded per-client input buffer (see the module docs for its policies).
 #[derive(Debug, Clone)]
 pub struct InputBuffer {
     slots: Vec<Option<InputFrame>>,
+    /// A 1 in every bit of the payload that a repeat releases (the buttons).
+    release: Vec<u8>,
     mask: u32,
     max_ahead: u32,
     len: usize,
@@ -67,12 +81,15 @@ pub struct InputBuffer {
 }
 
 impl InputBuffer {
-    /// A buffer holding frames up to `capacity` ticks ahead (clamped to `1..=1024`).
-    pub fn new(capacity: usize) -> Self {
+    /// A buffer holding frames up to `capacity` ticks ahead (clamped to `1..=1024`); a repeat
+    /// clears the payload bits set in `release` (the game's
+    /// [`momentary_mask`](tickwire_protocol::game::MessageSchema::momentary_mask)).
+    pub fn new(capacity: usize, release: Vec<u8>) -> Self {
         let capacity = capacity.clamp(1, MAX_CAPACITY);
         let slots = capacity.next_power_of_two();
         Self {
             slots: vec![None; slots],
+            release,
             mask: (slots - 1) as u32,
             max_ahead: capacity as u32,
             len: 0,
@@ -111,9 +128,9 @@ impl InputBuffer {
     }
 
     /// The input to simulate at `tick`: the buffered frame, else a repeat of the last real
-    /// input without its fire button (for up to [`MAX_REPEAT_TICKS`] ticks), else `None`.
+    /// input with its buttons released (for up to [`MAX_REPEAT_TICKS`] ticks), else `None`.
     /// Frames for ticks before `tick` that were never taken are discarded.
-    pub fn take(&mut self, tick: Tick) -> Option<InputFrame> {
+    pub fn take(&mut self, tick: Tick) -> Option<TakenInput> {
         self.advance_floor(tick);
         let slot = &mut self.slots[(tick.0 & self.mask) as usize];
         let found = match slot {
@@ -127,16 +144,21 @@ impl InputBuffer {
             self.floor = Some(tick.next());
         }
         if let Some(frame) = found {
-            self.last = Some(frame);
+            self.last = Some(frame.clone());
             self.repeats = 0;
-            return Some(frame);
+            return Some(TakenInput { frame, repeated: false });
         }
-        let last = self.last?;
+        let last = self.last.as_ref()?;
         if self.repeats >= MAX_REPEAT_TICKS {
             return None;
         }
         self.repeats += 1;
-        Some(InputFrame { tick, buttons: last.buttons & !buttons::FIRE, ..last })
+        let mut payload = last.payload.clone();
+        for (byte, release) in payload.iter_mut().zip(&self.release) {
+            *byte &= !release;
+        }
+        let frame = InputFrame { tick, payload, ..last.clone() };
+        Some(TakenInput { frame, repeated: true })
     }
 
     /// Number of frames waiting.
@@ -157,7 +179,7 @@ impl InputBuffer {
     /// The tick of the newest real (not repeated) input consumed by [`take`](Self::take): what
     /// the server acknowledges to the client for reconciliation.
     pub fn last_consumed(&self) -> Option<Tick> {
-        self.last.map(|f| f.tick)
+        self.last.as_ref().map(|f| f.tick)
     }
 
     /// Forgets everything (e.g. when the player respawns into a new session).
@@ -178,7 +200,7 @@ impl InputBuffer {
         };
         if gap >= self.slots.len() {
             for s in &mut self.slots {
-                if s.is_some_and(|f| to.is_newer_than(f.tick)) {
+                if s.as_ref().is_some_and(|f| to.is_newer_than(f.tick)) {
                     *s = None;
                     self.len -= 1;
                 }
@@ -186,7 +208,7 @@ impl InputBuffer {
         } else if let Some(floor) = self.floor {
             for i in 0..gap {
                 let s = &mut self.slots[(floor.0.wrapping_add(i as u32) & self.mask) as usize];
-                if s.is_some_and(|f| to.is_newer_than(f.tick)) {
+                if s.as_ref().is_some_and(|f| to.is_newer_than(f.tick)) {
                     *s = None;
                     self.len -= 1;
                 }
@@ -196,56 +218,81 @@ impl InputBuffer {
     }
 }
 
+/// One player's input for one step, as the server decided it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlayerInput<I> {
+    /// The player.
+    pub player: ClientId,
+    /// The entity it controls (what its [`join`](crate::Game::join) returned).
+    pub entity: hecs::Entity,
+    /// The input, decoded by the game's schema.
+    pub input: I,
+    /// Whether this repeats the player's last input because this tick's was missing (its
+    /// buttons are released).
+    pub repeated: bool,
+    /// The view time the server honours for lag compensation: the client's claim if its
+    /// measured RTT explains it, else the server's estimate.
+    pub view: ViewTime,
+    /// Whether the server replaced the client's claimed view time.
+    pub view_corrected: bool,
+}
+
+/// The inputs of one step, sorted by player: players without an input this tick (none buffered
+/// and nothing left to repeat, or detached) are absent.
+pub type Inputs<'a, I> = [PlayerInput<I>];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn frame(tick: u32, move_x: i8, fire: bool) -> InputFrame {
-        InputFrame {
-            tick: Tick(tick),
-            move_x,
-            aim: 1234,
-            buttons: if fire { buttons::FIRE } else { 0 },
-            ..InputFrame::default()
-        }
+    /// A 2-byte payload: byte 0 a movement value, bit 0 of byte 1 a fire button.
+    fn frame(tick: u32, move_x: u8, fire: bool) -> InputFrame {
+        InputFrame { tick: Tick(tick), payload: vec![move_x, u8::from(fire)], ..InputFrame::default() }
+    }
+
+    fn buffer(capacity: usize) -> InputBuffer {
+        InputBuffer::new(capacity, vec![0, 1])
+    }
+
+    fn take(b: &mut InputBuffer, tick: u32) -> Option<(Tick, u8, bool, bool)> {
+        b.take(Tick(tick)).map(|t| (t.frame.tick, t.frame.payload[0], t.frame.payload[1] == 1, t.repeated))
     }
 
     #[test]
     fn early_frames_wait_for_their_tick() {
-        let mut b = InputBuffer::new(8);
+        let mut b = buffer(8);
         assert_eq!(b.push(frame(12, 1, false), Tick(10)), PushOutcome::Accepted);
         assert_eq!(b.push(frame(11, 2, false), Tick(10)), PushOutcome::Accepted);
         assert_eq!(b.len(), 2);
         assert_eq!(b.take(Tick(10)), None, "nothing for 10 and nothing to repeat");
-        assert_eq!(b.take(Tick(11)).map(|f| f.move_x), Some(2));
-        assert_eq!(b.take(Tick(12)).map(|f| f.move_x), Some(1));
+        assert_eq!(take(&mut b, 11), Some((Tick(11), 2, false, false)));
+        assert_eq!(take(&mut b, 12), Some((Tick(12), 1, false, false)));
         assert_eq!(b.last_consumed(), Some(Tick(12)));
         assert!(b.is_empty());
     }
 
     #[test]
     fn late_duplicate_and_too_far_ahead() {
-        let mut b = InputBuffer::new(8);
+        let mut b = buffer(8);
         assert_eq!(b.push(frame(9, 1, false), Tick(10)), PushOutcome::Late);
         assert_eq!(b.push(frame(10, 1, false), Tick(10)), PushOutcome::Accepted);
         assert_eq!(b.push(frame(10, 7, true), Tick(10)), PushOutcome::Duplicate);
         assert_eq!(b.push(frame(17, 1, false), Tick(10)), PushOutcome::Accepted);
         assert_eq!(b.push(frame(18, 1, false), Tick(10)), PushOutcome::TooFarAhead);
         assert_eq!(b.push(frame(10 + 1_000_000, 1, false), Tick(10)), PushOutcome::TooFarAhead);
-        assert_eq!(b.take(Tick(10)).map(|f| f.move_x), Some(1), "first frame wins");
+        assert_eq!(take(&mut b, 10).map(|t| t.1), Some(1), "first frame wins");
         // Tick 10 is simulated: a frame for it is now late even if the caller's clock lags.
         assert_eq!(b.push(frame(10, 1, false), Tick(10)), PushOutcome::Late);
         assert_eq!(b.push(frame(11, 1, false), Tick(11)), PushOutcome::Accepted);
     }
 
     #[test]
-    fn missing_input_repeats_movement_but_not_fire_then_goes_neutral() {
-        let mut b = InputBuffer::new(16);
+    fn missing_input_repeats_all_but_the_buttons_then_stops() {
+        let mut b = buffer(16);
         b.push(frame(0, 100, true), Tick(0));
-        assert!(b.take(Tick(0)).is_some_and(|f| f.fire()));
+        assert_eq!(take(&mut b, 0), Some((Tick(0), 100, true, false)));
         for t in 1..=MAX_REPEAT_TICKS {
-            let f = b.take(Tick(t)).expect("repeated");
-            assert_eq!((f.tick, f.move_x, f.aim, f.fire()), (Tick(t), 100, 1234, false));
+            assert_eq!(take(&mut b, t), Some((Tick(t), 100, false, true)));
         }
         assert_eq!(b.take(Tick(MAX_REPEAT_TICKS + 1)), None);
         assert_eq!(b.last_consumed(), Some(Tick(0)), "repeats are not consumed inputs");
@@ -253,18 +300,18 @@ mod tests {
         assert_eq!(b.push(frame(3, 5, false), Tick(10)), PushOutcome::Late);
         // A real input resets the repeat budget.
         b.push(frame(10, 5, false), Tick(10));
-        assert_eq!(b.take(Tick(10)).map(|f| f.move_x), Some(5));
-        assert_eq!(b.take(Tick(11)).map(|f| f.move_x), Some(5));
+        assert_eq!(take(&mut b, 10).map(|t| t.1), Some(5));
+        assert_eq!(take(&mut b, 11).map(|t| t.1), Some(5));
     }
 
     #[test]
     fn skipped_ticks_discard_their_frames_and_len_stays_bounded() {
-        let mut b = InputBuffer::new(4);
+        let mut b = buffer(4);
         for t in 0..4 {
             assert!(b.push(frame(t, 1, false), Tick(0)).is_accepted());
         }
         assert_eq!(b.len(), 4);
-        assert_eq!(b.take(Tick(3)).map(|f| f.tick), Some(Tick(3)));
+        assert_eq!(take(&mut b, 3).map(|t| t.0), Some(Tick(3)));
         assert_eq!(b.len(), 0, "frames 0..3 were never taken and are gone");
         for t in 0..10_000u32 {
             b.push(frame(t, 1, false), Tick(t / 2));
@@ -278,15 +325,15 @@ mod tests {
 
     #[test]
     fn works_across_tick_wraparound() {
-        let mut b = InputBuffer::new(8);
+        let mut b = buffer(8);
         let start = u32::MAX - 2;
         for i in 0..6u32 {
             let t = start.wrapping_add(i);
-            assert_eq!(b.push(frame(t, i as i8, false), Tick(start)), PushOutcome::Accepted);
+            assert_eq!(b.push(frame(t, i as u8, false), Tick(start)), PushOutcome::Accepted);
         }
         for i in 0..6u32 {
-            let t = Tick(start.wrapping_add(i));
-            assert_eq!(b.take(t).map(|f| (f.tick, f.move_x)), Some((t, i as i8)));
+            let t = start.wrapping_add(i);
+            assert_eq!(take(&mut b, t).map(|x| (x.0, x.1)), Some((Tick(t), i as u8)));
         }
         assert!(b.is_empty());
         assert_eq!(b.push(frame(u32::MAX, 1, false), Tick(3)), PushOutcome::Late);
@@ -294,8 +341,8 @@ mod tests {
 
     #[test]
     fn capacity_is_clamped() {
-        assert_eq!(InputBuffer::new(0).capacity(), 1);
-        assert_eq!(InputBuffer::new(1 << 20).capacity(), MAX_CAPACITY);
-        assert_eq!(InputBuffer::new(DEFAULT_CAPACITY).capacity(), 64);
+        assert_eq!(buffer(0).capacity(), 1);
+        assert_eq!(buffer(1 << 20).capacity(), MAX_CAPACITY);
+        assert_eq!(buffer(DEFAULT_CAPACITY).capacity(), 64);
     }
 }

@@ -1,56 +1,276 @@
-//! Lag compensation: judge a hitscan shot against the world as the shooter saw it.
+//! Lag compensation as a service: "what did this ray hit, at the moment the player saw?"
 //!
-//! A client renders the world in the past (interpolating between two snapshots), so when it
-//! fires at an enemy on its screen, that enemy has moved on by the time the server runs the
-//! input. The server rewinds instead (the Valve approach):
+//! A client renders the world in the past (interpolating between two snapshots), so when a
+//! player fires at an enemy on its screen, that enemy has moved on by the time the server runs
+//! the input. The server rewinds instead (the Valve approach). The split of work:
 //!
-//! 1. [`plan_rewind`]: how far back. The claimed view time `tick + fraction/256` gives
-//!    `requested = now − view` ticks; that is clamped to `0..=max_rewind` (Valve's
-//!    `sv_maxunlag`: a client cannot claim to have seen the world arbitrarily long ago, which
-//!    bounds how far "behind cover" a laggy shooter can reach) and to the history actually
-//!    recorded. The [`RewindPlan`] says how much was requested and applied.
-//! 2. [`rewound_targets`]: every player's circle at `now − applied`, interpolated linearly
-//!    between the two recorded ticks around it, exactly as the client interpolated. A target is
-//!    hittable only if it was alive at both of those ticks and is alive now (damage lands in
-//!    the present).
-//! 3. [`cast_shot`]: a ray from the shooter's **present** position along its aim, ended by the
-//!    weapon range, the first wall (walls do not move, so they are not rewound) and the world
-//!    bounds; the nearest target circle before that end is hit. The shooter never hits itself.
+//! - **the server** chooses, for every input, the view time it honours: the client's claim if
+//!   its measured RTT can explain it, else an RTT-based estimate; a game never sees a raw claim
+//!   ([`PlayerInput::view`](crate::PlayerInput::view));
+//! - **the room** records every tick the shapes the game says can be hit
+//!   ([`Game::hit_shapes`](crate::Game::hit_shapes)) in a bounded [`LagHistory`];
+//! - **the game** asks [`Ctx::raycast`](crate::Ctx::raycast) with the shooter, the ray and a
+//!   filter (who may be hit now), and gets what it hit, and how far back that was judged.
 //!
-//! [`judge_shot`] chains the three. Everything works on caller-provided buffers: judging a shot
-//! allocates nothing.
+//! A raycast ([`LagCompensation::raycast`]):
+//!
+//! 1. [`plan_rewind`]: how far back. The honoured view time `tick + fraction/256` gives
+//!    `requested = now − view` ticks, clamped to `0..=max_rewind` (Valve's `sv_maxunlag`: a
+//!    client cannot reach arbitrarily far into the past, which bounds how far "behind cover" a
+//!    laggy shooter can hit) and to the history recorded. The [`RewindPlan`] says how much was
+//!    requested and applied.
+//! 2. [`rewound_shapes`]: every shape at `now − applied`, interpolated linearly between the two
+//!    recorded ticks around it, as the client interpolated. A shape is hittable only if it was
+//!    active at both ticks, is active now, and passes the game's filter.
+//! 3. [`cast`]: the nearest shape along the ray within its length (the game ends the ray at
+//!    its own static geometry, walls say, which does not move and is not rewound).
+//!
+//! Every raycast is recorded as a [`Rewind`], which the server counts in its metrics. Shapes
+//! are 2D (circles and axis-aligned boxes). Everything works on reused buffers: a raycast
+//! allocates nothing once warm.
 
 use glam::Vec2;
+use hecs::World;
 use tickwire_protocol::message::ViewTime;
-use tickwire_protocol::{EntityId, Tick};
+use tickwire_protocol::{ClientId, EntityId, Tick};
 
-use crate::arena::{ArenaRules, Wall};
-use crate::history::{HitRecord, LagHistory};
+use crate::history::LagHistory;
 
-/// How far a shot was rewound.
+/// A hittable shape in world coordinates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Shape {
+    /// A circle.
+    Circle {
+        /// Its centre.
+        center: Vec2,
+        /// Its radius.
+        radius: f32,
+    },
+    /// An axis-aligned box.
+    Aabb {
+        /// Lower-left corner.
+        min: Vec2,
+        /// Upper-right corner.
+        max: Vec2,
+    },
+}
+
+impl Shape {
+    /// The shape `t` of the way from `self` to `other` (`other` as is if the kinds differ).
+    pub fn lerp(&self, other: &Shape, t: f32) -> Shape {
+        match (*self, *other) {
+            (Shape::Circle { center: a, radius }, Shape::Circle { center: b, .. }) => {
+                Shape::Circle { center: a.lerp(b, t), radius }
+            }
+            (Shape::Aabb { min: a0, max: a1 }, Shape::Aabb { min: b0, max: b1 }) => {
+                Shape::Aabb { min: a0.lerp(b0, t), max: a1.lerp(b1, t) }
+            }
+            _ => *other,
+        }
+    }
+
+    /// Distance along the unit ray `origin + t·dir` (t ≥ 0) to the shape; 0 if `origin` is in it.
+    pub fn ray_distance(&self, origin: Vec2, dir: Vec2) -> Option<f32> {
+        match *self {
+            Shape::Circle { center, radius } => ray_circle(origin, dir, center, radius),
+            Shape::Aabb { min, max } => ray_aabb(origin, dir, min, max),
+        }
+    }
+}
+
+/// One hittable entity at one tick.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HitShape {
+    /// The entity.
+    pub id: EntityId,
+    /// Its shape.
+    pub shape: Shape,
+    /// Whether it can be hit (a dead player is not).
+    pub active: bool,
+}
+
+/// A ray: from `origin` along the unit vector `dir`, at most `length` long.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Ray {
+    /// Where it starts.
+    pub origin: Vec2,
+    /// Its direction (unit length).
+    pub dir: Vec2,
+    /// Its length.
+    pub length: f32,
+}
+
+/// What a raycast found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RayHit {
+    /// The entity hit and the distance to it, if any.
+    pub hit: Option<(EntityId, f32)>,
+    /// How far back it was judged.
+    pub rewind: Rewind,
+}
+
+impl RayHit {
+    /// Where the ray ended: at the hit, or at its full length.
+    pub fn end(&self, ray: &Ray) -> Vec2 {
+        ray.origin + ray.dir * self.hit.map_or(ray.length, |(_, d)| d)
+    }
+}
+
+/// How far one raycast was rewound (the server counts these).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rewind {
+    /// Who cast it.
+    pub shooter: ClientId,
+    /// `now − view` in ticks, as honoured (0 without a view; negative for a view in the future).
+    pub requested_ticks: f32,
+    /// Ticks actually rewound.
+    pub applied_ticks: f32,
+    /// Whether the rewind window or the history cut the request short.
+    pub clamped: bool,
+    /// Whether the server replaced the client's claimed view time by its RTT-based estimate.
+    pub corrected: bool,
+    /// Whether it hit something.
+    pub hit: bool,
+}
+
+impl Rewind {
+    /// The applied rewind in milliseconds at `tick_rate`.
+    pub fn applied_ms(&self, tick_rate: u16) -> u16 {
+        (f64::from(self.applied_ticks) * 1000.0 / f64::from(tick_rate.max(1))).round() as u16
+    }
+}
+
+/// How far a raycast was rewound.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RewindPlan {
-    /// `now − view` in ticks, as claimed (0 without a claim; negative for a view in the future).
+    /// `now − view` in ticks (0 without a view; negative for a view in the future).
     pub requested_ticks: f32,
-    /// How far the targets were actually rewound, in ticks.
+    /// How far the shapes were actually rewound, in ticks.
     pub applied_ticks: f32,
     /// Whether `applied_ticks` differs from `requested_ticks`.
     pub clamped: bool,
 }
 
-/// Where a shot ended.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ShotOutcome {
-    /// End of the tracer: the hit point, a wall, the world edge or the range limit.
-    pub end: Vec2,
-    /// Distance from the muzzle to `end`.
-    pub distance: f32,
-    /// The target hit, if any.
-    pub hit: Option<EntityId>,
+/// A player's honoured view time for this tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct View {
+    player: ClientId,
+    view: ViewTime,
+    corrected: bool,
 }
 
-/// Clamps the claimed `view` to what may and can be rewound. `now` is the tick whose state the
-/// present targets describe; `history` must hold consecutive frames up to `now − 1`.
+/// The lag-compensation service of one room (see the module docs).
+pub struct LagCompensation {
+    history: LagHistory,
+    max_rewind_ticks: f32,
+    /// The tick being stepped.
+    now: Tick,
+    /// This tick's honoured views, by player.
+    views: Vec<View>,
+    shapes: fn(&World, &mut Vec<HitShape>),
+    present: Vec<HitShape>,
+    rewound: Vec<HitShape>,
+    rewinds: Vec<Rewind>,
+}
+
+impl std::fmt::Debug for LagCompensation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LagCompensation")
+            .field("history", &self.history.len())
+            .field("max_rewind_ticks", &self.max_rewind_ticks)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LagCompensation {
+    /// A service keeping `history_ticks` ticks (at least 2), rewinding at most
+    /// `max_rewind_ticks`, asking `shapes` for the hittable shapes.
+    pub fn new(
+        history_ticks: usize,
+        max_rewind_ticks: f32,
+        shapes: fn(&World, &mut Vec<HitShape>),
+    ) -> Self {
+        Self {
+            history: LagHistory::new(history_ticks, 64),
+            max_rewind_ticks: max_rewind_ticks.max(0.0),
+            now: Tick(0),
+            views: Vec::new(),
+            shapes,
+            present: Vec::new(),
+            rewound: Vec::new(),
+            rewinds: Vec::new(),
+        }
+    }
+
+    /// The recorded history.
+    pub fn history(&self) -> &LagHistory {
+        &self.history
+    }
+
+    /// The longest rewind, in ticks.
+    pub fn max_rewind_ticks(&self) -> f32 {
+        self.max_rewind_ticks
+    }
+
+    /// Before a step to `now`: the honoured view of each player with an input (sorted by
+    /// player).
+    pub(crate) fn begin(&mut self, now: Tick, views: impl Iterator<Item = (ClientId, ViewTime, bool)>) {
+        self.now = now;
+        self.views.clear();
+        self.views.extend(views.map(|(player, view, corrected)| View { player, view, corrected }));
+        self.views.sort_unstable_by_key(|v| v.player);
+    }
+
+    /// After a step: records the shapes of the new tick.
+    pub(crate) fn record(&mut self, world: &World, tick: Tick) {
+        self.present.clear();
+        (self.shapes)(world, &mut self.present);
+        let present = std::mem::take(&mut self.present);
+        self.history.record(tick, present.iter().copied());
+        self.present = present;
+    }
+
+    /// The raycasts of the last step, oldest first (drained).
+    pub(crate) fn take_rewinds(&mut self) -> std::vec::Drain<'_, Rewind> {
+        self.rewinds.drain(..)
+    }
+
+    /// What `ray` hits among the shapes that pass `hittable`, rewound to the view time the
+    /// server honoured for `shooter`'s input this tick (the present for a player without one).
+    pub fn raycast(
+        &mut self,
+        world: &World,
+        shooter: ClientId,
+        ray: Ray,
+        hittable: impl Fn(EntityId) -> bool,
+    ) -> RayHit {
+        let view = self
+            .views
+            .binary_search_by_key(&shooter, |v| v.player)
+            .ok()
+            .map(|i| self.views[i]);
+        let plan =
+            plan_rewind(self.now, view.map(|v| v.view), self.max_rewind_ticks, &self.history);
+        self.present.clear();
+        (self.shapes)(world, &mut self.present);
+        self.present.sort_unstable_by_key(|s| s.id);
+        rewound_shapes(&self.history, &self.present, self.now, plan.applied_ticks, &mut self.rewound);
+        let hit = cast(&ray, &self.rewound, &hittable);
+        let rewind = Rewind {
+            shooter,
+            requested_ticks: plan.requested_ticks,
+            applied_ticks: plan.applied_ticks,
+            clamped: plan.clamped,
+            corrected: view.is_some_and(|v| v.corrected),
+            hit: hit.is_some(),
+        };
+        self.rewinds.push(rewind);
+        RayHit { hit, rewind }
+    }
+}
+
+/// Clamps the honoured `view` to what may and can be rewound. `now` is the tick being stepped;
+/// `history` must hold consecutive frames up to `now − 1`.
 pub fn plan_rewind(
     now: Tick,
     view: Option<ViewTime>,
@@ -69,14 +289,15 @@ pub fn plan_rewind(
     RewindPlan { requested_ticks: requested, applied_ticks: applied, clamped: applied != requested }
 }
 
-/// Fills `out` with the targets as they were `applied_ticks` before `now`. `present` is the
-/// state at `now` (sorted by id); with `applied_ticks == 0` it is copied as is.
-pub fn rewound_targets(
+/// Fills `out` with the shapes as they were `applied_ticks` before `now`. `present` is the
+/// state at `now` (sorted by id); with `applied_ticks == 0` it is copied as is. A shape is
+/// active only if it was active at both recorded ticks around that time and is now.
+pub fn rewound_shapes(
     history: &LagHistory,
-    present: &[HitRecord],
+    present: &[HitShape],
     now: Tick,
     applied_ticks: f32,
-    out: &mut Vec<HitRecord>,
+    out: &mut Vec<HitShape>,
 ) {
     out.clear();
     if applied_ticks <= 0.0 {
@@ -100,68 +321,27 @@ pub fn rewound_targets(
             j += 1;
         }
         let Some(rb) = b.get(j).filter(|rb| rb.id == ra.id) else { continue };
-        let alive_now =
-            present.binary_search_by_key(&ra.id, |r| r.id).is_ok_and(|i| present[i].alive);
-        out.push(HitRecord {
+        let active_now =
+            present.binary_search_by_key(&ra.id, |r| r.id).is_ok_and(|i| present[i].active);
+        out.push(HitShape {
             id: ra.id,
-            pos: ra.pos.lerp(rb.pos, frac),
-            radius: ra.radius,
-            alive: ra.alive && rb.alive && alive_now,
+            shape: ra.shape.lerp(&rb.shape, frac),
+            active: ra.active && rb.active && active_now,
         });
     }
 }
 
-/// Casts a hitscan ray from `origin` along `aim` (radians) against `targets`.
-pub fn cast_shot(
-    shooter: EntityId,
-    origin: Vec2,
-    aim: f32,
-    rules: &ArenaRules,
-    targets: &[HitRecord],
-) -> ShotOutcome {
-    let dir = Vec2::from_angle(aim);
-    let mut limit = rules.weapon_range.min(ray_exit_box(origin, dir, rules.world));
-    for wall in &rules.walls {
-        if let Some(t) = ray_aabb(origin, dir, wall) {
-            limit = limit.min(t);
-        }
-    }
-    let mut hit = None;
-    for t in targets.iter().filter(|t| t.alive && t.id != shooter) {
-        if let Some(d) = ray_circle(origin, dir, t.pos, t.radius).filter(|d| *d <= limit) {
+/// The nearest active shape passing `hittable` along `ray`, within its length.
+pub fn cast(ray: &Ray, shapes: &[HitShape], hittable: impl Fn(EntityId) -> bool) -> Option<(EntityId, f32)> {
+    let mut best: Option<(EntityId, f32)> = None;
+    let mut limit = ray.length;
+    for s in shapes.iter().filter(|s| s.active && hittable(s.id)) {
+        if let Some(d) = s.shape.ray_distance(ray.origin, ray.dir).filter(|d| *d <= limit) {
             limit = d;
-            hit = Some(t.id);
+            best = Some((s.id, d));
         }
     }
-    ShotOutcome { end: origin + dir * limit, distance: limit, hit }
-}
-
-/// One hitscan shot to judge.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Shot {
-    /// Who fired (never hit by its own shot).
-    pub shooter: EntityId,
-    /// The shooter's present position.
-    pub origin: Vec2,
-    /// Aim, radians.
-    pub aim: f32,
-    /// The view time to judge against (`None`: the present).
-    pub view: Option<ViewTime>,
-}
-
-/// Plans the rewind, rewinds the targets into `scratch` and casts the shot.
-pub fn judge_shot(
-    history: &LagHistory,
-    present: &[HitRecord],
-    now: Tick,
-    shot: &Shot,
-    max_rewind_ticks: f32,
-    rules: &ArenaRules,
-    scratch: &mut Vec<HitRecord>,
-) -> (ShotOutcome, RewindPlan) {
-    let plan = plan_rewind(now, shot.view, max_rewind_ticks, history);
-    rewound_targets(history, present, now, plan.applied_ticks, scratch);
-    (cast_shot(shot.shooter, shot.origin, shot.aim, rules, scratch), plan)
+    best
 }
 
 /// Distance along the unit ray `origin + t·dir` (t ≥ 0) to a circle; 0 if `origin` is inside.
@@ -182,11 +362,11 @@ pub fn ray_circle(origin: Vec2, dir: Vec2, center: Vec2, radius: f32) -> Option<
     Some((-b - disc.sqrt()).max(0.0))
 }
 
-/// Distance along the unit ray to where it enters `wall`; 0 if `origin` is inside.
-pub fn ray_aabb(origin: Vec2, dir: Vec2, wall: &Wall) -> Option<f32> {
+/// Distance along the unit ray to where it enters the box `min..=max`; 0 if `origin` is inside.
+pub fn ray_aabb(origin: Vec2, dir: Vec2, min: Vec2, max: Vec2) -> Option<f32> {
     let (mut t_min, mut t_max) = (0.0f32, f32::INFINITY);
     for axis in 0..2 {
-        let (o, d, lo, hi) = (origin[axis], dir[axis], wall.min[axis], wall.max[axis]);
+        let (o, d, lo, hi) = (origin[axis], dir[axis], min[axis], max[axis]);
         if d.abs() < 1e-12 {
             if o < lo || o > hi {
                 return None;
@@ -206,30 +386,23 @@ pub fn ray_aabb(origin: Vec2, dir: Vec2, wall: &Wall) -> Option<f32> {
     Some(t_min)
 }
 
-/// Distance along the unit ray from a point inside `0..=size` to where it leaves that box.
-pub fn ray_exit_box(origin: Vec2, dir: Vec2, size: Vec2) -> f32 {
-    let mut t = f32::INFINITY;
-    for axis in 0..2 {
-        let d = dir[axis];
-        if d > 1e-12 {
-            t = t.min((size[axis] - origin[axis]) / d);
-        } else if d < -1e-12 {
-            t = t.min(-origin[axis] / d);
-        }
-    }
-    t.max(0.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn rec(id: u32, x: f32, y: f32, alive: bool) -> HitRecord {
-        HitRecord { id: EntityId(id), pos: Vec2::new(x, y), radius: 12.0, alive }
+    fn rec(id: u32, x: f32, y: f32, active: bool) -> HitShape {
+        HitShape {
+            id: EntityId(id),
+            shape: Shape::Circle { center: Vec2::new(x, y), radius: 12.0 },
+            active,
+        }
     }
 
-    fn open_rules() -> ArenaRules {
-        ArenaRules { walls: vec![], ..ArenaRules::default() }
+    fn center(s: &HitShape) -> Vec2 {
+        match s.shape {
+            Shape::Circle { center, .. } => center,
+            Shape::Aabb { min, .. } => min,
+        }
     }
 
     #[test]
@@ -240,44 +413,26 @@ mod tests {
         assert_eq!(ray_circle(o, Vec2::X, Vec2::new(10.0, 2.1), 2.0), None);
         assert_eq!(ray_circle(o, Vec2::X, Vec2::new(-10.0, 0.0), 2.0), None);
         assert_eq!(ray_circle(o, Vec2::X, Vec2::new(1.0, 0.0), 2.0), Some(0.0));
-        let wall = Wall::new(Vec2::new(5.0, -1.0), Vec2::new(6.0, 1.0));
-        assert_eq!(ray_aabb(o, Vec2::X, &wall), Some(5.0));
-        assert_eq!(ray_aabb(o, -Vec2::X, &wall), None);
-        assert_eq!(ray_aabb(o, Vec2::Y, &wall), None);
-        assert_eq!(ray_aabb(Vec2::new(5.5, 0.0), Vec2::X, &wall), Some(0.0));
-        assert_eq!(ray_exit_box(Vec2::new(10.0, 50.0), Vec2::X, Vec2::splat(100.0)), 90.0);
-        assert_eq!(ray_exit_box(Vec2::new(10.0, 50.0), -Vec2::Y, Vec2::splat(100.0)), 50.0);
+        let (min, max) = (Vec2::new(5.0, -1.0), Vec2::new(6.0, 1.0));
+        assert_eq!(ray_aabb(o, Vec2::X, min, max), Some(5.0));
+        assert_eq!(ray_aabb(o, -Vec2::X, min, max), None);
+        assert_eq!(ray_aabb(o, Vec2::Y, min, max), None);
+        assert_eq!(ray_aabb(Vec2::new(5.5, 0.0), Vec2::X, min, max), Some(0.0));
     }
 
     #[test]
-    fn nearest_live_target_wins_and_shooter_is_skipped() {
-        let targets = [
+    fn nearest_hittable_active_shape_wins() {
+        let shapes = [
             rec(1, 0.0, 0.0, true),
             rec(2, 300.0, 0.0, true),
             rec(3, 200.0, 0.0, false),
             rec(4, 400.0, 0.0, true),
         ];
-        let shot = cast_shot(EntityId(1), Vec2::ZERO, 0.0, &open_rules(), &targets);
-        assert_eq!(shot.hit, Some(EntityId(2)));
-        assert_eq!(shot.distance, 288.0);
-        assert_eq!(shot.end, Vec2::new(288.0, 0.0));
-    }
-
-    #[test]
-    fn walls_range_and_bounds_end_the_ray() {
-        let mut rules = open_rules();
-        let targets = [rec(2, 300.0, 100.0, true)];
-        rules.walls.push(Wall::new(Vec2::new(150.0, 50.0), Vec2::new(160.0, 150.0)));
-        let shot = cast_shot(EntityId(1), Vec2::new(100.0, 100.0), 0.0, &rules, &targets);
-        assert_eq!((shot.hit, shot.distance), (None, 50.0));
-        rules.walls.clear();
-        rules.weapon_range = 150.0;
-        let shot = cast_shot(EntityId(1), Vec2::new(100.0, 100.0), 0.0, &rules, &targets);
-        assert_eq!((shot.hit, shot.distance), (None, 150.0));
-        rules.weapon_range = 1500.0;
-        let shot =
-            cast_shot(EntityId(1), Vec2::new(100.0, 100.0), std::f32::consts::PI, &rules, &targets);
-        assert!((shot.distance - 100.0).abs() < 1e-3, "leaves the world at x = 0");
+        let ray = Ray { origin: Vec2::ZERO, dir: Vec2::X, length: 1000.0 };
+        assert_eq!(cast(&ray, &shapes, |id| id != EntityId(1)), Some((EntityId(2), 288.0)));
+        assert_eq!(cast(&ray, &shapes, |id| id == EntityId(4)), Some((EntityId(4), 388.0)));
+        let short = Ray { length: 100.0, ..ray };
+        assert_eq!(cast(&short, &shapes, |id| id != EntityId(1)), None);
     }
 
     #[test]
@@ -306,7 +461,7 @@ mod tests {
     }
 
     #[test]
-    fn rewind_interpolates_and_needs_alive_in_both_frames_and_now() {
+    fn rewind_interpolates_and_needs_active_in_both_frames_and_now() {
         let mut h = LagHistory::new(8, 3);
         h.record(
             Tick(10),
@@ -318,15 +473,40 @@ mod tests {
         );
         let present = [rec(1, 20.0, 0.0, true), rec(2, 100.0, 0.0, false), rec(3, 0.0, 50.0, true)];
         let mut out = Vec::new();
-        rewound_targets(&h, &present, Tick(12), 1.75, &mut out);
+        rewound_shapes(&h, &present, Tick(12), 1.75, &mut out);
         assert_eq!(out.len(), 3);
-        assert_eq!(out[0].pos, Vec2::new(2.5, 0.0));
-        assert!(out[0].alive);
-        assert!(!out[1].alive, "dead now: cannot be damaged");
-        assert!(!out[2].alive, "respawned in between: not hittable there");
-        rewound_targets(&h, &present, Tick(12), 0.5, &mut out);
-        assert_eq!(out[0].pos, Vec2::new(15.0, 0.0), "between tick 11 and the present");
-        rewound_targets(&h, &present, Tick(12), 0.0, &mut out);
+        assert_eq!(center(&out[0]), Vec2::new(2.5, 0.0));
+        assert!(out[0].active);
+        assert!(!out[1].active, "inactive now: cannot be damaged");
+        assert!(!out[2].active, "became active in between: not hittable there");
+        rewound_shapes(&h, &present, Tick(12), 0.5, &mut out);
+        assert_eq!(center(&out[0]), Vec2::new(15.0, 0.0), "between tick 11 and the present");
+        rewound_shapes(&h, &present, Tick(12), 0.0, &mut out);
         assert_eq!(out, present);
+    }
+
+    fn two_circles(_world: &World, out: &mut Vec<HitShape>) {
+        out.push(rec(7, 100.0, 0.0, true));
+        out.push(rec(3, 50.0, 0.0, true));
+    }
+
+    #[test]
+    fn raycast_uses_the_honoured_view_and_records_the_rewind() {
+        let world = World::new();
+        let mut lag = LagCompensation::new(31, 7.5, two_circles);
+        for t in 0..10u32 {
+            lag.record(&world, Tick(t));
+        }
+        let view = ViewTime { tick: Tick(7), fraction: 0 };
+        lag.begin(Tick(10), [(ClientId(5), view, true)].into_iter());
+        let ray = Ray { origin: Vec2::ZERO, dir: Vec2::X, length: 500.0 };
+        let hit = lag.raycast(&world, ClientId(5), ray, |id| id != EntityId(3));
+        assert_eq!(hit.hit, Some((EntityId(7), 88.0)));
+        assert_eq!(hit.end(&ray), Vec2::new(88.0, 0.0));
+        assert_eq!((hit.rewind.applied_ticks, hit.rewind.corrected), (3.0, true));
+        let other = lag.raycast(&world, ClientId(6), ray, |_| true);
+        assert_eq!((other.hit, other.rewind.applied_ticks), (Some((EntityId(3), 38.0)), 0.0));
+        assert_eq!(lag.take_rewinds().count(), 2);
+        assert_eq!(hit.rewind.applied_ms(30), 100);
     }
 }

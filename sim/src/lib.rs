@@ -1,72 +1,44 @@
 //! # tickwire-sim
 //!
-//! Tickwire's authoritative simulation, sans IO: no sockets, no async runtime, no clock. Time
-//! enters as ticks (and as a `now` argument to [`FixedClock`]), inputs as
-//! [`InputFrame`](tickwire_protocol::message::InputFrame)s, and state leaves as protocol
-//! [`Snapshot`](tickwire_protocol::Snapshot)s and
-//! [`GameEvent`](tickwire_protocol::message::GameEvent)s. The same seed and the same inputs give
-//! the same world, tick for tick, so the server, the bots, the benches and the tests all drive
-//! it directly.
+//! The generic machinery of a Tickwire room, sans IO: no sockets, no async runtime, no clock.
+//! Time enters as ticks (and as a `now` argument to [`FixedClock`]), inputs as arguments, and
+//! state leaves as protocol [`Snapshot`](tickwire_protocol::Snapshot)s and events. A game
+//! implements [`Game`]; the server, the benches, the tests and the tools drive it through a
+//! [`Simulation`].
 //!
-//! - [`arena`]: the reference game, a 2D arena shooter with an NPC load, on a `hecs::World`:
-//!   [`Arena`] (step, snapshot, players), its [`ArenaConfig`] and the replicated [`schema`]. Its
-//!   module docs give the order of work inside one step and the replication-grid rules.
-//! - [`movement`]: [`move_player`](movement::move_player), the exact movement function the
-//!   server runs, for client-side prediction.
-//! - [`input`]: [`InputBuffer`], per-client input frames keyed by tick (early, late, duplicate
-//!   and missing-input policies).
+//! - [`game`]: the [`Game`] trait (create, join, detach, resume, leave, command, step,
+//!   snapshot, hit shapes) and what its hooks receive.
+//! - [`ctx`]: [`Ctx`], each hook's context: the tick, the room's seeded random generator,
+//!   network ids, events with their [`Audience`], lag-compensated raycasts.
+//! - [`simulation`]: [`Simulation`], one room's world and game, stepped tick by tick.
+//! - [`replicate`]: [`NetId`] and the extraction of a snapshot from the world through the
+//!   protocol's components.
+//! - [`input`]: the server's per-client [`InputBuffer`] (early, late, duplicate and missing
+//!   inputs) and [`PlayerInput`], what a step sees.
+//! - [`lagcomp`] and [`history`]: lag compensation as a service: a bounded history of hit
+//!   shapes and rewound raycasts.
+//! - [`predict`]: [`Predict`], what a client needs to predict its own entity with the game's
+//!   step.
 //! - [`clock`]: [`FixedClock`], wall time (passed in) to a number of ticks, with a catch-up cap.
-//! - [`history`]: [`LagHistory`](history::LagHistory), a bounded ring of per-tick hit state.
-//! - [`lagcomp`]: rewinding to a view time and judging a hitscan shot.
 //!
-//! ## How a server drives it
-//!
-//! ```
-//! use std::time::Duration;
-//! use tickwire_protocol::message::InputFrame;
-//! use tickwire_sim::{Arena, ArenaConfig, FixedClock, InputBuffer, PlayerCommand};
-//!
-//! let mut config = ArenaConfig::default();
-//! config.npcs.count = 100;
-//! let mut arena = Arena::new(config)?;
-//! let me = arena.add_player("ada");
-//! let mut inputs = InputBuffer::new(tickwire_sim::input::DEFAULT_CAPACITY);
-//! let mut clock = FixedClock::new(arena.config().tick_rate, 4);
-//!
-//! // A session received an input for the next tick (the one the next step produces).
-//! let frame = InputFrame { tick: arena.tick().next(), move_x: 127, ..InputFrame::default() };
-//! inputs.push(frame, arena.tick().next());
-//!
-//! // The room's loop: drain inputs → step → (history is recorded inside) → snapshot → send.
-//! let mut snapshot = Default::default();
-//! for _ in 0..clock.advance(Duration::from_millis(0)) {
-//!     let commands: Vec<PlayerCommand> = inputs
-//!         .take(arena.tick().next())
-//!         // The server decides which view time to honour; here, the client's claim.
-//!         .map(|input| PlayerCommand { entity: me, input, view: Some(input.view) })
-//!         .into_iter()
-//!         .collect();
-//!     let output = arena.step(&commands);
-//!     assert!(output.events.is_empty());
-//!     snapshot = arena.snapshot(snapshot);
-//! }
-//! assert_eq!(snapshot.tick(), arena.tick());
-//! assert_eq!(snapshot.len(), 101);
-//! assert_eq!(inputs.last_consumed(), Some(arena.tick()), "snapshot 1 includes input 1");
-//! assert!(arena.player(me).is_some_and(|p| p.velocity.x > 0.0));
-//! # Ok::<(), tickwire_sim::ConfigError>(())
-//! ```
+//! Games live in their own crates and use only this crate's and the protocol crate's public
+//! API: the built-in arena is `tickwire-arena` (`games/arena/`).
 
-pub mod arena;
 pub mod clock;
+pub mod ctx;
+pub mod game;
 pub mod history;
 pub mod input;
 pub mod lagcomp;
-pub mod movement;
+pub mod predict;
+pub mod replicate;
+pub mod simulation;
 
-pub use arena::{
-    Arena, ArenaConfig, ArenaRules, ConfigError, NpcConfig, PlayerCommand, PlayerView, Rewind,
-    StepOutput, Wall, schema,
-};
 pub use clock::FixedClock;
-pub use input::{InputBuffer, PushOutcome};
+pub use ctx::{Audience, Ctx, Emitted};
+pub use game::{CommandOf, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason};
+pub use input::{InputBuffer, Inputs, PlayerInput, PushOutcome, TakenInput};
+pub use lagcomp::{HitShape, LagCompensation, Ray, RayHit, Rewind, Shape};
+pub use predict::Predict;
+pub use replicate::{Extract, NetId, NetIds};
+pub use simulation::{EventOf, HostSettings, Joined, MAX_REWIND_MS, Simulation};

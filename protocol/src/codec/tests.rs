@@ -20,20 +20,18 @@ fn arb_input() -> impl Strategy<Value = InputFrame> {
         any::<Option<u32>>(),
         any::<u32>(),
         any::<u8>(),
-        any::<i8>(),
-        any::<i8>(),
-        any::<u16>(),
-        any::<u8>(),
+        prop::collection::vec(any::<u8>(), 0..64),
     )
-        .prop_map(|(t, l, v, f, mx, my, aim, b)| InputFrame {
+        .prop_map(|(t, l, v, f, payload)| InputFrame {
             tick: Tick(t),
             last_snapshot: l.map(Tick),
             view: ViewTime { tick: Tick(v), fraction: f },
-            move_x: mx,
-            move_y: my,
-            aim,
-            buttons: b,
+            payload,
         })
+}
+
+fn arb_game() -> impl Strategy<Value = String> {
+    prop::string::string_regex("[a-z_][a-z0-9_]{0,31}").expect("regex")
 }
 
 fn arb_reason() -> impl Strategy<Value = DisconnectReason> {
@@ -53,17 +51,19 @@ fn arb_client() -> impl Strategy<Value = ClientMessage> {
     prop_oneof![
         (
             any::<u16>(),
+            arb_game(),
             any::<u64>(),
             arb_room(),
             arb_text(24),
             prop::option::of(arb_text(512)),
             prop::option::of((any::<u32>(), any::<[u8; RESUME_SECRET_LEN]>()))
         )
-            .prop_map(|(protocol_version, schema_hash, room, name, token, resume)| {
+            .prop_map(|(protocol_version, game, schema_hash, room, name, token, resume)| {
                 let resume =
                     resume.map(|(id, secret)| ResumeTicket { client_id: ClientId(id), secret });
                 ClientMessage::Hello(Hello {
                     protocol_version,
+                    game,
                     schema_hash,
                     room,
                     name,
@@ -78,39 +78,27 @@ fn arb_client() -> impl Strategy<Value = ClientMessage> {
             .prop_map(|(id, echo_us, held_us)| ClientMessage::Pong(Pong { id, echo_us, held_us })),
         arb_text(200).prop_map(|text| ClientMessage::Chat(Chat { text })),
         arb_reason().prop_map(ClientMessage::Disconnect),
+        (any::<u16>(), prop::collection::vec(any::<u8>(), 0..64))
+            .prop_map(|(kind, payload)| ClientMessage::Command(CommandMessage { kind, payload })),
     ]
 }
 
-fn arb_event() -> impl Strategy<Value = GameEvent> {
-    let f = -1e6f32..1e6;
+fn arb_event() -> impl Strategy<Value = RoomEvent> {
     prop_oneof![
-        (any::<u32>(), [f.clone(), f.clone()], [f.clone(), f], any::<Option<u32>>()).prop_map(
-            |(s, from, to, hit)| GameEvent::Shot {
-                shooter: EntityId(s),
-                from,
-                to,
-                hit: hit.map(EntityId)
-            }
-        ),
-        (any::<u32>(), any::<u32>(), any::<u16>(), any::<u16>()).prop_map(
-            |(s, t, damage, rewind_ms)| {
-                GameEvent::Hit { shooter: EntityId(s), target: EntityId(t), damage, rewind_ms }
-            }
-        ),
-        (any::<u32>(), any::<u32>())
-            .prop_map(|(k, v)| GameEvent::Kill { killer: EntityId(k), victim: EntityId(v) }),
-        (any::<u32>(), any::<u32>(), arb_text(24)).prop_map(|(c, e, name)| GameEvent::Joined {
+        (any::<u32>(), any::<u32>(), arb_text(24)).prop_map(|(c, e, name)| RoomEvent::Joined {
             client: ClientId(c),
             entity: EntityId(e),
             name
         }),
         (any::<u32>(), arb_text(24))
-            .prop_map(|(c, name)| GameEvent::Left { client: ClientId(c), name }),
-        (any::<u32>(), arb_text(24), arb_text(200)).prop_map(|(c, name, text)| GameEvent::Chat {
+            .prop_map(|(c, name)| RoomEvent::Left { client: ClientId(c), name }),
+        (any::<u32>(), arb_text(24), arb_text(200)).prop_map(|(c, name, text)| RoomEvent::Chat {
             from: ClientId(c),
             name,
             text
         }),
+        (any::<u16>(), prop::collection::vec(any::<u8>(), 0..64))
+            .prop_map(|(kind, payload)| RoomEvent::Game { kind, payload }),
     ]
 }
 
@@ -138,6 +126,9 @@ fn arb_server() -> impl Strategy<Value = ServerMessage> {
             ),
         Just(ServerMessage::Reject(RejectReason::RoomFull)),
         Just(ServerMessage::Reject(RejectReason::ResumeFailed)),
+        Just(ServerMessage::Reject(RejectReason::UnknownGame)),
+        Just(ServerMessage::Reject(RejectReason::GameMismatch)),
+        any::<u16>().prop_map(|code| ServerMessage::Reject(RejectReason::JoinRefused { code })),
         any::<u16>()
             .prop_map(|server| ServerMessage::Reject(RejectReason::VersionMismatch { server })),
         (
@@ -220,9 +211,10 @@ fn ping_has_exact_bytes() {
 
 #[test]
 fn spec_worked_examples() {
-    // PROTOCOL.md §3.2, §3.4 and §6.1.
+    // PROTOCOL.md §3.2, §3.4, §3.7 and §6.1.
     let hello = ClientMessage::Hello(Hello {
-        protocol_version: 2,
+        protocol_version: 3,
+        game: "demo".into(),
         schema_hash: 0xf5a6_f33f_6949_e09e,
         room: "lobby".into(),
         name: "Zoë".into(),
@@ -230,26 +222,29 @@ fn spec_worked_examples() {
         resume: None,
     });
     let bytes = [
-        0x00, 0x02, 0xfd, 0x9e, 0xe0, 0x49, 0x69, 0x3f, 0xf3, 0xa6, 0xf5, 0x05, 0x6c, 0x6f, 0x62,
-        0x62, 0x79, 0x04, 0x5a, 0x6f, 0xc3, 0xab, 0x00, 0x00,
+        0x00, 0x03, 0x04, 0x64, 0x65, 0x6d, 0x6f, 0xfd, 0x9e, 0xe0, 0x49, 0x69, 0x3f, 0xf3, 0xa6,
+        0xf5, 0x05, 0x6c, 0x6f, 0x62, 0x62, 0x79, 0x04, 0x5a, 0x6f, 0xc3, 0xab, 0x00, 0x00,
     ];
-    assert_eq!(hello_version(&bytes), Some(2));
+    assert_eq!(hello_version(&bytes), Some(3));
     assert_eq!(encode_client(&hello), bytes);
     assert_eq!(decode_client(&bytes), Ok(hello));
     let input = ClientMessage::Input(InputFrame {
         tick: Tick(1000),
         last_snapshot: Some(Tick(998)),
         view: ViewTime { tick: Tick(995), fraction: 128 },
-        move_x: -127,
-        move_y: 0,
-        aim: 16384,
-        buttons: 1,
+        payload: vec![0x2a, 0x01],
     });
     let bytes = [
-        0x01, 0xfb, 0xe8, 0x03, 0x01, 0xfb, 0xe6, 0x03, 0xfb, 0xe3, 0x03, 0x80, 0x81, 0x00, 0xfb,
-        0x00, 0x40, 0x01,
+        0x01, 0xfb, 0xe8, 0x03, 0x01, 0xfb, 0xe6, 0x03, 0xfb, 0xe3, 0x03, 0x80, 0x02, 0x2a, 0x01,
     ];
     assert_eq!(encode_client(&input), bytes);
+    let command = ClientMessage::Command(CommandMessage { kind: 1, payload: vec![0x05] });
+    assert_eq!(encode_client(&command), [0x06, 0x01, 0x01, 0x05]);
+    let event = ServerMessage::Event(EventMessage {
+        tick: Tick(42),
+        event: RoomEvent::Game { kind: 0, payload: vec![0x07, 0x00] },
+    });
+    assert_eq!(encode_server(&event), [0x06, 0x2a, 0x03, 0x00, 0x02, 0x07, 0x00]);
     let snap = ServerMessage::Snapshot(SnapshotMessage {
         tick: Tick(9),
         baseline: Some(Tick(7)),
@@ -330,30 +325,31 @@ fn unknown_variant_reports_offset() {
 }
 
 #[test]
-fn non_finite_floats_and_bad_strings_are_rejected() {
-    let shot = ServerMessage::Event(EventMessage {
-        tick: Tick(1),
-        event: GameEvent::Shot {
-            shooter: EntityId(1),
-            from: [0.0, f32::NAN],
-            to: [1.0, 1.0],
-            hit: None,
-        },
-    });
-    let err = decode_server(&encode_server(&shot)).expect_err("NaN must be refused");
-    assert!(matches!(err, DecodeError::Invalid { field: "Shot.from/to", .. }));
-    let hello = ClientMessage::Hello(Hello {
-        protocol_version: 1,
-        schema_hash: 0,
-        room: "lobby!".into(),
-        name: "x".into(),
-        token: None,
-        resume: None,
-    });
+fn bad_strings_are_rejected() {
+    let hello = |game: &str, room: &str| {
+        ClientMessage::Hello(Hello {
+            protocol_version: 3,
+            game: game.into(),
+            schema_hash: 0,
+            room: room.into(),
+            name: "x".into(),
+            token: None,
+            resume: None,
+        })
+    };
     assert!(matches!(
-        decode_client(&encode_client(&hello)),
+        decode_client(&encode_client(&hello("arena", "lobby!"))),
         Err(DecodeError::Invalid { field: "room", .. })
     ));
+    for game in ["", "9lives", "ar-ena", "a b", &"g".repeat(33)] {
+        assert!(
+            matches!(
+                decode_client(&encode_client(&hello(game, "lobby"))),
+                Err(DecodeError::Invalid { field: "game", .. })
+            ),
+            "{game:?}"
+        );
+    }
     let chat = ClientMessage::Chat(Chat { text: "a\u{7}b".into() });
     assert!(matches!(
         decode_client(&encode_client(&chat)),
@@ -363,7 +359,8 @@ fn non_finite_floats_and_bad_strings_are_rejected() {
 
 #[test]
 fn hello_version_reads_the_frozen_prefix_even_of_an_undecodable_hello() {
-    // A version-1 hello (no `resume` field) does not decode as version 2, but its version does.
+    // A version-1 hello (no `game`, no `resume`) does not decode as version 3, but its version
+    // does.
     let v1 = [0x00, 0x01, 0x00, 0x01, 0x61, 0x01, 0x62, 0x00];
     assert!(decode_client(&v1).is_err());
     assert_eq!(hello_version(&v1), Some(1));

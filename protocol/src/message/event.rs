@@ -1,5 +1,6 @@
-//! [`GameEvent`]: things that happened, delivered reliably and in order, server → client; and
-//! [`Chat`], client → server.
+//! [`RoomEvent`]: things that happened, delivered reliably and in order, server → client
+//! (Tickwire's own — who joined, left, said what — and the game's); [`Chat`] and
+//! [`CommandMessage`], client → server.
 
 use bincode::{Decode, Encode};
 use serde::Serialize;
@@ -16,48 +17,30 @@ pub struct Chat {
     pub text: String,
 }
 
-/// One game event, stamped with the tick it happened on.
-#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize)]
+/// A game command, client → server: an on-demand request to the game (pick a team, buy an
+/// item), delivered reliably, applied at the start of the next tick, rate-limited.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct CommandMessage {
+    /// The command's kind: its index in the game's declared commands.
+    pub kind: u16,
+    /// Its fields, encoded by the game's schema.
+    pub payload: Vec<u8>,
+}
+
+/// One event, stamped with the tick it happened on.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
 pub struct EventMessage {
     /// Tick of the event.
     pub tick: Tick,
     /// What happened.
-    pub event: GameEvent,
+    pub event: RoomEvent,
 }
 
 /// Something that happened in the room.
-#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize)]
-pub enum GameEvent {
-    /// A shot was fired (for tracers). `from`/`to` are world coordinates (finite).
-    Shot {
-        /// The shooter's entity.
-        shooter: EntityId,
-        /// Muzzle position.
-        from: [f32; 2],
-        /// Where the ray ended (hit point or range limit).
-        to: [f32; 2],
-        /// The entity hit, if any.
-        hit: Option<EntityId>,
-    },
-    /// A shot hit a target.
-    Hit {
-        /// The shooter's entity.
-        shooter: EntityId,
-        /// The target's entity.
-        target: EntityId,
-        /// Damage dealt.
-        damage: u16,
-        /// How far back the server rewound to judge the shot, in milliseconds.
-        rewind_ms: u16,
-    },
-    /// A player was killed.
-    Kill {
-        /// The killer's entity.
-        killer: EntityId,
-        /// The victim's entity.
-        victim: EntityId,
-    },
-    /// A player joined the room.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub enum RoomEvent {
+    /// A player joined the room (also sent for every player present after a welcome: a client
+    /// may see a `Joined` twice for one player and keys players by client id).
     Joined {
         /// The player's client id.
         client: ClientId,
@@ -81,5 +64,12 @@ pub enum GameEvent {
         name: String,
         /// The text.
         text: String,
+    },
+    /// An event of the game.
+    Game {
+        /// The event's kind: its index in the game's declared events.
+        kind: u16,
+        /// Its fields, encoded by the game's schema.
+        payload: Vec<u8>,
     },
 }

@@ -17,7 +17,10 @@ pub const MAX_TOKEN_LEN: usize = 512;
 pub struct Hello {
     /// [`crate::PROTOCOL_VERSION`] of the client.
     pub protocol_version: u16,
-    /// [`crate::Schema::hash`] of the client's replicated schema.
+    /// The game to play: 1..=32 characters of `[A-Za-z0-9_]` (a room hosts one game).
+    pub game: String,
+    /// [`GameSchema::hash`](crate::game::GameSchema::hash) of the client's game: its components,
+    /// input, events and commands.
     pub schema_hash: u64,
     /// Room to join: 1..=32 bytes of `[A-Za-z0-9_-]`.
     pub room: String,
@@ -109,7 +112,8 @@ pub enum RejectReason {
         /// The server's protocol version.
         server: u16,
     },
-    /// The client's replicated schema differs; `server` is the server's schema hash.
+    /// The client's game schema differs from the server's game of that name; `server` is the
+    /// server's hash.
     SchemaMismatch {
         /// The server's schema hash.
         server: u64,
@@ -131,6 +135,16 @@ pub enum RejectReason {
     /// The session named in `Hello.resume` is unknown, expired, in another room, or the secret
     /// is wrong. The client may join afresh.
     ResumeFailed,
+    /// The server does not host the game the hello names.
+    UnknownGame,
+    /// The room exists and hosts another game.
+    GameMismatch,
+    /// The game refused the player; `code` is the game's own reason (its documentation says
+    /// what each code means).
+    JoinRefused {
+        /// The game's reason.
+        code: u16,
+    },
 }
 
 impl std::fmt::Display for RejectReason {
@@ -150,6 +164,9 @@ impl std::fmt::Display for RejectReason {
             Self::ShuttingDown => f.write_str("server is shutting down"),
             Self::HelloExpected => f.write_str("first message must be a hello"),
             Self::ResumeFailed => f.write_str("the session to resume is unknown or expired"),
+            Self::UnknownGame => f.write_str("the server does not host this game"),
+            Self::GameMismatch => f.write_str("the room hosts another game"),
+            Self::JoinRefused { code } => write!(f, "the game refused the player (code {code})"),
         }
     }
 }

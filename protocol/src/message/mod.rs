@@ -17,9 +17,9 @@ use bincode::{Decode, Encode};
 use serde::Serialize;
 
 pub use disconnect::DisconnectReason;
-pub use event::{Chat, EventMessage, GameEvent, MAX_CHAT_LEN};
+pub use event::{Chat, CommandMessage, EventMessage, MAX_CHAT_LEN, RoomEvent};
 pub use hello::{Hello, RESUME_SECRET_LEN, RejectReason, ResumeTicket, Welcome};
-pub use input::{InputFrame, ViewTime, buttons};
+pub use input::{InputFrame, ViewTime};
 pub use ping::{Ping, Pong, RttReport};
 pub use snapshot::SnapshotMessage;
 
@@ -40,10 +40,12 @@ pub enum ClientMessage {
     Chat(Chat),
     /// Variant 5: the client is leaving.
     Disconnect(DisconnectReason),
+    /// Variant 6: a game command.
+    Command(CommandMessage),
 }
 
 /// A message from the server to a client.
-#[derive(Debug, Clone, PartialEq, Encode, Decode, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
 pub enum ServerMessage {
     /// Variant 0: the hello was accepted.
     Welcome(Welcome),
@@ -92,15 +94,24 @@ impl ClientMessage {
             Self::Pong(_) => "Pong",
             Self::Chat(_) => "Chat",
             Self::Disconnect(_) => "Disconnect",
+            Self::Command(_) => "Command",
         }
     }
 
-    /// Checks what bincode cannot: string lengths and characters.
+    /// Checks what bincode cannot: string lengths and characters. (Game payloads are checked
+    /// against the game's schema by whoever knows the game.)
     pub fn validate(&self) -> Result<(), DecodeError> {
         match self {
             Self::Hello(h) => {
                 if !hello::valid_room(&h.room) {
                     return Err(invalid("Hello", "room", "must be 1..=32 bytes of [A-Za-z0-9_-]"));
+                }
+                if !crate::schema::valid_name(&h.game) {
+                    return Err(invalid(
+                        "Hello",
+                        "game",
+                        "must be 1..=32 characters of [A-Za-z0-9_], not starting with a digit",
+                    ));
                 }
                 check_text("Hello", "name", &h.name, hello::MAX_NAME_LEN)?;
                 if let Some(t) = &h.token {
@@ -109,7 +120,11 @@ impl ClientMessage {
                 Ok(())
             }
             Self::Chat(c) => check_text("Chat", "text", &c.text, MAX_CHAT_LEN),
-            Self::Input(_) | Self::Ping(_) | Self::Pong(_) | Self::Disconnect(_) => Ok(()),
+            Self::Input(_)
+            | Self::Ping(_)
+            | Self::Pong(_)
+            | Self::Disconnect(_)
+            | Self::Command(_) => Ok(()),
         }
     }
 }
@@ -129,22 +144,15 @@ impl ServerMessage {
         }
     }
 
-    /// Checks what bincode cannot: finite floats, string lengths.
+    /// Checks what bincode cannot: string lengths.
     pub fn validate(&self) -> Result<(), DecodeError> {
         match self {
-            Self::Event(EventMessage { event: GameEvent::Shot { from, to, .. }, .. }) => {
-                if from.iter().chain(to.iter()).all(|v| v.is_finite()) {
-                    Ok(())
-                } else {
-                    Err(invalid("Event", "Shot.from/to", "is not finite"))
-                }
-            }
-            Self::Event(EventMessage { event: GameEvent::Chat { name, text, .. }, .. }) => {
+            Self::Event(EventMessage { event: RoomEvent::Chat { name, text, .. }, .. }) => {
                 check_text("Event", "Chat.name", name, hello::MAX_NAME_LEN)?;
                 check_text("Event", "Chat.text", text, MAX_CHAT_LEN)
             }
             Self::Event(EventMessage {
-                event: GameEvent::Joined { name, .. } | GameEvent::Left { name, .. },
+                event: RoomEvent::Joined { name, .. } | RoomEvent::Left { name, .. },
                 ..
             }) => check_text("Event", "name", name, hello::MAX_NAME_LEN),
             Self::Welcome(w) if !hello::valid_room(&w.room) => {

@@ -2,7 +2,7 @@
 //! server serves it at `/schema.json`; its shape is specified in `PROTOCOL.md` §5.5 and the
 //! golden vectors embed one.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{FieldCodec, Predict, Schema};
 
@@ -22,32 +22,43 @@ pub struct SchemaDescription {
 }
 
 /// One component of a [`SchemaDescription`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ComponentDescription {
     /// Component name.
     pub name: String,
     /// Global index of its first field.
+    #[serde(default)]
     pub first_field: usize,
     /// Fields in wire order.
     pub fields: Vec<FieldDescription>,
 }
 
-/// One field of a [`ComponentDescription`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One field of a [`ComponentDescription`] or of a payload's description.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldDescription {
     /// Field name.
     pub name: String,
     /// Quantization.
     pub codec: FieldCodec,
     /// Delta prediction; a linear predictor's `velocity` is a field index within the component.
+    #[serde(default = "hold")]
     pub predict: Predict,
-    /// Width of a raw value in bits.
+    /// Whether the field may be absent (payloads only; omitted when false).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+    /// Width of a raw value in bits (derived: a reader recomputes it).
+    #[serde(default)]
     pub bits: u32,
-    /// Largest quantized value.
+    /// Largest quantized value (derived).
+    #[serde(default)]
     pub max_q: u32,
     /// For a linear predictor only: the velocity field's quantized value that stands for zero.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub velocity_zero: Option<i64>,
+}
+
+fn hold() -> Predict {
+    Predict::Hold
 }
 
 impl Schema {
@@ -65,6 +76,7 @@ impl Schema {
                         name: f.def.name.to_owned(),
                         codec: f.def.codec,
                         predict: f.def.predict,
+                        optional: false,
                         bits: f.bits,
                         max_q: f.max_q,
                         velocity_zero: f.linear.map(|(_, zero)| zero),

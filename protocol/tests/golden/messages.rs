@@ -1,5 +1,6 @@
 //! Message vectors: every variant of both message enums, of `RejectReason`, `DisconnectReason`
-//! and `GameEvent`, with values chosen to exercise every varint form; and hostile bytes.
+//! and `RoomEvent`, with values chosen to exercise every varint form; and hostile bytes. (Game
+//! payloads are opaque bytes here; `golden/payloads.rs` covers their encoding.)
 
 use tickwire_protocol::message::*;
 use tickwire_protocol::{ClientId, EntityId, Tick, codec};
@@ -27,7 +28,8 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
         client(
             "hello",
             ClientMessage::Hello(Hello {
-                protocol_version: 2,
+                protocol_version: 3,
+                game: "demo".into(),
                 schema_hash: SCHEMA_HASH,
                 room: "lobby".into(),
                 name: "Zoë".into(),
@@ -38,7 +40,8 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
         client(
             "hello_with_token",
             ClientMessage::Hello(Hello {
-                protocol_version: 2,
+                protocol_version: 3,
+                game: "Arena_2".into(),
                 schema_hash: 42,
                 room: "Arena_2-eu".into(),
                 name: "名前 with spaces".into(),
@@ -49,7 +52,8 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
         client(
             "hello_resuming",
             ClientMessage::Hello(Hello {
-                protocol_version: 2,
+                protocol_version: 3,
+                game: "demo".into(),
                 schema_hash: SCHEMA_HASH,
                 room: "lobby".into(),
                 name: "Zoë".into(),
@@ -69,10 +73,7 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
                 tick: Tick(1000),
                 last_snapshot: Some(Tick(998)),
                 view: ViewTime { tick: Tick(995), fraction: 128 },
-                move_x: -127,
-                move_y: 127,
-                aim: 16384,
-                buttons: buttons::FIRE,
+                payload: vec![0x81, 0x7f, 0x00, 0x40, 0x01],
             }),
         ),
         client(
@@ -81,10 +82,7 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
                 tick: Tick(70_000),
                 last_snapshot: None,
                 view: ViewTime { tick: Tick(0), fraction: 0 },
-                move_x: 0,
-                move_y: -1,
-                aim: 250,
-                buttons: 0,
+                payload: vec![],
             }),
         ),
         client("ping", ClientMessage::Ping(Ping { id: 7, sent_us: 300 })),
@@ -95,6 +93,14 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
         client("pong", ClientMessage::Pong(Pong { id: 251, echo_us: 4_294_967_296, held_us: 120 })),
         client("chat", ClientMessage::Chat(Chat { text: "gg — well played!".into() })),
         client("disconnect", ClientMessage::Disconnect(DisconnectReason::ClientLeft)),
+        client(
+            "command",
+            ClientMessage::Command(CommandMessage { kind: 2, payload: vec![0x2a, 0x01] }),
+        ),
+        client(
+            "command_empty_large_kind",
+            ClientMessage::Command(CommandMessage { kind: 300, payload: vec![] }),
+        ),
         server(
             "welcome",
             ServerMessage::Welcome(Welcome {
@@ -128,7 +134,7 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
         ),
     ];
     let rejects = [
-        ("reject_version_mismatch", RejectReason::VersionMismatch { server: 2 }),
+        ("reject_version_mismatch", RejectReason::VersionMismatch { server: 3 }),
         ("reject_schema_mismatch", RejectReason::SchemaMismatch { server: SCHEMA_HASH }),
         ("reject_room_full", RejectReason::RoomFull),
         ("reject_too_many_rooms", RejectReason::TooManyRooms),
@@ -138,6 +144,9 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
         ("reject_shutting_down", RejectReason::ShuttingDown),
         ("reject_hello_expected", RejectReason::HelloExpected),
         ("reject_resume_failed", RejectReason::ResumeFailed),
+        ("reject_unknown_game", RejectReason::UnknownGame),
+        ("reject_game_mismatch", RejectReason::GameMismatch),
+        ("reject_join_refused", RejectReason::JoinRefused { code: 300 }),
     ];
     v.extend(rejects.into_iter().map(|(name, r)| server(name, ServerMessage::Reject(r))));
     v.extend([
@@ -168,41 +177,18 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
     ]);
     let events = [
         (
-            "event_shot_hit",
-            GameEvent::Shot {
-                shooter: EntityId(17),
-                from: [12.5, -3.25],
-                to: [112.75, 40.0],
-                hit: Some(EntityId(21)),
-            },
+            "event_game",
+            RoomEvent::Game { kind: 0, payload: vec![0x11, 0x00, 0x00, 0x00, 0x90, 0x01] },
         ),
-        (
-            "event_shot_miss",
-            GameEvent::Shot {
-                shooter: EntityId(17),
-                from: [0.0, 1e-3],
-                to: [-1.5e6, 3.4028235e38],
-                hit: None,
-            },
-        ),
-        (
-            "event_hit",
-            GameEvent::Hit {
-                shooter: EntityId(17),
-                target: EntityId(21),
-                damage: 25,
-                rewind_ms: 83,
-            },
-        ),
-        ("event_kill", GameEvent::Kill { killer: EntityId(17), victim: EntityId(21) }),
+        ("event_game_large_kind", RoomEvent::Game { kind: 65_535, payload: vec![] }),
         (
             "event_joined",
-            GameEvent::Joined { client: ClientId(4), entity: EntityId(22), name: "Ana".into() },
+            RoomEvent::Joined { client: ClientId(4), entity: EntityId(22), name: "Ana".into() },
         ),
-        ("event_left", GameEvent::Left { client: ClientId(4), name: "Ana".into() }),
+        ("event_left", RoomEvent::Left { client: ClientId(4), name: "Ana".into() }),
         (
             "event_chat",
-            GameEvent::Chat { from: ClientId(3), name: "Zoë".into(), text: "hello 👋".into() },
+            RoomEvent::Chat { from: ClientId(3), name: "Zoë".into(), text: "hello 👋".into() },
         ),
     ];
     v.extend(events.into_iter().enumerate().map(|(i, (name, event))| {
@@ -240,8 +226,13 @@ fn hostile_one(
 }
 
 fn encoded_hello(room: &str, name: &str, token: Option<&str>) -> Vec<u8> {
+    encoded_hello_for("demo", room, name, token)
+}
+
+fn encoded_hello_for(game: &str, room: &str, name: &str, token: Option<&str>) -> Vec<u8> {
     codec::encode_client(&ClientMessage::Hello(Hello {
-        protocol_version: 2,
+        protocol_version: 3,
+        game: game.into(),
         schema_hash: 42,
         room: room.into(),
         name: name.into(),
@@ -250,7 +241,7 @@ fn encoded_hello(room: &str, name: &str, token: Option<&str>) -> Vec<u8> {
     }))
 }
 
-fn encoded_event(event: GameEvent) -> Vec<u8> {
+fn encoded_event(event: RoomEvent) -> Vec<u8> {
     codec::encode_server(&ServerMessage::Event(EventMessage { tick: Tick(1), event }))
 }
 
@@ -258,17 +249,14 @@ fn encoded_event(event: GameEvent) -> Vec<u8> {
 pub(crate) fn hostile() -> Vec<HostileMessage> {
     let mut too_long = vec![0x04, 0xfb, 0x03, 0x08];
     too_long.resize(CLIENT_LIMIT_PLUS_ONE, b'a');
-    let shot = |from: [f32; 2]| {
-        encoded_event(GameEvent::Shot { shooter: EntityId(1), from, to: [0.0, 0.0], hit: None })
-    };
     vec![
         hostile_one("empty", "client", &[], "malformed", "no bytes at all"),
         hostile_one(
             "unknown_variant",
             "client",
-            &[0x06],
+            &[0x07],
             "malformed",
-            "ClientMessage has 6 variants",
+            "ClientMessage has 7 variants",
         ),
         hostile_one(
             "truncated_ping",
@@ -410,13 +398,26 @@ pub(crate) fn hostile() -> Vec<HostileMessage> {
             "malformed",
             "Ping.sent_us 1 written in the 9-byte form",
         ),
-        hostile_one("shot_nan", "server", &shot([f32::NAN, 0.0]), "invalid", "Shot.from[0] is NaN"),
         hostile_one(
-            "shot_infinite",
-            "server",
-            &shot([0.0, f32::NEG_INFINITY]),
+            "bad_game_name",
+            "client",
+            &encoded_hello_for("ar-ena", "lobby", "Zoë", None),
             "invalid",
-            "Shot.from[1] is -infinity",
+            "'-' is not allowed in a game name",
+        ),
+        hostile_one(
+            "game_name_starts_with_digit",
+            "client",
+            &encoded_hello_for("2d", "lobby", "Zoë", None),
+            "invalid",
+            "a game name does not start with a digit",
+        ),
+        hostile_one(
+            "command_payload_beyond_limit",
+            "client",
+            &[0x06, 0x00, 0xfc, 0x00, 0x10, 0x00, 0x00],
+            "malformed",
+            "Command.payload claims 4096 bytes, more than the message",
         ),
         hostile_one(
             "welcome_zero_tick_rate",
@@ -438,7 +439,7 @@ pub(crate) fn hostile() -> Vec<HostileMessage> {
         hostile_one(
             "event_chat_empty_text",
             "server",
-            &encoded_event(GameEvent::Chat {
+            &encoded_event(RoomEvent::Chat {
                 from: ClientId(1),
                 name: "Ana".into(),
                 text: String::new(),

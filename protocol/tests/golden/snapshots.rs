@@ -18,7 +18,7 @@ const VEL: FieldCodec = FieldCodec::Fixed { min: -32.0, max: 32.0, step: 1.0 / 3
 
 /// The schema's components: `body` (positions predicted linearly from velocities), `heading`
 /// (a 10-bit angle), `stats` (a small integer and a flag).
-const COMPONENTS: [ComponentDef; 3] = [
+pub(crate) const COMPONENTS: [ComponentDef; 3] = [
     ComponentDef {
         name: "body",
         fields: &[
@@ -51,10 +51,10 @@ struct Raw<const C: usize, const N: usize>([u32; N]);
 impl<const C: usize, const N: usize> Replicate for Raw<C, N> {
     const DEF: ComponentDef = COMPONENTS[C];
     fn write(&self, out: &mut FieldWriter<'_>) {
-        self.0.iter().for_each(|&q| out.u32(q));
+        self.0.iter().for_each(|&q| out.raw(q));
     }
     fn read(input: &mut FieldReader<'_>) -> Self {
-        Self([0; N].map(|_| input.u32()))
+        Self([0; N].map(|_| input.raw()))
     }
 }
 

@@ -3,7 +3,7 @@
 //! exactly what the server does.
 //!
 //! ```text
-//! cargo run -q -p tickwire-sim --example movement_vectors -- COUNT SEED > movement.json
+//! cargo run -q -p tickwire-arena --example movement_vectors -- COUNT SEED > movement.json
 //! ```
 //!
 //! The file holds the default rules and `COUNT` walks: a tick rate, a start position (usually a
@@ -14,9 +14,8 @@
 use glam::Vec2;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg32;
-use tickwire_protocol::message::InputFrame;
-use tickwire_sim::ArenaRules;
-use tickwire_sim::movement::move_player;
+use tickwire_arena::ArenaRules;
+use tickwire_arena::movement::move_player;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -54,8 +53,7 @@ fn main() {
             if rng.random_bool(0.3) {
                 (mx, my) = move_vector(&mut rng);
             }
-            let input = InputFrame { move_x: mx, move_y: my, ..InputFrame::default() };
-            let (next, moved) = move_player(pos, &input, &rules, dt);
+            let (next, moved) = move_player(pos, mx, my, &rules, dt);
             frames.push(format!("[{mx},{my},{},{},{},{}]", next.x, next.y, moved.x, moved.y));
             pos = next;
         }

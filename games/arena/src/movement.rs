@@ -17,20 +17,21 @@
 //! starts inside a wall is not blocked by it, so it can walk out.
 
 use glam::Vec2;
-use tickwire_protocol::message::InputFrame;
 
-use crate::arena::{ArenaRules, GRID_PER_UNIT, Wall};
+use crate::config::{ArenaRules, GRID_PER_UNIT, Wall};
 
-/// Moves a player at `pos` by one tick of `input`. Returns the new position and the displacement
-/// (both on the grid; `pos` is snapped to the grid first).
+/// Moves a player at `pos` by one tick of the move vector `(move_x, move_y)` (each
+/// `-127..=127`, [`ArenaInput`](crate::ArenaInput)'s). Returns the new position and the
+/// displacement (both on the grid; `pos` is snapped to the grid first).
 pub fn move_player(
     pos: Vec2,
-    input: &InputFrame,
+    move_x: i8,
+    move_y: i8,
     rules: &ArenaRules,
     tick_seconds: f32,
 ) -> (Vec2, Vec2) {
     let start = [units(pos.x), units(pos.y)];
-    let (dx, dy) = step_units(input.move_x, input.move_y, rules.player_speed * tick_seconds);
+    let (dx, dy) = step_units(move_x, move_y, rules.player_speed * tick_seconds);
     let r = units(rules.player_radius);
     let world = [units(rules.world.x), units(rules.world.y)];
     let x = sweep(start, 0, dx, r, world, &rules.walls);
@@ -146,32 +147,28 @@ fn ceil_sqrt(n: i64) -> i64 {
 mod tests {
     use super::*;
 
-    fn input(move_x: i8, move_y: i8) -> InputFrame {
-        InputFrame { move_x, move_y, ..InputFrame::default() }
-    }
-
     const DT: f32 = 1.0 / 30.0;
 
     #[test]
     fn full_speed_is_rounded_toward_zero_to_the_grid() {
         let rules = ArenaRules { walls: vec![], ..ArenaRules::default() };
-        let (pos, d) = move_player(Vec2::new(100.0, 100.0), &input(127, 0), &rules, DT);
+        let (pos, d) = move_player(Vec2::new(100.0, 100.0), 127, 0, &rules, DT);
         // 200/30 = 6.666.. → 213/32 = 6.65625.
         assert_eq!(d, Vec2::new(6.656_25, 0.0));
         assert_eq!(pos, Vec2::new(106.656_25, 100.0));
-        let (_, d) = move_player(Vec2::new(100.0, 100.0), &input(-128, -128), &rules, DT);
+        let (_, d) = move_player(Vec2::new(100.0, 100.0), -128, -128, &rules, DT);
         assert!(d.x < 0.0 && d.x == d.y);
         assert!(f64::from(d.length_squared()) <= (200.0f64 / 30.0).powi(2));
-        let (_, d) = move_player(Vec2::new(100.0, 100.0), &input(0, 0), &rules, DT);
+        let (_, d) = move_player(Vec2::new(100.0, 100.0), 0, 0, &rules, DT);
         assert_eq!(d, Vec2::ZERO);
-        let (_, half) = move_player(Vec2::new(100.0, 100.0), &input(0, 64), &rules, DT);
+        let (_, half) = move_player(Vec2::new(100.0, 100.0), 0, 64, &rules, DT);
         assert_eq!(half, Vec2::new(0.0, 3.343_75));
     }
 
     #[test]
     fn stops_at_world_bounds() {
         let rules = ArenaRules { walls: vec![], ..ArenaRules::default() };
-        let (pos, d) = move_player(Vec2::new(985.0, 14.0), &input(127, -127), &rules, DT);
+        let (pos, d) = move_player(Vec2::new(985.0, 14.0), 127, -127, &rules, DT);
         assert_eq!(pos, Vec2::new(988.0, 12.0));
         assert_eq!(d, Vec2::new(3.0, -2.0));
     }
@@ -181,11 +178,11 @@ mod tests {
         let wall = Wall::new(Vec2::new(100.0, 0.0), Vec2::new(120.0, 500.0));
         let rules = ArenaRules { walls: vec![wall], ..ArenaRules::default() };
         // Touching the wall's left face, pushing diagonally into it: x blocked, y slides.
-        let (pos, d) = move_player(Vec2::new(88.0, 200.0), &input(90, 90), &rules, DT);
+        let (pos, d) = move_player(Vec2::new(88.0, 200.0), 90, 90, &rules, DT);
         assert_eq!(pos.x, 88.0);
         assert!(d.y > 4.0, "slides along the face: {d}");
         // Approaching: stops exactly at contact.
-        let (pos, _) = move_player(Vec2::new(85.0, 200.0), &input(127, 0), &rules, DT);
+        let (pos, _) = move_player(Vec2::new(85.0, 200.0), 127, 0, &rules, DT);
         assert_eq!(pos, Vec2::new(88.0, 200.0));
     }
 
@@ -195,7 +192,7 @@ mod tests {
         let rules = ArenaRules { walls: vec![wall], ..ArenaRules::default() };
         // Centre 5 units below the bottom edge's extension, left of the corner.
         let start = Vec2::new(85.0, 95.0);
-        let (pos, _) = move_player(start, &input(127, 0), &rules, DT);
+        let (pos, _) = move_player(start, 127, 0, &rules, DT);
         assert!(pos.x > 85.0 && pos.x < 100.0);
         assert!(!overlaps_wall(pos, 12.0, &wall), "stopped clear of the corner: {pos}");
         let one_more = Vec2::new(pos.x + 1.0 / 32.0, pos.y);
@@ -206,7 +203,7 @@ mod tests {
     fn starting_inside_a_wall_can_walk_out() {
         let wall = Wall::new(Vec2::new(100.0, 100.0), Vec2::new(200.0, 200.0));
         let rules = ArenaRules { walls: vec![wall], ..ArenaRules::default() };
-        let (pos, _) = move_player(Vec2::new(105.0, 150.0), &input(-127, 0), &rules, DT);
+        let (pos, _) = move_player(Vec2::new(105.0, 150.0), -127, 0, &rules, DT);
         assert!(pos.x < 105.0);
     }
 
@@ -223,7 +220,7 @@ mod tests {
     #[test]
     fn non_finite_time_does_not_move() {
         let rules = ArenaRules::default();
-        let (pos, d) = move_player(Vec2::new(50.0, 50.0), &input(127, 0), &rules, f32::NAN);
+        let (pos, d) = move_player(Vec2::new(50.0, 50.0), 127, 0, &rules, f32::NAN);
         assert_eq!((pos, d), (Vec2::new(50.0, 50.0), Vec2::ZERO));
     }
 }

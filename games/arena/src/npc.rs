@@ -19,10 +19,10 @@ use std::f32::consts::TAU;
 use glam::Vec2;
 use rand::Rng;
 use rand_pcg::Pcg32;
-use tickwire_protocol::EntityId;
+use tickwire_sim::NetId;
 
-use super::components::{Body, Heading, NetId, Npc, NpcMotion};
-use super::config::{ArenaConfig, GRID, GRID_PER_UNIT};
+use crate::components::{Body, Heading, Npc, NpcMotion};
+use crate::config::{ArenaConfig, GRID, GRID_PER_UNIT};
 
 /// PCG stream of the NPCs.
 const NPC_STREAM: u64 = 0x0000_0b0b;
@@ -49,13 +49,19 @@ pub(crate) struct Npcs {
 }
 
 impl Npcs {
-    /// Spawns the NPCs (ids from `next_id` on) and returns their system.
-    pub(crate) fn spawn(world: &mut hecs::World, config: &ArenaConfig, next_id: &mut u32) -> Self {
+    /// Spawns the NPCs (each with an id from `new_id`) and returns their system; `seed` drives
+    /// their random stream.
+    pub(crate) fn spawn(
+        world: &mut hecs::World,
+        config: &ArenaConfig,
+        seed: u64,
+        new_id: &mut impl FnMut() -> NetId,
+    ) -> Self {
         let r = config.rules.npc_radius;
         let count = config.npcs.count;
         let moving = (count as f32 * config.npcs.moving_fraction).round() as u32;
         let mut npcs = Self {
-            rng: Pcg32::new(config.npcs.seed, NPC_STREAM),
+            rng: Pcg32::new(seed, NPC_STREAM),
             still: Vec::with_capacity((count - moving.min(count)) as usize),
             stopped: Vec::new(),
             step: config.npcs.speed * config.tick_seconds(),
@@ -66,8 +72,7 @@ impl Npcs {
         let (lo, hi) = (grid_steps(npcs.lo), grid_steps(npcs.hi));
         world.reserve::<(NetId, Body, Heading, Npc, NpcMotion)>(count);
         for i in 0..count {
-            let id = EntityId(*next_id);
-            *next_id += 1;
+            let id = new_id();
             let x = npcs.rng.random_range(lo.0..=hi.0) as f32 / GRID_PER_UNIT;
             let y = npcs.rng.random_range(lo.1..=hi.1) as f32 / GRID_PER_UNIT;
             let kind = Npc { kind: npcs.rng.random_range(0..=3) };
@@ -77,7 +82,7 @@ impl Npcs {
             if i < moving {
                 npcs.start(&mut body, &mut heading, &mut motion);
             }
-            let entity = world.spawn((NetId(id), body, heading, kind, motion));
+            let entity = world.spawn((id, body, heading, kind, motion));
             if i >= moving {
                 npcs.still.push(entity);
             }
@@ -183,9 +188,9 @@ mod tests {
     fn moving_and_still_partition_the_npcs() {
         let config = ArenaConfig::default();
         let mut world = hecs::World::new();
-        let mut next = 0;
-        let mut npcs = Npcs::spawn(&mut world, &config, &mut next);
-        assert_eq!(next, 1000);
+        let mut ids = tickwire_sim::NetIds::default();
+        let mut npcs = Npcs::spawn(&mut world, &config, 1, &mut || ids.allocate());
+        assert_eq!(ids.allocated(), 1000);
         for _ in 0..200 {
             npcs.step(&mut world);
             let moving = world.query::<&NpcMotion>().iter().filter(|m| m.moving).count();
@@ -200,7 +205,8 @@ mod tests {
         config.npcs.count = 10;
         config.npcs.moving_fraction = 1.0;
         let mut world = hecs::World::new();
-        let mut npcs = Npcs::spawn(&mut world, &config, &mut 0);
+        let mut ids = tickwire_sim::NetIds::default();
+        let mut npcs = Npcs::spawn(&mut world, &config, 1, &mut || ids.allocate());
         for _ in 0..200 {
             npcs.step(&mut world);
             let moving =

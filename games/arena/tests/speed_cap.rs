@@ -1,11 +1,12 @@
 //! No sequence of inputs moves a player faster than its speed cap, walls or not.
 
+mod common;
+
+use common::{Cmd, Harness};
 use glam::Vec2;
 use proptest::prelude::*;
-use tickwire_protocol::message::InputFrame;
-use tickwire_sim::arena::GRID_PER_UNIT;
-use tickwire_sim::movement::{is_free, move_player};
-use tickwire_sim::{Arena, ArenaConfig, ArenaRules, PlayerCommand};
+use tickwire_arena::movement::{is_free, move_player};
+use tickwire_arena::{ArenaConfig, ArenaInput, ArenaRules, GRID_PER_UNIT};
 
 /// Starting points touching walls, in corners, and in the open (default rules).
 fn starts(rules: &ArenaRules) -> Vec<Vec2> {
@@ -49,9 +50,8 @@ proptest! {
         let dt = 1.0 / f32::from(rate);
         let cap = f64::from(rules.player_speed * dt);
         for (move_x, move_y, n) in runs {
-            let input = InputFrame { move_x, move_y, ..InputFrame::default() };
             for _ in 0..n {
-                let (next, d) = move_player(pos, &input, &rules, dt);
+                let (next, d) = move_player(pos, move_x, move_y, &rules, dt);
                 let (dx, dy) = (f64::from(d.x), f64::from(d.y));
                 prop_assert!(dx * dx + dy * dy <= cap * cap, "|{d}| > {cap} at {pos}");
                 prop_assert_eq!(next - pos, d);
@@ -62,24 +62,20 @@ proptest! {
         }
     }
 
-    /// Through the arena, with the same player commanded several times per step.
+    /// Through the arena's step, with inputs as they crossed the wire.
     #[test]
-    fn arena_players_never_exceed_the_cap(
-        runs in input_runs(),
-        spam in 1usize..4,
-    ) {
+    fn arena_players_never_exceed_the_cap(runs in input_runs()) {
         let mut config = ArenaConfig::default();
         config.npcs.count = 0;
         let cap = f64::from(config.rules.player_speed * config.tick_seconds());
-        let mut arena = Arena::new(config).expect("valid config");
-        let me = arena.add_player("runner");
-        let mut pos = arena.player(me).expect("player").pos;
+        let mut h = Harness::new(&config);
+        let me = h.join("runner");
+        let mut pos = h.player(me).pos;
         for (move_x, move_y, n) in runs {
             for _ in 0..n {
-                let input = InputFrame { tick: arena.tick().next(), move_x, move_y, ..InputFrame::default() };
-                let cmds = vec![PlayerCommand { entity: me, input, view: None }; spam];
-                arena.step(&cmds);
-                let next = arena.player(me).expect("player").pos;
+                let input = ArenaInput { move_x, move_y, ..ArenaInput::IDLE };
+                h.step(&[Cmd { player: me, input, view: None }]);
+                let next = h.player(me).pos;
                 let (dx, dy) = (f64::from(next.x - pos.x), f64::from(next.y - pos.y));
                 prop_assert!(dx * dx + dy * dy <= cap * cap);
                 pos = next;

@@ -1,5 +1,8 @@
 //! Arena configuration: the rules clients share ([`ArenaRules`]), the NPC load ([`NpcConfig`]),
-//! the server-side knobs ([`ArenaConfig`]) and their validation ([`ConfigError`]).
+//! the tick rate ([`ArenaConfig`]) and their validation ([`ConfigError`]).
+//!
+//! A host passes it as JSON (`tickwire-server --game-config 'arena={"npcs":{"count":200}}'`):
+//! every field has a default, unknown fields are refused, and vectors are `[x, y]` arrays.
 //!
 //! Validation is where the replication grid (see the [`arena`](super) module docs) is enforced:
 //! the world, the walls and the radii must sit on the 1/32-unit grid, the world must fit the
@@ -7,6 +10,7 @@
 //! is only ever built from a validated config, so the systems never re-check these.
 
 use glam::Vec2;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Size of one replication grid step, in world units: every replicated position and per-tick
@@ -23,8 +27,6 @@ pub const MAX_STEP: f32 = 63.0 + 31.0 / 32.0;
 pub const MAX_SPEED_PER_TICK: f32 = 63.0;
 /// Highest supported tick rate, in ticks per second.
 pub const MAX_TICK_RATE: u16 = 240;
-/// Longest lag-compensation history, in milliseconds (bounds the history's memory).
-pub const MAX_HISTORY_MS: u32 = 10_000;
 /// Most NPCs an arena may hold (snapshots must stay under the decoder's entity limit).
 pub const MAX_NPCS: u32 = 60_000;
 
@@ -34,7 +36,8 @@ pub fn on_grid(v: f32) -> bool {
 }
 
 /// An axis-aligned rectangular wall, `min` to `max` inclusive, in world units.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Wall {
     /// Lower-left corner.
     pub min: Vec2,
@@ -50,7 +53,8 @@ impl Wall {
 }
 
 /// The game's rules: what clients need too, for prediction ([`crate::movement`]) and rendering.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ArenaRules {
     /// World size; the playable area is `0..=world.x` × `0..=world.y`.
     pub world: Vec2,
@@ -100,7 +104,8 @@ impl Default for ArenaRules {
 }
 
 /// The NPC load: wandering entities that are replicated but not shootable.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct NpcConfig {
     /// How many NPCs the arena spawns.
     pub count: u32,
@@ -108,18 +113,18 @@ pub struct NpcConfig {
     pub moving_fraction: f32,
     /// Speed of a moving NPC, units per second (its per-tick velocity is snapped to the grid).
     pub speed: f32,
-    /// Seed of the arena's random streams (NPCs and player spawn points).
-    pub seed: u64,
 }
 
 impl Default for NpcConfig {
     fn default() -> Self {
-        Self { count: 1000, moving_fraction: 0.25, speed: 100.0, seed: 0x7ac4_1e5e_ed00_0001 }
+        Self { count: 1000, moving_fraction: 0.25, speed: 100.0 }
     }
 }
 
-/// Everything needed to build an [`Arena`](super::Arena).
-#[derive(Debug, Clone, PartialEq)]
+/// Everything needed to build an [`Arena`](crate::Arena) (with the server's seed, which drives
+/// its random streams: NPCs and spawn points).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct ArenaConfig {
     /// The game rules.
     pub rules: ArenaRules,
@@ -127,21 +132,11 @@ pub struct ArenaConfig {
     pub npcs: NpcConfig,
     /// Ticks per second (1..=240).
     pub tick_rate: u16,
-    /// How much lag-compensation history to keep, in milliseconds.
-    pub history_ms: u32,
-    /// Furthest a shot may be rewound, in milliseconds (at most `history_ms`).
-    pub max_rewind_ms: u32,
 }
 
 impl Default for ArenaConfig {
     fn default() -> Self {
-        Self {
-            rules: ArenaRules::default(),
-            npcs: NpcConfig::default(),
-            tick_rate: 30,
-            history_ms: 1000,
-            max_rewind_ms: 250,
-        }
+        Self { rules: ArenaRules::default(), npcs: NpcConfig::default(), tick_rate: 30 }
     }
 }
 
@@ -218,27 +213,13 @@ pub enum ConfigError {
         /// The count.
         count: u32,
     },
-    /// History longer than [`MAX_HISTORY_MS`].
-    #[error("history of {history_ms} ms is longer than {MAX_HISTORY_MS} ms")]
-    HistoryTooLong {
-        /// The length asked for.
-        history_ms: u32,
-    },
-    /// A rewind window the history cannot serve.
-    #[error("max rewind {max_rewind_ms} ms exceeds the {history_ms} ms history")]
-    RewindExceedsHistory {
-        /// The window.
-        max_rewind_ms: u32,
-        /// The history length.
-        history_ms: u32,
-    },
     /// No spot in the world where a player fits without touching a wall.
     #[error("no spawn point: the walls leave no room for a player")]
     NoSpawnPoint,
 }
 
 impl ArenaConfig {
-    /// Checks every constraint the arena relies on; [`Arena::new`](super::Arena::new) calls it.
+    /// Checks every constraint the arena relies on; creating a room calls it.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.tick_rate == 0 || self.tick_rate > MAX_TICK_RATE {
             return Err(ConfigError::TickRate { rate: self.tick_rate });
@@ -297,15 +278,6 @@ impl ArenaConfig {
         if self.npcs.count > MAX_NPCS {
             return Err(ConfigError::TooManyNpcs { count: self.npcs.count });
         }
-        if self.history_ms > MAX_HISTORY_MS {
-            return Err(ConfigError::HistoryTooLong { history_ms: self.history_ms });
-        }
-        if self.max_rewind_ms > self.history_ms {
-            return Err(ConfigError::RewindExceedsHistory {
-                max_rewind_ms: self.max_rewind_ms,
-                history_ms: self.history_ms,
-            });
-        }
         Ok(())
     }
 
@@ -319,17 +291,6 @@ impl ArenaConfig {
     pub fn ticks_for_ms(&self, ms: u32) -> u32 {
         let ticks = (u64::from(ms) * u64::from(self.tick_rate)).div_ceil(1000);
         u32::try_from(ticks).unwrap_or(u32::MAX)
-    }
-
-    /// The rewind window in (fractional) ticks.
-    pub fn max_rewind_ticks(&self) -> f32 {
-        self.max_rewind_ms as f32 * f32::from(self.tick_rate) / 1000.0
-    }
-
-    /// Frames the lag-compensation history keeps: `history_ms` worth, plus one so that a view
-    /// time exactly `history_ms` old still has both frames to interpolate between.
-    pub fn history_ticks(&self) -> usize {
-        self.ticks_for_ms(self.history_ms) as usize + 1
     }
 }
 
@@ -367,11 +328,25 @@ mod tests {
         assert_eq!(c.validate(), Ok(()));
         assert_eq!(c.ticks_for_ms(250), 8, "7.5 ticks round up");
         assert_eq!(c.ticks_for_ms(2000), 60);
-        assert_eq!(c.max_rewind_ticks(), 7.5);
-        assert_eq!(c.history_ticks(), 31);
         let c60 = ArenaConfig { tick_rate: 60, ..ArenaConfig::default() };
         assert_eq!(c60.validate(), Ok(()));
         assert_eq!(c60.ticks_for_ms(250), 15);
+    }
+
+    #[test]
+    fn reads_partial_json_and_refuses_unknown_fields() {
+        let c: ArenaConfig =
+            serde_json::from_str(r#"{"npcs": {"count": 7}, "tick_rate": 60}"#).expect("valid");
+        assert_eq!((c.npcs.count, c.npcs.moving_fraction, c.tick_rate), (7, 0.25, 60));
+        assert_eq!(c.rules, ArenaRules::default());
+        let err = serde_json::from_str::<ArenaConfig>(r#"{"npc": {"count": 7}}"#);
+        assert!(err.is_err_and(|e| e.to_string().contains("unknown field `npc`")));
+        let walls: ArenaConfig =
+            serde_json::from_str(r#"{"rules": {"walls": [{"min": [1, 2], "max": [3, 4]}]}}"#)
+                .expect("valid");
+        assert_eq!(walls.rules.walls, vec![Wall::new(Vec2::new(1.0, 2.0), Vec2::new(3.0, 4.0))]);
+        let json = serde_json::to_value(ArenaConfig::default()).expect("serializable");
+        assert_eq!(json["rules"]["world"], serde_json::json!([1000.0, 1000.0]));
     }
 
     #[test]
@@ -431,13 +406,5 @@ mod tests {
             with(&|c| c.npcs.count = 70_000),
             Err(ConfigError::TooManyNpcs { count: 70_000 })
         );
-        assert!(matches!(
-            with(&|c| c.max_rewind_ms = 2000),
-            Err(ConfigError::RewindExceedsHistory { .. })
-        ));
-        assert!(matches!(
-            with(&|c| c.history_ms = 60_000),
-            Err(ConfigError::HistoryTooLong { .. })
-        ));
     }
 }

@@ -1,10 +1,12 @@
 //! NPC load: constant moving fraction, exact straight-line motion on the grid, and deltas that
 //! cost (almost) nothing for NPCs moving in a straight line.
 
+mod common;
+
+use common::Harness;
 use glam::Vec2;
+use tickwire_arena::{ArenaConfig, BODY, Body, GRID_PER_UNIT, NPC, schema};
 use tickwire_protocol::{Snapshot, SnapshotEncoder};
-use tickwire_sim::arena::{BODY, Body, GRID_PER_UNIT, NPC};
-use tickwire_sim::{Arena, ArenaConfig, schema};
 
 /// NPC bodies of a snapshot, decoded from the quantized values (what clients see).
 fn npc_bodies(snap: &Snapshot) -> Vec<Body> {
@@ -25,14 +27,13 @@ fn on_grid(v: f32) -> bool {
 #[test]
 fn moving_fraction_stays_constant() {
     for tick_rate in [30, 60] {
-        let mut arena =
-            Arena::new(ArenaConfig { tick_rate, ..ArenaConfig::default() }).expect("valid config");
-        let mut snap = arena.snapshot(Snapshot::default());
+        let mut arena = Harness::new(&ArenaConfig { tick_rate, ..ArenaConfig::default() });
+        let mut snap = arena.snapshot();
         assert_eq!(moving(&snap), 250);
         // 10 s: every NPC that started moving has stopped several times over.
         for _ in 0..10 * u32::from(tick_rate) {
             arena.step(&[]);
-            snap = arena.snapshot(snap);
+            snap = arena.sim.snapshot(snap).expect("unique ids");
             assert_eq!(moving(&snap), 250, "at tick {}", arena.tick());
         }
     }
@@ -40,12 +41,12 @@ fn moving_fraction_stays_constant() {
 
 #[test]
 fn npcs_stop_and_start_over_time() {
-    let mut arena = Arena::new(ArenaConfig::default()).expect("valid config");
-    let first = npc_bodies(&arena.snapshot(Snapshot::default()));
+    let mut arena = Harness::new(&ArenaConfig::default());
+    let first = npc_bodies(&arena.snapshot());
     for _ in 0..150 {
         arena.step(&[]);
     }
-    let later = npc_bodies(&arena.snapshot(Snapshot::default()));
+    let later = npc_bodies(&arena.snapshot());
     let was_still_now_moving = first
         .iter()
         .zip(&later)
@@ -58,12 +59,12 @@ fn npcs_stop_and_start_over_time() {
 fn straight_line_motion_is_exact_on_the_grid() {
     let config = ArenaConfig::default();
     let per_tick = config.npcs.speed * config.tick_seconds();
-    let mut arena = Arena::new(config).expect("valid config");
-    let mut prev = npc_bodies(&arena.snapshot(Snapshot::default()));
+    let mut arena = Harness::new(&config);
+    let mut prev = npc_bodies(&arena.snapshot());
     let mut exact = 0;
     for _ in 0..120 {
         arena.step(&[]);
-        let cur = npc_bodies(&arena.snapshot(Snapshot::default()));
+        let cur = npc_bodies(&arena.snapshot());
         for (a, b) in prev.iter().zip(&cur) {
             assert!(on_grid(b.x) && on_grid(b.y) && on_grid(b.vx) && on_grid(b.vy), "{b:?}");
             if b.velocity() != Vec2::ZERO {
@@ -88,16 +89,16 @@ fn straight_moving_npcs_cost_nothing_in_a_delta() {
     let mut config = ArenaConfig::default();
     config.rules.world = Vec2::new(2000.0, 2000.0);
     config.npcs.speed = 10.0;
-    let mut arena = Arena::new(config).expect("valid config");
+    let mut arena = Harness::new(&config);
     let mut enc = SnapshotEncoder::new();
     for _ in 0..5 {
         arena.step(&[]);
     }
-    let base = arena.snapshot(Snapshot::default());
+    let base = arena.snapshot();
     arena.step(&[]);
-    let one = arena.snapshot(Snapshot::default());
+    let one = arena.snapshot();
     arena.step(&[]);
-    let two = arena.snapshot(Snapshot::default());
+    let two = arena.snapshot();
     assert_eq!(moving(&base), 250);
     let velocities = |s: &Snapshot| npc_bodies(s).iter().map(Body::velocity).collect::<Vec<_>>();
     assert_eq!(velocities(&base), velocities(&two), "precondition: no stop, start or bounce");
@@ -113,14 +114,14 @@ fn straight_moving_npcs_cost_nothing_in_a_delta() {
 
 #[test]
 fn default_world_deltas_pay_only_for_changes() {
-    let mut arena = Arena::new(ArenaConfig::default()).expect("valid config");
+    let mut arena = Harness::new(&ArenaConfig::default());
     let mut enc = SnapshotEncoder::new();
     for _ in 0..60 {
         arena.step(&[]);
     }
-    let base = arena.snapshot(Snapshot::default());
+    let base = arena.snapshot();
     arena.step(&[]);
-    let cur = arena.snapshot(Snapshot::default());
+    let cur = arena.snapshot();
     let changed = npc_bodies(&base)
         .iter()
         .zip(npc_bodies(&cur))

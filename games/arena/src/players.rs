@@ -7,14 +7,16 @@
 //! them from that stream.
 
 use glam::Vec2;
+use hecs::World;
 use rand::Rng;
 use rand_pcg::Pcg32;
-use tickwire_protocol::{EntityId, Tick};
+use tickwire_protocol::{ClientId, EntityId, Tick};
+use tickwire_sim::{NetId, PlayerInput};
 
-use super::components::{Body, Heading, NetId, Player, PlayerState};
-use super::config::{ArenaConfig, ConfigError, GRID_PER_UNIT};
-use super::{Arena, PlayerCommand};
+use crate::components::{Body, Heading, Player, PlayerState};
+use crate::config::{ArenaConfig, ConfigError, GRID_PER_UNIT};
 use crate::movement::{is_free, move_player};
+use crate::{Arena, ArenaInput};
 
 /// How many spawn points an arena generates.
 pub(crate) const SPAWN_POINTS: usize = 16;
@@ -23,9 +25,10 @@ const SPAWN_ATTEMPTS: usize = 256;
 /// PCG stream of the spawn points (the NPCs use another).
 const SPAWN_STREAM: u64 = 0x5eed_5a17;
 
-/// A live player: network id and hecs entity.
+/// A live player: its session, network id and hecs entity.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PlayerSlot {
+    pub(crate) client: ClientId,
     pub(crate) id: EntityId,
     pub(crate) entity: hecs::Entity,
 }
@@ -35,7 +38,9 @@ pub(crate) struct PlayerSlot {
 pub struct PlayerView {
     /// The player's entity.
     pub id: EntityId,
-    /// Name given at [`Arena::add_player`].
+    /// Its session.
+    pub client: ClientId,
+    /// Name given at join.
     pub name: String,
     /// Position.
     pub pos: Vec2,
@@ -59,8 +64,8 @@ pub(crate) struct SpawnPoints {
 }
 
 impl SpawnPoints {
-    pub(crate) fn generate(config: &ArenaConfig) -> Result<Self, ConfigError> {
-        let mut rng = Pcg32::new(config.npcs.seed, SPAWN_STREAM);
+    pub(crate) fn generate(config: &ArenaConfig, seed: u64) -> Result<Self, ConfigError> {
+        let mut rng = Pcg32::new(seed, SPAWN_STREAM);
         let rules = &config.rules;
         // In grid steps; validation guarantees a grid-aligned world wider than a player.
         let lo = (rules.player_radius * GRID_PER_UNIT) as u32;
@@ -95,29 +100,32 @@ impl SpawnPoints {
 }
 
 impl Arena {
-    /// Adds a player at a seeded spawn point, with full health. Ids are never reused.
-    pub fn add_player(&mut self, name: &str) -> EntityId {
-        let id = self.alloc_id();
+    /// Adds a player at a seeded spawn point, with full health, as entity `id`.
+    pub(crate) fn add_player(
+        &mut self,
+        world: &mut World,
+        client: ClientId,
+        name: &str,
+        id: NetId,
+        now: Tick,
+    ) -> hecs::Entity {
+        let rules = &self.config.rules;
         let pos = self.spawns.pick();
-        let player = Player { health: self.config.rules.max_health, score: 0, alive: true };
-        let entity = self.world.spawn((
-            NetId(id),
-            Body::at(pos),
-            Heading::default(),
-            player,
-            PlayerState::new(name, self.tick.next()),
-        ));
-        self.players.push(PlayerSlot { id, entity });
-        id
+        let player = Player { health: rules.max_health, score: 0, alive: true };
+        let state = PlayerState::new(client, name, rules.player_radius, now);
+        let entity = world.spawn((id, Body::at(pos), Heading::default(), player, state));
+        // Ids only grow, so pushing keeps the list sorted by id.
+        self.players.push(PlayerSlot { client, id: id.0, entity });
+        entity
     }
 
-    /// Removes a player; `false` if there is no such player.
-    pub fn remove_player(&mut self, id: EntityId) -> bool {
-        let Ok(i) = self.players.binary_search_by_key(&id, |s| s.id) else {
+    /// Removes `client`'s player; `false` if it has none.
+    pub(crate) fn remove_player(&mut self, world: &mut World, client: ClientId) -> bool {
+        let Some(i) = self.players.iter().position(|s| s.client == client) else {
             return false;
         };
         let slot = self.players.remove(i);
-        self.world.despawn(slot.entity).is_ok()
+        world.despawn(slot.entity).is_ok()
     }
 
     /// Number of players.
@@ -130,13 +138,19 @@ impl Arena {
         self.players.iter().map(|s| s.id)
     }
 
+    /// The entity of `client`'s player.
+    pub fn player_of(&self, client: ClientId) -> Option<EntityId> {
+        self.players.iter().find(|s| s.client == client).map(|s| s.id)
+    }
+
     /// A copy of a player's state.
-    pub fn player(&self, id: EntityId) -> Option<PlayerView> {
+    pub fn player(&self, world: &World, id: EntityId) -> Option<PlayerView> {
         let slot = self.slot(id)?;
-        let mut q = self.world.query_one::<(&Body, &Player, &PlayerState)>(slot.entity);
+        let mut q = world.query_one::<(&Body, &Player, &PlayerState)>(slot.entity);
         let (body, player, state) = q.get().ok()?;
         Some(PlayerView {
             id,
+            client: slot.client,
             name: state.name.clone(),
             pos: body.pos(),
             velocity: body.velocity(),
@@ -149,13 +163,13 @@ impl Arena {
 
     /// Moves a player to `pos` (snapped to the grid), e.g. for an admin command or a test
     /// setup. Refused (`false`) for an unknown player or a spot outside the world or in a wall.
-    pub fn place_player(&mut self, id: EntityId, pos: Vec2) -> bool {
+    pub fn place_player(&mut self, world: &mut World, id: EntityId, pos: Vec2) -> bool {
         let pos = (pos * GRID_PER_UNIT).round() / GRID_PER_UNIT;
         if !is_free(pos, &self.config.rules) {
             return false;
         }
         let Some(slot) = self.slot(id) else { return false };
-        match self.world.query_one_mut::<&mut Body>(slot.entity) {
+        match world.query_one_mut::<&mut Body>(slot.entity) {
             Ok(body) => {
                 *body = Body::at(pos);
                 true
@@ -164,41 +178,42 @@ impl Arena {
         }
     }
 
-    pub(super) fn slot(&self, id: EntityId) -> Option<PlayerSlot> {
+    pub(crate) fn slot(&self, id: EntityId) -> Option<PlayerSlot> {
         let i = self.players.binary_search_by_key(&id, |s| s.id).ok()?;
         Some(self.players[i])
     }
 
     /// Phase 1: movement, aim and shot requests.
-    pub(super) fn apply_commands(&mut self, commands: &[PlayerCommand], now: Tick) {
-        for (body, state) in self.world.query_mut::<(&mut Body, &mut PlayerState)>() {
+    pub(crate) fn apply_inputs(
+        &mut self,
+        world: &mut World,
+        inputs: &[PlayerInput<ArenaInput>],
+        now: Tick,
+    ) {
+        for (body, state) in world.query_mut::<(&mut Body, &mut PlayerState)>() {
             body.vx = 0.0;
             body.vy = 0.0;
             state.commanded = false;
-            state.pending_shot = None;
+            state.pending_shot = false;
         }
         let rules = &self.config.rules;
         let dt = self.derived.tick_seconds;
-        for cmd in commands {
-            let Ok(i) = self.players.binary_search_by_key(&cmd.entity, |s| s.id) else {
-                continue;
-            };
-            let Ok((body, heading, player, state)) =
-                self.world.query_one_mut::<(&mut Body, &mut Heading, &Player, &mut PlayerState)>(
-                    self.players[i].entity,
-                )
+        for cmd in inputs {
+            let Ok((body, heading, player, state)) = world
+                .query_one_mut::<(&mut Body, &mut Heading, &Player, &mut PlayerState)>(cmd.entity)
             else {
                 continue;
             };
             if std::mem::replace(&mut state.commanded, true) || !player.alive {
                 continue;
             }
-            let (pos, moved) = move_player(body.pos(), &cmd.input, rules, dt);
+            let input = &cmd.input;
+            let (pos, moved) = move_player(body.pos(), input.move_x, input.move_y, rules, dt);
             *body = Body { x: pos.x, y: pos.y, vx: moved.x, vy: moved.y };
-            state.aim = cmd.input.aim_radians();
+            state.aim = input.aim;
             heading.angle = state.aim;
-            if cmd.input.fire() && now.diff(state.next_fire) >= 0 {
-                state.pending_shot = Some(cmd.view);
+            if input.fire() && now.diff(state.next_fire) >= 0 {
+                state.pending_shot = true;
                 state.next_fire = now.offset(self.derived.cooldown_ticks as i32);
             }
         }
@@ -206,11 +221,11 @@ impl Arena {
 
     /// Phase 4: players whose respawn time has come reappear at a spawn point, full health
     /// (in id order, so the spawn points they get do not depend on hecs' storage order).
-    pub(super) fn respawn(&mut self, now: Tick) {
+    pub(crate) fn respawn(&mut self, world: &mut World, now: Tick) {
         let max_health = self.config.rules.max_health;
         for slot in &self.players {
             let Ok((body, player, state)) =
-                self.world.query_one_mut::<(&mut Body, &mut Player, &PlayerState)>(slot.entity)
+                world.query_one_mut::<(&mut Body, &mut Player, &PlayerState)>(slot.entity)
             else {
                 continue;
             };

@@ -11,93 +11,26 @@
 //! The schema's [`hash`](Schema::hash) (FNV-1a 64 over a canonical text form, `PROTOCOL.md` §5)
 //! goes into the handshake so that peers with different schemas refuse each other before play.
 
-use std::f64::consts::TAU;
-
 use serde::Serialize;
 
 use crate::error::SchemaError;
 
+mod access;
 mod describe;
+mod field;
+pub mod spec;
 
+pub use access::{Field, FieldReader, FieldWriter};
 pub use describe::{ComponentDescription, FieldDescription, SchemaDescription};
+pub(crate) use field::field_max_q;
+pub use field::{
+    FieldCodec, FieldDef, FieldSpec, MAX_NAME_LEN, Predict, bits_for, valid_name,
+};
 
 /// Most components a schema may hold (presence is a 32-bit mask per entity).
 pub const MAX_COMPONENTS: usize = 32;
 /// Most fields a single component may hold.
 pub const MAX_FIELDS_PER_COMPONENT: usize = 16;
-
-/// How one field is quantized to an unsigned integer `q` in `0..=max_q`.
-///
-/// Serialized (in the JSON schema description, `PROTOCOL.md` §5.5) with a `kind` tag named as in
-/// the canonical text: `{"kind": "fixed", "min": 0.0, "max": 1000.0, "step": 0.03125}`,
-/// `{"kind": "angle", "bits": 10}`, `{"kind": "uint", "max": 100}`, `{"kind": "bool"}`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum FieldCodec {
-    /// Fixed point: `q = round((v - min) / step)`, clamped to `0..=round((max - min) / step)`.
-    /// Decodes to `min + q * step`. Used for positions and velocities.
-    Fixed {
-        /// Smallest representable value.
-        min: f32,
-        /// Largest representable value.
-        max: f32,
-        /// Quantization step (the precision).
-        step: f32,
-    },
-    /// An angle in radians, wrapped to `[0, 2π)` and quantized to `bits` bits (1..=16):
-    /// `q = round(a / 2π · 2^bits) mod 2^bits`. Deltas wrap around.
-    Angle {
-        /// Bits per angle.
-        bits: u8,
-    },
-    /// An unsigned integer clamped to `0..=max`.
-    UInt {
-        /// Largest value.
-        max: u32,
-    },
-    /// A boolean (`0` or `1`); a change costs no value bits in a delta, it is a flip.
-    Bool,
-}
-
-/// How a delta predicts a field from the baseline before coding the difference.
-///
-/// Serialized with a `kind` tag: `{"kind": "hold"}`, `{"kind": "linear", "velocity": 2}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum Predict {
-    /// Predict the baseline's value unchanged.
-    Hold,
-    /// Predict `base + velocity · ticks`, where `velocity` is the index (within the same
-    /// component) of a [`FieldCodec::Fixed`] field with the same `step`, measured in units per
-    /// tick. Entities moving in a straight line then cost nothing in a delta.
-    Linear {
-        /// Index of the velocity field within the component.
-        velocity: u8,
-    },
-}
-
-/// One field of a replicated component.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct FieldDef {
-    /// Field name (for the schema hash and for diagnostics).
-    pub name: &'static str,
-    /// Quantization.
-    pub codec: FieldCodec,
-    /// Delta prediction.
-    pub predict: Predict,
-}
-
-impl FieldDef {
-    /// A field predicted as unchanged from the baseline.
-    pub const fn new(name: &'static str, codec: FieldCodec) -> Self {
-        Self { name, codec, predict: Predict::Hold }
-    }
-
-    /// A field predicted linearly from the velocity field at `velocity` in the same component.
-    pub const fn linear(name: &'static str, codec: FieldCodec, velocity: u8) -> Self {
-        Self { name, codec, predict: Predict::Linear { velocity } }
-    }
-}
 
 /// A replicated component's declaration.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -168,6 +101,9 @@ impl Schema {
             if components[..ci].iter().any(|c| c.name == def.name) {
                 return Err(SchemaError::DuplicateComponent { name: def.name });
             }
+            if !valid_name(def.name) {
+                return Err(SchemaError::BadName { name: def.name });
+            }
             if def.fields.is_empty() || def.fields.len() > MAX_FIELDS_PER_COMPONENT {
                 return Err(SchemaError::FieldCount {
                     component: def.name,
@@ -177,6 +113,13 @@ impl Schema {
             let first_field = fields.len();
             for f in def.fields {
                 let max_q = field_max_q(def.name, f)?;
+                if f.optional {
+                    return Err(SchemaError::BadField {
+                        component: def.name,
+                        field: f.name,
+                        why: "component fields cannot be optional (presence is per component)",
+                    });
+                }
                 let bits = bits_for(max_q);
                 fields.push(FieldInfo { def: *f, max_q, bits, linear: None });
             }
@@ -230,38 +173,6 @@ impl Schema {
     }
 }
 
-fn field_max_q(component: &'static str, f: &FieldDef) -> Result<u32, SchemaError> {
-    let bad = |why: &'static str| SchemaError::BadField { component, field: f.name, why };
-    match f.codec {
-        FieldCodec::Fixed { min, max, step } => {
-            if !(min.is_finite() && max.is_finite() && step.is_finite()) {
-                return Err(bad("non-finite bound or step"));
-            }
-            if !(min < max && step > 0.0) {
-                return Err(bad("needs min < max and step > 0"));
-            }
-            let span = ((f64::from(max) - f64::from(min)) / f64::from(step)).round();
-            if span > f64::from(u32::MAX >> 1) {
-                return Err(bad("more than 2^31 steps"));
-            }
-            Ok(span as u32)
-        }
-        FieldCodec::Angle { bits } => {
-            if !(1..=16).contains(&bits) {
-                return Err(bad("angle bits must be 1..=16"));
-            }
-            Ok((1u32 << bits) - 1)
-        }
-        FieldCodec::UInt { max } => {
-            if max == 0 {
-                return Err(bad("UInt max must be at least 1"));
-            }
-            Ok(max)
-        }
-        FieldCodec::Bool => Ok(1),
-    }
-}
-
 /// Validates a linear predictor and returns the velocity field's quantized zero.
 fn linear_predictor(def: &ComponentDef, field: usize, velocity: usize) -> Result<i64, SchemaError> {
     let bad = |why: &'static str| SchemaError::BadField {
@@ -286,156 +197,30 @@ fn linear_predictor(def: &ComponentDef, field: usize, velocity: usize) -> Result
     }
 }
 
-/// Bits needed to hold `max` (at least 1).
-pub fn bits_for(max: u32) -> u32 {
-    (32 - max.leading_zeros()).max(1)
-}
-
-impl FieldCodec {
-    /// Quantizes a float. Non-finite input maps to 0; out-of-range input is clamped.
-    pub fn quantize(&self, v: f32, max_q: u32) -> u32 {
-        if !v.is_finite() {
-            return 0;
-        }
-        match *self {
-            FieldCodec::Fixed { min, step, .. } => {
-                let q = ((f64::from(v) - f64::from(min)) / f64::from(step)).round();
-                q.clamp(0.0, f64::from(max_q)) as u32
-            }
-            FieldCodec::Angle { bits } => {
-                let turns = f64::from(v).rem_euclid(TAU) / TAU;
-                let q = (turns * f64::from(1u32 << bits)).round() as u64;
-                (q & u64::from(max_q)) as u32
-            }
-            FieldCodec::UInt { .. } => (v.round().max(0.0) as u32).min(max_q),
-            FieldCodec::Bool => u32::from(v != 0.0),
-        }
-    }
-
-    /// The float a quantized value stands for.
-    pub fn dequantize(&self, q: u32) -> f32 {
-        match *self {
-            FieldCodec::Fixed { min, step, .. } => {
-                (f64::from(min) + f64::from(q) * f64::from(step)) as f32
-            }
-            FieldCodec::Angle { bits } => (f64::from(q) * TAU / f64::from(1u32 << bits)) as f32,
-            FieldCodec::UInt { .. } | FieldCodec::Bool => q as f32,
-        }
-    }
-}
-
-/// Writes a component's fields in order, quantizing each with its codec.
-#[derive(Debug)]
-pub struct FieldWriter<'a> {
-    fields: &'a [FieldInfo],
-    out: &'a mut [u32],
-    next: usize,
-}
-
-impl<'a> FieldWriter<'a> {
-    /// A writer for the given fields into `out` (same length).
-    pub fn new(fields: &'a [FieldInfo], out: &'a mut [u32]) -> Self {
-        debug_assert_eq!(fields.len(), out.len());
-        Self { fields, out, next: 0 }
-    }
-
-    fn put(&mut self, q: u32) {
-        // A `Replicate` impl that writes more fields than it declares is a programming error;
-        // the extra value is dropped (and caught by the debug assertion in tests).
-        debug_assert!(self.next < self.out.len(), "component wrote more fields than declared");
-        if let Some(slot) = self.out.get_mut(self.next) {
-            *slot = q;
-        }
-        self.next += 1;
-    }
-
-    /// Writes the next field from a float (any codec).
-    pub fn f32(&mut self, v: f32) {
-        let q = match self.fields.get(self.next) {
-            Some(info) => info.def.codec.quantize(v, info.max_q),
-            None => 0,
-        };
-        self.put(q);
-    }
-
-    /// Writes the next field from an unsigned integer (clamped to the field's range).
-    pub fn u32(&mut self, v: u32) {
-        let max = self.fields.get(self.next).map_or(0, |i| i.max_q);
-        self.put(v.min(max));
-    }
-
-    /// Writes the next field from a bool.
-    pub fn bool(&mut self, v: bool) {
-        self.put(u32::from(v));
-    }
-}
-
-/// Reads a component's fields in order, dequantizing each with its codec.
-#[derive(Debug)]
-pub struct FieldReader<'a> {
-    fields: &'a [FieldInfo],
-    values: &'a [u32],
-    next: usize,
-}
-
-impl<'a> FieldReader<'a> {
-    /// A reader over quantized `values` of the given fields.
-    pub fn new(fields: &'a [FieldInfo], values: &'a [u32]) -> Self {
-        Self { fields, values, next: 0 }
-    }
-
-    fn take(&mut self) -> (Option<&'a FieldInfo>, u32) {
-        let i = self.next;
-        self.next += 1;
-        (self.fields.get(i), self.values.get(i).copied().unwrap_or(0))
-    }
-
-    /// Reads the next field as a float.
-    pub fn f32(&mut self) -> f32 {
-        match self.take() {
-            (Some(info), q) => info.def.codec.dequantize(q),
-            (None, _) => 0.0,
-        }
-    }
-
-    /// Reads the next field as an unsigned integer.
-    pub fn u32(&mut self) -> u32 {
-        self.take().1
-    }
-
-    /// Reads the next field as a bool.
-    pub fn bool(&mut self) -> bool {
-        self.take().1 != 0
-    }
-}
-
-/// The canonical schema text (`PROTOCOL.md` §5): one line per item, floats as the hex of their
+/// The canonical schema text (`PROTOCOL.md` §5.4): one line per item, floats as the hex of their
 /// IEEE-754 bits so that every language produces the same bytes.
 fn canonical_text(name: &str, components: &[ComponentDef]) -> String {
-    use std::fmt::Write;
     let mut s = format!("tickwire-schema {name}\n");
+    write_components(&mut s, components);
+    s
+}
+
+/// The `component` and `field` lines of the canonical text.
+pub(crate) fn write_components(s: &mut String, components: &[ComponentDef]) {
+    use std::fmt::Write;
     for c in components {
         let _ = writeln!(s, "component {}", c.name);
         for f in c.fields {
-            let codec = match f.codec {
-                FieldCodec::Fixed { min, max, step } => format!(
-                    "fixed {:08x} {:08x} {:08x}",
-                    min.to_bits(),
-                    max.to_bits(),
-                    step.to_bits()
-                ),
-                FieldCodec::Angle { bits } => format!("angle {bits}"),
-                FieldCodec::UInt { max } => format!("uint {max}"),
-                FieldCodec::Bool => "bool".to_owned(),
-            };
-            let predict = match f.predict {
-                Predict::Hold => "hold".to_owned(),
-                Predict::Linear { velocity } => format!("linear {velocity}"),
-            };
-            let _ = writeln!(s, "field {} {codec} {predict}", f.name);
+            let _ = writeln!(s, "field {} {} {}", f.name, f.codec.canonical(), predict_text(f.predict));
         }
     }
-    s
+}
+
+fn predict_text(p: Predict) -> String {
+    match p {
+        Predict::Hold => "hold".to_owned(),
+        Predict::Linear { velocity } => format!("linear {velocity}"),
+    }
 }
 
 /// FNV-1a, 64-bit.

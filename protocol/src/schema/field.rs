@@ -1,0 +1,301 @@
+//! One field's declaration: its [`FieldCodec`] (how a value is quantized to an integer), its
+//! [`Predict`]or (components only: how a delta predicts it) and whether it is optional (payloads
+//! only: a presence bit). Declarations are `const`: a game writes them with the constructor
+//! functions of [`codec`](super::codec) — `fixed(0.0, 100.0, 0.5).linear(2)`, `int(-127, 127)`,
+//! `entity().optional()` — and [`FieldDef::from_spec`].
+
+use std::f64::consts::TAU;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::SchemaError;
+
+/// How one field is quantized to an unsigned integer `q` in `0..=max_q`.
+///
+/// Serialized (in the JSON description, `PROTOCOL.md` §5.5) with a `kind` tag named as in the
+/// canonical text: `{"kind": "fixed", "min": 0.0, "max": 1000.0, "step": 0.03125}`,
+/// `{"kind": "angle", "bits": 10}`, `{"kind": "uint", "max": 100}`,
+/// `{"kind": "int", "min": -127, "max": 127}`, `{"kind": "bool"}`,
+/// `{"kind": "buttons", "count": 3}`, `{"kind": "entity"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum FieldCodec {
+    /// Fixed point: `q = round((v - min) / step)`, clamped to `0..=round((max - min) / step)`.
+    /// Decodes to `min + q * step`. Positions, velocities, analog axes.
+    Fixed {
+        /// Smallest representable value.
+        min: f32,
+        /// Largest representable value.
+        max: f32,
+        /// Quantization step (the precision).
+        step: f32,
+    },
+    /// An angle in radians, wrapped to `[0, 2π)` and quantized to `bits` bits (1..=16):
+    /// `q = round(a / 2π · 2^bits) mod 2^bits`. Deltas wrap around.
+    Angle {
+        /// Bits per angle.
+        bits: u8,
+    },
+    /// An unsigned integer clamped to `0..=max`.
+    UInt {
+        /// Largest value.
+        max: u32,
+    },
+    /// A signed integer clamped to `min..=max`, carried as `q = v - min`.
+    Int {
+        /// Smallest value.
+        min: i32,
+        /// Largest value.
+        max: i32,
+    },
+    /// A boolean (`0` or `1`); in a snapshot delta a change costs no value bits, it is a flip.
+    Bool,
+    /// `count` (1..=16) momentary buttons as a bit set, bit `i` for button `i`. When the server
+    /// repeats a player's last input for a tick whose input is missing, buttons are released
+    /// (an action is never repeated); every other input field is held.
+    Buttons {
+        /// Number of buttons.
+        count: u8,
+    },
+    /// A reference to a replicated entity: its [`EntityId`](crate::EntityId), 32 bits.
+    Entity,
+}
+
+/// How a snapshot delta predicts a component field from the baseline before coding the
+/// difference. Payload fields (inputs, events, commands) are never predicted: they use `Hold`.
+///
+/// Serialized with a `kind` tag: `{"kind": "hold"}`, `{"kind": "linear", "velocity": 2}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Predict {
+    /// Predict the baseline's value unchanged.
+    Hold,
+    /// Predict `base + velocity · ticks`, where `velocity` is the index (within the same
+    /// component) of a [`FieldCodec::Fixed`] field with the same `step`, measured in units per
+    /// tick. Entities moving in a straight line then cost nothing in a delta.
+    Linear {
+        /// Index of the velocity field within the component.
+        velocity: u8,
+    },
+}
+
+/// A field's codec with its options, as the constructor functions of
+/// [`codec`](super::codec) build it; [`FieldDef::from_spec`] names it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FieldSpec {
+    /// Quantization.
+    pub codec: FieldCodec,
+    /// Delta prediction (components only).
+    pub predict: Predict,
+    /// Whether the field may be absent (payloads only).
+    pub optional: bool,
+}
+
+impl FieldSpec {
+    /// A plain field: held, required.
+    pub const fn of(codec: FieldCodec) -> Self {
+        Self { codec, predict: Predict::Hold, optional: false }
+    }
+
+    /// The same field, predicted linearly from the velocity field at index `velocity` of the
+    /// same component (components only).
+    #[must_use]
+    pub const fn linear(self, velocity: u8) -> Self {
+        Self { predict: Predict::Linear { velocity }, ..self }
+    }
+
+    /// The same field, optional: a presence bit, then the value when present (payloads only).
+    #[must_use]
+    pub const fn optional(self) -> Self {
+        Self { optional: true, ..self }
+    }
+}
+
+/// One field of a replicated component or of a payload (input, event, command).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FieldDef {
+    /// Field name: 1..=32 characters of `[A-Za-z0-9_]`, not starting with a digit.
+    pub name: &'static str,
+    /// Quantization.
+    pub codec: FieldCodec,
+    /// Delta prediction (components only; payload fields must hold).
+    pub predict: Predict,
+    /// Whether the field may be absent (payloads only).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub optional: bool,
+}
+
+impl FieldDef {
+    /// A required field predicted as unchanged from the baseline.
+    pub const fn new(name: &'static str, codec: FieldCodec) -> Self {
+        Self { name, codec, predict: Predict::Hold, optional: false }
+    }
+
+    /// A field predicted linearly from the velocity field at `velocity` in the same component.
+    pub const fn linear(name: &'static str, codec: FieldCodec, velocity: u8) -> Self {
+        Self { name, codec, predict: Predict::Linear { velocity }, optional: false }
+    }
+
+    /// A field from a [`FieldSpec`].
+    pub const fn from_spec(name: &'static str, spec: FieldSpec) -> Self {
+        Self { name, codec: spec.codec, predict: spec.predict, optional: spec.optional }
+    }
+}
+
+/// Longest name of a component, field, event or command, in bytes.
+pub const MAX_NAME_LEN: usize = 32;
+
+/// Whether `name` can name a component, field, event, command or game: 1..=32 characters of
+/// `[A-Za-z0-9_]`, not starting with a digit (names go into the line-based canonical text).
+pub fn valid_name(name: &str) -> bool {
+    (1..=MAX_NAME_LEN).contains(&name.len())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        && !name.as_bytes()[0].is_ascii_digit()
+}
+
+/// Largest quantized value of a field, checking the codec's parameters; `owner` names the
+/// component or payload in the error.
+pub(crate) fn field_max_q(owner: &'static str, f: &FieldDef) -> Result<u32, SchemaError> {
+    let bad = |why: &'static str| SchemaError::BadField { component: owner, field: f.name, why };
+    if !valid_name(f.name) {
+        return Err(bad("names are 1..=32 characters of [A-Za-z0-9_], not starting with a digit"));
+    }
+    match f.codec {
+        FieldCodec::Fixed { min, max, step } => {
+            if !(min.is_finite() && max.is_finite() && step.is_finite()) {
+                return Err(bad("non-finite bound or step"));
+            }
+            if !(min < max && step > 0.0) {
+                return Err(bad("needs min < max and step > 0"));
+            }
+            let span = ((f64::from(max) - f64::from(min)) / f64::from(step)).round();
+            if span > f64::from(u32::MAX >> 1) {
+                return Err(bad("more than 2^31 steps"));
+            }
+            Ok(span as u32)
+        }
+        FieldCodec::Angle { bits } => {
+            if !(1..=16).contains(&bits) {
+                return Err(bad("angle bits must be 1..=16"));
+            }
+            Ok((1u32 << bits) - 1)
+        }
+        FieldCodec::UInt { max } => {
+            if max == 0 {
+                return Err(bad("UInt max must be at least 1"));
+            }
+            Ok(max)
+        }
+        FieldCodec::Int { min, max } => {
+            let span = i64::from(max) - i64::from(min);
+            if !(1..=i64::from(u32::MAX >> 1)).contains(&span) {
+                return Err(bad("Int needs min < max and at most 2^31 - 1 between them"));
+            }
+            Ok(span as u32)
+        }
+        FieldCodec::Bool => Ok(1),
+        FieldCodec::Buttons { count } => {
+            if !(1..=16).contains(&count) {
+                return Err(bad("buttons count must be 1..=16"));
+            }
+            Ok((1u32 << count) - 1)
+        }
+        FieldCodec::Entity => Ok(u32::MAX),
+    }
+}
+
+/// Bits needed to hold `max` (at least 1).
+pub fn bits_for(max: u32) -> u32 {
+    (32 - max.leading_zeros()).max(1)
+}
+
+impl FieldCodec {
+    /// Quantizes a float. Non-finite input maps to 0; out-of-range input is clamped.
+    pub fn quantize(&self, v: f32, max_q: u32) -> u32 {
+        if !v.is_finite() {
+            return 0;
+        }
+        match *self {
+            FieldCodec::Fixed { min, step, .. } => {
+                let q = ((f64::from(v) - f64::from(min)) / f64::from(step)).round();
+                q.clamp(0.0, f64::from(max_q)) as u32
+            }
+            FieldCodec::Angle { bits } => {
+                let turns = f64::from(v).rem_euclid(TAU) / TAU;
+                let q = (turns * f64::from(1u32 << bits)).round() as u64;
+                (q & u64::from(max_q)) as u32
+            }
+            FieldCodec::Int { min, .. } => {
+                let q = f64::from(v).round() - f64::from(min);
+                q.clamp(0.0, f64::from(max_q)) as u32
+            }
+            FieldCodec::Bool => u32::from(v != 0.0),
+            FieldCodec::UInt { .. } | FieldCodec::Buttons { .. } | FieldCodec::Entity => {
+                f64::from(v).round().clamp(0.0, f64::from(max_q)) as u32
+            }
+        }
+    }
+
+    /// Quantizes a signed integer (clamped to the field's range).
+    pub fn quantize_int(&self, v: i64, max_q: u32) -> u32 {
+        match *self {
+            FieldCodec::Int { min, .. } => (v - i64::from(min)).clamp(0, i64::from(max_q)) as u32,
+            FieldCodec::Fixed { .. } | FieldCodec::Angle { .. } => self.quantize(v as f32, max_q),
+            FieldCodec::Bool => u32::from(v != 0),
+            FieldCodec::UInt { .. } | FieldCodec::Buttons { .. } | FieldCodec::Entity => {
+                v.clamp(0, i64::from(max_q)) as u32
+            }
+        }
+    }
+
+    /// The float a quantized value stands for.
+    pub fn dequantize(&self, q: u32) -> f32 {
+        match *self {
+            FieldCodec::Fixed { min, step, .. } => {
+                (f64::from(min) + f64::from(q) * f64::from(step)) as f32
+            }
+            FieldCodec::Angle { bits } => (f64::from(q) * TAU / f64::from(1u32 << bits)) as f32,
+            FieldCodec::Int { min, .. } => (i64::from(min) + i64::from(q)) as f32,
+            FieldCodec::UInt { .. }
+            | FieldCodec::Bool
+            | FieldCodec::Buttons { .. }
+            | FieldCodec::Entity => q as f32,
+        }
+    }
+
+    /// The signed integer a quantized value stands for (floats are rounded).
+    pub fn dequantize_int(&self, q: u32) -> i64 {
+        match *self {
+            FieldCodec::Int { min, .. } => i64::from(min) + i64::from(q),
+            FieldCodec::Fixed { .. } | FieldCodec::Angle { .. } => {
+                f64::from(self.dequantize(q)).round() as i64
+            }
+            FieldCodec::UInt { .. }
+            | FieldCodec::Bool
+            | FieldCodec::Buttons { .. }
+            | FieldCodec::Entity => i64::from(q),
+        }
+    }
+
+    /// Whether values of this codec change continuously, so that a client interpolates them
+    /// between two snapshots (fixed point linearly, angles along the shorter arc); every other
+    /// codec takes the newer snapshot's value.
+    pub fn is_continuous(&self) -> bool {
+        matches!(self, FieldCodec::Fixed { .. } | FieldCodec::Angle { .. })
+    }
+
+    /// The codec's line in the canonical text (`PROTOCOL.md` §5.4).
+    pub(crate) fn canonical(&self) -> String {
+        match *self {
+            FieldCodec::Fixed { min, max, step } => {
+                format!("fixed {:08x} {:08x} {:08x}", min.to_bits(), max.to_bits(), step.to_bits())
+            }
+            FieldCodec::Angle { bits } => format!("angle {bits}"),
+            FieldCodec::UInt { max } => format!("uint {max}"),
+            FieldCodec::Int { min, max } => format!("int {min} {max}"),
+            FieldCodec::Bool => "bool".to_owned(),
+            FieldCodec::Buttons { count } => format!("buttons {count}"),
+            FieldCodec::Entity => "entity".to_owned(),
+        }
+    }
+}

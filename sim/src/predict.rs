@@ -1,0 +1,52 @@
+//! [`Predict`]: what a client needs to predict the entity it controls with the game's own step.
+//!
+//! A predicting client applies each input it sends at once, with the same function the server
+//! steps that entity with, and replays the inputs the server has not simulated yet on top of
+//! every snapshot (`tickwire_client::predict`). The game provides the state that is predicted
+//! (the controlled entity's position, say), how to read it from a snapshot, and the step. Both
+//! sides must compute bit for bit the same thing: integer or grid-exact arithmetic, no
+//! platform-dependent functions.
+
+use std::fmt::Debug;
+
+use tickwire_protocol::game::{Dynamic, Protocol};
+use tickwire_protocol::snapshot::EntityRef;
+use tickwire_protocol::Schema;
+
+/// A protocol whose controlled entity a client can predict. [`Dynamic`] implements it without
+/// predicting anything (a game known only by its description has no step to run).
+pub trait Predict: Protocol {
+    /// What is predicted of the controlled entity.
+    type State: Clone + PartialEq + Debug + Send + Sync + 'static;
+    /// The game's rules the step needs (world size, speeds...), as the client knows them.
+    type Rules: Clone + Debug + Default + Send + Sync + 'static;
+
+    /// The controlled entity's state in a snapshot; `None` when it cannot be predicted now.
+    fn read_state(schema: &Schema, entity: EntityRef<'_>) -> Option<Self::State>;
+
+    /// One tick of `input` from `state`: exactly what the server's step does to the entity.
+    fn step(
+        rules: &Self::Rules,
+        state: &Self::State,
+        input: &Self::Input,
+        tick_rate: u16,
+    ) -> Self::State;
+
+    /// How far apart two states are, for statistics (0 exactly when they are equal).
+    fn distance(a: &Self::State, b: &Self::State) -> f32;
+}
+
+impl Predict for Dynamic {
+    type State = ();
+    type Rules = ();
+
+    fn read_state(_schema: &Schema, _entity: EntityRef<'_>) -> Option<()> {
+        None
+    }
+
+    fn step(_: &(), _: &(), _: &Self::Input, _: u16) {}
+
+    fn distance(_: &(), _: &()) -> f32 {
+        0.0
+    }
+}
