@@ -13,7 +13,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tickwire_protocol::message::{EventMessage, Welcome};
+use tickwire_protocol::message::Welcome;
+use tickwire_sim::Predict;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -21,17 +22,18 @@ use tokio::time::Instant;
 use crate::config::ClientConfig;
 use crate::driver::Shared;
 use crate::error::{ClientError, EndReason};
-use crate::input::{InputSource, Intent};
-use crate::state::ClientState;
+use crate::input::InputSource;
+use crate::state::{ClientState, TimedEvent};
 use crate::stats::{ClientStats, Samples};
 use crate::supervisor::{self, Supervisor};
 use crate::ws;
 
-/// Something the session tells its owner.
+/// Something the session tells its owner; `E` is the game's event type.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ClientEvent {
-    /// A game event (shot, hit, kill, join, leave, chat).
-    Game(EventMessage),
+pub enum ClientEvent<E> {
+    /// Something happened in the room: a join, a leave, a chat line, or one of the game's
+    /// events.
+    Event(TimedEvent<E>),
     /// The connection dropped; the next attempt to get the session back starts after `delay`.
     Reconnecting {
         /// Which attempt, of how many, and why the connection ended.
@@ -71,26 +73,32 @@ pub struct Outage {
     pub cause: EndReason,
 }
 
-/// Connects with the intent set through [`ClientHandle::set_intent`] (idle until then).
-pub async fn connect(config: ClientConfig) -> Result<Client, ClientError> {
+/// Connects with the input set through [`ClientHandle::set_input`] (the default input until
+/// then).
+pub async fn connect<P: Predict>(config: ClientConfig<P>) -> Result<Client<P>, ClientError> {
     connect_inner(config, None).await
 }
 
-/// Connects with `source` producing the intent of every tick (a bot's behaviour).
-pub async fn connect_with(
-    config: ClientConfig,
-    source: impl InputSource,
-) -> Result<Client, ClientError> {
+/// Connects with `source` producing the input of every tick (a bot's behaviour).
+pub async fn connect_with<P: Predict>(
+    config: ClientConfig<P>,
+    source: impl InputSource<P>,
+) -> Result<Client<P>, ClientError> {
     connect_inner(config, Some(Box::new(source))).await
 }
 
-async fn connect_inner(
-    config: ClientConfig,
-    source: Option<Box<dyn InputSource>>,
-) -> Result<Client, ClientError> {
+async fn connect_inner<P: Predict>(
+    config: ClientConfig<P>,
+    source: Option<Box<dyn InputSource<P>>>,
+) -> Result<Client<P>, ClientError> {
     let epoch = Instant::now();
-    let state =
-        ClientState::new(config.hello(), config.rules.clone(), config.tuning, Duration::ZERO)?;
+    let state = ClientState::new(
+        config.hello(),
+        config.schema,
+        config.rules.clone(),
+        config.tuning,
+        Duration::ZERO,
+    )?;
     let target = ws::parse_url(&config.url)?;
     let shared = Arc::new(Shared::new(state, epoch));
     let conn = supervisor::open(&shared, &config, &target, None).await?;
@@ -101,27 +109,27 @@ async fn connect_inner(
     Ok(Client { handle: ClientHandle { shared }, events: events_rx, task })
 }
 
-/// A connected session. Dropping it leaves the session (without waiting).
+/// A connected session of game `P`. Dropping it leaves the session (without waiting).
 #[derive(Debug)]
-pub struct Client {
-    handle: ClientHandle,
-    events: mpsc::Receiver<ClientEvent>,
+pub struct Client<P: Predict> {
+    handle: ClientHandle<P>,
+    events: mpsc::Receiver<ClientEvent<P::Event>>,
     task: JoinHandle<EndReason>,
 }
 
-impl Client {
+impl<P: Predict> Client<P> {
     /// A cheap, cloneable handle to the state (for other tasks, renderers, collectors).
-    pub fn handle(&self) -> ClientHandle {
+    pub fn handle(&self) -> ClientHandle<P> {
         self.handle.clone()
     }
 
     /// The next event; `None` once the session has ended and every event was taken.
-    pub async fn next_event(&mut self) -> Option<ClientEvent> {
+    pub async fn next_event(&mut self) -> Option<ClientEvent<P::Event>> {
         self.events.recv().await
     }
 
     /// The next event if one is waiting (for a game loop that polls once per frame).
-    pub fn try_next_event(&mut self) -> Option<ClientEvent> {
+    pub fn try_next_event(&mut self) -> Option<ClientEvent<P::Event>> {
         self.events.try_recv().ok()
     }
 
@@ -147,27 +155,33 @@ impl Client {
     }
 }
 
-impl std::ops::Deref for Client {
-    type Target = ClientHandle;
+impl<P: Predict> std::ops::Deref for Client<P> {
+    type Target = ClientHandle<P>;
 
-    fn deref(&self) -> &ClientHandle {
+    fn deref(&self) -> &ClientHandle<P> {
         &self.handle
     }
 }
 
-impl Drop for Client {
+impl<P: Predict> Drop for Client<P> {
     fn drop(&mut self) {
         self.handle.leave();
     }
 }
 
 /// A cheap, cloneable view of a session's state. It does not keep the session open.
-#[derive(Debug, Clone)]
-pub struct ClientHandle {
-    shared: Arc<Shared>,
+#[derive(Debug)]
+pub struct ClientHandle<P: Predict> {
+    shared: Arc<Shared<P>>,
 }
 
-impl ClientHandle {
+impl<P: Predict> Clone for ClientHandle<P> {
+    fn clone(&self) -> Self {
+        Self { shared: self.shared.clone() }
+    }
+}
+
+impl<P: Predict> ClientHandle<P> {
     /// The client's clock: time since the connection started. Pass it as `now` to the
     /// state's queries.
     pub fn now(&self) -> Duration {
@@ -196,7 +210,7 @@ impl ClientHandle {
     }
 
     /// Runs `f` with the state locked. Keep `f` short: the driver waits for the lock.
-    pub fn with_state<R>(&self, f: impl FnOnce(&ClientState) -> R) -> R {
+    pub fn with_state<R>(&self, f: impl FnOnce(&ClientState<P>) -> R) -> R {
         f(&self.shared.state.lock())
     }
 
@@ -215,10 +229,17 @@ impl ClientHandle {
         self.shared.state.lock().end_reason().cloned()
     }
 
-    /// Sets the intent sent every tick (when the client was connected without an
+    /// Sets the input sent every tick (when the client was connected without an
     /// [`InputSource`]).
-    pub fn set_intent(&self, intent: Intent) {
-        *self.shared.intent.lock() = intent;
+    pub fn set_input(&self, input: P::Input) {
+        *self.shared.input.lock() = input;
+    }
+
+    /// Sends a game command (applied by the game at the start of a tick).
+    pub fn command(&self, command: &P::Command) -> Result<(), ClientError> {
+        self.shared.state.lock().send_command(command)?;
+        self.shared.wake.notify_one();
+        Ok(())
     }
 
     /// Sends a chat line (1..=200 bytes, at most one per second).

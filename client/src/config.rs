@@ -2,9 +2,9 @@
 
 use std::time::Duration;
 
-use tickwire_protocol::PROTOCOL_VERSION;
 use tickwire_protocol::message::Hello;
-use tickwire_sim::arena::ArenaRules;
+use tickwire_protocol::{GameProtocol, GameSchema, PROTOCOL_VERSION};
+use tickwire_sim::Predict;
 
 use crate::error::ClientError;
 use crate::link::LinkConfig;
@@ -12,9 +12,9 @@ use crate::reconnect::ReconnectPolicy;
 use crate::state::Tuning;
 use crate::tls::TlsOptions;
 
-/// Everything [`connect`](crate::connect) needs. Its `Debug` output hides the token.
-#[derive(Clone)]
-pub struct ClientConfig {
+/// Everything [`connect`](crate::connect) needs to play game `P`. Its `Debug` output hides the
+/// token.
+pub struct ClientConfig<P: Predict> {
     /// `ws://host:port/ws` (plain WebSocket) or `wss://host:port/ws` (TLS, trusting what
     /// [`tls`](Self::tls) says).
     pub url: String,
@@ -24,11 +24,16 @@ pub struct ClientConfig {
     pub name: String,
     /// Auth token, if the server wants one.
     pub token: Option<String>,
-    /// Schema hash sent in the hello. Defaults to the arena schema's; change it only to test
-    /// that a mismatch is refused.
+    /// The game's schema: what the hello names (game and hash) and every message is encoded
+    /// with. For a game declared in Rust, its [`GameProtocol::schema`]; for one learnt at run
+    /// time, [`GameSchema::from_description`].
+    pub schema: &'static GameSchema,
+    /// Schema hash sent in the hello. Defaults to the schema's; change it only to test that a
+    /// mismatch is refused.
     pub schema_hash: u64,
-    /// The rules the server plays by (for prediction). Servers use the defaults.
-    pub rules: ArenaRules,
+    /// The rules the server plays by, as the game's prediction needs them (its defaults unless
+    /// the server was configured otherwise: `/rules.json?game=NAME` says).
+    pub rules: P::Rules,
     /// Knobs of the sans-IO core (history, interpolation delay, input margin, pings).
     pub tuning: Tuning,
     /// Artificial latency and jitter on both directions (off by default).
@@ -47,10 +52,32 @@ pub struct ClientConfig {
     pub reconnect: ReconnectPolicy,
 }
 
-impl std::fmt::Debug for ClientConfig {
+impl<P: Predict> Clone for ClientConfig<P> {
+    fn clone(&self) -> Self {
+        Self {
+            url: self.url.clone(),
+            room: self.room.clone(),
+            name: self.name.clone(),
+            token: self.token.clone(),
+            schema: self.schema,
+            schema_hash: self.schema_hash,
+            rules: self.rules.clone(),
+            tuning: self.tuning,
+            link: self.link,
+            connect_timeout: self.connect_timeout,
+            event_capacity: self.event_capacity,
+            offer_subprotocol: self.offer_subprotocol,
+            tls: self.tls.clone(),
+            reconnect: self.reconnect,
+        }
+    }
+}
+
+impl<P: Predict> std::fmt::Debug for ClientConfig<P> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientConfig")
             .field("url", &self.url)
+            .field("game", &self.schema.name())
             .field("room", &self.room)
             .field("name", &self.name)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
@@ -62,16 +89,31 @@ impl std::fmt::Debug for ClientConfig {
     }
 }
 
-impl ClientConfig {
-    /// A configuration with defaults for everything but the URL, room and name.
+impl<P: Predict + GameProtocol> ClientConfig<P> {
+    /// A configuration for game `P` with defaults for everything but the URL, room and name.
     pub fn new(url: impl Into<String>, room: impl Into<String>, name: impl Into<String>) -> Self {
+        Self::for_schema(P::schema(), url, room, name)
+    }
+}
+
+impl<P: Predict> ClientConfig<P> {
+    /// A configuration for the game `schema` describes (a game learnt at run time, played with
+    /// [`Dynamic`](tickwire_protocol::game::Dynamic)), with defaults for everything but the
+    /// URL, room and name.
+    pub fn for_schema(
+        schema: &'static GameSchema,
+        url: impl Into<String>,
+        room: impl Into<String>,
+        name: impl Into<String>,
+    ) -> Self {
         Self {
             url: url.into(),
             room: room.into(),
             name: name.into(),
             token: None,
-            schema_hash: tickwire_sim::arena::schema().hash(),
-            rules: ArenaRules::default(),
+            schema,
+            schema_hash: schema.hash(),
+            rules: P::Rules::default(),
             tuning: Tuning::default(),
             link: LinkConfig::default(),
             connect_timeout: Duration::from_secs(10),
@@ -100,6 +142,7 @@ impl ClientConfig {
     pub fn hello(&self) -> Hello {
         Hello {
             protocol_version: PROTOCOL_VERSION,
+            game: self.schema.name().to_owned(),
             schema_hash: self.schema_hash,
             room: self.room.clone(),
             name: self.name.clone(),

@@ -13,7 +13,7 @@
 //!   1. hands every message due (now, or later under the link conditioner) to the state, then
 //!      moves game events to the event channel (`try_send`: a full channel leaves them in the
 //!      core's bounded queue);
-//!   2. once per tick, samples the [`InputSource`] (or the shared intent) with the state locked
+//!   2. once per tick, samples the [`InputSource`] (or the shared input) with the state locked
 //!      and calls [`ClientState::send_input`];
 //!   3. runs the state's timers (pings, silence);
 //!   4. takes everything the state wants to send and writes what is due, then flushes once, so a
@@ -43,7 +43,8 @@ use tracing::debug;
 
 use crate::client::{ClientEvent, Connection};
 use crate::error::{EndReason, ProtocolError};
-use crate::input::{InputContext, InputSource, Intent};
+use crate::input::{InputContext, InputSource};
+use tickwire_sim::Predict;
 use crate::link::{DelayQueue, LinkConditioner};
 use crate::state::ClientState;
 use crate::ws::{WsReader, WsWriter};
@@ -67,11 +68,11 @@ pub(crate) enum Incoming {
 
 /// What the driver and the client handles share.
 #[derive(Debug)]
-pub(crate) struct Shared {
+pub(crate) struct Shared<P: Predict> {
     /// The sans-IO core. Locked for microseconds, never across an `.await`.
-    pub(crate) state: Mutex<ClientState>,
-    /// The intent sent when no [`InputSource`] was given ([`crate::ClientHandle::set_intent`]).
-    pub(crate) intent: Mutex<Intent>,
+    pub(crate) state: Mutex<ClientState<P>>,
+    /// The input sent when no [`InputSource`] was given ([`crate::ClientHandle::set_input`]).
+    pub(crate) input: Mutex<P::Input>,
     /// Time zero of the client's clock.
     pub(crate) epoch: Instant,
     /// Wakes the driver when the reader or a handle changed the state (something to send, a
@@ -86,11 +87,11 @@ pub(crate) struct Shared {
     pub(crate) status: Mutex<Connection>,
 }
 
-impl Shared {
-    pub(crate) fn new(state: ClientState, epoch: Instant) -> Self {
+impl<P: Predict> Shared<P> {
+    pub(crate) fn new(state: ClientState<P>, epoch: Instant) -> Self {
         Self {
             state: Mutex::new(state),
-            intent: Mutex::new(Intent::IDLE),
+            input: Mutex::new(P::Input::default()),
             epoch,
             wake: Notify::new(),
             leaving: AtomicBool::new(false),
@@ -107,22 +108,22 @@ impl Shared {
 
 /// Where the reader puts what it reads.
 #[derive(Debug)]
-pub(crate) enum Delivery {
+pub(crate) enum Delivery<P: Predict> {
     /// Straight into the state, on the reader's task (no link conditioner): one task wake-up
     /// per message instead of two. Game events go to the event channel from there, and the
     /// driver is woken only when the state has something to send (a pong) or has ended.
-    Direct(Arc<Shared>, mpsc::Sender<ClientEvent>),
+    Direct(Arc<Shared<P>>, mpsc::Sender<ClientEvent<P::Event>>),
     /// Through the channel to the driver, which holds messages back for the link conditioner.
     Queued,
 }
 
 /// Reads frames until the socket ends or the driver is gone (see the module docs). The end of
 /// the transport always goes through the channel, so the driver sees it in order.
-pub(crate) async fn read_loop(
+pub(crate) async fn read_loop<P: Predict>(
     mut ws: WsReader,
     tx: mpsc::Sender<Incoming>,
     epoch: Instant,
-    delivery: Delivery,
+    delivery: Delivery<P>,
 ) {
     // Control frames owed by fastwebsockets are not needed: auto-close and auto-pong are off.
     let mut ignore = |_| ready(Ok::<(), Infallible>(()));
@@ -168,30 +169,33 @@ pub(crate) async fn read_loop(
     let _ = tx.send(Incoming::End(end)).await;
 }
 
-/// Moves queued game events into the event channel while it has room (the rest wait in the
+/// Moves queued events into the event channel while it has room (the rest wait in the
 /// state's bounded queue).
-fn forward_events(state: &mut ClientState, events: &mpsc::Sender<ClientEvent>) {
+fn forward_events<P: Predict>(
+    state: &mut ClientState<P>,
+    events: &mpsc::Sender<ClientEvent<P::Event>>,
+) {
     while state.pending_events() > 0 {
         let Ok(permit) = events.try_reserve() else { break };
         if let Some(e) = state.poll_event() {
-            permit.send(ClientEvent::Game(e));
+            permit.send(ClientEvent::Event(e));
         }
     }
 }
 
 /// The driver task's state (see the module docs).
-pub(crate) struct Driver {
-    pub(crate) shared: Arc<Shared>,
+pub(crate) struct Driver<P: Predict> {
+    pub(crate) shared: Arc<Shared<P>>,
     pub(crate) ws: WsWriter,
     pub(crate) incoming_rx: mpsc::Receiver<Incoming>,
-    pub(crate) events: mpsc::Sender<ClientEvent>,
-    pub(crate) source: Option<Box<dyn InputSource>>,
+    pub(crate) events: mpsc::Sender<ClientEvent<P::Event>>,
+    pub(crate) source: Option<Box<dyn InputSource<P>>>,
     /// The link conditioner, when latency or jitter is configured.
     pub(crate) link: Option<LinkConditioner>,
     pub(crate) tick: Duration,
 }
 
-impl Driver {
+impl<P: Predict> Driver<P> {
     /// Runs the connection to its end and says why it ended (the owner is told by the
     /// supervisor, which may reconnect).
     pub(crate) async fn run(&mut self) -> EndReason {
@@ -228,11 +232,11 @@ impl Driver {
                         next_tick = now + self.tick; // we were descheduled: skip, don't burst
                     }
                     if state.is_playing() {
-                        let intent = match &mut self.source {
+                        let input = match &mut self.source {
                             Some(source) => source.sample(&InputContext { state: &state, now }),
-                            None => *self.shared.intent.lock(),
+                            None => self.shared.input.lock().clone(),
                         };
-                        state.send_input(now, intent);
+                        state.send_input(now, &input);
                     }
                 }
                 // 3. Timers.

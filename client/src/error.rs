@@ -4,7 +4,7 @@
 
 use thiserror::Error;
 use tickwire_protocol::message::{DisconnectReason, RejectReason};
-use tickwire_protocol::{DecodeError, SnapshotError};
+use tickwire_protocol::{DecodeError, PayloadError, SnapshotError};
 
 /// The server sent something this client cannot accept. Every protocol error ends the session:
 /// a snapshot that cannot be decoded leaves no baseline for the next delta.
@@ -17,6 +17,10 @@ pub enum ProtocolError {
     /// client does not hold).
     #[error("undecodable snapshot: {0}")]
     Snapshot(#[from] SnapshotError),
+    /// A game event whose payload the game's schema refuses (an unknown kind, a value out of
+    /// range...): the server plays another version of the game.
+    #[error("undecodable game event: {0}")]
+    Event(#[from] PayloadError),
     /// A message that is not allowed at this point of the session (a snapshot before the
     /// welcome, a second welcome, a text frame...).
     #[error("unexpected {message} while {phase}")]
@@ -40,6 +44,7 @@ impl ProtocolError {
             },
             Self::Snapshot(SnapshotError::BaselineMismatch { .. }) => "snapshot_baseline_mismatch",
             Self::Snapshot(_) => "snapshot_undecodable",
+            Self::Event(_) => "event_undecodable",
             Self::Unexpected { .. } => "unexpected_message",
         }
     }
@@ -143,6 +148,10 @@ pub enum ClientError {
     /// Chat lines are limited to one per second, 1..=200 bytes without control characters.
     #[error("chat refused: {0}")]
     Chat(&'static str),
+    /// A game command cannot be sent (the session is not open, or the game declares no such
+    /// command).
+    #[error("command refused: {0}")]
+    Command(&'static str),
 }
 
 impl ClientError {
@@ -171,6 +180,7 @@ impl ClientError {
             Self::Protocol(e) => e.label(),
             Self::Ended(r) => r.label(),
             Self::Chat(_) => "chat",
+            Self::Command(_) => "command",
         }
     }
 }
@@ -188,6 +198,9 @@ pub fn reject_label(r: RejectReason) -> &'static str {
         RejectReason::ShuttingDown => "rejected_shutting_down",
         RejectReason::HelloExpected => "rejected_hello_expected",
         RejectReason::ResumeFailed => "rejected_resume_failed",
+        RejectReason::UnknownGame => "rejected_unknown_game",
+        RejectReason::GameMismatch => "rejected_game_mismatch",
+        RejectReason::JoinRefused { .. } => "rejected_join_refused",
     }
 }
 

@@ -1,4 +1,4 @@
-//! The snapshot history and interpolation of remote entities.
+//! The snapshot history and interpolation of remote entities, for any game's schema.
 //!
 //! [`SnapshotHistory`] keeps the last few decoded snapshots, oldest first. The newest is the
 //! delta baseline; the others let remote entities be drawn **in the past**, between two
@@ -8,23 +8,27 @@
 //! snapshot, more on a jittery path.
 //!
 //! [`SnapshotHistory::bracket`] finds the two snapshots around a render time; a [`Bracket`]
-//! interpolates one entity ([`Bracket::entity`], a binary search in each snapshot) or all of
-//! them ([`Bracket::iter`], a merge walk over the two id-sorted lists). Positions are
-//! interpolated linearly, headings along the shorter arc; everything else comes from the newer
-//! snapshot. An entity that moved further than [`TELEPORT_STEP`] per tick between the two
-//! (a respawn) snaps to the newer position. Past the newest snapshot, positions are
-//! extrapolated along the replicated velocity for at most [`MAX_EXTRAPOLATION`] ticks.
+//! gives one entity ([`Bracket::entity`], a binary search in each snapshot) or all of them
+//! ([`Bracket::iter`], a merge walk over the two id-sorted lists) as an [`Interpolated`], whose
+//! [`get`](Interpolated::get) reads any component at the render time. What the schema says
+//! decides how each field is drawn:
+//!
+//! - **fixed-point** fields are interpolated linearly, **angles** along the shorter arc (the
+//!   continuous codecs, [`FieldCodec::is_continuous`]); every other field takes the newer
+//!   snapshot's value;
+//! - a field **predicted linearly** from a velocity field (a position) that moved further than
+//!   the velocity codec allows in the ticks between the two snapshots teleported (a respawn):
+//!   its whole component snaps to the newer value;
+//! - past the newest snapshot, such fields are **extrapolated** along their velocity for at
+//!   most [`MAX_EXTRAPOLATION`] ticks.
 
 use std::collections::VecDeque;
 use std::f32::consts::TAU;
 
-use glam::Vec2;
+use tickwire_protocol::schema::{FieldCodec, FieldInfo, FieldReader, MAX_FIELDS_PER_COMPONENT};
 use tickwire_protocol::snapshot::EntityRef;
-use tickwire_protocol::{EntityId, Schema, Snapshot, Tick};
-use tickwire_sim::arena::{BODY, Body, HEADING, Heading, NPC, Npc, PLAYER, Player};
+use tickwire_protocol::{EntityId, Replicate, Schema, Snapshot, Tick};
 
-/// Largest plausible displacement per tick; more between two snapshots is a teleport.
-pub const TELEPORT_STEP: f32 = 64.0;
 /// Most ticks a position is extrapolated past the newest snapshot.
 pub const MAX_EXTRAPOLATION: f64 = 3.0;
 
@@ -107,23 +111,6 @@ impl SnapshotHistory {
     }
 }
 
-/// One entity as it should be drawn at the render time.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct InterpolatedEntity {
-    /// Its id.
-    pub id: EntityId,
-    /// Interpolated position.
-    pub pos: Vec2,
-    /// Displacement per tick (from the newer snapshot).
-    pub velocity: Vec2,
-    /// Interpolated heading in radians `[0, 2π)`, if it has one.
-    pub heading: Option<f32>,
-    /// Its NPC component, if it is an NPC.
-    pub npc: Option<Npc>,
-    /// Its player component, if it is a player.
-    pub player: Option<Player>,
-}
-
 /// Two snapshots around a render time (they are the same one at the history's ends).
 #[derive(Debug, Clone, Copy)]
 pub struct Bracket<'a> {
@@ -139,49 +126,117 @@ pub struct Bracket<'a> {
 }
 
 impl<'a> Bracket<'a> {
-    /// The entity `id` at the render time, if the newer snapshot has it with a body.
-    pub fn entity(&self, id: EntityId) -> Option<InterpolatedEntity> {
+    /// The entity `id` at the render time, if the newer snapshot has it.
+    pub fn entity(&self, id: EntityId) -> Option<Interpolated<'a>> {
         let to = self.to.get(id)?;
-        self.blend(self.from.get(id), to)
+        Some(Interpolated { bracket: *self, from: self.from.get(id), to })
     }
 
-    /// Every entity of the newer snapshot that has a body, in id order.
-    pub fn iter(&self) -> impl Iterator<Item = InterpolatedEntity> + 'a {
+    /// Every entity of the newer snapshot, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = Interpolated<'a>> + 'a {
         let this = *self;
         let mut from = this.from.iter().peekable();
-        this.to.iter().filter_map(move |to| {
+        this.to.iter().map(move |to| {
             while from.next_if(|f| f.id < to.id).is_some() {}
             let old = from.next_if(|f| f.id == to.id);
-            this.blend(old, to)
+            Interpolated { bracket: this, from: old, to }
         })
     }
+}
 
-    fn blend(&self, from: Option<EntityRef<'_>>, to: EntityRef<'_>) -> Option<InterpolatedEntity> {
-        let body: Body = to.get(self.schema, BODY)?;
-        let (new_pos, velocity) = (body.pos(), body.velocity());
-        let new_heading = to.get::<Heading>(self.schema, HEADING).map(|h| h.angle);
-        let (mut pos, mut heading) = (new_pos, new_heading);
-        if self.from.tick() == self.to.tick() {
+/// One entity at the render time: read its components with [`get`](Self::get).
+#[derive(Debug, Clone, Copy)]
+pub struct Interpolated<'a> {
+    bracket: Bracket<'a>,
+    from: Option<EntityRef<'a>>,
+    to: EntityRef<'a>,
+}
+
+impl Interpolated<'_> {
+    /// The entity's id.
+    pub fn id(&self) -> EntityId {
+        self.to.id
+    }
+
+    /// Whether it has component `index` (in the newer snapshot).
+    pub fn has(&self, index: usize) -> bool {
+        self.to.has(index)
+    }
+
+    /// Component `T` (the schema's component `index`) as drawn at the render time (see the
+    /// module docs).
+    pub fn get<T: Replicate>(&self, index: usize) -> Option<T> {
+        if !self.to.has(index) {
+            return None;
+        }
+        let schema = self.bracket.schema;
+        let range = schema.components().get(index)?.field_range();
+        let fields = schema.fields().get(range.clone())?;
+        let mut values = [0f32; MAX_FIELDS_PER_COMPONENT];
+        let values = values.get_mut(..fields.len())?;
+        self.blend(range.start, fields, values);
+        Some(T::read(&mut FieldReader::from_floats(fields, values)))
+    }
+
+    /// Component `T` exactly as the newer snapshot has it (no interpolation).
+    pub fn newest<T: Replicate>(&self, index: usize) -> Option<T> {
+        self.to.get(self.bracket.schema, index)
+    }
+
+    /// Fills `out` with the component's fields (global indices from `first`) at the render
+    /// time.
+    fn blend(&self, first: usize, fields: &[FieldInfo], out: &mut [f32]) {
+        let b = &self.bracket;
+        let deq = |e: &EntityRef<'_>, g: usize| {
+            let f = &b.schema.fields()[g];
+            f.def.codec.dequantize(e.values.get(g).copied().unwrap_or(0))
+        };
+        for (i, slot) in out.iter_mut().enumerate() {
+            *slot = deq(&self.to, first + i);
+        }
+        if b.from.tick() == b.to.tick() {
             // The bracket sits on one snapshot: hold it, or extrapolate past the newest.
-            pos = new_pos + velocity * self.ahead;
-        } else if let Some(old) = from.and_then(|f| f.get::<Body>(self.schema, BODY)) {
-            let gap = self.to.tick().diff(self.from.tick()).max(1) as f32;
-            if old.pos().distance(new_pos) <= TELEPORT_STEP * gap {
-                pos = old.pos().lerp(new_pos, self.t);
-                let old_heading = from.and_then(|f| f.get::<Heading>(self.schema, HEADING));
-                if let (Some(a), Some(b)) = (old_heading, new_heading) {
-                    heading = Some(lerp_angle(a.angle, b, self.t));
+            for (i, f) in fields.iter().enumerate() {
+                if let Some((vel, _)) = f.linear {
+                    out[i] += deq(&self.to, vel) * b.ahead;
                 }
             }
+            return;
         }
-        Some(InterpolatedEntity {
-            id: to.id,
-            pos,
-            velocity,
-            heading,
-            npc: to.get(self.schema, NPC),
-            player: to.get(self.schema, PLAYER),
-        })
+        let Some(from) = self.from.filter(|f| f.mask & self.to.mask & component_bit(b.schema, first) != 0) else {
+            return;
+        };
+        let gap = b.to.tick().diff(b.from.tick()).max(1) as f32;
+        let teleported = fields.iter().enumerate().any(|(i, f)| {
+            f.linear.is_some_and(|(vel, _)| {
+                let reach = max_speed(&b.schema.fields()[vel]) * gap;
+                (out[i] - deq(&from, first + i)).abs() > reach
+            })
+        });
+        if teleported {
+            return;
+        }
+        for (i, f) in fields.iter().enumerate() {
+            let old = deq(&from, first + i);
+            out[i] = match f.def.codec {
+                FieldCodec::Fixed { .. } => old + (out[i] - old) * b.t,
+                FieldCodec::Angle { .. } => lerp_angle(old, out[i], b.t),
+                _ => out[i],
+            };
+        }
+    }
+}
+
+/// The presence bit of the component whose first field is `first`.
+fn component_bit(schema: &Schema, first: usize) -> u32 {
+    schema.components().iter().position(|c| c.first_field == first).map_or(0, |i| 1 << i)
+}
+
+/// The largest speed a velocity field can carry, per tick.
+fn max_speed(velocity: &FieldInfo) -> f32 {
+    match velocity.def.codec {
+        FieldCodec::Fixed { min, max, .. } => min.abs().max(max.abs()),
+        _ => f32::INFINITY,
     }
 }
 
@@ -197,8 +252,13 @@ pub fn lerp_angle(a: f32, b: f32, t: f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use glam::Vec2;
+    use tickwire_arena::{BODY, Body, HEADING, Heading, NPC, Npc, PLAYER, Player, schema};
     use tickwire_protocol::SnapshotBuilder;
-    use tickwire_sim::arena::schema;
+
+    fn pos(e: Option<Interpolated<'_>>) -> Option<Vec2> {
+        e?.get::<Body>(BODY).map(|b| b.pos())
+    }
 
     fn snap(tick: u32, entities: &[(u32, f32, f32, f32)]) -> Snapshot {
         let mut b = SnapshotBuilder::new(schema(), Tick(tick), Snapshot::default());
@@ -239,16 +299,19 @@ mod tests {
         assert_eq!((b.from.tick(), b.to.tick()), (Tick(10), Tick(12)));
         assert!((b.t - 0.75).abs() < 1e-6);
         let e = b.entity(EntityId(1)).expect("entity 1");
-        assert_eq!(e.pos, Vec2::new(115.0, 10.0));
-        assert_eq!(e.velocity, Vec2::new(10.0, 0.0));
-        assert_eq!(e.npc, Some(Npc { kind: 1 }));
-        assert_eq!(e.player, None);
+        let body: Body = e.get(BODY).expect("body");
+        assert_eq!(body.pos(), Vec2::new(115.0, 10.0));
+        assert_eq!(body.vx, 7.75, "velocity interpolated too: 1 → 10 at 0.75");
+        assert_eq!(e.newest::<Body>(BODY).map(|b| b.velocity()), Some(Vec2::new(10.0, 0.0)));
+        assert_eq!(e.get::<Npc>(NPC), Some(Npc { kind: 1 }));
+        assert_eq!(e.get::<Player>(PLAYER), None);
         // Heading 6.0 → 0.5 goes forward through 2π, not back through π.
-        let h2 = b.entity(EntityId(2)).and_then(|e| e.heading).expect("heading");
+        let h2 = b.entity(EntityId(2)).and_then(|e| e.get::<Heading>(HEADING)).expect("heading");
+        let h2 = h2.angle;
         let expected = (6.0 + 0.75 * (0.5 + TAU - 6.0)).rem_euclid(TAU);
         // Headings are quantized to 10 bits on the wire.
         assert!((h2 - expected).abs() < 0.01, "{h2} vs {expected}");
-        let all: Vec<_> = b.iter().map(|e| e.id).collect();
+        let all: Vec<_> = b.iter().map(|e| e.id()).collect();
         assert_eq!(all, [EntityId(1), EntityId(2)]);
     }
 
@@ -258,14 +321,14 @@ mod tests {
         let b = h.bracket(schema(), Tick(0), 9.0).expect("bracket");
         assert_eq!((b.from.tick(), b.to.tick()), (Tick(8), Tick(10)));
         // Entity 1 went 0 → 100 in 2 ticks: under 128, interpolated.
-        assert_eq!(b.entity(EntityId(1)).map(|e| e.pos.x), Some(50.0));
+        assert_eq!(pos(b.entity(EntityId(1))).map(|p| p.x), Some(50.0));
         // Entity 2 is new in tick 10: drawn where it is.
-        assert_eq!(b.entity(EntityId(2)).map(|e| e.pos.x), Some(500.0));
+        assert_eq!(pos(b.entity(EntityId(2))).map(|p| p.x), Some(500.0));
         let mut h = SnapshotHistory::new(4);
         h.push(snap(1, &[(1, 0.0, 0.0, 0.0)]));
         h.push(snap(2, &[(1, 900.0, 0.0, 0.0)]));
         let b = h.bracket(schema(), Tick(0), 1.5).expect("bracket");
-        assert_eq!(b.entity(EntityId(1)).map(|e| e.pos.x), Some(900.0), "respawn snaps");
+        assert_eq!(pos(b.entity(EntityId(1))).map(|p| p.x), Some(900.0), "respawn snaps");
     }
 
     #[test]
@@ -273,11 +336,11 @@ mod tests {
         let h = history();
         let b = h.bracket(schema(), Tick(0), 2.0).expect("bracket");
         assert_eq!(b.to.tick(), Tick(8));
-        assert_eq!(b.entity(EntityId(1)).map(|e| e.pos.x), Some(0.0));
+        assert_eq!(pos(b.entity(EntityId(1))).map(|p| p.x), Some(0.0));
         let b = h.bracket(schema(), Tick(0), 14.0).expect("bracket");
-        assert_eq!(b.entity(EntityId(1)).map(|e| e.pos.x), Some(140.0));
+        assert_eq!(pos(b.entity(EntityId(1))).map(|p| p.x), Some(140.0));
         let b = h.bracket(schema(), Tick(0), 100.0).expect("bracket");
-        assert_eq!(b.entity(EntityId(1)).map(|e| e.pos.x), Some(150.0), "at most 3 ticks");
+        assert_eq!(pos(b.entity(EntityId(1))).map(|p| p.x), Some(150.0), "at most 3 ticks");
         assert!(SnapshotHistory::new(2).bracket(schema(), Tick(0), 0.0).is_none());
     }
 

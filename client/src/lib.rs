@@ -1,7 +1,10 @@
 //! # tickwire-client
 //!
-//! A headless Tickwire client for the arena game: what the Bevy client, the load-testing bots
-//! and the end-to-end tests connect with. It has two layers.
+//! A headless Tickwire client for any game: what the Bevy client, the load-testing bots and the
+//! end-to-end tests connect with. It is generic over the game's protocol `P`
+//! ([`Predict`](tickwire_sim::Predict)): a game crate's marker type (`ArenaProtocol`) gives typed
+//! inputs, events, commands and prediction; [`Dynamic`](tickwire_protocol::game::Dynamic)
+//! plays a game known only from its `/schema.json` (no prediction). It has two layers.
 //!
 //! **The sans-IO core**, [`ClientState`]: no sockets, no clock, no runtime. Bytes go in through
 //! [`ClientState::handle_bytes`], messages to send come out of
@@ -9,7 +12,7 @@
 //! - the snapshot history, newest first as delta baseline, and interpolation of remote
 //!   entities between two snapshots at a render time behind the newest ([`interp`]);
 //! - clock synchronisation, the server's tick as seen from this client's clock ([`clock`]);
-//! - prediction and reconciliation of the local player with the server's own movement function
+//! - prediction and reconciliation of the controlled entity with the game's own step
 //!   ([`predict`]);
 //! - RTT from its own pings ([`rtt`]), counters and latency samples ([`stats`]), typed errors
 //!   and end reasons ([`error`]);
@@ -35,20 +38,22 @@
 //!
 //! ```no_run
 //! use glam::Vec2;
-//! use tickwire_client::{ClientConfig, Intent, connect};
+//! use tickwire_arena::{ArenaInput, ArenaProtocol, BODY, Body};
+//! use tickwire_client::{ClientConfig, connect};
 //!
 //! # async fn demo() -> Result<(), tickwire_client::ClientError> {
-//! let client = connect(ClientConfig::new("ws://127.0.0.1:7777/ws", "lobby", "ada")).await?;
-//! client.set_intent(Intent::toward(Vec2::X));
+//! let config = ClientConfig::<ArenaProtocol>::new("ws://127.0.0.1:7777/ws", "lobby", "ada");
+//! let client = connect(config).await?;
+//! client.set_input(ArenaInput::toward(Vec2::X));
 //! // Each frame: draw remote entities interpolated, the local player predicted.
 //! let now = client.now();
 //! client.with_state(|state| {
 //!     if let Some(bracket) = state.bracket(now) {
 //!         for entity in bracket.iter() {
-//!             let _ = (entity.id, entity.pos, entity.heading);
+//!             let _ = (entity.id(), entity.get::<Body>(BODY).map(|b| b.pos()));
 //!         }
 //!     }
-//!     let _me = state.predicted_position();
+//!     let _me = state.predicted().map(|s| s.pos);
 //! });
 //! let reason = client.close().await;
 //! println!("session ended: {reason}");
@@ -75,10 +80,10 @@ pub mod ws;
 pub use client::{Client, ClientEvent, ClientHandle, Connection, Outage, connect, connect_with};
 pub use config::ClientConfig;
 pub use error::{ClientError, EndReason, ProtocolError};
-pub use input::{InputContext, InputSource, Intent};
-pub use interp::{Bracket, InterpolatedEntity};
+pub use input::{InputContext, InputSource};
+pub use interp::{Bracket, Interpolated};
 pub use link::LinkConfig;
 pub use reconnect::{Backoff, ReconnectPolicy};
-pub use state::{ClientState, PlayerInfo, Tuning, arena_hello};
+pub use state::{ClientState, Event, PlayerInfo, TimedEvent, Tuning};
 pub use stats::{ClientStats, Samples};
 pub use tls::TlsOptions;

@@ -1,39 +1,41 @@
-//! Prediction and reconciliation of the local player.
+//! Prediction and reconciliation of the local player, for any game that implements
+//! [`Predict`].
 //!
-//! The local player is drawn where it *will* be once the server has applied the inputs already
-//! sent: every input frame is applied at once with [`move_player`], the exact function the
-//! server steps players with, and kept as **pending**. When the snapshot of tick `S` arrives,
-//! the server has simulated every tick up to `S`: pending inputs stamped `≤ S` are done (applied,
-//! or dropped as late), so they are forgotten; the player is reset to the server's position at
-//! `S` and the inputs stamped after `S` are replayed on top of it. Since the function and the
-//! quantized inputs are the same on both sides, the prediction is exact whenever the server
-//! applied every input: replaying changes nothing, and no correction is ever visible.
+//! The controlled entity is drawn where it *will* be once the server has applied the inputs
+//! already sent: every input is applied at once with the game's step ([`Predict::step`], the
+//! exact function the server steps that entity with) and kept as **pending**. When the
+//! snapshot of tick `S` arrives, the server has simulated every tick up to `S`: pending inputs
+//! stamped `≤ S` are done (applied, or dropped as late), so they are forgotten; the state is
+//! reset to the server's at `S` and the inputs stamped after `S` are replayed on top of it.
+//! Since the function and the quantized inputs are the same on both sides, the prediction is
+//! exact whenever the server applied every input: replaying changes nothing, and no correction
+//! is ever visible.
 //!
-//! The prediction stored with the input of tick `S` is compared with the server's position at
+//! The prediction stored with the input of tick `S` is compared with the server's state at
 //! `S`: a difference counts as a **misprediction** (an input arrived late, the player was hit
-//! back, died or respawned). A dead player does not move on the server, so nothing is replayed
-//! while the snapshot says it is dead.
+//! back, died or respawned). Ticks skipped between two inputs are filled in as the server
+//! does: by repeating the previous input with its buttons released, for at most
+//! [`MAX_REPEAT_TICKS`] ticks.
 
 use std::collections::VecDeque;
 
-use glam::Vec2;
 use tickwire_protocol::Tick;
-use tickwire_protocol::message::InputFrame;
-use tickwire_sim::arena::ArenaRules;
+use tickwire_protocol::game::MessageSchema;
+use tickwire_sim::Predict;
 use tickwire_sim::input::MAX_REPEAT_TICKS;
-use tickwire_sim::movement::move_player;
 
 /// Most pending inputs kept (two seconds at 64 Hz); older ones are forgotten.
 pub const MAX_PENDING: usize = 128;
 
 /// An input sent but not yet covered by a snapshot.
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Pending {
-    frame: InputFrame,
-    /// Whether this frame was sent (not a repeat filled in for a skipped tick).
+#[derive(Debug, Clone)]
+struct Pending<P: Predict> {
+    tick: Tick,
+    input: P::Input,
+    /// Whether this input was sent (not a repeat filled in for a skipped tick).
     sent: bool,
-    /// The predicted position after this input, if the player's position was known.
-    after: Option<Vec2>,
+    /// The predicted state after this input, if the state was known.
+    after: Option<P::State>,
 }
 
 /// What reconciling with one snapshot found.
@@ -44,32 +46,36 @@ pub struct Reconciliation {
     pub had_input: bool,
     /// Whether an input stamped with the snapshot's tick had a prediction to check.
     pub checked: bool,
-    /// Distance between that prediction and the server's position (0 when exact).
+    /// How far that prediction was from the server's state ([`Predict::distance`]; 0 when
+    /// exact).
     pub error: f32,
-    /// Inputs replayed on top of the server's position.
+    /// Inputs replayed on top of the server's state.
     pub replayed: usize,
 }
 
-/// Predicts the local player's position (see the module docs).
+/// Predicts the controlled entity's state (see the module docs).
 #[derive(Debug, Clone)]
-pub struct Predictor {
-    rules: ArenaRules,
-    tick_seconds: f32,
-    pending: VecDeque<Pending>,
-    /// The server's newest word: tick, position, alive.
-    server: Option<(Tick, Vec2, bool)>,
-    /// Position after every pending input.
-    predicted: Option<Vec2>,
+pub struct Predictor<P: Predict> {
+    rules: P::Rules,
+    tick_rate: u16,
+    /// The input's layout, to release the buttons of a repeat.
+    input: &'static MessageSchema,
+    pending: VecDeque<Pending<P>>,
+    /// The server's newest word: tick and state.
+    server: Option<(Tick, P::State)>,
+    /// The state after every pending input.
+    predicted: Option<P::State>,
     /// The newest input applied (the source of repeats for skipped ticks).
-    last: Option<InputFrame>,
+    last: Option<(Tick, P::Input)>,
 }
 
-impl Predictor {
-    /// A predictor for `rules` at `tick_rate` ticks per second.
-    pub fn new(rules: ArenaRules, tick_rate: u16) -> Self {
+impl<P: Predict> Predictor<P> {
+    /// A predictor for `rules` at `tick_rate` ticks per second, with the game's input layout.
+    pub fn new(rules: P::Rules, tick_rate: u16, input: &'static MessageSchema) -> Self {
         Self {
             rules,
-            tick_seconds: 1.0 / f32::from(tick_rate.max(1)),
+            tick_rate: tick_rate.max(1),
+            input,
             pending: VecDeque::with_capacity(MAX_PENDING),
             server: None,
             predicted: None,
@@ -77,194 +83,214 @@ impl Predictor {
         }
     }
 
-    /// Applies a new input (its tick must be newer than every pending one). Ticks skipped
-    /// since the previous input are filled in as the server does: by repeating the previous
-    /// input without its buttons, for at most [`MAX_REPEAT_TICKS`] ticks.
-    pub fn apply(&mut self, frame: InputFrame) {
-        if let Some(prev) = self.last {
-            let gap = frame.tick.diff(prev.tick) - 1;
-            for k in 1..=gap.clamp(0, MAX_REPEAT_TICKS as i32) {
-                self.push(InputFrame { tick: prev.tick.offset(k), buttons: 0, ..prev }, false);
+    /// Applies a new input for `tick` (newer than every pending one). Ticks skipped since the
+    /// previous input are filled in as the server does.
+    pub fn apply(&mut self, tick: Tick, input: P::Input) {
+        if let Some((prev_tick, prev)) = self.last.take() {
+            let gap = tick.diff(prev_tick) - 1;
+            if gap > 0 {
+                let repeat = self.released(&prev);
+                for k in 1..=gap.min(MAX_REPEAT_TICKS as i32) {
+                    self.push(prev_tick.offset(k), repeat.clone(), false);
+                }
             }
         }
-        self.last = Some(frame);
-        self.push(frame, true);
+        self.last = Some((tick, input.clone()));
+        self.push(tick, input, true);
     }
 
-    fn push(&mut self, frame: InputFrame, sent: bool) {
+    /// `input` with its buttons released (what the server repeats).
+    fn released(&self, input: &P::Input) -> P::Input {
+        let values = self.input.release_buttons(&self.input.values_of(input));
+        self.input.read(0, &values).unwrap_or_else(|| input.clone())
+    }
+
+    fn push(&mut self, tick: Tick, input: P::Input, sent: bool) {
         if self.pending.len() == MAX_PENDING {
             self.pending.pop_front();
         }
-        let alive = self.server.is_some_and(|(_, _, alive)| alive);
-        let after = self.predicted.map(|pos| if alive { self.step(pos, &frame) } else { pos });
-        self.predicted = after;
-        self.pending.push_back(Pending { frame, sent, after });
+        let after = self.predicted.as_ref().map(|s| P::step(&self.rules, s, &input, self.tick_rate));
+        self.predicted.clone_from(&after);
+        self.pending.push_back(Pending { tick, input, sent, after });
     }
 
-    /// Reconciles with the snapshot of `tick`, where the server has the player at `pos` (`None`
-    /// if the snapshot does not hold the player) and `alive`.
-    pub fn reconcile(&mut self, tick: Tick, pos: Option<Vec2>, alive: bool) -> Reconciliation {
+    /// Reconciles with the snapshot of `tick`, whose state for the controlled entity is
+    /// `state` (`None` if the snapshot does not hold it, or it cannot be predicted now).
+    pub fn reconcile(&mut self, tick: Tick, state: Option<P::State>) -> Reconciliation {
         let mut out = Reconciliation::default();
         while let Some(p) = self.pending.front() {
-            if p.frame.tick.is_newer_than(tick) {
+            if p.tick.is_newer_than(tick) {
                 break;
             }
-            if p.frame.tick == tick {
+            if p.tick == tick {
                 out.had_input = p.sent;
-                if let (Some(predicted), Some(actual)) = (p.after, pos) {
+                if let (Some(predicted), Some(actual)) = (&p.after, &state) {
                     out.checked = true;
-                    out.error = predicted.distance(actual);
+                    out.error = if predicted == actual {
+                        0.0
+                    } else {
+                        P::distance(predicted, actual).max(f32::MIN_POSITIVE)
+                    };
                 }
             }
             self.pending.pop_front();
         }
-        let Some(pos) = pos else {
+        let Some(state) = state else {
             return out;
         };
-        self.server = Some((tick, pos, alive));
-        let mut at = pos;
+        let mut at = state.clone();
         for i in 0..self.pending.len() {
-            if alive {
-                // invariant: i < len.
-                at = self.step(at, &self.pending[i].frame);
-                out.replayed += 1;
-            }
-            self.pending[i].after = Some(at);
+            // invariant: i < len.
+            at = P::step(&self.rules, &at, &self.pending[i].input, self.tick_rate);
+            out.replayed += 1;
+            self.pending[i].after = Some(at.clone());
         }
+        self.server = Some((tick, state));
         self.predicted = Some(at);
         out
     }
 
-    /// The predicted position after every input sent, once the server has told where the
-    /// player is.
-    pub fn position(&self) -> Option<Vec2> {
-        self.predicted
+    /// The predicted state after every input sent, once the server has told the state.
+    pub fn predicted(&self) -> Option<&P::State> {
+        self.predicted.as_ref()
     }
 
-    /// Where the next input would take the player (for aiming from the muzzle position).
-    pub fn peek(&self, frame: &InputFrame) -> Option<Vec2> {
-        let alive = self.server.is_some_and(|(_, _, alive)| alive);
-        self.predicted.map(|pos| if alive { self.step(pos, frame) } else { pos })
+    /// The state the next input would lead to (to aim from where a shot will be fired).
+    pub fn peek(&self, input: &P::Input) -> Option<P::State> {
+        self.predicted.as_ref().map(|s| P::step(&self.rules, s, input, self.tick_rate))
     }
 
-    /// The server's newest position of the player, with its tick and whether it is alive.
-    pub fn server_state(&self) -> Option<(Tick, Vec2, bool)> {
-        self.server
+    /// The server's newest state of the entity, with its tick.
+    pub fn server_state(&self) -> Option<&(Tick, P::State)> {
+        self.server.as_ref()
     }
 
     /// Inputs not yet covered by a snapshot.
     pub fn pending(&self) -> usize {
         self.pending.len()
     }
-
-    fn step(&self, pos: Vec2, frame: &InputFrame) -> Vec2 {
-        move_player(pos, frame, &self.rules, self.tick_seconds).0
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use glam::Vec2;
+    use tickwire_arena::movement::move_player;
+    use tickwire_arena::{ArenaInput, ArenaProtocol, ArenaRules, ArenaState};
+    use tickwire_protocol::GameProtocol;
+
     use super::*;
 
-    fn input(tick: u32, move_x: i8, move_y: i8) -> InputFrame {
-        InputFrame { tick: Tick(tick), move_x, move_y, ..InputFrame::default() }
+    fn input(move_x: i8, move_y: i8) -> ArenaInput {
+        ArenaInput { move_x, move_y, ..ArenaInput::IDLE }
     }
 
     fn open_rules() -> ArenaRules {
         ArenaRules { walls: vec![], ..ArenaRules::default() }
     }
 
+    fn predictor(rules: ArenaRules) -> Predictor<ArenaProtocol> {
+        Predictor::new(rules, 30, ArenaProtocol::schema().input())
+    }
+
+    fn alive(pos: Vec2) -> Option<ArenaState> {
+        Some(ArenaState { pos, alive: true })
+    }
+
+    fn pos(p: &Predictor<ArenaProtocol>) -> Option<Vec2> {
+        p.predicted().map(|s| s.pos)
+    }
+
     /// The server's side: applies the inputs it received to its copy of the player.
-    fn server_step(pos: Vec2, frame: &InputFrame) -> Vec2 {
-        move_player(pos, frame, &open_rules(), 1.0 / 30.0).0
+    fn server_step(pos: Vec2, i: &ArenaInput) -> Vec2 {
+        move_player(pos, i.move_x, i.move_y, &open_rules(), 1.0 / 30.0).0
     }
 
     #[test]
     fn replays_unacknowledged_inputs_on_the_server_position() {
-        let mut p = Predictor::new(open_rules(), 30);
+        let mut p = predictor(open_rules());
         let start = Vec2::new(100.0, 100.0);
-        assert_eq!(p.reconcile(Tick(10), Some(start), true).replayed, 0);
-        assert_eq!(p.position(), Some(start));
-        let frames: Vec<_> = (11..=15).map(|t| input(t, 127, 0)).collect();
-        for f in &frames {
-            p.apply(*f);
+        assert_eq!(p.reconcile(Tick(10), alive(start)).replayed, 0);
+        assert_eq!(pos(&p), Some(start));
+        for t in 11..=15 {
+            p.apply(Tick(t), input(127, 0));
         }
-        let step = 213.0 / 32.0; // one tick at full speed (see sim::movement)
-        assert_eq!(p.position(), Some(Vec2::new(100.0 + 5.0 * step, 100.0)));
+        let step = 213.0 / 32.0; // one tick at full speed (see the arena's movement)
+        assert_eq!(pos(&p), Some(Vec2::new(100.0 + 5.0 * step, 100.0)));
         // The server applied 11 and 12; snapshot 12 says so.
-        let server = frames[..2].iter().fold(start, server_step);
-        let r = p.reconcile(Tick(12), Some(server), true);
+        let server = [input(127, 0); 2].iter().fold(start, server_step);
+        let r = p.reconcile(Tick(12), alive(server));
         assert_eq!(r, Reconciliation { had_input: true, checked: true, error: 0.0, replayed: 3 });
         assert_eq!(p.pending(), 3);
-        assert_eq!(p.position(), Some(Vec2::new(100.0 + 5.0 * step, 100.0)));
+        assert_eq!(pos(&p), Some(Vec2::new(100.0 + 5.0 * step, 100.0)));
     }
 
     #[test]
     fn a_dropped_input_is_corrected_and_counted() {
-        let mut p = Predictor::new(open_rules(), 30);
+        let mut p = predictor(open_rules());
         let start = Vec2::new(100.0, 100.0);
-        p.reconcile(Tick(0), Some(start), true);
+        p.reconcile(Tick(0), alive(start));
         for t in 1..=4 {
-            p.apply(input(t, 0, 127));
+            p.apply(Tick(t), input(0, 127));
         }
         // The server never got input 2 (it arrived late): the player stood still that tick.
-        let server = [1, 3].iter().fold(start, |pos, &t| server_step(pos, &input(t, 0, 127)));
-        let r = p.reconcile(Tick(3), Some(server), true);
+        let server = [input(0, 127); 2].iter().fold(start, server_step);
+        let r = p.reconcile(Tick(3), alive(server));
         assert!(r.checked && r.error > 6.0, "{r:?}");
         assert_eq!(r.replayed, 1);
-        assert_eq!(p.position(), Some(server_step(server, &input(4, 0, 127))));
+        assert_eq!(pos(&p), Some(server_step(server, &input(0, 127))));
     }
 
     #[test]
     fn dead_players_do_not_move_and_walls_are_respected() {
-        let mut p = Predictor::new(ArenaRules::default(), 30);
+        let mut p = predictor(ArenaRules::default());
         // Just left of the wall 200..260 × 200..400 (radius 12): moving right is blocked.
         let start = Vec2::new(188.0, 300.0);
-        p.reconcile(Tick(0), Some(start), true);
-        p.apply(input(1, 127, 0));
-        assert_eq!(p.position(), Some(start));
-        p.apply(input(2, -127, 0));
-        assert!(p.position().is_some_and(|pos| pos.x < 188.0));
-        p.reconcile(Tick(1), Some(start), false);
-        assert_eq!(p.position(), Some(start), "dead: nothing replayed");
-        p.apply(input(3, -127, 0));
-        assert_eq!(p.position(), Some(start));
-        assert_eq!(p.peek(&input(4, -127, 0)), Some(start));
+        p.reconcile(Tick(0), alive(start));
+        p.apply(Tick(1), input(127, 0));
+        assert_eq!(pos(&p), Some(start));
+        p.apply(Tick(2), input(-127, 0));
+        assert!(pos(&p).is_some_and(|pos| pos.x < 188.0));
+        p.reconcile(Tick(1), Some(ArenaState { pos: start, alive: false }));
+        assert_eq!(pos(&p), Some(start), "dead: replaying moves nothing");
+        p.apply(Tick(3), input(-127, 0));
+        assert_eq!(pos(&p), Some(start));
+        assert_eq!(p.peek(&input(-127, 0)).map(|s| s.pos), Some(start));
     }
 
     #[test]
-    fn nothing_is_predicted_before_the_first_position() {
-        let mut p = Predictor::new(open_rules(), 30);
-        p.apply(input(1, 127, 0));
-        assert_eq!(p.position(), None);
-        p.apply(input(2, 127, 0));
-        // The snapshot of tick 1 (input 1 applied) gives the position; input 2 is replayed.
-        let r = p.reconcile(Tick(1), Some(Vec2::new(50.0, 50.0)), true);
+    fn nothing_is_predicted_before_the_first_state() {
+        let mut p = predictor(open_rules());
+        p.apply(Tick(1), input(127, 0));
+        assert_eq!(pos(&p), None);
+        p.apply(Tick(2), input(127, 0));
+        // The snapshot of tick 1 (input 1 applied) gives the state; input 2 is replayed.
+        let r = p.reconcile(Tick(1), alive(Vec2::new(50.0, 50.0)));
         assert_eq!((r.checked, r.replayed), (false, 1));
-        assert_eq!(p.position(), Some(server_step(Vec2::new(50.0, 50.0), &input(2, 127, 0))));
+        assert_eq!(pos(&p), Some(server_step(Vec2::new(50.0, 50.0), &input(127, 0))));
     }
 
     #[test]
     fn skipped_ticks_repeat_the_previous_input_like_the_server() {
-        let mut p = Predictor::new(open_rules(), 30);
+        let mut p = predictor(open_rules());
         let start = Vec2::new(100.0, 100.0);
-        p.reconcile(Tick(0), Some(start), true);
-        p.apply(input(1, 127, 0));
-        p.apply(input(4, 0, 127)); // ticks 2 and 3 repeat input 1's movement
+        p.reconcile(Tick(0), alive(start));
+        p.apply(Tick(1), input(127, 0).firing(true));
+        p.apply(Tick(4), input(0, 127)); // ticks 2 and 3 repeat input 1's movement, no fire
         assert_eq!(p.pending(), 4);
-        let expected = [1, 2, 3].iter().fold(start, |pos, &t| server_step(pos, &input(t, 127, 0)));
-        assert_eq!(p.position(), Some(server_step(expected, &input(4, 0, 127))));
-        p.apply(input(100, 0, 0)); // at most MAX_REPEAT_TICKS repeats
+        assert!(!p.pending[1].input.fire(), "a repeat releases the buttons");
+        let expected = [input(127, 0); 3].iter().fold(start, server_step);
+        assert_eq!(pos(&p), Some(server_step(expected, &input(0, 127))));
+        p.apply(Tick(100), input(0, 0)); // at most MAX_REPEAT_TICKS repeats
         assert_eq!(p.pending(), 4 + MAX_REPEAT_TICKS as usize + 1);
-        let r = p.reconcile(Tick(2), Some(start), true);
+        let r = p.reconcile(Tick(2), alive(start));
         assert!(!r.had_input, "tick 2 was a repeat, not an input we sent");
     }
 
     #[test]
     fn pending_is_bounded() {
-        let mut p = Predictor::new(open_rules(), 30);
+        let mut p = predictor(open_rules());
         for t in 0..(MAX_PENDING as u32 + 10) {
-            p.apply(input(t, 1, 0));
+            p.apply(Tick(t), input(1, 0));
         }
         assert_eq!(p.pending(), MAX_PENDING);
     }

@@ -11,12 +11,14 @@
 //! 3. Each `Snapshot` is decoded against the held snapshot its `baseline` names (normally the
 //!    newest) and appended to the history ([`crate::interp`]); it feeds the clock, a
 //!    snapshot-interval sample, and the reconciliation of the local player.
-//! 4. Once per tick the driver calls [`send_input`](ClientState::send_input) with the player's
-//!    [`Intent`]: it stamps the frame with the tick the server will be at when the frame arrives
-//!    (plus a jitter margin), the view time being drawn, and the newest snapshot held, and
-//!    predicts it.
+//! 4. Once per tick the driver calls [`send_input`](ClientState::send_input) with the game's
+//!    input: it encodes it with the game's schema and stamps the frame with the tick the server
+//!    will be at when the frame arrives (plus a jitter margin), the view time being drawn, and
+//!    the newest snapshot held, and predicts it (with the input as the server will decode it).
 //! 5. Server pings are answered (with the time they were held), our own pings measure the RTT,
-//!    events are queued for [`poll_event`](ClientState::poll_event).
+//!    events (Tickwire's and the game's, decoded with the game's schema) are queued for
+//!    [`poll_event`](ClientState::poll_event); game commands go out with
+//!    [`send_command`](ClientState::send_command).
 //! 6. `Disconnect`, a protocol error, silence for [`Tuning::silence_timeout`], or
 //!    [`leave`](ClientState::leave) end it: [`end_reason`](ClientState::end_reason) says why.
 //! 7. After a drop ([`EndReason::is_resumable`]) the driver may [`restart`](ClientState::restart)
@@ -41,22 +43,19 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use glam::Vec2;
 use tickwire_protocol::codec::{decode_server, encode_client};
+use tickwire_protocol::game::Payload;
 use tickwire_protocol::message::{
-    Chat, ClientMessage, DisconnectReason, EventMessage, GameEvent, Hello, InputFrame, Ping, Pong,
-    ResumeTicket, RttReport, ServerMessage, SnapshotMessage, ViewTime, Welcome,
+    Chat, ClientMessage, CommandMessage, DisconnectReason, EventMessage, Hello, InputFrame, Ping,
+    Pong, ResumeTicket, RoomEvent, RttReport, ServerMessage, SnapshotMessage, ViewTime, Welcome,
 };
 use tickwire_protocol::snapshot::{DecodeLimits, decode};
-use tickwire_protocol::{
-    ClientId, EntityId, PROTOCOL_VERSION, Schema, Snapshot, SnapshotError, Tick,
-};
-use tickwire_sim::arena::{ArenaRules, BODY, Body, PLAYER, Player};
+use tickwire_protocol::{ClientId, EntityId, GameSchema, Schema, Snapshot, SnapshotError, Tick};
+use tickwire_sim::Predict;
 
 use crate::clock::{ClockSync, RESYNC_TICKS};
 use crate::error::{ClientError, EndReason, ProtocolError};
-use crate::input::Intent;
-use crate::interp::{Bracket, InterpolatedEntity, SnapshotHistory, render_delay};
+use crate::interp::{Bracket, Interpolated, SnapshotHistory, render_delay};
 use crate::predict::Predictor;
 use crate::rtt::{PingTracker, RttEstimator, micros};
 use crate::stats::{ClientStats, Samples};
@@ -111,17 +110,47 @@ pub struct PlayerInfo {
     pub name: String,
 }
 
-/// The arena hello for `room`, `name` and `token`, with this build's protocol version and
-/// schema hash.
-pub fn arena_hello(room: &str, name: &str, token: Option<&str>) -> Hello {
-    Hello {
-        protocol_version: PROTOCOL_VERSION,
-        schema_hash: tickwire_sim::arena::schema().hash(),
-        room: room.to_owned(),
-        name: name.to_owned(),
-        token: token.map(str::to_owned),
-        resume: None,
-    }
+/// Something that happened in the room: Tickwire's own events (who joined, left, said what)
+/// and the game's, decoded with its schema.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event<E> {
+    /// A player joined (also sent for every player present after a welcome: a player may be
+    /// announced twice; [`ClientState::players`] keys them by client id).
+    Joined {
+        /// The player's client id.
+        client: ClientId,
+        /// The player's entity.
+        entity: EntityId,
+        /// The player's name.
+        name: String,
+    },
+    /// A player left.
+    Left {
+        /// The player's client id.
+        client: ClientId,
+        /// The player's name.
+        name: String,
+    },
+    /// A chat line.
+    Chat {
+        /// Sender.
+        from: ClientId,
+        /// Sender's name.
+        name: String,
+        /// The text.
+        text: String,
+    },
+    /// An event of the game.
+    Game(E),
+}
+
+/// An [`Event`] and the tick it happened on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimedEvent<E> {
+    /// Tick of the event.
+    pub tick: Tick,
+    /// What happened.
+    pub event: Event<E>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,22 +183,22 @@ enum Transmit {
 
 /// What exists once the welcome arrived.
 #[derive(Debug, Clone)]
-struct Session {
+struct Session<P: Predict> {
     welcome: Welcome,
     clock: ClockSync,
-    predictor: Predictor,
+    predictor: Predictor<P>,
 }
 
-/// The sans-IO client core (see the module docs).
+/// The sans-IO client core of game `P` (see the module docs).
 #[derive(Debug)]
-pub struct ClientState {
+pub struct ClientState<P: Predict> {
     /// The first hello (a restart sends it again, with or without a resume ticket).
     hello: Hello,
-    schema: &'static Schema,
-    rules: ArenaRules,
+    game: &'static GameSchema,
+    rules: P::Rules,
     tuning: Tuning,
     phase: Phase,
-    session: Option<Session>,
+    session: Option<Session<P>>,
     rtt: RttEstimator,
     pings: PingTracker,
     server_rtt: Option<RttReport>,
@@ -182,18 +211,20 @@ pub struct ClientState {
     /// When the hello left: the hello → welcome exchange is the first RTT sample.
     hello_sent_at: Option<Duration>,
     transmit: VecDeque<Transmit>,
-    events: VecDeque<EventMessage>,
+    events: VecDeque<TimedEvent<P::Event>>,
     players: BTreeMap<ClientId, PlayerInfo>,
     stats: ClientStats,
     samples: Samples,
 }
 
-impl ClientState {
-    /// A state that will say `hello` (queued for [`poll_transmit`](Self::poll_transmit)),
-    /// predicting with `rules`. Fails if the hello is invalid (bad room, name or token).
+impl<P: Predict> ClientState<P> {
+    /// A state that will say `hello` (queued for [`poll_transmit`](Self::poll_transmit)) to
+    /// play the game `game` describes, predicting with `rules`. Fails if the hello is invalid
+    /// (bad room, name or token).
     pub fn new(
         hello: Hello,
-        rules: ArenaRules,
+        game: &'static GameSchema,
+        rules: P::Rules,
         tuning: Tuning,
         now: Duration,
     ) -> Result<Self, ClientError> {
@@ -203,7 +234,7 @@ impl ClientState {
         transmit.push_back(Transmit::Message(msg));
         Ok(Self {
             hello,
-            schema: tickwire_sim::arena::schema(),
+            game,
             rules,
             tuning,
             phase: Phase::Handshake,
@@ -274,7 +305,7 @@ impl ClientState {
                 }
             }
             ServerMessage::Rtt(report) => self.server_rtt = Some(report),
-            ServerMessage::Event(e) if playing => self.on_event(e),
+            ServerMessage::Event(e) if playing => return self.on_event(e),
             ServerMessage::Disconnect(reason) => {
                 self.phase = Phase::Ended(EndReason::Server(reason))
             }
@@ -382,9 +413,23 @@ impl ClientState {
         Ok(())
     }
 
-    /// Samples the tick's input: stamps `intent` with the input tick (see the module docs),
-    /// predicts it and queues it. Returns how many frames were queued (0, 1 or 2).
-    pub fn send_input(&mut self, now: Duration, intent: Intent) -> usize {
+    /// Queues a game command (it reaches the game at the start of a tick; the server allows 10
+    /// per second by default).
+    pub fn send_command(&mut self, command: &P::Command) -> Result<(), ClientError> {
+        if self.phase != Phase::Playing {
+            return Err(ClientError::Command("the session is not open"));
+        }
+        if usize::from(command.kind()) >= self.game.commands().len() {
+            return Err(ClientError::Command("the game declares no such command"));
+        }
+        let (kind, payload) = self.game.encode_command(command);
+        self.queue(Transmit::Message(ClientMessage::Command(CommandMessage { kind, payload })));
+        Ok(())
+    }
+
+    /// Samples the tick's input: encodes it, stamps it with the input tick (see the module
+    /// docs), predicts it and queues it. Returns how many frames were queued (0, 1 or 2).
+    pub fn send_input(&mut self, now: Duration, input: &P::Input) -> usize {
         let Some(target) = self.input_target(now) else {
             return 0;
         };
@@ -407,12 +452,14 @@ impl ClientState {
                 }
             }
         };
-        let mut frame = InputFrame { last_snapshot, view, ..InputFrame::default() };
-        intent.write(&mut frame);
+        let payload = self.game.encode_input(input);
+        // The input as the server will decode it (its fields quantized), for prediction.
+        let decoded: P::Input = self.game.decode_input(&payload).unwrap_or_else(|_| input.clone());
+        let mut frame = InputFrame { last_snapshot, view, payload, ..InputFrame::default() };
         for k in 0..count {
             frame.tick = first.offset(k);
-            session.predictor.apply(frame);
-            self.transmit.push_back(Transmit::Message(ClientMessage::Input(frame)));
+            session.predictor.apply(frame.tick, decoded.clone());
+            self.transmit.push_back(Transmit::Message(ClientMessage::Input(frame.clone())));
         }
         self.last_input_sent = Some(first.offset(count - 1));
         self.stats.inputs_sent += count as u64;
@@ -451,8 +498,8 @@ impl ClientState {
         self.events.len()
     }
 
-    /// The oldest game event not yet taken.
-    pub fn poll_event(&mut self) -> Option<EventMessage> {
+    /// The oldest event not yet taken.
+    pub fn poll_event(&mut self) -> Option<TimedEvent<P::Event>> {
         self.events.pop_front()
     }
 
@@ -491,13 +538,18 @@ impl ClientState {
         self.welcome().map(|w| w.entity)
     }
 
-    /// The replicated schema (the arena's).
+    /// The game's replicated components (what snapshots are decoded with).
     pub fn schema(&self) -> &'static Schema {
-        self.schema
+        self.game.components()
+    }
+
+    /// The game's whole schema.
+    pub fn game(&self) -> &'static GameSchema {
+        self.game
     }
 
     /// The rules used for prediction.
-    pub fn rules(&self) -> &ArenaRules {
+    pub fn rules(&self) -> &P::Rules {
         &self.rules
     }
 
@@ -592,31 +644,29 @@ impl ClientState {
     /// The snapshots around the render time at `now`, to interpolate remote entities.
     pub fn bracket(&self, now: Duration) -> Option<Bracket<'_>> {
         let s = self.session.as_ref()?;
-        self.history.bracket(self.schema, s.clock.origin(), self.render_time(now)?)
+        self.history.bracket(self.game.components(), s.clock.origin(), self.render_time(now)?)
     }
 
     /// Entity `id` interpolated at the render time at `now`.
-    pub fn entity(&self, now: Duration, id: EntityId) -> Option<InterpolatedEntity> {
+    pub fn entity(&self, now: Duration, id: EntityId) -> Option<Interpolated<'_>> {
         self.bracket(now)?.entity(id)
     }
 
-    /// The local player's predicted position (after every input sent).
-    pub fn predicted_position(&self) -> Option<Vec2> {
-        self.session.as_ref()?.predictor.position()
+    /// The controlled entity's predicted state (after every input sent).
+    pub fn predicted(&self) -> Option<&P::State> {
+        self.session.as_ref()?.predictor.predicted()
     }
 
-    /// Where the local player will be after an input with `intent` (for aiming from where the
-    /// shot will be fired).
-    pub fn peek_position(&self, intent: &Intent) -> Option<Vec2> {
-        let mut frame = InputFrame::default();
-        intent.write(&mut frame);
-        self.session.as_ref()?.predictor.peek(&frame)
+    /// The state `input` would lead to from the prediction (to aim from where a shot will be
+    /// fired).
+    pub fn peek(&self, input: &P::Input) -> Option<P::State> {
+        self.session.as_ref()?.predictor.peek(input)
     }
 
-    /// The local player as the newest snapshot has it: position, and its player component.
-    pub fn server_player(&self) -> Option<(Body, Player)> {
+    /// The controlled entity's state as the newest snapshot has it.
+    pub fn server_state(&self) -> Option<P::State> {
         let e = self.history.newest()?.get(self.own_entity()?)?;
-        Some((e.get(self.schema, BODY)?, e.get(self.schema, PLAYER)?))
+        P::read_state(self.game.components(), e)
     }
 
     /// Inputs sent and not yet covered by a snapshot.
@@ -658,7 +708,7 @@ impl ClientState {
         // The roster follows every welcome.
         self.players.clear();
         let clock = ClockSync::new(welcome.tick_rate, welcome.server_tick, now);
-        let predictor = Predictor::new(self.rules.clone(), welcome.tick_rate);
+        let predictor = Predictor::new(self.rules.clone(), welcome.tick_rate, self.game.input());
         self.session = Some(Session { welcome, clock, predictor });
         self.phase = Phase::Playing;
     }
@@ -684,9 +734,9 @@ impl ClientState {
                 }
             },
         };
+        let schema = self.game.components();
         let snap =
-            match decode(self.schema, baseline, msg.tick, &msg.payload, &self.tuning.decode_limits)
-            {
+            match decode(schema, baseline, msg.tick, &msg.payload, &self.tuning.decode_limits) {
                 Ok(s) => s,
                 Err(e) => {
                     self.stats.decode_errors += 1;
@@ -703,11 +753,8 @@ impl ClientState {
         self.last_input_ack = msg.last_input;
         if let Some(s) = &mut self.session {
             s.clock.observe(now, msg.tick);
-            let own = snap.get(s.welcome.entity);
-            let body = own.and_then(|e| e.get::<Body>(self.schema, BODY));
-            let alive =
-                own.and_then(|e| e.get::<Player>(self.schema, PLAYER)).is_some_and(|p| p.alive);
-            let r = s.predictor.reconcile(msg.tick, body.map(|b| b.pos()), alive);
+            let own = snap.get(s.welcome.entity).and_then(|e| P::read_state(schema, e));
+            let r = s.predictor.reconcile(msg.tick, own);
             if r.had_input && msg.last_input.is_none_or(|l| msg.tick.is_newer_than(l)) {
                 self.stats.inputs_late += 1;
             }
@@ -722,23 +769,35 @@ impl ClientState {
         Ok(())
     }
 
-    fn on_event(&mut self, e: EventMessage) {
+    fn on_event(&mut self, e: EventMessage) -> Result<(), ProtocolError> {
         self.stats.events += 1;
-        match &e.event {
-            GameEvent::Joined { client, entity, name } if self.players.len() < MAX_PLAYERS => {
-                let info = PlayerInfo { client: *client, entity: *entity, name: name.clone() };
-                self.players.insert(*client, info);
+        let event = match e.event {
+            RoomEvent::Joined { client, entity, name } => {
+                if self.players.len() < MAX_PLAYERS {
+                    let info = PlayerInfo { client, entity, name: name.clone() };
+                    self.players.insert(client, info);
+                }
+                Event::Joined { client, entity, name }
             }
-            GameEvent::Left { client, .. } => {
-                self.players.remove(client);
+            RoomEvent::Left { client, name } => {
+                self.players.remove(&client);
+                Event::Left { client, name }
             }
-            _ => {}
-        }
+            RoomEvent::Chat { from, name, text } => Event::Chat { from, name, text },
+            RoomEvent::Game { kind, payload } => match self.game.decode_event(kind, &payload) {
+                Ok(event) => Event::Game(event),
+                Err(e) => {
+                    self.stats.decode_errors += 1;
+                    return Err(self.fail(e.into()));
+                }
+            },
+        };
         if self.events.len() >= self.tuning.max_events {
             self.events.pop_front();
             self.stats.events_dropped += 1;
         }
-        self.events.push_back(e);
+        self.events.push_back(TimedEvent { tick: e.tick, event });
+        Ok(())
     }
 
     fn queue(&mut self, t: Transmit) {

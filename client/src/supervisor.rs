@@ -37,6 +37,7 @@ use crate::input::InputSource;
 use crate::link::LinkConditioner;
 use crate::reconnect::Backoff;
 use crate::ws::{self, Target, WsReader, WsWriter};
+use tickwire_sim::Predict;
 
 /// An open, welcomed connection.
 pub(crate) struct Conn {
@@ -48,9 +49,9 @@ pub(crate) struct Conn {
 /// Opens a connection and runs the hello → welcome exchange with the state's queued hello,
 /// within the connect timeout. `resume` puts the hello's ticket in the URL instead of the
 /// token (servers with join tokens check it before the upgrade).
-pub(crate) async fn open(
-    shared: &Shared,
-    config: &ClientConfig,
+pub(crate) async fn open<P: Predict>(
+    shared: &Shared<P>,
+    config: &ClientConfig<P>,
     target: &Target,
     resume: Option<String>,
 ) -> Result<Conn, ClientError> {
@@ -77,8 +78,8 @@ pub(crate) async fn open(
 
 /// Sends the hello and reads until the welcome (or a reject), with the link conditioner's
 /// delay on each.
-async fn handshake(
-    shared: &Shared,
+async fn handshake<P: Predict>(
+    shared: &Shared<P>,
     reader: &mut WsReader,
     writer: &mut WsWriter,
     mut link: Option<&mut LinkConditioner>,
@@ -124,15 +125,15 @@ async fn handshake(
 }
 
 /// Everything the supervisor task owns.
-pub(crate) struct Supervisor {
-    pub(crate) shared: Arc<Shared>,
-    pub(crate) config: ClientConfig,
+pub(crate) struct Supervisor<P: Predict> {
+    pub(crate) shared: Arc<Shared<P>>,
+    pub(crate) config: ClientConfig<P>,
     pub(crate) target: Target,
-    pub(crate) source: Option<Box<dyn InputSource>>,
-    pub(crate) events: mpsc::Sender<ClientEvent>,
+    pub(crate) source: Option<Box<dyn InputSource<P>>>,
+    pub(crate) events: mpsc::Sender<ClientEvent<P::Event>>,
 }
 
-impl Supervisor {
+impl<P: Predict> Supervisor<P> {
     /// Runs connections until the session ends for good, and says why.
     pub(crate) async fn run(mut self, mut conn: Conn) -> EndReason {
         let mut backoff = Backoff::new(self.config.reconnect);

@@ -195,7 +195,7 @@ mod tests {
         );
         assert_eq!(v.verify(Some(&t), None, 1, 100), Err(AuthError::Expired));
         assert_eq!(v.verify(Some(&t), None, 2, 0), Err(AuthError::WrongVersion));
-        assert_eq!(v.verify(Some(&t), Some("arena2"), 1, 0), Err(AuthError::WrongRoom));
+        assert_eq!(v.verify(Some(&t), Some("other"), 1, 0), Err(AuthError::WrongRoom));
         // Tampering with the payload breaks the signature.
         let (head, tag) = t.rsplit_once('.').expect("shape");
         let forged = mint(b"secret", &Claims { room: "vip".into(), ..claims(100) });

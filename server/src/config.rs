@@ -5,23 +5,30 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
-use tickwire_sim::{ArenaConfig, NpcConfig};
 
 /// `tickwire-server` flags.
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "tickwire-server",
     version,
-    about = "Tickwire: an authoritative game server hosting rooms of the arena game over WebSocket"
+    about = "Tickwire: an authoritative game server hosting rooms of its games over WebSocket"
 )]
 pub struct ServerConfig {
     /// Address to listen on (HTTP and WebSocket on one port; 0 picks a free port).
     #[arg(long, env = "TICKWIRE_ADDR", default_value = "127.0.0.1:7777")]
     pub addr: SocketAddr,
 
-    /// Simulation ticks per second (snapshots are sent at the same rate).
-    #[arg(long, env = "TICKWIRE_TICK_RATE", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=240))]
-    pub tick_rate: u16,
+    /// The game of the default room, and of `/schema.json` and `/rules.json` without `?game=`
+    /// (default: the first game registered).
+    #[arg(long, env = "TICKWIRE_DEFAULT_GAME")]
+    pub default_game: Option<String>,
+
+    /// A game's configuration, as `NAME=JSON` (`mygame={"players":{"max":8}}`) or `NAME=@FILE`
+    /// (a JSON file). Repeatable, one per game. The JSON is merged over the game's defaults, so
+    /// it names only what changes; unknown fields are refused. `tickwire-server games` lists
+    /// each game's configuration and its defaults (also served at `/rules.json?game=NAME`).
+    #[arg(long = "game-config", env = "TICKWIRE_GAME_CONFIG", value_name = "NAME=JSON|@FILE", value_delimiter = ';')]
+    pub game_config: Vec<String>,
 
     /// Most players in one room; further hellos are refused with `RoomFull`.
     #[arg(long, env = "TICKWIRE_MAX_PLAYERS", default_value_t = 1024)]
@@ -44,19 +51,12 @@ pub struct ServerConfig {
     #[arg(long, env = "TICKWIRE_RESUME_GRACE_MS", default_value_t = 30_000)]
     pub resume_grace_ms: u32,
 
-    /// NPCs per room (load scenarios).
-    #[arg(long, env = "TICKWIRE_NPCS", default_value_t = 1000)]
-    pub npcs: u32,
-
-    /// Fraction of NPCs moving at any time, 0..=1.
-    #[arg(long, env = "TICKWIRE_NPC_MOVING", default_value_t = 0.25)]
-    pub npc_moving: f32,
-
-    /// Seed of the rooms' simulations (NPC placement and motion, spawn points).
+    /// Seed of the rooms' simulations (every game's randomness comes from it).
     #[arg(long, env = "TICKWIRE_SEED", default_value_t = 1)]
     pub seed: u64,
 
-    /// Longest lag-compensation rewind, milliseconds (Valve's sv_maxunlag).
+    /// Longest lag-compensation rewind, milliseconds (Valve's sv_maxunlag), for every game;
+    /// at most 1000.
     #[arg(long, env = "TICKWIRE_MAX_REWIND_MS", default_value_t = 250)]
     pub max_rewind_ms: u32,
 
@@ -91,9 +91,14 @@ pub struct ServerConfig {
     pub ping_interval_ms: u64,
 
     /// Input frames per second allowed per client (burst: one second's worth); 0 means twice
-    /// the tick rate. Beyond it the session is closed with `RateLimited`.
+    /// the tick rate of the client's game. Beyond it the session is closed with `RateLimited`.
     #[arg(long, env = "TICKWIRE_MAX_INPUT_RATE", default_value_t = 0)]
     pub max_input_rate: u32,
+
+    /// Game commands per second allowed per client (burst: as many); beyond it the session is
+    /// closed with `RateLimited`.
+    #[arg(long, env = "TICKWIRE_MAX_COMMAND_RATE", default_value_t = 10)]
+    pub max_command_rate: u32,
 
     /// Pings (protocol or WebSocket) per second allowed per client; beyond: `RateLimited`.
     #[arg(long, env = "TICKWIRE_MAX_PING_RATE", default_value_t = 10)]
@@ -126,10 +131,6 @@ pub struct ServerConfig {
     /// TLS private key (PEM), for `--tls-cert`.
     #[arg(long, env = "TICKWIRE_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<std::path::PathBuf>,
-
-    /// A complete arena configuration replacing the flags above (library users, tests).
-    #[arg(skip)]
-    pub arena_override: Option<ArenaConfig>,
 }
 
 impl Default for ServerConfig {
@@ -140,28 +141,38 @@ impl Default for ServerConfig {
 }
 
 impl ServerConfig {
-    /// A configuration for tests: port 0 on loopback, small rooms.
+    /// A configuration for tests: port 0 on loopback.
     pub fn for_tests() -> Self {
-        Self { addr: SocketAddr::from(([127, 0, 0, 1], 0)), npcs: 50, ..Self::default() }
+        Self { addr: SocketAddr::from(([127, 0, 0, 1], 0)), ..Self::default() }
     }
 
-    /// The arena configuration every room of this server uses.
-    pub fn arena(&self) -> ArenaConfig {
-        if let Some(arena) = &self.arena_override {
-            return ArenaConfig { tick_rate: self.tick_rate, ..arena.clone() };
+    /// The `--game-config` given for `game`, as JSON (read from its file for `NAME=@FILE`).
+    pub fn game_config_json(&self, game: &str) -> anyhow::Result<Option<serde_json::Value>> {
+        use anyhow::Context as _;
+        let mut found = None;
+        for entry in &self.game_config {
+            let Some((name, value)) = entry.split_once('=') else {
+                anyhow::bail!("--game-config {entry:?}: expected NAME=JSON or NAME=@FILE");
+            };
+            if name.trim() != game {
+                continue;
+            }
+            anyhow::ensure!(found.is_none(), "--game-config names game `{game}` twice");
+            let text = match value.trim().strip_prefix('@') {
+                Some(path) => std::fs::read_to_string(path)
+                    .with_context(|| format!("--game-config {game}: reading {path}"))?,
+                None => value.to_owned(),
+            };
+            let json = serde_json::from_str(&text)
+                .with_context(|| format!("--game-config {game}: not JSON"))?;
+            found = Some(json);
         }
-        let base = ArenaConfig::default();
-        ArenaConfig {
-            npcs: NpcConfig {
-                count: self.npcs,
-                moving_fraction: self.npc_moving,
-                seed: self.seed,
-                ..base.npcs
-            },
-            tick_rate: self.tick_rate,
-            max_rewind_ms: self.max_rewind_ms,
-            ..base
-        }
+        Ok(found)
+    }
+
+    /// The game names `--game-config` mentions.
+    pub fn game_config_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.game_config.iter().filter_map(|e| e.split_once('=').map(|(n, _)| n.trim()))
     }
 
     /// Checks the values that clap cannot.
@@ -188,13 +199,23 @@ impl ServerConfig {
             "--tls-cert and --tls-key go together"
         );
         anyhow::ensure!(self.ping_interval_ms >= 100, "--ping-interval-ms must be at least 100");
-        self.arena().validate().map_err(|e| anyhow::anyhow!("invalid arena settings: {e}"))?;
+        anyhow::ensure!(
+            self.max_rewind_ms <= tickwire_sim::MAX_REWIND_MS,
+            "--max-rewind-ms must be at most {}",
+            tickwire_sim::MAX_REWIND_MS
+        );
+        anyhow::ensure!(self.max_command_rate > 0, "--max-command-rate must be positive");
         Ok(())
     }
 
-    /// Input frames per second allowed per client.
-    pub fn input_rate(&self) -> u32 {
-        if self.max_input_rate == 0 { 2 * u32::from(self.tick_rate) } else { self.max_input_rate }
+    /// Input frames per second allowed per client of a game ticking at `tick_rate`.
+    pub fn input_rate(&self, tick_rate: u16) -> u32 {
+        if self.max_input_rate == 0 { 2 * u32::from(tick_rate) } else { self.max_input_rate }
+    }
+
+    /// The settings every game's rooms share.
+    pub fn host(&self) -> tickwire_sim::HostSettings {
+        tickwire_sim::HostSettings { max_rewind_ms: self.max_rewind_ms }
     }
 
     /// Idle timeout.

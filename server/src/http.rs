@@ -1,7 +1,6 @@
 //! HTTP routes on the game port: `/ws` (WebSocket upgrade), `/healthz`, `/metrics`
 //! (Prometheus/OpenMetrics text), `/rooms` (JSON); and the browser client (`web.rs`): `/` (the
-//! demo page), its modules (`/game.js`, `/arena.js`, `/sdk/*.js`), `/schema.json` and
-//! `/arena.json`.
+//! demo page), every module under `web/`, `/games`, `/schema.json` and `/rules.json`.
 //!
 //! The upgrade is checked before it happens, since fastwebsockets leaves these to the caller:
 //! not an upgrade or a WebSocket version other than 13 → 426 with `Sec-WebSocket-Version: 13`;
@@ -62,9 +61,14 @@ pub(crate) async fn handle(
             let body = serde_json::json!({ "rooms": ctx.rooms.summaries() }).to_string();
             respond(StatusCode::OK, "application/json", body)
         }
-        (&Method::GET, "/schema.json") => web::schema_json(req.headers()),
-        (&Method::GET, "/arena.json") => web::arena_json(&ctx.config, req.headers()),
-        (_, "/ws" | "/healthz" | "/metrics" | "/rooms" | "/schema.json" | "/arena.json") => {
+        (&Method::GET, "/schema.json") => {
+            web::schema_json(&ctx.rooms, req.uri().query().unwrap_or(""), req.headers())
+        }
+        (&Method::GET, "/rules.json") => {
+            web::rules_json(&ctx.rooms, req.uri().query().unwrap_or(""), req.headers())
+        }
+        (&Method::GET, "/games") => web::games_json(&ctx.rooms, req.headers()),
+        (_, "/ws" | "/healthz" | "/metrics" | "/rooms" | "/schema.json" | "/rules.json" | "/games") => {
             text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
         }
         (&Method::GET | &Method::HEAD, path) => match web::find(path) {

@@ -1,32 +1,48 @@
 //! # tickwire-server
 //!
-//! Hosts rooms of the arena game over WebSocket. One port serves HTTP and WebSocket:
-//! `/ws` (the game protocol, see `protocol/PROTOCOL.md`), `/healthz`, `/metrics`, `/rooms`.
+//! Hosts rooms of any number of games over WebSocket. A game implements
+//! [`tickwire_sim::Game`] in its own crate; a host registers it with
+//! [`Server::builder`]`(config).`[`game`](ServerBuilder::game)`::<MyGame>(my_config)`, and rooms
+//! of it are created on demand from `Hello { game, room }`. One port serves HTTP and WebSocket:
+//! `/ws` (the game protocol, see `protocol/PROTOCOL.md`), `/healthz`, `/metrics`, `/rooms`,
+//! `/games`, `/schema.json?game=NAME` and `/rules.json?game=NAME`.
 //!
 //! ## Architecture
 //! - [`listener`](crate::Server::run): the accept loop with global and per-IP connection caps;
 //!   each connection is served by hyper (HTTP/1, header timeout) and upgraded by fastwebsockets.
 //! - [`session`]: one task per WebSocket: handshake (hello → welcome or reject), then a reader
 //!   task that decodes client messages and a writer loop that sends what the room publishes.
-//! - [`room`]: one task per room owns the room's `hecs` world (inside [`tickwire_sim::Arena`])
-//!   by value. Order of work in one tick: **drain inputs → step (records lag-compensation
-//!   history) → broadcast events → build the snapshot → publish to every outbox**. Writers encode
-//!   deltas against the last snapshot they actually sent, and clients with the same baseline
-//!   share one encoding ([`room::TickFrame`]).
-//! - [`registry`]: rooms created on demand up to a limit, closed after an empty grace period.
+//! - [`games`]: the registered games, their type erased behind a factory; sessions and HTTP see
+//!   a game as its [`GameInfo`](games::GameInfo) (name, schema, tick rate, metrics).
+//! - [`room`]: one task per room, generic over its game, owns the room's `hecs` world and game
+//!   (a [`tickwire_sim::Simulation`]) by value. Order of work in one tick: **commands → drain
+//!   inputs → step (records lag-compensation history) → encode events → build the snapshot →
+//!   publish to every outbox**. Writers encode deltas against the last snapshot they actually
+//!   sent, and clients with the same baseline share one encoding ([`room::TickFrame`]).
+//! - [`registry`]: rooms created on demand up to a limit, each hosting one game, closed after an
+//!   empty grace period.
 //! - [`resume`]: session resume tickets; a dropped player is kept detached in its room for a
 //!   grace period and a new connection with the ticket takes it back (PROTOCOL.md §1.3).
 //! - [`metrics`]: Prometheus metrics. RTT comes from ping/pong with the protocol crate's
 //!   [`tickwire_protocol::rtt`] tracker and estimator, the same code the clients use.
 //!
+//! What the server decides is the same for every game: input buffering (late, missing,
+//! duplicate, too far ahead), the view time honoured for lag compensation, rate limits, slow
+//! clients, session resume, limits and metrics (labelled by game).
+//!
 //! Every queue is bounded: a room's command channel ([`room::COMMAND_CAPACITY`]), a client's
 //! outbox (one snapshot slot, [`room::link::MAX_QUEUED_BATCHES`] batches of events), its input
-//! buffer, and the reader → writer control channel. A slow client loses superseded snapshots and
-//! is disconnected when it stays behind; it never slows the tick.
+//! buffer, its game-command queue ([`room::link::MAX_QUEUED_COMMANDS`]), and the reader →
+//! writer control channel. A slow client loses superseded snapshots and is disconnected when it
+//! stays behind; it never slows the tick.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
-//! let server = tickwire_server::Server::bind(tickwire_server::ServerConfig::for_tests()).await?;
+//! # struct MyGame;
+//! # fn register(b: tickwire_server::ServerBuilder) -> tickwire_server::ServerBuilder { b }
+//! let builder = tickwire_server::Server::builder(tickwire_server::ServerConfig::for_tests());
+//! // .game::<MyGame>(my_config) for each game; the first is the default.
+//! let server = register(builder).bind().await?;
 //! println!("ws://{}/ws", server.local_addr());
 //! let handle = server.handle();
 //! tokio::spawn(server.run());
@@ -36,6 +52,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod games;
 pub mod http;
 mod listener;
 pub mod metrics;
@@ -52,6 +69,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tickwire_protocol::Snapshot;
+use tickwire_sim::Game;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -59,6 +77,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{info, warn};
 
 pub use config::ServerConfig;
+pub use games::GameInfo;
 pub use metrics::Metrics;
 pub use registry::{RoomSummary, Rooms};
 
@@ -106,20 +125,117 @@ pub struct Server {
     ctx: Arc<ServerCtx>,
 }
 
-impl Server {
-    /// Validates the configuration, binds the address and opens the default room.
-    pub async fn bind(config: ServerConfig) -> anyhow::Result<Self> {
+/// Registers the games of a server, then binds it ([`Server::builder`]).
+#[must_use = "a builder does nothing until `bind` or `spawn`"]
+pub struct ServerBuilder {
+    config: ServerConfig,
+    metrics: Arc<Metrics>,
+    games: Vec<Arc<dyn games::GameFactory>>,
+    errors: Vec<anyhow::Error>,
+}
+
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.games.iter().map(|g| g.info().name).collect();
+        f.debug_struct("ServerBuilder").field("games", &names).finish_non_exhaustive()
+    }
+}
+
+impl ServerBuilder {
+    /// Hosts game `G` with `config`. A `--game-config` for the game (in the server's
+    /// configuration) is merged over `config`. The first game registered is the default one
+    /// unless [`ServerConfig::default_game`] names another. An invalid game or configuration is
+    /// reported by [`bind`](Self::bind).
+    pub fn game<G: Game>(mut self, config: G::Config) -> Self {
+        match self.merged::<G>(config) {
+            Ok(config) => {
+                let host = self.config.host();
+                match games::Registered::<G>::new(config, self.config.seed, host, &self.metrics) {
+                    Ok(game) => self.games.push(Arc::new(game)),
+                    Err(e) => self.errors.push(e),
+                }
+            }
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// `config` with the game's `--game-config` JSON merged over it.
+    fn merged<G: Game>(&self, config: G::Config) -> anyhow::Result<G::Config> {
         use anyhow::Context as _;
+        let name = <G::Protocol as tickwire_protocol::GameProtocol>::NAME;
+        let Some(patch) = self.config.game_config_json(name)? else {
+            return Ok(config);
+        };
+        let mut value = serde_json::to_value(&config)?;
+        merge_json(&mut value, patch);
+        serde_json::from_value(value).with_context(|| format!("--game-config {name}"))
+    }
+
+    /// Validates everything, binds the address and opens the default room.
+    pub async fn bind(self) -> anyhow::Result<Server> {
+        Server::bind(self).await
+    }
+
+    /// Binds and runs the server on a new task (tests, benches, tools).
+    pub async fn spawn(self) -> anyhow::Result<RunningServer> {
+        let server = self.bind().await?;
+        let handle = server.handle();
+        let task = tokio::spawn(server.run());
+        Ok(RunningServer { handle, task })
+    }
+}
+
+/// RFC 7396 JSON merge patch: objects merge key by key, anything else replaces.
+fn merge_json(target: &mut serde_json::Value, patch: serde_json::Value) {
+    match (target, patch) {
+        (serde_json::Value::Object(t), serde_json::Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(&k);
+                } else {
+                    merge_json(t.entry(k).or_insert(serde_json::Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p,
+    }
+}
+
+impl Server {
+    /// A server with `config`, to which games are added ([`ServerBuilder::game`]).
+    pub fn builder(config: ServerConfig) -> ServerBuilder {
+        ServerBuilder {
+            config,
+            metrics: Arc::new(Metrics::new()),
+            games: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
+    async fn bind(builder: ServerBuilder) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        let ServerBuilder { config, metrics, games, mut errors } = builder;
+        if !errors.is_empty() {
+            return Err(errors.remove(0));
+        }
         config.validate()?;
+        let games = games::Games::new(games, config.default_game.as_deref())?;
+        for name in config.game_config_names() {
+            anyhow::ensure!(
+                games.get(name).is_some(),
+                "--game-config names `{name}`, which this server does not host"
+            );
+        }
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("binding {}", config.addr))?;
         let config = Arc::new(config);
-        let metrics = Arc::new(Metrics::new());
         let shutdown = CancellationToken::new();
         let tracker = TaskTracker::new();
         let tickets = Arc::new(resume::ResumeTable::default());
         let rooms = Rooms::new(
+            games,
             config.clone(),
             metrics.clone(),
             tickets.clone(),
@@ -220,6 +336,32 @@ impl ServerHandle {
         self.ctx.rooms.summaries()
     }
 
+    /// Every game the server hosts.
+    pub fn games(&self) -> Vec<games::GameSummary> {
+        self.ctx.rooms.games()
+    }
+
+    /// The game called `name`, if hosted.
+    pub fn game(&self, name: &str) -> Option<Arc<GameInfo>> {
+        self.ctx.rooms.game(name).cloned()
+    }
+
+    /// Every game with its rules (tick rate, rewind window, configuration), as JSON.
+    pub fn games_json(&self) -> serde_json::Value {
+        let games: Vec<serde_json::Value> = self
+            .games()
+            .into_iter()
+            .map(|g| {
+                let rules = self
+                    .game(g.name)
+                    .and_then(|info| serde_json::from_str::<serde_json::Value>(&info.rules_json).ok())
+                    .unwrap_or_default();
+                serde_json::json!({ "summary": g, "rules": rules })
+            })
+            .collect();
+        serde_json::json!({ "games": games })
+    }
+
     /// The latest snapshot published by room `room`.
     pub fn snapshot(&self, room: &str) -> Option<Snapshot> {
         Some(self.ctx.rooms.get(room)?.info().latest()?.snapshot().clone())
@@ -242,10 +384,17 @@ impl RunningServer {
     }
 }
 
-/// Binds and runs a server on a new task.
-pub async fn spawn(config: ServerConfig) -> anyhow::Result<RunningServer> {
-    let server = Server::bind(config).await?;
-    let handle = server.handle();
-    let task = tokio::spawn(server.run());
-    Ok(RunningServer { handle, task })
+#[cfg(test)]
+mod tests {
+    use super::merge_json;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_changes_only_what_it_names() {
+        let mut config = json!({"npcs": {"count": 1000, "speed": 100.0}, "tick_rate": 30});
+        merge_json(&mut config, json!({"npcs": {"count": 5}, "tick_rate": 60}));
+        assert_eq!(config, json!({"npcs": {"count": 5, "speed": 100.0}, "tick_rate": 60}));
+        merge_json(&mut config, json!({"npcs": null}));
+        assert_eq!(config, json!({"tick_rate": 60}));
+    }
 }

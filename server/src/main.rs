@@ -1,18 +1,32 @@
 //! `tickwire-server`: run `tickwire-server --help` for the flags.
+//!
+//! The binary hosts the built-in games: the arena (the default) and kart. A host with games of
+//! its own writes the same few lines with `tickwire_server::Server::builder(...).game::<G>(...)`.
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use tickwire_arena::{Arena, ArenaConfig};
 use tickwire_server::auth::{Claims, mint, new_nonce};
-use tickwire_server::{Server, ServerConfig};
+use tickwire_server::{Server, ServerBuilder, ServerConfig};
 use tracing::info;
 use tracing_subscriber::EnvFilter;
+
+/// The built-in games, the arena first (the default).
+fn games(builder: ServerBuilder) -> ServerBuilder {
+    builder.game::<Arena>(ArenaConfig::default())
+}
+
+const GAMES_HELP: &str = "Games: arena (the default). Examples:
+  tickwire-server --game-config 'arena={\"npcs\":{\"count\":200},\"tick_rate\":60}'
+  tickwire-server games        # every game's configuration, with its defaults";
 
 /// The command line: the server's flags, or a subcommand.
 #[derive(Debug, Parser)]
 #[command(
     name = "tickwire-server",
     version,
-    about = "Tickwire: an authoritative game server hosting rooms of the arena game over WebSocket",
+    about = "Tickwire: an authoritative game server hosting rooms of its games over WebSocket",
+    after_help = GAMES_HELP,
     args_conflicts_with_subcommands = true
 )]
 struct Cli {
@@ -26,6 +40,15 @@ struct Cli {
 enum Command {
     /// Mint a join token (what a backend does after authenticating a player) and print it.
     MintToken(MintToken),
+    /// Print the games this server hosts: each one's name, schema hash and configuration (its
+    /// defaults merged with any `--game-config`), as JSON.
+    Games(GamesArgs),
+}
+
+#[derive(Debug, Args)]
+struct GamesArgs {
+    #[command(flatten)]
+    server: ServerConfig,
 }
 
 #[derive(Debug, Args)]
@@ -47,6 +70,13 @@ struct MintToken {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::Games(g)) = cli.command {
+        let mut config = g.server;
+        config.addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let server = games(Server::builder(config)).bind().await.context("the games")?;
+        println!("{}", serde_json::to_string_pretty(&server.handle().games_json())?);
+        return Ok(());
+    }
     if let Some(Command::MintToken(m)) = cli.command {
         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
         let claims = Claims {
@@ -65,17 +95,23 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let config = cli.server;
-    let tick_rate = config.tick_rate;
     let default_room = config.default_room.clone();
-    let server = Server::bind(config).await.context("starting the server")?;
+    let server = games(Server::builder(config)).bind().await.context("starting the server")?;
     let addr = server.local_addr();
     let (http, ws) = if server.is_tls() { ("https", "wss") } else { ("http", "ws") };
-    info!("tickwire-server listening on {http}://{addr}");
-    info!("  WebSocket: {ws}://{addr}/ws   (room \"{default_room}\" is open, {tick_rate} Hz)");
+    let handle = server.handle();
+    let names: Vec<String> = handle.games().iter().map(|g| g.name.to_owned()).collect();
+    let default = handle.games().into_iter().find(|g| g.default);
+    info!("tickwire-server listening on {http}://{addr}, hosting {}", names.join(", "));
+    if let Some(g) = default {
+        info!(
+            "  WebSocket: {ws}://{addr}/ws   (room \"{default_room}\" is open: {}, {} Hz)",
+            g.name, g.tick_rate
+        );
+    }
     info!(
         "  browser:   {http}://{addr}/   metrics: {http}://{addr}/metrics   rooms: {http}://{addr}/rooms"
     );
-    let handle = server.handle();
     tokio::spawn(async move {
         wait_for_signal().await;
         info!("signal received, shutting down");

@@ -15,6 +15,10 @@ use prometheus_client::registry::Registry;
 
 /// A label set with one label.
 pub type Label = [(&'static str, &'static str); 1];
+/// A label set with two labels (`game` first).
+pub type Labels2 = [(&'static str, &'static str); 2];
+/// A histogram family whose histograms all have the same buckets.
+pub type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
 /// Every metric the server exports.
 #[derive(Debug)]
@@ -22,16 +26,16 @@ pub struct Metrics {
     registry: Registry,
     /// Open TCP connections (HTTP or WebSocket).
     pub connections: Gauge,
-    /// Open rooms.
-    pub rooms: Gauge,
-    /// Players in rooms.
-    pub players: Gauge,
-    /// Duration of one room tick (inputs, step, history, snapshot, publish), seconds.
-    pub tick_duration: Histogram,
-    /// Ticks that took longer than the tick interval.
-    pub tick_overruns: Counter,
-    /// Ticks skipped because a room fell too far behind (catch-up cap).
-    pub ticks_dropped: Counter,
+    /// Open rooms, by game.
+    pub rooms: Family<Label, Gauge>,
+    /// Players in rooms, by game.
+    pub players: Family<Label, Gauge>,
+    /// Duration of one room tick (inputs, step, history, snapshot, publish), seconds, by game.
+    pub tick_duration: HistogramFamily<Label>,
+    /// Ticks that took longer than the tick interval, by game.
+    pub tick_overruns: Family<Label, Counter>,
+    /// Ticks skipped because a room fell too far behind (catch-up cap), by game.
+    pub ticks_dropped: Family<Label, Counter>,
     /// WebSocket payload bytes, by direction (`in`/`out`).
     pub bytes: Family<Label, Counter>,
     /// WebSocket messages, by direction (`in`/`out`).
@@ -42,14 +46,16 @@ pub struct Metrics {
     pub snapshot_encodes: Counter,
     /// Round-trip times measured by server pings, seconds.
     pub rtt: Histogram,
-    /// Lag-compensated shots, by outcome (`hit`/`miss`).
-    pub rewinds: Family<Label, Counter>,
-    /// How far shots were rewound, seconds.
-    pub rewind_seconds: Histogram,
-    /// Shots whose claimed view time was replaced by the RTT-based estimate.
-    pub rewind_claims_corrected: Counter,
-    /// Input frames by outcome (`accepted`, `late`, `duplicate`, `too_far_ahead`).
-    pub inputs: Family<Label, Counter>,
+    /// Lag-compensated raycasts, by game and outcome (`hit`/`miss`).
+    pub rewinds: Family<Labels2, Counter>,
+    /// How far raycasts were rewound, seconds, by game.
+    pub rewind_seconds: HistogramFamily<Label>,
+    /// Raycasts whose claimed view time was replaced by the RTT-based estimate, by game.
+    pub rewind_claims_corrected: Family<Label, Counter>,
+    /// Input frames by game and outcome (`accepted`, `late`, `duplicate`, `too_far_ahead`).
+    pub inputs: Family<Labels2, Counter>,
+    /// Game commands by game and outcome (`accepted`, `queue_full`).
+    pub commands: Family<Labels2, Counter>,
     /// Sessions closed, by reason.
     pub sessions_closed: Family<Label, Counter>,
     /// Hellos refused, by reason.
@@ -58,8 +64,8 @@ pub struct Metrics {
     pub http_rejected: Family<Label, Counter>,
     /// Errors from `accept` (e.g. out of file descriptors).
     pub accept_errors: Counter,
-    /// Players kept in their room for a resume after their connection dropped.
-    pub players_detached: Gauge,
+    /// Players kept in their room for a resume after their connection dropped, by game.
+    pub players_detached: Family<Label, Gauge>,
     /// Detached players by outcome: `resumed` (a new connection took them back) or `expired`
     /// (the grace period ended and they were removed).
     pub resumes: Family<Label, Counter>,
@@ -92,25 +98,26 @@ impl Metrics {
         let mut registry = Registry::with_prefix("tickwire");
         let m = Self {
             connections: Gauge::default(),
-            rooms: Gauge::default(),
-            players: Gauge::default(),
-            tick_duration: Histogram::new(exponential_buckets(25e-6, 2.0, 14)),
-            tick_overruns: Counter::default(),
-            ticks_dropped: Counter::default(),
+            rooms: Family::default(),
+            players: Family::default(),
+            tick_duration: Family::new_with_constructor(tick_buckets),
+            tick_overruns: Family::default(),
+            ticks_dropped: Family::default(),
             bytes: Family::default(),
             messages: Family::default(),
             snapshots_dropped: Counter::default(),
             snapshot_encodes: Counter::default(),
             rtt: Histogram::new(exponential_buckets(0.5e-3, 2.0, 14)),
             rewinds: Family::default(),
-            rewind_seconds: Histogram::new(exponential_buckets(8e-3, 2.0, 7)),
-            rewind_claims_corrected: Counter::default(),
+            rewind_seconds: Family::new_with_constructor(rewind_buckets),
+            rewind_claims_corrected: Family::default(),
             inputs: Family::default(),
+            commands: Family::default(),
             sessions_closed: Family::default(),
             sessions_rejected: Family::default(),
             http_rejected: Family::default(),
             accept_errors: Counter::default(),
-            players_detached: Gauge::default(),
+            players_detached: Family::default(),
             resumes: Family::default(),
             resident_memory: Gauge::default(),
             last_warn_ms: AtomicU64::new(0),
@@ -119,8 +126,8 @@ impl Metrics {
         };
         let r = &mut registry;
         r.register("connections", "Open TCP connections", m.connections.clone());
-        r.register("rooms", "Open rooms", m.rooms.clone());
-        r.register("players", "Players in rooms", m.players.clone());
+        r.register("rooms", "Open rooms by game", m.rooms.clone());
+        r.register("players", "Players in rooms by game", m.players.clone());
         r.register("tick_duration_seconds", "Duration of one room tick", m.tick_duration.clone());
         r.register("tick_overruns", "Ticks longer than the tick interval", m.tick_overruns.clone());
         r.register("ticks_dropped", "Ticks skipped by the catch-up cap", m.ticks_dropped.clone());
@@ -137,10 +144,10 @@ impl Metrics {
             m.snapshot_encodes.clone(),
         );
         r.register("rtt_seconds", "Client round-trip times measured by ping/pong", m.rtt.clone());
-        r.register("rewinds", "Lag-compensated shots by outcome", m.rewinds.clone());
+        r.register("rewinds", "Lag-compensated raycasts by outcome", m.rewinds.clone());
         r.register(
             "rewind_seconds",
-            "How far lag-compensated shots rewound",
+            "How far lag-compensated raycasts rewound",
             m.rewind_seconds.clone(),
         );
         r.register(
@@ -149,6 +156,7 @@ impl Metrics {
             m.rewind_claims_corrected.clone(),
         );
         r.register("inputs", "Input frames by outcome", m.inputs.clone());
+        r.register("commands", "Game commands by outcome", m.commands.clone());
         r.register("sessions_closed", "Sessions closed by reason", m.sessions_closed.clone());
         r.register("sessions_rejected", "Hellos refused by reason", m.sessions_rejected.clone());
         r.register("http_rejected", "HTTP requests refused by reason", m.http_rejected.clone());
@@ -175,6 +183,35 @@ impl Metrics {
         let bytes_out = resolve(&m.bytes, "out");
         let hot = HotCounters { messages_in, messages_out, bytes_in, bytes_out };
         Self { registry, hot, ..m }
+    }
+
+    /// The per-game metrics of `game`, resolved once (a family lookup locks and hashes).
+    pub fn game(&self, game: &'static str) -> GameMetrics {
+        let label = [("game", game)];
+        // One statement per lookup: `get_or_create` returns a guard (see `new`).
+        let rooms = self.rooms.get_or_create(&label).clone();
+        let players = self.players.get_or_create(&label).clone();
+        let players_detached = self.players_detached.get_or_create(&label).clone();
+        let tick_duration = self.tick_duration.get_or_create(&label).clone();
+        let tick_overruns = self.tick_overruns.get_or_create(&label).clone();
+        let ticks_dropped = self.ticks_dropped.get_or_create(&label).clone();
+        let hits = self.rewinds.get_or_create(&[("game", game), ("outcome", "hit")]).clone();
+        let misses = self.rewinds.get_or_create(&[("game", game), ("outcome", "miss")]).clone();
+        let rewind_seconds = self.rewind_seconds.get_or_create(&label).clone();
+        let corrected = self.rewind_claims_corrected.get_or_create(&label).clone();
+        GameMetrics {
+            game,
+            rooms,
+            players,
+            players_detached,
+            tick_duration,
+            tick_overruns,
+            ticks_dropped,
+            rewind_hits: hits,
+            rewind_misses: misses,
+            rewind_seconds,
+            rewind_claims_corrected: corrected,
+        }
     }
 
     /// The text exposition of every metric.
@@ -217,6 +254,42 @@ impl Metrics {
     }
 }
 
+fn tick_buckets() -> Histogram {
+    Histogram::new(exponential_buckets(25e-6, 2.0, 14))
+}
+
+fn rewind_buckets() -> Histogram {
+    Histogram::new(exponential_buckets(8e-3, 2.0, 7))
+}
+
+/// One game's labelled metrics (handles sharing the registered series), for its rooms' hot
+/// paths.
+#[derive(Debug, Clone)]
+pub struct GameMetrics {
+    /// The game's name (the label).
+    pub game: &'static str,
+    /// Open rooms of the game.
+    pub rooms: Gauge,
+    /// Players in the game's rooms.
+    pub players: Gauge,
+    /// Players of the game detached, awaiting a resume.
+    pub players_detached: Gauge,
+    /// Duration of one room tick.
+    pub tick_duration: Histogram,
+    /// Ticks longer than the tick interval.
+    pub tick_overruns: Counter,
+    /// Ticks skipped by the catch-up cap.
+    pub ticks_dropped: Counter,
+    /// Raycasts that hit.
+    pub rewind_hits: Counter,
+    /// Raycasts that missed.
+    pub rewind_misses: Counter,
+    /// How far raycasts rewound, seconds.
+    pub rewind_seconds: Histogram,
+    /// Claims replaced by the RTT estimate.
+    pub rewind_claims_corrected: Counter,
+}
+
 /// The process's resident set size, from `VmRSS` in `/proc/self/status` (Linux only).
 pub fn resident_memory_bytes() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -234,11 +307,14 @@ mod tests {
         let m = Metrics::new();
         m.sent(10);
         m.sessions_closed.get_or_create(&[("reason", "timeout")]).inc();
-        m.tick_duration.observe(0.001);
+        let game = m.game("chess");
+        game.tick_duration.observe(0.001);
+        game.rooms.inc();
         let text = m.render();
         assert!(text.contains("tickwire_bytes_total{direction=\"out\"} 10"), "{text}");
         assert!(text.contains("tickwire_sessions_closed_total{reason=\"timeout\"} 1"), "{text}");
-        assert!(text.contains("tickwire_tick_duration_seconds_count 1"), "{text}");
+        assert!(text.contains("tickwire_tick_duration_seconds_count{game=\"chess\"} 1"), "{text}");
+        assert!(text.contains("tickwire_rooms{game=\"chess\"} 1"), "{text}");
         if cfg!(target_os = "linux") {
             assert!(!text.contains("tickwire_process_resident_memory_bytes 0\n"), "{text}");
             assert!(text.contains("tickwire_process_resident_memory_bytes "), "{text}");

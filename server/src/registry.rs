@@ -1,4 +1,5 @@
-//! [`Rooms`]: the registry of open rooms, created on demand up to a limit.
+//! [`Rooms`]: the registry of open rooms, created on demand up to a limit, each hosting one of
+//! the server's games.
 //!
 //! The map is behind a `parking_lot` mutex held only to look up, insert or remove a handle. A
 //! room task that has been empty for its grace period removes itself through
@@ -12,20 +13,21 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use serde::Serialize;
 use tickwire_protocol::message::RejectReason;
-use tickwire_sim::Arena;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::ServerConfig;
+use crate::games::{GameFactory, GameInfo, GameSummary, Games, RoomEnv};
 use crate::metrics::Metrics;
 use crate::resume::ResumeTable;
 use crate::room::RoomHandle;
-use crate::room::task::{Room, RoomSettings};
+use crate::room::task::RoomSettings;
 
-/// The open rooms of a server.
+/// The open rooms of a server, and the games they may host.
 #[derive(Debug)]
 pub struct Rooms {
     map: Mutex<HashMap<Arc<str>, RoomHandle>>,
+    games: Games,
     config: Arc<ServerConfig>,
     metrics: Arc<Metrics>,
     tickets: Arc<ResumeTable>,
@@ -38,6 +40,8 @@ pub struct Rooms {
 pub struct RoomSummary {
     /// Name.
     pub name: String,
+    /// The game it hosts.
+    pub game: &'static str,
     /// Players.
     pub players: usize,
     /// Replicated entities.
@@ -49,8 +53,10 @@ pub struct RoomSummary {
 }
 
 impl Rooms {
-    /// An empty registry. Room tasks are spawned on `tracker` and stop on `shutdown`.
-    pub fn new(
+    /// An empty registry for `games`. Room tasks are spawned on `tracker` and stop on
+    /// `shutdown`.
+    pub(crate) fn new(
+        games: Games,
         config: Arc<ServerConfig>,
         metrics: Arc<Metrics>,
         tickets: Arc<ResumeTable>,
@@ -58,22 +64,42 @@ impl Rooms {
         tracker: TaskTracker,
     ) -> Arc<Self> {
         let map = Mutex::new(HashMap::new());
-        Arc::new(Self { map, config, metrics, tickets, shutdown, tracker })
+        Arc::new(Self { map, games, config, metrics, tickets, shutdown, tracker })
     }
 
-    /// Opens the persistent default room.
+    /// Opens the persistent default room, hosting the default game.
     pub fn open_default(self: &Arc<Self>) -> anyhow::Result<RoomHandle> {
         let name: Arc<str> = self.config.default_room.as_str().into();
         let mut map = self.map.lock();
-        let handle = self.spawn(name.clone(), true)?;
+        let handle = self.spawn(self.games.default_game(), name.clone(), true)?;
         map.insert(name, handle.clone());
         Ok(handle)
     }
 
-    /// The room called `name`, created if it does not exist and the limit allows.
-    pub fn get_or_create(self: &Arc<Self>, name: &str) -> Result<RoomHandle, RejectReason> {
+    /// The game called `name`, if the server hosts it.
+    pub fn game(&self, name: &str) -> Option<&Arc<GameInfo>> {
+        self.games.get(name).map(|g| g.info())
+    }
+
+    /// The default game.
+    pub fn default_game(&self) -> &Arc<GameInfo> {
+        self.games.default_game().info()
+    }
+
+    /// Every game the server hosts.
+    pub fn games(&self) -> Vec<GameSummary> {
+        self.games.summaries()
+    }
+
+    /// The room called `name`, hosting `game`: created if it does not exist and the limit
+    /// allows; refused if it hosts another game.
+    pub fn get_or_create(self: &Arc<Self>, game: &str, name: &str) -> Result<RoomHandle, RejectReason> {
+        let factory = self.games.get(game).ok_or(RejectReason::UnknownGame)?;
         let mut map = self.map.lock();
         if let Some(h) = map.get(name) {
+            if h.game.name != game {
+                return Err(RejectReason::GameMismatch);
+            }
             return Ok(h.clone());
         }
         if self.shutdown.is_cancelled() {
@@ -83,8 +109,9 @@ impl Rooms {
             return Err(RejectReason::TooManyRooms);
         }
         let name: Arc<str> = name.into();
-        // invariant: the arena configuration was validated at start-up.
-        let handle = self.spawn(name.clone(), false).map_err(|_| RejectReason::TooManyRooms)?;
+        // invariant: the game's configuration was validated when it was registered.
+        let handle =
+            self.spawn(factory, name.clone(), false).map_err(|_| RejectReason::TooManyRooms)?;
         map.insert(name, handle.clone());
         Ok(handle)
     }
@@ -100,8 +127,8 @@ impl Rooms {
         if !idle() {
             return false;
         }
-        if map.remove(name).is_some() {
-            self.metrics.rooms.dec();
+        if let Some(h) = map.remove(name) {
+            h.game.metrics.rooms.dec();
         }
         true
     }
@@ -114,9 +141,10 @@ impl Rooms {
             .values()
             .map(|h| RoomSummary {
                 name: h.name.to_string(),
+                game: h.game.name,
                 players: h.info().players(),
                 entities: h.info().entities(),
-                tick_rate: h.tick_rate,
+                tick_rate: h.game.tick_rate,
                 tick: h.info().tick().0,
             })
             .collect();
@@ -124,20 +152,27 @@ impl Rooms {
         rooms
     }
 
-    fn spawn(self: &Arc<Self>, name: Arc<str>, persistent: bool) -> anyhow::Result<RoomHandle> {
-        let arena = Arena::new(self.config.arena()).map_err(|e| anyhow::anyhow!("arena: {e}"))?;
-        let (handle, rx) = RoomHandle::new(name.clone(), self.config.tick_rate);
+    fn spawn(
+        self: &Arc<Self>,
+        game: &Arc<dyn GameFactory>,
+        name: Arc<str>,
+        persistent: bool,
+    ) -> anyhow::Result<RoomHandle> {
         let settings = RoomSettings {
             max_players: self.config.max_players_per_room,
             slow_client: self.config.slow_client(),
             persistent,
             grace: std::time::Duration::from_secs(self.config.room_grace_secs),
             resume_grace: self.config.resume_grace(),
+            max_rewind_ms: self.config.max_rewind_ms,
             tickets: self.tickets.clone(),
         };
-        let room = Room::new(name, arena, settings, self.metrics.clone(), handle.info_arc());
-        self.tracker.spawn(room.run(rx, self.shutdown.clone(), Arc::downgrade(self)));
-        self.metrics.rooms.inc();
-        Ok(handle)
+        let env = RoomEnv {
+            metrics: self.metrics.clone(),
+            shutdown: self.shutdown.clone(),
+            tracker: self.tracker.clone(),
+            rooms: Arc::downgrade(self),
+        };
+        game.open_room(name, settings, &env)
     }
 }

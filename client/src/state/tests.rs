@@ -1,26 +1,40 @@
-//! The core against an in-memory server: the real arena, input buffer and snapshot codec, with
-//! injected time and a fixed one-way latency. No sockets, no sleeping.
+//! The core against an in-memory server: the real arena simulation, input buffer and snapshot
+//! codec, with injected time and a fixed one-way latency. No sockets, no sleeping.
 
 use std::collections::VecDeque;
 
-use tickwire_protocol::SnapshotEncoder;
+use glam::Vec2;
+use tickwire_arena::{Arena, ArenaConfig, ArenaInput, ArenaProtocol, PLAYER, schema};
 use tickwire_protocol::codec::{decode_client, encode_server};
 use tickwire_protocol::message::RejectReason;
+use tickwire_protocol::{GameProtocol, PROTOCOL_VERSION, SnapshotEncoder};
 use tickwire_sim::input::DEFAULT_CAPACITY;
-use tickwire_sim::{Arena, ArenaConfig, InputBuffer, PlayerCommand, PushOutcome};
+use tickwire_sim::{HostSettings, InputBuffer, JoinRequest, PlayerInput, PushOutcome, Simulation};
 
 use super::*;
+use crate::config::ClientConfig;
 use crate::link::{LinkConditioner, LinkConfig};
+
+type Arenas = ClientState<ArenaProtocol>;
+
+fn hello(room: &str) -> Hello {
+    ClientConfig::<ArenaProtocol>::new("ws://127.0.0.1/ws", room, "me").hello()
+}
+
+fn state(room: &str, tuning: Tuning, now: Duration) -> Result<Arenas, ClientError> {
+    ClientState::new(hello(room), ArenaProtocol::schema(), Default::default(), tuning, now)
+}
 
 const MS: Duration = Duration::from_millis(1);
 
 /// A one-room server with one player, stepping at 30 Hz on injected time.
 struct Harness {
-    arena: Arena,
+    sim: Simulation<Arena>,
     inputs: InputBuffer,
     encoder: SnapshotEncoder,
     me: EntityId,
-    client: ClientState,
+    entity: hecs::Entity,
+    client: Arenas,
     now: Duration,
     tick: Duration,
     next_server_tick: Duration,
@@ -40,23 +54,21 @@ impl Harness {
     fn new(latency: Duration) -> Self {
         let mut config = ArenaConfig::default();
         config.npcs.count = 20;
-        let mut arena = Arena::new(config).expect("valid config");
-        let me = arena.add_player("me");
-        assert!(arena.place_player(me, Vec2::new(100.0, 60.0)), "a free spot");
+        let mut sim = Simulation::<Arena>::new(&config, 1, HostSettings::default()).expect("valid");
+        let who = JoinRequest { player: ClientId(1), name: "me", account: None };
+        let joined = sim.join(&who).expect("joins");
+        let (arena, world) = sim.parts_mut();
+        assert!(arena.place_player(world, joined.id, Vec2::new(100.0, 60.0)), "a free spot");
         let now = Duration::from_secs(5);
-        let client = ClientState::new(
-            arena_hello("lobby", "me", None),
-            ArenaRules::default(),
-            Tuning::default(),
-            now,
-        )
-        .expect("valid hello");
+        let client = state("lobby", Tuning::default(), now).expect("valid hello");
         let tick = Duration::from_secs(1) / 30;
+        let release = ArenaProtocol::schema().input().momentary_mask().unwrap_or_default();
         Self {
-            arena,
-            inputs: InputBuffer::new(DEFAULT_CAPACITY),
+            sim,
+            inputs: InputBuffer::new(DEFAULT_CAPACITY, release),
             encoder: SnapshotEncoder::new(),
-            me,
+            me: joined.id,
+            entity: joined.entity,
             client,
             now,
             tick,
@@ -91,12 +103,12 @@ impl Harness {
     fn server_receives(&mut self, bytes: &[u8]) {
         match decode_client(bytes).expect("client messages decode") {
             ClientMessage::Hello(h) => {
-                assert_eq!(h.schema_hash, tickwire_sim::arena::schema().hash());
+                assert_eq!((h.game.as_str(), h.schema_hash), ("arena", ArenaProtocol::schema().hash()));
                 let welcome = Welcome {
                     client_id: ClientId(1),
                     entity: self.me,
                     tick_rate: 30,
-                    server_tick: self.arena.tick(),
+                    server_tick: self.sim.tick(),
                     room: h.room,
                     max_rewind_ms: 250,
                     resumed: h.resume.is_some(),
@@ -107,7 +119,7 @@ impl Harness {
                 self.joined = true;
             }
             ClientMessage::Input(frame) => {
-                let next = self.arena.tick().next();
+                let next = self.sim.tick().next();
                 self.early_inputs.push(frame.tick.diff(next));
                 if self.inputs.push(frame, next) == PushOutcome::Late {
                     self.late_inputs += 1;
@@ -122,18 +134,26 @@ impl Harness {
     }
 
     fn server_tick(&mut self) {
-        let next = self.arena.tick().next();
-        let input = self.inputs.take(next);
-        let commands: Vec<_> = input
-            .map(|input| PlayerCommand { entity: self.me, input, view: Some(input.view) })
+        let next = self.sim.tick().next();
+        let inputs: Vec<_> = self
+            .inputs
+            .take(next)
+            .map(|taken| PlayerInput {
+                player: ClientId(1),
+                entity: self.entity,
+                input: ArenaProtocol::schema().decode_input(&taken.frame.payload).expect("valid"),
+                repeated: taken.repeated,
+                view: taken.frame.view,
+                view_corrected: false,
+            })
             .into_iter()
             .collect();
-        self.arena.step(&commands);
+        self.sim.step(&inputs);
         if !self.joined {
             return;
         }
-        let snap = self.arena.snapshot(Snapshot::default());
-        let payload = self.encoder.encode(tickwire_sim::arena::schema(), self.sent.as_ref(), &snap);
+        let snap = self.sim.snapshot(Snapshot::default()).expect("unique ids");
+        let payload = self.encoder.encode(schema(), self.sent.as_ref(), &snap);
         let msg = SnapshotMessage {
             tick: snap.tick(),
             baseline: self.sent.as_ref().map(Snapshot::tick),
@@ -144,8 +164,12 @@ impl Harness {
         self.sent = Some(snap);
     }
 
-    /// Runs for `d` in 1 ms steps with the client holding `intent`.
-    fn run(&mut self, d: Duration, intent: Intent) {
+    fn player_pos(&self) -> Vec2 {
+        self.sim.game().player(self.sim.world(), self.me).expect("player").pos
+    }
+
+    /// Runs for `d` in 1 ms steps with the client holding `input`.
+    fn run(&mut self, d: Duration, input: ArenaInput) {
         let end = self.now + d;
         while self.now < end {
             self.now += MS;
@@ -163,7 +187,7 @@ impl Harness {
             }
             if self.now >= self.next_client_tick {
                 self.next_client_tick += self.tick;
-                self.client.send_input(self.now, intent);
+                self.client.send_input(self.now, &input);
             }
             self.client.handle_timeout(self.now);
             while let Some(bytes) = self.client.poll_transmit(self.now) {
@@ -180,7 +204,7 @@ impl Harness {
 #[test]
 fn inputs_arrive_just_in_time_and_prediction_is_exact() {
     let mut h = Harness::new(MS * 40);
-    let right = Intent::toward(Vec2::X);
+    let right = ArenaInput::toward(Vec2::X);
     h.run(Duration::from_millis(2500), right);
     assert!(h.client.is_playing());
     let stats = h.client.stats();
@@ -194,22 +218,22 @@ fn inputs_arrive_just_in_time_and_prediction_is_exact() {
     assert_eq!(stats.mispredictions, 0, "{stats:?}");
     assert_eq!(stats.decode_errors, 0);
     // The prediction is ahead of the server by exactly the pending inputs.
-    let server_pos = h.arena.player(h.me).expect("player").pos;
-    let predicted = h.client.predicted_position().expect("predicted");
+    let server_pos = h.player_pos();
+    let predicted = h.client.predicted().expect("predicted").pos;
     assert!(predicted.x > server_pos.x, "{predicted} vs {server_pos}");
     // Stop: after a round trip the prediction and the server agree exactly.
-    h.run(Duration::from_millis(300), Intent::IDLE);
-    let server_pos = h.arena.player(h.me).expect("player").pos;
-    assert_eq!(h.client.predicted_position(), Some(server_pos));
+    h.run(Duration::from_millis(300), ArenaInput::IDLE);
+    let server_pos = h.player_pos();
+    assert_eq!(h.client.predicted().map(|s| s.pos), Some(server_pos));
     assert_eq!(h.client.stats().mispredictions, 0);
 }
 
 #[test]
 fn under_jitter_the_margin_grows_and_inputs_still_arrive_in_time() {
     let mut h = Harness::with_link(MS * 60, MS * 20);
-    h.run(Duration::from_secs(1), Intent::IDLE);
+    h.run(Duration::from_secs(1), ArenaInput::IDLE);
     let late_before = h.late_inputs;
-    h.run(Duration::from_secs(4), Intent::toward(Vec2::X));
+    h.run(Duration::from_secs(4), ArenaInput::toward(Vec2::X));
     assert_eq!(h.late_inputs, late_before, "no input late once the clock has settled");
     let jitter = h.client.clock().expect("clock").jitter_ticks();
     assert!(jitter > 0.1, "jitter measured: {jitter} ticks");
@@ -225,11 +249,11 @@ fn under_jitter_the_margin_grows_and_inputs_still_arrive_in_time() {
 #[test]
 fn clock_estimates_the_server_tick_and_rtt() {
     let mut h = Harness::new(MS * 25);
-    h.run(Duration::from_secs(3), Intent::IDLE);
+    h.run(Duration::from_secs(3), ArenaInput::IDLE);
     let rtt = h.client.rtt().expect("pinged");
     assert!(rtt.abs_diff(MS * 50) <= MS * 2, "{rtt:?}");
     let (tick, frac) = h.client.server_tick(h.now).expect("welcomed");
-    let estimate = f64::from(tick.diff(h.arena.tick())) + frac;
+    let estimate = f64::from(tick.diff(h.sim.tick())) + frac;
     // The server is somewhere within its current tick (0..1 past arena.tick()).
     assert!((-1.0..=2.0).contains(&estimate), "estimate off by {estimate} ticks");
     let mut samples = Samples::default();
@@ -244,7 +268,7 @@ fn clock_estimates_the_server_tick_and_rtt() {
 #[test]
 fn the_view_time_trails_the_newest_snapshot_by_the_delay() {
     let mut h = Harness::new(MS * 30);
-    h.run(Duration::from_secs(2), Intent::IDLE);
+    h.run(Duration::from_secs(2), ArenaInput::IDLE);
     let newest = h.client.latest_snapshot().expect("snapshots").tick();
     let render = h.client.render_time(h.now).expect("render");
     let clock = h.client.clock().expect("clock");
@@ -255,16 +279,16 @@ fn the_view_time_trails_the_newest_snapshot_by_the_delay() {
     // Every entity interpolates, NPCs and the player alike.
     let all: Vec<_> = h.client.bracket(h.now).expect("bracket").iter().collect();
     assert_eq!(all.len(), 21);
-    assert_eq!(all.iter().filter(|e| e.player.is_some()).count(), 1);
+    assert_eq!(all.iter().filter(|e| e.has(PLAYER)).count(), 1);
 }
 
 #[test]
 fn reconstructed_world_equals_the_servers() {
     let mut h = Harness::new(MS * 10);
-    h.run(Duration::from_secs(2), Intent::toward(Vec2::new(1.0, 1.0)));
+    h.run(Duration::from_secs(2), ArenaInput::toward(Vec2::new(1.0, 1.0)));
     let server = h.sent.clone().expect("sent");
     // The last snapshot is still in flight; run until it arrives.
-    h.run(MS * 15, Intent::IDLE);
+    h.run(MS * 15, ArenaInput::IDLE);
     assert_eq!(h.client.snapshot(server.tick()), Some(&server));
     assert!(h.client.stats().full_snapshots == 1);
 }
@@ -272,7 +296,7 @@ fn reconstructed_world_equals_the_servers() {
 #[test]
 fn server_pings_are_answered_with_the_held_time() {
     let mut h = Harness::new(MS);
-    h.run(MS * 100, Intent::IDLE);
+    h.run(MS * 100, ArenaInput::IDLE);
     while h.client.poll_transmit(h.now).is_some() {}
     let ping = Ping { id: 9, sent_us: 123 };
     h.client.handle_message(h.now, ServerMessage::Ping(ping)).expect("ok");
@@ -281,14 +305,8 @@ fn server_pings_are_answered_with_the_held_time() {
     assert_eq!(pong, ClientMessage::Pong(Pong { id: 9, echo_us: 123, held_us: 2000 }));
 }
 
-fn fresh() -> ClientState {
-    ClientState::new(
-        arena_hello("lobby", "me", None),
-        ArenaRules::default(),
-        Tuning::default(),
-        Duration::ZERO,
-    )
-    .expect("valid hello")
+fn fresh() -> Arenas {
+    state("lobby", Tuning::default(), Duration::ZERO).expect("valid hello")
 }
 
 fn welcome() -> ServerMessage {
@@ -310,13 +328,8 @@ fn hello_first_and_invalid_hellos_refused() {
     let mut c = fresh();
     let hello = decode_client(&c.poll_transmit(Duration::ZERO).expect("hello")).expect("decodes");
     assert!(matches!(hello, ClientMessage::Hello(h) if h.protocol_version == PROTOCOL_VERSION));
-    assert_eq!(c.send_input(Duration::ZERO, Intent::IDLE), 0, "no input before the welcome");
-    let bad = ClientState::new(
-        arena_hello("no spaces", "me", None),
-        ArenaRules::default(),
-        Tuning::default(),
-        Duration::ZERO,
-    );
+    assert_eq!(c.send_input(Duration::ZERO, &ArenaInput::IDLE), 0, "no input before the welcome");
+    let bad = state("no spaces", Tuning::default(), Duration::ZERO);
     assert!(matches!(bad, Err(ClientError::InvalidHello(_))));
 }
 
@@ -379,15 +392,9 @@ fn silence_ends_the_session() {
 #[test]
 fn events_are_queued_bounded_and_track_players() {
     let tuning = Tuning { max_events: 2, ..Tuning::default() };
-    let mut c = ClientState::new(
-        arena_hello("lobby", "me", None),
-        ArenaRules::default(),
-        tuning,
-        Duration::ZERO,
-    )
-    .expect("valid hello");
+    let mut c = state("lobby", tuning, Duration::ZERO).expect("valid hello");
     c.handle_message(MS, welcome()).expect("ok");
-    let joined = |id: u32| GameEvent::Joined {
+    let joined = |id: u32| RoomEvent::Joined {
         client: ClientId(id),
         entity: EntityId(id + 100),
         name: format!("p{id}"),
@@ -396,7 +403,7 @@ fn events_are_queued_bounded_and_track_players() {
         let e = EventMessage { tick: Tick(1), event: joined(id) };
         c.handle_message(MS, ServerMessage::Event(e)).expect("ok");
     }
-    let left = GameEvent::Left { client: ClientId(2), name: "p2".to_owned() };
+    let left = RoomEvent::Left { client: ClientId(2), name: "p2".to_owned() };
     c.handle_message(MS, ServerMessage::Event(EventMessage { tick: Tick(2), event: left }))
         .expect("ok");
     assert_eq!(c.players().keys().copied().collect::<Vec<_>>(), [ClientId(1), ClientId(3)]);
@@ -404,7 +411,7 @@ fn events_are_queued_bounded_and_track_players() {
     assert_eq!(c.stats().events_dropped, 2);
     assert!(
         c.poll_event()
-            .is_some_and(|e| matches!(e.event, GameEvent::Joined { client: ClientId(3), .. }))
+            .is_some_and(|e| matches!(e.event, Event::Joined { client: ClientId(3), .. }))
     );
 }
 
@@ -422,7 +429,7 @@ fn chat_is_validated_and_rate_limited() {
 #[test]
 fn restart_resumes_with_the_ticket_and_keeps_the_history() {
     let mut h = Harness::new(20 * MS);
-    h.run(Duration::from_secs(1), Intent::IDLE);
+    h.run(Duration::from_secs(1), ArenaInput::IDLE);
     let before = h.client.history().len();
     assert!(before > 0);
     let welcome = h.client.welcome().cloned().expect("welcomed");
@@ -458,4 +465,38 @@ fn restart_resumes_with_the_ticket_and_keeps_the_history() {
     h.client.handle_message(h.now, ServerMessage::Welcome(fresh)).expect("welcome");
     assert_eq!(h.client.own_entity(), Some(EntityId(500)));
     assert_eq!(h.client.stats().sessions_lost, 1);
+}
+
+#[test]
+fn game_events_are_decoded_and_bad_ones_end_the_session() {
+    use tickwire_arena::ArenaEvent;
+    let mut c = fresh();
+    c.handle_message(MS, welcome()).expect("ok");
+    let kill = ArenaEvent::Kill { killer: EntityId(1), victim: EntityId(2) };
+    let (kind, payload) = ArenaProtocol::schema().encode_event(&kill);
+    let e = EventMessage { tick: Tick(9), event: RoomEvent::Game { kind, payload } };
+    c.handle_message(MS, ServerMessage::Event(e)).expect("ok");
+    let got = c.poll_event().expect("an event");
+    assert_eq!(got, TimedEvent { tick: Tick(9), event: Event::Game(kill) });
+    // A kind the arena does not declare: the server plays another game version.
+    let bad = EventMessage { tick: Tick(9), event: RoomEvent::Game { kind: 9, payload: vec![] } };
+    let err = c.handle_message(MS, ServerMessage::Event(bad)).expect_err("unknown kind");
+    assert_eq!(err.label(), "event_undecodable");
+    assert!(c.is_ended());
+}
+
+#[test]
+fn inputs_are_encoded_by_the_schema() {
+    let mut c = fresh();
+    c.handle_message(MS, welcome()).expect("ok");
+    while c.poll_transmit(MS).is_some() {}
+    let input = ArenaInput::toward(Vec2::new(1.0, -1.0)).firing(true);
+    assert_eq!(c.send_input(MS * 40, &input), 1);
+    let frame = match decode_client(&c.poll_transmit(MS * 40).expect("an input")) {
+        Ok(ClientMessage::Input(frame)) => frame,
+        other => panic!("expected an input, got {other:?}"),
+    };
+    assert_eq!(frame.payload.len(), 5);
+    let decoded: ArenaInput = ArenaProtocol::schema().decode_input(&frame.payload).expect("valid");
+    assert_eq!((decoded.move_x, decoded.move_y, decoded.fire()), (127, -127, true));
 }

@@ -11,7 +11,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use parking_lot::Mutex;
-use tickwire_protocol::{Snapshot, SnapshotEncoder, Tick};
+use tickwire_protocol::{Schema, Snapshot, SnapshotEncoder, Tick};
 
 thread_local! {
     /// Encoder scratch buffers, one per worker thread.
@@ -25,15 +25,17 @@ type Encoded = (Option<Tick>, Arc<[u8]>);
 #[derive(Debug)]
 pub struct TickFrame {
     snapshot: Snapshot,
+    /// The game's component schema (what the snapshot is encoded with).
+    schema: &'static Schema,
     /// Encoded payloads by baseline tick (`None` = full). Locked only to look up or to encode
     /// once; a handful of entries per tick.
     encoded: Mutex<Vec<Encoded>>,
 }
 
 impl TickFrame {
-    /// Wraps a snapshot.
-    pub fn new(snapshot: Snapshot) -> Self {
-        Self { snapshot, encoded: Mutex::new(Vec::new()) }
+    /// Wraps a snapshot of a game with this component `schema`.
+    pub fn new(snapshot: Snapshot, schema: &'static Schema) -> Self {
+        Self { snapshot, schema, encoded: Mutex::new(Vec::new()) }
     }
 
     /// The frame's tick.
@@ -59,11 +61,7 @@ impl TickFrame {
             return (bytes.clone(), key, false);
         }
         let bytes = ENCODER.with(|e| {
-            e.borrow_mut().encode(
-                tickwire_sim::arena::schema(),
-                baseline.map(|b| &b.snapshot),
-                &self.snapshot,
-            )
+            e.borrow_mut().encode(self.schema, baseline.map(|b| &b.snapshot), &self.snapshot)
         });
         let bytes: Arc<[u8]> = bytes.into();
         cache.push((key, bytes.clone()));

@@ -1,7 +1,8 @@
 //! [`ClientLink`]: what a room and one session share.
 //!
 //! Inputs flow session → room through the client's [`InputBuffer`] (a `parking_lot` mutex held
-//! for a push or a take, never across an await). Everything flows room → session through the
+//! for a push or a take, never across an await), and game commands through a bounded queue
+//! ([`MAX_QUEUED_COMMANDS`]) the room drains at the start of each tick. Everything flows room → session through the
 //! `Outbox`: a one-slot **latest snapshot** (a newer frame replaces one the writer has not
 //! taken yet, so a slow client never queues snapshots and never slows the tick) and a bounded
 //! queue of message batches (each tick's events, encoded once and shared), plus a close request. The room wakes the writer with
@@ -13,9 +14,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use tickwire_protocol::message::{DisconnectReason, InputFrame};
+use tickwire_protocol::message::{CommandMessage, DisconnectReason, InputFrame};
 use tickwire_protocol::{ClientId, Tick};
-use tickwire_sim::{InputBuffer, PushOutcome};
+use tickwire_sim::{InputBuffer, PushOutcome, TakenInput};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
@@ -32,6 +33,10 @@ pub const MAX_QUEUED_BATCHES: usize = 256;
 pub type Batch = Arc<[Arc<[u8]>]>;
 /// Input frames buffered per client (about two seconds at 30 Hz).
 pub const INPUT_BUFFER_FRAMES: usize = 64;
+/// Game commands queued per client between two ticks. The session refuses more (the client is
+/// over the command rate, `RateLimited`): a tick drains the queue, so at the default 10
+/// commands per second it never holds more than one or two.
+pub const MAX_QUEUED_COMMANDS: usize = 16;
 
 /// A snapshot handed to a client's writer.
 #[derive(Debug, Clone)]
@@ -75,6 +80,7 @@ pub struct ClientLink {
     /// The session's client id.
     pub id: ClientId,
     inputs: Mutex<InputBuffer>,
+    commands: Mutex<VecDeque<CommandMessage>>,
     outbox: Mutex<Outbox>,
     notify: Notify,
     /// Smoothed RTT in microseconds (`u32::MAX` until measured); written by the session.
@@ -93,11 +99,13 @@ pub struct Outgoing {
 }
 
 impl ClientLink {
-    /// A new link for client `id`.
-    pub fn new(id: ClientId) -> Self {
+    /// A new link for client `id`; a repeated input releases the payload bits set in
+    /// `release` (the game's buttons).
+    pub fn new(id: ClientId, release: Vec<u8>) -> Self {
         Self {
             id,
-            inputs: Mutex::new(InputBuffer::new(INPUT_BUFFER_FRAMES)),
+            inputs: Mutex::new(InputBuffer::new(INPUT_BUFFER_FRAMES, release)),
+            commands: Mutex::new(VecDeque::new()),
             outbox: Mutex::new(Outbox::default()),
             notify: Notify::new(),
             rtt_us: AtomicU32::new(u32::MAX),
@@ -110,10 +118,29 @@ impl ClientLink {
     }
 
     /// Room side: the input to simulate at `tick`, and the newest real input consumed so far.
-    pub fn take_input(&self, tick: Tick) -> (Option<InputFrame>, Option<Tick>) {
+    pub fn take_input(&self, tick: Tick) -> (Option<TakenInput>, Option<Tick>) {
         let mut inputs = self.inputs.lock();
         let frame = inputs.take(tick);
         (frame, inputs.last_consumed())
+    }
+
+    /// Session side: queues a game command (its payload already checked); `false` when
+    /// [`MAX_QUEUED_COMMANDS`] are already waiting.
+    pub fn push_command(&self, command: CommandMessage) -> bool {
+        let mut queue = self.commands.lock();
+        if queue.len() >= MAX_QUEUED_COMMANDS {
+            return false;
+        }
+        queue.push_back(command);
+        true
+    }
+
+    /// Room side: moves the queued commands, oldest first, to `out`.
+    pub fn take_commands(&self, out: &mut Vec<CommandMessage>) {
+        let mut queue = self.commands.lock();
+        if !queue.is_empty() {
+            out.extend(queue.drain(..));
+        }
     }
 
     /// Room side: publishes a tick's frame and its events (one lock, one wake-up). Says whether

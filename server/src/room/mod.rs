@@ -1,8 +1,9 @@
-//! Rooms: one tokio task per room owns its [`tickwire_sim::Arena`] by value.
+//! Rooms: one tokio task per room owns its game's world and state (a
+//! [`tickwire_sim::Simulation`]) by value.
 //!
 //! Sessions talk to a room through its [`RoomHandle`]: joins, leaves and chat go through a
-//! bounded command channel; inputs and outgoing messages go through each client's
-//! [`ClientLink`]. See [`task`] for the order of work in one tick.
+//! bounded command channel; inputs, game commands and outgoing messages go through each
+//! client's [`ClientLink`]. See [`task`] for the order of work in one tick.
 
 pub mod frame;
 pub mod lagcomp;
@@ -16,6 +17,8 @@ use parking_lot::Mutex;
 use tickwire_protocol::message::{DisconnectReason, RejectReason, Welcome};
 use tickwire_protocol::{ClientId, Tick};
 use tokio::sync::{mpsc, oneshot};
+
+use crate::games::GameInfo;
 
 pub use frame::TickFrame;
 pub use link::ClientLink;
@@ -31,6 +34,8 @@ pub enum RoomCommand {
     Join {
         /// The player's display name.
         name: String,
+        /// The player id a join token vouched for.
+        account: Option<String>,
         /// The link the room and session will share.
         link: Arc<ClientLink>,
         /// Where the room answers.
@@ -102,9 +107,9 @@ impl RoomInfo {
 
 impl RoomHandle {
     /// A handle and the receiving end of its command channel.
-    pub fn new(name: Arc<str>, tick_rate: u16) -> (Self, mpsc::Receiver<RoomCommand>) {
+    pub fn new(name: Arc<str>, game: Arc<GameInfo>) -> (Self, mpsc::Receiver<RoomCommand>) {
         let (commands, rx) = mpsc::channel(COMMAND_CAPACITY);
-        (Self { name, tick_rate, commands, info: Arc::new(RoomInfo::default()) }, rx)
+        (Self { name, game, commands, info: Arc::new(RoomInfo::default()) }, rx)
     }
 }
 
@@ -113,8 +118,8 @@ impl RoomHandle {
 pub struct RoomHandle {
     /// The room's name.
     pub name: Arc<str>,
-    /// Ticks per second.
-    pub tick_rate: u16,
+    /// The game it hosts.
+    pub game: Arc<GameInfo>,
     commands: mpsc::Sender<RoomCommand>,
     info: Arc<RoomInfo>,
 }
@@ -139,10 +144,12 @@ impl RoomHandle {
     pub async fn join(
         &self,
         name: String,
+        account: Option<String>,
         link: Arc<ClientLink>,
     ) -> Result<Result<Welcome, RejectReason>, RoomGone> {
         let (reply, answer) = oneshot::channel();
-        self.commands.send(RoomCommand::Join { name, link, reply }).await.map_err(|_| RoomGone)?;
+        let cmd = RoomCommand::Join { name, account, link, reply };
+        self.commands.send(cmd).await.map_err(|_| RoomGone)?;
         answer.await.map_err(|_| RoomGone)
     }
 

@@ -1,12 +1,15 @@
-//! The room task: one per room, owning the room's [`Arena`] by value.
+//! The room task: one per room, owning the room's [`Simulation`] (its game and world) by value.
+//! It is generic over the game type; everything it hands to sessions is bytes.
 //!
 //! Order of work in one tick ([`Room::tick`]):
-//! 1. **drain inputs**: for each member, take the input for the next tick from its buffer, and
-//!    for a shot choose the view time from its claim and the measured RTT ([`super::lagcomp`]);
-//! 2. **step** the simulation (which also records the lag-compensation history);
-//! 3. encode the tick's **events** (shots, hits, kills) once, into the pending batch;
-//! 4. **build the snapshot** straight from the world into a shared [`TickFrame`];
-//! 5. **publish** the frame and the events batch to every member's outbox in one lock (a
+//! 1. **commands**: each member's queued game commands (in member order) go to the game;
+//! 2. **drain inputs**: for each member, take the input for the next tick from its buffer,
+//!    decode it with the game's schema, and choose the view time to honour from its claim and
+//!    the measured RTT ([`super::lagcomp`]);
+//! 3. **step** the simulation (which also records the lag-compensation history);
+//! 4. encode the tick's **events** once each (by audience), into the pending messages;
+//! 5. **build the snapshot** straight from the world into a shared [`TickFrame`];
+//! 6. **publish** the frame and the events to every member's outbox in one lock per member (a
 //!    snapshot a slow writer has not taken is replaced, never queued; the tick never waits);
 //!    the writers encode deltas from the frame, sharing identical encodings.
 //!
@@ -15,31 +18,36 @@
 //! snapshot is built only after the last of them.
 //!
 //! **Detached players** (session resume, PROTOCOL.md §1.3): a session whose connection dropped
-//! without a goodbye leaves with `resumable`, and its player stays in the world (standing
-//! still: no inputs, no snapshots) for `resume_grace`. A resuming session takes it back with
-//! [`Room::resume`], which swaps in its new link; after the grace period the player is removed
-//! as usual. Leaves name the link they come from, so a late leave from a replaced connection
-//! never detaches the session that took over.
+//! without a goodbye leaves with `resumable`, and its player stays in the world (the game hears
+//! [`Game::detach`]; no inputs, no snapshots) for `resume_grace`. A resuming session takes it
+//! back with [`Room::resume`], which swaps in its new link; after the grace period the player
+//! is removed as usual. Leaves name the link they come from, so a late leave from a replaced
+//! connection never detaches the session that took over.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tickwire_protocol::codec::encode_server;
-use tickwire_protocol::message::RESUME_SECRET_LEN;
+use tickwire_protocol::game::GameProtocol;
 use tickwire_protocol::message::{
-    DisconnectReason, EventMessage, GameEvent, RejectReason, ServerMessage, Welcome,
+    CommandMessage, DisconnectReason, EventMessage, RESUME_SECRET_LEN, RejectReason, RoomEvent,
+    ServerMessage, Welcome,
 };
 use tickwire_protocol::{ClientId, EntityId, Snapshot, Tick};
-use tickwire_sim::{Arena, FixedClock, PlayerCommand};
+use tickwire_sim::{
+    Audience, FixedClock, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, PlayerInput,
+    Simulation,
+};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use super::frame::TickFrame;
 use super::lagcomp::LagCompPolicy;
 use super::link::{Batch, ClientLink, PublishOutcome, Published};
 use super::{RoomCommand, RoomInfo};
+use crate::games::GameInfo;
 use crate::metrics::Metrics;
 use crate::registry::Rooms;
 use crate::resume::ResumeTable;
@@ -60,6 +68,8 @@ pub struct RoomSettings {
     pub grace: Duration,
     /// How long a dropped player is kept for a resume (zero: removed at once).
     pub resume_grace: Duration,
+    /// Longest lag-compensation rewind, milliseconds (told to clients in the welcome).
+    pub max_rewind_ms: u32,
     /// The server's resume tickets; a player's is revoked when the room removes it.
     pub tickets: Arc<ResumeTable>,
 }
@@ -67,7 +77,9 @@ pub struct RoomSettings {
 #[derive(Debug)]
 struct Member {
     link: Arc<ClientLink>,
-    entity: EntityId,
+    /// The hecs entity it controls, and that entity's network id.
+    entity: hecs::Entity,
+    id: EntityId,
     name: String,
     last_input: Option<Tick>,
     /// When the connection dropped, while the player waits for a resume.
@@ -75,39 +87,54 @@ struct Member {
 }
 
 /// A room's state, owned by its task (or driven directly by benches and tests).
-#[derive(Debug)]
-pub struct Room {
+pub struct Room<G: Game> {
     name: Arc<str>,
-    arena: Arena,
+    game: Arc<GameInfo>,
+    sim: Simulation<G>,
+    /// Sorted by client id, so commands and inputs reach the game in a deterministic order.
     members: Vec<Member>,
     settings: RoomSettings,
     policy: LagCompPolicy,
     metrics: Arc<Metrics>,
     info: Arc<RoomInfo>,
-    commands: Vec<PlayerCommand>,
-    /// Events encoded since the last published snapshot.
-    pending: Vec<Arc<[u8]>>,
+    inputs: Vec<PlayerInput<InputOf<G>>>,
+    commands: Vec<CommandMessage>,
+    /// Messages encoded since the last published snapshot, with their audience.
+    pending: Vec<(Audience, Arc<[u8]>)>,
     tick_interval: Duration,
 }
 
-impl Room {
-    /// A room around an arena.
+impl<G: Game> std::fmt::Debug for Room<G> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Room")
+            .field("name", &self.name)
+            .field("game", &self.game.name)
+            .field("members", &self.members.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<G: Game> Room<G> {
+    /// A room around a simulation.
     pub fn new(
         name: Arc<str>,
-        arena: Arena,
+        sim: Simulation<G>,
+        game: Arc<GameInfo>,
         settings: RoomSettings,
         metrics: Arc<Metrics>,
         info: Arc<RoomInfo>,
     ) -> Self {
-        let tick_rate = arena.config().tick_rate;
+        let tick_rate = sim.tick_rate();
         Self {
             name,
-            arena,
+            game,
+            sim,
             members: Vec::new(),
             settings,
             policy: LagCompPolicy { tick_rate },
             metrics,
             info,
+            inputs: Vec::new(),
             commands: Vec::new(),
             pending: Vec::new(),
             tick_interval: Duration::from_secs_f64(1.0 / f64::from(tick_rate)),
@@ -115,8 +142,8 @@ impl Room {
     }
 
     /// The simulation (read-only).
-    pub fn arena(&self) -> &Arena {
-        &self.arena
+    pub fn sim(&self) -> &Simulation<G> {
+        &self.sim
     }
 
     /// Players in the room.
@@ -132,10 +159,10 @@ impl Room {
         rooms: Weak<Rooms>,
     ) {
         let origin = Instant::now();
-        let mut clock = FixedClock::new(self.arena.config().tick_rate, MAX_CATCH_UP);
+        let mut clock = FixedClock::new(self.sim.tick_rate(), MAX_CATCH_UP);
         let mut empty_since: Option<Instant> = None;
         let mut dropped_seen = 0;
-        info!(room = %self.name, "room open");
+        info!(room = %self.name, game = self.game.name, "room open");
         loop {
             let deadline = origin + clock.next_deadline();
             tokio::select! {
@@ -150,7 +177,7 @@ impl Room {
                         self.tick(i + 1 == n);
                     }
                     let dropped = clock.dropped_ticks();
-                    self.metrics.ticks_dropped.inc_by(dropped - dropped_seen);
+                    self.game.metrics.ticks_dropped.inc_by(dropped - dropped_seen);
                     dropped_seen = dropped;
                 }
                 cmd = rx.recv() => match cmd {
@@ -173,9 +200,10 @@ impl Room {
                 }
             }
         }
-        self.metrics.players.dec_by(self.members.len() as i64);
+        let gm = &self.game.metrics;
+        gm.players.dec_by(self.members.len() as i64);
         let detached = self.members.iter().filter(|m| m.detached.is_some()).count();
-        self.metrics.players_detached.dec_by(detached as i64);
+        gm.players_detached.dec_by(detached as i64);
         for m in &self.members {
             self.settings.tickets.revoke(m.link.id);
         }
@@ -185,8 +213,8 @@ impl Room {
     /// Handles one command from a session.
     pub fn handle(&mut self, cmd: RoomCommand) {
         match cmd {
-            RoomCommand::Join { name, link, reply } => {
-                let result = self.join(name, link);
+            RoomCommand::Join { name, account, link, reply } => {
+                let result = self.join(name, account, link);
                 // A session that gave up waiting has gone; its Leave will follow.
                 let _ = reply.send(result);
             }
@@ -203,30 +231,50 @@ impl Room {
             }
             RoomCommand::Chat { client, text } => {
                 if let Some(m) = self.members.iter().find(|m| m.link.id == client) {
-                    let event = GameEvent::Chat { from: client, name: m.name.clone(), text };
-                    self.broadcast_event(event);
+                    let event = RoomEvent::Chat { from: client, name: m.name.clone(), text };
+                    self.broadcast(event);
                 }
             }
         }
     }
 
     /// Adds a player, or says why not.
-    pub fn join(&mut self, name: String, link: Arc<ClientLink>) -> Result<Welcome, RejectReason> {
+    pub fn join(
+        &mut self,
+        name: String,
+        account: Option<String>,
+        link: Arc<ClientLink>,
+    ) -> Result<Welcome, RejectReason> {
         if self.members.len() >= self.settings.max_players {
             return Err(RejectReason::RoomFull);
         }
         if self.members.iter().any(|m| m.link.id == link.id) {
             return Err(RejectReason::HelloExpected);
         }
-        let entity = self.arena.add_player(&name);
-        self.send_roster(&link);
-        let welcome = self.welcome(link.id, entity, false);
-        let event = GameEvent::Joined { client: link.id, entity, name: name.clone() };
-        self.members.push(Member { link, entity, name, last_input: None, detached: None });
-        self.broadcast_event(event);
-        self.metrics.players.inc();
+        let who = JoinRequest { player: link.id, name: &name, account: account.as_deref() };
+        let joined = self.sim.join(&who).map_err(|refusal| match refusal {
+            JoinRefusal::Full => RejectReason::RoomFull,
+            JoinRefusal::Refused { code } => RejectReason::JoinRefused { code },
+        });
+        self.collect_events();
+        let joined = joined?;
+        self.send_roster(&link, None);
+        let welcome = self.welcome(link.id, joined.id, false);
+        let event = RoomEvent::Joined { client: link.id, entity: joined.id, name: name.clone() };
+        let member = Member {
+            link,
+            entity: joined.entity,
+            id: joined.id,
+            name,
+            last_input: None,
+            detached: None,
+        };
+        let at = self.members.partition_point(|m| m.link.id < member.link.id);
+        self.members.insert(at, member);
+        self.broadcast(event);
+        self.game.metrics.players.inc();
         self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
-        debug!(room = %self.name, client = %welcome.client_id, %entity, "player joined");
+        debug!(room = %self.name, client = %welcome.client_id, entity = %joined.id, "player joined");
         Ok(welcome)
     }
 
@@ -236,19 +284,21 @@ impl Room {
         let Some(i) = self.members.iter().position(|m| m.link.id == link.id) else {
             return Err(RejectReason::ResumeFailed);
         };
-        self.send_roster_except(&link, i);
+        self.send_roster(&link, Some(i));
         let m = &mut self.members[i];
         let old = std::mem::replace(&mut m.link, link);
         m.last_input = None;
-        let entity = m.entity;
+        let (client, id) = (old.id, m.id);
         if m.detached.take().is_some() {
-            self.metrics.players_detached.dec();
+            self.game.metrics.players_detached.dec();
+            self.sim.resume(client);
+            self.collect_events();
         } else {
             old.close(DisconnectReason::Replaced);
         }
         self.metrics.resumes.get_or_create(&[("outcome", "resumed")]).inc();
-        debug!(room = %self.name, client = %old.id, %entity, "player resumed");
-        Ok(self.welcome(old.id, entity, true))
+        debug!(room = %self.name, %client, entity = %id, "player resumed");
+        Ok(self.welcome(client, id, true))
     }
 
     /// Keeps the player of `link` for a resume (if `link` is still its current link).
@@ -258,7 +308,9 @@ impl Room {
         };
         if m.detached.is_none() {
             m.detached = Some(Instant::now());
-            self.metrics.players_detached.inc();
+            self.game.metrics.players_detached.inc();
+            self.sim.detach(link.id);
+            self.collect_events();
             debug!(room = %self.name, client = %link.id, "player detached, awaiting resume");
         }
     }
@@ -267,22 +319,27 @@ impl Room {
     /// despawn in the next snapshot and a `Left` event.
     pub fn leave(&mut self, link: &Arc<ClientLink>, reason: DisconnectReason) {
         if let Some(i) = self.members.iter().position(|m| Arc::ptr_eq(&m.link, link)) {
-            self.remove(i, reason);
+            let why = match reason {
+                DisconnectReason::ClientLeft => LeaveReason::Left,
+                other => LeaveReason::Ended(other),
+            };
+            self.remove(i, why);
         }
     }
 
-    fn remove(&mut self, i: usize, reason: DisconnectReason) {
-        let m = self.members.swap_remove(i);
+    fn remove(&mut self, i: usize, why: LeaveReason) {
+        let m = self.members.remove(i);
         if m.detached.is_some() {
-            self.metrics.players_detached.dec();
+            self.game.metrics.players_detached.dec();
         }
         let client = m.link.id;
         self.settings.tickets.revoke(client);
-        self.arena.remove_player(m.entity);
-        self.metrics.players.dec();
+        self.sim.leave(client, why);
+        self.collect_events();
+        self.game.metrics.players.dec();
         self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
-        debug!(room = %self.name, %client, %reason, "player left");
-        self.broadcast_event(GameEvent::Left { client, name: m.name });
+        debug!(room = %self.name, %client, ?why, "player left");
+        self.broadcast(RoomEvent::Left { client, name: m.name });
     }
 
     /// Removes the detached players whose grace period has ended.
@@ -292,7 +349,7 @@ impl Room {
         while i < self.members.len() {
             if self.members[i].detached.is_some_and(|t| now.duration_since(t) >= grace) {
                 self.metrics.resumes.get_or_create(&[("outcome", "expired")]).inc();
-                self.remove(i, DisconnectReason::Timeout);
+                self.remove(i, LeaveReason::Expired);
             } else {
                 i += 1;
             }
@@ -300,14 +357,13 @@ impl Room {
     }
 
     fn welcome(&self, client_id: ClientId, entity: EntityId, resumed: bool) -> Welcome {
-        let config = self.arena.config();
         Welcome {
             client_id,
             entity,
-            tick_rate: config.tick_rate,
-            server_tick: self.arena.tick(),
+            tick_rate: self.sim.tick_rate(),
+            server_tick: self.sim.tick(),
             room: self.name.to_string(),
-            max_rewind_ms: u16::try_from(config.max_rewind_ms).unwrap_or(u16::MAX),
+            max_rewind_ms: u16::try_from(self.settings.max_rewind_ms).unwrap_or(u16::MAX),
             resumed,
             // The session fills in the secret from the server's resume table.
             resume_secret: [0; RESUME_SECRET_LEN],
@@ -316,21 +372,18 @@ impl Room {
         }
     }
 
-    /// The newcomer learns who is here in one batch (whatever the room's size).
-    fn send_roster(&self, link: &ClientLink) {
-        self.send_roster_except(link, usize::MAX);
-    }
-
-    fn send_roster_except(&self, link: &ClientLink, skip: usize) {
-        let tick = self.arena.tick();
+    /// The newcomer learns who is here in one batch (whatever the room's size), but for the
+    /// member at `skip` (a resuming player, who is told who it is by its welcome).
+    fn send_roster(&self, link: &ClientLink, skip: Option<usize>) {
+        let tick = self.sim.tick();
         let roster: Vec<Arc<[u8]>> = self
             .members
             .iter()
             .enumerate()
-            .filter(|&(i, _)| i != skip)
+            .filter(|&(i, _)| Some(i) != skip)
             .map(|(_, m)| {
                 let event =
-                    GameEvent::Joined { client: m.link.id, entity: m.entity, name: m.name.clone() };
+                    RoomEvent::Joined { client: m.link.id, entity: m.id, name: m.name.clone() };
                 event_bytes(tick, event)
             })
             .collect();
@@ -342,54 +395,130 @@ impl Room {
     /// Runs one tick (see the module docs); builds and publishes a snapshot when `publish`.
     pub fn tick(&mut self, publish: bool) {
         let started = Instant::now();
-        let next = self.arena.tick().next();
-        self.commands.clear();
         self.expire_detached(started);
+        self.apply_commands();
+        self.take_inputs();
+        self.sim.step(&self.inputs);
+        self.count_rewinds();
+        self.collect_events();
+        if publish {
+            self.publish_snapshot();
+        }
+        let elapsed = started.elapsed();
+        self.game.metrics.tick_duration.observe(elapsed.as_secs_f64());
+        if elapsed > self.tick_interval {
+            self.game.metrics.tick_overruns.inc();
+        }
+    }
+
+    /// Phase 1: every member's queued commands, in member order.
+    fn apply_commands(&mut self) {
+        let schema = <G::Protocol as GameProtocol>::schema();
+        for i in 0..self.members.len() {
+            self.members[i].link.take_commands(&mut self.commands);
+            if self.commands.is_empty() {
+                continue;
+            }
+            let client = self.members[i].link.id;
+            for cmd in std::mem::take(&mut self.commands) {
+                match schema.decode_command(cmd.kind, &cmd.payload) {
+                    Ok(command) => self.sim.command(client, command),
+                    // The session checked it: only a schema bug gets here.
+                    Err(e) => warn!(room = %self.name, %client, "command refused: {e}"),
+                }
+            }
+        }
+        self.collect_events();
+    }
+
+    /// Phase 2: the input of every attached member for the next tick.
+    fn take_inputs(&mut self) {
+        let next = self.sim.tick().next();
+        let schema = <G::Protocol as GameProtocol>::schema();
+        self.inputs.clear();
         for m in &mut self.members {
             if m.detached.is_some() {
                 continue;
             }
-            let (input, last) = m.link.take_input(next);
+            let (taken, last) = m.link.take_input(next);
             m.last_input = last;
-            let Some(input) = input else { continue };
-            let view = input.fire().then(|| {
-                let choice = self.policy.choose(&input, m.link.rtt());
-                if choice.corrected {
-                    self.metrics.rewind_claims_corrected.inc();
-                }
-                choice.view
+            let Some(taken) = taken else { continue };
+            let Ok(input) = schema.decode_input(&taken.frame.payload) else {
+                // The session checked it: only a schema bug gets here.
+                continue;
+            };
+            let choice = self.policy.choose(taken.frame.tick, taken.frame.view, m.link.rtt());
+            self.inputs.push(PlayerInput {
+                player: m.link.id,
+                entity: m.entity,
+                input,
+                repeated: taken.repeated,
+                view: choice.view,
+                view_corrected: choice.corrected,
             });
-            self.commands.push(PlayerCommand { entity: m.entity, input, view });
         }
-        let out = self.arena.step(&self.commands);
-        let tick_rate = f64::from(self.arena.config().tick_rate);
-        for r in &out.rewinds {
-            let outcome = if r.hit.is_some() { "hit" } else { "miss" };
-            self.metrics.rewinds.get_or_create(&[("outcome", outcome)]).inc();
-            self.metrics.rewind_seconds.observe(f64::from(r.applied_ticks) / tick_rate);
+    }
+
+    fn count_rewinds(&mut self) {
+        let gm = &self.game.metrics;
+        let tick_rate = f64::from(self.sim.tick_rate());
+        for r in self.sim.drain_rewinds() {
+            if r.hit { gm.rewind_hits.inc() } else { gm.rewind_misses.inc() };
+            gm.rewind_seconds.observe(f64::from(r.applied_ticks) / tick_rate);
+            if r.corrected {
+                gm.rewind_claims_corrected.inc();
+            }
         }
-        for event in out.events {
-            self.broadcast_event(event);
+    }
+
+    /// Encodes the events the game emitted, once each, for the next publish.
+    fn collect_events(&mut self) {
+        let schema = <G::Protocol as GameProtocol>::schema();
+        let tick = self.sim.tick();
+        let any_member = !self.members.is_empty();
+        for emitted in self.sim.drain_events() {
+            if any_member {
+                let (kind, payload) = schema.encode_event(&emitted.event);
+                let bytes = event_bytes(tick, RoomEvent::Game { kind, payload });
+                self.pending.push((emitted.audience, bytes));
+            }
         }
-        if publish {
-            let frame = Arc::new(TickFrame::new(self.arena.snapshot(Snapshot::default())));
-            self.publish(&frame);
-            self.info.update(self.members.len(), self.arena.entity_count(), frame);
-        }
-        let elapsed = started.elapsed();
-        self.metrics.tick_duration.observe(elapsed.as_secs_f64());
-        if elapsed > self.tick_interval {
-            self.metrics.tick_overruns.inc();
-        }
+    }
+
+    fn publish_snapshot(&mut self) {
+        let snapshot = match self.sim.snapshot(Snapshot::default()) {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(room = %self.name, "the game wrote a bad snapshot: {e}");
+                return;
+            }
+        };
+        let schema = <G::Protocol as GameProtocol>::schema().components();
+        let frame = Arc::new(TickFrame::new(snapshot, schema));
+        self.publish(&frame);
+        self.info.update(self.members.len(), self.sim.entity_count(), frame);
     }
 
     fn publish(&mut self, frame: &Arc<TickFrame>) {
         let now = Instant::now();
-        let events: Option<Batch> =
-            (!self.pending.is_empty()).then(|| std::mem::take(&mut self.pending).into());
+        let pending = std::mem::take(&mut self.pending);
+        let everyone = pending.iter().all(|(a, _)| *a == Audience::All);
+        let shared: Option<Batch> = (everyone && !pending.is_empty())
+            .then(|| pending.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>().into());
         for m in self.members.iter().filter(|m| m.detached.is_none()) {
+            let own: Option<Batch> = if everyone {
+                None
+            } else {
+                let mine: Vec<Arc<[u8]>> = pending
+                    .iter()
+                    .filter(|(a, _)| a.includes(m.link.id))
+                    .map(|(_, b)| b.clone())
+                    .collect();
+                (!mine.is_empty()).then(|| mine.into())
+            };
+            let events = if everyone { shared.as_ref() } else { own.as_ref() };
             let published = Published { frame: frame.clone(), last_input: m.last_input };
-            match m.link.publish(published, events.as_ref(), now, self.settings.slow_client) {
+            match m.link.publish(published, events, now, self.settings.slow_client) {
                 PublishOutcome::Queued => {}
                 PublishOutcome::Superseded => {
                     self.metrics.snapshots_dropped.inc();
@@ -402,11 +531,11 @@ impl Room {
         }
     }
 
-    /// Queues an event for everyone; it goes out with the next published snapshot, in one
-    /// batch per tick encoded once for the whole room.
-    fn broadcast_event(&mut self, event: GameEvent) {
+    /// Queues one of Tickwire's room events for everyone; it goes out with the next published
+    /// snapshot.
+    fn broadcast(&mut self, event: RoomEvent) {
         if !self.members.is_empty() {
-            self.pending.push(event_bytes(self.arena.tick(), event));
+            self.pending.push((Audience::All, event_bytes(self.sim.tick(), event)));
         }
     }
 
@@ -417,65 +546,6 @@ impl Room {
     }
 }
 
-fn event_bytes(tick: Tick, event: GameEvent) -> Arc<[u8]> {
+fn event_bytes(tick: Tick, event: RoomEvent) -> Arc<[u8]> {
     encode_server(&ServerMessage::Event(EventMessage { tick, event })).into()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::room::link::Outgoing;
-    use tickwire_protocol::ClientId;
-    use tickwire_sim::{ArenaConfig, NpcConfig};
-
-    fn room(max_players: usize) -> Room {
-        let config = ArenaConfig {
-            npcs: NpcConfig { count: 0, ..NpcConfig::default() },
-            ..ArenaConfig::default()
-        };
-        let settings = RoomSettings {
-            max_players,
-            slow_client: Duration::from_secs(1),
-            persistent: true,
-            grace: Duration::ZERO,
-            resume_grace: Duration::from_secs(30),
-            tickets: Arc::default(),
-        };
-        let arena = Arena::new(config).expect("valid arena");
-        Room::new("test".into(), arena, settings, Arc::new(Metrics::new()), Arc::default())
-    }
-
-    #[test]
-    fn a_crowded_room_welcomes_its_last_joiner_with_one_roster_batch() {
-        let mut room = room(1000);
-        let links: Vec<Arc<ClientLink>> =
-            (0..900).map(|i| Arc::new(ClientLink::new(ClientId(i)))).collect();
-        for (i, link) in links.iter().enumerate() {
-            room.join(format!("p{i}"), link.clone()).expect("room has space");
-        }
-        let mut out = Outgoing::default();
-        links[899].take(&mut out);
-        assert_eq!(out.close, None, "the 900th joiner must not be dropped");
-        assert_eq!(out.batches.len(), 1);
-        assert_eq!(out.batches[0].len(), 899, "one Joined per player already there");
-        // Everyone's join announcements go out with the next tick, as one shared batch.
-        room.tick(true);
-        links[0].take(&mut out);
-        assert_eq!(out.close, None);
-        assert!(out.snapshot.is_some());
-        let announced: usize = out.batches.iter().map(|b| b.len()).sum();
-        assert_eq!(announced, 900);
-        assert!(room.join("late".into(), Arc::new(ClientLink::new(ClientId(5000)))).is_ok());
-        assert_eq!(room.join("x".into(), links[3].clone()), Err(RejectReason::HelloExpected));
-    }
-
-    #[test]
-    fn room_full_is_refused() {
-        let mut room = room(1);
-        room.join("a".into(), Arc::new(ClientLink::new(ClientId(1)))).expect("space");
-        assert_eq!(
-            room.join("b".into(), Arc::new(ClientLink::new(ClientId(2)))),
-            Err(RejectReason::RoomFull)
-        );
-    }
 }

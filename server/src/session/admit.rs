@@ -4,7 +4,9 @@
 //!
 //! What the HTTP layer vouched for before the upgrade ([`Authorized`]) must agree with the
 //! hello: a token's room is the hello's room, and a connection admitted on a resume ticket
-//! (token servers) must resume with that very ticket.
+//! (token servers) must resume with that very ticket. The hello's game must be one the server
+//! hosts (`UnknownGame`), with the same schema (`SchemaMismatch`), and the room must host that
+//! game (`GameMismatch`).
 
 use std::sync::Arc;
 
@@ -13,6 +15,7 @@ use tickwire_protocol::message::{Hello, RejectReason, ResumeTicket, Welcome};
 
 use crate::ServerCtx;
 use crate::auth::Claims;
+use crate::games::GameInfo;
 use crate::resume::Grant;
 use crate::room::{ClientLink, RoomGone, RoomHandle};
 
@@ -63,17 +66,27 @@ pub(crate) async fn admit(
     }
 }
 
+/// The game the hello asks for, if the server hosts it with the same schema.
+fn game<'a>(ctx: &'a ServerCtx, hello: &Hello) -> Result<&'a Arc<GameInfo>, RejectReason> {
+    let game = ctx.rooms.game(&hello.game).ok_or(RejectReason::UnknownGame)?;
+    if hello.schema_hash != game.schema.hash() {
+        return Err(RejectReason::SchemaMismatch { server: game.schema.hash() });
+    }
+    Ok(game)
+}
+
 async fn join(
     ctx: &Arc<ServerCtx>,
     hello: &Hello,
     player: Option<String>,
 ) -> Result<Admitted, RejectReason> {
+    let game = game(ctx, hello)?;
     let client = ClientId(ctx.next_client_id());
-    let link = Arc::new(ClientLink::new(client));
+    let link = Arc::new(ClientLink::new(client, game.release_mask.clone()));
     // A room may close between the lookup and the join; ask the registry once more.
     for _ in 0..2 {
-        let room = ctx.rooms.get_or_create(&hello.room)?;
-        match room.join(hello.name.clone(), link.clone()).await {
+        let room = ctx.rooms.get_or_create(&hello.game, &hello.room)?;
+        match room.join(hello.name.clone(), player.clone(), link.clone()).await {
             Ok(Ok(mut welcome)) => {
                 let grant = Grant { room: room.name.clone(), player: player.clone() };
                 welcome.resume_secret = ctx.tickets.issue(client, grant);
@@ -92,6 +105,7 @@ async fn resume(
     ticket: &ResumeTicket,
     token_player: Option<&String>,
 ) -> Result<Admitted, RejectReason> {
+    let game = game(ctx, hello)?;
     let grant = ctx.tickets.check(ticket).ok_or(RejectReason::ResumeFailed)?;
     if *grant.room != *hello.room {
         return Err(RejectReason::ResumeFailed);
@@ -103,7 +117,10 @@ async fn resume(
     // welcome between them.
     let (grant, secret) = ctx.tickets.redeem(ticket).ok_or(RejectReason::ResumeFailed)?;
     let room = ctx.rooms.get(&grant.room).ok_or(RejectReason::ResumeFailed)?;
-    let link = Arc::new(ClientLink::new(ticket.client_id));
+    if room.game.name != game.name {
+        return Err(RejectReason::ResumeFailed);
+    }
+    let link = Arc::new(ClientLink::new(ticket.client_id, game.release_mask.clone()));
     match room.resume(link.clone()).await {
         Ok(Ok(mut welcome)) => {
             welcome.resume_secret = secret;

@@ -41,6 +41,10 @@ impl SessionEnd {
     pub const FRAGMENTED: Self = Self::new(DisconnectReason::ProtocolViolation, 1003, "fragmented");
     /// A message that does not decode or is not allowed now.
     pub const MALFORMED: Self = Self::new(DisconnectReason::ProtocolViolation, 1008, "malformed");
+    /// A game payload (input or command) that the game's schema refuses: the wrong size, a
+    /// value out of range, non-canonical bits, an unknown command.
+    pub const BAD_PAYLOAD: Self =
+        Self::new(DisconnectReason::ProtocolViolation, 1008, "bad_payload");
     /// A WebSocket-level protocol error (bad opcode, reserved bits, bad close frame...).
     pub const WS_PROTOCOL: Self =
         Self::new(DisconnectReason::ProtocolViolation, 1002, "websocket_protocol");

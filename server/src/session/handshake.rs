@@ -67,13 +67,11 @@ pub(crate) async fn read_hello<R: AsyncRead + Unpin>(
     }
 }
 
-/// Checks a decoded hello against this server (the decoder already checked names and lengths).
-pub(crate) fn check(hello: &Hello, schema_hash: u64) -> Result<(), RejectReason> {
+/// Checks a decoded hello's protocol version (the decoder already checked names and lengths;
+/// admission checks the game and its schema hash).
+pub(crate) fn check(hello: &Hello) -> Result<(), RejectReason> {
     if hello.protocol_version != PROTOCOL_VERSION {
         return Err(RejectReason::VersionMismatch { server: PROTOCOL_VERSION });
-    }
-    if hello.schema_hash != schema_hash {
-        return Err(RejectReason::SchemaMismatch { server: schema_hash });
     }
     Ok(())
 }
@@ -91,5 +89,8 @@ pub(crate) fn reject_label(r: RejectReason) -> &'static str {
         RejectReason::ShuttingDown => "shutting_down",
         RejectReason::HelloExpected => "hello_expected",
         RejectReason::ResumeFailed => "resume_failed",
+        RejectReason::UnknownGame => "unknown_game",
+        RejectReason::GameMismatch => "game_mismatch",
+        RejectReason::JoinRefused { .. } => "join_refused",
     }
 }

@@ -61,7 +61,7 @@ where
     if ctx.shutdown.is_cancelled() {
         return reject(&ctx, &mut writer, RejectReason::ShuttingDown).await;
     }
-    if let Err(reason) = handshake::check(&hello, tickwire_sim::arena::schema().hash()) {
+    if let Err(reason) = handshake::check(&hello) {
         return reject(&ctx, &mut writer, reason).await;
     }
     let admitted = match admit::admit(&ctx, &hello, auth).await {
@@ -71,7 +71,7 @@ where
     let admit::Admitted { room, link, welcome, player } = admitted;
     let client = link.id;
     let resumed = welcome.resumed;
-    debug!(%client, %peer, room = %room.name, name = %hello.name, resumed, "session admitted");
+    debug!(%client, %peer, game = room.game.name, room = %room.name, name = %hello.name, resumed, "session admitted");
     // One live socket per authenticated player: the newest session wins.
     if let Some(player) = &player
         && let Some(old) = ctx.players.lock().insert(player.clone(), link.clone())

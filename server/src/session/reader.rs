@@ -3,8 +3,10 @@
 //!
 //! Every frame read has a deadline (the idle timeout). Text frames, fragmented messages and
 //! messages over the size limit end the session (fastwebsockets' fragment collector grows
-//! without bound, so fragments are refused rather than collected). Inputs, pings (protocol and
-//! WebSocket) and chat are rate-limited per client.
+//! without bound, so fragments are refused rather than collected). Inputs, commands, pings
+//! (protocol and WebSocket) and chat are rate-limited per client. A game payload (input or
+//! command) is checked against the game's schema here, before it reaches the room: a payload
+//! the schema refuses ends the session (`bad_payload`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,8 +46,11 @@ impl Reader {
     pub(crate) async fn run<R: AsyncRead + Unpin>(self, mut ws: WebSocketRead<R>) -> SessionEnd {
         let cfg = &self.ctx.config;
         let now = Instant::now();
-        let input_rate = f64::from(cfg.input_rate());
+        let game = self.room.game.clone();
+        let input_rate = f64::from(cfg.input_rate(game.tick_rate));
         let mut inputs = TokenBucket::new(input_rate, input_rate, now);
+        let command_rate = f64::from(cfg.max_command_rate);
+        let mut commands = TokenBucket::new(command_rate, command_rate, now);
         let ping_rate = f64::from(cfg.max_ping_rate);
         let mut pings = TokenBucket::new(ping_rate, ping_rate, now);
         let mut chat = TokenBucket::new(CHAT_RATE, 5.0, now);
@@ -101,6 +106,10 @@ impl Reader {
                     if !inputs.allow(now) {
                         return SessionEnd::RATE_LIMITED;
                     }
+                    if let Err(e) = game.schema.input().decode(&input.payload) {
+                        debug!(client = %self.link.id, "bad input: {e}");
+                        return SessionEnd::BAD_PAYLOAD;
+                    }
                     let outcome = self.link.push_input(input, self.room.info().tick().next());
                     let label = match outcome {
                         PushOutcome::Accepted => "accepted",
@@ -110,7 +119,24 @@ impl Reader {
                         #[allow(unreachable_patterns)]
                         _ => "other",
                     };
-                    self.ctx.metrics.inputs.get_or_create(&[("outcome", label)]).inc();
+                    let labels = [("game", game.name), ("outcome", label)];
+                    self.ctx.metrics.inputs.get_or_create(&labels).inc();
+                }
+                ClientMessage::Command(command) => {
+                    if !commands.allow(now) {
+                        return SessionEnd::RATE_LIMITED;
+                    }
+                    if let Err(e) = game.schema.check_command(command.kind, &command.payload) {
+                        debug!(client = %self.link.id, "bad command: {e}");
+                        return SessionEnd::BAD_PAYLOAD;
+                    }
+                    let queued = self.link.push_command(command);
+                    let outcome = if queued { "accepted" } else { "queue_full" };
+                    let labels = [("game", game.name), ("outcome", outcome)];
+                    self.ctx.metrics.commands.get_or_create(&labels).inc();
+                    if !queued {
+                        return SessionEnd::RATE_LIMITED;
+                    }
                 }
                 ClientMessage::Ping(ping) => {
                     if !pings.allow(now) {
