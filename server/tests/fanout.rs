@@ -7,7 +7,9 @@ use common::*;
 
 #[tokio::test]
 async fn clients_with_the_same_baseline_share_one_encoding() {
-    let server = server(|c| c.npcs = 200).await;
+    let mut arena = small_arena();
+    arena.npcs.count = 200;
+    let server = server_with(arena, |_| {}).await;
     let addr = server.handle.addr();
     let mut clients = Vec::new();
     for i in 0..8 {
@@ -33,7 +35,7 @@ async fn clients_with_the_same_baseline_share_one_encoding() {
 
 #[tokio::test]
 async fn sixty_hertz_rooms_tick_and_replicate() {
-    let server = server(|c| c.tick_rate = 60).await;
+    let server = server_with(tickwire_arena::ArenaConfig { tick_rate: 60, ..small_arena() }, |_| {}).await;
     let mut c = TestClient::join(server.handle.addr(), "lobby", "fast").await;
     assert_eq!(c.welcome.tick_rate, 60);
     c.catch_up(&server.handle).await;

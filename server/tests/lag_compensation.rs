@@ -5,9 +5,9 @@
 mod common;
 
 use common::*;
-use tickwire_protocol::message::{ClientMessage, GameEvent, InputFrame, ServerMessage, ViewTime};
-use tickwire_protocol::{EntityId, Snapshot};
-use tickwire_sim::{ArenaConfig, ArenaRules, NpcConfig};
+use tickwire_arena::{ArenaConfig, ArenaEvent, ArenaInput, ArenaProtocol, ArenaRules, NpcConfig};
+use tickwire_protocol::message::{ClientMessage, InputFrame, RoomEvent, ServerMessage, ViewTime};
+use tickwire_protocol::{EntityId, GameProtocol, Snapshot};
 
 fn open_arena() -> ArenaConfig {
     ArenaConfig {
@@ -28,14 +28,13 @@ async fn shoot(
     let latest = a.latest.clone().expect("snapshots");
     let from = position(&latest, me).expect("shooter body");
     let to = position(drawn, target).expect("target body");
-    let aim = InputFrame::aim_from_radians((to.1 - from.1).atan2(to.0 - from.0));
+    let aim = (to.1 - from.1).atan2(to.0 - from.0);
+    let fire = ArenaInput { aim, ..ArenaInput::IDLE }.firing(true);
     let input = InputFrame {
         tick: latest.tick().offset(2),
         last_snapshot: Some(latest.tick()),
         view,
-        aim,
-        buttons: tickwire_protocol::message::buttons::FIRE,
-        ..Default::default()
+        payload: ArenaProtocol::schema().encode_input(&fire),
     };
     a.events.clear();
     a.send(ClientMessage::Input(input)).await;
@@ -43,10 +42,12 @@ async fn shoot(
         a.step().await;
         for e in &a.events {
             if let ServerMessage::Event(ev) = e
-                && let GameEvent::Shot { shooter, hit, .. } = &ev.event
-                && *shooter == me
+                && let RoomEvent::Game { kind, payload } = &ev.event
+                && let Ok(ArenaEvent::Shot { shooter, hit, .. }) =
+                    ArenaProtocol::schema().decode_event(*kind, payload)
+                && shooter == me
             {
-                return *hit;
+                return hit;
             }
         }
     }
@@ -55,14 +56,14 @@ async fn shoot(
 
 #[tokio::test]
 async fn shot_at_the_drawn_past_hits_only_with_lag_compensation() {
-    let server = server(|c| c.arena_override = Some(open_arena())).await;
+    let server = server_with(open_arena(), |_| {}).await;
     let addr = server.handle.addr();
     let mut a = TestClient::join(addr, "lobby", "shooter").await;
     let mut b = TestClient::join(addr, "lobby", "target").await;
     let target = b.welcome.entity;
     let start = position(&b.next_snapshot().await, target).expect("target body");
     let move_y = if start.1 > 500.0 { -127 } else { 127 };
-    let strafe = InputFrame { move_y, ..Default::default() };
+    let strafe = ArenaInput { move_y, ..ArenaInput::IDLE };
 
     a.catch_up(&server.handle).await;
     b.catch_up(&server.handle).await;
@@ -93,6 +94,6 @@ async fn shot_at_the_drawn_past_hits_only_with_lag_compensation() {
     let hit = shoot(&mut a, &drawn, target, ViewTime { tick: drawn.tick(), fraction: 0 }).await;
     assert_eq!(hit, Some(target), "rewound to the shooter's view, the shot hits");
     let metrics = server.handle.metrics().render();
-    assert!(metrics.contains("tickwire_rewinds_total{outcome=\"hit\"} 1"), "{metrics}");
+    assert!(metrics.contains("tickwire_rewinds_total{game=\"arena\",outcome=\"hit\"} 1"), "{metrics}");
     server.stop().await.expect("clean stop");
 }

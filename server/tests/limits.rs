@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::*;
 use futures_util::SinkExt;
 use tickwire_protocol::message::{
-    ClientMessage, DisconnectReason, Hello, InputFrame, Ping, RejectReason, ServerMessage,
+    ClientMessage, DisconnectReason, Hello, Ping, RejectReason, ServerMessage,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -88,7 +88,7 @@ async fn second_hello_is_a_violation() {
 async fn input_flood_is_rate_limited() {
     only_offender_is_closed(4002, Some(DisconnectReason::RateLimited), async |ws| {
         for i in 0..200u32 {
-            let input = InputFrame { tick: tickwire_protocol::Tick(i), ..Default::default() };
+            let input = input_frame(tickwire_protocol::Tick(i), &tickwire_arena::ArenaInput::IDLE);
             send(ws, &ClientMessage::Input(input)).await;
         }
     })
@@ -148,7 +148,10 @@ async fn schema_mismatch_is_rejected_before_play() {
     let h = Hello { schema_hash: 1, ..hello("lobby", "other-game") };
     assert_eq!(
         rejected(h).await,
-        RejectReason::SchemaMismatch { server: tickwire_sim::arena::schema().hash() }
+        RejectReason::SchemaMismatch {
+            server: <tickwire_arena::ArenaProtocol as tickwire_protocol::GameProtocol>::schema()
+                .hash()
+        }
     );
 }
 

@@ -30,6 +30,12 @@ async fn http_endpoints_answer() {
     assert_eq!(rooms["rooms"][0]["name"], "lobby");
     assert_eq!(rooms["rooms"][0]["players"], 1);
     assert_eq!(rooms["rooms"][0]["tick_rate"], 30);
+    assert_eq!(rooms["rooms"][0]["game"], "arena");
+    let (status, games) = get(addr, "/games").await;
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    let games: serde_json::Value = serde_json::from_str(&games).expect("json");
+    assert_eq!(games["games"][0]["name"], "arena");
+    assert_eq!(games["games"][0]["default"], true);
     let (status, metrics) = get(addr, "/metrics").await;
     assert_eq!(status, "HTTP/1.1 200 OK");
     for name in [
@@ -64,8 +70,9 @@ async fn graceful_shutdown_tells_clients_why() {
 
 #[tokio::test]
 async fn client_that_stops_reading_is_dropped_without_slowing_the_tick() {
-    let server = server(|c| {
-        c.npcs = 3000;
+    let mut arena = small_arena();
+    arena.npcs.count = 3000;
+    let server = server_with(arena, |c| {
         c.send_buffer_bytes = 4096;
         c.slow_client_ms = 300;
     })

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{Got, TestClient, WAIT, hello, position, server, until_closed};
 use tickwire_protocol::message::{
-    ClientMessage, DisconnectReason, InputFrame, RejectReason, ServerMessage, ViewTime,
+    ClientMessage, DisconnectReason, RejectReason, ServerMessage,
 };
 use tickwire_protocol::{EntityId, Snapshot};
 
@@ -32,16 +32,8 @@ async fn present(watcher: &mut TestClient, entity: EntityId, snapshots: usize) -
 async fn walk(c: &mut TestClient) -> Snapshot {
     let mut snap = c.next_snapshot().await;
     for _ in 0..30 {
-        let input = InputFrame {
-            tick: snap.tick().next(),
-            last_snapshot: Some(snap.tick()),
-            view: ViewTime { tick: snap.tick(), fraction: 0 },
-            move_x: 127,
-            move_y: 0,
-            aim: 0,
-            buttons: 0,
-        };
-        snap = c.input_and_snapshot(input).await;
+        let right = tickwire_arena::ArenaInput { move_x: 127, ..tickwire_arena::ArenaInput::IDLE };
+        snap = c.input_and_snapshot(right).await;
     }
     snap
 }
@@ -70,7 +62,7 @@ async fn a_dropped_player_is_kept_and_taken_back_with_its_ticket() {
     drop(a); // TCP closes without a close frame: a network failure
 
     let deadline = tokio::time::Instant::now() + WAIT;
-    while !server.handle.metrics().render().contains("tickwire_players_detached 1") {
+    while !server.handle.metrics().render().contains("tickwire_players_detached{game=\"arena\"} 1") {
         assert!(tokio::time::Instant::now() < deadline, "the drop was never noticed");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -88,12 +80,12 @@ async fn a_dropped_player_is_kept_and_taken_back_with_its_ticket() {
     assert!((back_pos.0 - pos.0).abs() < 1.0 && (back_pos.1 - pos.1).abs() < 1.0);
     assert_eq!(back.snapshots, 1);
     // The roster is sent again, and the others never saw the player leave.
-    assert!(back.events.iter().any(|e| matches!(e, ServerMessage::Event(ev) if matches!(&ev.event, tickwire_protocol::message::GameEvent::Joined { name, .. } if name == "watcher"))));
-    assert!(!watcher.events.iter().any(|e| matches!(e, ServerMessage::Event(ev) if matches!(ev.event, tickwire_protocol::message::GameEvent::Left { .. }))));
+    assert!(back.events.iter().any(|e| matches!(e, ServerMessage::Event(ev) if matches!(&ev.event, tickwire_protocol::message::RoomEvent::Joined { name, .. } if name == "watcher"))));
+    assert!(!watcher.events.iter().any(|e| matches!(e, ServerMessage::Event(ev) if matches!(ev.event, tickwire_protocol::message::RoomEvent::Left { .. }))));
     walk(&mut back).await; // and it plays on
     let metrics = server.handle.metrics().render();
     assert!(metrics.contains("tickwire_resumes_total{outcome=\"resumed\"} 1"), "{metrics}");
-    assert!(metrics.contains("tickwire_players_detached 0"), "{metrics}");
+    assert!(metrics.contains("tickwire_players_detached{game=\"arena\"} 0"), "{metrics}");
 
     // A ticket works once.
     expect_reject(

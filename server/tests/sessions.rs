@@ -4,7 +4,8 @@
 mod common;
 
 use common::*;
-use tickwire_protocol::message::{ClientMessage, GameEvent, InputFrame, Ping, ServerMessage};
+use tickwire_arena::ArenaInput;
+use tickwire_protocol::message::{ClientMessage, Ping, RoomEvent, ServerMessage};
 
 #[tokio::test]
 async fn join_gets_a_welcome_and_full_then_delta_snapshots() {
@@ -24,7 +25,9 @@ async fn join_gets_a_welcome_and_full_then_delta_snapshots() {
 
 #[tokio::test]
 async fn client_reconstructs_the_exact_server_state() {
-    let server = server(|c| c.npcs = 300).await;
+    let mut arena = small_arena();
+    arena.npcs.count = 300;
+    let server = server_with(arena, |_| {}).await;
     let mut c = TestClient::join(server.handle.addr(), "lobby", "bob").await;
     let mut matched = 0;
     for _ in 0..60 {
@@ -50,7 +53,7 @@ async fn inputs_move_the_player_and_others_see_it() {
     let me = a.welcome.entity;
     let start = position(&a.next_snapshot().await, me).expect("has a body");
     for _ in 0..20 {
-        a.input_and_snapshot(InputFrame { move_x: 127, ..Default::default() }).await;
+        a.input_and_snapshot(ArenaInput { move_x: 127, ..ArenaInput::IDLE }).await;
     }
     let moved = position(a.latest.as_ref().expect("snapshots"), me).expect("has a body");
     assert!(moved.0 > start.0 + 20.0, "moved from {start:?} to {moved:?}");
@@ -67,7 +70,7 @@ async fn inputs_move_the_player_and_others_see_it() {
     }
     assert!(seen.is_some_and(|p| p.0 >= moved.0), "watcher saw {seen:?}, mover at {moved:?}");
     assert!(
-        b.events.iter().any(|e| matches!(e, ServerMessage::Event(ev) if matches!(&ev.event, GameEvent::Joined { name, .. } if name == "mover"))),
+        b.events.iter().any(|e| matches!(e, ServerMessage::Event(ev) if matches!(&ev.event, RoomEvent::Joined { name, .. } if name == "mover"))),
         "watcher learned the mover's name"
     );
     server.stop().await.expect("clean stop");

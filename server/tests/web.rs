@@ -1,6 +1,6 @@
 //! The embedded browser client: `/` and every module the page imports are served with the right
 //! content type and caching headers, byte for byte as in `web/`; `/schema.json` describes the
-//! schema the server checks hellos against; `/arena.json` holds the rules.
+//! schema the server checks hellos against; `/rules.json` holds the game's configuration.
 
 mod common;
 
@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use common::{WAIT, server};
+use common::{WAIT, server, server_with, small_arena};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -140,7 +140,7 @@ async fn the_page_and_every_module_it_imports_are_served() {
 async fn revalidation_with_the_etag_is_a_304() {
     let server = server(|_| {}).await;
     let addr = server.handle.addr();
-    for path in ["/", "/sdk/codec.js", "/schema.json", "/arena.json"] {
+    for path in ["/", "/sdk/codec.js", "/schema.json", "/rules.json?game=arena", "/games"] {
         let first = get(addr, path).await;
         let etag = first.header("etag").unwrap_or_else(|| panic!("{path} has an ETag")).to_owned();
         let again = request(addr, "GET", path, &format!("If-None-Match: {etag}\r\n")).await;
@@ -160,27 +160,38 @@ async fn schema_json_describes_the_schema_hellos_are_checked_against() {
     assert_eq!(got.status, 200);
     assert_eq!(got.header("content-type"), Some("application/json"));
     let json: serde_json::Value = serde_json::from_slice(&got.body).expect("JSON");
-    let schema = tickwire_sim::arena::schema();
+    let schema = <tickwire_arena::ArenaProtocol as tickwire_protocol::GameProtocol>::schema();
+    assert_eq!(json["game"], "arena");
     assert_eq!(json["name"], "arena");
     assert_eq!(json["hash"], format!("{:016x}", schema.hash()));
     assert_eq!(json["canonical_text"], schema.canonical_text());
     assert_eq!(json["components"].as_array().map(Vec::len), Some(4));
+    assert_eq!(json["input"]["max_bytes"], 5);
+    assert_eq!(json["events"].as_array().map(Vec::len), Some(3));
+    // The same with the game named; an unknown game is a 404.
+    let named = get(server.handle.addr(), "/schema.json?game=arena").await;
+    assert_eq!(named.body, got.body);
+    assert_eq!(get(server.handle.addr(), "/schema.json?game=chess").await.status, 404);
     server.stop().await.expect("clean stop");
 }
 
 #[tokio::test]
-async fn arena_json_holds_the_rules_and_tick_rate() {
-    let server = server(|c| c.tick_rate = 60).await;
-    let got = get(server.handle.addr(), "/arena.json").await;
+async fn rules_json_holds_the_games_config_and_tick_rate() {
+    let arena = tickwire_arena::ArenaConfig { tick_rate: 60, ..small_arena() };
+    let server = server_with(arena, |c| c.max_rewind_ms = 200).await;
+    let got = get(server.handle.addr(), "/rules.json?game=arena").await;
     assert_eq!(got.status, 200);
     assert_eq!(got.header("content-type"), Some("application/json"));
     let json: serde_json::Value = serde_json::from_slice(&got.body).expect("JSON");
-    let rules = tickwire_sim::ArenaRules::default();
-    assert_eq!(json["tick_rate"], 60);
-    assert_eq!(json["rules"]["world"], serde_json::json!([rules.world.x, rules.world.y]));
-    assert_eq!(json["rules"]["walls"].as_array().map(Vec::len), Some(rules.walls.len()));
-    assert_eq!(json["rules"]["walls"][0], serde_json::json!([200.0, 200.0, 260.0, 400.0]));
-    assert_eq!(json["rules"]["player_speed"], serde_json::json!(rules.player_speed));
-    assert_eq!(json["rules"]["player_radius"], serde_json::json!(rules.player_radius));
+    let rules = tickwire_arena::ArenaRules::default();
+    assert_eq!((json["game"].as_str(), json["tick_rate"].as_u64()), (Some("arena"), Some(60)));
+    assert_eq!(json["max_rewind_ms"], 200);
+    let r = &json["config"]["rules"];
+    assert_eq!(r["world"], serde_json::json!([rules.world.x, rules.world.y]));
+    assert_eq!(r["walls"].as_array().map(Vec::len), Some(rules.walls.len()));
+    assert_eq!(r["walls"][0], serde_json::json!({"min": [200.0, 200.0], "max": [260.0, 400.0]}));
+    assert_eq!(r["player_speed"], serde_json::json!(rules.player_speed));
+    assert_eq!(json["config"]["npcs"]["count"], 50);
+    assert_eq!(get(server.handle.addr(), "/rules.json").await.body, got.body, "the default game");
     server.stop().await.expect("clean stop");
 }

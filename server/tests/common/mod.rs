@@ -12,8 +12,9 @@ use tickwire_protocol::message::{
     ClientMessage, DisconnectReason, Hello, InputFrame, Pong, ServerMessage, ViewTime, Welcome,
 };
 use tickwire_protocol::snapshot::{DecodeLimits, decode};
-use tickwire_protocol::{PROTOCOL_VERSION, Snapshot, Tick};
-use tickwire_server::{RunningServer, ServerConfig};
+use tickwire_arena::{Arena, ArenaConfig, ArenaInput, ArenaProtocol, BODY, Body, schema};
+use tickwire_protocol::{GameProtocol, PROTOCOL_VERSION, Snapshot, Tick};
+use tickwire_server::{RunningServer, Server, ServerConfig};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
@@ -24,17 +25,31 @@ pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Generous bound for anything a test waits on.
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// Starts a server with `f` applied to the test configuration.
+/// The arena the tests play: the default with 50 NPCs.
+pub fn small_arena() -> ArenaConfig {
+    let mut arena = ArenaConfig::default();
+    arena.npcs.count = 50;
+    arena
+}
+
+/// Starts a server hosting the arena (`small_arena`) with `f` applied to the test
+/// configuration.
 pub async fn server(f: impl FnOnce(&mut ServerConfig)) -> RunningServer {
+    server_with(small_arena(), f).await
+}
+
+/// Starts a server hosting the arena with `arena`, with `f` applied to the test configuration.
+pub async fn server_with(arena: ArenaConfig, f: impl FnOnce(&mut ServerConfig)) -> RunningServer {
     let mut cfg = ServerConfig::for_tests();
     f(&mut cfg);
-    tickwire_server::spawn(cfg).await.expect("server starts")
+    Server::builder(cfg).game::<Arena>(arena).spawn().await.expect("server starts")
 }
 
 pub fn hello(room: &str, name: &str) -> Hello {
     Hello {
         protocol_version: PROTOCOL_VERSION,
-        schema_hash: tickwire_sim::arena::schema().hash(),
+        game: ArenaProtocol::NAME.to_owned(),
+        schema_hash: ArenaProtocol::schema().hash(),
         room: room.into(),
         name: name.into(),
         token: None,
@@ -164,7 +179,7 @@ impl TestClient {
                     }
                 };
                 let snap = decode(
-                    tickwire_sim::arena::schema(),
+                    schema(),
                     base,
                     s.tick,
                     &s.payload,
@@ -214,25 +229,44 @@ impl TestClient {
     }
 
     /// Sends `input` stamped for the tick after the latest snapshot, then waits for a snapshot.
-    pub async fn input_and_snapshot(&mut self, mut input: InputFrame) -> Snapshot {
+    pub async fn input_and_snapshot(&mut self, input: ArenaInput) -> Snapshot {
+        self.input_with_view_and_snapshot(input, None).await
+    }
+
+    /// Like `input_and_snapshot`, claiming view time `view` (default: the latest snapshot).
+    pub async fn input_with_view_and_snapshot(
+        &mut self,
+        input: ArenaInput,
+        view: Option<ViewTime>,
+    ) -> Snapshot {
         let latest = match &self.latest {
             Some(s) => s.tick(),
             None => self.next_snapshot().await.tick(),
         };
-        input.tick = latest.offset(2);
-        input.last_snapshot = Some(latest);
-        if input.view == ViewTime::default() {
-            input.view = ViewTime { tick: latest, fraction: 0 };
-        }
-        self.send(ClientMessage::Input(input)).await;
+        let frame = InputFrame {
+            tick: latest.offset(2),
+            last_snapshot: Some(latest),
+            view: view.unwrap_or(ViewTime { tick: latest, fraction: 0 }),
+            payload: ArenaProtocol::schema().encode_input(&input),
+        };
+        self.send(ClientMessage::Input(frame)).await;
         self.next_snapshot().await
+    }
+}
+
+/// An input frame for `tick` carrying `input`.
+pub fn input_frame(tick: Tick, input: &ArenaInput) -> InputFrame {
+    InputFrame {
+        tick,
+        last_snapshot: None,
+        view: ViewTime::default(),
+        payload: ArenaProtocol::schema().encode_input(input),
     }
 }
 
 /// The position of entity `id` in `snap`, if it has a body.
 pub fn position(snap: &Snapshot, id: tickwire_protocol::EntityId) -> Option<(f32, f32)> {
-    let body: tickwire_sim::arena::Body =
-        snap.get(id)?.get(tickwire_sim::arena::schema(), tickwire_sim::arena::BODY)?;
+    let body: Body = snap.get(id)?.get(schema(), BODY)?;
     Some((body.x, body.y))
 }
 
