@@ -11,10 +11,11 @@ use common::wait_until;
 use tickwire_client::{
     Client, ClientConfig, ClientEvent, Connection, EndReason, Outage, ReconnectPolicy, connect,
 };
+use tickwire_arena::{ArenaEvent, ArenaProtocol};
 use tickwire_server::ServerConfig;
 
-fn config(url: String, policy: ReconnectPolicy) -> ClientConfig {
-    ClientConfig { reconnect: policy, ..ClientConfig::new(url, "lobby", "flaky") }
+fn config(url: String, policy: ReconnectPolicy) -> ClientConfig<ArenaProtocol> {
+    ClientConfig { reconnect: policy, ..common::arena(url, "lobby", "flaky") }
 }
 
 fn quick(max_attempts: u32) -> ReconnectPolicy {
@@ -28,13 +29,13 @@ fn quick(max_attempts: u32) -> ReconnectPolicy {
 }
 
 /// The next event that is not a game event, within 10 s.
-async fn next_status(client: &mut Client) -> ClientEvent {
+async fn next_status(client: &mut Client<ArenaProtocol>) -> ClientEvent<ArenaEvent> {
     loop {
         let event = tokio::time::timeout(Duration::from_secs(10), client.next_event())
             .await
             .expect("an event in time")
             .expect("the session is still running");
-        if !matches!(event, ClientEvent::Game(_)) {
+        if !matches!(event, ClientEvent::Event(_)) {
             return event;
         }
     }
@@ -87,7 +88,7 @@ async fn a_dropped_connection_comes_back_as_the_same_player() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_session_comes_back_as_a_new_player() {
     let cfg = ServerConfig { resume_grace_ms: 50, ..ServerConfig::for_tests() };
-    let server = tickwire_server::spawn(cfg).await.expect("server starts");
+    let server = common::spawn(cfg).await;
     // The first attempt waits longer than the server keeps the player.
     let policy = ReconnectPolicy {
         initial_delay: Duration::from_millis(600),

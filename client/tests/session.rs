@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{server, wait_until};
-use tickwire_client::{ClientConfig, ClientError, EndReason, LinkConfig, connect};
+use tickwire_client::{ClientError, EndReason, LinkConfig, connect};
 use tickwire_protocol::message::{DisconnectReason, RejectReason};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -14,7 +14,7 @@ async fn welcome_then_snapshots_that_equal_the_servers_world() {
     let server = server().await;
     let handle = server.handle.clone();
     let client =
-        connect(ClientConfig::new(handle.ws_url(), "lobby", "ada")).await.expect("connects");
+        connect(common::arena(handle.ws_url(), "lobby", "ada")).await.expect("connects");
     assert_eq!(client.welcome().room, "lobby");
     assert_eq!(client.welcome().tick_rate, 30);
 
@@ -51,7 +51,7 @@ async fn welcome_then_snapshots_that_equal_the_servers_world() {
 async fn rtt_is_measured_both_ways_and_the_link_conditioner_adds_latency() {
     let server = server().await;
     let url = server.handle.ws_url();
-    let mut config = ClientConfig::new(url.clone(), "lobby", "rtt");
+    let mut config = common::arena(url.clone(), "lobby", "rtt");
     config.tuning.ping_interval = Duration::from_millis(100);
     let client = connect(config).await.expect("connects");
     wait_until("own pings answered and server pings seen", || {
@@ -61,7 +61,7 @@ async fn rtt_is_measured_both_ways_and_the_link_conditioner_adds_latency() {
     let direct = client.with_state(|s| s.rtt_estimator().last()).expect("a sample");
     assert!(direct < Duration::from_millis(50), "loopback RTT {direct:?}");
 
-    let mut slow = ClientConfig::new(url, "lobby", "slow");
+    let mut slow = common::arena(url, "lobby", "slow");
     slow.tuning.ping_interval = Duration::from_millis(100);
     slow.link = LinkConfig { latency: Duration::from_millis(30), jitter: Duration::ZERO, seed: 1 };
     let slow = connect(slow).await.expect("connects");
@@ -83,16 +83,16 @@ async fn rtt_is_measured_both_ways_and_the_link_conditioner_adds_latency() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_schema_hash_is_a_typed_reject() {
     let server = server().await;
-    let mut config = ClientConfig::new(server.handle.ws_url(), "lobby", "old-build");
+    let mut config = common::arena(server.handle.ws_url(), "lobby", "old-build");
     config.schema_hash ^= 1;
     let err = connect(config).await.expect_err("refused");
     assert!(
         matches!(err, ClientError::Rejected(RejectReason::SchemaMismatch { server })
-            if server == tickwire_sim::arena::schema().hash()),
+            if server == <tickwire_arena::ArenaProtocol as tickwire_protocol::GameProtocol>::schema().hash()),
         "{err:?}"
     );
     assert_eq!(err.label(), "rejected_schema_mismatch");
-    let bad_url = connect(ClientConfig::new("http://127.0.0.1:1/ws", "lobby", "x")).await;
+    let bad_url = connect(common::arena("http://127.0.0.1:1/ws", "lobby", "x")).await;
     assert!(matches!(bad_url, Err(ClientError::InvalidUrl { .. })));
     server.stop().await.expect("server stops");
 }
@@ -100,7 +100,7 @@ async fn a_wrong_schema_hash_is_a_typed_reject() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_shutdown_is_a_disconnect_reason() {
     let server = server().await;
-    let mut client = connect(ClientConfig::new(server.handle.ws_url(), "lobby", "last"))
+    let mut client = connect(common::arena(server.handle.ws_url(), "lobby", "last"))
         .await
         .expect("connects");
     wait_until("a snapshot", || client.stats().snapshots > 0).await;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::{server as plain_server, wait_until};
-use tickwire_client::{ClientConfig, ClientError, EndReason, connect};
+use tickwire_client::{ClientError, EndReason, connect};
 use tickwire_server::{RunningServer, ServerConfig};
 
 /// A TLS server with a fresh self-signed certificate for `localhost`; returns it, its
@@ -27,7 +27,7 @@ async fn tls_server() -> (RunningServer, String, PathBuf) {
     let mut config = ServerConfig::for_tests();
     config.tls_cert = Some(cert_path);
     config.tls_key = Some(key_path);
-    let server = tickwire_server::spawn(config).await.expect("server starts");
+    let server = common::spawn(config).await;
     (server, certified.cert.pem(), dir)
 }
 
@@ -47,7 +47,7 @@ async fn wss_with_the_ca_gets_a_welcome_and_the_servers_snapshots() {
     let (server, pem, dir) = tls_server().await;
     let handle = server.handle.clone();
     assert!(handle.ws_url().starts_with("wss://"));
-    let config = ClientConfig::new(localhost_url(&server), "lobby", "secure")
+    let config = common::arena(localhost_url(&server), "lobby", "secure")
         .with_ca_pem(pem.as_bytes())
         .expect("the certificate parses");
     let client = connect(config).await.expect("connects over TLS");
@@ -82,7 +82,7 @@ async fn wss_without_a_trusted_ca_is_a_typed_tls_error_and_insecure_connects() {
     let (server, _pem, dir) = tls_server().await;
     let url = localhost_url(&server);
 
-    let err = connect(ClientConfig::new(url.clone(), "lobby", "untrusting"))
+    let err = connect(common::arena(url.clone(), "lobby", "untrusting"))
         .await
         .expect_err("a self-signed certificate is not trusted by default");
     assert!(
@@ -98,19 +98,19 @@ async fn wss_without_a_trusted_ca_is_a_typed_tls_error_and_insecure_connects() {
 
     // Trusting another certificate is no better.
     let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("cert");
-    let config = ClientConfig::new(url.clone(), "lobby", "wrong-ca")
+    let config = common::arena(url.clone(), "lobby", "wrong-ca")
         .with_ca_pem(other.cert.pem().as_bytes())
         .expect("parses");
     assert!(matches!(connect(config).await, Err(ClientError::Tls(_))));
 
-    let config = ClientConfig::new(url, "lobby", "load-test").with_danger_accept_invalid_certs();
+    let config = common::arena(url, "lobby", "load-test").with_danger_accept_invalid_certs();
     let client = connect(config).await.expect("connects without verifying the certificate");
     wait_until("a snapshot", || client.stats().snapshots > 0).await;
     assert_eq!(client.close().await, EndReason::Left);
 
     // A plain ws:// client gets nowhere on a TLS port.
     let plain = format!("ws://127.0.0.1:{}/ws", server.handle.addr().port());
-    assert!(connect(ClientConfig::new(plain, "lobby", "plain")).await.is_err());
+    assert!(connect(common::arena(plain, "lobby", "plain")).await.is_err());
     server.stop().await.expect("server stops");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -119,7 +119,7 @@ async fn wss_without_a_trusted_ca_is_a_typed_tls_error_and_insecure_connects() {
 async fn wss_to_a_plain_server_fails_without_hanging() {
     let server = plain_server().await;
     let url = format!("wss://localhost:{}/ws", server.handle.addr().port());
-    let mut config = ClientConfig::new(url, "lobby", "confused").with_danger_accept_invalid_certs();
+    let mut config = common::arena(url, "lobby", "confused").with_danger_accept_invalid_certs();
     config.connect_timeout = Duration::from_secs(5);
     let err = connect(config).await.expect_err("no TLS on the other side");
     assert!(matches!(err, ClientError::Tls(_) | ClientError::Io(_)), "{err:?}");

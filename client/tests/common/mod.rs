@@ -2,11 +2,28 @@
 
 use std::time::Duration;
 
-use tickwire_server::{RunningServer, ServerConfig};
+use tickwire_arena::{Arena, ArenaConfig};
+use tickwire_server::{RunningServer, Server, ServerConfig};
 
-/// A server on 127.0.0.1, port 0, with the test configuration.
+/// A server on 127.0.0.1, port 0, with the test configuration, hosting the arena (50 NPCs).
 pub(crate) async fn server() -> RunningServer {
-    tickwire_server::spawn(ServerConfig::for_tests()).await.expect("server starts")
+    spawn(ServerConfig::for_tests()).await
+}
+
+/// A server with `config`, hosting the arena (50 NPCs).
+pub(crate) async fn spawn(config: ServerConfig) -> RunningServer {
+    let mut arena = ArenaConfig::default();
+    arena.npcs.count = 50;
+    Server::builder(config).game::<Arena>(arena).spawn().await.expect("server starts")
+}
+
+/// A client configuration for the arena.
+pub(crate) fn arena(
+    url: impl Into<String>,
+    room: &str,
+    name: &str,
+) -> tickwire_client::ClientConfig<tickwire_arena::ArenaProtocol> {
+    tickwire_client::ClientConfig::new(url, room, name)
 }
 
 /// Polls `cond` every 5 ms until it holds; panics after 10 s with `what`.
