@@ -9,7 +9,6 @@ use anyhow::{Context as _, bail, ensure};
 use clap::Parser;
 use tickwire_client::{LinkConfig, TlsOptions};
 
-use crate::behaviour::Behaviour;
 use crate::slo::Thresholds;
 use crate::swarm::{Chaos, SwarmConfig};
 
@@ -24,7 +23,7 @@ pub const MAX_DURATION: Duration = Duration::from_secs(3600);
 #[command(
     name = "tickwire-bots",
     version,
-    about = "Load-tests a Tickwire server with headless bots that play the arena game",
+    about = "Load-tests a Tickwire server with headless bots that play any of its games",
     after_help = "Exit status: 0 when every SLO held, 1 on a usage or setup error, 3 when an SLO \
                   was breached."
 )]
@@ -49,9 +48,16 @@ pub struct Args {
     #[arg(long, value_delimiter = ',', default_value = "lobby")]
     pub rooms: Vec<String>,
 
-    /// What the bots do.
-    #[arg(long, value_enum, default_value_t = Behaviour::Wander)]
-    pub behaviour: Behaviour,
+    /// The game to play (default: the server's default game, from its `/games`). A game the
+    /// bots were not compiled with is played from its `/schema.json` alone.
+    #[arg(long)]
+    pub game: Option<String>,
+
+    /// What the bots do: `random` (uniform values in every input field's range, commands now
+    /// and then) and `idle` for any game; the arena adds `wander` and `fight`, kart adds
+    /// `race`. Default: `wander` in the arena, `race` in kart, `random` otherwise.
+    #[arg(long)]
+    pub behaviour: Option<String>,
 
     /// Latency the link conditioner adds to every message, each way.
     #[arg(long, default_value = "0ms", value_parser = humantime::parse_duration)]
@@ -192,7 +198,6 @@ impl Args {
             duration: self.duration,
             ramp_up: self.ramp_up,
             rooms: self.rooms.clone(),
-            behaviour: self.behaviour,
             link: LinkConfig { latency: self.latency, jitter: self.jitter, seed: self.seed },
             tokens,
             seed: self.seed,
@@ -225,10 +230,16 @@ impl Args {
             ensure_loopback(url)?;
             return Ok(url.clone());
         }
+        Ok(format!("{}/metrics", self.http_base()?))
+    }
+
+    /// `http://HOST:PORT` of `--url` (`https://` for `wss://`): where the server's JSON
+    /// endpoints are (`/games`, `/schema.json`).
+    pub fn http_base(&self) -> anyhow::Result<String> {
         let uri: hyper::Uri = self.url.parse().context("--url is not a URL")?;
         let authority = uri.authority().context("--url has no host")?;
         let scheme = if uri.scheme_str() == Some("wss") { "https" } else { "http" };
-        Ok(format!("{scheme}://{authority}/metrics"))
+        Ok(format!("{scheme}://{authority}"))
     }
 }
 
@@ -291,7 +302,7 @@ mod tests {
             (500, Duration::from_secs(60), Duration::from_secs(10))
         );
         assert_eq!(c.rooms, ["a", "b"]);
-        assert_eq!(c.behaviour, Behaviour::Fight);
+        assert_eq!(args.behaviour.as_deref(), Some("fight"));
         assert_eq!(c.link.latency, Duration::from_millis(50));
         assert_eq!(args.thresholds().max_rtt_p99, Some(Duration::from_millis(150)));
         assert_eq!(args.metrics_url().expect("derived"), "http://127.0.0.1:9/metrics");

@@ -5,7 +5,9 @@
 //! pings and sends an input every tick), driven from one process.
 //!
 //! - [`args`]: the command line ([`Args`]) and its validation; only loopback targets.
-//! - [`behaviour`]: what a bot does each tick ([`Behaviour`]: idle, wander, fight).
+//! - [`players`]: what the bots play: a game and a behaviour ([`Players`]); every game has the
+//!   schema-driven **random** and **idle** players ([`random`]), and a game compiled in may
+//!   add its own as a plug-in ([`arena`]: wander, fight).
 //! - [`swarm`]: starting the bots over a ramp-up, collecting their samples, stopping them
 //!   ([`Swarm`], [`Outcome`]).
 //! - [`collect`]: hdrhistogram latencies and counter sums.
@@ -19,16 +21,19 @@
 //! scrape again, print the report, write the JSON, exit by the SLO verdict.
 
 pub mod args;
-pub mod behaviour;
+pub mod arena;
 pub mod collect;
+pub mod game;
+pub mod players;
 pub mod progress;
+pub mod random;
 pub mod report;
 pub mod scrape;
 pub mod slo;
 pub mod swarm;
 
 pub use args::Args;
-pub use behaviour::{Behaviour, Bot};
+pub use players::Players;
 pub use report::{Report, RssSample, ServerTicks};
 pub use slo::{Breach, Thresholds};
 pub use swarm::{Chaos, Live, Outcome, Swarm, SwarmConfig};

@@ -7,7 +7,11 @@ use anyhow::Context as _;
 use clap::Parser as _;
 use tickwire_bots::progress::Progress;
 use tickwire_bots::slo::BREACH_EXIT_CODE;
-use tickwire_bots::{Args, Report, RssSample, Swarm, scrape_rss, scrape_ticks, server_ticks};
+use tickwire_bots::game::{self, Chosen};
+use tickwire_bots::{
+    Args, Players, Report, RssSample, Swarm, SwarmConfig, scrape_rss, scrape_ticks, server_ticks,
+};
+use tickwire_sim::Predict;
 use tracing_subscriber::EnvFilter;
 
 /// Every bot allocates a fresh snapshot per tick and frees the oldest: mimalloc's per-thread
@@ -42,6 +46,28 @@ fn main() -> ExitCode {
 
 async fn run(args: Args) -> anyhow::Result<Report> {
     let config = args.swarm_config()?;
+    let base = args.http_base()?;
+    let name = match &args.game {
+        Some(name) => name.clone(),
+        None => game::default_game(&base, &config.tls).await?,
+    };
+    // A game the bots were compiled with needs no description: a server with another version
+    // of it refuses the hello (`rejected_schema_mismatch`).
+    let schema = match game::compiled(&name) {
+        Some(schema) => schema,
+        None => game::fetch_schema(&base, &name, &config.tls).await?,
+    };
+    match game::choose(schema, args.behaviour.as_deref())? {
+        Chosen::Arena(players) => play(args, config, players).await,
+        Chosen::Dynamic(players) => play(args, config, players).await,
+    }
+}
+
+async fn play<P: Predict>(
+    args: Args,
+    config: SwarmConfig,
+    players: Players<P>,
+) -> anyhow::Result<Report> {
     let metrics_url = args.metrics_url()?;
     let thresholds = args.thresholds();
     let tls = config.tls.clone();
@@ -51,7 +77,7 @@ async fn run(args: Args) -> anyhow::Result<Report> {
     }
     let progress = Progress::new(config.clients, !args.quiet);
     let start = tokio::time::Instant::now();
-    let swarm = Swarm::start(config);
+    let swarm = Swarm::start(config, players);
     let mut ticker = tokio::time::interval(Duration::from_millis(500));
     let mut rss = Vec::new();
     let mut next_rss = start;

@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::behaviour::Behaviour;
 use crate::collect::{Percentiles, Tally};
 use crate::slo::{Breach, Measured, Thresholds, evaluate};
 use crate::swarm::Outcome;
@@ -45,8 +44,10 @@ pub struct Report {
     pub url: String,
     /// Bots requested.
     pub clients: usize,
+    /// The game they played.
+    pub game: String,
     /// What they did.
-    pub behaviour: Behaviour,
+    pub behaviour: String,
     /// Rooms used.
     pub rooms: Vec<String>,
     /// Configured duration, seconds.
@@ -136,7 +137,8 @@ impl Report {
         Report {
             url: c.url.clone(),
             clients: c.clients,
-            behaviour: c.behaviour,
+            game: outcome.game.clone(),
+            behaviour: outcome.behaviour.clone(),
             rooms: c.rooms.clone(),
             duration_s: c.duration.as_secs_f64(),
             ramp_up_s: c.ramp_up.as_secs_f64(),
@@ -203,8 +205,9 @@ impl Report {
         row(
             "load",
             format!(
-                "{} bots, {:?}, rooms {}, {:.0}s (ramp-up {:.0}s), link {:.0}±{:.0} ms",
+                "{} bots, {} {}, rooms {}, {:.0}s (ramp-up {:.0}s), link {:.0}±{:.0} ms",
                 self.clients,
+                self.game,
                 self.behaviour,
                 self.rooms.join(","),
                 self.duration_s,

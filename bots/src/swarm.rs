@@ -5,8 +5,8 @@
 //! `rooms[i % rooms.len()]`), registers its [`ClientHandle`] and waits for the session to end
 //! or for the stop signal, then closes it. A collector task wakes every [`COLLECT_EVERY`],
 //! drains every client's latency samples into the histograms and sums their counters for the
-//! live view ([`Live`]). Bots are real clients: each fully decodes its snapshots, predicts
-//! and interpolates; the schema is the process-wide static one.
+//! live view ([`Live`]). Bots are real clients of the game `P` ([`Players`]): each fully decodes
+//! its snapshots, predicts (when the game can be predicted) and interpolates.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,14 +17,15 @@ use rand::{Rng as _, SeedableRng as _};
 use rand_pcg::Pcg32;
 use tickwire_client::{
     ClientConfig, ClientHandle, ClientStats, Connection, EndReason, LinkConfig, Samples,
-    TlsOptions, connect_with,
+    TlsOptions, connect_boxed,
 };
+use tickwire_sim::Predict;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use crate::behaviour::{Behaviour, Bot};
 use crate::collect::{Counters, Latencies, Tally, count};
+use crate::players::Players;
 
 /// How often the collector drains the clients' samples.
 pub const COLLECT_EVERY: Duration = Duration::from_millis(250);
@@ -46,8 +47,6 @@ pub struct SwarmConfig {
     pub ramp_up: Duration,
     /// Rooms, assigned round-robin.
     pub rooms: Vec<String>,
-    /// What the bots do.
-    pub behaviour: Behaviour,
     /// Link conditioner of every bot (each gets its own seed).
     pub link: LinkConfig,
     /// Join tokens: none, one for every bot, or one per bot (bot `i` uses `tokens[i]`).
@@ -80,7 +79,6 @@ impl std::fmt::Debug for SwarmConfig {
             .field("duration", &self.duration)
             .field("ramp_up", &self.ramp_up)
             .field("rooms", &self.rooms)
-            .field("behaviour", &self.behaviour)
             .field("link", &self.link)
             .field("tokens", &self.tokens.len())
             .field("tls", &self.tls)
@@ -90,7 +88,7 @@ impl std::fmt::Debug for SwarmConfig {
 }
 
 impl SwarmConfig {
-    /// `clients` wandering bots in `lobby` for `duration`, connecting over a tenth of it.
+    /// `clients` bots in `lobby` for `duration`, connecting over a tenth of it.
     pub fn new(url: impl Into<String>, clients: usize, duration: Duration) -> Self {
         Self {
             url: url.into(),
@@ -98,7 +96,6 @@ impl SwarmConfig {
             duration,
             ramp_up: duration / 10,
             rooms: vec!["lobby".to_owned()],
-            behaviour: Behaviour::Wander,
             link: LinkConfig::default(),
             tokens: Vec::new(),
             seed: 1,
@@ -108,9 +105,15 @@ impl SwarmConfig {
         }
     }
 
-    fn client_config(&self, i: usize) -> ClientConfig {
+    fn client_config<P: Predict>(&self, i: usize, players: &Players<P>) -> ClientConfig<P> {
         let room = &self.rooms[i % self.rooms.len().max(1)];
-        let mut c = ClientConfig::new(self.url.clone(), room.clone(), format!("bot-{i}"));
+        let mut c = ClientConfig::for_schema(
+            players.schema,
+            self.url.clone(),
+            room.clone(),
+            format!("bot-{i}"),
+        );
+        c.rules = players.rules.clone();
         c.token = match self.tokens.len() {
             0 => None,
             1 => self.tokens.first().cloned(),
@@ -156,6 +159,10 @@ pub struct Live {
 /// What a finished run measured.
 #[derive(Debug, Clone)]
 pub struct Outcome {
+    /// The game the bots played.
+    pub game: String,
+    /// What they did.
+    pub behaviour: String,
     /// The configuration run.
     pub config: SwarmConfig,
     /// Wall time from start to the last bot closed.
@@ -202,9 +209,9 @@ enum BotEnd {
     Played { reason: EndReason, early: bool, connected_for: Duration, stats: Box<ClientStats> },
 }
 
-#[derive(Debug, Default)]
-struct Shared {
-    handles: Mutex<Vec<ClientHandle>>,
+#[derive(Debug)]
+struct Shared<P: Predict> {
+    handles: Mutex<Vec<ClientHandle<P>>>,
     live: Mutex<Live>,
     failed: Mutex<usize>,
     ended_early: Mutex<usize>,
@@ -212,24 +219,37 @@ struct Shared {
     stop: CancellationToken,
 }
 
-/// A running swarm.
+impl<P: Predict> Default for Shared<P> {
+    fn default() -> Self {
+        Self {
+            handles: Mutex::default(),
+            live: Mutex::default(),
+            failed: Mutex::default(),
+            ended_early: Mutex::default(),
+            chaos_drops: AtomicU64::default(),
+            stop: CancellationToken::default(),
+        }
+    }
+}
+
+/// A running swarm of bots playing game `P`.
 #[derive(Debug)]
-pub struct Swarm {
-    shared: Arc<Shared>,
+pub struct Swarm<P: Predict> {
+    shared: Arc<Shared<P>>,
     task: JoinHandle<Outcome>,
 }
 
-impl Swarm {
-    /// Starts the run (on the current tokio runtime). It stops by itself after
-    /// `config.duration`.
-    pub fn start(config: SwarmConfig) -> Swarm {
+impl<P: Predict> Swarm<P> {
+    /// Starts the run (on the current tokio runtime): `config.clients` bots of `players`. It
+    /// stops by itself after `config.duration`.
+    pub fn start(config: SwarmConfig, players: Players<P>) -> Swarm<P> {
         let shared = Arc::new(Shared::default());
-        let task = tokio::spawn(orchestrate(config, shared.clone()));
+        let task = tokio::spawn(orchestrate(config, players, shared.clone()));
         Swarm { shared, task }
     }
 
     /// Handles of every bot connected so far (for checks and inspection).
-    pub fn handles(&self) -> Vec<ClientHandle> {
+    pub fn handles(&self) -> Vec<ClientHandle<P>> {
         self.shared.handles.lock().clone()
     }
 
@@ -254,12 +274,17 @@ impl Swarm {
     }
 }
 
-async fn orchestrate(config: SwarmConfig, shared: Arc<Shared>) -> Outcome {
+async fn orchestrate<P: Predict>(
+    config: SwarmConfig,
+    players: Players<P>,
+    shared: Arc<Shared<P>>,
+) -> Outcome {
     let start = Instant::now();
     let config = Arc::new(config);
+    let players = Arc::new(players);
     let mut bots = JoinSet::new();
     for i in 0..config.clients {
-        bots.spawn(bot(i, config.clone(), start, shared.clone()));
+        bots.spawn(bot(i, config.clone(), players.clone(), start, shared.clone()));
     }
     let mut total = Latencies::default();
     let mut window = Latencies::default();
@@ -307,6 +332,8 @@ async fn orchestrate(config: SwarmConfig, shared: Arc<Shared>) -> Outcome {
     shared.stop.cancel();
 
     let mut outcome = Outcome {
+        game: players.schema.name().to_owned(),
+        behaviour: players.behaviour.clone(),
         config: (*config).clone(),
         elapsed: Duration::ZERO,
         connected: 0,
@@ -350,7 +377,7 @@ async fn orchestrate(config: SwarmConfig, shared: Arc<Shared>) -> Outcome {
 }
 
 /// One round of chaos: drops each connected bot's connection with probability `fraction`.
-fn unleash(shared: &Shared, fraction: f64, rng: &mut Pcg32) {
+fn unleash<P: Predict>(shared: &Shared<P>, fraction: f64, rng: &mut Pcg32) {
     let handles = shared.handles.lock().clone();
     for h in handles {
         if h.connection() == Connection::Connected && rng.random_bool(fraction.clamp(0.0, 1.0)) {
@@ -361,8 +388,8 @@ fn unleash(shared: &Shared, fraction: f64, rng: &mut Pcg32) {
 }
 
 /// Drains every client's samples into `total` and `window`; returns the counters' sums.
-fn collect(
-    shared: &Shared,
+fn collect<P: Predict>(
+    shared: &Shared<P>,
     scratch: &mut Samples,
     total: &mut Latencies,
     window: &mut Latencies,
@@ -380,14 +407,20 @@ fn collect(
     sums
 }
 
-async fn bot(i: usize, config: Arc<SwarmConfig>, start: Instant, shared: Arc<Shared>) -> BotEnd {
+async fn bot<P: Predict>(
+    i: usize,
+    config: Arc<SwarmConfig>,
+    players: Arc<Players<P>>,
+    start: Instant,
+    shared: Arc<Shared<P>>,
+) -> BotEnd {
     let offset = config.ramp_up.mul_f64(i as f64 / config.clients.max(1) as f64);
     tokio::select! {
         () = sleep_until(start + offset) => {}
         () = shared.stop.cancelled() => return BotEnd::NotStarted,
     }
-    let behaviour = Bot::new(config.behaviour, config.seed.wrapping_mul(1_000_003) ^ i as u64);
-    let connecting = connect_with(config.client_config(i), behaviour);
+    let behaviour = (players.spawn)(config.seed.wrapping_mul(1_000_003) ^ i as u64);
+    let connecting = connect_boxed(config.client_config(i, &players), behaviour);
     let mut client = tokio::select! {
         r = connecting => match r {
             Ok(client) => client,

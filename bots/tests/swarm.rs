@@ -2,12 +2,10 @@
 
 use std::time::Duration;
 
-use tickwire_bots::{
-    Behaviour, Report, Swarm, SwarmConfig, Thresholds, scrape_ticks, server_ticks,
-};
-use tickwire_client::{ClientConfig, ClientEvent, connect};
-use tickwire_protocol::message::GameEvent;
-use tickwire_server::{RunningServer, ServerConfig};
+use tickwire_arena::{Arena, ArenaConfig, ArenaEvent, ArenaProtocol};
+use tickwire_bots::{Report, Swarm, SwarmConfig, Thresholds, players, scrape_ticks, server_ticks};
+use tickwire_client::{ClientConfig, ClientEvent, Event, connect};
+use tickwire_server::{RunningServer, Server, ServerConfig};
 
 /// Runs the binary to completion off the runtime's worker threads (the server under test keeps
 /// running on them).
@@ -19,8 +17,16 @@ async fn run(bin: &'static str, args: &[&str]) -> std::process::Output {
         .expect("the binary runs")
 }
 
+/// A server hosting the arena (50 NPCs).
 async fn server() -> RunningServer {
-    tickwire_server::spawn(ServerConfig::for_tests()).await.expect("server starts")
+    let mut arena = ArenaConfig::default();
+    arena.npcs.count = 50;
+    let builder = Server::builder(ServerConfig::for_tests()).game::<Arena>(arena);
+    builder.spawn().await.expect("server starts")
+}
+
+fn arena_bots(behaviour: &str) -> tickwire_bots::Players<ArenaProtocol> {
+    players::arena(behaviour).expect("an arena behaviour")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,7 +40,7 @@ async fn every_bot_connects_decodes_and_sees_the_servers_world() {
     let mut config = SwarmConfig::new(handle.ws_url(), 12, Duration::from_secs(3));
     config.ramp_up = Duration::from_millis(500);
     config.rooms = vec!["lobby".to_owned(), "second".to_owned()];
-    let swarm = Swarm::start(config);
+    let swarm = Swarm::start(config, arena_bots("wander"));
 
     // While they play, some bots' reconstructed snapshots must equal the server's.
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -80,6 +86,7 @@ async fn every_bot_connects_decodes_and_sees_the_servers_world() {
     for field in [
         "url",
         "clients",
+        "game",
         "behaviour",
         "rooms",
         "duration_s",
@@ -122,18 +129,17 @@ async fn fighting_bots_aim_where_their_targets_are_drawn_and_hit() {
     let server = server().await;
     let url = server.handle.ws_url();
     // An observer in the room collects the shots (it is a target too).
-    let mut observer =
-        connect(ClientConfig::new(url.clone(), "pit", "observer")).await.expect("connects");
+    let observer = ClientConfig::<ArenaProtocol>::new(url.clone(), "pit", "observer");
+    let mut observer = connect(observer).await.expect("connects");
     let mut config = SwarmConfig::new(url, 3, Duration::from_secs(4));
     config.rooms = vec!["pit".to_owned()];
-    config.behaviour = Behaviour::Fight;
     config.ramp_up = Duration::ZERO;
-    let swarm = Swarm::start(config);
+    let swarm = Swarm::start(config, arena_bots("fight"));
     let (mut shots, mut hits) = (0u32, 0u32);
     let end = tokio::time::Instant::now() + Duration::from_secs(4);
     while let Ok(Some(event)) = tokio::time::timeout_at(end, observer.next_event()).await {
-        if let ClientEvent::Game(e) = event
-            && let GameEvent::Shot { hit, .. } = e.event
+        if let ClientEvent::Event(e) = event
+            && let Event::Game(ArenaEvent::Shot { hit, .. }) = e.event
         {
             shots += 1;
             hits += u32::from(hit.is_some());
@@ -201,7 +207,8 @@ async fn under_chaos_every_dropped_bot_resumes_its_session() {
     let mut config = SwarmConfig::new(handle.ws_url(), 16, Duration::from_secs(5));
     config.ramp_up = Duration::from_millis(300);
     config.chaos = Some(tickwire_bots::Chaos { fraction: 0.5, every: Duration::from_millis(1000) });
-    let outcome = Swarm::start(config).finish().await.expect("the run completes");
+    let outcome =
+        Swarm::start(config, arena_bots("wander")).finish().await.expect("the run completes");
     assert_eq!(outcome.connected, 16);
     assert!(outcome.chaos_drops >= 8, "chaos dropped connections: {}", outcome.chaos_drops);
     // The last round's drops may still be reconnecting when the run stops; every earlier one

@@ -21,7 +21,10 @@ async fn tls_server(tag: &str) -> (RunningServer, String, PathBuf) {
     let mut config = ServerConfig::for_tests();
     config.tls_cert = Some(cert_path);
     config.tls_key = Some(key_path);
-    let server = tickwire_server::spawn(config).await.expect("server starts");
+    let mut arena = tickwire_arena::ArenaConfig::default();
+    arena.npcs.count = 50;
+    let builder = tickwire_server::Server::builder(config).game::<tickwire_arena::Arena>(arena);
+    let server = builder.spawn().await.expect("server starts");
     let url = format!("wss://localhost:{}/ws", server.handle.addr().port());
     (server, url, dir)
 }
@@ -32,7 +35,8 @@ async fn an_insecure_swarm_plays_over_wss_without_decode_errors() {
     let mut config = SwarmConfig::new(url, 4, Duration::from_secs(3));
     config.ramp_up = Duration::from_millis(300);
     config.tls = TlsOptions { danger_accept_invalid_certs: true, ..TlsOptions::default() };
-    let outcome = Swarm::start(config).finish().await.expect("the run ends");
+    let players = tickwire_bots::players::arena("wander").expect("a behaviour");
+    let outcome = Swarm::start(config, players).finish().await.expect("the run ends");
     let report =
         Report::new(&outcome, None, &Thresholds { max_errors: Some(0), ..Thresholds::default() });
     assert_eq!((report.bots_connected, report.bots_failed), (4, 0), "{}", report.table());
@@ -69,10 +73,16 @@ async fn the_binary_trusts_ca_cert_and_refuses_an_untrusted_server() {
     assert!(report["server_ticks"].as_u64().is_some_and(|n| n > 0), "tick p99 over https");
     assert!(report["server_rss"].as_array().is_some_and(|s| !s.is_empty()), "rss over https");
 
-    // Without --ca-cert or --insecure, the self-signed certificate is refused: every bot fails
-    // to connect and the error budget is breached.
+    // Without --ca-cert or --insecure, the self-signed certificate is refused: asking the
+    // server for its default game fails (a setup error)...
     let mut args: Vec<String> = common.iter().map(|a| (*a).to_owned()).collect();
     args.extend(["--max-errors", "0", "--quiet", "--connect-timeout", "3s"].map(str::to_owned));
+    let out = run(bin, args.clone()).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("/games"), "{stderr}");
+    // ...and with the game named, every bot fails to connect and the error budget is breached.
+    args.extend(["--game", "arena"].map(str::to_owned));
     let out = run(bin, args).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}");

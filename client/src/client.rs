@@ -87,6 +87,14 @@ pub async fn connect_with<P: Predict>(
     connect_inner(config, Some(Box::new(source))).await
 }
 
+/// Connects with a boxed `source` (when the behaviour is chosen at run time).
+pub async fn connect_boxed<P: Predict>(
+    config: ClientConfig<P>,
+    source: Box<dyn InputSource<P>>,
+) -> Result<Client<P>, ClientError> {
+    connect_inner(config, Some(source)).await
+}
+
 async fn connect_inner<P: Predict>(
     config: ClientConfig<P>,
     source: Option<Box<dyn InputSource<P>>>,

@@ -232,11 +232,19 @@ impl<P: Predict> Driver<P> {
                         next_tick = now + self.tick; // we were descheduled: skip, don't burst
                     }
                     if state.is_playing() {
-                        let input = match &mut self.source {
-                            Some(source) => source.sample(&InputContext { state: &state, now }),
-                            None => self.shared.input.lock().clone(),
+                        let (input, command) = match &mut self.source {
+                            Some(source) => {
+                                let ctx = InputContext { state: &state, now };
+                                (source.sample(&ctx), source.command(&ctx))
+                            }
+                            None => (self.shared.input.lock().clone(), None),
                         };
                         state.send_input(now, &input);
+                        if let Some(command) = command
+                            && let Err(e) = state.send_command(&command)
+                        {
+                            debug!("command not sent: {e}");
+                        }
                     }
                 }
                 // 3. Timers.

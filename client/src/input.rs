@@ -26,6 +26,11 @@ pub struct InputContext<'a, P: Predict> {
 pub trait InputSource<P: Predict>: Send + 'static {
     /// The input about to be sent.
     fn sample(&mut self, ctx: &InputContext<'_, P>) -> P::Input;
+
+    /// A game command to send this tick, if any (asked right after [`sample`](Self::sample)).
+    fn command(&mut self, _ctx: &InputContext<'_, P>) -> Option<P::Command> {
+        None
+    }
 }
 
 impl<P, F> InputSource<P> for F

@@ -77,7 +77,9 @@ pub mod supervisor;
 pub mod tls;
 pub mod ws;
 
-pub use client::{Client, ClientEvent, ClientHandle, Connection, Outage, connect, connect_with};
+pub use client::{
+    Client, ClientEvent, ClientHandle, Connection, Outage, connect, connect_boxed, connect_with,
+};
 pub use config::ClientConfig;
 pub use error::{ClientError, EndReason, ProtocolError};
 pub use input::{InputContext, InputSource};

@@ -1,5 +1,5 @@
-//! What a bot does each tick: [`Behaviour`] names it, [`Bot`] does it as the client's
-//! [`InputSource`].
+//! The arena's bot behaviours (a game plug-in of the bots): [`ArenaBehaviour`] names them,
+//! [`ArenaBot`] plays them as the client's [`InputSource`].
 //!
 //! - **idle**: stands still (it still sends an input every tick, like a real idle player).
 //! - **wander**: walks in a random direction, turning every one to three seconds or as soon as
@@ -13,23 +13,23 @@
 
 use std::time::Duration;
 
-use clap::ValueEnum;
 use glam::Vec2;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg32;
-use tickwire_client::{InputContext, InputSource, Intent};
+use tickwire_arena::{ArenaInput, ArenaProtocol, BODY, Body, PLAYER, Player};
+use tickwire_client::{InputContext, InputSource};
 use tickwire_protocol::EntityId;
-use tickwire_sim::arena::{BODY, Body, PLAYER, Player};
+
+type Ctx<'a> = InputContext<'a, ArenaProtocol>;
 
 /// Distance below which a fighting bot stops closing in and strafes.
 pub const ENGAGE_RANGE: f32 = 150.0;
 /// How often a fighting bot re-chooses its target.
 const RETARGET: Duration = Duration::from_millis(500);
 
-/// What the bots do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Behaviour {
+/// What an arena bot does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArenaBehaviour {
     /// Stand still.
     Idle,
     /// Walk around at random.
@@ -38,10 +38,25 @@ pub enum Behaviour {
     Fight,
 }
 
-/// One bot's behaviour state.
+impl ArenaBehaviour {
+    /// Every behaviour's name, as `--behaviour` takes it.
+    pub const NAMES: [&'static str; 3] = ["idle", "wander", "fight"];
+
+    /// The behaviour called `name`.
+    pub fn named(name: &str) -> Option<Self> {
+        match name {
+            "idle" => Some(Self::Idle),
+            "wander" => Some(Self::Wander),
+            "fight" => Some(Self::Fight),
+            _ => None,
+        }
+    }
+}
+
+/// One arena bot's behaviour state.
 #[derive(Debug)]
-pub struct Bot {
-    behaviour: Behaviour,
+pub struct ArenaBot {
+    behaviour: ArenaBehaviour,
     rng: Pcg32,
     heading: Vec2,
     next_turn: Duration,
@@ -51,9 +66,9 @@ pub struct Bot {
     strafe: f32,
 }
 
-impl Bot {
+impl ArenaBot {
     /// A bot doing `behaviour`, with its own random stream.
-    pub fn new(behaviour: Behaviour, seed: u64) -> Self {
+    pub fn new(behaviour: ArenaBehaviour, seed: u64) -> Self {
         Self {
             behaviour,
             rng: Pcg32::seed_from_u64(seed),
@@ -72,23 +87,23 @@ impl Bot {
         self.next_turn = now + Duration::from_millis(self.rng.random_range(1000..3000));
     }
 
-    fn wander(&mut self, ctx: &InputContext<'_>) -> Intent {
-        let pos = ctx.state.predicted_position();
+    fn wander(&mut self, ctx: &Ctx<'_>) -> ArenaInput {
+        let pos = ctx.state.predicted().map(|s| s.pos);
         let stuck = pos.is_some() && pos == self.last_pos;
         self.last_pos = pos;
         if stuck || ctx.now >= self.next_turn {
             self.turn(ctx.now);
         }
-        Intent::toward(self.heading).aiming(Vec2::ZERO, self.heading)
+        ArenaInput::toward(self.heading).aiming(Vec2::ZERO, self.heading)
     }
 
-    fn fight(&mut self, ctx: &InputContext<'_>) -> Intent {
+    fn fight(&mut self, ctx: &Ctx<'_>) -> ArenaInput {
         let state = ctx.state;
-        let (Some(me), Some(own)) = (state.predicted_position(), state.own_entity()) else {
-            return Intent::IDLE;
+        let (Some(me), Some(own)) = (state.predicted().map(|s| s.pos), state.own_entity()) else {
+            return ArenaInput::IDLE;
         };
-        if state.server_player().is_some_and(|(_, p)| !p.alive) {
-            return Intent::IDLE;
+        if state.server_state().is_some_and(|s| !s.alive) {
+            return ArenaInput::IDLE;
         }
         if ctx.now >= self.next_retarget || self.target.is_none() {
             self.next_retarget = ctx.now + RETARGET;
@@ -98,22 +113,25 @@ impl Bot {
             }
         }
         let target = self.target.and_then(|id| state.entity(ctx.now, id));
-        let Some(target) = target.filter(|t| t.player.is_some_and(|p| p.alive)) else {
+        let alive = |t: &tickwire_client::Interpolated<'_>| {
+            t.get::<Player>(PLAYER).is_some_and(|p| p.alive)
+        };
+        let Some(target) = target.filter(alive).and_then(|t| t.get::<Body>(BODY)) else {
             self.target = None;
             return self.wander(ctx);
         };
-        let to = target.pos - me;
+        let to = target.pos() - me;
         let dir = if to.length() > ENGAGE_RANGE { to } else { to.perp() * self.strafe };
-        let intent = Intent::toward(dir);
+        let input = ArenaInput::toward(dir);
         // Aim from where this tick's movement will put us, at the target as drawn.
-        let from = state.peek_position(&intent).unwrap_or(me);
-        let in_range = from.distance(target.pos) < state.rules().weapon_range;
-        intent.aiming(from, target.pos).firing(in_range)
+        let from = state.peek(&input).map_or(me, |s| s.pos);
+        let in_range = from.distance(target.pos()) < state.rules().weapon_range;
+        input.aiming(from, target.pos()).firing(in_range)
     }
 }
 
 /// The nearest living player other than `own`, from the newest snapshot.
-fn nearest_player(ctx: &InputContext<'_>, own: EntityId, me: Vec2) -> Option<EntityId> {
+fn nearest_player(ctx: &Ctx<'_>, own: EntityId, me: Vec2) -> Option<EntityId> {
     let state = ctx.state;
     let snap = state.latest_snapshot()?;
     let schema = state.schema();
@@ -125,12 +143,12 @@ fn nearest_player(ctx: &InputContext<'_>, own: EntityId, me: Vec2) -> Option<Ent
         .map(|(id, _)| id)
 }
 
-impl InputSource for Bot {
-    fn sample(&mut self, ctx: &InputContext<'_>) -> Intent {
+impl InputSource<ArenaProtocol> for ArenaBot {
+    fn sample(&mut self, ctx: &Ctx<'_>) -> ArenaInput {
         match self.behaviour {
-            Behaviour::Idle => Intent::IDLE,
-            Behaviour::Wander => self.wander(ctx),
-            Behaviour::Fight => self.fight(ctx),
+            ArenaBehaviour::Idle => ArenaInput::IDLE,
+            ArenaBehaviour::Wander => self.wander(ctx),
+            ArenaBehaviour::Fight => self.fight(ctx),
         }
     }
 }
@@ -138,17 +156,21 @@ impl InputSource for Bot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tickwire_client::{ClientState, Tuning, arena_hello};
+    use tickwire_arena::{HEADING, Heading, schema};
+    use tickwire_client::{ClientConfig, ClientState, Tuning};
     use tickwire_protocol::message::{ServerMessage, SnapshotMessage, Welcome};
-    use tickwire_protocol::{ClientId, Snapshot, SnapshotBuilder, SnapshotEncoder, Tick};
-    use tickwire_sim::arena::{ArenaRules, HEADING, Heading, schema};
+    use tickwire_protocol::{
+        ClientId, GameProtocol, Snapshot, SnapshotBuilder, SnapshotEncoder, Tick,
+    };
 
     /// A client state welcomed as entity 1 at (100, 100), with player 2 at `other`, holding two
     /// snapshots so that interpolation has a bracket.
-    fn state_with(other: Vec2, other_alive: bool) -> ClientState {
+    fn state_with(other: Vec2, other_alive: bool) -> ClientState<ArenaProtocol> {
+        let hello = ClientConfig::<ArenaProtocol>::new("ws://127.0.0.1/ws", "lobby", "bot").hello();
         let mut s = ClientState::new(
-            arena_hello("lobby", "bot", None),
-            ArenaRules::default(),
+            hello,
+            ArenaProtocol::schema(),
+            Default::default(),
             Tuning::default(),
             Duration::ZERO,
         )
@@ -190,42 +212,42 @@ mod tests {
         s
     }
 
-    fn sample(bot: &mut Bot, state: &ClientState) -> Intent {
+    fn sample(bot: &mut ArenaBot, state: &ClientState<ArenaProtocol>) -> ArenaInput {
         bot.sample(&InputContext { state, now: Duration::from_millis(100) })
     }
 
     #[test]
     fn fighters_close_in_aim_and_fire() {
         let state = state_with(Vec2::new(400.0, 100.0), true);
-        let mut bot = Bot::new(Behaviour::Fight, 1);
+        let mut bot = ArenaBot::new(ArenaBehaviour::Fight, 1);
         let i = sample(&mut bot, &state);
         assert_eq!((i.move_x, i.move_y), (127, 0), "walks toward the target");
         assert!(i.aim.abs() < 1e-3, "aims along +x: {}", i.aim);
-        assert!(i.fire);
+        assert!(i.fire());
     }
 
     #[test]
     fn fighters_strafe_when_close_and_aim_from_where_they_will_be() {
         let state = state_with(Vec2::new(100.0, 200.0), true);
-        let mut bot = Bot::new(Behaviour::Fight, 1);
+        let mut bot = ArenaBot::new(ArenaBehaviour::Fight, 1);
         let i = sample(&mut bot, &state);
         assert_eq!(i.move_y, 0, "strafes sideways: {i:?}");
         assert_eq!(i.move_x.abs(), 127);
         // It moves ±6.66 along x this tick, so the aim is off vertical by atan(6.66/100).
-        let from = state.peek_position(&i).expect("predicted");
+        let from = state.peek(&i).expect("predicted").pos;
         let expected = (Vec2::new(100.0, 200.0) - from).to_angle();
         assert!((i.aim - expected).abs() < 1e-4 && from.x != 100.0, "{} vs {expected}", i.aim);
-        assert!(i.fire);
+        assert!(i.fire());
     }
 
     #[test]
     fn no_target_no_fire_and_idle_stays_idle() {
         let state = state_with(Vec2::new(400.0, 100.0), false);
-        let mut bot = Bot::new(Behaviour::Fight, 1);
-        assert!(!sample(&mut bot, &state).fire, "the only other player is dead");
-        let mut idle = Bot::new(Behaviour::Idle, 1);
-        assert_eq!(sample(&mut idle, &state), Intent::IDLE);
-        let mut wander = Bot::new(Behaviour::Wander, 1);
+        let mut bot = ArenaBot::new(ArenaBehaviour::Fight, 1);
+        assert!(!sample(&mut bot, &state).fire(), "the only other player is dead");
+        let mut idle = ArenaBot::new(ArenaBehaviour::Idle, 1);
+        assert_eq!(sample(&mut idle, &state), ArenaInput::IDLE);
+        let mut wander = ArenaBot::new(ArenaBehaviour::Wander, 1);
         let i = sample(&mut wander, &state);
         assert!(i.move_x != 0 || i.move_y != 0);
     }
