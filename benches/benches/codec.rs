@@ -39,7 +39,7 @@ struct Case {
 fn cases(scenario: Scenario) -> Vec<Case> {
     let mut arena = scenario.arena().expect("valid scenario");
     let snaps = record(&mut arena, warmup_ticks(), OLD_BASELINE + measured_ticks());
-    let schema = tickwire_sim::schema();
+    let schema = tickwire_arena::schema();
     let mut enc = SnapshotEncoder::new();
     (OLD_BASELINE..snaps.len())
         .map(|i| {
@@ -126,7 +126,7 @@ fn encode(
     cases: &[Case],
 ) {
     g.throughput(throughput(kind, n, cases));
-    let schema = tickwire_sim::schema();
+    let schema = tickwire_arena::schema();
     let mut enc = SnapshotEncoder::new();
     let mut out = Vec::new();
     let mut i = 0;
@@ -147,7 +147,7 @@ fn decode_bench(
     cases: &[Case],
 ) {
     g.throughput(throughput(kind, n, cases));
-    let schema = tickwire_sim::schema();
+    let schema = tickwire_arena::schema();
     let limits = DecodeLimits::default();
     let mut i = 0;
     g.bench_function(format!("decode/{}", kind.name()), |b| {

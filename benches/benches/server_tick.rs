@@ -19,10 +19,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use tickwire_arena::{Arena, ArenaProtocol};
 use tickwire_benches::Scenario;
+use tickwire_benches::scenario::SEED;
 use tickwire_benches::script::player_input;
-use tickwire_protocol::{ClientId, EntityId};
-use tickwire_server::Metrics;
+use tickwire_protocol::message::InputFrame;
+use tickwire_protocol::{ClientId, EntityId, GameProtocol};
+use tickwire_server::{GameInfo, Metrics};
 use tickwire_server::room::RoomInfo;
 use tickwire_server::room::frame::TickFrame;
 use tickwire_server::room::link::{ClientLink, Outgoing};
@@ -63,7 +66,7 @@ impl Sent {
 }
 
 struct Bench {
-    room: Room,
+    room: Room<Arena>,
     clients: Vec<Client>,
     players: Vec<EntityId>,
     active: bool,
@@ -73,21 +76,28 @@ struct Bench {
 
 impl Bench {
     fn new(clients: usize, active: bool) -> Self {
-        let arena = Scenario::new(1_000, 0.25).arena().expect("valid scenario");
+        let scenario = Scenario::new(1_000, 0.25);
+        let sim = scenario.arena().expect("valid scenario");
         let settings = RoomSettings {
             max_players: clients,
             slow_client: Duration::from_secs(3),
             persistent: true,
             grace: Duration::from_secs(30),
             resume_grace: Duration::from_secs(30),
+            max_rewind_ms: 250,
             tickets: Arc::default(),
         };
+        let metrics = Arc::new(Metrics::new());
+        let host = tickwire_sim::HostSettings::default();
+        let game = GameInfo::new::<Arena>(&scenario.config(), SEED, host, &metrics)
+            .expect("a valid game");
         let info = Arc::new(RoomInfo::default());
-        let mut room = Room::new("bench".into(), arena, settings, Arc::new(Metrics::new()), info);
+        let mut room = Room::new("bench".into(), sim, game.clone(), settings, metrics, info);
         let mut list: Vec<Client> = Vec::with_capacity(clients);
         for i in 0..clients {
-            let link = Arc::new(ClientLink::new(ClientId(i as u32 + 1)));
-            let welcome = room.join(format!("bot{i}"), link.clone()).expect("room has space");
+            let link = Arc::new(ClientLink::new(ClientId(i as u32 + 1), game.release_mask.clone()));
+            let welcome =
+                room.join(format!("bot{i}"), None, link.clone()).expect("room has space");
             list.push(Client {
                 link,
                 entity: welcome.entity,
@@ -117,10 +127,18 @@ impl Bench {
         if !self.active {
             return;
         }
-        let arena = self.room.arena();
-        let next = arena.tick().next();
+        let sim = self.room.sim();
+        let next = sim.tick().next();
+        let schema = ArenaProtocol::schema();
         for (i, c) in self.clients.iter().enumerate() {
-            c.link.push_input(player_input(arena, &self.players, i, next), next);
+            let input = player_input(sim, &self.players, i, next);
+            let frame = InputFrame {
+                tick: next,
+                last_snapshot: Some(next.offset(-1)),
+                view: tickwire_benches::script::view_for(next),
+                payload: schema.encode_input(&input),
+            };
+            c.link.push_input(frame, next);
         }
     }
 
@@ -183,7 +201,7 @@ fn server_tick(c: &mut Criterion) {
                  {:.0} µs; snapshot message {:.0} B per client ({:.1} KB to all), events {:.0} B \
                  per client, {:.2} payload encodes; {} of {clients} clients were told to close \
                  while joining",
-                bench.room.arena().entity_count(),
+                bench.room.sim().entity_count(),
                 (total.room / ticks).as_secs_f64() * 1e6,
                 (total.writers / ticks).as_secs_f64() * 1e6,
                 per(total.snapshots) / clients as f64,

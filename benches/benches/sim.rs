@@ -1,59 +1,62 @@
-//! Simulation: one `Arena::step`, one history frame, one lag-compensated shot.
+//! Simulation: one arena step, one history frame, one lag-compensated shot.
 //!
 //! - `sim/step/arena-1k+64p`, `sim/step/arena-10k+64p`: a step with 1,000 or 10,000 NPCs (25%
 //!   moving) and 64 scripted players, all moving, an eighth of them firing on each tick
-//!   (`tickwire_benches::script`). The commands are built outside the timed region (that is the
-//!   sessions' work, not the step's); only `step_into` is timed. Throughput: entities.
-//! - `sim/history/record-64p`: `LagHistory::record` of 64 players' hit records into a full ring
-//!   (the arena does this inside every step, after querying the world for the records).
-//! - `sim/lagcomp/shot-64p/*`: `lagcomp::judge_shot` against 64 players with a full history:
-//!   plan the rewind, rewind the 64 targets to the view time, cast the ray against the walls and
-//!   the circles. `rewind-3.5` uses a view time 3.5 ticks back (two recorded frames
-//!   interpolated), `present` judges against the present (no rewind), for contrast.
+//!   (`tickwire_benches::script`), through [`Simulation::step`] (the game's step, its events,
+//!   and the room's recording of the hit shapes). The inputs are built outside the timed region
+//!   (that is the sessions' work, not the step's). Throughput: entities.
+//! - `sim/history/record-64p`: `LagHistory::record` of 64 players' hit shapes into a full ring
+//!   (the room does this after every step).
+//! - `sim/lagcomp/shot-64p/*`: one lag-compensated raycast against 64 players with a full
+//!   history, as [`LagCompensation::raycast`] does it: plan the rewind, rewind the 64 shapes to
+//!   the view time, cast the ray against the circles. `rewind-3.5` uses a view time 3.5 ticks
+//!   back (two recorded frames interpolated), `present` judges against the present, for
+//!   contrast.
 //!
-//! Why `judge_shot` directly rather than a step with one firing command: a step with 1,000 NPCs
-//! costs tens of microseconds, and the shot is a small part of it; the difference of two such
-//! noisy measurements cannot resolve it. `judge_shot` is exactly what the step's fire phase
-//! calls per shot, on the same history, so timing it alone measures the per-shot cost (the step
-//! adds only collecting the 64 present records once per tick and applying damage).
+//! Why the raycast's parts directly rather than a step with one firing input: a step with 1,000
+//! NPCs costs tens of microseconds, and the shot is a small part of it; the difference of two
+//! such noisy measurements cannot resolve it.
+//!
+//! [`LagCompensation::raycast`]: tickwire_sim::LagCompensation::raycast
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use glam::Vec2;
+use tickwire_arena::Arena;
 use tickwire_benches::scenario::warmup_ticks;
-use tickwire_benches::script::{commands, view_for};
-use tickwire_benches::{Scenario, script};
-use tickwire_protocol::{EntityId, Tick};
-use tickwire_sim::history::{HitRecord, LagHistory};
-use tickwire_sim::lagcomp::{Shot, judge_shot};
-use tickwire_sim::{Arena, PlayerCommand, StepOutput};
+use tickwire_benches::script::{self, Scripted, view_for};
+use tickwire_benches::Scenario;
+use tickwire_protocol::Tick;
+use tickwire_sim::history::LagHistory;
+use tickwire_sim::lagcomp::{HitShape, Ray, Shape, cast, plan_rewind, rewound_shapes};
+use tickwire_sim::{Game, Simulation};
 
 /// Players in every simulation bench.
 const PLAYERS: usize = 64;
 
 /// An arena with `scenario`'s NPCs and 64 scripted players, stepped until its history is full.
-fn arena_with_players(scenario: Scenario) -> (Arena, Vec<EntityId>) {
-    let mut arena = scenario.arena().expect("valid scenario");
-    let players: Vec<EntityId> =
-        (0..PLAYERS).map(|i| arena.add_player(&format!("bot{i}"))).collect();
-    // At least one full history (31 frames at 30 Hz), whatever the build.
-    let ticks = warmup_ticks().max(arena.config().history_ticks() as u32 + 1);
-    let mut cmds = Vec::new();
+fn arena_with_players(scenario: Scenario) -> (Simulation<Arena>, Vec<Scripted>) {
+    let mut sim = scenario.arena().expect("valid scenario");
+    let players = script::join(&mut sim, PLAYERS);
+    let ticks = warmup_ticks().max(sim.lag().history().capacity() as u32 + 1);
+    let mut inputs = Vec::new();
     for _ in 0..ticks {
-        commands(&arena, &players, &mut cmds);
-        arena.step(&cmds);
+        script::inputs(&sim, &players, &mut inputs);
+        sim.step(&inputs);
+        sim.drain_events().for_each(drop);
+        sim.drain_rewinds().for_each(drop);
     }
-    (arena, players)
+    (sim, players)
 }
 
 fn step(c: &mut Criterion) {
     let mut group = c.benchmark_group("sim/step");
     for scenario in [Scenario::new(1_000, 0.25), Scenario::new(10_000, 0.25)] {
-        let (mut arena, players) = arena_with_players(scenario);
-        group.throughput(Throughput::Elements(arena.entity_count() as u64));
-        let mut cmds: Vec<PlayerCommand> = Vec::new();
-        let mut out = StepOutput::default();
+        let (mut sim, players) = arena_with_players(scenario);
+        group.throughput(Throughput::Elements(sim.entity_count() as u64));
+        let mut inputs = Vec::new();
         let mut shots = 0usize;
         let mut steps = 0usize;
         let name = format!("{}+{PLAYERS}p", scenario.world_label());
@@ -61,11 +64,12 @@ fn step(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    commands(&arena, &players, &mut cmds);
+                    script::inputs(&sim, &players, &mut inputs);
                     let started = Instant::now();
-                    arena.step_into(black_box(&cmds), &mut out);
+                    sim.step(black_box(&inputs));
                     total += started.elapsed();
-                    shots += out.rewinds.len();
+                    sim.drain_events().for_each(drop);
+                    shots += sim.drain_rewinds().count();
                     steps += 1;
                 }
                 total
@@ -73,19 +77,26 @@ fn step(c: &mut Criterion) {
         });
         println!(
             "sim/step/{name}: {} entities, {:.1} shots per step on average",
-            arena.entity_count(),
+            sim.entity_count(),
             shots as f64 / steps.max(1) as f64
         );
     }
     group.finish();
 }
 
+/// The players' hit shapes now.
+fn shapes(sim: &Simulation<Arena>) -> Vec<HitShape> {
+    let mut out = Vec::new();
+    Arena::hit_shapes(sim.world(), &mut out);
+    out.sort_unstable_by_key(|s| s.id);
+    out
+}
+
 fn history(c: &mut Criterion) {
-    let (arena, _) = arena_with_players(Scenario::new(0, 0.0));
-    let newest = arena.history().newest().expect("recorded");
-    let records: Vec<HitRecord> = arena.history().frame(newest).expect("newest frame").to_vec();
+    let (sim, _) = arena_with_players(Scenario::new(0, 0.0));
+    let records = shapes(&sim);
     assert_eq!(records.len(), PLAYERS);
-    let mut ring = LagHistory::new(arena.config().history_ticks(), PLAYERS);
+    let mut ring = LagHistory::new(sim.lag().history().capacity(), PLAYERS);
     let mut tick = Tick(0);
     for _ in 0..ring.capacity() {
         ring.record(tick, records.iter().copied());
@@ -102,65 +113,59 @@ fn history(c: &mut Criterion) {
     group.finish();
 }
 
+fn center(s: &HitShape) -> Vec2 {
+    match s.shape {
+        Shape::Circle { center, .. } => center,
+        Shape::Aabb { min, max } => (min + max) / 2.0,
+    }
+}
+
 fn lagcomp(c: &mut Criterion) {
-    let (mut arena, players) = arena_with_players(Scenario::new(0, 0.0));
-    // The fire phase of the step producing `now` sees the history up to `now − 1` and the
-    // players' present (post-movement) records of `now`.
-    let history = arena.history().clone();
-    let mut cmds = Vec::new();
-    script::commands(&arena, &players, &mut cmds);
-    arena.step(&cmds);
-    let now = arena.tick();
-    let present: Vec<HitRecord> = arena.history().frame(now).expect("present").to_vec();
-    let rules = arena.rules().clone();
-    let max_rewind = arena.config().max_rewind_ticks();
+    let (mut sim, players) = arena_with_players(Scenario::new(0, 0.0));
+    // A raycast during the step producing `now` sees the history up to `now − 1` and the
+    // players' present (post-movement) shapes of `now`.
+    let history = sim.lag().history().clone();
+    let max_rewind = sim.lag().max_rewind_ticks();
+    let mut inputs = Vec::new();
+    script::inputs(&sim, &players, &mut inputs);
+    sim.step(&inputs);
+    let now = sim.tick();
+    let present = shapes(&sim);
     // The first pair of players with a clear line of fire: the shooter aims at the target as
-    // drawn at the view time (3.5 ticks back), as a client does, and the shot hits.
+    // drawn at the view time (3.5 ticks back), as a client does, and the ray hits.
     let view = view_for(now);
     let mut scratch = Vec::with_capacity(PLAYERS);
-    let aimed = |shooter: &HitRecord, target: &HitRecord| {
-        let seen = history.position_at(target.id, view)?;
-        let d = seen - shooter.pos;
-        Some(Shot {
-            shooter: shooter.id,
-            origin: shooter.pos,
-            aim: d.y.atan2(d.x),
-            view: Some(view),
-        })
+    let judge = |ray: &Ray, shooter, view, scratch: &mut Vec<HitShape>| {
+        let plan = plan_rewind(now, view, max_rewind, &history);
+        rewound_shapes(&history, &present, now, plan.applied_ticks, scratch);
+        (cast(ray, scratch, |id| id != shooter), plan)
     };
-    let shot = present
+    let aimed = |shooter: &HitShape, target: &HitShape| {
+        let seen = history.shape_at(target.id, view)?;
+        let Shape::Circle { center: seen, .. } = seen else { return None };
+        let origin = center(shooter);
+        Some(Ray { origin, dir: (seen - origin).normalize_or_zero(), length: 1500.0 })
+    };
+    let (ray, shooter) = present
         .iter()
         .flat_map(|s| present.iter().filter(move |t| t.id != s.id).map(move |t| (s, t)))
-        .filter_map(|(s, t)| Some((aimed(s, t)?, t.id)))
-        .find(|(shot, target)| {
-            let (outcome, _) =
-                judge_shot(&history, &present, now, shot, max_rewind, &rules, &mut scratch);
-            outcome.hit == Some(*target)
+        .filter_map(|(s, t)| Some((aimed(s, t)?, s.id, t.id)))
+        .find(|(ray, shooter, target)| {
+            judge(ray, *shooter, Some(view), &mut scratch).0.map(|(id, _)| id) == Some(*target)
         })
-        .map(|(shot, _)| shot)
+        .map(|(ray, shooter, _)| (ray, shooter))
         .expect("some player has a clear shot at another");
     let mut group = c.benchmark_group(format!("sim/lagcomp/shot-{PLAYERS}p"));
     group.throughput(Throughput::Elements(PLAYERS as u64));
     for (name, view) in [("rewind-3.5", Some(view)), ("present", None)] {
-        let shot = Shot { view, ..shot };
-        let (outcome, plan) =
-            judge_shot(&history, &present, now, &shot, max_rewind, &rules, &mut scratch);
+        let (hit, plan) = judge(&ray, shooter, view, &mut scratch);
         println!(
             "sim/lagcomp/shot-{PLAYERS}p/{name}: rewound {} ticks, hit {:?}",
-            plan.applied_ticks, outcome.hit
+            plan.applied_ticks,
+            hit.map(|(id, _)| id)
         );
         group.bench_function(name, |b| {
-            b.iter(|| {
-                judge_shot(
-                    &history,
-                    black_box(&present),
-                    now,
-                    black_box(&shot),
-                    max_rewind,
-                    &rules,
-                    &mut scratch,
-                )
-            });
+            b.iter(|| judge(black_box(&ray), shooter, view, &mut scratch));
         });
     }
     group.finish();

@@ -11,7 +11,7 @@
 
 use bincode::Encode;
 use tickwire_protocol::{Schema, Snapshot};
-use tickwire_sim::arena::{BODY, Body, HEADING, Heading, NPC, Npc};
+use tickwire_arena::{BODY, Body, HEADING, Heading, NPC, Npc};
 
 /// One entity with the snapshot's fields, as floats.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Encode)]
@@ -101,7 +101,7 @@ mod tests {
     fn converts_arena_snapshots() {
         let mut arena = crate::Scenario::new(20, 1.0).arena().expect("valid config");
         let snap = crate::record(&mut arena, 0, 1).pop().expect("one snapshot");
-        let plain = plain_entities(tickwire_sim::schema(), &snap);
+        let plain = plain_entities(tickwire_arena::schema(), &snap);
         assert_eq!(plain.len(), 20);
         assert!(plain.iter().all(|e| e.vx != 0.0 || e.vy != 0.0), "all moving");
         assert!(plain.iter().all(|e| (0.0..=1000.0).contains(&e.x)));

@@ -6,9 +6,12 @@
 //! bounce off the bounds, so deltas see exactly the mix of predicted motion, stops, starts and
 //! bounces a server sends.
 
+use tickwire_arena::{Arena, ArenaConfig, ConfigError};
 use tickwire_protocol::Snapshot;
-use tickwire_sim::arena::ConfigError;
-use tickwire_sim::{Arena, ArenaConfig};
+use tickwire_sim::{HostSettings, Simulation};
+
+/// The seed every scenario runs with (the arena's states are seeded: same seed, same states).
+pub const SEED: u64 = 0x7ac4_1e5e_ed00_0001;
 
 /// An arena with `npcs` NPCs of which `moving_fraction` move at any time, and no players; every
 /// other setting is the arena default (1000×1000 world, 30 Hz, 100 units/s).
@@ -63,9 +66,9 @@ impl Scenario {
         config
     }
 
-    /// A fresh arena at tick 0.
-    pub fn arena(&self) -> Result<Arena, ConfigError> {
-        Arena::new(self.config())
+    /// A fresh arena at tick 0, as the server builds a room (the default rewind window).
+    pub fn arena(&self) -> Result<Simulation<Arena>, ConfigError> {
+        Simulation::new(&self.config(), SEED, HostSettings::default())
     }
 }
 
@@ -76,16 +79,17 @@ pub fn warmup_ticks() -> u32 {
     if cfg!(debug_assertions) { 3 } else { 90 }
 }
 
-/// Steps `arena` (without player commands) `warmup` times, then `count` more times, returning the
+/// Steps `arena` (without player inputs) `warmup` times, then `count` more times, returning the
 /// snapshot after each of those `count` steps: consecutive ticks, oldest first.
-pub fn record(arena: &mut Arena, warmup: u32, count: usize) -> Vec<Snapshot> {
+pub fn record(arena: &mut Simulation<Arena>, warmup: u32, count: usize) -> Vec<Snapshot> {
     for _ in 0..warmup {
         arena.step(&[]);
     }
     (0..count)
         .map(|_| {
             arena.step(&[]);
-            arena.snapshot(Snapshot::default())
+            // invariant: the arena writes each id once.
+            arena.snapshot(Snapshot::default()).expect("unique ids")
         })
         .collect()
 }

@@ -47,7 +47,7 @@ pub fn arena_without_prediction() -> &'static Schema {
     SCHEMA.get_or_init(|| {
         // invariant: the arena schema is valid and only its predictors change (checked above
         // and by the test below).
-        without_prediction(tickwire_sim::schema()).expect("the arena schema rebuilds")
+        without_prediction(tickwire_arena::schema()).expect("the arena schema rebuilds")
     })
 }
 
@@ -57,7 +57,7 @@ mod tests {
 
     #[test]
     fn only_the_predictors_change() {
-        let arena = tickwire_sim::schema();
+        let arena = tickwire_arena::schema();
         let plain = arena_without_prediction();
         assert_eq!(plain.field_count(), arena.field_count());
         let linear: Vec<&str> =

@@ -4,14 +4,15 @@
 //! Player `i` runs in a direction that turns slowly (each player's differs), so players cross the
 //! arena, hit walls and slide along them. It aims at player `i + 1` **where its screen shows it**:
 //! the position at the view time `now − 3.5 ticks` (about 117 ms at 30 Hz, a typical
-//! interpolation delay), read from the arena's lag-compensation history, exactly as a client
+//! interpolation delay), read from the room's lag-compensation history, exactly as a client
 //! aims at what it draws. It presses fire once per weapon cooldown, the players staggered so that
 //! an eighth of them (at the default 250 ms cooldown and 30 Hz) shoot on every tick, instead of
 //! all of them on one tick in eight.
 
-use tickwire_protocol::message::{InputFrame, ViewTime, buttons};
-use tickwire_protocol::{EntityId, Tick};
-use tickwire_sim::{Arena, PlayerCommand};
+use tickwire_arena::{Arena, ArenaInput};
+use tickwire_protocol::message::ViewTime;
+use tickwire_protocol::{ClientId, EntityId, Tick};
+use tickwire_sim::{JoinRequest, PlayerInput, Shape, Simulation};
 
 /// How far behind the tick being simulated a scripted player's view is, in whole ticks; the view
 /// time is `next − VIEW_LAG_TICKS + 1/2`.
@@ -22,45 +23,73 @@ pub fn view_for(next: Tick) -> ViewTime {
     ViewTime { tick: next.offset(-VIEW_LAG_TICKS), fraction: 128 }
 }
 
-/// The input of player `index` of `players` for tick `next` (the tick the arena's next step
-/// produces, `arena.tick().next()`).
-pub fn player_input(arena: &Arena, players: &[EntityId], index: usize, next: Tick) -> InputFrame {
+/// A scripted player: its session, its entity's id and the hecs entity.
+#[derive(Debug, Clone, Copy)]
+pub struct Scripted {
+    /// The player's session.
+    pub client: ClientId,
+    /// Its entity's network id.
+    pub id: EntityId,
+    /// Its hecs entity.
+    pub entity: hecs::Entity,
+}
+
+/// Joins `count` scripted players (sessions 1, 2, ...).
+pub fn join(sim: &mut Simulation<Arena>, count: usize) -> Vec<Scripted> {
+    (0..count)
+        .map(|i| {
+            let client = ClientId(i as u32 + 1);
+            let name = format!("bot{i}");
+            // invariant: the arena takes every player.
+            let joined = sim
+                .join(&JoinRequest { player: client, name: &name, account: None })
+                .expect("the arena takes every player");
+            Scripted { client, id: joined.id, entity: joined.entity }
+        })
+        .collect()
+}
+
+/// The input of player `index` of `players` (their entities) for tick `next` (the tick the
+/// simulation's next step produces).
+pub fn player_input(
+    sim: &Simulation<Arena>,
+    players: &[EntityId],
+    index: usize,
+    next: Tick,
+) -> ArenaInput {
     let view = view_for(next);
-    let period = arena.config().ticks_for_ms(arena.rules().fire_cooldown_ms).max(1);
+    let config = sim.game().config();
+    let period = config.ticks_for_ms(config.rules.fire_cooldown_ms).max(1);
     let fire = (u64::from(next.0) + index as u64).is_multiple_of(u64::from(period));
     let heading = index as f32 * 2.399 + next.0 as f32 * 0.02;
     let (sin, cos) = heading.sin_cos();
-    let me = players.get(index).copied();
-    let target = players.get((index + 1) % players.len().max(1)).copied();
-    let aim = match (me.and_then(|id| arena.player(id)), target) {
-        (Some(me), Some(target)) => match arena.history().position_at(target, view) {
-            Some(seen) => {
-                let d = seen - me.pos;
-                d.y.atan2(d.x)
-            }
-            None => heading,
-        },
+    let me = players.get(index).and_then(|&id| sim.game().player(sim.world(), id));
+    let target = players.get((index + 1) % players.len().max(1));
+    let seen = target.and_then(|&t| sim.lag().history().shape_at(t, view));
+    let aim = match (me, seen) {
+        (Some(me), Some(Shape::Circle { center, .. })) => {
+            let d = center - me.pos;
+            d.y.atan2(d.x)
+        }
         _ => heading,
     };
-    InputFrame {
-        tick: next,
-        last_snapshot: Some(next.offset(-1)),
-        view,
-        move_x: (cos * 127.0) as i8,
-        move_y: (sin * 127.0) as i8,
-        aim: InputFrame::aim_from_radians(aim),
-        buttons: if fire { buttons::FIRE } else { 0 },
-    }
+    ArenaInput { move_x: (cos * 127.0) as i8, move_y: (sin * 127.0) as i8, aim, buttons: 0 }
+        .firing(fire)
 }
 
-/// Every player's command for the arena's next step, into `out` (cleared first), with the view
-/// time each claims (what the server honours when the claim is plausible).
-pub fn commands(arena: &Arena, players: &[EntityId], out: &mut Vec<PlayerCommand>) {
+/// Every player's input for the simulation's next step, into `out` (cleared first), with the
+/// view time each claims (what the server honours when the claim is plausible).
+pub fn inputs(sim: &Simulation<Arena>, players: &[Scripted], out: &mut Vec<PlayerInput<ArenaInput>>) {
     out.clear();
-    let next = arena.tick().next();
-    out.extend(players.iter().enumerate().map(|(i, &entity)| {
-        let input = player_input(arena, players, i, next);
-        PlayerCommand { entity, input, view: Some(input.view) }
+    let next = sim.tick().next();
+    let ids: Vec<EntityId> = players.iter().map(|p| p.id).collect();
+    out.extend(players.iter().enumerate().map(|(i, p)| PlayerInput {
+        player: p.client,
+        entity: p.entity,
+        input: player_input(sim, &ids, i, next),
+        repeated: false,
+        view: view_for(next),
+        view_corrected: false,
     }));
 }
 
@@ -70,18 +99,20 @@ mod tests {
 
     #[test]
     fn players_move_and_an_eighth_fire_each_tick() {
-        let mut config = tickwire_sim::ArenaConfig::default();
-        config.npcs.count = 0;
-        let mut arena = Arena::new(config).expect("valid config");
-        let players: Vec<EntityId> = (0..16).map(|i| arena.add_player(&format!("p{i}"))).collect();
-        let mut cmds = Vec::new();
+        let mut sim = crate::Scenario::new(0, 0.0).arena().expect("valid config");
+        let players = join(&mut sim, 16);
+        let mut batch = Vec::new();
         let mut shots = 0;
         for _ in 0..16 {
-            commands(&arena, &players, &mut cmds);
-            assert_eq!(cmds.iter().filter(|c| c.input.fire()).count(), 2);
-            shots += arena.step(&cmds).rewinds.len();
+            inputs(&sim, &players, &mut batch);
+            assert_eq!(batch.iter().filter(|i| i.input.fire()).count(), 2);
+            sim.step(&batch);
+            shots += sim.drain_rewinds().count();
         }
         assert!(shots >= 16, "living players shoot: {shots}");
-        assert!(players.iter().any(|&p| arena.player(p).is_some_and(|v| v.velocity.x != 0.0)));
+        let moving = players
+            .iter()
+            .any(|p| sim.game().player(sim.world(), p.id).is_some_and(|v| v.velocity.x != 0.0));
+        assert!(moving);
     }
 }

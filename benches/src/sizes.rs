@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use anyhow::{Context, ensure};
 use tickwire_protocol::snapshot::{DecodeLimits, decode};
 use tickwire_protocol::{Schema, Snapshot, SnapshotEncoder};
-use tickwire_sim::arena::{BODY, Body};
+use tickwire_arena::{BODY, Body};
 
 use crate::plain::{bincode_bytes, plain_entities, poses};
 use crate::scenario::{Scenario, record};
@@ -92,7 +92,7 @@ impl SizeRow {
 /// Runs `scenario` for `warmup` ticks, then measures `ticks` consecutive ticks.
 pub fn measure(scenario: Scenario, warmup: u32, ticks: usize) -> anyhow::Result<SizeRow> {
     ensure!(ticks > 0, "nothing to measure");
-    let schemas = [tickwire_sim::schema(), arena_without_prediction()];
+    let schemas = [tickwire_arena::schema(), arena_without_prediction()];
     let mut arena = scenario.arena().context("building the arena")?;
     // The first snapshots only serve as baselines.
     let mut window: VecDeque<Snapshot> = record(&mut arena, warmup, OLD_BASELINE).into();
@@ -101,7 +101,7 @@ pub fn measure(scenario: Scenario, warmup: u32, ticks: usize) -> anyhow::Result<
     let mut message = Vec::new();
     for _ in 0..ticks {
         arena.step(&[]);
-        let current = arena.snapshot(Snapshot::default());
+        let current = arena.snapshot(Snapshot::default()).context("a snapshot")?;
         let (Some(old), Some(previous)) = (window.front(), window.back()) else {
             anyhow::bail!("the baseline window is empty");
         };
