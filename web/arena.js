@@ -1,8 +1,11 @@
-// The arena game's side of the client: its replicated schema, its rules, and player movement
-// — a JavaScript port of `tickwire_sim::movement::move_player`, bit for bit, for prediction.
-// (The SDK in sdk/ knows nothing about the arena; a different game replaces this file.)
+// The arena game's side of the client: its protocol as the page was written for it (the
+// declaration of `games/arena/src/protocol.rs`: components, input, events), where the page finds
+// what it reads in any arena schema (by name), its rules, and player movement — a JavaScript
+// port of `tickwire_arena::movement::move_player`, bit for bit, for prediction. (The SDK in
+// sdk/ knows nothing about the arena; a different game replaces this file.)
 
-import { Schema, roundHalfAway } from './sdk/schema.js';
+import { GameSchema } from './sdk/game.js';
+import { dequantize, roundHalfAway } from './sdk/schema.js';
 
 /** Grid steps per world unit: positions and per-tick displacements are multiples of 1/32. */
 export const GRID_PER_UNIT = 32;
@@ -10,9 +13,18 @@ const GRID = 1 / 32;
 const MAX_COORD = 2047 + 31 / 32;
 const MAX_STEP = 63 + 31 / 32;
 
-/** The arena's replicated schema (`sim/src/arena/replicate.rs`), component by component. */
-export const SCHEMA = new Schema({
-  name: 'arena',
+const POSITION = { kind: 'fixed', min: 0, max: MAX_COORD, step: GRID };
+const ENTITY = { kind: 'entity' };
+
+/**
+ * The arena's protocol (`games/arena/src/protocol.rs` and `components.rs`): what the server's
+ * `/schema.json?game=arena` describes, and its hash. The page plays with the server's own
+ * description; this declaration is what tests and tools use without a server, and what the
+ * page expects.
+ */
+export const ARENA = new GameSchema({
+  game: 'arena',
+  version: 1,
   components: [
     {
       name: 'body',
@@ -34,25 +46,106 @@ export const SCHEMA = new Schema({
       ],
     },
   ],
+  input: {
+    fields: [
+      { name: 'move_x', codec: { kind: 'int', min: -127, max: 127 } },
+      { name: 'move_y', codec: { kind: 'int', min: -127, max: 127 } },
+      { name: 'aim', codec: { kind: 'angle', bits: 16 } },
+      { name: 'buttons', codec: { kind: 'buttons', count: 1 } },
+    ],
+  },
+  events: [
+    {
+      name: 'Shot',
+      fields: [
+        { name: 'shooter', codec: ENTITY },
+        { name: 'from_x', codec: POSITION },
+        { name: 'from_y', codec: POSITION },
+        { name: 'to_x', codec: POSITION },
+        { name: 'to_y', codec: POSITION },
+        { name: 'hit', codec: ENTITY, optional: true },
+      ],
+    },
+    {
+      name: 'Hit',
+      fields: [
+        { name: 'shooter', codec: ENTITY },
+        { name: 'target', codec: ENTITY },
+        { name: 'damage', codec: { kind: 'uint', max: 255 } },
+        { name: 'rewind_ms', codec: { kind: 'uint', max: 1000 } },
+      ],
+    },
+    { name: 'Kill', fields: [{ name: 'killer', codec: ENTITY }, { name: 'victim', codec: ENTITY }] },
+  ],
+  commands: [],
 });
 
-/** Component indices (presence-mask bits). */
-export const BODY = 0;
-export const HEADING = 1;
-export const NPC = 2;
-export const PLAYER = 3;
-/** Global field indices. */
-export const F = { x: 0, y: 1, vx: 2, vy: 3, angle: 4, kind: 5, health: 6, score: 7, alive: 8 };
+/** The arena's replicated components (ARENA's component schema). */
+export const SCHEMA = ARENA.components;
 
-/** `ArenaRules::default()` (`sim/src/arena/config.rs`); the server's are at `/arena.json`. */
+/** Bit of the input's `buttons` that fires. */
+export const FIRE = 1;
+
+/**
+ * Where the page finds what it reads in an arena schema (the server's, or ARENA), by name:
+ * `{ BODY, HEADING, NPC, PLAYER }` (component indices: presence-mask bits) and `F` (global
+ * field indices: `x, y, vx, vy, angle, kind, health, score, alive`). Throws if the schema
+ * lacks one of them, or the input and events the page sends and draws.
+ */
+export function arenaLayout(game) {
+  const schema = game.components ?? game;
+  const component = (name) => {
+    const i = schema.componentIndex(name);
+    if (i < 0) throw new Error(`the ${schema.name} schema has no component \`${name}\``);
+    return i;
+  };
+  const field = (ci, name) => {
+    const c = schema.components[ci];
+    const j = c.fields.findIndex((f) => f.name === name);
+    if (j < 0) throw new Error(`the ${schema.name} schema has no field \`${c.name}.${name}\``);
+    return c.firstField + j;
+  };
+  const BODY = component('body');
+  const HEADING = component('heading');
+  const NPC = component('npc');
+  const PLAYER = component('player');
+  const F = {
+    x: field(BODY, 'x'),
+    y: field(BODY, 'y'),
+    vx: field(BODY, 'vx'),
+    vy: field(BODY, 'vy'),
+    angle: field(HEADING, 'angle'),
+    kind: field(NPC, 'kind'),
+    health: field(PLAYER, 'health'),
+    score: field(PLAYER, 'score'),
+    alive: field(PLAYER, 'alive'),
+  };
+  if (game.input) {
+    for (const name of ['move_x', 'move_y', 'aim', 'buttons']) {
+      if (!game.input.field(name)) throw new Error(`the ${game.game} input has no field \`${name}\``);
+    }
+    for (const name of ['Shot', 'Hit', 'Kill']) {
+      if (!game.event(name)) throw new Error(`the ${game.game} game has no event \`${name}\``);
+    }
+  }
+  return { schema, BODY, HEADING, NPC, PLAYER, F };
+}
+
+/** ARENA's layout: component indices and field indices (see arenaLayout). */
+export const { BODY, HEADING, NPC, PLAYER, F } = arenaLayout(ARENA);
+
+/**
+ * `ArenaRules::default()` (`games/arena/src/config.rs`); the server's are the `config.rules`
+ * of `/rules.json?game=arena`.
+ */
 export const DEFAULT_RULES = Object.freeze({
   world: [1000, 1000],
   walls: [
-    [200, 200, 260, 400],
-    [740, 600, 800, 800],
-    [420, 470, 580, 530],
-    [600, 150, 800, 190],
-    [200, 810, 400, 850],
+    { min: [200, 200], max: [260, 400] },
+    { min: [740, 600], max: [800, 800] },
+    { min: [420, 470], max: [580, 530] },
+    { min: [600, 150], max: [800, 190] },
+    { min: [200, 810], max: [400, 850] },
   ],
   player_speed: 200,
   player_radius: 12,
@@ -137,30 +230,36 @@ export function movementRules(rules, tickRate) {
     maxStep: f(f(rules.player_speed) * tickSeconds(tickRate)),
     r: units(f(rules.player_radius)),
     world: [units(f(rules.world[0])), units(f(rules.world[1]))],
-    walls: rules.walls.map(([x0, y0, x1, y1]) => ({
-      min: [units(f(x0)), units(f(y0))],
-      max: [units(f(x1)), units(f(y1))],
+    walls: rules.walls.map((w) => ({
+      min: [units(f(w.min[0])), units(f(w.min[1]))],
+      max: [units(f(w.max[0])), units(f(w.max[1]))],
     })),
   };
 }
 
 /**
- * `move_player`: moves a player at `pos` (`{x, y}`, f32 values) by one tick of `frame`
- * (`move_x`, `move_y`). Returns `{ x, y, dx, dy }`, all on the 1/32 grid.
+ * `move_player`: moves a player at `pos` (`{x, y}`, f32 values) by one tick of `input` (its
+ * `move_x`, `move_y`, -127..=127). Returns `{ x, y, dx, dy }`, all on the 1/32 grid.
  */
-export function movePlayer(pos, frame, m) {
+export function movePlayer(pos, input, m) {
   const start = [units(pos.x), units(pos.y)];
-  const [dx, dy] = stepUnits(frame.move_x, frame.move_y, m.maxStep);
+  const [dx, dy] = stepUnits(input.move_x, input.move_y, m.maxStep);
   const x = sweep(start, 0, dx, m.r, m.world, m.walls);
   const y = sweep([x, start[1]], 1, dy, m.r, m.world, m.walls);
   return { x: fromUnits(x), y: fromUnits(y), dx: fromUnits(x - start[0]), dy: fromUnits(y - start[1]) };
 }
 
-/** The prediction hooks for TickwireClient (`options.predict`). */
-export function predictionHooks(getMovementRules) {
+/**
+ * The prediction hooks for TickwireClient (`options.predict`), for the arena schema `game`
+ * (the one the client plays with; default ARENA): the own player's position, stepped with
+ * movePlayer.
+ */
+export function predictionHooks(getMovementRules, game = ARENA) {
+  const { schema, BODY, PLAYER, F } = arenaLayout(game);
+  const codec = (f) => schema.fields[f].codec;
   return {
-    step: (state, frame) => {
-      const next = movePlayer(state, frame, getMovementRules());
+    step: (state, input) => {
+      const next = movePlayer(state, input, getMovementRules());
       return { x: next.x, y: next.y };
     },
     distance: (a, b) => Math.hypot(a.x - b.x, a.y - b.y),
@@ -170,9 +269,8 @@ export function predictionHooks(getMovementRules) {
       const mask = snapshot.masks[i];
       if (((mask >>> BODY) & 1) === 0 || ((mask >>> PLAYER) & 1) === 0) return null;
       const row = i * snapshot.stride;
-      const fx = SCHEMA.fields[F.x].codec;
       return {
-        state: { x: fx.min + snapshot.values[row + F.x] * fx.step, y: fx.min + snapshot.values[row + F.y] * fx.step },
+        state: { x: dequantize(codec(F.x), snapshot.values[row + F.x]), y: dequantize(codec(F.y), snapshot.values[row + F.y]) },
         alive: snapshot.values[row + F.alive] === 1,
       };
     },

@@ -1,6 +1,9 @@
-// The arena demo: a page that joins a room with the SDK (sdk/client.js), predicts its own
-// player with the JS port of the server's movement (arena.js), interpolates everyone else, and
-// draws it all on a canvas. `window.tickwire` exposes the game's state for tests.
+// The arena demo: a page that plays the server's `arena` game with the SDK — its schema from
+// `/schema.json?game=arena` (sdk/client.js's fetchGameSchema), its rules from
+// `/rules.json?game=arena` — predicts its own player with the JS port of the server's movement
+// (arena.js), interpolates everyone else, and draws it all on a canvas. Input fields
+// (`move_x`, `move_y`, `aim`, `buttons`) and events (`Shot`, `Hit`, `Kill`) are the arena's,
+// by name. `window.tickwire` exposes the game's state for tests.
 //
 // URL parameters: `room` (default lobby), `name` (joins at once when given; otherwise a form
 // asks), `token` (a join token, for servers that require one), and the reconnection policy
@@ -9,9 +12,13 @@
 // 5000). While the SDK reconnects, a banner says so ("Connection lost — reconnecting (attempt
 // 2 of 8)…"), then "Reconnected"; if it gives up, the card says why, with a Reconnect button.
 
-import { TickwireClient } from './sdk/client.js';
-import { BUTTON_FIRE, MAX_NAME_LEN, aimFromRadians, validRoom, validText } from './sdk/codec.js';
-import { BODY, DEFAULT_RULES, F, NPC, PLAYER, SCHEMA, movementRules, predictionHooks } from './arena.js';
+import { TickwireClient, fetchGameSchema, fetchRules } from './sdk/client.js';
+import { MAX_NAME_LEN, validRoom, validText } from './sdk/codec.js';
+import { dequantize } from './sdk/schema.js';
+import { ARENA, DEFAULT_RULES, FIRE, arenaLayout, movementRules, predictionHooks } from './arena.js';
+
+/** The game this page plays. */
+const GAME = 'arena';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -21,6 +28,10 @@ const ctx = canvas.getContext('2d');
 /** Everything the page knows; one object so that `window.tickwire` can read it. */
 const game = {
   client: null,
+  /** The game's schema: the server's (`/schema.json?game=arena`), else the page's own. */
+  schema: ARENA,
+  /** Where the page finds components and fields in `schema` (arena.js's arenaLayout). */
+  layout: arenaLayout(ARENA),
   rules: DEFAULT_RULES,
   move: movementRules(DEFAULT_RULES, 30),
   keys: new Set(),
@@ -46,14 +57,22 @@ const game = {
   rejoins: 0,
 };
 
-// ---- Rules from the server (fall back to the defaults the page was written with) ----------
+// ---- Schema and rules from the server (else what the page was written with) ----------------
 
-const rulesLoaded = fetch('/arena.json', { cache: 'no-cache' })
-  .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
-  .then((arena) => {
-    game.rules = arena.rules;
+const schemaLoaded = fetchGameSchema({ game: GAME })
+  .then((schema) => {
+    game.layout = arenaLayout(schema); // throws if the page could not read this arena
+    game.schema = schema;
+    if (schema.hash !== ARENA.hash) console.warn(`the server's arena schema is ${schema.hashHex}, this page was written for ${ARENA.hashHex}; playing with the server's`);
   })
-  .catch((e) => console.warn(`/arena.json unavailable (${e.message}); using the default rules`));
+  .catch((e) => console.warn(`/schema.json?game=${GAME} unavailable or unusable (${e.message}); using the page's own declaration`));
+const rulesLoaded = fetchRules({ game: GAME })
+  .then((r) => {
+    if (!r.config?.rules) throw new Error('no config.rules');
+    game.rules = r.config.rules;
+  })
+  .catch((e) => console.warn(`/rules.json?game=${GAME} unavailable (${e.message}); using the default rules`));
+const loaded = Promise.all([schemaLoaded, rulesLoaded]);
 
 // ---- Joining ---------------------------------------------------------------------------
 
@@ -68,12 +87,12 @@ function reconnectOption() {
 function start(name, room) {
   game.client?.leave();
   const client = new TickwireClient({
-    schema: SCHEMA,
+    schema: game.schema,
     room,
     name,
     token: params.get('token') ?? undefined,
     input: sampleInput,
-    predict: predictionHooks(() => game.move),
+    predict: predictionHooks(() => game.move, game.schema),
     reconnect: reconnectOption(),
   });
   game.client = client;
@@ -110,7 +129,7 @@ function start(name, room) {
   client.addEventListener('input', () => {
     game.lastInputAt = performance.now();
   });
-  client.addEventListener('event', (e) => onGameEvent(e.detail));
+  client.addEventListener('event', (e) => onRoomEvent(e.detail));
   client.addEventListener('close', (e) => {
     const end = e.detail;
     if (client !== game.client) return;
@@ -179,7 +198,7 @@ $('card').addEventListener('submit', async (e) => {
   const url = new URL(location.href);
   url.searchParams.set('room', room);
   history.replaceState(null, '', url);
-  await rulesLoaded;
+  await loaded;
   start(name, room);
 });
 $('reconnect').addEventListener('click', () => {
@@ -232,7 +251,10 @@ addEventListener('pointerup', () => {
 });
 canvas.addEventListener('contextmenu', (e) => e.preventDefault());
 
-/** The player's intent this tick (called by the SDK once per tick). */
+/**
+ * The player's input this tick (called by the SDK once per tick): the arena's input fields,
+ * `move_x`, `move_y` in -127..=127, `aim` in radians, `buttons` (bit 0 fires).
+ */
 function sampleInput() {
   const k = game.keys;
   const mx = (k.has('right') ? 1 : 0) - (k.has('left') ? 1 : 0);
@@ -241,10 +263,10 @@ function sampleInput() {
   let aim = 0;
   if (own && game.mouse.seen) {
     const w = toWorld(game.mouse.x, game.mouse.y);
-    aim = aimFromRadians(Math.atan2(w.y - own.y, w.x - own.x));
+    aim = Math.atan2(w.y - own.y, w.x - own.x);
   }
   const fire = game.mouse.down || k.has('fire');
-  return { move_x: mx * 127, move_y: my * 127, aim, buttons: fire ? BUTTON_FIRE : 0 };
+  return { move_x: mx * 127, move_y: my * 127, aim, buttons: fire ? FIRE : 0 };
 }
 
 // ---- Events --------------------------------------------------------------------------------
@@ -259,25 +281,16 @@ function log(text) {
   renderFeed();
 }
 
-function onGameEvent({ event: e }) {
+/** One room event from the SDK: the arena's (`Shot`, `Hit`, `Kill`) or Tickwire's own. */
+function onRoomEvent({ name, game: fromGame, fields: e }) {
   const me = game.client?.welcome?.entity;
   const now = performance.now();
   game.events++;
-  switch (e.type) {
-    case 'Shot':
-      game.shots++;
-      game.tracers.push({ from: e.from, to: e.to, hit: e.hit, own: e.shooter === me, at: now });
-      break;
-    case 'Hit': {
-      game.hits++;
-      const p = positionOf(e.target);
-      if (p) game.popups.push({ x: p.x, y: p.y - 18, text: `-${e.damage}`, color: '#ff7b72', at: now });
-      if (e.target === me) game.hurtAt = now;
-      break;
-    }
-    case 'Kill':
-      log(`${nameOf(e.killer)} ✕ ${nameOf(e.victim)}`);
-      break;
+  if (fromGame) {
+    onArenaEvent(name, e, me, now);
+    return;
+  }
+  switch (name) {
     case 'Joined':
       // After a resume the server repeats the roster: only players not seen before are news.
       if (e.entity !== me && !game.known.has(e.client)) log(`${e.name} joined`);
@@ -295,12 +308,40 @@ function onGameEvent({ event: e }) {
   }
 }
 
+/** An event of the arena, its fields decoded by the SDK (positions in world units). */
+function onArenaEvent(name, e, me, now) {
+  switch (name) {
+    case 'Shot':
+      game.shots++;
+      game.tracers.push({ from: [e.from_x, e.from_y], to: [e.to_x, e.to_y], hit: e.hit, own: e.shooter === me, at: now });
+      break;
+    case 'Hit': {
+      game.hits++;
+      const p = positionOf(e.target);
+      if (p) game.popups.push({ x: p.x, y: p.y - 18, text: `-${e.damage}`, color: '#ff7b72', at: now });
+      if (e.target === me) game.hurtAt = now;
+      break;
+    }
+    case 'Kill':
+      log(`${nameOf(e.killer)} ✕ ${nameOf(e.victim)}`);
+      break;
+    default:
+      break;
+  }
+}
+
+/** Field `f` (a global field index) of row `i` of a snapshot, dequantized. */
+function valueOf(snap, i, f) {
+  return dequantize(game.layout.schema.fields[f].codec, snap.values[i * snap.stride + f]);
+}
+
 /** An entity's position in the newest snapshot (for event effects). */
 function positionOf(entity) {
   const snap = game.client?.latest?.snapshot;
   const i = snap ? snap.indexOf(entity) : -1;
   if (i < 0) return null;
-  return { x: snap.values[i * snap.stride + F.x] / 32, y: snap.values[i * snap.stride + F.y] / 32 };
+  const { F } = game.layout;
+  return { x: valueOf(snap, i, F.x), y: valueOf(snap, i, F.y) };
 }
 
 // ---- Drawing -----------------------------------------------------------------------------
@@ -363,7 +404,7 @@ function drawArena() {
   ctx.strokeStyle = '#30363d';
   ctx.lineWidth = 2;
   ctx.strokeRect(x0, y0, ww * scale, wh * scale);
-  for (const [a, b, c, d] of game.rules.walls) {
+  for (const { min: [a, b], max: [c, d] } of game.rules.walls) {
     const [sx, sy] = toScreen(a, b);
     ctx.fillStyle = '#3d444d';
     ctx.fillRect(sx, sy, (c - a) * scale, (d - b) * scale);
@@ -481,9 +522,9 @@ function ownPosition(now) {
 function playerState(entity) {
   const snap = game.client?.latest?.snapshot;
   const i = snap ? snap.indexOf(entity) : -1;
+  const { F, PLAYER } = game.layout;
   if (i < 0 || ((snap.masks[i] >>> PLAYER) & 1) === 0) return null;
-  const row = i * snap.stride;
-  return { health: snap.values[row + F.health], score: snap.values[row + F.score], alive: snap.values[row + F.alive] === 1 };
+  return { health: valueOf(snap, i, F.health), score: valueOf(snap, i, F.score), alive: valueOf(snap, i, F.alive) === 1 };
 }
 
 function frame() {
@@ -494,6 +535,7 @@ function frame() {
   const client = game.client;
   const me = client?.welcome?.entity;
   const { scale } = game.view;
+  const { BODY, NPC, PLAYER, F } = game.layout;
   const remote = [];
   // While reconnecting, the world stays as it was when the link dropped, dimmed.
   const live = client?.state === 'connected';
@@ -608,11 +650,11 @@ function state() {
   const me = c?.welcome?.entity ?? null;
   const counts = { entities: 0, npcs: 0, players: 0 };
   const players = [];
+  const { NPC, PLAYER, F } = game.layout;
   if (snap) {
     counts.entities = snap.length;
     for (let i = 0; i < snap.length; i++) {
       const m = snap.masks[i];
-      const row = i * snap.stride;
       if ((m >>> NPC) & 1) counts.npcs++;
       if ((m >>> PLAYER) & 1) {
         counts.players++;
@@ -621,11 +663,11 @@ function state() {
           entity: id,
           name: id === me ? c.options.name : nameOf(id),
           own: id === me,
-          x: snap.values[row + F.x] / 32,
-          y: snap.values[row + F.y] / 32,
-          health: snap.values[row + F.health],
-          score: snap.values[row + F.score],
-          alive: snap.values[row + F.alive] === 1,
+          x: valueOf(snap, i, F.x),
+          y: valueOf(snap, i, F.y),
+          health: valueOf(snap, i, F.health),
+          score: valueOf(snap, i, F.score),
+          alive: valueOf(snap, i, F.alive) === 1,
         });
       }
     }
@@ -636,6 +678,8 @@ function state() {
   return {
     state: c?.state ?? 'idle',
     connected: c?.state === 'connected',
+    game: c?.schema.game ?? game.schema.game,
+    schemaHash: (c?.schema ?? game.schema).hashHex,
     room: c?.welcome?.room ?? null,
     name: c?.options.name ?? null,
     entity: me,
@@ -698,7 +742,7 @@ requestAnimationFrame(frame);
   $('name').value = name;
   $('room').value = room;
   if (params.has('name') && validText(name, MAX_NAME_LEN) && validRoom(room)) {
-    rulesLoaded.then(() => start(name, room));
+    loaded.then(() => start(name, room));
   } else {
     showCard('Join the arena', 'Pick a name and a room.', false, 'Join');
     $('name').focus();

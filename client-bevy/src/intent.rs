@@ -7,8 +7,7 @@
 //! shorter than a tick still fires once (keep it set while the button is down to keep firing).
 
 use bevy::prelude::*;
-use tickwire_client::Intent;
-use tickwire_client::input::quantize_direction;
+use tickwire_arena::{ArenaInput, quantize_direction};
 
 /// The local player's intent (see the module docs). World coordinates, y up.
 #[derive(Resource, Debug, Clone, Copy, PartialEq, Default)]
@@ -30,12 +29,12 @@ impl PlayerIntent {
         }
     }
 
-    /// The client library's intent.
-    pub fn to_intent(&self) -> Intent {
+    /// The arena's input.
+    pub fn to_input(&self) -> ArenaInput {
         let (move_x, move_y) =
             quantize_direction(glam::Vec2::new(self.movement.x, self.movement.y));
         let aim = if self.aim.is_finite() { self.aim } else { 0.0 };
-        Intent { move_x, move_y, aim, fire: self.fire }
+        ArenaInput { move_x, move_y, aim, buttons: 0 }.firing(self.fire)
     }
 }
 
@@ -46,9 +45,10 @@ mod tests {
     #[test]
     fn quantizes_like_the_client_library() {
         let i = PlayerIntent { movement: Vec2::new(-2.0, 1.0), aim: 1.5, fire: true };
-        assert_eq!(i.to_intent(), Intent { move_x: -127, move_y: 64, aim: 1.5, fire: true });
-        let idle = PlayerIntent { aim: f32::NAN, ..PlayerIntent::default() }.to_intent();
-        assert_eq!(idle, Intent::IDLE);
+        let want = ArenaInput { move_x: -127, move_y: 64, aim: 1.5, buttons: 0 }.firing(true);
+        assert_eq!(i.to_input(), want);
+        let idle = PlayerIntent { aim: f32::NAN, ..PlayerIntent::default() }.to_input();
+        assert_eq!(idle, ArenaInput::IDLE);
         let mut aim = PlayerIntent::default();
         aim.aim_at(Vec2::new(1.0, 1.0), Vec2::new(1.0, 3.0));
         assert!((aim.aim - std::f32::consts::FRAC_PI_2).abs() < 1e-6);

@@ -70,7 +70,14 @@ mod session;
 mod status;
 
 use bevy::prelude::*;
-use tickwire_client::ClientConfig;
+
+pub use tickwire_arena::{ArenaEvent, ArenaProtocol};
+
+/// The client configuration of the game this plugin plays (the arena; the plugin becomes
+/// generic over the game's protocol in a later version).
+pub type Config = tickwire_client::ClientConfig<ArenaProtocol>;
+/// The client library's handle to a session of the arena.
+pub type Handle = tickwire_client::ClientHandle<ArenaProtocol>;
 
 pub use components::{
     Interpolated, LocalPlayer, NetBody, NetEntity, NetHeading, NetNpc, NetPlayer, PlayerName,
@@ -96,17 +103,17 @@ pub enum TickwireSystems {
 #[derive(Debug, Clone)]
 pub struct TickwirePlugin {
     /// What to connect to at startup; `None` waits for a [`Connect`] message.
-    pub connect: Option<ClientConfig>,
+    pub connect: Option<Config>,
 }
 
 impl TickwirePlugin {
     /// Connects at startup to `url` (`ws://host:port/ws`), joining `room` as `name`.
     pub fn new(url: impl Into<String>, room: impl Into<String>, name: impl Into<String>) -> Self {
-        Self { connect: Some(ClientConfig::new(url, room, name)) }
+        Self { connect: Some(Config::new(url, room, name)) }
     }
 
     /// Connects at startup with a full client configuration (token, tuning, link conditioner).
-    pub fn with_config(config: ClientConfig) -> Self {
+    pub fn with_config(config: Config) -> Self {
         Self { connect: Some(config) }
     }
 

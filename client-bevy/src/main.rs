@@ -30,7 +30,8 @@ use bevy::prelude::*;
 use bevy::window::WindowResolution;
 use clap::Parser;
 use client_bevy::TickwirePlugin;
-use client_bevy::tickwire_client::{ClientConfig, LinkConfig};
+use client_bevy::Config as ClientConfig;
+use client_bevy::tickwire_client::LinkConfig;
 
 /// Play the Tickwire arena.
 #[derive(Debug, Parser)]

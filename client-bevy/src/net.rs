@@ -35,8 +35,10 @@
 use std::thread;
 use std::time::Duration;
 
-use tickwire_client::{ClientConfig, ClientError, ClientEvent, ClientHandle, EndReason, Outage};
-use tickwire_protocol::message::{EventMessage, Welcome};
+use tickwire_client::{ClientError, ClientEvent, EndReason, Outage, TimedEvent};
+use tickwire_protocol::message::Welcome;
+
+use crate::{ArenaEvent, Config, Handle};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
@@ -49,11 +51,11 @@ pub const LEAVE_GRACE: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub(crate) enum FromNet {
     /// The welcome arrived; the session is open.
-    Connected(ClientHandle),
+    Connected(Handle),
     /// Connecting failed (or the server refused the hello).
     Failed(ClientError),
-    /// A game event, in order.
-    Game(EventMessage),
+    /// An event of the room or the game, in order.
+    Event(TimedEvent<ArenaEvent>),
     /// The connection dropped; attempt `attempt` of `max_attempts` to get the session back.
     Reconnecting(Outage),
     /// The session is back after a drop: the same player (`resumed`) or, when the server no
@@ -72,7 +74,7 @@ pub(crate) struct NetLink {
 
 impl NetLink {
     /// Starts the network thread, which connects with `config`.
-    pub(crate) fn spawn(config: ClientConfig) -> std::io::Result<NetLink> {
+    pub(crate) fn spawn(config: Config) -> std::io::Result<NetLink> {
         let (tx, rx) = mpsc::channel(FROM_NET_CAPACITY);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         thread::Builder::new().name("tickwire-net".into()).spawn(move || {
@@ -84,7 +86,7 @@ impl NetLink {
 
 /// The network thread's work: connect, then forward events until the session ends or the game
 /// drops the link.
-async fn run(config: ClientConfig, tx: mpsc::Sender<FromNet>) {
+async fn run(config: Config, tx: mpsc::Sender<FromNet>) {
     let mut client = match tickwire_client::connect(config).await {
         Ok(client) => client,
         Err(e) => {
@@ -101,7 +103,7 @@ async fn run(config: ClientConfig, tx: mpsc::Sender<FromNet>) {
         tokio::select! {
             event = client.next_event() => {
                 let msg = match event {
-                    Some(ClientEvent::Game(e)) => FromNet::Game(e),
+                    Some(ClientEvent::Event(e)) => FromNet::Event(e),
                     Some(ClientEvent::Reconnecting { outage, .. }) => {
                         FromNet::Reconnecting(outage)
                     }

@@ -21,9 +21,9 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bevy::prelude::*;
-use tickwire_client::{ClientState, InterpolatedEntity, PlayerInfo};
+use tickwire_arena::{ArenaProtocol, BODY, Body, HEADING, Heading, NPC, Npc, PLAYER, Player};
+use tickwire_client::{ClientState, Interpolated as Drawn, PlayerInfo};
 use tickwire_protocol::EntityId;
-use tickwire_sim::arena::Player;
 
 use crate::components::{
     Interpolated, LocalPlayer, NetBody, NetEntity, NetHeading, NetNpc, NetPlayer, PlayerName,
@@ -99,10 +99,36 @@ impl LocalSmoothing {
     }
 }
 
+/// A remote entity as drawn this frame (its body interpolated), copied out under the lock.
+struct Remote {
+    id: EntityId,
+    pos: Vec2,
+    velocity: Vec2,
+    heading: Option<f32>,
+    npc: Option<Npc>,
+    player: Option<Player>,
+}
+
+impl Remote {
+    /// An entity with a body; others are not drawn.
+    fn of(e: &Drawn<'_>) -> Option<Remote> {
+        let body: Body = e.get(BODY)?;
+        let newest: Option<Body> = e.newest(BODY);
+        Some(Remote {
+            id: e.id(),
+            pos: glam_vec(body.pos()),
+            velocity: glam_vec(newest.unwrap_or(body).velocity()),
+            heading: e.get::<Heading>(HEADING).map(|h| h.angle),
+            npc: e.newest(NPC),
+            player: e.newest(PLAYER),
+        })
+    }
+}
+
 /// One frame's copy of what the entities need, taken under the lock.
 #[derive(Default)]
 pub(crate) struct Frame {
-    remote: Vec<InterpolatedEntity>,
+    remote: Vec<Remote>,
     own: Option<EntityId>,
     /// The local player in the newest snapshot: replicated status and displacement.
     own_player: Option<(Player, Vec2)>,
@@ -115,9 +141,15 @@ fn glam_vec(v: glam::Vec2) -> Vec2 {
     Vec2::new(v.x, v.y)
 }
 
+/// The local player in the newest snapshot: its body and player components.
+fn own_in_newest(s: &ClientState<ArenaProtocol>) -> Option<(Body, Player)> {
+    let e = s.latest_snapshot()?.get(s.own_entity()?)?;
+    Some((e.get(s.schema(), BODY)?, e.get(s.schema(), PLAYER)?))
+}
+
 /// Copies what this frame needs from the state and refreshes `status`.
 fn capture(
-    s: &ClientState,
+    s: &ClientState<ArenaProtocol>,
     now: Duration,
     names_dirty: bool,
     frame: &mut Frame,
@@ -126,10 +158,11 @@ fn capture(
     frame.remote.clear();
     frame.own = s.own_entity();
     if let Some(b) = s.bracket(now) {
-        frame.remote.extend(b.iter().filter(|e| Some(e.id) != frame.own));
+        frame.remote.extend(b.iter().filter(|e| Some(e.id()) != frame.own).filter_map(|e| Remote::of(&e)));
     }
-    frame.own_player = s.server_player().map(|(body, player)| (player, glam_vec(body.velocity())));
-    frame.predicted = s.predicted_position().map(glam_vec);
+    let own = own_in_newest(s);
+    frame.own_player = own.map(|(body, player)| (player, glam_vec(body.velocity())));
+    frame.predicted = s.predicted().map(|p| glam_vec(p.pos));
     if names_dirty {
         frame.names.clear();
         frame.names.extend(s.players().values().map(|p: &PlayerInfo| (p.entity, p.name.clone())));
@@ -140,7 +173,7 @@ fn capture(
     status.snapshot_tick = s.latest_snapshot().map(|snap| snap.tick());
     status.jitter_ticks = s.clock().map_or(0.0, |c| c.jitter_ticks());
     status.predicted = frame.predicted;
-    status.server_position = s.server_player().map(|(body, _)| glam_vec(body.pos()));
+    status.server_position = own.map(|(body, _)| glam_vec(body.pos()));
     status.pending_inputs = s.pending_inputs();
     status.stats = s.stats();
 }
@@ -188,8 +221,8 @@ pub(crate) fn sync_entities(
 
     // Remote entities: update or spawn; `frame.remote` is sorted by id.
     for e in &frame.remote {
-        let pos = glam_vec(e.pos);
-        let body = NetBody { position: pos, velocity: glam_vec(e.velocity) };
+        let pos = e.pos;
+        let body = NetBody { position: pos, velocity: e.velocity };
         if let Some(entity) = entities.get(e.id) {
             if let Ok((mut b, mut t, heading, player)) = remote.get_mut(entity) {
                 *b = body;

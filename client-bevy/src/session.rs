@@ -3,12 +3,13 @@
 //! and [`TickwireSystems::Send`](crate::TickwireSystems::Send).
 
 use bevy::prelude::*;
-use tickwire_client::{ClientConfig, ClientError, ClientHandle, EndReason, Intent};
+use tickwire_client::{ClientError, EndReason, Event};
 use tickwire_protocol::Tick;
-use tickwire_protocol::message::{GameEvent, Welcome};
+use tickwire_protocol::message::Welcome;
 use tracing::{info, warn};
 
 use crate::components::NetEntity;
+use crate::{Config, Handle};
 use crate::intent::PlayerIntent;
 use crate::net::{FromNet, NetLink};
 use crate::replicate::{LocalSmoothing, NetEntities};
@@ -23,14 +24,14 @@ pub const MAX_MESSAGES_PER_FRAME: usize = 1024;
 /// Asks the plugin to connect (closing the current session first, if any), and to replace the
 /// replicated entities with the new session's.
 #[derive(Message, Debug, Clone)]
-pub struct Connect(pub ClientConfig);
+pub struct Connect(pub Config);
 
 /// The current connection, if any: the channel from the network thread and, once the session
 /// is open, the client library's handle.
 #[derive(Resource, Debug, Default)]
 pub struct TickwireConnection {
     link: Option<NetLink>,
-    handle: Option<ClientHandle>,
+    handle: Option<Handle>,
     /// A `Joined` or `Left` event arrived: names need refreshing.
     pub(crate) names_dirty: bool,
 }
@@ -38,7 +39,7 @@ pub struct TickwireConnection {
 impl TickwireConnection {
     /// The client library's handle to the open session (its state, clock, chat...), once the
     /// welcome has arrived; kept after the session ends, so its final state stays readable.
-    pub fn handle(&self) -> Option<&ClientHandle> {
+    pub fn handle(&self) -> Option<&Handle> {
         self.handle.as_ref()
     }
 
@@ -149,8 +150,8 @@ pub(crate) fn receive(
                 conn.names_dirty = true;
                 *state = ConnectionState::Connected;
             }
-            FromNet::Game(e) => {
-                if matches!(e.event, GameEvent::Joined { .. } | GameEvent::Left { .. }) {
+            FromNet::Event(e) => {
+                if matches!(e.event, Event::Joined { .. } | Event::Left { .. }) {
                     conn.names_dirty = true;
                 }
                 events.write(NetGameEvent(e));
@@ -206,14 +207,14 @@ pub(crate) fn send_intent(
     let Some(h) = &conn.handle else {
         return;
     };
-    let intent = intent.to_intent();
+    let input = intent.to_input();
     h.with_state(|s| {
         let sent = s.last_input_sent();
         if sent != latch.seen {
             *latch = FireLatch { fire: false, seen: sent };
         }
-        latch.fire |= intent.fire;
-        h.set_intent(Intent { fire: latch.fire, ..intent });
+        latch.fire |= input.fire();
+        h.set_input(input.firing(latch.fire));
     });
 }
 

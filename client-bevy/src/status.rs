@@ -6,8 +6,10 @@ use std::fmt;
 use std::time::Duration;
 
 use bevy::prelude::*;
-use tickwire_client::{ClientError, ClientStats, EndReason, Outage};
-use tickwire_protocol::message::{EventMessage, RejectReason};
+use tickwire_client::{ClientError, ClientStats, EndReason, Outage, TimedEvent};
+use tickwire_protocol::message::RejectReason;
+
+use crate::ArenaEvent;
 use tickwire_protocol::{ClientId, EntityId, Tick};
 
 /// Where the connection is.
@@ -137,9 +139,10 @@ pub struct Connected {
 #[derive(Message, Debug, Clone, PartialEq)]
 pub struct Disconnected(pub SessionEnd);
 
-/// A game event from the server (shot, hit, kill, join, leave, chat), in order.
+/// An event from the server (a join, a leave, a chat line, or the game's shot, hit, kill), in
+/// order.
 #[derive(Message, Debug, Clone, PartialEq)]
-pub struct NetGameEvent(pub EventMessage);
+pub struct NetGameEvent(pub TimedEvent<ArenaEvent>);
 
 #[cfg(test)]
 mod tests {

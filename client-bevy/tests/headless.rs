@@ -17,7 +17,9 @@ use client_bevy::{
     NetGameEvent, NetNpc, NetPlayer, NetStatus, PlayerIntent, PlayerName, SessionEnd,
     TickwirePlugin,
 };
-use tickwire_protocol::message::{DisconnectReason, GameEvent, RejectReason};
+use client_bevy::ArenaEvent;
+use client_bevy::tickwire_client::Event;
+use tickwire_protocol::message::{DisconnectReason, RejectReason};
 
 use common::{Harness, ROOM, WAIT};
 
@@ -168,7 +170,7 @@ fn a_click_shorter_than_a_tick_fires_once() {
         Update,
         |mut shots: ResMut<Shots>, mut r: MessageReader<NetGameEvent>| {
             for NetGameEvent(e) in r.read() {
-                if let GameEvent::Shot { shooter, .. } = e.event {
+                if let Event::Game(ArenaEvent::Shot { shooter, .. }) = e.event {
                     shots.0.push(shooter);
                 }
             }
@@ -223,7 +225,7 @@ fn connection_failures_are_surfaced() {
     assert!(matches!(end, SessionEnd::ConnectFailed { label: "io", .. }), "{end:?}");
 
     // The server refuses the hello: the room is full (its one seat is the bot's).
-    let net = Harness::start_with(1, false, |c| c.max_players_per_room = 1);
+    let net = Harness::start_with(1, false, |c, _| c.max_players_per_room = 1);
     let mut app = bevy_app(net.url());
     run_until(&mut app, "the refusal", |w| !w.resource::<SeenDisconnects>().0.is_empty());
     let end = app.world().resource::<SeenDisconnects>().0[0].clone();

@@ -106,11 +106,7 @@ fn draws_the_arena_and_the_players() {
         return;
     }
     // The bots fire (tracers), harmlessly: a dead local player would be drawn in grey.
-    let net = Harness::start_with(2, true, |config| {
-        let mut arena = config.arena();
-        arena.rules.damage = 0;
-        config.arena_override = Some(arena);
-    });
+    let net = Harness::start_with(2, true, |_, arena| arena.rules.damage = 0);
     let out = artifact();
     let _ = std::fs::remove_file(&out);
     let output = run_client(&net.url(), &out);

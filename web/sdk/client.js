@@ -1,20 +1,28 @@
 // TickwireClient: one session with a Tickwire server over a browser WebSocket (or any object
-// with the WebSocket API, such as the `ws` package's in Node).
+// with the WebSocket API, such as the `ws` package's in Node), playing any game: everything
+// game-specific comes from the game's schema (game.js, built from the server's
+// `/schema.json?game=NAME`: fetchGameSchema below) and from the page's callbacks.
 //
 // Life of a session (PROTOCOL.md §1.1):
-// 1. `connect()` opens `/ws` offering the subprotocol `tickwire.v1` and sends the Hello.
+// 1. `connect()` opens `/ws` offering the subprotocol `tickwire.v1` and sends the Hello, which
+//    names the game and carries its schema hash (a server with another schema refuses it).
 // 2. Welcome: the clock (clock.js) starts from its `server_tick`, then the input and ping
 //    timers; `connect()` resolves with the welcome. A Reject ends the session (`rejected`).
 // 3. Snapshot: decoded against the newest snapshot (the server's delta baseline is the previous
 //    snapshot it sent on this connection; none = full) — any other baseline is a protocol
 //    error, a tick not newer than the newest is stale and ignored. It feeds the clock, the
 //    interpolation history and the predictor, and is emitted as a `snapshot` event.
-// 4. Once per tick the input timer asks the game's input source for the player's intent and
-//    sends an InputFrame stamped with the tick the server will be at when it arrives (plus a
-//    jitter margin), the view time being rendered, and the newest snapshot held (the
-//    acknowledgement). It never exceeds the server's limit of twice the tick rate.
+// 4. Once per tick the input timer asks the page for the player's input — an object keyed by
+//    the game's input field names — encodes it with the schema and sends an InputFrame stamped
+//    with the tick the server will be at when it arrives (plus a jitter margin), the view time
+//    being rendered, and the newest snapshot held (the acknowledgement). It never exceeds the
+//    server's limit of twice the tick rate. The predictor gets the input as the server will
+//    decode it (quantized, then dequantized). `command(name, fields)` sends a game command.
 // 5. A server Ping is answered at once; our own pings (one a second) measure the RTT; `Rtt`
-//    reports are kept as the server's view. Events are emitted as `event` (and `chat`).
+//    reports are kept as the server's view. Events — Tickwire's own (`Joined`, `Left`,
+//    `Chat`) and the game's, decoded by name with the schema — are emitted as `event` (and
+//    chat lines as `chat`); `onEvent(name, fn)` listens to one game event. A game event that
+//    does not decode is a protocol error (the server plays another version of the game).
 // 6. A connection ends on a Disconnect from the server, a protocol error, 10 s of silence (or
 //    no welcome within 10 s), `leave()`, or the socket closing.
 // 7. If the link failed after a welcome (reconnect.js says which ends qualify), the session
@@ -30,6 +38,7 @@
 // `sessionlost`, `close`.
 
 import * as codec from './codec.js';
+import { GameSchema } from './game.js';
 import { decodeSnapshot, tickDiff } from './snapshot.js';
 import { ClockSync, RttEstimator, RESYNC_TICKS } from './clock.js';
 import { SnapshotHistory, renderDelay } from './interp.js';
@@ -65,15 +74,58 @@ export function defaultUrl() {
   return `${loc.protocol === 'https:' ? 'wss' : 'ws'}://${loc.host}/ws`;
 }
 
-/** Fetches a server's schema description (`/schema.json`) next to its WebSocket URL. */
-export async function fetchSchemaDescription(wsUrl = defaultUrl()) {
-  const url = new URL(wsUrl);
-  url.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
-  url.pathname = '/schema.json';
-  url.search = '';
-  const resp = await fetch(url);
-  if (!resp.ok) throw new Error(`${url}: HTTP ${resp.status}`);
+/**
+ * The http(s) URL of `path` on the server whose WebSocket URL is `url` (default: this page's
+ * server), asking for `game` (`?game=NAME`) when given.
+ */
+export function serverUrl(path, { url, game } = {}) {
+  const u = new URL(url ?? defaultUrl());
+  u.protocol = u.protocol === 'wss:' ? 'https:' : 'http:';
+  u.pathname = path;
+  u.search = '';
+  if (game !== undefined && game !== null) u.searchParams.set('game', game);
+  return u;
+}
+
+async function getJson(url) {
+  const resp = await fetch(url, { cache: 'no-cache' });
+  if (!resp.ok) throw new Error(`${url}: HTTP ${resp.status}${resp.status === 404 ? ' (the server does not host this game?)' : ''}`);
   return resp.json();
+}
+
+/**
+ * Fetches a game's schema description (`/schema.json?game=NAME`; the server's default game
+ * without `game`). `options`: `{ url, game }`, `url` being the server's WebSocket URL (default:
+ * this page's server).
+ */
+export async function fetchSchemaDescription(options = {}) {
+  return getJson(serverUrl('/schema.json', typeof options === 'string' ? { url: options } : options));
+}
+
+/**
+ * Fetches a game's schema and builds it (GameSchema: hash checked, every encoder and decoder
+ * ready): what `new TickwireClient({ schema })` takes. Same `options` as
+ * fetchSchemaDescription.
+ */
+export async function fetchGameSchema(options = {}) {
+  const schema = new GameSchema(await fetchSchemaDescription(options));
+  if (options.game !== undefined && schema.game !== options.game) {
+    throw new Error(`asked for the schema of ${options.game}, the server described ${schema.game}`);
+  }
+  return schema;
+}
+
+/**
+ * Fetches a game's rules (`/rules.json?game=NAME`): `{ game, tick_rate, max_rewind_ms, config }`,
+ * `config` being the game's own configuration (what a page predicts and draws with).
+ */
+export async function fetchRules(options = {}) {
+  return getJson(serverUrl('/rules.json', options));
+}
+
+/** Fetches the games a server hosts (`/games`): `[{ name, version, hash, tick_rate, default }]`. */
+export async function fetchGames(options = {}) {
+  return (await getJson(serverUrl('/games', options))).games;
 }
 
 /** A 1-second sliding window of byte counts. */
@@ -102,16 +154,20 @@ class Rate {
 export class TickwireClient extends EventTarget {
   /**
    * @param {object} options
-   * @param {import('./schema.js').Schema} options.schema the game's replicated schema
+   * @param {GameSchema|object} options.schema the game's schema (a GameSchema, or its
+   *   `/schema.json` description): the hello names its game and carries its hash
    * @param {string} [options.url] WebSocket URL (default: this page's server, `/ws`)
    * @param {string} [options.room] room to join (default `lobby`)
    * @param {string} options.name display name (1..=24 bytes, no control characters)
    * @param {string} [options.token] join token (sent in the URL and in the hello)
-   * @param {() => {move_x: number, move_y: number, aim: number, buttons: number}} [options.input]
-   *   the player's intent, sampled once per tick (default: stand still)
+   * @param {() => object} [options.input] the player's input, sampled once per tick: an object
+   *   keyed by the game's input field names (numbers, booleans; a field left out is 0;
+   *   default: every field 0)
    * @param {{step: Function, distance: Function, read: Function}} [options.predict] local
-   *   player prediction: `step(state, frame)` is the game's movement, `read(snapshot, entity)`
-   *   the player's `{ state, alive }` in a snapshot (or null), `distance(a, b)` for errors
+   *   player prediction: `step(state, input, tick)` is the game's step for the controlled
+   *   entity (`input`: the input's fields as the server decodes them), `read(snapshot,
+   *   entity)` the player's `{ state, alive }` in a snapshot (or null), `distance(a, b)` for
+   *   errors
    * @param {object} [options.tuning] overrides of DEFAULT_TUNING
    * @param {object|false} [options.reconnect] overrides of DEFAULT_RECONNECT (reconnect.js):
    *   `maxAttempts`, `baseDelayMs`, `factor`, `maxDelayMs`, `random`; `false` never reconnects
@@ -120,13 +176,14 @@ export class TickwireClient extends EventTarget {
    */
   constructor(options) {
     super();
-    if (!options?.schema) throw new TypeError('TickwireClient needs a schema');
+    if (!options?.schema) throw new TypeError('TickwireClient needs the game\'s schema (fetchGameSchema)');
     this.options = { room: 'lobby', ...options };
-    this.schema = options.schema;
+    /** The game's schema (game.js); `schema.components` decodes snapshots. */
+    this.schema = options.schema instanceof GameSchema ? options.schema : new GameSchema(options.schema);
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.WebSocket = options.WebSocket ?? globalThis.WebSocket;
     this.now = options.now ?? (() => performance.now());
-    this.input = options.input ?? (() => ({ move_x: 0, move_y: 0, aim: 0, buttons: 0 }));
+    this.input = options.input ?? (() => ({}));
     this.policy = reconnectPolicy(options.reconnect);
     /** `idle`, `connecting`, `handshaking`, `connected`, `reconnecting` (waiting) or `closed`. */
     this.state = 'idle';
@@ -138,7 +195,7 @@ export class TickwireClient extends EventTarget {
     this.session = null;
     /** While recovering from a drop: `{ attempt, maxAttempts, delayMs, reason, resume }`. */
     this.recovery = null;
-    this.predictor = options.predict ? new Predictor(options.predict.step, options.predict.distance) : null;
+    this.predictor = options.predict ? new Predictor(options.predict.step, options.predict.distance, this.schema.input) : null;
     this.stats = {
       bytesIn: 0,
       bytesOut: 0,
@@ -170,7 +227,7 @@ export class TickwireClient extends EventTarget {
     this.serverRtt = null;
     this.history = new SnapshotHistory(this.tuning.historyCapacity);
     this.latest = null; // { snapshot, lastInput, receivedAt, bytes }
-    this.players = new Map(); // entity → { client, name }
+    this.players = new Map(); // entity → { client, name }, from `Joined` events
     this.lastInputSent = null;
     this.pings = new Map(); // id → sent at (ms)
     this.nextPing = 0;
@@ -256,6 +313,32 @@ export class TickwireClient extends EventTarget {
     this.send({ type: 'Chat', text });
   }
 
+  /**
+   * Sends the game's command `name` with its fields (an object keyed by field name, encoded
+   * with the schema). Throws when not connected, or for a command or field the game does not
+   * declare.
+   */
+  command(name, fields = {}) {
+    if (this.state !== 'connected') throw new Error('not connected');
+    const { kind, payload } = this.schema.encodeCommand(name, fields);
+    this.send({ type: 'Command', kind, payload });
+  }
+
+  /**
+   * Calls `handler(fields, tick)` for every game event `name` (decoded fields, by name); returns
+   * a function that stops it. Throws for an event the game does not declare.
+   */
+  onEvent(name, handler) {
+    if (!this.schema.event(name)) {
+      throw new TypeError(`unknown event \`${name}\` (this game's: ${this.schema.events.map((m) => m.name).join(', ') || 'none'})`);
+    }
+    const listener = (e) => {
+      if (e.detail.game && e.detail.name === name) handler(e.detail.fields, e.detail.tick);
+    };
+    this.addEventListener('event', listener);
+    return () => this.removeEventListener('event', listener);
+  }
+
   setState(state) {
     this.state = state;
     this.emit('state', { state });
@@ -279,6 +362,7 @@ export class TickwireClient extends EventTarget {
     this.send({
       type: 'Hello',
       protocol_version: codec.PROTOCOL_VERSION,
+      game: this.schema.game,
       schema_hash: this.schema.hash,
       room: this.options.room,
       name: this.options.name,
@@ -480,7 +564,7 @@ export class TickwireClient extends EventTarget {
   /** The two snapshots around the render time, to interpolate remote entities (interp.js). */
   bracket(now = this.now()) {
     const t = this.renderTime(now);
-    return t === null ? null : this.history.bracket(this.schema, t);
+    return t === null ? null : this.history.bracket(this.schema.components, t);
   }
 
   /** The view time sent with inputs: what is being rendered. */
@@ -519,21 +603,20 @@ export class TickwireClient extends EventTarget {
         count = lag >= 1 ? 2 : 1;
       }
     }
-    const intent = this.input();
+    const layout = this.schema.input;
+    const values = layout.quantize(this.input());
+    const payload = layout.encodeValues(values);
+    const input = layout.dequantize(values); // what the server's step will see
     const frame = {
-      tick: 0,
       last_snapshot: this.latest ? this.latest.snapshot.tick : null,
       view: this.viewTime(now),
-      move_x: clampI8(intent.move_x),
-      move_y: clampI8(intent.move_y),
-      aim: intent.aim & 0xffff,
-      buttons: intent.buttons & 0xff,
+      payload,
     };
     for (let k = 0; k < count; k++) {
-      const f = { ...frame, tick: (first + k) >>> 0 };
-      this.send({ type: 'Input', ...f });
-      this.predictor?.apply(f);
-      this.emit('input', f);
+      const tick = (first + k) >>> 0;
+      this.send({ type: 'Input', tick, ...frame });
+      this.predictor?.apply(tick, input);
+      this.emit('input', { tick, ...frame, input });
     }
     this.lastInputSent = (first + count - 1) >>> 0;
     this.stats.inputsSent += count;
@@ -559,7 +642,7 @@ export class TickwireClient extends EventTarget {
       msg = codec.decodeServer(bytes);
       this.handle(now, msg, bytes.length);
     } catch (e) {
-      if (e instanceof codec.DecodeError || e?.name === 'SnapshotError' || e?.name === 'ProtocolError') this.protocolError(e);
+      if (e instanceof codec.DecodeError || ['SnapshotError', 'PayloadError', 'ProtocolError'].includes(e?.name)) this.protocolError(e);
       else throw e;
     }
   }
@@ -576,7 +659,7 @@ export class TickwireClient extends EventTarget {
         break;
       case 'Reject':
         expect(this.state === 'handshaking', 'Reject');
-        this.close(new SessionEnd('rejected', msg.reason, describeReject(msg.reason, this.schema.hash)), 1000);
+        this.close(new SessionEnd('rejected', msg.reason, describeReject(msg.reason, this.schema)), 1000);
         break;
       case 'Snapshot':
         expect(this.state === 'connected', 'Snapshot');
@@ -599,7 +682,7 @@ export class TickwireClient extends EventTarget {
         this.emit('rtt', { rttMs: this.rttMs, server: msg });
         break;
       case 'Event':
-        this.onEvent(msg);
+        this.handleRoomEvent(msg);
         break;
       case 'Disconnect':
         this.serverDisconnect = msg.reason;
@@ -652,7 +735,7 @@ export class TickwireClient extends EventTarget {
         throw Object.assign(new Error(`delta against tick ${msg.baseline}, but this client holds ${baseline ? baseline.tick : 'none'} (BaselineMismatch)`), { name: 'ProtocolError' });
       }
     }
-    const snapshot = decodeSnapshot(this.schema, baseline, msg.tick, msg.payload);
+    const snapshot = decodeSnapshot(this.schema.components, baseline, msg.tick, msg.payload);
 
     this.clock.observe(now, msg.tick);
     this.history.push(this.clock.relative(msg.tick), snapshot);
@@ -666,14 +749,27 @@ export class TickwireClient extends EventTarget {
     this.emit('snapshot', { ...this.latest, predictionError: error });
   }
 
-  onEvent(msg) {
-    const e = msg.event;
+  /**
+   * Emits one room event as `event`, `{ tick, name, game, fields }`: a game event decoded by
+   * the schema (`game: true`, with its `kind`), or one of Tickwire's own (`game: false`):
+   * `Joined { client, entity, name }`, `Left { client, name }`, `Chat { from, name, text }`.
+   */
+  handleRoomEvent(msg) {
+    const { tick, event: e } = msg;
+    let detail;
+    if (e.type === 'Game') {
+      const { kind, name, fields } = this.schema.decodeEvent(e.kind, e.payload);
+      detail = { tick, name, game: true, kind, fields };
+    } else {
+      const { type, ...fields } = e;
+      detail = { tick, name: type, game: false, fields };
+    }
     if (e.type === 'Joined') this.players.set(e.entity, { client: e.client, name: e.name });
     if (e.type === 'Left') {
       for (const [entity, p] of this.players) if (p.client === e.client) this.players.delete(entity);
     }
-    this.emit('event', msg);
-    if (e.type === 'Chat') this.emit('chat', e);
+    this.emit('event', detail);
+    if (e.type === 'Chat') this.emit('chat', { tick, from: e.from, name: e.name, text: e.text });
   }
 
   // ---- for the game -----------------------------------------------------------------------
@@ -689,6 +785,3 @@ export class TickwireClient extends EventTarget {
   }
 }
 
-function clampI8(v) {
-  return Math.max(-127, Math.min(127, Math.round(v || 0)));
-}

@@ -3,32 +3,38 @@
 //
 // Messages are plain objects with a `type` (the variant name) and the spec's field names:
 //
-//   { type: 'Hello', protocol_version: 2, schema_hash: 0x…n, room: 'lobby', name: 'Zoë', token: null,
-//     resume: null /* or { client_id, secret: Uint8Array(16) } */ }
-//   { type: 'Input', tick, last_snapshot, view: { tick, fraction }, move_x, move_y, aim, buttons }
+//   { type: 'Hello', protocol_version: 3, game: 'dots', schema_hash: 0x…n, room: 'lobby',
+//     name: 'Zoë', token: null, resume: null /* or { client_id, secret: Uint8Array(16) } */ }
+//   { type: 'Input', tick, last_snapshot, view: { tick, fraction }, payload: Uint8Array }
+//   { type: 'Command', kind, payload: Uint8Array }
 //   { type: 'Snapshot', tick, baseline, last_input, payload: Uint8Array }
 //   { type: 'Reject', reason: { kind: 'SchemaMismatch', server: 0x…n } }
-//   { type: 'Event', tick, event: { type: 'Shot', shooter, from: [x, y], to: [x, y], hit } }
+//   { type: 'Event', tick, event: { type: 'Game', kind, payload: Uint8Array } }
+//   { type: 'Event', tick, event: { type: 'Joined', client, entity, name } }
 //   { type: 'Disconnect', reason: 'Timeout' }
 //
-// `u64` fields (`schema_hash`, `sent_us`, `echo_us`, `SchemaMismatch.server`) decode as BigInt
-// and encode from a BigInt or a safe integer; `Option` is `null` or the value; a `[u8; 16]`
-// (a resume secret) is a Uint8Array of 16 bytes, written raw, without a length. Decoding
-// follows §2.2 exactly, including the order in which errors are reported, so that its
-// `DecodeError.kind` equals the Rust crate's on every input. `toJSONValue`/`fromJSONValue`
-// convert to and from the serde JSON shape the golden vectors use.
+// The envelope knows nothing of any game: an input, a command and a game event carry the game's
+// payload as bytes, which the game's schema (game.js) encodes and decodes. `u64` fields
+// (`schema_hash`, `sent_us`, `echo_us`, `SchemaMismatch.server`) decode as BigInt and encode
+// from a BigInt or a safe integer; `Option` is `null` or the value; a `[u8; 16]` (a resume
+// secret) is a Uint8Array of 16 bytes, written raw, without a length; a `Vec<u8>` (a payload)
+// is a Uint8Array. Decoding follows §2.2 exactly, including the order in which errors are
+// reported, so that its `DecodeError.kind` equals the Rust crate's on every input.
+// `toJSONValue`/`fromJSONValue` convert to and from the serde JSON shape the golden vectors use.
 
-export const PROTOCOL_VERSION = 2;
+import { validName } from './schema.js';
+
+export const PROTOCOL_VERSION = 3;
 export const CLIENT_MESSAGE_LIMIT = 2048;
 export const SERVER_MESSAGE_LIMIT = 4 * 1024 * 1024;
 export const MAX_ROOM_LEN = 32;
 export const MAX_NAME_LEN = 24;
 export const MAX_TOKEN_LEN = 512;
 export const MAX_CHAT_LEN = 200;
+/** Longest game name (`Hello.game`), bytes. */
+export const MAX_GAME_LEN = 32;
 /** Length of `ResumeTicket.secret` and `Welcome.resume_secret`, bytes (§3.2). */
 export const RESUME_SECRET_LEN = 16;
-/** Bit 0 of `InputFrame.buttons`. */
-export const BUTTON_FIRE = 1;
 
 /** A message that cannot be decoded; `kind` is `too_large`, `malformed`, `trailing_bytes` or `invalid`. */
 export class DecodeError extends Error {
@@ -149,12 +155,6 @@ class Writer {
 const id = (x) => x;
 
 const u8 = { enc: (w, v) => w.u8(v), dec: (r) => r.u8(), json: id, unjson: id };
-const i8 = {
-  enc: (w, v) => w.u8(v & 0xff),
-  dec: (r) => (r.u8() << 24) >> 24,
-  json: id,
-  unjson: id,
-};
 const bool = {
   enc: (w, v) => w.u8(v ? 1 : 0),
   dec: (r) => {
@@ -175,16 +175,6 @@ const varint = (width) => ({
 const u16 = varint(16);
 const u32 = varint(32);
 const u64 = varint(64);
-const f32 = {
-  enc: (w, v) => {
-    w.reserve(4);
-    w.view.setFloat32(w.len, v, true);
-    w.len += 4;
-  },
-  dec: (r) => r.view.getFloat32(r.take(4, 'f32'), true),
-  json: id,
-  unjson: (j) => Math.fround(j),
-};
 const str = {
   enc: (w, v) => {
     const b = utf8Encoder.encode(v);
@@ -247,15 +237,6 @@ const option = (t) => ({
   },
   json: (v) => (v === null || v === undefined ? null : t.json(v)),
   unjson: (j) => (j === null ? null : t.unjson(j)),
-});
-const pair = (t) => ({
-  enc: (w, v) => {
-    t.enc(w, v[0]);
-    t.enc(w, v[1]);
-  },
-  dec: (r) => [t.dec(r), t.dec(r)],
-  json: (v) => [t.json(v[0]), t.json(v[1])],
-  unjson: (j) => [t.unjson(j[0]), t.unjson(j[1])],
 });
 
 /** A struct: its fields in order. */
@@ -328,6 +309,7 @@ const enumeration = (tag, variants) => {
 const tick = u32;
 const HELLO = struct([
   ['protocol_version', u16],
+  ['game', str],
   ['schema_hash', u64],
   ['room', str],
   ['name', str],
@@ -356,16 +338,17 @@ const REJECT_REASON = enumeration('kind', [
   ['ShuttingDown', null],
   ['HelloExpected', null],
   ['ResumeFailed', null],
+  ['UnknownGame', null],
+  ['GameMismatch', null],
+  ['JoinRefused', struct([['code', u16]])],
 ]);
 const INPUT = struct([
   ['tick', tick],
   ['last_snapshot', option(tick)],
   ['view', struct([['tick', tick], ['fraction', u8]])],
-  ['move_x', i8],
-  ['move_y', i8],
-  ['aim', u16],
-  ['buttons', u8],
+  ['payload', bytes],
 ]);
+const COMMAND = struct([['kind', u16], ['payload', bytes]]);
 const PING = struct([['id', u32], ['sent_us', u64]]);
 const PONG = struct([['id', u32], ['echo_us', u64], ['held_us', u32]]);
 const RTT = struct([['rtt_us', u32], ['jitter_us', u32]]);
@@ -376,15 +359,14 @@ const SNAPSHOT = struct([
   ['last_input', option(tick)],
   ['payload', bytes],
 ]);
-const GAME_EVENT = enumeration('type', [
-  ['Shot', struct([['shooter', u32], ['from', pair(f32)], ['to', pair(f32)], ['hit', option(u32)]])],
-  ['Hit', struct([['shooter', u32], ['target', u32], ['damage', u16], ['rewind_ms', u16]])],
-  ['Kill', struct([['killer', u32], ['victim', u32]])],
+/** `RoomEvent`: Tickwire's own (who joined, left, said what) and the game's (`Game`). */
+const ROOM_EVENT = enumeration('type', [
   ['Joined', struct([['client', u32], ['entity', u32], ['name', str]])],
   ['Left', struct([['client', u32], ['name', str]])],
   ['Chat', struct([['from', u32], ['name', str], ['text', str]])],
+  ['Game', struct([['kind', u16], ['payload', bytes]])],
 ]);
-const EVENT = struct([['tick', tick], ['event', GAME_EVENT]]);
+const EVENT = struct([['tick', tick], ['event', ROOM_EVENT]]);
 
 /** `DisconnectReason` variants in wire order. */
 export const DISCONNECT_REASONS = [
@@ -409,6 +391,7 @@ const CLIENT_MESSAGE = enumeration('type', [
   ['Pong', PONG],
   ['Chat', CHAT],
   ['Disconnect', DISCONNECT, 'reason'],
+  ['Command', COMMAND],
 ]);
 const SERVER_MESSAGE = enumeration('type', [
   ['Welcome', WELCOME],
@@ -435,6 +418,14 @@ export function validRoom(room) {
   return ROOM.test(room);
 }
 
+/**
+ * Whether `name` can name a game (`Hello.game`): 1..=32 characters of `[A-Za-z0-9_]`, not
+ * starting with a digit (as a component, field, event or command name).
+ */
+export function validGame(name) {
+  return validName(name);
+}
+
 /** Whether `text` is 1..=`max` UTF-8 bytes with no control characters. */
 export function validText(text, max) {
   const len = utf8Encoder.encode(text).length;
@@ -450,6 +441,7 @@ function checkText(what, text, max) {
 function validateClient(m) {
   if (m.type === 'Hello') {
     if (!validRoom(m.room)) throw invalid('Hello.room', 'must be 1..=32 bytes of [A-Za-z0-9_-]');
+    if (!validGame(m.game)) throw invalid('Hello.game', 'must be 1..=32 characters of [A-Za-z0-9_], not starting with a digit');
     checkText('Hello.name', m.name, MAX_NAME_LEN);
     if (m.token !== null) checkText('Hello.token', m.token, MAX_TOKEN_LEN);
   } else if (m.type === 'Chat') {
@@ -463,9 +455,7 @@ function validateServer(m) {
     if (m.tick_rate === 0) throw invalid('Welcome.tick_rate', 'is zero');
   } else if (m.type === 'Event') {
     const e = m.event;
-    if (e.type === 'Shot' && ![...e.from, ...e.to].every(Number.isFinite)) {
-      throw invalid('Event.Shot.from/to', 'is not finite');
-    } else if (e.type === 'Chat') {
+    if (e.type === 'Chat') {
       checkText('Event.Chat.name', e.name, MAX_NAME_LEN);
       checkText('Event.Chat.text', e.text, MAX_CHAT_LEN);
     } else if (e.type === 'Joined' || e.type === 'Left') {
@@ -527,18 +517,4 @@ export function toJSONValue(msg, direction) {
 /** A message from the serde JSON shape (numbers or BigInt for u64). */
 export function fromJSONValue(value, direction) {
   return (direction === 'client' ? CLIENT_MESSAGE : SERVER_MESSAGE).unjson(value);
-}
-
-/** Quantizes an aim angle in radians to the wire's `u16` (PROTOCOL.md §3.4). */
-export function aimFromRadians(a) {
-  if (!Number.isFinite(a)) return 0;
-  const tau = 2 * Math.PI;
-  let r = a % tau;
-  if (r < 0) r += tau;
-  return Math.round((r / tau) * 65536) & 0xffff;
-}
-
-/** The aim angle in radians of a wire `u16`, in `f32` as the server computes it. */
-export function aimRadians(aim) {
-  return Math.fround(Math.fround(aim / 65536) * Math.fround(2 * Math.PI));
 }

@@ -4,13 +4,17 @@
 
 import { PROTOCOL_VERSION } from './codec.js';
 
-/** Human text for a `RejectReason` (`{ kind, server? }`). */
-export function describeReject(reason, schemaHash) {
+/**
+ * Human text for a `RejectReason` (`{ kind, server?, code? }`); `schema` is the client's game
+ * schema (its `game` and `hash`), if known.
+ */
+export function describeReject(reason, schema = null) {
+  const game = schema?.game ?? 'this game';
   switch (reason.kind) {
     case 'VersionMismatch':
       return `protocol version mismatch: the server speaks version ${reason.server}, this client version ${PROTOCOL_VERSION}`;
     case 'SchemaMismatch':
-      return `schema mismatch: the server's schema is ${hex64(reason.server)}, this client's ${hex64(schemaHash ?? 0n)} (reload the page: the server was updated?)`;
+      return `schema mismatch: the server's ${game} schema is ${hex64(reason.server)}, this client's ${hex64(schema?.hash ?? 0n)} (reload the page: the server was updated?)`;
     case 'RoomFull':
       return 'the room is full';
     case 'TooManyRooms':
@@ -27,6 +31,12 @@ export function describeReject(reason, schemaHash) {
       return 'protocol error: the server expected a hello first';
     case 'ResumeFailed':
       return 'the previous session could not be resumed (it expired, or the server restarted)';
+    case 'UnknownGame':
+      return `the server does not host ${game}`;
+    case 'GameMismatch':
+      return `the room hosts another game than ${game}; pick another room`;
+    case 'JoinRefused':
+      return `the game refused the player (its reason: code ${reason.code})`;
     default:
       return `refused (${reason.kind})`;
   }

@@ -2,7 +2,9 @@
 // its movement function — the exact one the server simulates with — and this keeps the
 // pending inputs (the Rust client's `client/src/predict.rs`).
 //
-// Every input frame is applied at once and kept as pending. When the snapshot of tick S
+// An input is the game's input fields as the server decodes them (quantized, then
+// dequantized: TickwireClient passes exactly that), so that `step` sees what the server's step
+// sees. Every input is applied at once and kept as pending. When the snapshot of tick S
 // arrives the server has simulated every tick up to S, so pending inputs stamped ≤ S are done
 // (applied, or dropped as late) and forgotten; the state is reset to the server's at S and
 // the inputs stamped after S are replayed on top. With the same function and the same
@@ -10,7 +12,8 @@
 // correction is ever visible. The prediction stored with the input of tick S is compared with
 // the server's state at S: a difference is a misprediction (a late input, a respawn...).
 // Ticks skipped between two inputs are filled in as the server does: by repeating the previous
-// input without its buttons, for at most MAX_REPEAT_TICKS ticks. A dead player does not move.
+// input with every `buttons` field of the game's input released (0), for at most
+// MAX_REPEAT_TICKS ticks. A dead player does not move.
 
 import { tickDiff } from './snapshot.js';
 
@@ -21,13 +24,18 @@ export const MAX_REPEAT_TICKS = 8;
 
 export class Predictor {
   /**
-   * @param {(state: any, frame: object) => any} step one tick of movement (pure)
+   * @param {(state: any, input: object, tick: number) => any} step one tick of the game's
+   *   input (its fields by name) from `state` (pure)
    * @param {(a: any, b: any) => number} distance how far apart two states are (0: equal)
+   * @param {import('./game.js').MessageSchema} [inputSchema] the game's input layout, whose
+   *   `buttons` fields a repeat releases (without one, a repeat is the input unchanged)
    */
-  constructor(step, distance) {
+  constructor(step, distance, inputSchema = null) {
     this.step = step;
     this.distance = distance;
-    /** `[{ frame, after }]`, oldest first. */
+    /** Names of the input's `buttons` fields. */
+    this.buttons = inputSchema ? inputSchema.fields.filter((f) => f.codec.kind === 'buttons').map((f) => f.name) : [];
+    /** `[{ tick, input, sent, after }]`, oldest first (`sent`: false for a repeat). */
     this.pending = [];
     this.server = null; // { tick, state, alive }
     this.predicted = null;
@@ -35,24 +43,31 @@ export class Predictor {
     this.stats = { checked: 0, mispredicted: 0, lastError: 0, replayed: 0 };
   }
 
-  /** Applies a new input frame (its tick newer than every pending one). */
-  apply(frame) {
+  /** Applies the input of `tick` (newer than every pending one). */
+  apply(tick, input) {
     if (this.last) {
-      const gap = Math.min(Math.max(tickDiff(frame.tick, this.last.tick) - 1, 0), MAX_REPEAT_TICKS);
-      for (let k = 1; k <= gap; k++) {
-        this.push({ ...this.last, tick: (this.last.tick + k) >>> 0, buttons: 0 });
-      }
+      const gap = Math.min(Math.max(tickDiff(tick, this.last.tick) - 1, 0), MAX_REPEAT_TICKS);
+      const repeat = this.released(this.last.input);
+      for (let k = 1; k <= gap; k++) this.push((this.last.tick + k) >>> 0, repeat, false);
     }
-    this.last = frame;
-    this.push(frame);
+    this.last = { tick, input };
+    this.push(tick, input, true);
   }
 
-  push(frame) {
+  /** `input` with its buttons released: what the server repeats for a missing tick. */
+  released(input) {
+    if (!this.buttons.length) return input;
+    const out = { ...input };
+    for (const name of this.buttons) out[name] = 0;
+    return out;
+  }
+
+  push(tick, input, sent) {
     if (this.pending.length === MAX_PENDING) this.pending.shift();
     const alive = this.server?.alive ?? false;
-    const after = this.predicted === null ? null : alive ? this.step(this.predicted, frame) : this.predicted;
+    const after = this.predicted === null ? null : alive ? this.step(this.predicted, input, tick) : this.predicted;
     this.predicted = after;
-    this.pending.push({ frame, after });
+    this.pending.push({ tick, input, sent, after });
   }
 
   /**
@@ -62,9 +77,9 @@ export class Predictor {
    */
   reconcile(tick, state, alive) {
     let error = null;
-    while (this.pending.length && tickDiff(this.pending[0].frame.tick, tick) <= 0) {
+    while (this.pending.length && tickDiff(this.pending[0].tick, tick) <= 0) {
       const p = this.pending.shift();
-      if (p.frame.tick === tick && p.after !== null && state !== null) error = this.distance(p.after, state);
+      if (p.tick === tick && p.after !== null && state !== null) error = this.distance(p.after, state);
     }
     if (error !== null) {
       this.stats.checked++;
@@ -76,7 +91,7 @@ export class Predictor {
     let at = state;
     for (const p of this.pending) {
       if (alive) {
-        at = this.step(at, p.frame);
+        at = this.step(at, p.input, p.tick);
         this.stats.replayed++;
       }
       p.after = at;

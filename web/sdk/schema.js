@@ -1,17 +1,20 @@
 // Replicated-state schemas (PROTOCOL.md §5): components of quantized fields, their canonical
 // text and FNV-1a 64 hash (the handshake's `schema_hash`), and quantize/dequantize.
 //
-// A schema is built from the same shape the server serves at `/schema.json`
+// A schema is built from the shape of the components of a game's `/schema.json`
 // (`Schema::describe()` in Rust): `{ name, components: [{ name, fields: [{ name, codec,
 // predict }] }] }` with codecs `{kind: 'fixed', min, max, step}`, `{kind: 'angle', bits}`,
-// `{kind: 'uint', max}`, `{kind: 'bool'}` and predictors `{kind: 'hold'}`,
-// `{kind: 'linear', velocity}`. Everything derived (`max_q`, `bits`, the velocity zero, the
-// hash) is computed here from the declaration, never trusted from the JSON; a description that
-// carries derived values is checked against them.
+// `{kind: 'uint', max}`, `{kind: 'int', min, max}`, `{kind: 'bool'}`, `{kind: 'buttons',
+// count}`, `{kind: 'entity'}` and predictors `{kind: 'hold'}`, `{kind: 'linear', velocity}`.
+// Everything derived (`max_q`, `bits`, the velocity zero, the hash) is computed here from the
+// declaration, never trusted from the JSON; a description that carries derived values is
+// checked against them. A game's whole schema (components, input, events, commands) is
+// game.js's GameSchema, which builds one of these for its components.
 
 const TAU = 6.283185307179586;
 const MAX_COMPONENTS = 32;
 const MAX_FIELDS = 16;
+const NAME = /^[A-Za-z_][A-Za-z0-9_]{0,31}$/;
 const utf8 = new TextEncoder();
 
 /** A schema declaration that cannot be used (mirrors the Rust crate's `SchemaError`). */
@@ -27,8 +30,17 @@ export function roundHalfAway(x) {
   return x < 0 ? -Math.round(-x) : Math.round(x);
 }
 
-function bitsFor(maxQ) {
+/** Bits needed to hold `maxQ` (at least 1; `maxQ` up to 2^32 − 1). */
+export function bitsFor(maxQ) {
   return Math.max(1, maxQ === 0 ? 0 : 32 - Math.clz32(maxQ));
+}
+
+/**
+ * Whether `name` can name a component, field, event, command or game: 1..=32 characters of
+ * `[A-Za-z0-9_]`, not starting with a digit (names go into the line-based canonical text).
+ */
+export function validName(name) {
+  return typeof name === 'string' && NAME.test(name);
 }
 
 const f32Bits = (() => {
@@ -64,13 +76,14 @@ export class Schema {
       if (comps.slice(0, ci).some((o) => o.name === c.name)) {
         throw new SchemaError(`component ${c.name} is declared twice`);
       }
+      if (!validName(c.name)) throw new SchemaError(`\`${c.name}\` is not a valid name: 1..=32 characters of [A-Za-z0-9_], not starting with a digit`);
       if (!c.fields?.length || c.fields.length > MAX_FIELDS) {
         throw new SchemaError(`component ${c.name} needs 1..=16 fields`);
       }
       const firstField = this.fields.length;
       const fields = c.fields.map((f) => {
-        const codec = normalizeCodec(f.codec);
-        const maxQ = maxQOf(c.name, f.name, codec);
+        const { codec, maxQ } = fieldCodec(c.name, f);
+        if (f.optional) throw new SchemaError(`field ${c.name}.${f.name}: component fields cannot be optional (presence is per component)`);
         const field = {
           name: f.name,
           component: ci,
@@ -149,6 +162,21 @@ export class Schema {
   }
 }
 
+/**
+ * A field's codec, normalized (`fixed` bounds rounded to `f32`), and its largest quantized
+ * value, checking the field's name and the codec's parameters as the Rust crate does
+ * (`field_max_q`); `owner` names the component or payload in errors.
+ */
+export function fieldCodec(owner, field) {
+  if (!validName(field?.name)) {
+    throw new SchemaError(`field ${owner}.${field?.name}: names are 1..=32 characters of [A-Za-z0-9_], not starting with a digit`);
+  }
+  const codec = normalizeCodec(field.codec);
+  return { codec, maxQ: maxQOf(owner, field.name, codec) };
+}
+
+const isInt = (v, lo, hi) => Number.isInteger(v) && v >= lo && v <= hi;
+
 function normalizeCodec(codec) {
   switch (codec?.kind) {
     case 'fixed':
@@ -157,8 +185,14 @@ function normalizeCodec(codec) {
       return { kind: 'angle', bits: codec.bits };
     case 'uint':
       return { kind: 'uint', max: codec.max };
+    case 'int':
+      return { kind: 'int', min: codec.min, max: codec.max };
     case 'bool':
       return { kind: 'bool' };
+    case 'buttons':
+      return { kind: 'buttons', count: codec.count };
+    case 'entity':
+      return { kind: 'entity' };
     default:
       throw new SchemaError(`unknown codec ${JSON.stringify(codec)}`);
   }
@@ -179,8 +213,19 @@ function maxQOf(component, field, codec) {
       if (!(Number.isInteger(codec.bits) && codec.bits >= 1 && codec.bits <= 16)) throw bad('angle bits must be 1..=16');
       return 2 ** codec.bits - 1;
     case 'uint':
-      if (!(Number.isInteger(codec.max) && codec.max >= 1 && codec.max <= 0xffffffff)) throw bad('uint max must be 1..=2^32-1');
+      if (!isInt(codec.max, 1, 0xffffffff)) throw bad('uint max must be 1..=2^32-1');
       return codec.max;
+    case 'int': {
+      if (!isInt(codec.min, -(2 ** 31), 2 ** 31 - 1) || !isInt(codec.max, -(2 ** 31), 2 ** 31 - 1)) throw bad('int bounds must be i32 integers');
+      const span = codec.max - codec.min;
+      if (!(span >= 1 && span <= 2 ** 31 - 1)) throw bad('Int needs min < max and at most 2^31 - 1 between them');
+      return span;
+    }
+    case 'buttons':
+      if (!isInt(codec.count, 1, 16)) throw bad('buttons count must be 1..=16');
+      return 2 ** codec.count - 1;
+    case 'entity':
+      return 0xffffffff;
     default:
       return 1;
   }
@@ -201,24 +246,38 @@ function linearOf(component, fields, j, firstField) {
 }
 
 function canonicalText(schema) {
-  let s = `tickwire-schema ${schema.name}\n`;
-  for (const c of schema.components) {
+  return `tickwire-schema ${schema.name}\n${componentLines(schema.components)}`;
+}
+
+/** The `component` and `field` lines of a canonical text (PROTOCOL.md §5.4). */
+export function componentLines(components) {
+  let s = '';
+  for (const c of components) {
     s += `component ${c.name}\n`;
     for (const f of c.fields) {
-      const k = f.codec;
-      const codec =
-        k.kind === 'fixed'
-          ? `fixed ${f32Bits(k.min)} ${f32Bits(k.max)} ${f32Bits(k.step)}`
-          : k.kind === 'angle'
-            ? `angle ${k.bits}`
-            : k.kind === 'uint'
-              ? `uint ${k.max}`
-              : 'bool';
       const predict = f.predict.kind === 'linear' ? `linear ${f.predict.velocity}` : 'hold';
-      s += `field ${f.name} ${codec} ${predict}\n`;
+      s += `field ${f.name} ${codecText(f.codec)} ${predict}\n`;
     }
   }
   return s;
+}
+
+/** A (normalized) codec as the canonical text writes it: floats as the hex of their f32 bits. */
+export function codecText(k) {
+  switch (k.kind) {
+    case 'fixed':
+      return `fixed ${f32Bits(k.min)} ${f32Bits(k.max)} ${f32Bits(k.step)}`;
+    case 'angle':
+      return `angle ${k.bits}`;
+    case 'uint':
+      return `uint ${k.max}`;
+    case 'int':
+      return `int ${k.min} ${k.max}`;
+    case 'buttons':
+      return `buttons ${k.count}`;
+    default:
+      return k.kind; // bool, entity
+  }
 }
 
 /** A description's derived values, when present, must be what the declaration gives. */
@@ -244,8 +303,20 @@ function checkDerived(schema, desc) {
   });
 }
 
-/** Quantizes a float with `codec` (PROTOCOL.md §5.1); `maxQ` is the field's. Non-finite → 0. */
+/**
+ * Quantizes a number with `codec` (PROTOCOL.md §5.1); `maxQ` is the field's. Non-finite → 0;
+ * out of range → clamped. `fixed` and `angle` take the value as an `f32` (Rust's
+ * `FieldCodec::quantize`); the integer codecs take an integer exactly (`quantize_int`, so that
+ * an entity id above 2^24 survives) and round anything else half away from zero.
+ */
 export function quantize(codec, v, maxQ) {
+  if (typeof v === 'boolean') v = v ? 1 : 0;
+  if (codec.kind !== 'fixed' && codec.kind !== 'angle') {
+    if (!Number.isFinite(v)) return 0;
+    if (codec.kind === 'bool') return v !== 0 ? 1 : 0;
+    const q = roundHalfAway(Number.isInteger(v) ? v : Math.fround(v)) - (codec.kind === 'int' ? codec.min : 0);
+    return Math.min(Math.max(q, 0), maxQ);
+  }
   v = Math.fround(v);
   if (!Number.isFinite(v)) return 0;
   switch (codec.kind) {
@@ -258,20 +329,24 @@ export function quantize(codec, v, maxQ) {
       if (r < 0) r += TAU;
       return roundHalfAway((r / TAU) * 2 ** codec.bits) % 2 ** codec.bits;
     }
-    case 'uint':
-      return Math.min(Math.max(roundHalfAway(v), 0), maxQ);
     default:
-      return v !== 0 ? 1 : 0;
+      return 0;
   }
 }
 
-/** The float a quantized value stands for, rounded to `f32` as the Rust crate does. */
+/**
+ * The number a quantized value stands for: `fixed` and `angle` rounded to `f32` as the Rust
+ * crate does, the integer codecs exactly (`int`: `min + q`; `uint`, `bool`, `buttons`,
+ * `entity`: `q`).
+ */
 export function dequantize(codec, q) {
   switch (codec.kind) {
     case 'fixed':
       return Math.fround(codec.min + q * codec.step);
     case 'angle':
       return Math.fround((q * TAU) / 2 ** codec.bits);
+    case 'int':
+      return codec.min + q;
     default:
       return q;
   }

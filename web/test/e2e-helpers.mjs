@@ -56,6 +56,11 @@ export async function openPage(executablePath, profile, { tls = false, consoleEr
   return { browser, page, problems, state: () => page.evaluate(() => window.tickwire.state()) };
 }
 
+/** The environment that configures the server's arena (`--game-config arena=JSON`). */
+export function arenaConfig(config) {
+  return { TICKWIRE_GAME_CONFIG: `arena=${JSON.stringify(config)}` };
+}
+
 /**
  * Starts `bin` with `--addr 127.0.0.1:0` and `args` (the `TICKWIRE_*` settings of the calling
  * environment removed, `env` added); resolves with `{ child, addr, log() }` once it logged its

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ROOT } from './helpers.mjs';
-import { openPage, sleep, startServer, until } from './e2e-helpers.mjs';
+import { arenaConfig, openPage, sleep, startServer, until } from './e2e-helpers.mjs';
 
 const BIN = process.env.TICKWIRE_SERVER_BIN;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -91,7 +91,7 @@ async function startProxy(target) {
 test('the demo page resumes its session after the link drops, and gives up when the server is gone', { skip, timeout: 180000 }, async (t) => {
   const { startBot } = await import('../tools/bots.mjs');
   mkdirSync(ARTIFACTS, { recursive: true });
-  const server = await startServer(BIN, { env: { TICKWIRE_NPCS: '100' } });
+  const server = await startServer(BIN, { env: arenaConfig({ npcs: { count: 100 } }) });
   const proxy = await startProxy(server.addr);
   const profile = mkdtempSync(path.join(tmpdir(), 'tickwire-chromium-'));
   let browser;
@@ -107,7 +107,7 @@ test('the demo page resumes its session after the link drops, and gives up when 
   // The observer plays directly against the server: the proxy's troubles are not its own.
   bot = await startBot({ url: `ws://${server.addr}/ws`, room: ROOM, name: 'observer', fire: false });
   const seen = [];
-  bot.client.addEventListener('event', (e) => seen.push(e.detail.event));
+  bot.client.addEventListener('event', (e) => seen.push(e.detail));
 
   // Console errors are expected here: Chromium logs every connection the proxy refuses.
   const opened = await openPage(CHROMIUM, profile, { consoleErrors: false });
@@ -183,7 +183,7 @@ test('the demo page resumes its session after the link drops, and gives up when 
     });
     assert.ok(later.stats.snapshots > snapshotsBefore + 10, JSON.stringify(later.stats));
     assert.equal(later.own.entity, before.entity);
-    assert.deepEqual(seen.filter((e) => e.type === 'Left'), [], 'the observer saw no one leave');
+    assert.deepEqual(seen.filter((e) => !e.game && e.name === 'Left'), [], 'the observer saw no one leave');
     assert.notEqual(bot.positionOf(before.entity), null, 'the observer still sees the page’s player');
     const rooms = (await (await fetch(`http://${server.addr}/rooms`)).json()).rooms;
     assert.equal(rooms.find((r) => r.name === ROOM)?.players, 2);

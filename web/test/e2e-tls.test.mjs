@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ROOT } from './helpers.mjs';
-import { openPage, sleep, startServer as startServerAt, until } from './e2e-helpers.mjs';
+import { arenaConfig, openPage, sleep, startServer as startServerAt, until } from './e2e-helpers.mjs';
 
 const BIN = process.env.TICKWIRE_SERVER_BIN;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -56,7 +56,7 @@ function selfSigned(dir) {
 const startServer = ({ cert, key }) =>
   startServerAt(BIN, {
     args: ['--tls-cert', cert, '--tls-key', key],
-    env: { TICKWIRE_NPCS: '100', TICKWIRE_MAX_PLAYERS: '4' },
+    env: { ...arenaConfig({ npcs: { count: 100 } }), TICKWIRE_MAX_PLAYERS: '4' },
   });
 
 test('the demo page plays over https and wss against a TLS server', { skip, timeout: 120000 }, async (t) => {

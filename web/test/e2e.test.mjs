@@ -1,7 +1,9 @@
 // End to end in a real browser: a real tickwire-server (the binary in TICKWIRE_SERVER_BIN, on
 // a port it picks), two moving bot players (web/tools/bots.mjs: the SDK over the `ws` package),
 // and headless Chromium (CHROMIUM, default /usr/bin/chromium) driven by playwright-core loading
-// the demo page from the server itself. It checks what a player would: the arena shows up with
+// the demo page from the server itself, which plays the arena from the server's
+// `/schema.json?game=arena` (and arena.js declares that very schema). It checks what a player
+// would: the arena shows up with
 // the others moving, the keyboard moves the own player (as the page predicts, as the server
 // says, and as another client sees it), firing makes tracers, a full room is refused with its
 // reason and Reconnect then works, and a server shutdown is reported. Screenshots go to
@@ -14,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ROOT } from './helpers.mjs';
-import { openPage, sleep, startServer as startServerAt, until } from './e2e-helpers.mjs';
+import { arenaConfig, openPage, sleep, startServer as startServerAt, until } from './e2e-helpers.mjs';
 import { decodePng } from './png.mjs';
 
 const BIN = process.env.TICKWIRE_SERVER_BIN;
@@ -30,7 +32,7 @@ if (skip && process.env.TICKWIRE_WEB_REQUIRE_ALL === '1') throw new Error(skip);
 
 /** Starts the server on a port it picks; resolves once it logged its address. */
 const startServer = () =>
-  startServerAt(BIN, { env: { TICKWIRE_NPCS: '400', TICKWIRE_MAX_PLAYERS: '3' } });
+  startServerAt(BIN, { env: { ...arenaConfig({ npcs: { count: 400 } }), TICKWIRE_MAX_PLAYERS: '3' } });
 
 async function rooms(addr) {
   const r = await fetch(`http://${addr}/rooms`);
@@ -80,9 +82,13 @@ test('the demo page plays against a real server in Chromium', { skip, timeout: 1
     assert.equal(s.counts.npcs, 400);
     assert.ok(s.rttMs > 0 && s.rttMs < 1000, `rtt ${s.rttMs}`);
     assert.deepEqual(s.remote.map((p) => p.name).sort(), ['bot-1', 'bot-2']);
-    const schema = await (await fetch(`http://${server.addr}/schema.json`)).json();
-    const hash = await page.evaluate(async () => (await import('/arena.js')).SCHEMA.hashHex);
-    assert.equal(hash, schema.hash, 'the page’s arena schema is the server’s');
+    const schema = await (await fetch(`http://${server.addr}/schema.json?game=arena`)).json();
+    assert.equal(s.game, 'arena');
+    assert.equal(s.schemaHash, schema.hash, 'the page plays with the server’s arena schema');
+    const declared = await page.evaluate(async () => (await import('/arena.js')).ARENA.hashHex);
+    assert.equal(declared, schema.hash, 'arena.js declares the server’s arena (games/arena/src/protocol.rs)');
+    const games = (await (await fetch(`http://${server.addr}/games`)).json()).games;
+    assert.ok(games.some((g) => g.name === 'arena' && g.hash === schema.hash), JSON.stringify(games));
   });
 
   await t.test('the other players move on screen', async () => {

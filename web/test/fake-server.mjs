@@ -1,10 +1,11 @@
 // A scripted in-memory server for TickwireClient's tests: a fake WebSocket whose other end is
-// the test, the arena world of a tick, and a client wired to both with an injected clock.
+// the test, the arena world of a tick, the arena's events, and a client wired to both with an
+// injected clock. The client plays the arena as arena.js declares it (ARENA).
 
 import { TickwireClient } from '../sdk/client.js';
 import { decodeClient, encodeServer } from '../sdk/codec.js';
 import { Snapshot, encodeSnapshot } from '../sdk/snapshot.js';
-import { SCHEMA } from '../arena.js';
+import { ARENA, SCHEMA } from '../arena.js';
 
 /** A WebSocket whose other end is the test. */
 export class FakeSocket extends EventTarget {
@@ -86,10 +87,20 @@ export function snapshotMsg(baseline, current, lastInput = null) {
   };
 }
 
+/** A game event of the arena, as the server sends it. */
+export function gameEvent(tick, name, fields) {
+  return { type: 'Event', tick, event: { type: 'Game', ...ARENA.encodeEvent(name, fields) } };
+}
+
+/** The input fields an Input message carries, as the server decodes them. */
+export function inputOf(msg) {
+  return ARENA.decodeInput(msg.payload);
+}
+
 export function makeClient(extra = {}) {
   const clock = { now: 1000 };
   const client = new TickwireClient({
-    schema: SCHEMA,
+    schema: ARENA,
     url: 'ws://game.example/ws',
     name: 'Zoë',
     room: 'lobby',

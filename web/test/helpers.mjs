@@ -114,21 +114,15 @@ export function assertSame(actual, expected, where = '') {
   walk(actual, expected, '');
 }
 
-/** A serde JSON message value with its f32 fields rounded to f32 (JSON holds the shortest decimal). */
-export function roundF32(value) {
-  const shot = value?.Event?.event?.Shot;
-  if (shot) {
-    shot.from = shot.from.map(Math.fround);
-    shot.to = shot.to.map(Math.fround);
-  }
-  return value;
-}
-
-/** A schema description with its `fixed` codec bounds rounded to f32 (JSON holds shortest decimals). */
+/**
+ * A schema description (a component schema's or a game's) with its `fixed` codec bounds rounded
+ * to f32 (JSON holds shortest decimals).
+ */
 export function roundSchemaF32(desc) {
   const copy = structuredClone(desc);
-  for (const c of copy.components) {
-    for (const f of c.fields) {
+  const payloads = [copy.input, ...(copy.events ?? []), ...(copy.commands ?? [])].filter(Boolean);
+  for (const owner of [...copy.components, ...payloads]) {
+    for (const f of owner.fields) {
       if (f.codec.kind === 'fixed') {
         for (const k of ['min', 'max', 'step']) f.codec[k] = Math.fround(f.codec[k]);
       }

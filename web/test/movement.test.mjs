@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { DEFAULT_RULES, SCHEMA, movePlayer, movementRules } from '../arena.js';
+import { ARENA, DEFAULT_RULES, F, SCHEMA, arenaLayout, movePlayer, movementRules } from '../arena.js';
+import { GameSchema } from '../sdk/game.js';
 import { readJson } from './helpers.mjs';
 
 const FILE = process.env.TICKWIRE_MOVEMENT_VECTORS;
@@ -15,7 +16,8 @@ const V = FILE ? readJson(FILE) : null;
 
 test('the default rules are the simulation’s', { skip }, () => {
   assert.deepEqual(V.rules.world, DEFAULT_RULES.world);
-  assert.deepEqual(V.rules.walls, DEFAULT_RULES.walls);
+  // The vectors write a wall as `[x0, y0, x1, y1]`, `/rules.json` as `{ min, max }`.
+  assert.deepEqual(V.rules.walls, DEFAULT_RULES.walls.map((w) => [...w.min, ...w.max]));
   assert.equal(V.rules.player_speed, DEFAULT_RULES.player_speed);
   assert.equal(V.rules.player_radius, DEFAULT_RULES.player_radius);
 });
@@ -41,6 +43,19 @@ test('movePlayer matches move_player on every step of every walk', { skip }, () 
 
 test('the arena schema is the server’s shape', () => {
   assert.equal(SCHEMA.name, 'arena');
+  assert.equal(ARENA.game, 'arena');
   assert.deepEqual(SCHEMA.fields.map((f) => f.bits), [16, 16, 12, 12, 10, 2, 8, 16, 1]);
   assert.equal(SCHEMA.fields[0].linear.zero, 2048);
+  // games/arena/src/protocol.rs: a 33-bit input, and its events' sizes.
+  assert.deepEqual(ARENA.input.fields.map((f) => [f.name, f.bits]), [['move_x', 8], ['move_y', 8], ['aim', 16], ['buttons', 1]]);
+  assert.equal(ARENA.input.maxBytes, 5);
+  assert.deepEqual(ARENA.events.map((e) => [e.name, e.maxBits]), [['Shot', 129], ['Hit', 82], ['Kill', 64]]);
+  assert.equal(ARENA.commands.length, 0);
+  assert.deepEqual(F, { x: 0, y: 1, vx: 2, vy: 3, angle: 4, kind: 5, health: 6, score: 7, alive: 8 });
+  // The page finds its fields by name in whatever arena schema the server describes.
+  const moved = { ...ARENA.describe(), hash: undefined, canonical_text: undefined };
+  moved.components = moved.components.map(({ first_field: _, ...c }) => c).reverse();
+  assert.deepEqual(arenaLayout(new GameSchema(moved)).F, { x: 5, y: 6, vx: 7, vy: 8, angle: 4, kind: 3, health: 0, score: 1, alive: 2 });
+  moved.components = moved.components.map((c) => (c.name === 'npc' ? { ...c, name: 'bot' } : c));
+  assert.throws(() => arenaLayout(new GameSchema(moved)), /no component `npc`/);
 });

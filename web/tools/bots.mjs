@@ -4,14 +4,15 @@
 //   node web/tools/bots.mjs [ws://127.0.0.1:7777/ws] [count=2] [room=lobby]
 //
 // Each bot walks a square (changing direction every second), turns to aim where it walks and
-// fires now and then. It predicts its own movement like the page does, so it also checks the
-// SDK end to end from Node.
+// fires now and then. It plays with the server's arena schema (`/schema.json?game=arena`, as
+// the page does) and predicts its own movement like the page does, so it also checks the SDK
+// end to end from Node.
 
 import { WebSocket } from 'ws';
 
-import { TickwireClient } from '../sdk/client.js';
-import { BUTTON_FIRE, aimFromRadians } from '../sdk/codec.js';
-import { DEFAULT_RULES, SCHEMA, movementRules, predictionHooks } from '../arena.js';
+import { TickwireClient, fetchGameSchema, fetchRules } from '../sdk/client.js';
+import { dequantize } from '../sdk/schema.js';
+import { DEFAULT_RULES, FIRE, arenaLayout, movementRules, predictionHooks } from '../arena.js';
 
 const DIRECTIONS = [
   [127, 0],
@@ -20,27 +21,34 @@ const DIRECTIONS = [
   [0, -127],
 ];
 
-/** A connected bot; `stop()` leaves. */
-export async function startBot({ url, room = 'lobby', name, index = 0, fire = true }) {
-  let move = movementRules(DEFAULT_RULES, 30);
+/**
+ * A connected bot; `stop()` leaves. `schema` (a GameSchema) and `rules` default to the server's
+ * (`/schema.json?game=arena`, `/rules.json?game=arena`).
+ */
+export async function startBot({ url, room = 'lobby', name, index = 0, fire = true, schema, rules }) {
+  schema ??= await fetchGameSchema({ url, game: 'arena' });
+  rules ??= (await fetchRules({ url, game: 'arena' }).catch(() => null))?.config?.rules ?? DEFAULT_RULES;
+  const { F } = arenaLayout(schema);
+  const valueOf = (snap, i, f) => dequantize(schema.components.fields[f].codec, snap.values[i * snap.stride + f]);
+  let move = movementRules(rules, 30);
   let ticks = index * 7;
   const client = new TickwireClient({
-    schema: SCHEMA,
+    schema,
     url,
     room,
     name,
     WebSocket,
-    predict: predictionHooks(() => move),
+    predict: predictionHooks(() => move, schema),
     input: () => {
       ticks++;
       const rate = client.welcome?.tick_rate ?? 30;
       const [mx, my] = DIRECTIONS[Math.floor(ticks / rate + index) % 4];
       const shoot = fire && ticks % (rate * 2) === 0;
-      return { move_x: mx, move_y: my, aim: aimFromRadians(Math.atan2(my, mx)), buttons: shoot ? BUTTON_FIRE : 0 };
+      return { move_x: mx, move_y: my, aim: Math.atan2(my, mx), buttons: shoot ? FIRE : 0 };
     },
   });
   const welcome = await client.connect();
-  move = movementRules(DEFAULT_RULES, welcome.tick_rate);
+  move = movementRules(rules, welcome.tick_rate);
   return {
     client,
     name,
@@ -53,7 +61,7 @@ export async function startBot({ url, room = 'lobby', name, index = 0, fire = tr
     positionOf(entity) {
       const snap = client.latest?.snapshot;
       const i = snap ? snap.indexOf(entity) : -1;
-      return i < 0 ? null : { x: snap.values[i * snap.stride] / 32, y: snap.values[i * snap.stride + 1] / 32 };
+      return i < 0 ? null : { x: valueOf(snap, i, F.x), y: valueOf(snap, i, F.y) };
     },
     stop() {
       client.leave();

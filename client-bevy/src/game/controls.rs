@@ -8,7 +8,7 @@ use client_bevy::{Connect, LocalPlayer, NetBody, PlayerIntent, TickwireConnectio
 
 /// The configuration to reconnect with (the one the app started with).
 #[derive(Resource, Clone)]
-pub(crate) struct Reconnect(pub(crate) client_bevy::tickwire_client::ClientConfig);
+pub(crate) struct Reconnect(pub(crate) client_bevy::Config);
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(Update, (movement_and_fire, aim, session_keys));

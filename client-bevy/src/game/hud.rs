@@ -10,7 +10,8 @@ use client_bevy::{
     ConnectionState, NetEntities, NetGameEvent, NetPlayer, NetStatus, PlayerName, SessionEnd,
 };
 use tickwire_protocol::EntityId;
-use tickwire_protocol::message::GameEvent;
+use client_bevy::ArenaEvent;
+use client_bevy::tickwire_client::Event;
 
 use super::palette;
 
@@ -168,13 +169,13 @@ fn feed(
     let mut changed = false;
     for NetGameEvent(e) in events.read() {
         let line = match &e.event {
-            GameEvent::Kill { killer, victim } => {
+            Event::Game(ArenaEvent::Kill { killer, victim }) => {
                 format!("{} killed {}", name(*killer), name(*victim))
             }
-            GameEvent::Joined { name, .. } => format!("{name} joined"),
-            GameEvent::Left { name, .. } => format!("{name} left"),
-            GameEvent::Chat { name, text, .. } => format!("{name}: {text}"),
-            GameEvent::Shot { .. } | GameEvent::Hit { .. } => continue,
+            Event::Joined { name, .. } => format!("{name} joined"),
+            Event::Left { name, .. } => format!("{name} left"),
+            Event::Chat { name, text, .. } => format!("{name}: {text}"),
+            Event::Game(ArenaEvent::Shot { .. } | ArenaEvent::Hit { .. }) => continue,
         };
         if lines.0.len() == FEED_LINES {
             lines.0.pop_front();

@@ -10,7 +10,7 @@ mod visuals;
 use bevy::prelude::*;
 
 pub(crate) use capture::Capture;
-use client_bevy::tickwire_client::ClientConfig;
+use client_bevy::Config as ClientConfig;
 
 /// Colours, chosen to be told apart (the rendered test looks for some of them by value).
 pub(crate) mod palette {

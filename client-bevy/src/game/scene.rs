@@ -5,7 +5,7 @@
 
 use bevy::camera::ScalingMode;
 use bevy::prelude::*;
-use tickwire_sim::arena::ArenaRules;
+use tickwire_arena::ArenaRules;
 
 use super::{layer, palette};
 

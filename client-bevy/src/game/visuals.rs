@@ -9,8 +9,9 @@ use bevy::sprite::Anchor;
 use client_bevy::{
     LocalPlayer, NetBody, NetEntities, NetGameEvent, NetHeading, NetNpc, NetPlayer, PlayerName,
 };
-use tickwire_protocol::message::GameEvent;
-use tickwire_sim::arena::ArenaRules;
+use client_bevy::ArenaEvent;
+use client_bevy::tickwire_client::Event;
+use tickwire_arena::ArenaRules;
 
 use super::{layer, palette};
 
@@ -217,14 +218,16 @@ fn collect_tracers(
     let now = time.elapsed();
     tracers.0.retain(|t| now.saturating_sub(t.born) < TRACER_LIFE);
     for NetGameEvent(e) in events.read() {
-        if let GameEvent::Shot { shooter, from, to, .. } = &e.event {
+        if let Event::Game(ArenaEvent::Shot { shooter, from_x, from_y, to_x, to_y, .. }) =
+            &e.event
+        {
             // Our own shots start at the drawn (predicted) muzzle, not the server's past one.
             let own = entities.get(*shooter).and_then(|s| bodies.get(s).ok());
-            let from = own.map_or(Vec2::from_array(*from), |b| b.position);
+            let from = own.map_or(Vec2::new(*from_x, *from_y), |b| b.position);
             if tracers.0.len() == MAX_TRACERS {
                 tracers.0.remove(0);
             }
-            tracers.0.push(Tracer { from, to: Vec2::from_array(*to), born: now });
+            tracers.0.push(Tracer { from, to: Vec2::new(*to_x, *to_y), born: now });
         }
     }
 }

@@ -7,9 +7,9 @@ use std::f32::consts::TAU;
 use std::time::Duration;
 
 use bevy::math::Vec2;
-use client_bevy::tickwire_client::{self, Client, ClientConfig, InputContext, Intent};
-use tickwire_server::{RunningServer, ServerConfig};
-use tickwire_sim::arena::{BODY, Body};
+use client_bevy::tickwire_client::{self, Client, ClientConfig, InputContext};
+use tickwire_arena::{Arena, ArenaConfig, ArenaInput, ArenaProtocol, BODY, Body};
+use tickwire_server::{RunningServer, Server, ServerConfig};
 use tokio::runtime::Runtime;
 
 /// Bound on anything a test waits for.
@@ -21,27 +21,36 @@ pub struct Harness {
     pub rt: Runtime,
     pub server: Option<RunningServer>,
     /// Kept open for the test's duration (dropping a client leaves the room).
-    _bots: Vec<Client>,
+    _bots: Vec<Client<ArenaProtocol>>,
 }
 
 impl Harness {
     pub fn start(bots: usize) -> Harness {
-        Harness::start_with(bots, false, |_| {})
+        Harness::start_with(bots, false, |_, _| {})
     }
 
-    pub fn start_with(bots: usize, fire: bool, f: impl FnOnce(&mut ServerConfig)) -> Harness {
+    /// A server (the arena with 50 NPCs, `f` applied to both configurations) and `bots` bots.
+    pub fn start_with(
+        bots: usize,
+        fire: bool,
+        f: impl FnOnce(&mut ServerConfig, &mut ArenaConfig),
+    ) -> Harness {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime");
         let mut config = ServerConfig::for_tests();
-        f(&mut config);
-        let server = rt.block_on(tickwire_server::spawn(config)).expect("server");
+        let mut arena = ArenaConfig::default();
+        arena.npcs.count = 50;
+        f(&mut config, &mut arena);
+        let builder = Server::builder(config).game::<Arena>(arena);
+        let server = rt.block_on(builder.spawn()).expect("server");
         let url = server.handle.ws_url();
         let bots = (0..bots)
             .map(|i| {
-                let config = ClientConfig::new(url.clone(), ROOM, format!("bot{i}"));
+                let config =
+                    ClientConfig::<ArenaProtocol>::new(url.clone(), ROOM, format!("bot{i}"));
                 rt.block_on(tickwire_client::connect_with(config, circling(i, fire)))
                     .expect("bot connects")
             })
@@ -56,7 +65,7 @@ impl Harness {
     /// The server's newest position of `entity`.
     pub fn server_position(&self, entity: tickwire_protocol::EntityId) -> Option<Vec2> {
         let snap = self.server.as_ref()?.handle.snapshot(ROOM)?;
-        let body: Body = snap.get(entity)?.get(tickwire_sim::arena::schema(), BODY)?;
+        let body: Body = snap.get(entity)?.get(tickwire_arena::schema(), BODY)?;
         Some(Vec2::new(body.x, body.y))
     }
 
@@ -69,10 +78,13 @@ impl Harness {
 
 /// A bot that walks in a circle (its direction turns a full circle every 3 s), aiming where
 /// it goes, and firing when `fire`.
-pub fn circling(i: usize, fire: bool) -> impl FnMut(&InputContext<'_>) -> Intent + Send + 'static {
+pub fn circling(
+    i: usize,
+    fire: bool,
+) -> impl FnMut(&InputContext<'_, ArenaProtocol>) -> ArenaInput + Send + 'static {
     move |ctx| {
         let angle = ctx.now.as_secs_f32() * TAU / 3.0 + i as f32;
         let dir = glam::Vec2::new(angle.cos(), angle.sin());
-        Intent::toward(dir).aiming(glam::Vec2::ZERO, dir).firing(fire)
+        ArenaInput::toward(dir).aiming(glam::Vec2::ZERO, dir).firing(fire)
     }
 }
