@@ -25,11 +25,11 @@ use tickwire_benches::scenario::SEED;
 use tickwire_benches::script::player_input;
 use tickwire_protocol::message::InputFrame;
 use tickwire_protocol::{ClientId, EntityId, GameProtocol};
-use tickwire_server::{GameInfo, Metrics};
 use tickwire_server::room::RoomInfo;
 use tickwire_server::room::frame::TickFrame;
 use tickwire_server::room::link::{ClientLink, Outgoing};
 use tickwire_server::room::task::{Room, RoomSettings};
+use tickwire_server::{GameInfo, Metrics};
 
 /// One attached client: its link and what its writer remembers.
 struct Client {
@@ -89,15 +89,14 @@ impl Bench {
         };
         let metrics = Arc::new(Metrics::new());
         let host = tickwire_sim::HostSettings::default();
-        let game = GameInfo::new::<Arena>(&scenario.config(), SEED, host, &metrics)
-            .expect("a valid game");
+        let game =
+            GameInfo::new::<Arena>(&scenario.config(), SEED, host, &metrics).expect("a valid game");
         let info = Arc::new(RoomInfo::default());
         let mut room = Room::new("bench".into(), sim, game.clone(), settings, metrics, info);
         let mut list: Vec<Client> = Vec::with_capacity(clients);
         for i in 0..clients {
             let link = Arc::new(ClientLink::new(ClientId(i as u32 + 1), game.release_mask.clone()));
-            let welcome =
-                room.join(format!("bot{i}"), None, link.clone()).expect("room has space");
+            let welcome = room.join(format!("bot{i}"), None, link.clone()).expect("room has space");
             list.push(Client {
                 link,
                 entity: welcome.entity,

@@ -10,8 +10,8 @@
 //!   small integer), without the velocity a client needs for extrapolation.
 
 use bincode::Encode;
-use tickwire_protocol::{Schema, Snapshot};
 use tickwire_arena::{BODY, Body, HEADING, Heading, NPC, Npc};
+use tickwire_protocol::{Schema, Snapshot};
 
 /// One entity with the snapshot's fields, as floats.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Encode)]

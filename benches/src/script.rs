@@ -79,7 +79,11 @@ pub fn player_input(
 
 /// Every player's input for the simulation's next step, into `out` (cleared first), with the
 /// view time each claims (what the server honours when the claim is plausible).
-pub fn inputs(sim: &Simulation<Arena>, players: &[Scripted], out: &mut Vec<PlayerInput<ArenaInput>>) {
+pub fn inputs(
+    sim: &Simulation<Arena>,
+    players: &[Scripted],
+    out: &mut Vec<PlayerInput<ArenaInput>>,
+) {
     out.clear();
     let next = sim.tick().next();
     let ids: Vec<EntityId> = players.iter().map(|p| p.id).collect();

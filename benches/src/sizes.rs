@@ -8,9 +8,9 @@
 use std::collections::VecDeque;
 
 use anyhow::{Context, ensure};
+use tickwire_arena::{BODY, Body};
 use tickwire_protocol::snapshot::{DecodeLimits, decode};
 use tickwire_protocol::{Schema, Snapshot, SnapshotEncoder};
-use tickwire_arena::{BODY, Body};
 
 use crate::plain::{bincode_bytes, plain_entities, poses};
 use crate::scenario::{Scenario, record};

@@ -20,8 +20,8 @@
 //! The binary is `main.rs`: parse flags, scrape `/metrics`, run the swarm with live progress,
 //! scrape again, print the report, write the JSON, exit by the SLO verdict.
 
-pub mod args;
 pub mod arena;
+pub mod args;
 pub mod collect;
 pub mod game;
 pub mod players;

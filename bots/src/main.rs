@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser as _;
+use tickwire_bots::game::{self, Chosen};
 use tickwire_bots::progress::Progress;
 use tickwire_bots::slo::BREACH_EXIT_CODE;
-use tickwire_bots::game::{self, Chosen};
 use tickwire_bots::{
     Args, Players, Report, RssSample, Swarm, SwarmConfig, scrape_rss, scrape_ticks, server_ticks,
 };

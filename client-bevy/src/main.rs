@@ -29,8 +29,8 @@ use anyhow::Context as _;
 use bevy::prelude::*;
 use bevy::window::WindowResolution;
 use clap::Parser;
-use client_bevy::TickwirePlugin;
 use client_bevy::Config as ClientConfig;
+use client_bevy::TickwirePlugin;
 use client_bevy::tickwire_client::LinkConfig;
 
 /// Play the Tickwire arena.

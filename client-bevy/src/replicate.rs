@@ -158,7 +158,9 @@ fn capture(
     frame.remote.clear();
     frame.own = s.own_entity();
     if let Some(b) = s.bracket(now) {
-        frame.remote.extend(b.iter().filter(|e| Some(e.id()) != frame.own).filter_map(|e| Remote::of(&e)));
+        frame
+            .remote
+            .extend(b.iter().filter(|e| Some(e.id()) != frame.own).filter_map(|e| Remote::of(&e)));
     }
     let own = own_in_newest(s);
     frame.own_player = own.map(|(body, player)| (player, glam_vec(body.velocity())));

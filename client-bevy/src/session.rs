@@ -9,13 +9,13 @@ use tickwire_protocol::message::Welcome;
 use tracing::{info, warn};
 
 use crate::components::NetEntity;
-use crate::{Config, Handle};
 use crate::intent::PlayerIntent;
 use crate::net::{FromNet, NetLink};
 use crate::replicate::{LocalSmoothing, NetEntities};
 use crate::status::{
     Connected, ConnectionState, Disconnected, NetGameEvent, NetStatus, SessionEnd,
 };
+use crate::{Config, Handle};
 
 /// Most network messages handled per frame; the rest wait for the next frame (the channel is
 /// bounded, so a burst never makes one frame arbitrarily long).

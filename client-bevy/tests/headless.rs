@@ -11,14 +11,14 @@ mod common;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
+use client_bevy::ArenaEvent;
 use client_bevy::tickwire_client::EndReason;
+use client_bevy::tickwire_client::Event;
 use client_bevy::{
     ConnectionState, Disconnected, Interpolated, LocalPlayer, NetBody, NetEntities, NetEntity,
     NetGameEvent, NetNpc, NetPlayer, NetStatus, PlayerIntent, PlayerName, SessionEnd,
     TickwirePlugin,
 };
-use client_bevy::ArenaEvent;
-use client_bevy::tickwire_client::Event;
 use tickwire_protocol::message::{DisconnectReason, RejectReason};
 
 use common::{Harness, ROOM, WAIT};

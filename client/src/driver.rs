@@ -44,10 +44,10 @@ use tracing::debug;
 use crate::client::{ClientEvent, Connection};
 use crate::error::{EndReason, ProtocolError};
 use crate::input::{InputContext, InputSource};
-use tickwire_sim::Predict;
 use crate::link::{DelayQueue, LinkConditioner};
 use crate::state::ClientState;
 use crate::ws::{WsReader, WsWriter};
+use tickwire_sim::Predict;
 
 /// Capacity of the reader → driver channel, in messages.
 pub const INCOMING_CAPACITY: usize = 64;

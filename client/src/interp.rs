@@ -203,7 +203,9 @@ impl Interpolated<'_> {
             }
             return;
         }
-        let Some(from) = self.from.filter(|f| f.mask & self.to.mask & component_bit(b.schema, first) != 0) else {
+        let Some(from) =
+            self.from.filter(|f| f.mask & self.to.mask & component_bit(b.schema, first) != 0)
+        else {
             return;
         };
         let gap = b.to.tick().diff(b.from.tick()).max(1) as f32;

@@ -109,7 +109,8 @@ impl<P: Predict> Predictor<P> {
         if self.pending.len() == MAX_PENDING {
             self.pending.pop_front();
         }
-        let after = self.predicted.as_ref().map(|s| P::step(&self.rules, s, &input, self.tick_rate));
+        let after =
+            self.predicted.as_ref().map(|s| P::step(&self.rules, s, &input, self.tick_rate));
         self.predicted.clone_from(&after);
         self.pending.push_back(Pending { tick, input, sent, after });
     }

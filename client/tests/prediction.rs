@@ -7,15 +7,14 @@ use std::time::Duration;
 
 use common::{server, wait_until};
 use glam::Vec2;
-use tickwire_client::connect;
 use tickwire_arena::{ArenaInput, BODY, Body, schema};
+use tickwire_client::connect;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inputs_move_the_player_and_the_prediction_converges() {
     let server = server().await;
     let handle = server.handle.clone();
-    let client =
-        connect(common::arena(handle.ws_url(), "lobby", "mover")).await.expect("connects");
+    let client = connect(common::arena(handle.ws_url(), "lobby", "mover")).await.expect("connects");
     let me = client.welcome().entity;
     let server_pos = || {
         let snap = handle.snapshot("lobby")?;

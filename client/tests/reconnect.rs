@@ -8,10 +8,10 @@ mod common;
 use std::time::Duration;
 
 use common::wait_until;
+use tickwire_arena::{ArenaEvent, ArenaProtocol};
 use tickwire_client::{
     Client, ClientConfig, ClientEvent, Connection, EndReason, Outage, ReconnectPolicy, connect,
 };
-use tickwire_arena::{ArenaEvent, ArenaProtocol};
 use tickwire_server::ServerConfig;
 
 fn config(url: String, policy: ReconnectPolicy) -> ClientConfig<ArenaProtocol> {

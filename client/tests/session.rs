@@ -13,8 +13,7 @@ use tickwire_protocol::message::{DisconnectReason, RejectReason};
 async fn welcome_then_snapshots_that_equal_the_servers_world() {
     let server = server().await;
     let handle = server.handle.clone();
-    let client =
-        connect(common::arena(handle.ws_url(), "lobby", "ada")).await.expect("connects");
+    let client = connect(common::arena(handle.ws_url(), "lobby", "ada")).await.expect("connects");
     assert_eq!(client.welcome().room, "lobby");
     assert_eq!(client.welcome().tick_rate, 30);
 
@@ -100,9 +99,8 @@ async fn a_wrong_schema_hash_is_a_typed_reject() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_shutdown_is_a_disconnect_reason() {
     let server = server().await;
-    let mut client = connect(common::arena(server.handle.ws_url(), "lobby", "last"))
-        .await
-        .expect("connects");
+    let mut client =
+        connect(common::arena(server.handle.ws_url(), "lobby", "last")).await.expect("connects");
     wait_until("a snapshot", || client.stats().snapshots > 0).await;
     let stopping = tokio::spawn(server.stop());
     let reason = tokio::time::timeout(Duration::from_secs(10), client.closed())

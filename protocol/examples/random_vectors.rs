@@ -106,7 +106,6 @@ fn room(rng: &mut Rng) -> String {
     (0..len).map(|_| *rng.pick(ROOM) as char).collect()
 }
 
-
 fn disconnect_reason(rng: &mut Rng) -> DisconnectReason {
     use DisconnectReason::*;
     *rng.pick(&[
@@ -309,7 +308,8 @@ fn random_component(rng: &mut Rng, ci: usize) -> ComponentDef {
                 2 => FieldCodec::Angle { bits: rng.range(1, 16) as u8 },
                 5 => {
                     let min = -(rng.int(30) as i64) as i32;
-                    let span = rng.range(1, (i64::from(u32::MAX >> 1) - i64::from(min).abs()).max(1) as u64);
+                    let span = rng
+                        .range(1, (i64::from(u32::MAX >> 1) - i64::from(min).abs()).max(1) as u64);
                     FieldCodec::Int { min, max: (i64::from(min) + span as i64) as i32 }
                 }
                 6 => FieldCodec::Buttons { count: rng.range(1, 16) as u8 },

@@ -10,7 +10,9 @@ use crate::ids::{EntityId, Tick};
 pub enum SchemaError {
     /// A component, payload or game name that is not 1..=32 characters of `[A-Za-z0-9_]`
     /// (not starting with a digit).
-    #[error("`{name}` is not a valid name: 1..=32 characters of [A-Za-z0-9_], not starting with a digit")]
+    #[error(
+        "`{name}` is not a valid name: 1..=32 characters of [A-Za-z0-9_], not starting with a digit"
+    )]
     BadName {
         /// The name.
         name: &'static str,

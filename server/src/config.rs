@@ -27,7 +27,12 @@ pub struct ServerConfig {
     /// (a JSON file). Repeatable, one per game. The JSON is merged over the game's defaults, so
     /// it names only what changes; unknown fields are refused. `tickwire-server games` lists
     /// each game's configuration and its defaults (also served at `/rules.json?game=NAME`).
-    #[arg(long = "game-config", env = "TICKWIRE_GAME_CONFIG", value_name = "NAME=JSON|@FILE", value_delimiter = ';')]
+    #[arg(
+        long = "game-config",
+        env = "TICKWIRE_GAME_CONFIG",
+        value_name = "NAME=JSON|@FILE",
+        value_delimiter = ';'
+    )]
     pub game_config: Vec<String>,
 
     /// Most players in one room; further hellos are refused with `RoomFull`.

@@ -155,7 +155,14 @@ impl<G: Game> GameFactory for Registered<G> {
         let sim = Simulation::<G>::new(&self.config, self.seed, self.host)
             .map_err(|e| anyhow::anyhow!("game `{}`: {e}", self.info.name))?;
         let (handle, rx) = RoomHandle::new(name.clone(), self.info.clone());
-        let room = Room::new(name, sim, self.info.clone(), settings, env.metrics.clone(), handle.info_arc());
+        let room = Room::new(
+            name,
+            sim,
+            self.info.clone(),
+            settings,
+            env.metrics.clone(),
+            handle.info_arc(),
+        );
         env.tracker.spawn(room.run(rx, env.shutdown.clone(), env.rooms.clone()));
         self.info.metrics.rooms.inc();
         Ok(handle)
@@ -170,8 +177,14 @@ pub(crate) struct Games {
 }
 
 impl Games {
-    pub(crate) fn new(games: Vec<Arc<dyn GameFactory>>, default: Option<&str>) -> anyhow::Result<Self> {
-        anyhow::ensure!(!games.is_empty(), "a server hosts at least one game: register one with ServerBuilder::game");
+    pub(crate) fn new(
+        games: Vec<Arc<dyn GameFactory>>,
+        default: Option<&str>,
+    ) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            !games.is_empty(),
+            "a server hosts at least one game: register one with ServerBuilder::game"
+        );
         for (i, g) in games.iter().enumerate() {
             let name = g.info().name;
             anyhow::ensure!(
@@ -183,7 +196,10 @@ impl Games {
             None => 0,
             Some(name) => games.iter().position(|g| g.info().name == name).ok_or_else(|| {
                 let known: Vec<&str> = games.iter().map(|g| g.info().name).collect();
-                anyhow::anyhow!("default game `{name}` is not registered (games: {})", known.join(", "))
+                anyhow::anyhow!(
+                    "default game `{name}` is not registered (games: {})",
+                    known.join(", ")
+                )
             })?,
         };
         Ok(Self { games, default })

@@ -68,9 +68,10 @@ pub(crate) async fn handle(
             web::rules_json(&ctx.rooms, req.uri().query().unwrap_or(""), req.headers())
         }
         (&Method::GET, "/games") => web::games_json(&ctx.rooms, req.headers()),
-        (_, "/ws" | "/healthz" | "/metrics" | "/rooms" | "/schema.json" | "/rules.json" | "/games") => {
-            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
-        }
+        (
+            _,
+            "/ws" | "/healthz" | "/metrics" | "/rooms" | "/schema.json" | "/rules.json" | "/games",
+        ) => text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n"),
         (&Method::GET | &Method::HEAD, path) => match web::find(path) {
             Some(asset) => web::serve(asset, req.headers()),
             None => text(StatusCode::NOT_FOUND, "not found\n"),

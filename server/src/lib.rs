@@ -354,7 +354,9 @@ impl ServerHandle {
             .map(|g| {
                 let rules = self
                     .game(g.name)
-                    .and_then(|info| serde_json::from_str::<serde_json::Value>(&info.rules_json).ok())
+                    .and_then(|info| {
+                        serde_json::from_str::<serde_json::Value>(&info.rules_json).ok()
+                    })
                     .unwrap_or_default();
                 serde_json::json!({ "summary": g, "rules": rules })
             })

@@ -93,7 +93,11 @@ impl Rooms {
 
     /// The room called `name`, hosting `game`: created if it does not exist and the limit
     /// allows; refused if it hosts another game.
-    pub fn get_or_create(self: &Arc<Self>, game: &str, name: &str) -> Result<RoomHandle, RejectReason> {
+    pub fn get_or_create(
+        self: &Arc<Self>,
+        game: &str,
+        name: &str,
+    ) -> Result<RoomHandle, RejectReason> {
         let factory = self.games.get(game).ok_or(RejectReason::UnknownGame)?;
         let mut map = self.map.lock();
         if let Some(h) = map.get(name) {

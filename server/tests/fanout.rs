@@ -35,7 +35,8 @@ async fn clients_with_the_same_baseline_share_one_encoding() {
 
 #[tokio::test]
 async fn sixty_hertz_rooms_tick_and_replicate() {
-    let server = server_with(tickwire_arena::ArenaConfig { tick_rate: 60, ..small_arena() }, |_| {}).await;
+    let server =
+        server_with(tickwire_arena::ArenaConfig { tick_rate: 60, ..small_arena() }, |_| {}).await;
     let mut c = TestClient::join(server.handle.addr(), "lobby", "fast").await;
     assert_eq!(c.welcome.tick_rate, 60);
     c.catch_up(&server.handle).await;

@@ -94,6 +94,9 @@ async fn shot_at_the_drawn_past_hits_only_with_lag_compensation() {
     let hit = shoot(&mut a, &drawn, target, ViewTime { tick: drawn.tick(), fraction: 0 }).await;
     assert_eq!(hit, Some(target), "rewound to the shooter's view, the shot hits");
     let metrics = server.handle.metrics().render();
-    assert!(metrics.contains("tickwire_rewinds_total{game=\"arena\",outcome=\"hit\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("tickwire_rewinds_total{game=\"arena\",outcome=\"hit\"} 1"),
+        "{metrics}"
+    );
     server.stop().await.expect("clean stop");
 }

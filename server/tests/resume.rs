@@ -8,9 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Got, TestClient, WAIT, hello, position, server, until_closed};
-use tickwire_protocol::message::{
-    ClientMessage, DisconnectReason, RejectReason, ServerMessage,
-};
+use tickwire_protocol::message::{ClientMessage, DisconnectReason, RejectReason, ServerMessage};
 use tickwire_protocol::{EntityId, Snapshot};
 
 fn resuming(
@@ -62,7 +60,8 @@ async fn a_dropped_player_is_kept_and_taken_back_with_its_ticket() {
     drop(a); // TCP closes without a close frame: a network failure
 
     let deadline = tokio::time::Instant::now() + WAIT;
-    while !server.handle.metrics().render().contains("tickwire_players_detached{game=\"arena\"} 1") {
+    while !server.handle.metrics().render().contains("tickwire_players_detached{game=\"arena\"} 1")
+    {
         assert!(tokio::time::Instant::now() < deadline, "the drop was never noticed");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -101,11 +101,21 @@ pub trait Game: Sized + Send + 'static {
 
     /// The player's connection dropped; the server keeps it for a resume. It sends no input
     /// meanwhile. Default: nothing.
-    fn detach(&mut self, _world: &mut World, _player: ClientId, _ctx: &mut Ctx<'_, Self::Protocol>) {
+    fn detach(
+        &mut self,
+        _world: &mut World,
+        _player: ClientId,
+        _ctx: &mut Ctx<'_, Self::Protocol>,
+    ) {
     }
 
     /// A detached player is back (same player, same entity). Default: nothing.
-    fn resume(&mut self, _world: &mut World, _player: ClientId, _ctx: &mut Ctx<'_, Self::Protocol>) {
+    fn resume(
+        &mut self,
+        _world: &mut World,
+        _player: ClientId,
+        _ctx: &mut Ctx<'_, Self::Protocol>,
+    ) {
     }
 
     /// The player is gone: despawn or hand over what it controlled.
@@ -129,7 +139,12 @@ pub trait Game: Sized + Send + 'static {
 
     /// Advances the world by one tick, to `ctx.tick()`, from the players' inputs for that tick
     /// (a player without one is absent; see [`Inputs`]).
-    fn step(&mut self, world: &mut World, inputs: &Inputs<'_, InputOf<Self>>, ctx: &mut Ctx<'_, Self::Protocol>);
+    fn step(
+        &mut self,
+        world: &mut World,
+        inputs: &Inputs<'_, InputOf<Self>>,
+        ctx: &mut Ctx<'_, Self::Protocol>,
+    );
 
     /// Writes the replicated state: by default every entity with a [`NetId`](crate::NetId) and
     /// any of the protocol's components.

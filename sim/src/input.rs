@@ -247,7 +247,11 @@ mod tests {
 
     /// A 2-byte payload: byte 0 a movement value, bit 0 of byte 1 a fire button.
     fn frame(tick: u32, move_x: u8, fire: bool) -> InputFrame {
-        InputFrame { tick: Tick(tick), payload: vec![move_x, u8::from(fire)], ..InputFrame::default() }
+        InputFrame {
+            tick: Tick(tick),
+            payload: vec![move_x, u8::from(fire)],
+            ..InputFrame::default()
+        }
     }
 
     fn buffer(capacity: usize) -> InputBuffer {
@@ -255,7 +259,8 @@ mod tests {
     }
 
     fn take(b: &mut InputBuffer, tick: u32) -> Option<(Tick, u8, bool, bool)> {
-        b.take(Tick(tick)).map(|t| (t.frame.tick, t.frame.payload[0], t.frame.payload[1] == 1, t.repeated))
+        b.take(Tick(tick))
+            .map(|t| (t.frame.tick, t.frame.payload[0], t.frame.payload[1] == 1, t.repeated))
     }
 
     #[test]

@@ -214,7 +214,11 @@ impl LagCompensation {
 
     /// Before a step to `now`: the honoured view of each player with an input (sorted by
     /// player).
-    pub(crate) fn begin(&mut self, now: Tick, views: impl Iterator<Item = (ClientId, ViewTime, bool)>) {
+    pub(crate) fn begin(
+        &mut self,
+        now: Tick,
+        views: impl Iterator<Item = (ClientId, ViewTime, bool)>,
+    ) {
         self.now = now;
         self.views.clear();
         self.views.extend(views.map(|(player, view, corrected)| View { player, view, corrected }));
@@ -244,17 +248,20 @@ impl LagCompensation {
         ray: Ray,
         hittable: impl Fn(EntityId) -> bool,
     ) -> RayHit {
-        let view = self
-            .views
-            .binary_search_by_key(&shooter, |v| v.player)
-            .ok()
-            .map(|i| self.views[i]);
+        let view =
+            self.views.binary_search_by_key(&shooter, |v| v.player).ok().map(|i| self.views[i]);
         let plan =
             plan_rewind(self.now, view.map(|v| v.view), self.max_rewind_ticks, &self.history);
         self.present.clear();
         (self.shapes)(world, &mut self.present);
         self.present.sort_unstable_by_key(|s| s.id);
-        rewound_shapes(&self.history, &self.present, self.now, plan.applied_ticks, &mut self.rewound);
+        rewound_shapes(
+            &self.history,
+            &self.present,
+            self.now,
+            plan.applied_ticks,
+            &mut self.rewound,
+        );
         let hit = cast(&ray, &self.rewound, &hittable);
         let rewind = Rewind {
             shooter,
@@ -332,7 +339,11 @@ pub fn rewound_shapes(
 }
 
 /// The nearest active shape passing `hittable` along `ray`, within its length.
-pub fn cast(ray: &Ray, shapes: &[HitShape], hittable: impl Fn(EntityId) -> bool) -> Option<(EntityId, f32)> {
+pub fn cast(
+    ray: &Ray,
+    shapes: &[HitShape],
+    hittable: impl Fn(EntityId) -> bool,
+) -> Option<(EntityId, f32)> {
     let mut best: Option<(EntityId, f32)> = None;
     let mut limit = ray.length;
     for s in shapes.iter().filter(|s| s.active && hittable(s.id)) {

@@ -17,6 +17,8 @@
 //!   inputs) and [`PlayerInput`], what a step sees.
 //! - [`lagcomp`] and [`history`]: lag compensation as a service: a bounded history of hit
 //!   shapes and rewound raycasts.
+//! - [`playtest`]: [`Playtest`], a game played headless with players, as the server would host
+//!   it: for a game's tests and tools.
 //! - [`predict`]: [`Predict`], what a client needs to predict its own entity with the game's
 //!   step.
 //! - [`clock`]: [`FixedClock`], wall time (passed in) to a number of ticks, with a catch-up cap.
@@ -30,6 +32,7 @@ pub mod game;
 pub mod history;
 pub mod input;
 pub mod lagcomp;
+pub mod playtest;
 pub mod predict;
 pub mod replicate;
 pub mod simulation;
@@ -39,6 +42,7 @@ pub use ctx::{Audience, Ctx, Emitted};
 pub use game::{CommandOf, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason};
 pub use input::{InputBuffer, Inputs, PlayerInput, PushOutcome, TakenInput};
 pub use lagcomp::{HitShape, LagCompensation, Ray, RayHit, Rewind, Shape};
+pub use playtest::Playtest;
 pub use predict::Predict;
 pub use replicate::{Extract, NetId, NetIds};
 pub use simulation::{EventOf, HostSettings, Joined, MAX_REWIND_MS, Simulation};

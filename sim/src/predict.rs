@@ -9,9 +9,9 @@
 
 use std::fmt::Debug;
 
+use tickwire_protocol::Schema;
 use tickwire_protocol::game::{Dynamic, Protocol};
 use tickwire_protocol::snapshot::EntityRef;
-use tickwire_protocol::Schema;
 
 /// A protocol whose controlled entity a client can predict. [`Dynamic`] implements it without
 /// predicting anything (a game known only by its description has no step to run).

@@ -6,12 +6,12 @@ use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use bevy::prelude::*;
+use client_bevy::ArenaEvent;
+use client_bevy::tickwire_client::Event;
 use client_bevy::{
     ConnectionState, NetEntities, NetGameEvent, NetPlayer, NetStatus, PlayerName, SessionEnd,
 };
 use tickwire_protocol::EntityId;
-use client_bevy::ArenaEvent;
-use client_bevy::tickwire_client::Event;
 
 use super::palette;
 

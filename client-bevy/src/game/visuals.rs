@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 use bevy::sprite::Anchor;
+use client_bevy::ArenaEvent;
+use client_bevy::tickwire_client::Event;
 use client_bevy::{
     LocalPlayer, NetBody, NetEntities, NetGameEvent, NetHeading, NetNpc, NetPlayer, PlayerName,
 };
-use client_bevy::ArenaEvent;
-use client_bevy::tickwire_client::Event;
 use tickwire_arena::ArenaRules;
 
 use super::{layer, palette};
@@ -218,8 +218,7 @@ fn collect_tracers(
     let now = time.elapsed();
     tracers.0.retain(|t| now.saturating_sub(t.born) < TRACER_LIFE);
     for NetGameEvent(e) in events.read() {
-        if let Event::Game(ArenaEvent::Shot { shooter, from_x, from_y, to_x, to_y, .. }) =
-            &e.event
+        if let Event::Game(ArenaEvent::Shot { shooter, from_x, from_y, to_x, to_y, .. }) = &e.event
         {
             // Our own shots start at the drawn (predicted) muzzle, not the server's past one.
             let own = entities.get(*shooter).and_then(|s| bodies.get(s).ok());

@@ -103,7 +103,10 @@ impl Harness {
     fn server_receives(&mut self, bytes: &[u8]) {
         match decode_client(bytes).expect("client messages decode") {
             ClientMessage::Hello(h) => {
-                assert_eq!((h.game.as_str(), h.schema_hash), ("arena", ArenaProtocol::schema().hash()));
+                assert_eq!(
+                    (h.game.as_str(), h.schema_hash),
+                    ("arena", ArenaProtocol::schema().hash())
+                );
                 let welcome = Welcome {
                     client_id: ClientId(1),
                     entity: self.me,

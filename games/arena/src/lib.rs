@@ -204,7 +204,9 @@ impl Game for Arena {
     }
 
     fn hit_shapes(world: &World, out: &mut Vec<HitShape>) {
-        for (id, body, player, state) in world.query::<(&NetId, &Body, &Player, &PlayerState)>().iter() {
+        for (id, body, player, state) in
+            world.query::<(&NetId, &Body, &Player, &PlayerState)>().iter()
+        {
             out.push(HitShape {
                 id: id.0,
                 shape: Shape::Circle { center: body.pos(), radius: state.radius },

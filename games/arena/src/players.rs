@@ -199,8 +199,10 @@ impl Arena {
         let rules = &self.config.rules;
         let dt = self.derived.tick_seconds;
         for cmd in inputs {
-            let Ok((body, heading, player, state)) = world
-                .query_one_mut::<(&mut Body, &mut Heading, &Player, &mut PlayerState)>(cmd.entity)
+            let Ok((body, heading, player, state)) =
+                world.query_one_mut::<(&mut Body, &mut Heading, &Player, &mut PlayerState)>(
+                    cmd.entity,
+                )
             else {
                 continue;
             };

@@ -158,11 +158,22 @@ impl Predict for ArenaProtocol {
         Some(ArenaState { pos: body.pos(), alive })
     }
 
-    fn step(rules: &ArenaRules, state: &ArenaState, input: &ArenaInput, tick_rate: u16) -> ArenaState {
+    fn step(
+        rules: &ArenaRules,
+        state: &ArenaState,
+        input: &ArenaInput,
+        tick_rate: u16,
+    ) -> ArenaState {
         if !state.alive {
             return *state;
         }
-        let (pos, _) = move_player(state.pos, input.move_x, input.move_y, rules, 1.0 / f32::from(tick_rate.max(1)));
+        let (pos, _) = move_player(
+            state.pos,
+            input.move_x,
+            input.move_y,
+            rules,
+            1.0 / f32::from(tick_rate.max(1)),
+        );
         ArenaState { pos, ..*state }
     }
 

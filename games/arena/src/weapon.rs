@@ -55,7 +55,8 @@ impl Arena {
     pub(crate) fn fire(&mut self, world: &mut World, now: Tick, ctx: &mut Ctx<'_, ArenaProtocol>) {
         for i in 0..self.players.len() {
             let shooter = self.players[i];
-            let Ok((body, state)) = world.query_one_mut::<(&Body, &mut PlayerState)>(shooter.entity)
+            let Ok((body, state)) =
+                world.query_one_mut::<(&Body, &mut PlayerState)>(shooter.entity)
             else {
                 continue;
             };

@@ -65,10 +65,8 @@ fn four_hits_kill_score_and_respawn_after_the_delay() {
     // Dead: cannot move or fire, and is not hit by the shooter's next shots.
     let kill_tick = kill_tick.expect("killed");
     for _ in 1..respawn {
-        let out = h.step(&[
-            cmd(target, 127, std::f32::consts::PI, true),
-            cmd(shooter, 0, 0.0, true),
-        ]);
+        let out =
+            h.step(&[cmd(target, 127, std::f32::consts::PI, true), cmd(shooter, 0, 0.0, true)]);
         assert!(out.rewinds.iter().all(|r| r.shooter.0 == 1 && !r.hit));
         let t = h.player(target);
         assert!(!t.alive, "still dead at {}", h.tick());

@@ -58,19 +58,21 @@ fn arb_client() -> impl Strategy<Value = ClientMessage> {
             prop::option::of(arb_text(512)),
             prop::option::of((any::<u32>(), any::<[u8; RESUME_SECRET_LEN]>()))
         )
-            .prop_map(|(protocol_version, game, schema_hash, room, name, token, resume)| {
-                let resume =
-                    resume.map(|(id, secret)| ResumeTicket { client_id: ClientId(id), secret });
-                ClientMessage::Hello(Hello {
-                    protocol_version,
-                    game,
-                    schema_hash,
-                    room,
-                    name,
-                    token,
-                    resume,
-                })
-            }),
+            .prop_map(
+                |(protocol_version, game, schema_hash, room, name, token, resume)| {
+                    let resume =
+                        resume.map(|(id, secret)| ResumeTicket { client_id: ClientId(id), secret });
+                    ClientMessage::Hello(Hello {
+                        protocol_version,
+                        game,
+                        schema_hash,
+                        room,
+                        name,
+                        token,
+                        resume,
+                    })
+                }
+            ),
         arb_input().prop_map(ClientMessage::Input),
         (any::<u32>(), any::<u64>())
             .prop_map(|(id, sent_us)| ClientMessage::Ping(Ping { id, sent_us })),
@@ -234,9 +236,8 @@ fn spec_worked_examples() {
         view: ViewTime { tick: Tick(995), fraction: 128 },
         payload: vec![0x2a, 0x01],
     });
-    let bytes = [
-        0x01, 0xfb, 0xe8, 0x03, 0x01, 0xfb, 0xe6, 0x03, 0xfb, 0xe3, 0x03, 0x80, 0x02, 0x2a, 0x01,
-    ];
+    let bytes =
+        [0x01, 0xfb, 0xe8, 0x03, 0x01, 0xfb, 0xe6, 0x03, 0xfb, 0xe3, 0x03, 0x80, 0x02, 0x2a, 0x01];
     assert_eq!(encode_client(&input), bytes);
     let command = ClientMessage::Command(CommandMessage { kind: 1, payload: vec![0x05] });
     assert_eq!(encode_client(&command), [0x06, 0x01, 0x01, 0x05]);

@@ -27,11 +27,13 @@ mod dynamic;
 mod error;
 mod payload;
 mod schema;
+mod vectors;
 
 pub use dynamic::{DynMessage, Dynamic};
 pub use error::PayloadError;
 pub use payload::{MessageSchema, Values};
 pub use schema::{GameDescription, GameSchema, GameSchemaBuilder, MessageDescription};
+pub use vectors::{GameVectors, PayloadVector, VectorError, VectorsBuilder};
 
 use std::fmt::Debug;
 

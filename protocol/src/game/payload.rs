@@ -196,7 +196,9 @@ impl MessageSchema {
             values.set(i, Some(q));
         }
         r.finish().map_err(|e| match e {
-            crate::SnapshotError::NonZeroPadding => PayloadError::NonZeroPadding { payload: self.name },
+            crate::SnapshotError::NonZeroPadding => {
+                PayloadError::NonZeroPadding { payload: self.name }
+            }
             _ => PayloadError::TrailingBytes { payload: self.name },
         })?;
         Ok(values)
@@ -291,7 +293,10 @@ mod tests {
         assert!(matches!(s.decode(&[0x84, 0x25, 0]), Err(PayloadError::TrailingBytes { .. })));
         assert!(matches!(s.decode(&[0; 7]), Err(PayloadError::TooLarge { .. })));
         // t has max_q 4 in 3 bits: 5 is out of range.
-        assert!(matches!(s.decode(&[0x84, 0x05 | (5 << 4)]), Err(PayloadError::ValueOutOfRange { .. })));
+        assert!(matches!(
+            s.decode(&[0x84, 0x05 | (5 << 4)]),
+            Err(PayloadError::ValueOutOfRange { .. })
+        ));
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::sync::{OnceLock, RwLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Declared, GameProtocol, MAX_INPUT_BYTES, MessageDef, MessageSchema, PayloadError};
 use super::{ComponentSet, Payload, Values};
+use super::{Declared, GameProtocol, MAX_INPUT_BYTES, MessageDef, MessageSchema, PayloadError};
 use crate::error::SchemaError;
 use crate::schema::{
     ComponentDef, ComponentDescription, FieldDef, FieldDescription, Schema, fnv1a64, valid_name,

@@ -23,9 +23,7 @@ pub mod spec;
 pub use access::{Field, FieldReader, FieldWriter};
 pub use describe::{ComponentDescription, FieldDescription, SchemaDescription};
 pub(crate) use field::field_max_q;
-pub use field::{
-    FieldCodec, FieldDef, FieldSpec, MAX_NAME_LEN, Predict, bits_for, valid_name,
-};
+pub use field::{FieldCodec, FieldDef, FieldSpec, MAX_NAME_LEN, Predict, bits_for, valid_name};
 
 /// Most components a schema may hold (presence is a 32-bit mask per entity).
 pub const MAX_COMPONENTS: usize = 32;
@@ -211,7 +209,8 @@ pub(crate) fn write_components(s: &mut String, components: &[ComponentDef]) {
     for c in components {
         let _ = writeln!(s, "component {}", c.name);
         for f in c.fields {
-            let _ = writeln!(s, "field {} {} {}", f.name, f.codec.canonical(), predict_text(f.predict));
+            let _ =
+                writeln!(s, "field {} {} {}", f.name, f.codec.canonical(), predict_text(f.predict));
         }
     }
 }

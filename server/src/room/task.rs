@@ -463,7 +463,11 @@ impl<G: Game> Room<G> {
         let gm = &self.game.metrics;
         let tick_rate = f64::from(self.sim.tick_rate());
         for r in self.sim.drain_rewinds() {
-            if r.hit { gm.rewind_hits.inc() } else { gm.rewind_misses.inc() };
+            if r.hit {
+                gm.rewind_hits.inc()
+            } else {
+                gm.rewind_misses.inc()
+            };
             gm.rewind_seconds.observe(f64::from(r.applied_ticks) / tick_rate);
             if r.corrected {
                 gm.rewind_claims_corrected.inc();

@@ -7,12 +7,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use tickwire_arena::{Arena, ArenaConfig, ArenaInput, ArenaProtocol, BODY, Body, schema};
 use tickwire_protocol::codec::{decode_server, encode_client};
 use tickwire_protocol::message::{
     ClientMessage, DisconnectReason, Hello, InputFrame, Pong, ServerMessage, ViewTime, Welcome,
 };
 use tickwire_protocol::snapshot::{DecodeLimits, decode};
-use tickwire_arena::{Arena, ArenaConfig, ArenaInput, ArenaProtocol, BODY, Body, schema};
 use tickwire_protocol::{GameProtocol, PROTOCOL_VERSION, Snapshot, Tick};
 use tickwire_server::{RunningServer, Server, ServerConfig};
 use tokio::net::TcpStream;
@@ -178,14 +178,8 @@ impl TestClient {
                         Some(latest)
                     }
                 };
-                let snap = decode(
-                    schema(),
-                    base,
-                    s.tick,
-                    &s.payload,
-                    &DecodeLimits::default(),
-                )
-                .expect("snapshot decodes");
+                let snap = decode(schema(), base, s.tick, &s.payload, &DecodeLimits::default())
+                    .expect("snapshot decodes");
                 self.latest = Some(snap.clone());
                 self.last_input = s.last_input;
                 self.snapshots += 1;
