@@ -14,7 +14,8 @@
 //! let mut jump = Values::zeroed(1);
 //! jump.set(0, Some(1));
 //! let vectors = GameVectors::of(&schema).values("jump", "input", 0, &jump).done();
-//! assert_eq!(vectors.payloads[0].hex, "80");
+//! assert_eq!(vectors.payloads[0].hex, "01"); // bits are packed from the low end
+//! assert_eq!(vectors.payloads[0].values, [Some(1)]);
 //! vectors.verify()?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
