@@ -1,13 +1,19 @@
 //! Which game the bots play: asked of the server (`/games`, `/schema.json?game=NAME`), and
-//! played with the game's own types when the bots were compiled with it (its schema hash must
-//! match), or with [`Dynamic`] from the description alone otherwise.
+//! played with the game's own types and plug-in behaviours when the bots were compiled with it
+//! (its schema hash must match; its prediction uses the rules of the server's
+//! `/rules.json?game=NAME`), or with [`Dynamic`] from the description alone otherwise.
 
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
+use serde::de::DeserializeOwned;
+use tickwire_arena::ArenaProtocol;
 use tickwire_client::TlsOptions;
+use tickwire_kart::KartProtocol;
 use tickwire_protocol::game::{Dynamic, GameDescription};
 use tickwire_protocol::{GameProtocol, GameSchema};
+
+use crate::arena::ArenaBehaviour;
 
 use crate::players::{GENERIC_BEHAVIOURS, Players};
 use crate::scrape;
@@ -16,7 +22,9 @@ use crate::scrape;
 #[derive(Debug)]
 pub enum Chosen {
     /// The arena, with its own types and plug-in behaviours.
-    Arena(Players<tickwire_arena::ArenaProtocol>),
+    Arena(Players<ArenaProtocol>),
+    /// The kart race, with its own types and plug-in behaviour.
+    Kart(Players<KartProtocol>),
     /// Any other game, from its description.
     Dynamic(Players<Dynamic>),
 }
@@ -26,6 +34,7 @@ impl Chosen {
     pub fn game(&self) -> &'static str {
         match self {
             Chosen::Arena(p) => p.schema.name(),
+            Chosen::Kart(p) => p.schema.name(),
             Chosen::Dynamic(p) => p.schema.name(),
         }
     }
@@ -44,8 +53,34 @@ pub async fn default_game(base: &str, tls: &TlsOptions) -> anyhow::Result<String
 
 /// The schema of a game the bots were compiled with.
 pub fn compiled(name: &str) -> Option<&'static GameSchema> {
-    let arena = tickwire_arena::ArenaProtocol::schema();
-    (name == arena.name()).then_some(arena)
+    [ArenaProtocol::schema(), KartProtocol::schema()].into_iter().find(|s| s.name() == name)
+}
+
+/// The rules game `name` is played by on this server: the `config.rules` of its
+/// `/rules.json?game=NAME` (`null` if its config has none).
+pub async fn fetch_rules(
+    base: &str,
+    name: &str,
+    tls: &TlsOptions,
+) -> anyhow::Result<serde_json::Value> {
+    let url = format!("{base}/rules.json?game={name}");
+    let text = scrape::fetch(&url, tls, Duration::from_secs(5))
+        .await
+        .with_context(|| format!("fetching {url}"))?;
+    let json: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{url} is not JSON"))?;
+    Ok(json["config"]["rules"].clone())
+}
+
+/// `rules` (from [`fetch_rules`]) as game rules; their defaults for `null`.
+fn rules_of<R: DeserializeOwned + Default>(
+    name: &str,
+    rules: &serde_json::Value,
+) -> anyhow::Result<R> {
+    if rules.is_null() {
+        return Ok(R::default());
+    }
+    serde_json::from_value(rules.clone()).with_context(|| format!("the server's {name} rules"))
 }
 
 /// The game `name` as the server describes it (its `/schema.json?game=NAME`), with its hash
@@ -66,19 +101,33 @@ pub async fn fetch_schema(
     Ok(Box::leak(Box::new(schema)))
 }
 
-/// The players of game `name` doing `behaviour` (the game's default when `None`).
-pub fn choose(schema: &'static GameSchema, behaviour: Option<&str>) -> anyhow::Result<Chosen> {
-    let arena = tickwire_arena::ArenaProtocol::schema();
-    if schema.name() == arena.name() && schema.hash() == arena.hash() {
+/// The players of the game of `schema` doing `behaviour` (the game's default when `None`),
+/// predicting with `rules` (from [`fetch_rules`]; only compiled games read them).
+pub fn choose(
+    schema: &'static GameSchema,
+    behaviour: Option<&str>,
+    rules: &serde_json::Value,
+) -> anyhow::Result<Chosen> {
+    let is = |s: &GameSchema| schema.name() == s.name() && schema.hash() == s.hash();
+    let unknown = |names: &[&str], behaviour: &str| {
+        anyhow::anyhow!(
+            "{}'s bots can be {}, {} (not `{behaviour}`)",
+            schema.name(),
+            names.join(", "),
+            GENERIC_BEHAVIOURS.join(", ")
+        )
+    };
+    if is(ArenaProtocol::schema()) {
         let behaviour = behaviour.unwrap_or("wander");
-        return match crate::players::arena(behaviour) {
-            Some(p) => Ok(Chosen::Arena(p)),
-            None => bail!(
-                "the arena's bots can be {}, {} (not `{behaviour}`)",
-                crate::arena::ArenaBehaviour::NAMES.join(", "),
-                GENERIC_BEHAVIOURS.join(", ")
-            ),
-        };
+        let players = crate::players::arena(behaviour, rules_of("arena", rules)?);
+        return players
+            .map(Chosen::Arena)
+            .ok_or_else(|| unknown(&ArenaBehaviour::NAMES, behaviour));
+    }
+    if is(KartProtocol::schema()) {
+        let behaviour = behaviour.unwrap_or("race");
+        let players = crate::players::kart(behaviour, rules_of("kart", rules)?);
+        return players.map(Chosen::Kart).ok_or_else(|| unknown(&crate::kart::NAMES, behaviour));
     }
     let behaviour = behaviour.unwrap_or("random");
     match Players::<Dynamic>::generic(schema, behaviour) {

@@ -7,7 +7,8 @@
 //! - [`args`]: the command line ([`Args`]) and its validation; only loopback targets.
 //! - [`players`]: what the bots play: a game and a behaviour ([`Players`]); every game has the
 //!   schema-driven **random** and **idle** players ([`random`]), and a game compiled in may
-//!   add its own as a plug-in ([`arena`]: wander, fight).
+//!   add its own as a plug-in ([`arena`]: wander, fight; [`kart`]: race).
+//! - [`game`]: which game the bots play, asked of the server, with its rules.
 //! - [`swarm`]: starting the bots over a ramp-up, collecting their samples, stopping them
 //!   ([`Swarm`], [`Outcome`]).
 //! - [`collect`]: hdrhistogram latencies and counter sums.
@@ -24,6 +25,7 @@ pub mod arena;
 pub mod args;
 pub mod collect;
 pub mod game;
+pub mod kart;
 pub mod players;
 pub mod progress;
 pub mod random;

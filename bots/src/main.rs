@@ -53,12 +53,20 @@ async fn run(args: Args) -> anyhow::Result<Report> {
     };
     // A game the bots were compiled with needs no description: a server with another version
     // of it refuses the hello (`rejected_schema_mismatch`).
-    let schema = match game::compiled(&name) {
-        Some(schema) => schema,
-        None => game::fetch_schema(&base, &name, &config.tls).await?,
+    let (schema, rules) = match game::compiled(&name) {
+        Some(schema) => {
+            // Rules only tune prediction: without them the bots predict with the defaults.
+            let rules = game::fetch_rules(&base, &name, &config.tls).await.unwrap_or_else(|e| {
+                tracing::warn!("{e:#}: predicting with {name}'s default rules");
+                serde_json::Value::Null
+            });
+            (schema, rules)
+        }
+        None => (game::fetch_schema(&base, &name, &config.tls).await?, serde_json::Value::Null),
     };
-    match game::choose(schema, args.behaviour.as_deref())? {
+    match game::choose(schema, args.behaviour.as_deref(), &rules)? {
         Chosen::Arena(players) => play(args, config, players).await,
+        Chosen::Kart(players) => play(args, config, players).await,
         Chosen::Dynamic(players) => play(args, config, players).await,
     }
 }

@@ -8,11 +8,14 @@
 
 use std::sync::Arc;
 
+use tickwire_arena::{ArenaProtocol, ArenaRules};
 use tickwire_client::{InputContext, InputSource};
-use tickwire_protocol::GameSchema;
+use tickwire_kart::{KartProtocol, KartRules};
+use tickwire_protocol::{GameProtocol, GameSchema};
 use tickwire_sim::Predict;
 
 use crate::arena::{ArenaBehaviour, ArenaBot};
+use crate::kart::RaceBot;
 use crate::random::RandomBot;
 
 /// Makes bot `seed`'s input source.
@@ -75,19 +78,30 @@ impl<P: Predict> Players<P> {
 /// The behaviours of the schema-driven players.
 pub const GENERIC_BEHAVIOURS: [&str; 2] = ["random", "idle"];
 
-/// The arena's bots doing `behaviour` (`idle`, `wander`, `fight` or `random`).
-pub fn arena(behaviour: &str) -> Option<Players<tickwire_arena::ArenaProtocol>> {
-    use tickwire_protocol::GameProtocol as _;
-    let schema = tickwire_arena::ArenaProtocol::schema();
-    if let Some(b) = ArenaBehaviour::named(behaviour) {
-        let spawn: Spawner<tickwire_arena::ArenaProtocol> =
-            Arc::new(move |seed| Box::new(ArenaBot::new(b, seed)));
-        return Some(Players {
-            schema,
-            rules: Default::default(),
-            behaviour: behaviour.to_owned(),
-            spawn,
-        });
-    }
-    Players::generic(schema, behaviour)
+/// The arena's bots doing `behaviour` (`idle`, `wander`, `fight` or `random`), predicting with
+/// `rules`.
+pub fn arena(behaviour: &str, rules: ArenaRules) -> Option<Players<ArenaProtocol>> {
+    let schema = ArenaProtocol::schema();
+    let players = match ArenaBehaviour::named(behaviour) {
+        Some(b) => {
+            let spawn: Spawner<ArenaProtocol> =
+                Arc::new(move |seed| Box::new(ArenaBot::new(b, seed)));
+            Players { schema, rules: ArenaRules::default(), behaviour: behaviour.to_owned(), spawn }
+        }
+        None => Players::generic(schema, behaviour)?,
+    };
+    Some(Players { rules, ..players })
+}
+
+/// The kart race's bots doing `behaviour` (`race`, `random` or `idle`), predicting with `rules`.
+pub fn kart(behaviour: &str, rules: KartRules) -> Option<Players<KartProtocol>> {
+    let schema = KartProtocol::schema();
+    let players = match behaviour {
+        "race" => {
+            let spawn: Spawner<KartProtocol> = Arc::new(|seed| Box::new(RaceBot::new(seed)));
+            Players { schema, rules: KartRules::default(), behaviour: behaviour.to_owned(), spawn }
+        }
+        _ => Players::generic(schema, behaviour)?,
+    };
+    Some(Players { rules, ..players })
 }

@@ -1,6 +1,7 @@
 //! [`RandomBot`]: plays any game from its schema alone, with no game code: every input field
 //! gets a uniform value in its declared range, held for a random 0.3–1.5 s (so that movement
-//! goes somewhere), and now and then (every 2–8 s) a random command with random fields. It is
+//! goes somewhere), and now and then (the first within 0.5–4 s, then every 2–8 s) a random
+//! command with random fields. It is
 //! a smoke test, a fuzz test and a load test of a game the bots were not compiled with.
 
 use std::time::Duration;
@@ -26,7 +27,7 @@ impl<P: Predict> RandomBot<P> {
     /// A random player of the game `schema` describes, with its own random stream.
     pub fn new(schema: &'static GameSchema, seed: u64) -> Self {
         let mut rng = Pcg32::seed_from_u64(seed);
-        let next_command = Duration::from_millis(rng.random_range(2000..8000));
+        let next_command = Duration::from_millis(rng.random_range(500..4000));
         Self { schema, rng, input: P::Input::default(), next_input: Duration::ZERO, next_command }
     }
 }

@@ -26,7 +26,7 @@ async fn server() -> RunningServer {
 }
 
 fn arena_bots(behaviour: &str) -> tickwire_bots::Players<ArenaProtocol> {
-    players::arena(behaviour).expect("an arena behaviour")
+    players::arena(behaviour, Default::default()).expect("an arena behaviour")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -35,7 +35,7 @@ async fn an_insecure_swarm_plays_over_wss_without_decode_errors() {
     let mut config = SwarmConfig::new(url, 4, Duration::from_secs(3));
     config.ramp_up = Duration::from_millis(300);
     config.tls = TlsOptions { danger_accept_invalid_certs: true, ..TlsOptions::default() };
-    let players = tickwire_bots::players::arena("wander").expect("a behaviour");
+    let players = tickwire_bots::players::arena("wander", Default::default()).expect("a behaviour");
     let outcome = Swarm::start(config, players).finish().await.expect("the run ends");
     let report =
         Report::new(&outcome, None, &Thresholds { max_errors: Some(0), ..Thresholds::default() });

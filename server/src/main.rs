@@ -6,6 +6,7 @@
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use tickwire_arena::{Arena, ArenaConfig};
+use tickwire_kart::{KartConfig, Race};
 use tickwire_server::auth::{Claims, mint, new_nonce};
 use tickwire_server::{Server, ServerBuilder, ServerConfig};
 use tracing::info;
@@ -13,11 +14,13 @@ use tracing_subscriber::EnvFilter;
 
 /// The built-in games, the arena first (the default).
 fn games(builder: ServerBuilder) -> ServerBuilder {
-    builder.game::<Arena>(ArenaConfig::default())
+    builder.game::<Arena>(ArenaConfig::default()).game::<Race>(KartConfig::default())
 }
 
-const GAMES_HELP: &str = "Games: arena (the default). Examples:
+const GAMES_HELP: &str =
+    "Games: arena (the default), kart. A hello names its game; a room hosts one. Examples:
   tickwire-server --game-config 'arena={\"npcs\":{\"count\":200},\"tick_rate\":60}'
+  tickwire-server --game-config 'kart={\"barrels\":{\"count\":1000},\"rules\":{\"laps\":5}}'
   tickwire-server games        # every game's configuration, with its defaults";
 
 /// The command line: the server's flags, or a subcommand.

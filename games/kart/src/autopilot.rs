@@ -31,6 +31,11 @@ impl Autopilot {
         Self::default()
     }
 
+    /// A driver that honks every `ticks` ticks (0: never).
+    pub fn honking_every(ticks: u32) -> Self {
+        Self { honk_every: ticks, ..Self::default() }
+    }
+
     /// The input for one tick of `kart` on `track`.
     pub fn drive(&mut self, track: &Track, kart: &KartState) -> KartInput {
         self.ticks = self.ticks.wrapping_add(1);
