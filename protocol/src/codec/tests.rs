@@ -213,7 +213,8 @@ fn ping_has_exact_bytes() {
 
 #[test]
 fn spec_worked_examples() {
-    // PROTOCOL.md §3.2, §3.4, §3.7 and §6.1.
+    // Byte-level checks of the §3 and §6.1 layouts (PROTOCOL.md works its examples from the
+    // golden vectors instead).
     let hello = ClientMessage::Hello(Hello {
         protocol_version: 3,
         game: "demo".into(),

@@ -19,7 +19,8 @@ fn server(name: &'static str, msg: ServerMessage) -> MessageVector {
     MessageVector { name, direction: "server", hex: hex(&bytes), value: Message::Server(msg) }
 }
 
-/// The golden schema's hash: above 2^53, so a JSON reader that parses numbers as doubles fails.
+/// An arbitrary schema hash (PROTOCOL.md §8.1): above 2^53, so a JSON reader that parses numbers
+/// as doubles fails.
 const SCHEMA_HASH: u64 = 0x8bc7_dde6_1d6f_c83f;
 
 /// Valid messages; `snapshot_payload` is the full snapshot vector's payload.

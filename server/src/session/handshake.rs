@@ -38,10 +38,7 @@ pub(crate) async fn read_hello<R: AsyncRead + Unpin>(
         Err(_) => return Err(NoHello::End(SessionEnd::TIMEOUT)),
         Ok(Err(e)) => {
             debug!("no hello: {e}");
-            return Err(NoHello::End(match e {
-                fastwebsockets::WebSocketError::FrameTooLarge => SessionEnd::TOO_LARGE,
-                _ => SessionEnd::CONNECTION_LOST,
-            }));
+            return Err(NoHello::End(super::reader::classify(&e)));
         }
         Ok(Ok(frame)) => frame,
     };

@@ -181,7 +181,7 @@ fn micros(d: Duration) -> u32 {
 }
 
 /// Maps a WebSocket read error to the session's end.
-fn classify(e: &WebSocketError) -> SessionEnd {
+pub(crate) fn classify(e: &WebSocketError) -> SessionEnd {
     match e {
         WebSocketError::FrameTooLarge => SessionEnd::TOO_LARGE,
         WebSocketError::UnexpectedEOF

@@ -204,11 +204,14 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
     /// one second.
     pub(crate) async fn close(&mut self, end: SessionEnd) {
         let reason: DisconnectReason = end.reason;
+        // A lost connection gets nothing: 1006 only ever describes a close without a frame
+        // (RFC 6455 §7.4.1), and nobody is listening.
+        if end == SessionEnd::CONNECTION_LOST {
+            return;
+        }
         let _ = timeout(std::time::Duration::from_secs(1), async {
-            if end != SessionEnd::CONNECTION_LOST {
-                let bytes = encode_server(&ServerMessage::Disconnect(reason));
-                let _ = self.write(&bytes).await;
-            }
+            let bytes = encode_server(&ServerMessage::Disconnect(reason));
+            let _ = self.write(&bytes).await;
             let _ = self.ws.write_frame(Frame::close(end.code, end.label.as_bytes())).await;
             let _ = self.ws.flush().await;
         })

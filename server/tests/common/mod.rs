@@ -109,9 +109,19 @@ pub async fn until_closed(ws: &mut Ws) -> (Option<DisconnectReason>, Option<u16>
     }
 }
 
+/// The component schema of a built-in game, by name.
+pub fn components_of(game: &str) -> &'static tickwire_protocol::Schema {
+    match game {
+        "kart" => tickwire_kart::KartProtocol::schema().components(),
+        _ => schema(),
+    }
+}
+
 /// A connected, welcomed client that reconstructs snapshots.
 pub struct TestClient {
     pub ws: Ws,
+    /// The components of its game (what its snapshots decode with).
+    pub components: &'static tickwire_protocol::Schema,
     pub welcome: Welcome,
     pub latest: Option<Snapshot>,
     pub last_input: Option<Tick>,
@@ -135,10 +145,12 @@ impl TestClient {
     /// Says `hello` on a new connection to `url`; the welcomed client, or what came instead.
     pub async fn hello_url(url: &str, hello: Hello) -> Result<Self, Got> {
         let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket connects");
+        let components = components_of(&hello.game);
         send(&mut ws, &ClientMessage::Hello(hello)).await;
         match next(&mut ws).await {
             Got::Msg(ServerMessage::Welcome(welcome)) => Ok(Self {
                 ws,
+                components,
                 welcome,
                 latest: None,
                 last_input: None,
@@ -178,8 +190,9 @@ impl TestClient {
                         Some(latest)
                     }
                 };
-                let snap = decode(schema(), base, s.tick, &s.payload, &DecodeLimits::default())
-                    .expect("snapshot decodes");
+                let snap =
+                    decode(self.components, base, s.tick, &s.payload, &DecodeLimits::default())
+                        .expect("snapshot decodes");
                 self.latest = Some(snap.clone());
                 self.last_input = s.last_input;
                 self.snapshots += 1;
@@ -271,4 +284,21 @@ pub fn metric(text: &str, name: &str) -> f64 {
             l.strip_prefix(name).filter(|r| r.starts_with(' ')).and_then(|r| r.trim().parse().ok())
         })
         .unwrap_or(0.0)
+}
+
+/// `GET path` over a plain HTTP/1.1 connection: the status code and the body.
+pub async fn http_get(addr: SocketAddr, path: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    s.write_all(request.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    tokio::time::timeout(WAIT, s.read_to_end(&mut raw))
+        .await
+        .expect("answer in time")
+        .expect("read");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
 }

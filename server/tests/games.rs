@@ -1,0 +1,251 @@
+//! One server, two games: the arena (the default) and the kart race, each in its own rooms,
+//! chosen by the hello; typed refusals for the wrong game; and hostile game payloads (the wrong
+//! size, out-of-range values, non-canonical bits, unknown commands) in either game end only
+//! the offending session, with `bad_payload`.
+
+mod common;
+
+use common::*;
+use tickwire_arena::Arena;
+use tickwire_kart::{KART, Kart, KartCommand, KartConfig, KartInput, KartProtocol, Race};
+use tickwire_protocol::message::{
+    ClientMessage, CommandMessage, DisconnectReason, Hello, InputFrame, RejectReason,
+    ServerMessage, ViewTime,
+};
+use tickwire_protocol::{GameProtocol, Tick};
+use tickwire_server::{RunningServer, Server, ServerConfig};
+
+async fn two_games() -> RunningServer {
+    let mut kart = KartConfig::default();
+    kart.barrels.count = 40;
+    kart.max_racers = 3;
+    Server::builder(ServerConfig::for_tests())
+        .game::<Arena>(small_arena())
+        .game::<Race>(kart)
+        .spawn()
+        .await
+        .expect("starts")
+}
+
+fn kart_hello(room: &str, name: &str) -> Hello {
+    Hello {
+        game: KartProtocol::NAME.to_owned(),
+        schema_hash: KartProtocol::schema().hash(),
+        ..hello(room, name)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_server_hosts_both_games_each_in_its_rooms() {
+    let server = two_games().await;
+    let (addr, url) = (server.handle.addr(), server.handle.ws_url());
+    let mut shooter = TestClient::join(addr, "lobby", "shooter").await;
+    let mut driver =
+        TestClient::hello_url(&url, kart_hello("track", "driver")).await.expect("welcomed");
+    shooter.next_snapshot().await;
+    let start = driver.next_snapshot().await;
+    let me = driver.welcome.entity;
+    let kart_at = |snap: &tickwire_protocol::Snapshot| {
+        snap.get(me).and_then(|e| e.get::<Kart>(driver.components, KART)).expect("my kart")
+    };
+    let x0 = kart_at(&start).x;
+    let schema = KartProtocol::schema();
+    for _ in 0..40 {
+        let latest = driver.latest.as_ref().expect("a snapshot").tick();
+        let input = KartInput { throttle: 64, ..KartInput::default() };
+        let frame = InputFrame {
+            tick: latest.offset(2),
+            last_snapshot: Some(latest),
+            view: ViewTime { tick: latest, fraction: 0 },
+            payload: schema.encode_input(&input),
+        };
+        driver.send(ClientMessage::Input(frame)).await;
+        driver.next_snapshot().await;
+    }
+    let moved = kart_at(driver.latest.as_ref().expect("a snapshot")).x;
+    assert!(moved > x0 + 20.0, "the kart drove: {x0} → {moved}");
+    shooter.next_snapshot().await;
+
+    let rooms = server.handle.rooms();
+    let game_of = |name: &str| rooms.iter().find(|r| r.name == name).map(|r| r.game);
+    assert_eq!((game_of("lobby"), game_of("track")), (Some("arena"), Some("kart")));
+    let (status, games) = http_get(addr, "/games").await;
+    let games: serde_json::Value = serde_json::from_str(&games).expect("JSON");
+    assert_eq!(status, 200);
+    let names: Vec<&str> = games["games"]
+        .as_array()
+        .expect("games")
+        .iter()
+        .filter_map(|g| g["name"].as_str())
+        .collect();
+    assert_eq!(names, ["arena", "kart"]);
+    assert_eq!(games["games"][0]["default"], true);
+    let (_, described) = http_get(addr, "/schema.json?game=kart").await;
+    let described: serde_json::Value = serde_json::from_str(&described).expect("JSON");
+    assert_eq!(described["hash"], format!("{:016x}", schema.hash()));
+    let (_, rules) = http_get(addr, "/rules.json?game=kart").await;
+    let rules: serde_json::Value = serde_json::from_str(&rules).expect("JSON");
+    assert_eq!(
+        (rules["game"].as_str(), rules["config"]["max_racers"].as_u64()),
+        (Some("kart"), Some(3))
+    );
+    let (_, room_list) = http_get(addr, "/rooms").await;
+    assert!(
+        room_list.contains("\"game\":\"kart\"") && room_list.contains("\"game\":\"arena\""),
+        "{room_list}"
+    );
+    server.stop().await.expect("stops");
+}
+
+/// What a refused hello gets: its reject reason; checks the `Disconnect` and close 1008 after.
+async fn refused(addr: std::net::SocketAddr, hello: Hello) -> RejectReason {
+    let mut ws = raw_connect(addr).await;
+    send(&mut ws, &ClientMessage::Hello(hello)).await;
+    let reason = match next(&mut ws).await {
+        Got::Msg(ServerMessage::Reject(r)) => r,
+        other => panic!("expected a reject, got {other:?}"),
+    };
+    assert_eq!(
+        until_closed(&mut ws).await,
+        (Some(DisconnectReason::ProtocolViolation), Some(1008))
+    );
+    reason
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hello_for_the_wrong_game_is_refused_with_a_typed_reason() {
+    let server = two_games().await;
+    let addr = server.handle.addr();
+    let _shooter = TestClient::join(addr, "lobby", "shooter").await;
+    let chess = Hello { game: "chess".to_owned(), ..hello("board", "p") };
+    assert_eq!(refused(addr, chess).await, RejectReason::UnknownGame);
+    let wrong_room = refused(addr, kart_hello("lobby", "p")).await;
+    assert!(matches!(wrong_room, RejectReason::GameMismatch { .. }), "{wrong_room:?}");
+    let old = Hello { schema_hash: 1, ..kart_hello("track", "p") };
+    assert!(matches!(refused(addr, old).await, RejectReason::SchemaMismatch { .. }));
+    // The race takes three karts (its `max_racers`): the game refuses the fourth as full.
+    let url = server.handle.ws_url();
+    let mut drivers = Vec::new();
+    for i in 0..3 {
+        drivers.push(
+            TestClient::hello_url(&url, kart_hello("track", &format!("d{i}")))
+                .await
+                .expect("welcomed"),
+        );
+    }
+    assert_eq!(refused(addr, kart_hello("track", "late")).await, RejectReason::RoomFull);
+    server.stop().await.expect("stops");
+}
+
+/// A hostile game message, for the game `hello` names.
+struct Case {
+    why: &'static str,
+    room: &'static str,
+    hello: fn(&str, &str) -> Hello,
+    msg: fn(Tick) -> ClientMessage,
+}
+
+fn input(tick: Tick, payload: Vec<u8>) -> ClientMessage {
+    ClientMessage::Input(InputFrame {
+        tick,
+        last_snapshot: None,
+        view: ViewTime { tick, fraction: 0 },
+        payload,
+    })
+}
+
+fn command(kind: u16, payload: Vec<u8>) -> ClientMessage {
+    ClientMessage::Command(CommandMessage { kind, payload })
+}
+
+const CASES: [Case; 10] = [
+    // The arena: a 5-byte input (33 bits), no commands.
+    Case { room: "lobby", why: "arena input a byte short", hello, msg: |t| input(t, vec![0; 4]) },
+    Case { room: "lobby", why: "arena input a byte long", hello, msg: |t| input(t, vec![0; 6]) },
+    Case {
+        room: "lobby",
+        why: "arena move_x 255 (at most 254)",
+        hello,
+        msg: |t| input(t, vec![0xff, 0, 0, 0, 0]),
+    },
+    Case {
+        room: "lobby",
+        why: "arena padding bit set",
+        hello,
+        msg: |t| input(t, vec![0, 0, 0, 0, 0x80]),
+    },
+    Case { room: "lobby", why: "arena has no commands", hello, msg: |_| command(0, vec![]) },
+    // The race: a 3-byte input (17 bits), commands Paint (3 bits) and Reset (none).
+    Case {
+        room: "track",
+        why: "kart throttle 255 (at most 128)",
+        hello: kart_hello,
+        msg: |t| input(t, vec![0xff, 0, 0]),
+    },
+    Case {
+        room: "track",
+        why: "kart padding bit set",
+        hello: kart_hello,
+        msg: |t| input(t, vec![0, 0, 0x80]),
+    },
+    Case {
+        room: "track",
+        why: "kart input a byte long",
+        hello: kart_hello,
+        msg: |t| input(t, vec![0; 4]),
+    },
+    Case {
+        room: "track",
+        why: "kart command kind 2 (it has two)",
+        hello: kart_hello,
+        msg: |_| command(2, vec![]),
+    },
+    Case {
+        room: "track",
+        why: "kart Paint with a byte too many",
+        hello: kart_hello,
+        msg: |_| command(0, vec![0x03, 0x00]),
+    },
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_payloads_in_either_game_end_only_their_session() {
+    let server = two_games().await;
+    let url = server.handle.ws_url();
+    let mut honest_arena = TestClient::join_url(&url, "lobby", "honest").await;
+    let mut honest_kart =
+        TestClient::hello_url(&url, kart_hello("track", "honest")).await.expect("welcomed");
+    for case in CASES {
+        let mut bad = TestClient::hello_url(&url, (case.hello)(case.room, "offender"))
+            .await
+            .expect("welcomed");
+        let tick = bad.welcome.server_tick.offset(2);
+        bad.send((case.msg)(tick)).await;
+        let mut reason = None;
+        let close = loop {
+            match next(&mut bad.ws).await {
+                Got::Msg(ServerMessage::Disconnect(r)) => reason = Some(r),
+                Got::Msg(_) => {}
+                Got::Close(code, label) => break (code, label),
+                Got::Ended => break (None, String::new()),
+            }
+        };
+        assert_eq!(close, (Some(1008), "bad_payload".to_owned()), "{}", case.why);
+        assert_eq!(reason, Some(DisconnectReason::ProtocolViolation), "{}", case.why);
+        for honest in [&mut honest_arena, &mut honest_kart] {
+            let before = honest.next_snapshot().await.tick();
+            let after = honest.next_snapshot().await.tick();
+            assert!(after.diff(before) >= 1, "{}: the honest player keeps playing", case.why);
+        }
+    }
+    // Valid commands are fine.
+    let (kind, payload) = KartProtocol::schema().encode_command(&KartCommand::Paint { color: 7 });
+    honest_kart.send(command(kind, payload)).await;
+    honest_kart.catch_up(&server.handle).await;
+    let metrics = server.handle.metrics().render();
+    assert!(
+        metrics.contains("tickwire_sessions_closed_total{reason=\"bad_payload\"} 10"),
+        "{metrics}"
+    );
+    server.stop().await.expect("stops");
+}
