@@ -4,7 +4,9 @@
 #
 #   scripts/fuzz.sh [SECONDS]
 #
-# Targets: client_message (bytes -> decode_client -> encode_client must give them back) and
+# Targets: client_message (bytes -> decode_client -> encode_client must give them back; the
+# game payload an input or command carries is decoded with both built-in games' schemas and
+# typed values, and must re-encode identically too) and
 # snapshot (first byte picks full or delta against a fixed baseline; what decodes must re-encode
 # identically). Seeds are fuzz/corpus/<target>/ (committed; regenerate with
 # `cargo run --manifest-path fuzz/Cargo.toml --example seeds`); inputs the fuzzer finds go to

@@ -1,12 +1,14 @@
 //! Writes the seed corpora `fuzz/corpus/{client_message,snapshot}/` (committed): the client
-//! messages of the golden vectors, and snapshot payloads encoded for each scenario.
+//! messages of the golden vectors, inputs and commands carrying the built-in games' payload
+//! vectors (`games/*/vectors.json`), and snapshot payloads encoded for each scenario.
 //!
 //! `cargo run --manifest-path fuzz/Cargo.toml --example seeds`
 
 use std::path::Path;
 
+use tickwire_protocol::message::{ClientMessage, CommandMessage, InputFrame};
 use tickwire_protocol::snapshot::decode;
-use tickwire_protocol::{SnapshotEncoder, Tick};
+use tickwire_protocol::{SnapshotEncoder, Tick, codec};
 use tickwire_protocol_fuzz::{Ent, Scenario, build, fixture};
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -29,6 +31,23 @@ fn main() {
         if v["direction"] == "client" {
             let name = v["name"].as_str().expect("name");
             write(&dir, name, &unhex(v["hex"].as_str().expect("hex")));
+        }
+    }
+
+    for game in ["arena", "kart"] {
+        let file = root.join(format!("../games/{game}/vectors.json"));
+        let vectors: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(file).expect("vectors.json")).expect("json");
+        for v in vectors["payloads"].as_array().expect("payloads") {
+            let payload = unhex(v["hex"].as_str().expect("hex"));
+            let kind = v["kind"].as_u64().expect("kind") as u16;
+            let msg = match v["payload"].as_str() {
+                Some("input") => ClientMessage::Input(InputFrame { tick: Tick(90), payload, ..InputFrame::default() }),
+                Some("command") => ClientMessage::Command(CommandMessage { kind, payload }),
+                _ => continue,
+            };
+            let name = format!("{game}_{}", v["name"].as_str().expect("name"));
+            write(&dir, &name, &codec::encode_client(&msg));
         }
     }
 

@@ -1,11 +1,20 @@
 //! What the fuzz targets check, shared with the seed generator (`examples/seeds.rs`) so that
 //! both use the very same snapshot fixture.
 //!
-//! Both properties are the canonical-encoding guarantee of `PROTOCOL.md` §2.1 and §6.5: any
-//! input the decoder accepts is the one encoding of what it decodes to, so re-encoding gives
-//! back the input byte for byte. Any panic is a finding too (decoders must never panic).
+//! Both properties are the canonical-encoding guarantee of `PROTOCOL.md` §2.1, §5.6 and §6.5:
+//! any input the decoder accepts is the one encoding of what it decodes to, so re-encoding
+//! gives back the input byte for byte. Any panic is a finding too (decoders must never panic).
+//!
+//! The client-message target also decodes the game payloads a message carries (an input's,
+//! a command's) with both built-in games' schemas, the arena's and the kart race's, as the
+//! server's session reader does, and as their typed Rust values, as their rooms do.
 
 use std::sync::OnceLock;
+
+use tickwire_arena::ArenaProtocol;
+use tickwire_kart::KartProtocol;
+use tickwire_protocol::game::{GameProtocol, GameSchema, MessageSchema, Protocol};
+use tickwire_protocol::message::ClientMessage;
 
 use tickwire_protocol::schema::{
     ComponentDef, FieldCodec, FieldDef, FieldReader, FieldWriter, Replicate, Schema,
@@ -13,11 +22,61 @@ use tickwire_protocol::schema::{
 use tickwire_protocol::snapshot::{DecodeLimits, Snapshot, decode};
 use tickwire_protocol::{EntityId, SnapshotBuilder, SnapshotEncoder, Tick, codec};
 
-/// `decode_client`, then `encode_client` must reproduce the input.
+/// `decode_client`, then `encode_client` must reproduce the input; a game payload it carries
+/// must do the same with each game's layout, and decode to that game's typed value.
 pub fn client_message(data: &[u8]) {
-    if let Ok(msg) = codec::decode_client(data) {
-        let again = codec::encode_client(&msg);
-        assert!(again == data, "non-canonical accepted: {msg:?} re-encodes to {again:02x?}");
+    let Ok(msg) = codec::decode_client(data) else { return };
+    let again = codec::encode_client(&msg);
+    assert!(again == data, "non-canonical accepted: {msg:?} re-encodes to {again:02x?}");
+    match &msg {
+        ClientMessage::Input(frame) => {
+            for game in games() {
+                canonical(game.input(), &frame.payload);
+            }
+            typed_input::<ArenaProtocol>(&frame.payload);
+            typed_input::<KartProtocol>(&frame.payload);
+        }
+        ClientMessage::Command(c) => {
+            for game in games() {
+                if let Some(layout) = game.commands().get(usize::from(c.kind)) {
+                    canonical(layout, &c.payload);
+                }
+                let checked = game.check_command(c.kind, &c.payload);
+                assert_eq!(checked.is_ok(), game.commands().get(usize::from(c.kind)).is_some_and(|l| l.decode(&c.payload).is_ok()));
+            }
+            typed_command::<ArenaProtocol>(c.kind, &c.payload);
+            typed_command::<KartProtocol>(c.kind, &c.payload);
+        }
+        _ => {}
+    }
+}
+
+/// The built-in games' schemas.
+pub fn games() -> [&'static GameSchema; 2] {
+    [ArenaProtocol::schema(), KartProtocol::schema()]
+}
+
+/// A payload `layout` accepts must be the one encoding of its values.
+fn canonical(layout: &MessageSchema, bytes: &[u8]) {
+    if let Ok(values) = layout.decode(bytes) {
+        let again = layout.encode(&values);
+        assert!(again == bytes, "{}: non-canonical accepted, re-encodes to {again:02x?}", layout.name());
+    }
+}
+
+/// A valid input of `P` decodes to its typed value, which encodes back to the same bytes.
+fn typed_input<P: GameProtocol>(bytes: &[u8]) {
+    let schema = P::schema();
+    if let Ok(input) = schema.decode_input::<<P as Protocol>::Input>(bytes) {
+        assert!(schema.encode_input(&input) == bytes, "{}: typed input re-encodes differently", schema.name());
+    }
+}
+
+/// A valid command of `P` decodes to its typed value, which encodes back to the same bytes.
+fn typed_command<P: GameProtocol>(kind: u16, bytes: &[u8]) {
+    let schema = P::schema();
+    if let Ok(command) = schema.decode_command::<<P as Protocol>::Command>(kind, bytes) {
+        assert!(schema.encode_command(&command) == (kind, bytes.to_vec()), "{}: typed command re-encodes differently", schema.name());
     }
 }
 
