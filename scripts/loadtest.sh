@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# End-to-end load benchmark: the release server with the arena defaults (1,000 NPCs per room,
-# 25% moving) and tickwire-bots at increasing client counts, on this machine (loopback only).
+# End-to-end load benchmark: the release server and tickwire-bots at increasing client counts,
+# on this machine (loopback only). The game is the arena (1,000 NPCs per room, 25% moving) or
+# the kart race (its defaults: 200 barrels, 25% rolling).
 #
-#   scripts/loadtest.sh                      # 100 500 1000 2000 clients, 20 s each
+#   scripts/loadtest.sh                      # the arena: 100 500 1000 2000 clients, 20 s each
 #   COUNTS="50 100" DURATION=10s scripts/loadtest.sh
+#   GAME=kart COUNTS="100 500" scripts/loadtest.sh
 #
-# Knobs (environment): COUNTS, DURATION (per step, ramp-up included), RAMP_UP, BEHAVIOUR
-# (idle|wander|fight), PER_ROOM (players per room: bots are spread over ceil(clients/PER_ROOM)
-# rooms r0, r1, ...), LATENCY/JITTER (bots' link conditioner), PORT, SKIP_BUILD=1.
+# Knobs (environment): GAME (arena|kart), GAME_CONFIG (the server's --game-config; default as
+# above), COUNTS, DURATION (per step, ramp-up included), RAMP_UP, BEHAVIOUR (arena:
+# idle|wander|fight, kart: race; random or idle for either; default wander / race), PER_ROOM
+# (players per room: bots are spread over ceil(clients/PER_ROOM) rooms r0, r1, ...),
+# LATENCY/JITTER (bots' link conditioner), PORT, SKIP_BUILD=1.
 #
 # For each step it samples the server's CPU time and RSS from /proc/PID/stat and
 # /proc/PID/status (and the bots' CPU likewise), reads the bots' JSON report (server tick p99
@@ -20,7 +24,12 @@ cd "$(dirname "$0")/.."
 COUNTS="${COUNTS:-100 500 1000 2000}"
 DURATION="${DURATION:-20s}"
 RAMP_UP="${RAMP_UP:-5s}"
-BEHAVIOUR="${BEHAVIOUR:-wander}"
+GAME="${GAME:-arena}"
+case "$GAME" in
+    arena) GAME_CONFIG="${GAME_CONFIG:-arena={\"npcs\":{\"count\":1000,\"moving_fraction\":0.25\}\}}"; BEHAVIOUR="${BEHAVIOUR:-wander}"; LOAD="1,000 NPCs per room, 25% moving" ;;
+    kart) GAME_CONFIG="${GAME_CONFIG:-kart={\}}"; BEHAVIOUR="${BEHAVIOUR:-race}"; LOAD="200 barrels per room, 25% rolling" ;;
+    *) echo "GAME must be arena or kart" >&2; exit 2 ;;
+esac
 PER_ROOM="${PER_ROOM:-100}"
 LATENCY="${LATENCY:-0ms}"
 JITTER="${JITTER:-0ms}"
@@ -33,7 +42,7 @@ max_count=0
 for n in $COUNTS; do ((n > max_count)) && max_count=$n; done
 raise_open_files $((max_count + 256))
 
-start_server "$PORT" --npcs 1000 --npc-moving 0.25 --default-room r0 \
+start_server "$PORT" --default-game "$GAME" --game-config "$GAME_CONFIG" --default-room r0 \
     --max-rooms 64 --room-grace-secs 2 --max-connections-per-ip 10000
 
 hz="$(getconf CLK_TCK)"
@@ -52,7 +61,7 @@ for n in $COUNTS; do
     echo "==> $n clients over $(tr -cd ',' <<<"$rooms" | wc -c | awk '{print $1 + 1}') room(s), $DURATION" >&2
     s_cpu0="$(cpu_ticks "$server_pid")"; m0="$(machine_busy)"; t0="$(now_ns)"
     /usr/bin/time -f "%U %S" -o "$out_dir/bots-$n.time" "$bots_bin" --url "ws://127.0.0.1:$PORT/ws" --clients "$n" --duration "$DURATION" \
-        --ramp-up "$RAMP_UP" --rooms "$rooms" --behaviour "$BEHAVIOUR" \
+        --ramp-up "$RAMP_UP" --rooms "$rooms" --game "$GAME" --behaviour "$BEHAVIOUR" \
         --latency "$LATENCY" --jitter "$JITTER" --json "$json" --quiet \
         >"$out_dir/bots-$n.txt" 2>"$out_dir/bots-$n.err" &
     bots_pid=$!
@@ -89,7 +98,7 @@ PY
 done
 
 {
-    echo "Load test: release server (1,000 NPCs per room, 25% moving, 30 Hz), bots behaviour"
+    echo "Load test: release server, game $GAME ($LOAD, 30 Hz), bots behaviour"
     echo "\`$BEHAVIOUR\`, $DURATION per step (ramp-up $RAMP_UP), at most $PER_ROOM players per room,"
     echo "link ${LATENCY}±${JITTER}; $(nproc) cores shared by server and bots. CPU % is of one core;"
     echo "\"others\" is what every other process on the machine used meanwhile."

@@ -29,7 +29,7 @@ PORT="${PORT:-7792}"
 source "$(dirname "$0")/lib/release-server.sh"
 release_binaries soak
 raise_open_files $((2 * CLIENTS + 256))
-start_server "$PORT" --npcs 1000 --npc-moving 0.25 --default-room r0 \
+start_server "$PORT" --game-config 'arena={"npcs":{"count":1000,"moving_fraction":0.25}}' --default-room r0 \
     --max-rooms 64 --max-connections-per-ip 10000 --resume-grace-ms "$RESUME_GRACE_MS"
 
 rooms="$(python3 -c "n=$CLIENTS; k=max(1, -(-n // $PER_ROOM)); print(','.join(f'r{i}' for i in range(k)))")"

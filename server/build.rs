@@ -50,10 +50,10 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
             }
             println!("cargo::rerun-if-changed={}", path.display());
             collect(root, &path, out);
-        } else if name.ends_with(".js") || name.ends_with(".html") {
-            if let Ok(rel) = path.strip_prefix(root) {
-                out.push(rel.to_string_lossy().replace('\\', "/"));
-            }
+        } else if (name.ends_with(".js") || name.ends_with(".html"))
+            && let Ok(rel) = path.strip_prefix(root)
+        {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
         }
     }
 }

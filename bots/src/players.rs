@@ -1,5 +1,5 @@
 //! What the bots play: a game's schema and a behaviour for each bot ([`Players`]), and the
-//! catalogue of behaviours per game ([`players_for`]).
+//! catalogue of behaviours per game ([`arena`], [`kart`], [`Players::generic`]).
 //!
 //! Every game gets the schema-driven behaviours, with no game code: **random** ([`RandomBot`])
 //! and **idle** (the game's default input every tick). A game compiled in may add its own as a

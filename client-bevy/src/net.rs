@@ -10,7 +10,7 @@
 //!  │   one input per tick from the intent     │ ──────▶│   resources and messages       │
 //!  │ forwarder: Client events → channel       │ (256)  │ TickwireSystems::Sync          │
 //!  └──────────────────────────────────────────┘        │   reads ClientState (short lock)│
-//!            ▲ ClientHandle: set_intent, with_state,    │ TickwireSystems::Send          │
+//!            ▲ ClientHandle: set_input, with_state,    │ TickwireSystems::Send          │
 //!            └──────────── leave, chat (sync calls) ────│   hands the intent over        │
 //!                                                       └────────────────────────────────┘
 //! ```
@@ -22,7 +22,7 @@
 //! fills, and past that its core drops the *oldest* events and counts them
 //! (`ClientStats::events_dropped`). Snapshots never travel through it: the driver keeps decoding
 //! them into the shared [`ClientState`](tickwire_client::ClientState), which the Bevy systems
-//! read each frame through [`ClientHandle::with_state`], a lock held for microseconds. Nothing
+//! read each frame through [`ClientHandle::with_state`](tickwire_client::ClientHandle::with_state), a lock held for microseconds. Nothing
 //! on this path blocks the socket, so a stalled game never makes the server see a slow reader.
 //!
 //! **Bevy → network** needs no channel of its own: the intent, chat lines and the leave request

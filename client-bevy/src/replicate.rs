@@ -7,7 +7,7 @@
 //!   snapshots around the render time (`arrival − delay`, see `tickwire_client::interp`),
 //!   interpolated per entity. An entity of the newer snapshot that has no Bevy entity yet is
 //!   spawned; a Bevy entity whose id is no longer in it is despawned.
-//! - **The local player** comes from the predictor: [`ClientState::predicted_position`] is the
+//! - **The local player** comes from the predictor: [`ClientState::predicted`] is the
 //!   position after every input sent, replayed on top of the newest snapshot (reconciled by the
 //!   library on each snapshot). It moves once per tick; the drawn position glides from where it
 //!   was drawn to the new prediction over one tick ([`LocalSmoothing`]), so corrections never
@@ -15,7 +15,7 @@
 //! - [`NetStatus`] is refreshed.
 //!
 //! [`ClientState::bracket`]: tickwire_client::ClientState::bracket
-//! [`ClientState::predicted_position`]: tickwire_client::ClientState::predicted_position
+//! [`ClientState::predicted`]: tickwire_client::ClientState::predicted
 
 use std::collections::HashMap;
 use std::time::Duration;

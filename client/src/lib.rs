@@ -34,7 +34,7 @@
 //! [`ClientHandle::connection`] tells the UI where it stands.
 //! [`connect`] must be called inside a tokio runtime (it spawns the two tasks there); a game
 //! loop that is not async keeps one runtime in the background and only ever locks the state
-//! ([`ClientHandle::with_state`]) and sets the intent ([`ClientHandle::set_intent`]).
+//! ([`ClientHandle::with_state`]) and sets the input ([`ClientHandle::set_input`]).
 //!
 //! ```no_run
 //! use glam::Vec2;

@@ -5,7 +5,7 @@
 #   source "$(dirname "$0")/lib/release-server.sh"
 #   release_binaries loadtest           # sets target_dir, out_dir, server_bin, bots_bin
 #   raise_open_files 2256               # or exit
-#   start_server "$PORT" --npcs 1000    # sets server_pid; waits for /healthz
+#   start_server "$PORT" --default-room r0    # sets server_pid; waits for /healthz
 
 release_binaries() {
     target_dir="$(cargo metadata --format-version 1 --no-deps |

@@ -1,5 +1,5 @@
 //! The games a server hosts: registered once with their configuration
-//! ([`ServerBuilder::game`](crate::ServerBuilder::game)), and erased behind [`GameFactory`] so
+//! ([`ServerBuilder::game`](crate::ServerBuilder::game)), and erased behind `GameFactory` so
 //! that the registry, the sessions and the HTTP endpoints handle every game alike. Only the room
 //! task is generic over the game type (monomorphized per game); everything around it moves
 //! bytes, validated by the game's [`GameSchema`].

@@ -13,7 +13,7 @@
 //! - [`session`]: one task per WebSocket: handshake (hello → welcome or reject), then a reader
 //!   task that decodes client messages and a writer loop that sends what the room publishes.
 //! - [`games`]: the registered games, their type erased behind a factory; sessions and HTTP see
-//!   a game as its [`GameInfo`](games::GameInfo) (name, schema, tick rate, metrics).
+//!   a game as its [`GameInfo`] (name, schema, tick rate, metrics).
 //! - [`room`]: one task per room, generic over its game, owns the room's `hecs` world and game
 //!   (a [`tickwire_sim::Simulation`]) by value. Order of work in one tick: **commands → drain
 //!   inputs → step (records lag-compensation history) → encode events → build the snapshot →
@@ -59,6 +59,7 @@ pub mod metrics;
 pub mod registry;
 pub mod resume;
 pub mod room;
+mod serve;
 pub mod session;
 pub mod tls;
 pub mod web;

@@ -9,7 +9,6 @@ use tickwire_arena::{Arena, ArenaConfig};
 use tickwire_kart::{KartConfig, Race};
 use tickwire_server::auth::{Claims, mint, new_nonce};
 use tickwire_server::{Server, ServerBuilder, ServerConfig};
-use tracing::info;
 use tracing_subscriber::EnvFilter;
 
 /// The built-in games, the arena first (the default).
@@ -40,6 +39,7 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 enum Command {
     /// Mint a join token (what a backend does after authenticating a player) and print it.
     MintToken(MintToken),
@@ -97,50 +97,5 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let config = cli.server;
-    let default_room = config.default_room.clone();
-    let server = games(Server::builder(config)).bind().await.context("starting the server")?;
-    let addr = server.local_addr();
-    let (http, ws) = if server.is_tls() { ("https", "wss") } else { ("http", "ws") };
-    let handle = server.handle();
-    let names: Vec<String> = handle.games().iter().map(|g| g.name.to_owned()).collect();
-    let default = handle.games().into_iter().find(|g| g.default);
-    info!("tickwire-server listening on {http}://{addr}, hosting {}", names.join(", "));
-    if let Some(g) = default {
-        info!(
-            "  WebSocket: {ws}://{addr}/ws   (room \"{default_room}\" is open: {}, {} Hz)",
-            g.name, g.tick_rate
-        );
-    }
-    info!(
-        "  browser:   {http}://{addr}/   metrics: {http}://{addr}/metrics   rooms: {http}://{addr}/rooms"
-    );
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        info!("signal received, shutting down");
-        handle.shutdown();
-    });
-    server.run().await
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+    games(Server::builder(cli.server)).serve().await
 }

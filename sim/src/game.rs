@@ -43,6 +43,16 @@ pub struct JoinRequest<'a> {
     pub account: Option<&'a str>,
 }
 
+/// A joined player, as the hooks after [`Game::join`] see it: its session and the entity it
+/// controls (the one `join` returned).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlayerRef {
+    /// The player's session id.
+    pub client: ClientId,
+    /// The entity [`Game::join`] returned for it.
+    pub entity: hecs::Entity,
+}
+
 /// Why a game refuses a player.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinRefusal {
@@ -104,7 +114,7 @@ pub trait Game: Sized + Send + 'static {
     fn detach(
         &mut self,
         _world: &mut World,
-        _player: ClientId,
+        _player: PlayerRef,
         _ctx: &mut Ctx<'_, Self::Protocol>,
     ) {
     }
@@ -113,7 +123,7 @@ pub trait Game: Sized + Send + 'static {
     fn resume(
         &mut self,
         _world: &mut World,
-        _player: ClientId,
+        _player: PlayerRef,
         _ctx: &mut Ctx<'_, Self::Protocol>,
     ) {
     }
@@ -122,7 +132,7 @@ pub trait Game: Sized + Send + 'static {
     fn leave(
         &mut self,
         world: &mut World,
-        player: ClientId,
+        player: PlayerRef,
         reason: LeaveReason,
         ctx: &mut Ctx<'_, Self::Protocol>,
     );
@@ -131,7 +141,7 @@ pub trait Game: Sized + Send + 'static {
     fn command(
         &mut self,
         _world: &mut World,
-        _player: ClientId,
+        _player: PlayerRef,
         _command: CommandOf<Self>,
         _ctx: &mut Ctx<'_, Self::Protocol>,
     ) {

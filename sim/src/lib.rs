@@ -39,7 +39,7 @@ pub mod simulation;
 
 pub use clock::FixedClock;
 pub use ctx::{Audience, Ctx, Emitted};
-pub use game::{CommandOf, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason};
+pub use game::{CommandOf, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, PlayerRef};
 pub use input::{InputBuffer, Inputs, PlayerInput, PushOutcome, TakenInput};
 pub use lagcomp::{HitShape, LagCompensation, Ray, RayHit, Rewind, Shape};
 pub use playtest::Playtest;

@@ -1,6 +1,6 @@
 //! From a `hecs::World` to a snapshot: [`NetId`], the network identity of a replicated entity,
 //! and [`Extract`], which writes every entity that has one into a
-//! [`SnapshotBuilder`](tickwire_protocol::SnapshotBuilder) through the protocol's component list.
+//! [`tickwire_protocol::SnapshotBuilder`] through the protocol's component list.
 //!
 //! Extraction walks hecs' archetypes, not entities: per archetype it looks up the `NetId`
 //! column and each replicated component's column once, then copies rows, so a tick of 1,000

@@ -12,6 +12,8 @@
 //! 3. the hittable shapes of `now` are recorded for lag compensation;
 //! 4. `tick = now`.
 
+use std::collections::BTreeMap;
+
 use hecs::World;
 use rand::SeedableRng;
 use rand_pcg::Pcg32;
@@ -19,7 +21,7 @@ use tickwire_protocol::game::{GameProtocol, Protocol};
 use tickwire_protocol::{ClientId, EntityId, Snapshot, SnapshotBuilder, SnapshotError, Tick};
 
 use crate::ctx::{Ctx, Emitted};
-use crate::game::{CommandOf, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason};
+use crate::game::{CommandOf, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, PlayerRef};
 use crate::input::PlayerInput;
 use crate::lagcomp::{LagCompensation, Rewind};
 use crate::replicate::{NetId, NetIds};
@@ -67,6 +69,8 @@ pub struct Simulation<G: Game> {
     rng: Pcg32,
     lag: LagCompensation,
     events: Vec<Emitted<EventOf<G>>>,
+    /// Joined players and what they control (the hooks after `join` get it).
+    players: BTreeMap<ClientId, hecs::Entity>,
 }
 
 impl<G: Game> std::fmt::Debug for Simulation<G> {
@@ -121,7 +125,17 @@ impl<G: Game> Simulation<G> {
         };
         let game = G::create(config, seed, &mut world, &mut ctx)?;
         lag.record(&world, Tick(0));
-        Ok(Self { game, world, tick: Tick(0), tick_rate, ids, rng, lag, events })
+        Ok(Self {
+            game,
+            world,
+            tick: Tick(0),
+            tick_rate,
+            ids,
+            rng,
+            lag,
+            events,
+            players: BTreeMap::new(),
+        })
     }
 
     /// The tick of the current state (each [`step`](Self::step) adds one).
@@ -166,31 +180,47 @@ impl<G: Game> Simulation<G> {
         let entity = game.join(world, who, &mut ctx)?;
         let id = world.get::<&NetId>(entity).map(|n| n.0);
         match id {
-            Ok(id) => Ok(Joined { entity, id }),
+            Ok(id) => {
+                self.players.insert(who.player, entity);
+                Ok(Joined { entity, id })
+            }
             Err(_) => Err(JoinRefusal::Refused { code: NO_NET_ID }),
         }
     }
 
-    /// A player's connection dropped (see [`Game::detach`]).
+    /// What `client` controls, if it joined and has not left.
+    pub fn player(&self, client: ClientId) -> Option<PlayerRef> {
+        self.players.get(&client).map(|&entity| PlayerRef { client, entity })
+    }
+
+    /// A player's connection dropped (see [`Game::detach`]); ignored for an unknown player.
     pub fn detach(&mut self, player: ClientId) {
+        let Some(player) = self.player(player) else { return };
         let (game, world, mut ctx) = parts!(self, self.tick);
         game.detach(world, player, &mut ctx);
     }
 
-    /// A detached player is back (see [`Game::resume`]).
+    /// A detached player is back (see [`Game::resume`]); ignored for an unknown player.
     pub fn resume(&mut self, player: ClientId) {
+        let Some(player) = self.player(player) else { return };
         let (game, world, mut ctx) = parts!(self, self.tick);
         game.resume(world, player, &mut ctx);
     }
 
-    /// A player is gone (see [`Game::leave`]).
+    /// A player is gone (see [`Game::leave`]); ignored for an unknown player.
     pub fn leave(&mut self, player: ClientId, reason: LeaveReason) {
+        let Some(player) =
+            self.players.remove(&player).map(|entity| PlayerRef { client: player, entity })
+        else {
+            return;
+        };
         let (game, world, mut ctx) = parts!(self, self.tick);
         game.leave(world, player, reason, &mut ctx);
     }
 
-    /// A player's command (see [`Game::command`]).
+    /// A player's command (see [`Game::command`]); ignored for an unknown player.
     pub fn command(&mut self, player: ClientId, command: CommandOf<G>) {
+        let Some(player) = self.player(player) else { return };
         let (game, world, mut ctx) = parts!(self, self.tick);
         game.command(world, player, command, &mut ctx);
     }

@@ -5,7 +5,7 @@
 //! crates (`tickwire-protocol`, `tickwire-sim`), like any game a host brings.
 //!
 //! Players move at a capped speed ([`crate::movement`]), aim, and fire a hitscan weapon with a
-//! cooldown; hits are judged with lag compensation ([`crate::lagcomp`]). A player at zero health
+//! cooldown; hits are judged with lag compensation ([`Ctx::raycast`](tickwire_sim::Ctx::raycast), see [`weapon`]). A player at zero health
 //! is dead: it cannot move or fire, and respawns at a seeded spawn point after
 //! [`ArenaRules::respawn_ms`]; the killer scores one point. NPCs wander in straight lines and are
 //! pure replication load: they are not shootable and do not block anyone.
@@ -85,10 +85,9 @@ pub use protocol::{
 
 use glam::Vec2;
 use hecs::World;
-use tickwire_protocol::ClientId;
 use tickwire_protocol::game::GameProtocol;
 use tickwire_sim::{
-    Ctx, Game, HitShape, Inputs, JoinRefusal, JoinRequest, LeaveReason, NetId, Shape,
+    Ctx, Game, HitShape, Inputs, JoinRefusal, JoinRequest, LeaveReason, NetId, PlayerRef, Shape,
 };
 
 use npc::Npcs;
@@ -183,11 +182,11 @@ impl Game for Arena {
     fn leave(
         &mut self,
         world: &mut World,
-        player: ClientId,
+        player: PlayerRef,
         _reason: LeaveReason,
         _ctx: &mut Ctx<'_, ArenaProtocol>,
     ) {
-        self.remove_player(world, player);
+        self.remove_player(world, player.client);
     }
 
     fn step(
@@ -219,7 +218,7 @@ impl Game for Arena {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tickwire_protocol::EntityId;
+    use tickwire_protocol::{ClientId, EntityId};
     use tickwire_sim::{HostSettings, Simulation};
 
     #[test]

@@ -3,7 +3,7 @@
 //! (`web/test/games.test.mjs`). `TICKWIRE_BLESS=1 cargo test -p tickwire-arena --test vectors`
 //! rewrites the file after a deliberate change.
 
-use tickwire_arena::{ArenaEvent, ArenaInput, ArenaProtocol};
+use tickwire_arena::{ArenaEvent, ArenaInput, ArenaProtocol, MAX_COORD};
 use tickwire_protocol::EntityId;
 use tickwire_protocol::game::{GameProtocol, GameVectors};
 
@@ -15,7 +15,7 @@ fn the_committed_vectors_are_the_codec_s() {
         from_x: 100.5,
         from_y: 200.25,
         to_x: 612.0,
-        to_y: 2047.96875,
+        to_y: MAX_COORD,
         hit,
     };
     let vectors = GameVectors::of(schema)

@@ -50,7 +50,7 @@ impl Autopilot {
             self.stuck = 0;
             self.reversing = REVERSE_TICKS;
         }
-        let honk = self.honk_every > 0 && self.ticks % self.honk_every == 0;
+        let honk = self.honk_every > 0 && self.ticks.is_multiple_of(self.honk_every);
         let horn = if honk { HORN } else { 0 };
         if self.reversing > 0 {
             self.reversing -= 1;

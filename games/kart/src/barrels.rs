@@ -26,7 +26,7 @@ use crate::config::{GRID_PER_UNIT, KartConfig, KartRules};
 use crate::physics::{ONE, clamp_speed, direction, roll};
 
 /// PCG stream of barrel placement.
-const STREAM: u64 = 0xba55_e1;
+const STREAM: u64 = 0xba55_e1ed;
 /// Attempts at finding a free position for one barrel.
 const ATTEMPTS: usize = 256;
 /// Velocity a kicked barrel loses per tick and axis, grid steps per tick (towards its cruise).

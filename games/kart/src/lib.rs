@@ -72,8 +72,7 @@ pub use race::{RacerView, WALL_BUMP};
 pub use track::Track;
 
 use hecs::World;
-use tickwire_protocol::ClientId;
-use tickwire_sim::{Ctx, Game, Inputs, JoinRefusal, JoinRequest, LeaveReason};
+use tickwire_sim::{Ctx, Game, Inputs, JoinRefusal, JoinRequest, LeaveReason, PlayerRef};
 
 use barrels::Barrels;
 use race::Slot;
@@ -158,21 +157,21 @@ impl Game for Race {
     fn leave(
         &mut self,
         world: &mut World,
-        player: ClientId,
+        player: PlayerRef,
         _: LeaveReason,
         _: &mut Ctx<'_, KartProtocol>,
     ) {
-        self.remove(world, player);
+        self.remove(world, player.client);
     }
 
     fn command(
         &mut self,
         world: &mut World,
-        player: ClientId,
+        player: PlayerRef,
         command: KartCommand,
         _: &mut Ctx<'_, KartProtocol>,
     ) {
-        self.apply(world, player, command);
+        self.apply(world, player.client, command);
     }
 
     fn step(

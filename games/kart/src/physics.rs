@@ -279,11 +279,7 @@ mod tests {
     fn drifting_keeps_more_sideways_speed() {
         let moving = run(on_straight(), KartInput { throttle: 64, ..KartInput::default() }, 20);
         let turn = |buttons| {
-            let s = run(
-                moving,
-                KartInput { throttle: 64, steer: 64, buttons, ..KartInput::default() },
-                6,
-            );
+            let s = run(moving, KartInput { throttle: 64, steer: 64, buttons }, 6);
             let (c, sn) = direction(s.heading);
             ((s.vy * c - s.vx * sn) / ONE).abs()
         };

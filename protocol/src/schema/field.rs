@@ -1,7 +1,7 @@
 //! One field's declaration: its [`FieldCodec`] (how a value is quantized to an integer), its
 //! [`Predict`]or (components only: how a delta predicts it) and whether it is optional (payloads
 //! only: a presence bit). Declarations are `const`: a game writes them with the constructor
-//! functions of [`codec`](super::codec) — `fixed(0.0, 100.0, 0.5).linear(2)`, `int(-127, 127)`,
+//! functions of [`spec`](super::spec) — `fixed(0.0, 100.0, 0.5).linear(2)`, `int(-127, 127)`,
 //! `entity().optional()` — and [`FieldDef::from_spec`].
 
 use std::f64::consts::TAU;
@@ -80,7 +80,7 @@ pub enum Predict {
 }
 
 /// A field's codec with its options, as the constructor functions of
-/// [`codec`](super::codec) build it; [`FieldDef::from_spec`] names it.
+/// [`spec`](super::spec) build it; [`FieldDef::from_spec`] names it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct FieldSpec {
     /// Quantization.

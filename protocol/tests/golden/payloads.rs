@@ -26,7 +26,7 @@ const EVENTS: &[MessageDef] = &[
         name: "Shot",
         fields: &[
             FieldDef::from_spec("shooter", entity()),
-            FieldDef::from_spec("x", fixed(0.0, 2047.96875, 0.03125)),
+            FieldDef::from_spec("x", fixed(0.0, 2047.0 + 31.0 / 32.0, 0.03125)),
             FieldDef::from_spec("hit", entity().optional()),
             FieldDef::from_spec("damage", uint(255).optional()),
         ],
