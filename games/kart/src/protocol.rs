@@ -3,7 +3,7 @@
 //!
 //! | payload | fields | bits |
 //! | --- | --- | --- |
-//! | input | `throttle`: int -64..=64 (negative brakes, then reverses); `steer`: int -64..=64 (positive turns clockwise); `buttons`: 3 buttons ([`BOOST`], [`DRIFT`], [`HORN`]) | 17 (3 bytes) |
+//! | input | `throttle`: int -64..=64 (negative brakes, then reverses); `steer`: int -64..=64 (positive turns clockwise); `buttons`: 3 buttons ([`BOOST`], [`DRIFT`], [`HORN`]) | 19 (3 bytes) |
 //! | `Lap` | `racer`: entity; `lap`: uint 255; `time_ms`: uint 3,600,000 | 62 |
 //! | `Bump` | `kart`: entity; `other`: optional entity (absent: a wall); `speed`: uint 1023 (grid steps per tick) | 43 or 75 |
 //! | `Honk` | `racer`: entity | 32 |
