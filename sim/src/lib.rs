@@ -17,6 +17,7 @@
 //!   inputs) and [`PlayerInput`], what a step sees.
 //! - [`lagcomp`] and [`history`]: lag compensation as a service: a bounded history of hit
 //!   shapes and rewound raycasts.
+//! - [`golden`]: [`check_vectors`], a game's golden payload vectors kept in a committed file.
 //! - [`playtest`]: [`Playtest`], a game played headless with players, as the server would host
 //!   it: for a game's tests and tools.
 //! - [`predict`]: [`Predict`], what a client needs to predict its own entity with the game's
@@ -29,6 +30,7 @@
 pub mod clock;
 pub mod ctx;
 pub mod game;
+pub mod golden;
 pub mod history;
 pub mod input;
 pub mod lagcomp;
@@ -40,6 +42,7 @@ pub mod simulation;
 pub use clock::FixedClock;
 pub use ctx::{Audience, Ctx, Emitted};
 pub use game::{CommandOf, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, PlayerRef};
+pub use golden::{GoldenError, check_vectors};
 pub use input::{InputBuffer, Inputs, PlayerInput, PushOutcome, TakenInput};
 pub use lagcomp::{HitShape, LagCompensation, Ray, RayHit, Rewind, Shape};
 pub use playtest::Playtest;

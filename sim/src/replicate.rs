@@ -69,106 +69,17 @@ macro_rules! extract_tuple {
     };
 }
 
-extract_tuple!((0, A));
-extract_tuple!((0, A), (1, B));
-extract_tuple!((0, A), (1, B), (2, C));
-extract_tuple!((0, A), (1, B), (2, C), (3, D));
-extract_tuple!((0, A), (1, B), (2, C), (3, D), (4, E));
-extract_tuple!((0, A), (1, B), (2, C), (3, D), (4, E), (5, F));
-extract_tuple!((0, A), (1, B), (2, C), (3, D), (4, E), (5, F), (6, G));
-extract_tuple!((0, A), (1, B), (2, C), (3, D), (4, E), (5, F), (6, G), (7, H));
-extract_tuple!((0, A), (1, B), (2, C), (3, D), (4, E), (5, F), (6, G), (7, H), (8, I));
-extract_tuple!((0, A), (1, B), (2, C), (3, D), (4, E), (5, F), (6, G), (7, H), (8, I), (9, J));
-extract_tuple!(
-    (0, A),
-    (1, B),
-    (2, C),
-    (3, D),
-    (4, E),
-    (5, F),
-    (6, G),
-    (7, H),
-    (8, I),
-    (9, J),
-    (10, K)
-);
-extract_tuple!(
-    (0, A),
-    (1, B),
-    (2, C),
-    (3, D),
-    (4, E),
-    (5, F),
-    (6, G),
-    (7, H),
-    (8, I),
-    (9, J),
-    (10, K),
-    (11, L)
-);
-extract_tuple!(
-    (0, A),
-    (1, B),
-    (2, C),
-    (3, D),
-    (4, E),
-    (5, F),
-    (6, G),
-    (7, H),
-    (8, I),
-    (9, J),
-    (10, K),
-    (11, L),
-    (12, M)
-);
-extract_tuple!(
-    (0, A),
-    (1, B),
-    (2, C),
-    (3, D),
-    (4, E),
-    (5, F),
-    (6, G),
-    (7, H),
-    (8, I),
-    (9, J),
-    (10, K),
-    (11, L),
-    (12, M),
-    (13, N)
-);
-extract_tuple!(
-    (0, A),
-    (1, B),
-    (2, C),
-    (3, D),
-    (4, E),
-    (5, F),
-    (6, G),
-    (7, H),
-    (8, I),
-    (9, J),
-    (10, K),
-    (11, L),
-    (12, M),
-    (13, N),
-    (14, O)
-);
-extract_tuple!(
-    (0, A),
-    (1, B),
-    (2, C),
-    (3, D),
-    (4, E),
-    (5, F),
-    (6, G),
-    (7, H),
-    (8, I),
-    (9, J),
-    (10, K),
-    (11, L),
-    (12, M),
-    (13, N),
-    (14, O),
-    (15, P)
+/// `extract_tuple!` for every prefix of the list: tuples of 1 to 16 components.
+macro_rules! extract_tuples {
+    ([$($done:tt)*]) => {};
+    ([$($done:tt)*] ($i:tt, $t:ident) $(, $rest:tt)*) => {
+        extract_tuple!($($done)* ($i, $t));
+        extract_tuples!([$($done)* ($i, $t),] $($rest),*);
+    };
+}
+
+#[rustfmt::skip]
+extract_tuples!(
+    [] (0, A), (1, B), (2, C), (3, D), (4, E), (5, F), (6, G), (7, H),
+    (8, I), (9, J), (10, K), (11, L), (12, M), (13, N), (14, O), (15, P)
 );

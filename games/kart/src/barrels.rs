@@ -23,7 +23,7 @@ use tickwire_sim::NetId;
 
 use crate::components::{Barrel, Roll};
 use crate::config::{GRID_PER_UNIT, KartConfig, KartRules};
-use crate::physics::{ONE, clamp_speed, direction, roll};
+use crate::physics::{KartState, ONE, clamp_speed, direction, roll};
 
 /// PCG stream of barrel placement.
 const STREAM: u64 = 0xba55_e1ed;
@@ -33,14 +33,6 @@ const ATTEMPTS: usize = 256;
 pub(crate) const FRICTION: i32 = 2;
 /// Side of a cell of the kick grid, grid steps (64 units: more than two radii).
 pub(crate) const CELL: i32 = 64 * GRID_PER_UNIT;
-
-/// A kart as the barrels see it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct KartAt {
-    pub(crate) pos: (i32, i32),
-    pub(crate) velocity: (i32, i32),
-    pub(crate) heading: u16,
-}
 
 /// A kart kicked a barrel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +98,7 @@ impl Barrels {
         &mut self,
         world: &mut World,
         rules: &KartRules,
-        karts: &[KartAt],
+        karts: &[KartState],
     ) -> Vec<Kick> {
         let r = i32::from(rules.barrel_radius) * GRID_PER_UNIT;
         self.moving.clear();
@@ -130,7 +122,7 @@ impl Barrels {
     }
 
     /// Phase 2: karts kick the barrels they touch.
-    fn kick(&mut self, rules: &KartRules, karts: &[KartAt]) -> Vec<Kick> {
+    fn kick(&mut self, rules: &KartRules, karts: &[KartState]) -> Vec<Kick> {
         for cell in &mut self.cells {
             cell.clear();
         }
@@ -142,7 +134,7 @@ impl Barrels {
         let reach = i64::from(i32::from(rules.kart_radius) * GRID_PER_UNIT + r);
         let mut kicks = Vec::new();
         for (k, kart) in karts.iter().enumerate() {
-            let (cx, cy) = (kart.pos.0 / CELL, kart.pos.1 / CELL);
+            let (cx, cy) = (kart.x / CELL, kart.y / CELL);
             for gy in (cy - 1).max(0)..=(cy + 1).min(self.rows - 1) {
                 for gx in (cx - 1).max(0)..=(cx + 1).min(self.cols - 1) {
                     let cell = self.cell(gx, gy);
@@ -169,8 +161,8 @@ fn settle(v: i32, cruise: i32) -> i32 {
 }
 
 /// Kicks `b` if `kart` touches it; returns the closing speed (0 or more) if it did.
-fn hit(rules: &KartRules, kart: &KartAt, b: &mut Moving, reach: i64, r: i32) -> Option<i32> {
-    let (dx, dy) = (i64::from(b.pos.0 - kart.pos.0), i64::from(b.pos.1 - kart.pos.1));
+fn hit(rules: &KartRules, kart: &KartState, b: &mut Moving, reach: i64, r: i32) -> Option<i32> {
+    let (dx, dy) = (i64::from(b.pos.0 - kart.x), i64::from(b.pos.1 - kart.y));
     let d2 = dx * dx + dy * dy;
     if d2 >= reach * reach {
         return None;
@@ -182,14 +174,11 @@ fn hit(rules: &KartRules, kart: &KartAt, b: &mut Moving, reach: i64, r: i32) -> 
         }
         d => (dx, dy, d),
     };
-    let rel = (i64::from(kart.velocity.0 - b.velocity.0) * nx
-        + i64::from(kart.velocity.1 - b.velocity.1) * ny)
-        / d;
+    let rel = (i64::from(kart.vx - b.velocity.0) * nx + i64::from(kart.vy - b.velocity.1) * ny) / d;
     let kick = i64::from(rules.kick);
     let along = |v: i32, n: i64| clamp_speed((i64::from(v) + kick * n / d) as i32);
-    b.velocity = (along(kart.velocity.0, nx), along(kart.velocity.1, ny));
-    let out =
-        (kart.pos.0 + ((reach + 1) * nx / d) as i32, kart.pos.1 + ((reach + 1) * ny / d) as i32);
+    b.velocity = (along(kart.vx, nx), along(kart.vy, ny));
+    let out = (kart.x + ((reach + 1) * nx / d) as i32, kart.y + ((reach + 1) * ny / d) as i32);
     if rules.track.is_free(out.0, out.1, r) {
         b.pos = out;
     }
@@ -212,7 +201,7 @@ mod tests {
     #[test]
     fn a_kart_kicks_a_barrel_it_touches_along_the_line_between_them() {
         let rules = KartRules::default();
-        let kart = KartAt { pos: (16_000, 2_000), velocity: (100, 0), heading: 0 };
+        let kart = KartState { x: 16_000, y: 2_000, vx: 100, ..KartState::default() };
         let mut b = Moving { id: EntityId(9), pos: (16_000 + 300, 2_000), velocity: (0, 0) };
         let r = 8 * 16;
         let reach = 20 * 16;

@@ -5,8 +5,7 @@ use hecs::World;
 use tickwire_protocol::{ClientId, EntityId};
 use tickwire_sim::{Audience, Ctx, JoinRefusal, NetId, PlayerInput};
 
-use crate::barrels::KartAt;
-use crate::collide::{Body, collide};
+use crate::collide::collide;
 use crate::components::{Driver, Kart, Racer};
 use crate::physics::{KartState, drive};
 use crate::{KartCommand, KartEvent, KartInput, KartProtocol, Race};
@@ -171,33 +170,22 @@ impl Race {
         }
     }
 
+    /// Every racer's kart, in racer order (its boost meter left at 0: motion only).
+    fn karts(&self, world: &World) -> Vec<KartState> {
+        let state = |s: &Slot| world.get::<&Kart>(s.entity).map(|k| k.state(&Racer::default()));
+        self.racers.iter().map(|s| state(s).unwrap_or_default()).collect()
+    }
+
     /// Phase 2: karts that overlap are pushed apart (see [`crate::collide`]).
     pub(crate) fn collide(&mut self, world: &mut World, ctx: Hook<'_, '_>) {
-        let mut bodies: Vec<Body> = self
-            .racers
-            .iter()
-            .map(|s| {
-                let k = world
-                    .get::<&Kart>(s.entity)
-                    .map(|k| k.state(&Racer::default()))
-                    .unwrap_or_default();
-                Body { pos: (k.x, k.y), velocity: (k.vx, k.vy) }
-            })
-            .collect();
-        let contacts = collide(&self.config.rules.track, &mut bodies, self.radius());
+        let mut karts = self.karts(world);
+        let contacts = collide(&self.config.rules.track, &mut karts, self.radius());
         if contacts.is_empty() {
             return;
         }
-        for (slot, body) in self.racers.iter().zip(&bodies) {
+        for (slot, k) in self.racers.iter().zip(&karts) {
             if let Ok(mut kart) = world.get::<&mut Kart>(slot.entity) {
-                let s = KartState {
-                    x: body.pos.0,
-                    y: body.pos.1,
-                    vx: body.velocity.0,
-                    vy: body.velocity.1,
-                    ..KartState::default()
-                };
-                *kart = Kart { heading: kart.heading, ..Kart::of(&s) };
+                *kart = Kart { heading: kart.heading, ..Kart::of(k) };
             }
         }
         for c in contacts {
@@ -209,17 +197,7 @@ impl Race {
 
     /// Phase 3: the barrels roll and karts kick them.
     pub(crate) fn kick(&mut self, world: &mut World, ctx: Hook<'_, '_>) {
-        let karts: Vec<KartAt> = self
-            .racers
-            .iter()
-            .map(|s| {
-                let k = world
-                    .get::<&Kart>(s.entity)
-                    .map(|k| k.state(&Racer::default()))
-                    .unwrap_or_default();
-                KartAt { pos: (k.x, k.y), velocity: (k.vx, k.vy), heading: k.heading }
-            })
-            .collect();
+        let karts = self.karts(world);
         let kicks = self.barrels.step(world, &self.config.rules, &karts);
         for k in kicks {
             if k.speed >= WALL_BUMP {

@@ -101,22 +101,15 @@ macro_rules! component_set {
         }
     };
 }
-component_set!(A);
-component_set!(A, B);
-component_set!(A, B, C);
-component_set!(A, B, C, D);
-component_set!(A, B, C, D, E);
-component_set!(A, B, C, D, E, F);
-component_set!(A, B, C, D, E, F, G);
-component_set!(A, B, C, D, E, F, G, H);
-component_set!(A, B, C, D, E, F, G, H, I);
-component_set!(A, B, C, D, E, F, G, H, I, J);
-component_set!(A, B, C, D, E, F, G, H, I, J, K);
-component_set!(A, B, C, D, E, F, G, H, I, J, K, L);
-component_set!(A, B, C, D, E, F, G, H, I, J, K, L, M);
-component_set!(A, B, C, D, E, F, G, H, I, J, K, L, M, N);
-component_set!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O);
-component_set!(A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P);
+/// `component_set!` for every prefix of the list: tuples of 1 to 16 components.
+macro_rules! component_sets {
+    ([$($done:ident),*]) => {};
+    ([$($done:ident),*] $t:ident $(, $rest:ident)*) => {
+        component_set!($($done,)* $t);
+        component_sets!([$($done,)* $t] $($rest),*);
+    };
+}
+component_sets!([] A, B, C, D, E, F, G, H, I, J, K, L, M, N, O, P);
 
 /// A game's protocol declared in Rust, on a marker type shared by the server, the clients and
 /// the tests:
