@@ -49,13 +49,7 @@ macro_rules! component {
         impl $crate::schema::Replicate for $name {
             const DEF: $crate::schema::ComponentDef = $crate::schema::ComponentDef {
                 name: $wire,
-                fields: &[$(
-                    $crate::schema::FieldDef::from_spec(stringify!($field), {
-                        #[allow(unused_imports)]
-                        use $crate::schema::spec::*;
-                        $spec
-                    })
-                ),*],
+                fields: $crate::__field_defs!($($field = $spec),*),
             };
 
             fn write(&self, out: &mut $crate::schema::FieldWriter<'_>) {
@@ -116,13 +110,7 @@ macro_rules! input {
         impl $crate::game::Declared for $name {
             const DEFS: &'static [$crate::game::MessageDef] = &[$crate::game::MessageDef {
                 name: "input",
-                fields: &[$(
-                    $crate::schema::FieldDef::from_spec(stringify!($field), {
-                        #[allow(unused_imports)]
-                        use $crate::schema::spec::*;
-                        $spec
-                    })
-                ),*],
+                fields: $crate::__field_defs!($($field = $spec),*),
             }];
         }
     };
@@ -211,15 +199,24 @@ macro_rules! messages {
             const DEFS: &'static [$crate::game::MessageDef] = &[$(
                 $crate::game::MessageDef {
                     name: stringify!($variant),
-                    fields: &[$(
-                        $crate::schema::FieldDef::from_spec(stringify!($field), {
-                            #[allow(unused_imports)]
-                            use $crate::schema::spec::*;
-                            $spec
-                        })
-                    ),*],
+                    fields: $crate::__field_defs!($($field = $spec),*),
                 }
             ),*];
         }
+    };
+}
+
+/// The `&[FieldDef]` of `name = spec` pairs (the declaration macros' shared part).
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __field_defs {
+    ($($field:ident = $spec:expr),*) => {
+        &[$(
+            $crate::schema::FieldDef::from_spec(stringify!($field), {
+                #[allow(unused_imports)]
+                use $crate::schema::spec::*;
+                $spec
+            })
+        ),*]
     };
 }
