@@ -5,6 +5,9 @@
 //!   (`tickwire_benches::script`), through [`Simulation::step`] (the game's step, its events,
 //!   and the room's recording of the hit shapes). The inputs are built outside the timed region
 //!   (that is the sessions' work, not the step's). Throughput: entities.
+//! - `sim/step/kart-1000b+64p`: a step of the kart race with 1,000 barrels (25% rolling) and 64
+//!   racers driven by the game's autopilot (inputs built outside the timed region), from
+//!   the start grid, a second into the race.
 //! - `sim/history/record-64p`: `LagHistory::record` of 64 players' hit shapes into a full ring
 //!   (the room does this after every step).
 //! - `sim/lagcomp/shot-64p/*`: one lag-compensated raycast against 64 players with a full
@@ -28,10 +31,12 @@ use tickwire_arena::Arena;
 use tickwire_benches::Scenario;
 use tickwire_benches::scenario::warmup_ticks;
 use tickwire_benches::script::{self, Scripted, view_for};
+use tickwire_kart::{Autopilot, KartConfig, KartInput, Race};
+use tickwire_protocol::ClientId;
 use tickwire_protocol::Tick;
 use tickwire_sim::history::LagHistory;
 use tickwire_sim::lagcomp::{HitShape, Ray, Shape, cast, plan_rewind, rewound_shapes};
-use tickwire_sim::{Game, Simulation};
+use tickwire_sim::{Game, PlayerInput, Playtest, Simulation};
 
 /// Players in every simulation bench.
 const PLAYERS: usize = 64;
@@ -81,6 +86,59 @@ fn step(c: &mut Criterion) {
             shots as f64 / steps.max(1) as f64
         );
     }
+    group.finish();
+}
+
+/// A kart race with 1,000 barrels and 64 autopiloted racers, a second into the race.
+fn kart_step(c: &mut Criterion) {
+    let mut config = KartConfig::default();
+    config.barrels.count = 1_000;
+    let track = config.rules.track;
+    let mut play: Playtest<Race> = Playtest::new(&config, 1).expect("valid");
+    let racers: Vec<ClientId> =
+        (0..PLAYERS).map(|i| play.join(&format!("r{i}")).expect("joins")).collect();
+    let mut pilots: Vec<Autopilot> = racers.iter().map(|_| Autopilot::honking_every(97)).collect();
+    let mut inputs = Vec::new();
+    let mut build = |play: &Playtest<Race>, inputs: &mut Vec<PlayerInput<KartInput>>| {
+        inputs.clear();
+        let next = play.sim().tick().next();
+        for (who, pilot) in racers.iter().zip(&mut pilots) {
+            let (Some(view), Some(joined)) =
+                (play.game().racer(play.sim().world(), *who), play.joined(*who))
+            else {
+                continue;
+            };
+            let input = pilot.drive(&track, &view.kart);
+            inputs.push(PlayerInput {
+                player: *who,
+                entity: joined.entity,
+                input,
+                repeated: false,
+                view: view_for(next),
+                view_corrected: false,
+            });
+        }
+    };
+    for _ in 0..warmup_ticks().max(30) {
+        build(&play, &mut inputs);
+        play.sim_mut().step(&inputs);
+        play.sim_mut().drain_events().for_each(drop);
+    }
+    let mut group = c.benchmark_group("sim/step");
+    group.throughput(Throughput::Elements(play.sim().entity_count() as u64));
+    group.bench_function(format!("kart-1000b+{PLAYERS}p"), |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                build(&play, &mut inputs);
+                let started = Instant::now();
+                play.sim_mut().step(black_box(&inputs));
+                total += started.elapsed();
+                play.sim_mut().drain_events().for_each(drop);
+            }
+            total
+        });
+    });
     group.finish();
 }
 
@@ -171,5 +229,5 @@ fn lagcomp(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, step, history, lagcomp);
+criterion_group!(benches, step, kart_step, history, lagcomp);
 criterion_main!(benches);
