@@ -27,7 +27,8 @@
 //!
 //! Every raycast is recorded as a [`Rewind`], which the server counts in its metrics. Shapes
 //! are 2D (circles and axis-aligned boxes). Everything works on reused buffers: a raycast
-//! allocates nothing once warm.
+//! allocates nothing once warm, and the raycasts of one step share the present shapes and
+//! (when they rewind as far) the rewound ones.
 
 use glam::Vec2;
 use hecs::World;
@@ -168,8 +169,14 @@ pub struct LagCompensation {
     /// This tick's honoured views, by player.
     views: Vec<View>,
     shapes: fn(&World, &mut Vec<HitShape>),
+    /// The present shapes, sorted by id, taken at this step's first raycast.
     present: Vec<HitShape>,
+    /// The tick `present` was taken for.
+    present_at: Option<Tick>,
+    /// The shapes rewound for the last raycast, and the (tick, applied ticks' bits) they are
+    /// for: raycasts of one step with the same rewind share them.
     rewound: Vec<HitShape>,
+    rewound_for: Option<(Tick, u32)>,
     rewinds: Vec<Rewind>,
 }
 
@@ -197,7 +204,9 @@ impl LagCompensation {
             views: Vec::new(),
             shapes,
             present: Vec::new(),
+            present_at: None,
             rewound: Vec::new(),
+            rewound_for: None,
             rewinds: Vec::new(),
         }
     }
@@ -227,6 +236,8 @@ impl LagCompensation {
 
     /// After a step: records the shapes of the new tick.
     pub(crate) fn record(&mut self, world: &World, tick: Tick) {
+        self.present_at = None;
+        self.rewound_for = None;
         self.present.clear();
         (self.shapes)(world, &mut self.present);
         let present = std::mem::take(&mut self.present);
@@ -241,6 +252,12 @@ impl LagCompensation {
 
     /// What `ray` hits among the shapes that pass `hittable`, rewound to the view time the
     /// server honoured for `shooter`'s input this tick (the present for a player without one).
+    ///
+    /// The present shapes ([`Game::hit_shapes`](crate::Game::hit_shapes)) are taken once per
+    /// step, at its first raycast, and the rewound shapes are shared by the raycasts of a step
+    /// that rewind as far: a step with many shots queries the world once. What changes between
+    /// two raycasts of one step (a target killed by the first shot) is the `hittable` filter's
+    /// to judge, against the world as it is.
     pub fn raycast(
         &mut self,
         world: &World,
@@ -252,16 +269,24 @@ impl LagCompensation {
             self.views.binary_search_by_key(&shooter, |v| v.player).ok().map(|i| self.views[i]);
         let plan =
             plan_rewind(self.now, view.map(|v| v.view), self.max_rewind_ticks, &self.history);
-        self.present.clear();
-        (self.shapes)(world, &mut self.present);
-        self.present.sort_unstable_by_key(|s| s.id);
-        rewound_shapes(
-            &self.history,
-            &self.present,
-            self.now,
-            plan.applied_ticks,
-            &mut self.rewound,
-        );
+        if self.present_at != Some(self.now) {
+            self.present.clear();
+            (self.shapes)(world, &mut self.present);
+            self.present.sort_unstable_by_key(|s| s.id);
+            self.present_at = Some(self.now);
+            self.rewound_for = None;
+        }
+        let key = (self.now, plan.applied_ticks.to_bits());
+        if self.rewound_for != Some(key) {
+            rewound_shapes(
+                &self.history,
+                &self.present,
+                self.now,
+                plan.applied_ticks,
+                &mut self.rewound,
+            );
+            self.rewound_for = Some(key);
+        }
         let hit = cast(&ray, &self.rewound, &hittable);
         let rewind = Rewind {
             shooter,
@@ -322,14 +347,17 @@ pub fn rewound_shapes(
         return;
     };
     let b = if upper == now { present } else { history.frame(upper).unwrap_or(present) };
-    let mut j = 0;
+    // `a`, `b` and `present` are sorted by id: one merge walk.
+    let (mut j, mut k) = (0, 0);
     for ra in a {
         while j < b.len() && b[j].id < ra.id {
             j += 1;
         }
         let Some(rb) = b.get(j).filter(|rb| rb.id == ra.id) else { continue };
-        let active_now =
-            present.binary_search_by_key(&ra.id, |r| r.id).is_ok_and(|i| present[i].active);
+        while k < present.len() && present[k].id < ra.id {
+            k += 1;
+        }
+        let active_now = present.get(k).is_some_and(|p| p.id == ra.id && p.active);
         out.push(HitShape {
             id: ra.id,
             shape: ra.shape.lerp(&rb.shape, frac),
