@@ -84,6 +84,8 @@ pub struct Schema {
     name: String,
     components: Vec<ComponentInfo>,
     fields: Vec<FieldInfo>,
+    /// Every field's width, packed (the codec's innermost loops read only this).
+    bits: Vec<u32>,
     hash: u64,
 }
 
@@ -131,7 +133,8 @@ impl Schema {
             infos.push(ComponentInfo { def: *def, first_field });
         }
         let hash = fnv1a64(canonical_text(name, components).as_bytes());
-        Ok(Self { name: name.to_owned(), components: infos, fields, hash })
+        let bits = fields.iter().map(|f| f.bits).collect();
+        Ok(Self { name: name.to_owned(), components: infos, fields, bits, hash })
     }
 
     /// The schema's name (part of the hash).
@@ -142,6 +145,11 @@ impl Schema {
     /// The schema hash sent in the handshake.
     pub fn hash(&self) -> u64 {
         self.hash
+    }
+
+    /// Every field's width in bits, by global index (as `fields()[i].bits`).
+    pub(crate) fn bits(&self) -> &[u32] {
+        &self.bits
     }
 
     /// Components in wire order.

@@ -188,7 +188,7 @@ fn write_change(
     let bv = &base.values[bi * base.stride..(bi + 1) * base.stride];
     let cv = &cur.values[ci * cur.stride..(ci + 1) * cur.stride];
     let (bm, cm) = (base.masks[bi], cur.masks[ci]);
-    let fields = schema.fields();
+    let (fields, bits) = (schema.fields(), schema.bits());
     for (idx, comp) in schema.components().iter().enumerate() {
         let (had, has) = (bm & (1 << idx) != 0, cm & (1 << idx) != 0);
         let range = comp.field_range();
@@ -196,7 +196,7 @@ fn write_change(
             w.bit(has);
             if has {
                 for f in range {
-                    w.write(cv[f], fields[f].bits);
+                    w.write(cv[f], bits[f]);
                 }
             }
             continue;
@@ -234,13 +234,13 @@ fn write_change(
 fn write_spawn(w: &mut BitWriter, schema: &Schema, cur: &Snapshot, row: usize) {
     let cv = &cur.values[row * cur.stride..(row + 1) * cur.stride];
     let mask = cur.masks[row];
-    let fields = schema.fields();
+    let bits = schema.bits();
     for (idx, comp) in schema.components().iter().enumerate() {
         let has = mask & (1 << idx) != 0;
         w.bit(has);
         if has {
             for f in comp.field_range() {
-                w.write(cv[f], fields[f].bits);
+                w.write(cv[f], bits[f]);
             }
         }
     }
