@@ -56,7 +56,8 @@ pub struct ServerConfig {
     #[arg(long, env = "TICKWIRE_RESUME_GRACE_MS", default_value_t = 30_000)]
     pub resume_grace_ms: u32,
 
-    /// Seed of the rooms' simulations (every game's randomness comes from it).
+    /// Seed of the rooms' simulations (every game's randomness comes from it); each room mixes
+    /// its name in, so rooms differ and each is reproducible.
     #[arg(long, env = "TICKWIRE_SEED", default_value_t = 1)]
     pub seed: u64,
 

@@ -152,7 +152,7 @@ impl<G: Game> GameFactory for Registered<G> {
         settings: RoomSettings,
         env: &RoomEnv,
     ) -> anyhow::Result<RoomHandle> {
-        let sim = Simulation::<G>::new(&self.config, self.seed, self.host)
+        let sim = Simulation::<G>::new(&self.config, room_seed(self.seed, &name), self.host)
             .map_err(|e| anyhow::anyhow!("game `{}`: {e}", self.info.name))?;
         let (handle, rx) = RoomHandle::new(name.clone(), self.info.clone());
         let room = Room::new(
@@ -167,6 +167,12 @@ impl<G: Game> GameFactory for Registered<G> {
         self.info.metrics.rooms.inc();
         Ok(handle)
     }
+}
+
+/// The seed of room `name`'s simulation: the server's seed with the room's name mixed in, so
+/// that rooms differ from each other and each is reproducible.
+pub fn room_seed(seed: u64, name: &str) -> u64 {
+    seed ^ tickwire_protocol::schema::fnv1a64(name.as_bytes())
 }
 
 /// The games of a server: at least one; the first registered is the default unless named.

@@ -1,7 +1,8 @@
 //! `tickwire-server`: run `tickwire-server --help` for the flags.
 //!
-//! The binary hosts the built-in games: the arena (the default) and kart. A host with games of
-//! its own writes the same few lines with `tickwire_server::Server::builder(...).game::<G>(...)`.
+//! The binary hosts the built-in games: the arena (the default), kart and tag. A host with
+//! games of its own writes the same few lines with
+//! `tickwire_server::Server::builder(...).game::<G>(...)`.
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
@@ -9,11 +10,15 @@ use tickwire_arena::{Arena, ArenaConfig};
 use tickwire_kart::{KartConfig, Race};
 use tickwire_server::auth::{Claims, mint, new_nonce};
 use tickwire_server::{Server, ServerBuilder, ServerConfig};
+use tickwire_tag::{Tag, TagConfig};
 use tracing_subscriber::EnvFilter;
 
 /// The built-in games, the arena first (the default).
 fn games(builder: ServerBuilder) -> ServerBuilder {
-    builder.game::<Arena>(ArenaConfig::default()).game::<Race>(KartConfig::default())
+    builder
+        .game::<Arena>(ArenaConfig::default())
+        .game::<Race>(KartConfig::default())
+        .game::<Tag>(TagConfig::default())
 }
 
 const GAMES_HELP: &str =

@@ -92,7 +92,10 @@ pub trait Game: Sized + Send + 'static {
     fn tick_rate(config: &Self::Config) -> u16;
 
     /// Builds a room: validates `config`, spawns the world's initial entities. `seed` is the
-    /// server's; randomness comes from it (or from `ctx.rng()`, which is seeded with it).
+    /// room's (the server's seed with the room's name mixed in); randomness comes from it (or
+    /// from `ctx.rng()`, which is seeded with it). The server also calls it once when the game
+    /// is registered, to refuse a bad config at start-up: keep it free of side effects outside
+    /// the world.
     fn create(
         config: &Self::Config,
         seed: u64,

@@ -49,3 +49,11 @@ pub use playtest::Playtest;
 pub use predict::Predict;
 pub use replicate::{Extract, NetId, NetIds};
 pub use simulation::{EventOf, HostSettings, Joined, MAX_REWIND_MS, Simulation};
+
+/// What the crate's macros name (not part of the API).
+#[doc(hidden)]
+pub mod __private {
+    pub use tickwire_protocol::Schema;
+    pub use tickwire_protocol::game::Protocol;
+    pub use tickwire_protocol::snapshot::EntityRef;
+}

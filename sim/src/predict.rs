@@ -50,3 +50,30 @@ impl Predict for Dynamic {
         0.0
     }
 }
+
+/// Implements [`Predict`] for a game protocol whose clients predict nothing (their own entity
+/// is drawn from snapshots like any other): `tickwire_sim::no_prediction!(MyProtocol);`.
+/// Replace it with a real implementation to hide the latency of the player's own moves.
+#[macro_export]
+macro_rules! no_prediction {
+    ($protocol:ty) => {
+        impl $crate::Predict for $protocol {
+            type State = ();
+            type Rules = ();
+
+            fn read_state(
+                _: &$crate::__private::Schema,
+                _: $crate::__private::EntityRef<'_>,
+            ) -> Option<()> {
+                None
+            }
+
+            fn step(_: &(), _: &(), _: &<$protocol as $crate::__private::Protocol>::Input, _: u16) {
+            }
+
+            fn distance(_: &(), _: &()) -> f32 {
+                0.0
+            }
+        }
+    };
+}

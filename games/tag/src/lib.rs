@@ -76,6 +76,9 @@ impl GameProtocol for TagProtocol {
     type Components = (Runner,);
 }
 
+// Clients draw their own runner from snapshots too (`docs/write-a-game.md` §8 predicts it).
+tickwire_sim::no_prediction!(TagProtocol);
+
 /// The host's settings (`--game-config 'tag={"speed":8}'`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -91,6 +94,35 @@ pub struct TagConfig {
 impl Default for TagConfig {
     fn default() -> Self {
         Self { size: 600.0, speed: 4.0, reach: 16.0 }
+    }
+}
+
+/// Why a config is refused (the server does not start with it).
+#[derive(Debug)]
+pub struct BadConfig(&'static str);
+
+impl std::fmt::Display for BadConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for BadConfig {}
+
+impl TagConfig {
+    /// Positions must stay on the runner's 1/16 grid and inside its codec's range.
+    fn validate(&self) -> Result<(), BadConfig> {
+        let on_grid = |v: f32| v.is_finite() && (v * 16.0).fract() == 0.0;
+        if !(on_grid(self.size) && (0.0..=1023.0).contains(&self.size)) {
+            return Err(BadConfig("size must be a multiple of 1/16 in 0..=1023"));
+        }
+        if !(on_grid(self.speed) && self.speed > 0.0) {
+            return Err(BadConfig("speed must be a positive multiple of 1/16"));
+        }
+        if !(self.reach.is_finite() && self.reach > 0.0) {
+            return Err(BadConfig("reach must be positive"));
+        }
+        Ok(())
     }
 }
 
@@ -115,7 +147,7 @@ impl Tag {
 impl Game for Tag {
     type Protocol = TagProtocol;
     type Config = TagConfig;
-    type Error = std::convert::Infallible;
+    type Error = BadConfig;
 
     fn tick_rate(_: &TagConfig) -> u16 {
         30
@@ -127,6 +159,7 @@ impl Game for Tag {
         _: &mut World,
         _: &mut Cx<'_>,
     ) -> Result<Self, Self::Error> {
+        config.validate()?;
         Ok(Tag { config: config.clone(), immune: None })
     }
 

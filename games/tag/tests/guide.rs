@@ -52,7 +52,7 @@ fn the_guide_quotes_the_whole_game_and_its_host() {
     for file in ["src/lib.rs", "examples/serve.rs"] {
         let code = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(file));
         assert!(
-            blocks.iter().any(|b| *b == code),
+            blocks.contains(&code),
             "docs/write-a-game.md has no ```rust block with exactly games/tag/{file}"
         );
     }

@@ -72,3 +72,17 @@ fn a_wave_is_heard_and_it_leaving_hands_it_on() {
     assert_eq!(play.snapshot().len(), 2);
     let _: Option<PlayerRef> = play.sim().player(ids[1]);
 }
+
+#[test]
+fn configs_that_would_leave_the_grid_are_refused() {
+    for bad in [
+        TagConfig { size: 2000.0, ..TagConfig::default() },
+        TagConfig { size: 100.01, ..TagConfig::default() },
+        TagConfig { speed: 0.1, ..TagConfig::default() },
+        TagConfig { speed: 0.0, ..TagConfig::default() },
+        TagConfig { reach: f32::NAN, ..TagConfig::default() },
+    ] {
+        let refused = Playtest::<Tag>::new(&bad, 1).err().map(|e| e.to_string());
+        assert!(refused.is_some(), "{bad:?} was accepted");
+    }
+}
