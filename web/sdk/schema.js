@@ -81,9 +81,10 @@ export class Schema {
         throw new SchemaError(`component ${c.name} needs 1..=16 fields`);
       }
       const firstField = this.fields.length;
-      const fields = c.fields.map((f) => {
+      const fields = c.fields.map((f, fi) => {
         const { codec, maxQ } = fieldCodec(c.name, f);
         if (f.optional) throw new SchemaError(`field ${c.name}.${f.name}: component fields cannot be optional (presence is per component)`);
+        if (c.fields.slice(0, fi).some((o) => o.name === f.name)) throw new SchemaError(`field ${c.name}.${f.name}: declared twice`);
         const field = {
           name: f.name,
           component: ci,

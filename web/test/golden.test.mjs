@@ -199,6 +199,7 @@ test('invalid declarations are refused as the crate refuses them', () => {
   bad({ commands: [{ name: 'do it', fields: [] }] }, 'a command name with a space');
   bad({ events: [{ name: 'A', fields: Array.from({ length: 33 }, (_, i) => ({ name: `f${i}`, codec: { kind: 'bool' } })) }] }, '33 fields');
   bad({ components: [{ name: 'c', fields: [{ name: 'x', codec: { kind: 'bool' }, optional: true }] }] }, 'an optional component field');
+  bad({ components: [{ name: 'c', fields: [{ name: 'x', codec: { kind: 'bool' } }, { name: 'x', codec: { kind: 'bool' } }] }] }, 'a component field declared twice');
   bad({ components: [{ name: 'c', fields: [{ name: '', codec: { kind: 'bool' } }] }] }, 'an empty field name');
   // An input of exactly 64 bytes is fine.
   assert.equal(new GameSchema({ ...base, input: { fields: entities } }).input.maxBytes, 64);

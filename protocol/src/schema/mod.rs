@@ -111,8 +111,15 @@ impl Schema {
                 });
             }
             let first_field = fields.len();
-            for f in def.fields {
+            for (fi, f) in def.fields.iter().enumerate() {
                 let max_q = field_max_q(def.name, f)?;
+                if def.fields[..fi].iter().any(|o| o.name == f.name) {
+                    return Err(SchemaError::BadField {
+                        component: def.name,
+                        field: f.name,
+                        why: "declared twice",
+                    });
+                }
                 if f.optional {
                     return Err(SchemaError::BadField {
                         component: def.name,
@@ -282,6 +289,12 @@ pub(crate) mod tests {
         assert!(matches!(Schema::new("t", &[c, c]), Err(SchemaError::DuplicateComponent { .. })));
         let s = Schema::new("t", &[c]).expect("valid schema");
         assert_eq!(s.fields()[0].linear, Some((1, 1024)));
+        const TWICE: &[FieldDef] = &[FieldDef::new("x", VEL), FieldDef::new("x", VEL)];
+        let err = Schema::new("t", &[ComponentDef { name: "c", fields: TWICE }]);
+        assert!(matches!(
+            err,
+            Err(SchemaError::BadField { field: "x", why: "declared twice", .. })
+        ));
     }
 
     /// The `demo` schema of `PROTOCOL.md` §5.3 and §6.8.
