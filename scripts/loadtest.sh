@@ -11,7 +11,9 @@
 # above), COUNTS, DURATION (per step, ramp-up included), RAMP_UP, BEHAVIOUR (arena:
 # idle|wander|fight, kart: race; random or idle for either; default wander / race), PER_ROOM
 # (players per room: bots are spread over ceil(clients/PER_ROOM) rooms r0, r1, ...),
-# LATENCY/JITTER (bots' link conditioner), PORT, SKIP_BUILD=1.
+# LATENCY/JITTER (bots' link conditioner), PORT, SKIP_BUILD=1, PIN=1 (the server on its own
+# core and the bots on the others: on a small machine the bots otherwise take CPU time from
+# the server, and its tick times measure the bots as much as the server).
 #
 # For each step it samples the server's CPU time and RSS from /proc/PID/stat and
 # /proc/PID/status (and the bots' CPU likewise), reads the bots' JSON report (server tick p99
@@ -60,7 +62,7 @@ for n in $COUNTS; do
     json="$out_dir/bots-$n.json"
     echo "==> $n clients over $(tr -cd ',' <<<"$rooms" | wc -c | awk '{print $1 + 1}') room(s), $DURATION" >&2
     s_cpu0="$(cpu_ticks "$server_pid")"; m0="$(machine_busy)"; t0="$(now_ns)"
-    /usr/bin/time -f "%U %S" -o "$out_dir/bots-$n.time" "$bots_bin" --url "ws://127.0.0.1:$PORT/ws" --clients "$n" --duration "$DURATION" \
+    /usr/bin/time -f "%U %S" -o "$out_dir/bots-$n.time" "${bots_pin[@]}" "$bots_bin" --url "ws://127.0.0.1:$PORT/ws" --clients "$n" --duration "$DURATION" \
         --ramp-up "$RAMP_UP" --rooms "$rooms" --game "$GAME" --behaviour "$BEHAVIOUR" \
         --latency "$LATENCY" --jitter "$JITTER" --json "$json" --quiet \
         >"$out_dir/bots-$n.txt" 2>"$out_dir/bots-$n.err" &
@@ -100,7 +102,7 @@ done
 {
     echo "Load test: release server, game $GAME ($LOAD, 30 Hz), bots behaviour"
     echo "\`$BEHAVIOUR\`, $DURATION per step (ramp-up $RAMP_UP), at most $PER_ROOM players per room,"
-    echo "link ${LATENCY}±${JITTER}; $(nproc) cores shared by server and bots. CPU % is of one core;"
+    echo "link ${LATENCY}±${JITTER}; $(nproc) cores $([[ "${PIN:-0}" == 1 ]] && echo "(server pinned to one, bots to the rest)" || echo "shared by server and bots"). CPU % is of one core;"
     echo "\"others\" is what every other process on the machine used meanwhile."
     echo
     echo "| clients | server tick p99 (ms) | server CPU % | server RSS MB | bytes/client/s | snapshot gap p99 (ms) | RTT p99 (ms) | bots CPU % | others CPU % | errors |"

@@ -137,7 +137,7 @@ impl Bench {
                 view: tickwire_benches::script::view_for(next),
                 payload: schema.encode_input(&input),
             };
-            c.link.push_input(frame, next);
+            c.link.push_input(&frame, next);
         }
     }
 

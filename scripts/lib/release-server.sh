@@ -40,10 +40,21 @@ stop_server() {
 trap stop_server EXIT INT TERM
 
 # start_server PORT [FLAGS...]: the release server on 127.0.0.1:PORT, ready when this returns.
+# PIN=1: the server on the last core, the load generator on the others (`bots_pin`), so that
+# on a small machine the bots do not steal the server's CPU time (needs taskset and 2 cores).
+server_pin=()
+bots_pin=()
+if [[ "${PIN:-0}" == 1 ]]; then
+    cores="$(nproc)"
+    ((cores >= 2)) || { echo "PIN=1 needs at least 2 cores" >&2; exit 1; }
+    server_pin=(taskset -c "$((cores - 1))")
+    bots_pin=(taskset -c "0-$((cores - 2))")
+fi
+
 start_server() {
     local port="$1"
     shift
-    "$server_bin" --addr "127.0.0.1:$port" "$@" >"$out_dir/server.log" 2>&1 &
+    "${server_pin[@]}" "$server_bin" --addr "127.0.0.1:$port" "$@" >"$out_dir/server.log" 2>&1 &
     server_pid=$!
     for _ in $(seq 100); do
         curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0

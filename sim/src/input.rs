@@ -22,8 +22,10 @@
 //!   vanished client should not keep running into a wall).
 //!
 //! Storage is a ring of `capacity` slots (rounded up to a power of two so that tick wrapping
-//! maps cleanly), allocated once.
+//! maps cleanly), allocated once; a buffered input holds its payload inline
+//! ([`BufferedInput`]), so pushing, taking and repeating never touch the heap.
 
+use tickwire_protocol::game::MAX_INPUT_BYTES;
 use tickwire_protocol::message::{InputFrame, ViewTime};
 use tickwire_protocol::{ClientId, Tick};
 
@@ -45,6 +47,8 @@ pub enum PushOutcome {
     Late,
     /// Its tick is `capacity` or more ticks ahead of the next tick to simulate; refused.
     TooFarAhead,
+    /// Its payload is larger than any game's input may be ([`MAX_INPUT_BYTES`]); refused.
+    TooLarge,
 }
 
 impl PushOutcome {
@@ -54,11 +58,38 @@ impl PushOutcome {
     }
 }
 
-/// A frame taken from an [`InputBuffer`] for one tick.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One input as the buffer keeps it: what the server uses of an [`InputFrame`], with the
+/// game's payload inline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BufferedInput {
+    /// The tick it is for.
+    pub tick: Tick,
+    /// The view time the client claimed.
+    pub view: ViewTime,
+    len: u8,
+    bytes: [u8; MAX_INPUT_BYTES],
+}
+
+impl BufferedInput {
+    /// The input of `frame`; `None` if its payload is longer than [`MAX_INPUT_BYTES`].
+    pub fn new(frame: &InputFrame) -> Option<Self> {
+        let len = frame.payload.len();
+        let mut bytes = [0; MAX_INPUT_BYTES];
+        bytes.get_mut(..len)?.copy_from_slice(&frame.payload);
+        Some(Self { tick: frame.tick, view: frame.view, len: len as u8, bytes })
+    }
+
+    /// The game's payload.
+    pub fn payload(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+/// An input taken from an [`InputBuffer`] for one tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TakenInput {
-    /// The frame (for a repeat: the last real one, stamped with this tick, buttons released).
-    pub frame: InputFrame,
+    /// The input (for a repeat: the last real one, stamped with this tick, buttons released).
+    pub input: BufferedInput,
     /// Whether it repeats the last real input because this tick's was missing.
     pub repeated: bool,
 }
@@ -66,7 +97,7 @@ pub struct TakenInput {
 /// A bounded per-client input buffer (see the module docs for its policies).
 #[derive(Debug, Clone)]
 pub struct InputBuffer {
-    slots: Vec<Option<InputFrame>>,
+    slots: Vec<Option<BufferedInput>>,
     /// A 1 in every bit of the payload that a repeat releases (the buttons).
     release: Vec<u8>,
     mask: u32,
@@ -74,8 +105,8 @@ pub struct InputBuffer {
     len: usize,
     /// Oldest tick still accepted: everything before it was simulated or skipped.
     floor: Option<Tick>,
-    /// The last real frame consumed, the source of repeats.
-    last: Option<InputFrame>,
+    /// The last real input consumed, the source of repeats.
+    last: Option<BufferedInput>,
     /// Consecutive repeats handed out since `last`.
     repeats: u32,
 }
@@ -100,7 +131,8 @@ impl InputBuffer {
     }
 
     /// Offers `frame`; `next_tick` is the next tick the server will simulate.
-    pub fn push(&mut self, frame: InputFrame, next_tick: Tick) -> PushOutcome {
+    pub fn push(&mut self, frame: &InputFrame, next_tick: Tick) -> PushOutcome {
+        let Some(frame) = BufferedInput::new(frame) else { return PushOutcome::TooLarge };
         self.advance_floor(next_tick);
         let floor = self.floor.unwrap_or(next_tick);
         let ahead = frame.tick.diff(floor);
@@ -143,22 +175,21 @@ impl InputBuffer {
         if self.floor.is_none_or(|f| !f.is_newer_than(tick)) {
             self.floor = Some(tick.next());
         }
-        if let Some(frame) = found {
-            self.last = Some(frame.clone());
+        if let Some(input) = found {
+            self.last = Some(input);
             self.repeats = 0;
-            return Some(TakenInput { frame, repeated: false });
+            return Some(TakenInput { input, repeated: false });
         }
-        let last = self.last.as_ref()?;
+        let mut input = self.last?;
         if self.repeats >= MAX_REPEAT_TICKS {
             return None;
         }
         self.repeats += 1;
-        let mut payload = last.payload.clone();
-        for (byte, release) in payload.iter_mut().zip(&self.release) {
+        for (byte, release) in input.bytes.iter_mut().zip(&self.release) {
             *byte &= !release;
         }
-        let frame = InputFrame { tick, payload, ..last.clone() };
-        Some(TakenInput { frame, repeated: true })
+        input.tick = tick;
+        Some(TakenInput { input, repeated: true })
     }
 
     /// Number of frames waiting.
@@ -259,15 +290,34 @@ mod tests {
     }
 
     fn take(b: &mut InputBuffer, tick: u32) -> Option<(Tick, u8, bool, bool)> {
-        b.take(Tick(tick))
-            .map(|t| (t.frame.tick, t.frame.payload[0], t.frame.payload[1] == 1, t.repeated))
+        b.take(Tick(tick)).map(|t| {
+            let p = t.input.payload();
+            (t.input.tick, p[0], p[1] == 1, t.repeated)
+        })
+    }
+
+    #[test]
+    fn a_payload_longer_than_any_input_is_refused() {
+        let mut b = buffer(8);
+        let huge = InputFrame {
+            tick: Tick(10),
+            payload: vec![0; MAX_INPUT_BYTES + 1],
+            ..InputFrame::default()
+        };
+        assert_eq!(b.push(&huge, Tick(10)), PushOutcome::TooLarge);
+        let most = InputFrame { payload: vec![7; MAX_INPUT_BYTES], ..huge };
+        assert_eq!(b.push(&most, Tick(10)), PushOutcome::Accepted);
+        assert_eq!(
+            b.take(Tick(10)).map(|t| t.input.payload().to_vec()),
+            Some(vec![7; MAX_INPUT_BYTES])
+        );
     }
 
     #[test]
     fn early_frames_wait_for_their_tick() {
         let mut b = buffer(8);
-        assert_eq!(b.push(frame(12, 1, false), Tick(10)), PushOutcome::Accepted);
-        assert_eq!(b.push(frame(11, 2, false), Tick(10)), PushOutcome::Accepted);
+        assert_eq!(b.push(&frame(12, 1, false), Tick(10)), PushOutcome::Accepted);
+        assert_eq!(b.push(&frame(11, 2, false), Tick(10)), PushOutcome::Accepted);
         assert_eq!(b.len(), 2);
         assert_eq!(b.take(Tick(10)), None, "nothing for 10 and nothing to repeat");
         assert_eq!(take(&mut b, 11), Some((Tick(11), 2, false, false)));
@@ -279,22 +329,22 @@ mod tests {
     #[test]
     fn late_duplicate_and_too_far_ahead() {
         let mut b = buffer(8);
-        assert_eq!(b.push(frame(9, 1, false), Tick(10)), PushOutcome::Late);
-        assert_eq!(b.push(frame(10, 1, false), Tick(10)), PushOutcome::Accepted);
-        assert_eq!(b.push(frame(10, 7, true), Tick(10)), PushOutcome::Duplicate);
-        assert_eq!(b.push(frame(17, 1, false), Tick(10)), PushOutcome::Accepted);
-        assert_eq!(b.push(frame(18, 1, false), Tick(10)), PushOutcome::TooFarAhead);
-        assert_eq!(b.push(frame(10 + 1_000_000, 1, false), Tick(10)), PushOutcome::TooFarAhead);
+        assert_eq!(b.push(&frame(9, 1, false), Tick(10)), PushOutcome::Late);
+        assert_eq!(b.push(&frame(10, 1, false), Tick(10)), PushOutcome::Accepted);
+        assert_eq!(b.push(&frame(10, 7, true), Tick(10)), PushOutcome::Duplicate);
+        assert_eq!(b.push(&frame(17, 1, false), Tick(10)), PushOutcome::Accepted);
+        assert_eq!(b.push(&frame(18, 1, false), Tick(10)), PushOutcome::TooFarAhead);
+        assert_eq!(b.push(&frame(10 + 1_000_000, 1, false), Tick(10)), PushOutcome::TooFarAhead);
         assert_eq!(take(&mut b, 10).map(|t| t.1), Some(1), "first frame wins");
         // Tick 10 is simulated: a frame for it is now late even if the caller's clock lags.
-        assert_eq!(b.push(frame(10, 1, false), Tick(10)), PushOutcome::Late);
-        assert_eq!(b.push(frame(11, 1, false), Tick(11)), PushOutcome::Accepted);
+        assert_eq!(b.push(&frame(10, 1, false), Tick(10)), PushOutcome::Late);
+        assert_eq!(b.push(&frame(11, 1, false), Tick(11)), PushOutcome::Accepted);
     }
 
     #[test]
     fn missing_input_repeats_all_but_the_buttons_then_stops() {
         let mut b = buffer(16);
-        b.push(frame(0, 100, true), Tick(0));
+        b.push(&frame(0, 100, true), Tick(0));
         assert_eq!(take(&mut b, 0), Some((Tick(0), 100, true, false)));
         for t in 1..=MAX_REPEAT_TICKS {
             assert_eq!(take(&mut b, t), Some((Tick(t), 100, false, true)));
@@ -302,9 +352,9 @@ mod tests {
         assert_eq!(b.take(Tick(MAX_REPEAT_TICKS + 1)), None);
         assert_eq!(b.last_consumed(), Some(Tick(0)), "repeats are not consumed inputs");
         // A filled-in tick cannot be replaced afterwards.
-        assert_eq!(b.push(frame(3, 5, false), Tick(10)), PushOutcome::Late);
+        assert_eq!(b.push(&frame(3, 5, false), Tick(10)), PushOutcome::Late);
         // A real input resets the repeat budget.
-        b.push(frame(10, 5, false), Tick(10));
+        b.push(&frame(10, 5, false), Tick(10));
         assert_eq!(take(&mut b, 10).map(|t| t.1), Some(5));
         assert_eq!(take(&mut b, 11).map(|t| t.1), Some(5));
     }
@@ -313,14 +363,14 @@ mod tests {
     fn skipped_ticks_discard_their_frames_and_len_stays_bounded() {
         let mut b = buffer(4);
         for t in 0..4 {
-            assert!(b.push(frame(t, 1, false), Tick(0)).is_accepted());
+            assert!(b.push(&frame(t, 1, false), Tick(0)).is_accepted());
         }
         assert_eq!(b.len(), 4);
         assert_eq!(take(&mut b, 3).map(|t| t.0), Some(Tick(3)));
         assert_eq!(b.len(), 0, "frames 0..3 were never taken and are gone");
         for t in 0..10_000u32 {
-            b.push(frame(t, 1, false), Tick(t / 2));
-            b.push(frame(t + 3, 1, false), Tick(t / 2));
+            b.push(&frame(t, 1, false), Tick(t / 2));
+            b.push(&frame(t + 3, 1, false), Tick(t / 2));
             assert!(b.len() <= b.capacity());
             if t % 2 == 1 {
                 b.take(Tick(t / 2));
@@ -334,14 +384,14 @@ mod tests {
         let start = u32::MAX - 2;
         for i in 0..6u32 {
             let t = start.wrapping_add(i);
-            assert_eq!(b.push(frame(t, i as u8, false), Tick(start)), PushOutcome::Accepted);
+            assert_eq!(b.push(&frame(t, i as u8, false), Tick(start)), PushOutcome::Accepted);
         }
         for i in 0..6u32 {
             let t = start.wrapping_add(i);
             assert_eq!(take(&mut b, t).map(|x| (x.0, x.1)), Some((Tick(t), i as u8)));
         }
         assert!(b.is_empty());
-        assert_eq!(b.push(frame(u32::MAX, 1, false), Tick(3)), PushOutcome::Late);
+        assert_eq!(b.push(&frame(u32::MAX, 1, false), Tick(3)), PushOutcome::Late);
     }
 
     #[test]

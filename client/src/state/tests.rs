@@ -124,7 +124,7 @@ impl Harness {
             ClientMessage::Input(frame) => {
                 let next = self.sim.tick().next();
                 self.early_inputs.push(frame.tick.diff(next));
-                if self.inputs.push(frame, next) == PushOutcome::Late {
+                if self.inputs.push(&frame, next) == PushOutcome::Late {
                     self.late_inputs += 1;
                 }
             }
@@ -144,9 +144,9 @@ impl Harness {
             .map(|taken| PlayerInput {
                 player: ClientId(1),
                 entity: self.entity,
-                input: ArenaProtocol::schema().decode_input(&taken.frame.payload).expect("valid"),
+                input: ArenaProtocol::schema().decode_input(taken.input.payload()).expect("valid"),
                 repeated: taken.repeated,
-                view: taken.frame.view,
+                view: taken.input.view,
                 view_corrected: false,
             })
             .into_iter()

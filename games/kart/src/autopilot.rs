@@ -2,8 +2,8 @@
 //!
 //! It aims at the far corner of the sector it is in (the middle of the lane), so it goes round
 //! the ring counter-clockwise as the race counts laps: full throttle on the straights, less
-//! throttle and a drift in sharp turns, boost when the meter is full and the road ahead is
-//! straight, and a reverse-and-turn when it is stuck against a wall. It only reads the kart's
+//! throttle and a drift in sharp turns, boost on straights (from a full meter until it is
+//! empty), and a reverse-and-turn when it is stuck against a wall. It only reads the kart's
 //! state, so it plays from a client's snapshot as well as from the server's world.
 
 use crate::physics::KartState;
@@ -12,6 +12,8 @@ use crate::track::Track;
 
 /// Ticks of reversing when the kart is stuck.
 const REVERSE_TICKS: u32 = 20;
+/// Heading error (radians) the driver lets be.
+const DEADBAND: f64 = 0.06;
 /// Ticks without progress that count as stuck.
 const STUCK_TICKS: u32 = 30;
 
@@ -19,6 +21,7 @@ const STUCK_TICKS: u32 = 30;
 #[derive(Debug, Clone, Default)]
 pub struct Autopilot {
     stuck: u32,
+    boosting: bool,
     reversing: u32,
     ticks: u32,
     /// Honk every this many ticks (0: never).
@@ -58,14 +61,19 @@ impl Autopilot {
             return KartInput { throttle: -64, steer, buttons: horn };
         }
         // Positive steering turns clockwise: a target to the left (err > 0) needs negative.
-        let steer = (-err * 96.0).clamp(-64.0, 64.0) as i8;
+        // Within a few degrees it holds the wheel straight, as a driver does: a kart going
+        // straight costs nothing in a delta snapshot.
+        let steer = if err.abs() < DEADBAND { 0 } else { (-err * 96.0).clamp(-64.0, 64.0) as i8 };
         let sharp = err.abs() > 0.6;
         let throttle = if sharp { 40 } else { 64 };
         let mut buttons = horn;
         if sharp && speed > 100.0 {
             buttons |= DRIFT;
         }
-        if err.abs() < 0.1 && kart.boost > 200 {
+        // Boost from a full meter to an empty one on a straight (not in little bursts).
+        self.boosting =
+            err.abs() < 0.1 && kart.boost > 0 && (self.boosting || kart.boost == u8::MAX);
+        if self.boosting {
             buttons |= BOOST;
         }
         KartInput { throttle, steer, buttons }

@@ -4,10 +4,13 @@
 //! stream of the server's seed); `round(count × moving_fraction)` of them roll at `speed` in a
 //! seeded direction. Every tick, in spawn order:
 //!
-//! 1. **Motion**: each barrel's velocity settles towards its cruising velocity ([`Roll`]: zero
-//!    for a standing barrel) by [`FRICTION`] per axis, then it rolls with full bounces off the
-//!    walls ([`roll`]); a bounce reverses the cruising velocity on that axis too. A barrel rolling
-//!    at its cruising velocity keeps a constant velocity: zero bytes in a delta snapshot.
+//! 1. **Motion**: a kicked barrel's velocity settles towards its cruising velocity ([`Roll`]:
+//!    zero for a standing barrel) in steps, every [`SETTLE_TICKS`] ticks, halving the
+//!    difference (and dropping it once it is [`SETTLED`] or less); then the barrel rolls with
+//!    full bounces off the walls ([`roll`]), and a bounce reverses the cruising velocity on that
+//!    axis too. Between two steps a barrel keeps a constant velocity: the codec's linear
+//!    prediction makes that zero bytes in a delta snapshot, where friction applied every tick
+//!    would cost every kicked barrel every tick.
 //! 2. **Kicks**: a kart touching a barrel kicks it away (the kart's velocity plus `kick` along
 //!    the line between their centres) and pushes it out of contact. Karts are not slowed by
 //!    barrels, so a driver's prediction of its own kart stays exact. A uniform grid of
@@ -29,8 +32,10 @@ use crate::physics::{KartState, ONE, clamp_speed, direction, roll};
 const STREAM: u64 = 0xba55_e1ed;
 /// Attempts at finding a free position for one barrel.
 const ATTEMPTS: usize = 256;
-/// Velocity a kicked barrel loses per tick and axis, grid steps per tick (towards its cruise).
-pub(crate) const FRICTION: i32 = 2;
+/// Ticks between two settling steps of a kicked barrel.
+pub(crate) const SETTLE_TICKS: u8 = 15;
+/// A velocity this close to the cruise (grid steps per tick, per axis) is the cruise.
+pub(crate) const SETTLED: i32 = 2;
 /// Side of a cell of the kick grid, grid steps (64 units: more than two radii).
 pub(crate) const CELL: i32 = 64 * GRID_PER_UNIT;
 
@@ -50,6 +55,8 @@ struct Moving {
     id: EntityId,
     pos: (i32, i32),
     velocity: (i32, i32),
+    /// Ticks until its next settling step.
+    wait: u8,
 }
 
 /// The barrels' per-step scratch space (reused, so a step does not allocate).
@@ -85,7 +92,11 @@ impl Barrels {
             } else {
                 (0, 0)
             };
-            world.spawn((new_id(), Barrel::of(pos, cruise), Roll { x: cruise.0, y: cruise.1 }));
+            world.spawn((
+                new_id(),
+                Barrel::of(pos, cruise),
+                Roll { x: cruise.0, y: cruise.1, wait: 0 },
+            ));
         }
         let cols = track.w() / CELL + 1;
         let rows = track.h() / CELL + 1;
@@ -103,8 +114,12 @@ impl Barrels {
         let r = i32::from(rules.barrel_radius) * GRID_PER_UNIT;
         self.moving.clear();
         for (id, barrel, cruise) in world.query_mut::<(&NetId, &Barrel, &mut Roll)>() {
-            let (pos, v) = barrel.steps();
-            let v = (settle(v.0, cruise.x), settle(v.1, cruise.y));
+            let (pos, mut v) = barrel.steps();
+            let mut wait = cruise.wait.saturating_sub(1);
+            if v != (cruise.x, cruise.y) && wait == 0 {
+                v = (settle(v.0, cruise.x), settle(v.1, cruise.y));
+                wait = SETTLE_TICKS;
+            }
             let rolled = roll(&rules.track, pos, v, r, 256);
             if rolled.hit.0 {
                 cruise.x = -cruise.x;
@@ -112,11 +127,13 @@ impl Barrels {
             if rolled.hit.1 {
                 cruise.y = -cruise.y;
             }
-            self.moving.push(Moving { id: id.0, pos: rolled.pos, velocity: rolled.velocity });
+            self.moving.push(Moving { id: id.0, pos: rolled.pos, velocity: rolled.velocity, wait });
         }
         let kicks = if karts.is_empty() { Vec::new() } else { self.kick(rules, karts) };
-        for (barrel, m) in world.query_mut::<&mut Barrel>().into_iter().zip(&self.moving) {
+        let barrels = world.query_mut::<(&mut Barrel, &mut Roll)>().into_iter();
+        for ((barrel, cruise), m) in barrels.zip(&self.moving) {
             *barrel = Barrel::of(m.pos, m.velocity);
+            cruise.wait = m.wait;
         }
         kicks
     }
@@ -155,9 +172,10 @@ impl Barrels {
     }
 }
 
-/// `v` one tick closer to `cruise`.
+/// `v` one settling step closer to `cruise`: half the difference, or all of it once small.
 fn settle(v: i32, cruise: i32) -> i32 {
-    if v > cruise { (v - FRICTION).max(cruise) } else { (v + FRICTION).min(cruise) }
+    let d = v - cruise;
+    if d.abs() <= SETTLED { cruise } else { cruise + d / 2 }
 }
 
 /// Kicks `b` if `kart` touches it; returns the closing speed (0 or more) if it did.
@@ -178,6 +196,7 @@ fn hit(rules: &KartRules, kart: &KartState, b: &mut Moving, reach: i64, r: i32) 
     let kick = i64::from(rules.kick);
     let along = |v: i32, n: i64| clamp_speed((i64::from(v) + kick * n / d) as i32);
     b.velocity = (along(kart.vx, nx), along(kart.vy, ny));
+    b.wait = SETTLE_TICKS;
     let out = (kart.x + ((reach + 1) * nx / d) as i32, kart.y + ((reach + 1) * ny / d) as i32);
     if rules.track.is_free(out.0, out.1, r) {
         b.pos = out;
@@ -191,18 +210,20 @@ mod tests {
 
     #[test]
     fn settling_stops_at_the_cruise() {
-        assert_eq!(settle(10, 0), 8);
-        assert_eq!(settle(1, 0), 0);
-        assert_eq!(settle(-1, 0), 0);
+        assert_eq!(settle(10, 0), 5);
+        assert_eq!(settle(-11, 0), -5);
+        assert_eq!(settle(2, 0), 0);
         assert_eq!(settle(-9, -8), -8);
         assert_eq!(settle(5, 5), 5);
+        assert_eq!(settle(40, 8), 24);
     }
 
     #[test]
     fn a_kart_kicks_a_barrel_it_touches_along_the_line_between_them() {
         let rules = KartRules::default();
         let kart = KartState { x: 16_000, y: 2_000, vx: 100, ..KartState::default() };
-        let mut b = Moving { id: EntityId(9), pos: (16_000 + 300, 2_000), velocity: (0, 0) };
+        let mut b =
+            Moving { id: EntityId(9), pos: (16_000 + 300, 2_000), velocity: (0, 0), wait: 0 };
         let r = 8 * 16;
         let reach = 20 * 16;
         assert_eq!(hit(&rules, &kart, &mut b, reach, r), Some(100));

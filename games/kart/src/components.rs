@@ -9,7 +9,9 @@
 //! | `kart` | `x`, `y` | fixed 0..=2047.9375 step 1/16, linear from `vx`, `vy` | 15 |
 //! | `kart` | `vx`, `vy` | fixed -32..=31.9375 step 1/16 (units per tick) | 10 |
 //! | `kart` | `heading` | angle, 16 bits | 16 |
-//! | `racer` | `lap`, `checkpoint`, `boost`, `color` | uint 255, 3, 255, 7 | 8, 2, 8, 3 |
+//! | `racer` | `lap`, `checkpoint` | uint 255, 3 | 8, 2 |
+//! | `racer` | `boost` | fixed 0..=255 step 1, linear from `boost_rate` | 8 |
+//! | `racer` | `boost_rate`, `color` | fixed -8..=7 step 1, uint 7 | 4, 3 |
 //! | `barrel` | `x`, `y`, `vx`, `vy` | as `kart` | 15, 10 |
 
 use tickwire_protocol::schema::FieldCodec;
@@ -50,14 +52,17 @@ component! {
 
 component! {
     /// A racer's status.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    #[derive(Debug, Clone, Copy, PartialEq, Default)]
     pub struct Racer as "racer" {
         /// Laps completed in this race.
         pub lap: u8 = uint(255),
         /// The last sector reached in order (0 bottom, 1 right, 2 top, 3 left).
         pub checkpoint: u8 = uint(3),
-        /// Boost meter.
-        pub boost: u8 = uint(255),
+        /// Boost meter, `0..=255` (whole values).
+        pub boost: f32 = fixed(0.0, 255.0, 1.0).linear(3),
+        /// The boost meter's change over the last tick (`-8..=7`): the codec predicts the meter
+        /// linearly from it, so a steadily draining or recharging meter costs nothing.
+        pub boost_rate: f32 = fixed(-8.0, 7.0, 1.0),
         /// Paint colour, `0..=7` (the `Paint` command).
         pub color: u8 = uint(7),
     }
@@ -92,7 +97,7 @@ impl Kart {
             vx: steps(self.vx),
             vy: steps(self.vy),
             heading: HEADING.quantize(self.heading, u32::from(u16::MAX)) as u16,
-            boost: racer.boost,
+            boost: racer.boost as u8,
         }
     }
 
@@ -136,13 +141,15 @@ pub struct Driver {
 }
 
 /// Server-only: the velocity a barrel settles back to after a kick (zero for a standing
-/// barrel), grid steps per tick.
+/// barrel), grid steps per tick, and when it next slows down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Roll {
     /// Cruising velocity x.
     pub x: i32,
     /// Cruising velocity y.
     pub y: i32,
+    /// Ticks until the next settling step.
+    pub wait: u8,
 }
 
 #[cfg(test)]
@@ -160,7 +167,7 @@ mod tests {
     #[test]
     fn grid_positions_are_exact() {
         let s = KartState { x: 32_752, y: 1, vx: -512, vy: 511, heading: 7, boost: 9 };
-        let racer = Racer { boost: 9, ..Racer::default() };
+        let racer = Racer { boost: 9.0, ..Racer::default() };
         assert_eq!(Kart::of(&s).state(&racer), s);
     }
 }

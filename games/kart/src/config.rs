@@ -68,9 +68,9 @@ pub struct KartRules {
     pub wall_bounce: u16,
     /// A full boost meter.
     pub boost_max: u8,
-    /// Boost meter spent per tick of boosting.
+    /// Boost meter spent per tick of boosting (at most 8).
     pub boost_drain: u8,
-    /// Boost meter regained per tick without boosting.
+    /// Boost meter regained per tick without boosting (at most 7).
     pub boost_recharge: u8,
     /// Speed a barrel is kicked away with when a kart hits it, grid steps per tick (on top of the
     /// kart's velocity).
@@ -225,6 +225,8 @@ impl KartConfig {
             range(what, v.into(), 0, 64)?;
         }
         range("coast", r.coast.into(), 0, 64)?;
+        range("boost_drain", r.boost_drain.into(), 0, 8)?;
+        range("boost_recharge", r.boost_recharge.into(), 0, 7)?;
         range("kick", r.kick.into(), 0, MAX_SPEED.into())?;
         range("turn_rate", r.turn_rate.into(), 0, 16_384)?;
         range("turn_speed", r.turn_speed.into(), 1, MAX_SPEED.into())?;
@@ -256,6 +258,8 @@ fn range(what: &'static str, value: i64, lo: i64, hi: i64) -> Result<(), ConfigE
         let why = match (lo, hi) {
             (1, 64) => "must be in 1..=64",
             (0, 64) => "must be in 0..=64",
+            (0, 8) => "must be in 0..=8 (the meter's rate field)",
+            (0, 7) => "must be in 0..=7 (the meter's rate field)",
             (0, 256) => "must be in 0..=256 (a fraction in 1/256)",
             (0, 16_384) => "must be in 0..=16384 (a quarter turn per tick)",
             (1, 60_000) => "must be in 1..=60000",

@@ -24,7 +24,7 @@ pub(crate) struct Slot {
 }
 
 /// A racer's state, copied out of the world (for tests and tools).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RacerView {
     /// The kart's entity.
     pub id: EntityId,
@@ -63,8 +63,11 @@ impl Race {
         let (x, y) = self.free_slot(world, self.joined as usize);
         let rules = &self.config.rules;
         let state = KartState { x, y, boost: rules.boost_max, ..KartState::default() };
-        let racer =
-            Racer { boost: rules.boost_max, color: (self.joined % 8) as u8, ..Racer::default() };
+        let racer = Racer {
+            boost: f32::from(rules.boost_max),
+            color: (self.joined % 8) as u8,
+            ..Racer::default()
+        };
         let driver = Driver { client, lap_ticks: 0, honk_wait: 0, bump_wait: 0, horn_held: false };
         let id: NetId = ctx.new_id();
         let entity = world.spawn((id, Kart::of(&state), racer, driver));
@@ -121,8 +124,7 @@ impl Race {
                 if let Ok((kart, racer, driver)) =
                     world.query_one_mut::<(&mut Kart, &mut Racer, &mut Driver)>(slot.entity)
                 {
-                    *kart =
-                        Kart::of(&KartState { x, y, boost: racer.boost, ..KartState::default() });
+                    *kart = Kart::of(&KartState { x, y, ..KartState::default() });
                     racer.checkpoint = 0;
                     driver.lap_ticks = 0;
                 }
@@ -150,7 +152,8 @@ impl Race {
             };
             let driven = drive(rules, &kart.state(racer), &input);
             *kart = Kart::of(&driven.state);
-            racer.boost = driven.state.boost;
+            let boost = f32::from(driven.state.boost);
+            (racer.boost_rate, racer.boost) = (boost - racer.boost, boost);
             driver.lap_ticks = driver.lap_ticks.saturating_add(1);
             driver.honk_wait = driver.honk_wait.saturating_sub(1);
             driver.bump_wait = driver.bump_wait.saturating_sub(1);

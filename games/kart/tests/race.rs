@@ -68,7 +68,7 @@ fn paint_and_reset_commands() {
     assert_eq!(view(&play, who).racer.color, 5);
     autopilot(&mut play, who, 90);
     let moved = view(&play, who).kart;
-    assert!(moved.x != start.x && moved.vx != 0, "{moved:?}");
+    assert!(moved.x != start.x && (moved.vx, moved.vy) != (0, 0), "{moved:?}");
     play.command(who, &KartCommand::Reset {});
     let reset = view(&play, who).kart;
     assert_eq!((reset.vx, reset.vy, reset.heading), (0, 0, 0), "standing, facing the race");

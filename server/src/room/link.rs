@@ -113,7 +113,7 @@ impl ClientLink {
     }
 
     /// Session side: buffers an input frame for the room; `next_tick` is the room's next tick.
-    pub fn push_input(&self, frame: InputFrame, next_tick: Tick) -> PushOutcome {
+    pub fn push_input(&self, frame: &InputFrame, next_tick: Tick) -> PushOutcome {
         self.inputs.lock().push(frame, next_tick)
     }
 

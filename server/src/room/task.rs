@@ -443,11 +443,11 @@ impl<G: Game> Room<G> {
             let (taken, last) = m.link.take_input(next);
             m.last_input = last;
             let Some(taken) = taken else { continue };
-            let Ok(input) = schema.decode_input(&taken.frame.payload) else {
+            let Ok(input) = schema.decode_input(taken.input.payload()) else {
                 // The session checked it: only a schema bug gets here.
                 continue;
             };
-            let choice = self.policy.choose(taken.frame.tick, taken.frame.view, m.link.rtt());
+            let choice = self.policy.choose(taken.input.tick, taken.input.view, m.link.rtt());
             self.inputs.push(PlayerInput {
                 player: m.link.id,
                 entity: m.entity,

@@ -110,14 +110,13 @@ impl Reader {
                         debug!(client = %self.link.id, "bad input: {e}");
                         return SessionEnd::BAD_PAYLOAD;
                     }
-                    let outcome = self.link.push_input(input, self.room.info().tick().next());
+                    let outcome = self.link.push_input(&input, self.room.info().tick().next());
                     let label = match outcome {
                         PushOutcome::Accepted => "accepted",
                         PushOutcome::Duplicate => "duplicate",
                         PushOutcome::Late => "late",
                         PushOutcome::TooFarAhead => "too_far_ahead",
-                        #[allow(unreachable_patterns)]
-                        _ => "other",
+                        PushOutcome::TooLarge => "too_large",
                     };
                     let labels = [("game", game.name), ("outcome", label)];
                     self.ctx.metrics.inputs.get_or_create(&labels).inc();
