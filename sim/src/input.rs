@@ -94,10 +94,21 @@ pub struct TakenInput {
     pub repeated: bool,
 }
 
+/// A buffered input's header; its payload is in [`InputBuffer::payloads`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    tick: Tick,
+    view: ViewTime,
+    len: u8,
+}
+
 /// A bounded per-client input buffer (see the module docs for its policies).
 #[derive(Debug, Clone)]
 pub struct InputBuffer {
-    slots: Vec<Option<BufferedInput>>,
+    slots: Vec<Option<Slot>>,
+    /// The slots' payloads, `stride` bytes each (the game's input size).
+    payloads: Vec<u8>,
+    stride: usize,
     /// A 1 in every bit of the payload that a repeat releases (the buttons).
     release: Vec<u8>,
     mask: u32,
@@ -114,12 +125,16 @@ pub struct InputBuffer {
 impl InputBuffer {
     /// A buffer holding frames up to `capacity` ticks ahead (clamped to `1..=1024`); a repeat
     /// clears the payload bits set in `release` (the game's
-    /// [`momentary_mask`](tickwire_protocol::game::MessageSchema::momentary_mask)).
+    /// [`momentary_mask`](tickwire_protocol::game::MessageSchema::momentary_mask)), which is
+    /// as long as the game's (fixed-size) input: longer payloads are refused.
     pub fn new(capacity: usize, release: Vec<u8>) -> Self {
         let capacity = capacity.clamp(1, MAX_CAPACITY);
         let slots = capacity.next_power_of_two();
+        let stride = release.len().min(MAX_INPUT_BYTES);
         Self {
             slots: vec![None; slots],
+            payloads: vec![0; slots * stride],
+            stride,
             release,
             mask: (slots - 1) as u32,
             max_ahead: capacity as u32,
@@ -132,7 +147,10 @@ impl InputBuffer {
 
     /// Offers `frame`; `next_tick` is the next tick the server will simulate.
     pub fn push(&mut self, frame: &InputFrame, next_tick: Tick) -> PushOutcome {
-        let Some(frame) = BufferedInput::new(frame) else { return PushOutcome::TooLarge };
+        let len = frame.payload.len();
+        if len > self.stride {
+            return PushOutcome::TooLarge;
+        }
         self.advance_floor(next_tick);
         let floor = self.floor.unwrap_or(next_tick);
         let ahead = frame.tick.diff(floor);
@@ -142,21 +160,17 @@ impl InputBuffer {
         if ahead as u32 >= self.max_ahead {
             return PushOutcome::TooFarAhead;
         }
-        let slot = &mut self.slots[(frame.tick.0 & self.mask) as usize];
-        match slot {
-            Some(old) if old.tick == frame.tick => PushOutcome::Duplicate,
-            Some(_) => {
-                // invariant: slots hold only ticks in floor..floor+max_ahead after
-                // advance_floor, and those map to distinct slots; defensive all the same.
-                *slot = Some(frame);
-                PushOutcome::Accepted
-            }
-            None => {
-                *slot = Some(frame);
-                self.len += 1;
-                PushOutcome::Accepted
-            }
+        let i = (frame.tick.0 & self.mask) as usize;
+        match self.slots[i] {
+            Some(old) if old.tick == frame.tick => return PushOutcome::Duplicate,
+            // invariant: slots hold only ticks in floor..floor+max_ahead after advance_floor,
+            // and those map to distinct slots; an occupied one is replaced all the same.
+            Some(_) => {}
+            None => self.len += 1,
         }
+        self.slots[i] = Some(Slot { tick: frame.tick, view: frame.view, len: len as u8 });
+        self.payloads[i * self.stride..i * self.stride + len].copy_from_slice(&frame.payload);
+        PushOutcome::Accepted
     }
 
     /// The input to simulate at `tick`: the buffered frame, else a repeat of the last real
@@ -164,11 +178,16 @@ impl InputBuffer {
     /// Frames for ticks before `tick` that were never taken are discarded.
     pub fn take(&mut self, tick: Tick) -> Option<TakenInput> {
         self.advance_floor(tick);
-        let slot = &mut self.slots[(tick.0 & self.mask) as usize];
-        let found = match slot {
-            Some(f) if f.tick == tick => {
+        let i = (tick.0 & self.mask) as usize;
+        let found = match self.slots[i] {
+            Some(s) if s.tick == tick => {
+                self.slots[i] = None;
                 self.len -= 1;
-                slot.take()
+                let mut bytes = [0; MAX_INPUT_BYTES];
+                let len = usize::from(s.len);
+                bytes[..len]
+                    .copy_from_slice(&self.payloads[i * self.stride..i * self.stride + len]);
+                Some(BufferedInput { tick, view: s.view, len: s.len, bytes })
             }
             _ => None,
         };
@@ -297,20 +316,15 @@ mod tests {
     }
 
     #[test]
-    fn a_payload_longer_than_any_input_is_refused() {
+    fn a_payload_longer_than_the_game_s_input_is_refused() {
         let mut b = buffer(8);
-        let huge = InputFrame {
-            tick: Tick(10),
-            payload: vec![0; MAX_INPUT_BYTES + 1],
-            ..InputFrame::default()
-        };
-        assert_eq!(b.push(&huge, Tick(10)), PushOutcome::TooLarge);
-        let most = InputFrame { payload: vec![7; MAX_INPUT_BYTES], ..huge };
-        assert_eq!(b.push(&most, Tick(10)), PushOutcome::Accepted);
-        assert_eq!(
-            b.take(Tick(10)).map(|t| t.input.payload().to_vec()),
-            Some(vec![7; MAX_INPUT_BYTES])
-        );
+        let long = InputFrame { tick: Tick(10), payload: vec![1, 2, 3], ..InputFrame::default() };
+        assert_eq!(b.push(&long, Tick(10)), PushOutcome::TooLarge);
+        let mut big = InputBuffer::new(8, vec![0; MAX_INPUT_BYTES]);
+        let most = InputFrame { payload: vec![7; MAX_INPUT_BYTES], ..long };
+        assert_eq!(big.push(&most, Tick(10)), PushOutcome::Accepted);
+        let taken = big.take(Tick(10)).map(|t| t.input.payload().to_vec());
+        assert_eq!(taken, Some(vec![7; MAX_INPUT_BYTES]));
     }
 
     #[test]
