@@ -7,7 +7,7 @@ mod common;
 use common::*;
 use tickwire_arena::{ArenaConfig, ArenaEvent, ArenaInput, ArenaProtocol, ArenaRules, NpcConfig};
 use tickwire_protocol::message::{ClientMessage, InputFrame, RoomEvent, ServerMessage, ViewTime};
-use tickwire_protocol::{EntityId, GameProtocol, Snapshot};
+use tickwire_protocol::{EntityId, GameProtocol, Snapshot, Tick};
 
 fn open_arena() -> ArenaConfig {
     ArenaConfig {
@@ -17,9 +17,12 @@ fn open_arena() -> ArenaConfig {
     }
 }
 
-/// Fires from `shooter` at where `target` is in `drawn`, claiming `view`; returns the shot's hit.
+/// Fires from `shooter` at where `target` is in `drawn`, claiming `view`, in an input for two
+/// ticks after the server's (so that it is never late, however slow the test runs); returns
+/// the shot's hit.
 async fn shoot(
     a: &mut TestClient,
+    server: &tickwire_server::ServerHandle,
     drawn: &Snapshot,
     target: EntityId,
     view: ViewTime,
@@ -30,8 +33,9 @@ async fn shoot(
     let to = position(drawn, target).expect("target body");
     let aim = (to.1 - from.1).atan2(to.0 - from.0);
     let fire = ArenaInput { aim, ..ArenaInput::IDLE }.firing(true);
+    let now = server.rooms().into_iter().find(|r| r.name == "lobby").map(|r| Tick(r.tick));
     let input = InputFrame {
-        tick: latest.tick().offset(2),
+        tick: now.unwrap_or(latest.tick()).offset(2),
         last_snapshot: Some(latest.tick()),
         view,
         payload: ArenaProtocol::schema().encode_input(&fire),
@@ -68,12 +72,23 @@ async fn shot_at_the_drawn_past_hits_only_with_lag_compensation() {
     a.catch_up(&server.handle).await;
     b.catch_up(&server.handle).await;
     let mut history: Vec<Snapshot> = Vec::new();
+    let handle = server.handle.clone();
+    // `ticks` of strafing, then the shooter reads every snapshot up to the server's tick (on a
+    // busy machine the test may fall behind; its input must not arrive late).
     let run = async |a: &mut TestClient,
                      b: &mut TestClient,
                      history: &mut Vec<Snapshot>,
                      ticks: usize| {
         for _ in 0..ticks {
             b.input_and_snapshot(strafe).await;
+            history.push(a.next_snapshot().await);
+        }
+        loop {
+            let room = handle.rooms().into_iter().find(|r| r.name == "lobby").map(|r| r.tick);
+            let latest = history.last().map(|s| s.tick().0);
+            if room.zip(latest).is_some_and(|(now, l)| now.wrapping_sub(l) <= 1) {
+                break;
+            }
             history.push(a.next_snapshot().await);
         }
     };
@@ -86,12 +101,14 @@ async fn shot_at_the_drawn_past_hits_only_with_lag_compensation() {
         - position(&drawn, target).expect("body").1;
     assert!(moved.abs() > 25.0, "target must be strafing (moved {moved})");
     let miss =
-        shoot(&mut a, &drawn, target, ViewTime { tick: now.tick.offset(2), fraction: 0 }).await;
+        shoot(&mut a, &handle, &drawn, target, ViewTime { tick: now.tick.offset(2), fraction: 0 })
+            .await;
     assert_eq!(miss, None, "judged against the present, the shot misses");
 
     run(&mut a, &mut b, &mut history, 12).await;
     let drawn = history[history.len() - 6].clone();
-    let hit = shoot(&mut a, &drawn, target, ViewTime { tick: drawn.tick(), fraction: 0 }).await;
+    let hit =
+        shoot(&mut a, &handle, &drawn, target, ViewTime { tick: drawn.tick(), fraction: 0 }).await;
     assert_eq!(hit, Some(target), "rewound to the shooter's view, the shot hits");
     let metrics = server.handle.metrics().render();
     assert!(
