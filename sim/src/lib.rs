@@ -39,6 +39,10 @@ pub mod predict;
 pub mod replicate;
 pub mod simulation;
 
+// The libraries whose types are in the API (`World` and `Entity` in every hook, the `Pcg32`
+// behind `Ctx::rng`, `Vec2` in shapes and rays): a game can use these to match the versions.
+pub use {glam, hecs, rand, rand_pcg};
+
 pub use clock::FixedClock;
 pub use ctx::{Audience, Ctx, Emitted};
 pub use game::{CommandOf, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, PlayerRef};
