@@ -243,9 +243,11 @@ impl<P: Predict> ClientHandle<P> {
         *self.shared.input.lock() = input;
     }
 
-    /// Sends a game command (applied by the game at the start of a tick).
+    /// Sends a game command (applied by the game at the start of a tick); at most
+    /// [`COMMANDS_PER_SECOND`](crate::state::COMMANDS_PER_SECOND) a second, more are refused.
     pub fn command(&self, command: &P::Command) -> Result<(), ClientError> {
-        self.shared.state.lock().send_command(command)?;
+        let now = self.now();
+        self.shared.state.lock().send_command(now, command)?;
         self.shared.wake.notify_one();
         Ok(())
     }

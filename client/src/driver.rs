@@ -241,7 +241,7 @@ impl<P: Predict> Driver<P> {
                         };
                         state.send_input(now, &input);
                         if let Some(command) = command
-                            && let Err(e) = state.send_command(&command)
+                            && let Err(e) = state.send_command(now, &command)
                         {
                             debug!("command not sent: {e}");
                         }

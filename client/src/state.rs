@@ -65,6 +65,8 @@ const MAX_PLAYERS: usize = 4096;
 /// Most messages waiting in [`ClientState::poll_transmit`]; beyond, the oldest non-input
 /// message is kept and new pings/chat are refused (the driver drains every tick).
 const MAX_TRANSMIT: usize = 64;
+/// Most game commands sent in any one second (the server's default `--max-command-rate`).
+pub const COMMANDS_PER_SECOND: usize = 10;
 
 /// Knobs of the core, with defaults that suit a 30 Hz server.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -208,6 +210,8 @@ pub struct ClientState<P: Predict> {
     last_received: Duration,
     last_input_sent: Option<Tick>,
     last_chat: Option<Duration>,
+    /// When the commands of the last second left (at most [`COMMANDS_PER_SECOND`]).
+    recent_commands: std::collections::VecDeque<Duration>,
     /// When the hello left: the hello → welcome exchange is the first RTT sample.
     hello_sent_at: Option<Duration>,
     transmit: VecDeque<Transmit>,
@@ -248,6 +252,7 @@ impl<P: Predict> ClientState<P> {
             last_received: now,
             last_input_sent: None,
             last_chat: None,
+            recent_commands: std::collections::VecDeque::new(),
             hello_sent_at: None,
             transmit,
             events: VecDeque::new(),
@@ -413,15 +418,23 @@ impl<P: Predict> ClientState<P> {
         Ok(())
     }
 
-    /// Queues a game command (it reaches the game at the start of a tick; the server allows 10
-    /// per second by default).
-    pub fn send_command(&mut self, command: &P::Command) -> Result<(), ClientError> {
+    /// Queues a game command (it reaches the game at the start of a tick). At most
+    /// [`COMMANDS_PER_SECOND`] leave in any second: the server ends a session that sends more
+    /// than its `--max-command-rate` (10 by default), so the client refuses them instead.
+    pub fn send_command(&mut self, now: Duration, command: &P::Command) -> Result<(), ClientError> {
         if self.phase != Phase::Playing {
             return Err(ClientError::Command("the session is not open"));
         }
         if usize::from(command.kind()) >= self.game.commands().len() {
             return Err(ClientError::Command("the game declares no such command"));
         }
+        while self.recent_commands.front().is_some_and(|&t| now >= t + Duration::from_secs(1)) {
+            self.recent_commands.pop_front();
+        }
+        if self.recent_commands.len() >= COMMANDS_PER_SECOND {
+            return Err(ClientError::Command("at most 10 commands per second"));
+        }
+        self.recent_commands.push_back(now);
         let (kind, payload) = self.game.encode_command(command);
         self.queue(Transmit::Message(ClientMessage::Command(CommandMessage { kind, payload })));
         Ok(())

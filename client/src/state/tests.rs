@@ -430,6 +430,28 @@ fn chat_is_validated_and_rate_limited() {
 }
 
 #[test]
+fn commands_are_checked_and_at_most_ten_leave_in_a_second() {
+    use tickwire_kart::{KartCommand, KartProtocol};
+    let hello = ClientConfig::<KartProtocol>::new("ws://127.0.0.1/ws", "track", "me").hello();
+    let schema = KartProtocol::schema();
+    let mut c =
+        ClientState::<KartProtocol>::new(hello, schema, Default::default(), Tuning::default(), MS)
+            .expect("valid hello");
+    let paint = KartCommand::Paint { color: 2 };
+    assert!(c.send_command(MS, &paint).is_err(), "not before the welcome");
+    c.handle_message(MS, welcome()).expect("ok");
+    for i in 0..COMMANDS_PER_SECOND as u32 {
+        assert!(c.send_command(MS * (10 + i), &paint).is_ok(), "command {i}");
+    }
+    assert!(c.send_command(MS * 500, &KartCommand::Reset {}).is_err(), "an 11th within a second");
+    assert!(c.send_command(MS * 1010, &paint).is_ok(), "the first one is a second old");
+    let sent = std::iter::from_fn(|| c.poll_transmit(MS * 1010))
+        .filter(|bytes| matches!(decode_client(bytes), Ok(ClientMessage::Command(_))))
+        .count();
+    assert_eq!(sent, COMMANDS_PER_SECOND + 1);
+}
+
+#[test]
 fn restart_resumes_with_the_ticket_and_keeps_the_history() {
     let mut h = Harness::new(20 * MS);
     h.run(Duration::from_secs(1), ArenaInput::IDLE);
