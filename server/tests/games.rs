@@ -249,3 +249,56 @@ async fn hostile_payloads_in_either_game_end_only_their_session() {
     );
     server.stop().await.expect("stops");
 }
+
+/// A server hosting both games with these command-line flags (`Err`: it refused to start).
+async fn with_flags(flags: &[&str]) -> anyhow::Result<RunningServer> {
+    use clap::Parser as _;
+    let mut args = vec!["tickwire-server", "--addr", "127.0.0.1:0"];
+    args.extend_from_slice(flags);
+    let config = ServerConfig::try_parse_from(args)?;
+    Server::builder(config)
+        .game::<Arena>(small_arena())
+        .game::<Race>(KartConfig::default())
+        .spawn()
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn game_configs_merge_over_the_defaults_from_flags_and_files_and_bad_ones_stop_the_start() {
+    let file = std::env::temp_dir().join(format!("tickwire-arena-{}.json", std::process::id()));
+    std::fs::write(&file, r#"{"npcs":{"count":3}}"#).expect("writable");
+    let from_file = format!("arena=@{}", file.display());
+    let server = with_flags(&[
+        "--game-config",
+        r#"kart={"barrels":{"count":7}}"#,
+        "--game-config",
+        &from_file,
+    ])
+    .await
+    .expect("starts");
+    let (_, rules) = http_get(server.handle.addr(), "/rules.json?game=kart").await;
+    let rules: serde_json::Value = serde_json::from_str(&rules).expect("JSON");
+    let config = &rules["config"];
+    assert_eq!(config["barrels"]["count"].as_u64(), Some(7));
+    assert_eq!(config["barrels"]["moving_fraction"].as_f64(), Some(0.25), "the rest: defaults");
+    let (_, rules) = http_get(server.handle.addr(), "/rules.json?game=arena").await;
+    let rules: serde_json::Value = serde_json::from_str(&rules).expect("JSON");
+    assert_eq!(rules["config"]["npcs"]["count"].as_u64(), Some(3), "from the file");
+    assert_eq!(server.handle.rooms()[0].entities, 3, "the default room has the arena's 3 NPCs");
+    server.stop().await.expect("stops");
+    let _ = std::fs::remove_file(&file);
+
+    for (flags, says) in [
+        (&["--game-config", r#"chess={"x":1}"#][..], "chess"),
+        (&["--game-config", r#"kart={"barrel":{}}"#][..], "barrel"),
+        (&["--game-config", r#"kart={"rules":{"laps":"many"}}"#][..], "kart"),
+        (&["--game-config", "kart={not json"][..], "kart"),
+        (&["--game-config", "kart=@/nonexistent/kart.json"][..], "kart.json"),
+        (&["--game-config", r#"kart={"tick_rate":0}"#][..], "tick rate"),
+        (&["--default-game", "chess"][..], "chess"),
+        (&["--game-config", "kart={}", "--game-config", "kart={}"][..], "twice"),
+    ] {
+        let err = with_flags(flags).await.err().map(|e| format!("{e:#}"));
+        assert!(err.as_deref().is_some_and(|e| e.contains(says)), "{flags:?}: {err:?}");
+    }
+}
