@@ -126,7 +126,12 @@ async fn every_bot_connects_decodes_and_sees_the_servers_world() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn fighting_bots_aim_where_their_targets_are_drawn_and_hit() {
-    let server = server().await;
+    // No walls: every line of fire is clear, so a miss is an aiming error.
+    let mut arena = ArenaConfig::default();
+    arena.npcs.count = 50;
+    arena.rules.walls.clear();
+    let builder = Server::builder(ServerConfig::for_tests()).game::<Arena>(arena);
+    let server = builder.spawn().await.expect("server starts");
     let url = server.handle.ws_url();
     // An observer in the room collects the shots (it is a target too).
     let observer = ClientConfig::<ArenaProtocol>::new(url.clone(), "pit", "observer");
@@ -149,8 +154,8 @@ async fn fighting_bots_aim_where_their_targets_are_drawn_and_hit() {
     assert_eq!(outcome.connected, 3);
     eprintln!("fight: {hits} hits of {shots} shots");
     assert!(shots >= 20, "bots fire: {shots} shots");
-    // Walls block some lines of fire; aimed shots otherwise hit.
-    assert!(hits * 2 >= shots, "{hits} hits of {shots} shots");
+    // A shot may still miss a target that died or respawned meanwhile.
+    assert!(hits * 3 >= shots * 2, "{hits} hits of {shots} shots");
     drop(observer);
     server.stop().await.expect("server stops");
 }
