@@ -302,3 +302,100 @@ async fn game_configs_merge_over_the_defaults_from_flags_and_files_and_bad_ones_
         assert!(err.as_deref().is_some_and(|e| e.contains(says)), "{flags:?}: {err:?}");
     }
 }
+
+/// A game whose `join` refuses some players with its own code: the smallest game there is.
+mod gate {
+    use tickwire_protocol::game::{GameProtocol, Protocol};
+    use tickwire_protocol::{component, input, messages};
+    use tickwire_sim::{Ctx, Game, Inputs, JoinRefusal, JoinRequest, LeaveReason, PlayerRef};
+
+    component! {
+        #[derive(Debug, Clone, Copy, PartialEq, Default)]
+        pub struct Post as "post" { pub open: bool = boolean() }
+    }
+    input! {
+        #[derive(Debug, Clone, Copy, PartialEq, Default)]
+        pub struct Knock { pub buttons: u8 = buttons(1) }
+    }
+    messages! {
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Nothing {}
+    }
+
+    pub struct GateProtocol;
+    impl Protocol for GateProtocol {
+        type Input = Knock;
+        type Event = Nothing;
+        type Command = Nothing;
+    }
+    impl GameProtocol for GateProtocol {
+        const NAME: &'static str = "gate";
+        const VERSION: u32 = 1;
+        type Components = (Post,);
+    }
+
+    /// Refuses anyone called `bot...` with code 7.
+    pub struct Gate;
+    impl Game for Gate {
+        type Protocol = GateProtocol;
+        type Config = ();
+        type Error = std::convert::Infallible;
+        fn tick_rate(_: &()) -> u16 {
+            10
+        }
+        fn create(
+            _: &(),
+            _: u64,
+            _: &mut hecs::World,
+            _: &mut Ctx<'_, GateProtocol>,
+        ) -> Result<Self, Self::Error> {
+            Ok(Gate)
+        }
+        fn join(
+            &mut self,
+            world: &mut hecs::World,
+            who: &JoinRequest<'_>,
+            ctx: &mut Ctx<'_, GateProtocol>,
+        ) -> Result<hecs::Entity, JoinRefusal> {
+            if who.name.starts_with("bot") {
+                return Err(JoinRefusal::Refused { code: 7 });
+            }
+            Ok(world.spawn((ctx.new_id(), Post { open: true })))
+        }
+        fn leave(
+            &mut self,
+            world: &mut hecs::World,
+            p: PlayerRef,
+            _: LeaveReason,
+            _: &mut Ctx<'_, GateProtocol>,
+        ) {
+            let _ = world.despawn(p.entity);
+        }
+        fn step(
+            &mut self,
+            _: &mut hecs::World,
+            _: &Inputs<'_, Knock>,
+            _: &mut Ctx<'_, GateProtocol>,
+        ) {
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_game_s_own_refusal_reaches_the_client_with_its_code() {
+    use gate::{Gate, GateProtocol};
+    let server =
+        Server::builder(ServerConfig::for_tests()).game::<Gate>(()).spawn().await.expect("starts");
+    let addr = server.handle.addr();
+    let gate = |name: &str| Hello {
+        game: GateProtocol::NAME.to_owned(),
+        schema_hash: GateProtocol::schema().hash(),
+        ..hello("lobby", name)
+    };
+    assert_eq!(refused(addr, gate("bot-7")).await, RejectReason::JoinRefused { code: 7 });
+    let welcomed = TestClient::hello_url(&server.handle.ws_url(), gate("ada")).await;
+    assert!(welcomed.is_ok(), "others are let in");
+    let metrics = server.handle.metrics().render();
+    assert!(metrics.contains("reason=\"join_refused\"} 1"), "{metrics}");
+    server.stop().await.expect("stops");
+}
