@@ -304,6 +304,7 @@ async fn game_configs_merge_over_the_defaults_from_flags_and_files_and_bad_ones_
 }
 
 /// A game whose `join` refuses some players with its own code: the smallest game there is.
+#[allow(unreachable_pub)]
 mod gate {
     use tickwire_protocol::game::{GameProtocol, Protocol};
     use tickwire_protocol::{component, input, messages};
