@@ -75,7 +75,8 @@ async fn racing_and_random_bots_play_the_kart_race_next_to_the_arena() {
     let accepted = |what: &str| {
         metrics
             .lines()
-            .any(|l| l.starts_with(what) && l.contains("game=\"kart\"") && !l.ends_with(" 0"))
+            .filter(|l| l.starts_with(what) && l.contains("game=\"kart\""))
+            .any(|l| l.contains("outcome=\"accepted\"") && !l.ends_with(" 0"))
     };
     assert!(accepted("tickwire_commands_total"), "random bots send commands: {metrics}");
     assert!(accepted("tickwire_inputs_total"), "{metrics}");

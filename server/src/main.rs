@@ -22,7 +22,7 @@ fn games(builder: ServerBuilder) -> ServerBuilder {
 }
 
 const GAMES_HELP: &str =
-    "Games: arena (the default), kart. A hello names its game; a room hosts one. Examples:
+    "Games: arena (the default), kart, tag. A hello names its game; a room hosts one. Examples:
   tickwire-server --game-config 'arena={\"npcs\":{\"count\":200},\"tick_rate\":60}'
   tickwire-server --game-config 'kart={\"barrels\":{\"count\":1000},\"rules\":{\"laps\":5}}'
   tickwire-server games        # every game's configuration, with its defaults";

@@ -199,6 +199,12 @@ impl Metrics {
         let misses = self.rewinds.get_or_create(&[("game", game), ("outcome", "miss")]).clone();
         let rewind_seconds = self.rewind_seconds.get_or_create(&label).clone();
         let corrected = self.rewind_claims_corrected.get_or_create(&label).clone();
+        let inputs = INPUT_OUTCOMES.map(|outcome| {
+            self.inputs.get_or_create(&[("game", game), ("outcome", outcome)]).clone()
+        });
+        let commands = COMMAND_OUTCOMES.map(|outcome| {
+            self.commands.get_or_create(&[("game", game), ("outcome", outcome)]).clone()
+        });
         GameMetrics {
             game,
             rooms,
@@ -211,6 +217,8 @@ impl Metrics {
             rewind_misses: misses,
             rewind_seconds,
             rewind_claims_corrected: corrected,
+            inputs,
+            commands,
         }
     }
 
@@ -288,7 +296,17 @@ pub struct GameMetrics {
     pub rewind_seconds: Histogram,
     /// Claims replaced by the RTT estimate.
     pub rewind_claims_corrected: Counter,
+    /// Input frames by outcome, in the order of [`INPUT_OUTCOMES`].
+    pub inputs: [Counter; 5],
+    /// Game commands by outcome, in the order of [`COMMAND_OUTCOMES`].
+    pub commands: [Counter; 2],
 }
+
+/// The `outcome` labels of `tickwire_inputs_total`.
+pub const INPUT_OUTCOMES: [&str; 5] =
+    ["accepted", "duplicate", "late", "too_far_ahead", "too_large"];
+/// The `outcome` labels of `tickwire_commands_total`.
+pub const COMMAND_OUTCOMES: [&str; 2] = ["accepted", "queue_full"];
 
 /// The process's resident set size, from `VmRSS` in `/proc/self/status` (Linux only).
 pub fn resident_memory_bytes() -> Option<u64> {

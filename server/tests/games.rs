@@ -7,9 +7,11 @@ mod common;
 
 use common::*;
 use tickwire_arena::Arena;
-use tickwire_kart::{KART, Kart, KartCommand, KartConfig, KartInput, KartProtocol, Race};
+use tickwire_kart::{
+    KART, Kart, KartCommand, KartConfig, KartEvent, KartInput, KartProtocol, Race,
+};
 use tickwire_protocol::message::{
-    ClientMessage, CommandMessage, DisconnectReason, Hello, InputFrame, RejectReason,
+    ClientMessage, CommandMessage, DisconnectReason, Hello, InputFrame, RejectReason, RoomEvent,
     ServerMessage, ViewTime,
 };
 use tickwire_protocol::{GameProtocol, Tick};
@@ -335,7 +337,7 @@ mod gate {
         type Components = (Post,);
     }
 
-    /// Refuses anyone called `bot...` with code 7.
+    /// Refuses anyone called `bot...` with code 7; gives `ghost` an entity without a `NetId`.
     pub struct Gate;
     impl Game for Gate {
         type Protocol = GateProtocol;
@@ -360,6 +362,10 @@ mod gate {
         ) -> Result<hecs::Entity, JoinRefusal> {
             if who.name.starts_with("bot") {
                 return Err(JoinRefusal::Refused { code: 7 });
+            }
+            if who.name == "ghost" {
+                // A bug: the controlled entity is not replicated (no NetId).
+                return Ok(world.spawn((Post { open: false },)));
             }
             Ok(world.spawn((ctx.new_id(), Post { open: true })))
         }
@@ -396,7 +402,68 @@ async fn a_game_s_own_refusal_reaches_the_client_with_its_code() {
     assert_eq!(refused(addr, gate("bot-7")).await, RejectReason::JoinRefused { code: 7 });
     let welcomed = TestClient::hello_url(&server.handle.ws_url(), gate("ada")).await;
     assert!(welcomed.is_ok(), "others are let in");
+    // A game bug is refused too, and leaves nothing behind in the world.
+    let ghost = refused(addr, gate("ghost")).await;
+    assert_eq!(ghost, RejectReason::JoinRefused { code: tickwire_sim::simulation::NO_NET_ID });
+    let tick = server.handle.rooms()[0].tick;
+    while server.handle.rooms()[0].tick < tick + 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.handle.rooms()[0].entities, 1, "only ada's post");
     let metrics = server.handle.metrics().render();
-    assert!(metrics.contains("reason=\"join_refused\"} 1"), "{metrics}");
+    assert!(metrics.contains("reason=\"join_refused\"} 2"), "{metrics}");
+    server.stop().await.expect("stops");
+}
+
+/// The kart events `client` has received so far.
+fn kart_events(client: &TestClient) -> Vec<KartEvent> {
+    let schema = KartProtocol::schema();
+    client
+        .events
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::Event(e) => match &e.event {
+                RoomEvent::Game { kind, payload } => schema.decode_event(*kind, payload).ok(),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_for_one_player_reaches_only_that_player() {
+    let server = two_games().await;
+    let url = server.handle.ws_url();
+    let mut driver = TestClient::hello_url(&url, kart_hello("track", "driver")).await.expect("in");
+    let mut other = TestClient::hello_url(&url, kart_hello("track", "other")).await.expect("in");
+    let me = driver.welcome.entity;
+    // Full throttle from the start grid, straight along the bottom straight into the far wall.
+    let schema = KartProtocol::schema();
+    let into_the_wall = KartInput { throttle: 64, ..KartInput::default() };
+    let mut bumped = false;
+    for _ in 0..240 {
+        driver.catch_up(&server.handle).await;
+        let latest = driver.latest.as_ref().expect("a snapshot").tick();
+        let frame = InputFrame {
+            tick: latest.offset(2),
+            last_snapshot: Some(latest),
+            view: ViewTime { tick: latest, fraction: 0 },
+            payload: schema.encode_input(&into_the_wall),
+        };
+        driver.send(ClientMessage::Input(frame)).await;
+        let wall =
+            |e: &KartEvent| matches!(e, KartEvent::Bump { kart, other: None, .. } if *kart == me);
+        if kart_events(&driver).iter().any(wall) {
+            bumped = true;
+            break;
+        }
+    }
+    assert!(bumped, "the driver hit the wall: {:?}", kart_events(&driver));
+    other.catch_up(&server.handle).await;
+    other.catch_up(&server.handle).await;
+    let leaked: Vec<KartEvent> =
+        kart_events(&other).into_iter().filter(|e| matches!(e, KartEvent::Bump { .. })).collect();
+    assert!(leaked.is_empty(), "the other player got {leaked:?}");
     server.stop().await.expect("stops");
 }

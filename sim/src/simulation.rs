@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use hecs::World;
 use rand::SeedableRng;
 use rand_pcg::Pcg32;
-use tickwire_protocol::game::{GameProtocol, Protocol};
+use tickwire_protocol::game::{GameProtocol, GameSchema, Protocol};
 use tickwire_protocol::{ClientId, EntityId, Snapshot, SnapshotBuilder, SnapshotError, Tick};
 
 use crate::ctx::{Ctx, Emitted};
@@ -56,7 +56,8 @@ pub struct Joined {
 }
 
 /// Code of the refusal a join gets when the game returned an entity without a [`NetId`] (a
-/// bug in the game: a controlled entity must be replicated).
+/// bug in the game: a controlled entity must be replicated). The game hears the player leave
+/// at once, and the entity is despawned.
 pub const NO_NET_ID: u16 = u16::MAX;
 
 /// A room's simulation (see the module docs).
@@ -71,6 +72,8 @@ pub struct Simulation<G: Game> {
     events: Vec<Emitted<EventOf<G>>>,
     /// Joined players and what they control (the hooks after `join` get it).
     players: BTreeMap<ClientId, hecs::Entity>,
+    /// The game's schema (looked up once: `GameProtocol::schema` takes a global lock).
+    schema: &'static GameSchema,
 }
 
 impl<G: Game> std::fmt::Debug for Simulation<G> {
@@ -135,6 +138,7 @@ impl<G: Game> Simulation<G> {
             lag,
             events,
             players: BTreeMap::new(),
+            schema: <G::Protocol as GameProtocol>::schema(),
         })
     }
 
@@ -184,7 +188,13 @@ impl<G: Game> Simulation<G> {
                 self.players.insert(who.player, entity);
                 Ok(Joined { entity, id })
             }
-            Err(_) => Err(JoinRefusal::Refused { code: NO_NET_ID }),
+            Err(_) => {
+                // Undo the join, so that the game does not keep a player the room refused.
+                let player = PlayerRef { client: who.player, entity };
+                game.leave(world, player, LeaveReason::Left, &mut ctx);
+                let _ = world.despawn(entity);
+                Err(JoinRefusal::Refused { code: NO_NET_ID })
+            }
         }
     }
 
@@ -239,7 +249,7 @@ impl<G: Game> Simulation<G> {
     /// The replicated state of the current tick. `reuse` (an old snapshot, or
     /// `Snapshot::default()`) lends its allocations. Fails only if the game wrote an id twice.
     pub fn snapshot(&self, reuse: Snapshot) -> Result<Snapshot, SnapshotError> {
-        let schema = <G::Protocol as GameProtocol>::schema().components();
+        let schema = self.schema.components();
         let mut out = SnapshotBuilder::new(schema, self.tick, reuse);
         self.game.snapshot(&self.world, &mut out);
         out.finish()

@@ -153,9 +153,10 @@ pub(crate) fn toward_zero(v: i32, by: i32) -> i32 {
     if v > 0 { (v - by).max(0) } else { (v + by).min(0) }
 }
 
-/// A velocity component clamped to the codec's range.
+/// A velocity component clamped to the codec's range, symmetrically (so that reversing it in a
+/// bounce stays in range).
 pub(crate) fn clamp_speed(v: i32) -> i32 {
-    v.clamp(-MAX_SPEED - 1, MAX_SPEED)
+    v.clamp(-MAX_SPEED, MAX_SPEED)
 }
 
 /// A circle's move by its velocity with wall bounces (see [`roll`]).
@@ -189,14 +190,14 @@ pub fn roll(
         x += vx;
     } else {
         impact = vx.abs();
-        vx = -vx * bounce / 256;
+        vx = clamp_speed(-vx * bounce / 256);
         hit.0 = true;
     }
     if track.is_free(x, y + vy, radius) {
         y += vy;
     } else {
         impact = impact.max(vy.abs());
-        vy = -vy * bounce / 256;
+        vy = clamp_speed(-vy * bounce / 256);
         hit.1 = true;
     }
     Rolled { pos: (x, y), velocity: (vx, vy), hit, impact }

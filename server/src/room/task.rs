@@ -28,7 +28,6 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tickwire_protocol::codec::encode_server;
-use tickwire_protocol::game::GameProtocol;
 use tickwire_protocol::message::{
     CommandMessage, DisconnectReason, EventMessage, RESUME_SECRET_LEN, RejectReason, RoomEvent,
     ServerMessage, Welcome,
@@ -256,8 +255,13 @@ impl<G: Game> Room<G> {
             JoinRefusal::Full => RejectReason::RoomFull,
             JoinRefusal::Refused { code } => RejectReason::JoinRefused { code },
         });
-        self.collect_events();
-        let joined = joined?;
+        let joined = match joined {
+            Ok(joined) => joined,
+            Err(reason) => {
+                self.collect_events();
+                return Err(reason);
+            }
+        };
         self.send_roster(&link, None);
         let welcome = self.welcome(link.id, joined.id, false);
         let event = RoomEvent::Joined { client: link.id, entity: joined.id, name: name.clone() };
@@ -272,6 +276,8 @@ impl<G: Game> Room<G> {
         let at = self.members.partition_point(|m| m.link.id < member.link.id);
         self.members.insert(at, member);
         self.broadcast(event);
+        // What the game emitted while joining, after `Joined`, to the new member too.
+        self.collect_events();
         self.game.metrics.players.inc();
         self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
         debug!(room = %self.name, client = %welcome.client_id, entity = %joined.id, "player joined");
@@ -413,7 +419,7 @@ impl<G: Game> Room<G> {
 
     /// Phase 1: every member's queued commands, in member order.
     fn apply_commands(&mut self) {
-        let schema = <G::Protocol as GameProtocol>::schema();
+        let schema = self.game.schema;
         for i in 0..self.members.len() {
             self.members[i].link.take_commands(&mut self.commands);
             if self.commands.is_empty() {
@@ -434,7 +440,7 @@ impl<G: Game> Room<G> {
     /// Phase 2: the input of every attached member for the next tick.
     fn take_inputs(&mut self) {
         let next = self.sim.tick().next();
-        let schema = <G::Protocol as GameProtocol>::schema();
+        let schema = self.game.schema;
         self.inputs.clear();
         for m in &mut self.members {
             if m.detached.is_some() {
@@ -477,7 +483,7 @@ impl<G: Game> Room<G> {
 
     /// Encodes the events the game emitted, once each, for the next publish.
     fn collect_events(&mut self) {
-        let schema = <G::Protocol as GameProtocol>::schema();
+        let schema = self.game.schema;
         let tick = self.sim.tick();
         let any_member = !self.members.is_empty();
         for emitted in self.sim.drain_events() {
@@ -497,7 +503,7 @@ impl<G: Game> Room<G> {
                 return;
             }
         };
-        let schema = <G::Protocol as GameProtocol>::schema().components();
+        let schema = self.game.schema.components();
         let frame = Arc::new(TickFrame::new(snapshot, schema));
         self.publish(&frame);
         self.info.update(self.members.len(), self.sim.entity_count(), frame);
@@ -506,21 +512,27 @@ impl<G: Game> Room<G> {
     fn publish(&mut self, frame: &Arc<TickFrame>) {
         let now = Instant::now();
         let pending = std::mem::take(&mut self.pending);
-        let everyone = pending.iter().all(|(a, _)| *a == Audience::All);
-        let shared: Option<Batch> = (everyone && !pending.is_empty())
-            .then(|| pending.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>().into());
+        // One batch for every member no event names (all events but those for one player),
+        // and one of its own for each member an `Only` or `AllBut` event names.
+        let mut named: Vec<ClientId> = pending
+            .iter()
+            .filter_map(|(a, _)| match *a {
+                Audience::Only(c) | Audience::AllBut(c) => Some(c),
+                Audience::All => None,
+            })
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        let batch = |keep: &dyn Fn(Audience) -> bool| -> Option<Batch> {
+            let events: Vec<Arc<[u8]>> =
+                pending.iter().filter(|(a, _)| keep(*a)).map(|(_, b)| b.clone()).collect();
+            (!events.is_empty()).then(|| events.into())
+        };
+        let common = batch(&|a| !matches!(a, Audience::Only(_)));
         for m in self.members.iter().filter(|m| m.detached.is_none()) {
-            let own: Option<Batch> = if everyone {
-                None
-            } else {
-                let mine: Vec<Arc<[u8]>> = pending
-                    .iter()
-                    .filter(|(a, _)| a.includes(m.link.id))
-                    .map(|(_, b)| b.clone())
-                    .collect();
-                (!mine.is_empty()).then(|| mine.into())
-            };
-            let events = if everyone { shared.as_ref() } else { own.as_ref() };
+            let own =
+                named.binary_search(&m.link.id).is_ok().then(|| batch(&|a| a.includes(m.link.id)));
+            let events = own.as_ref().unwrap_or(&common).as_ref();
             let published = Published { frame: frame.clone(), last_input: m.last_input };
             match m.link.publish(published, events, now, self.settings.slow_client) {
                 PublishOutcome::Queued => {}

@@ -111,15 +111,14 @@ impl Reader {
                         return SessionEnd::BAD_PAYLOAD;
                     }
                     let outcome = self.link.push_input(&input, self.room.info().tick().next());
-                    let label = match outcome {
-                        PushOutcome::Accepted => "accepted",
-                        PushOutcome::Duplicate => "duplicate",
-                        PushOutcome::Late => "late",
-                        PushOutcome::TooFarAhead => "too_far_ahead",
-                        PushOutcome::TooLarge => "too_large",
+                    let i = match outcome {
+                        PushOutcome::Accepted => 0,
+                        PushOutcome::Duplicate => 1,
+                        PushOutcome::Late => 2,
+                        PushOutcome::TooFarAhead => 3,
+                        PushOutcome::TooLarge => 4,
                     };
-                    let labels = [("game", game.name), ("outcome", label)];
-                    self.ctx.metrics.inputs.get_or_create(&labels).inc();
+                    game.metrics.inputs[i].inc();
                 }
                 ClientMessage::Command(command) => {
                     if !commands.allow(now) {
@@ -130,9 +129,7 @@ impl Reader {
                         return SessionEnd::BAD_PAYLOAD;
                     }
                     let queued = self.link.push_command(command);
-                    let outcome = if queued { "accepted" } else { "queue_full" };
-                    let labels = [("game", game.name), ("outcome", outcome)];
-                    self.ctx.metrics.commands.get_or_create(&labels).inc();
+                    game.metrics.commands[usize::from(!queued)].inc();
                     if !queued {
                         return SessionEnd::RATE_LIMITED;
                     }
