@@ -286,6 +286,10 @@ async fn game_configs_merge_over_the_defaults_from_flags_and_files_and_bad_ones_
     let (_, rules) = http_get(server.handle.addr(), "/rules.json?game=arena").await;
     let rules: serde_json::Value = serde_json::from_str(&rules).expect("JSON");
     assert_eq!(rules["config"]["npcs"]["count"].as_u64(), Some(3), "from the file");
+    // The room's summary is refreshed when it publishes: wait for its first tick.
+    while server.handle.rooms()[0].tick == 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     assert_eq!(server.handle.rooms()[0].entities, 3, "the default room has the arena's 3 NPCs");
     server.stop().await.expect("stops");
     let _ = std::fs::remove_file(&file);

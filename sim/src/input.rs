@@ -71,14 +71,6 @@ pub struct BufferedInput {
 }
 
 impl BufferedInput {
-    /// The input of `frame`; `None` if its payload is longer than [`MAX_INPUT_BYTES`].
-    pub fn new(frame: &InputFrame) -> Option<Self> {
-        let len = frame.payload.len();
-        let mut bytes = [0; MAX_INPUT_BYTES];
-        bytes.get_mut(..len)?.copy_from_slice(&frame.payload);
-        Some(Self { tick: frame.tick, view: frame.view, len: len as u8, bytes })
-    }
-
     /// The game's payload.
     pub fn payload(&self) -> &[u8] {
         &self.bytes[..usize::from(self.len)]

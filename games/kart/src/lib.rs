@@ -181,8 +181,8 @@ impl Game for Race {
         ctx: &mut Ctx<'_, KartProtocol>,
     ) {
         self.drive(world, inputs, ctx);
-        self.collide(world, ctx);
-        self.kick(world, ctx);
+        let karts = self.collide(world, ctx);
+        self.kick(world, &karts, ctx);
         self.count_laps(world, ctx);
     }
 }

@@ -162,13 +162,8 @@ impl Race {
                 driver.honk_wait = self.honk_ticks;
             }
             driver.horn_held = input.horn();
-            if driven.wall_hit >= WALL_BUMP && driver.bump_wait == 0 {
-                let speed = driven.wall_hit as u16;
-                ctx.emit_to(
-                    Audience::Only(slot.client),
-                    KartEvent::Bump { kart: slot.id, other: None, speed },
-                );
-                driver.bump_wait = self.bump_ticks;
+            if driven.wall_hit >= WALL_BUMP {
+                bump(driver, *slot, None, driven.wall_hit, self.bump_ticks, ctx);
             }
         }
     }
@@ -179,12 +174,13 @@ impl Race {
         self.racers.iter().map(|s| state(s).unwrap_or_default()).collect()
     }
 
-    /// Phase 2: karts that overlap are pushed apart (see [`crate::collide`]).
-    pub(crate) fn collide(&mut self, world: &mut World, ctx: Hook<'_, '_>) {
+    /// Phase 2: karts that overlap are pushed apart (see [`crate::collide`]); returns every
+    /// racer's kart afterwards, in racer order.
+    pub(crate) fn collide(&mut self, world: &mut World, ctx: Hook<'_, '_>) -> Vec<KartState> {
         let mut karts = self.karts(world);
         let contacts = collide(&self.config.rules.track, &mut karts, self.radius());
         if contacts.is_empty() {
-            return;
+            return karts;
         }
         for (slot, k) in self.racers.iter().zip(&karts) {
             if let Ok(mut kart) = world.get::<&mut Kart>(slot.entity) {
@@ -196,12 +192,12 @@ impl Race {
             self.bump(world, a, Some(b.id), c.speed, ctx);
             self.bump(world, b, Some(a.id), c.speed, ctx);
         }
+        karts
     }
 
-    /// Phase 3: the barrels roll and karts kick them.
-    pub(crate) fn kick(&mut self, world: &mut World, ctx: Hook<'_, '_>) {
-        let karts = self.karts(world);
-        let kicks = self.barrels.step(world, &self.config.rules, &karts);
+    /// Phase 3: the barrels roll and `karts` (phase 2's) kick them.
+    pub(crate) fn kick(&mut self, world: &mut World, karts: &[KartState], ctx: Hook<'_, '_>) {
+        let kicks = self.barrels.step(world, &self.config.rules, karts);
         for k in kicks {
             if k.speed >= WALL_BUMP {
                 self.bump(world, self.racers[k.kart], Some(k.barrel), k.speed, ctx);
@@ -218,14 +214,8 @@ impl Race {
         speed: i32,
         ctx: Hook<'_, '_>,
     ) {
-        let Ok(mut driver) = world.get::<&mut Driver>(slot.entity) else { return };
-        if driver.bump_wait == 0 {
-            let speed = speed.clamp(0, 1023) as u16;
-            ctx.emit_to(
-                Audience::Only(slot.client),
-                KartEvent::Bump { kart: slot.id, other, speed },
-            );
-            driver.bump_wait = self.bump_ticks;
+        if let Ok(mut driver) = world.get::<&mut Driver>(slot.entity) {
+            bump(&mut driver, slot, other, speed, self.bump_ticks, ctx);
         }
     }
 
@@ -263,5 +253,21 @@ impl Race {
                 r.lap = 0;
             }
         }
+    }
+}
+
+/// A `Bump` event to `slot`'s driver, unless one was sent within the cooldown (`wait` ticks).
+fn bump(
+    driver: &mut Driver,
+    slot: Slot,
+    other: Option<EntityId>,
+    speed: i32,
+    wait: u32,
+    ctx: Hook<'_, '_>,
+) {
+    if driver.bump_wait == 0 {
+        let speed = speed.clamp(0, 1023) as u16;
+        ctx.emit_to(Audience::Only(slot.client), KartEvent::Bump { kart: slot.id, other, speed });
+        driver.bump_wait = wait;
     }
 }

@@ -266,15 +266,6 @@ impl GameSchema {
             .ok_or(PayloadError::UnknownKind { what: "command", kind })?;
         schema.decode(bytes)
     }
-
-    /// Checks an event's payload without building it.
-    pub fn check_event(&self, kind: u16, bytes: &[u8]) -> Result<Values, PayloadError> {
-        let schema = self
-            .events
-            .get(usize::from(kind))
-            .ok_or(PayloadError::UnknownKind { what: "event", kind })?;
-        schema.decode(bytes)
-    }
 }
 
 fn encode_variant<T: Payload>(schemas: &[MessageSchema], value: &T) -> (u16, Vec<u8>) {
