@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The browser client's tests (web/): installs what is missing, generates random vectors with the
 # Rust crates, and runs `node --test` — golden vectors, randomized differential tests against
-# the Rust codec and movement, and the end-to-end tests in headless Chromium against a real
-# tickwire-server, over http/ws and over https/wss (a self-signed certificate made with openssl).
+# the Rust codec and the games' prediction steps (parity vectors), and the end-to-end tests
+# in headless Chromium against a real tickwire-server, over http/ws and over https/wss (a self-signed certificate made with openssl).
 # Screenshots land in artifacts/ (gitignored).
 #
 #   scripts/test-web.sh            # from anywhere; needs Node >= 20, cargo, openssl, and Debian's apt for Chromium
@@ -55,12 +55,14 @@ VECTORS="$(mktemp -d "${TMPDIR:-/tmp}/tickwire-web.XXXXXX")"
 trap 'rm -rf "$VECTORS"' EXIT
 step "random vectors: $CASES cases, seed $SEED (TICKWIRE_WEB_SEED=$SEED replays them)"
 timeout 900 cargo run --locked -q -p tickwire-protocol --example random_vectors -- "$CASES" "$SEED" >"$VECTORS/random.json"
-timeout 900 cargo run --locked -q -p tickwire-arena --example movement_vectors -- "$CASES" "$SEED" >"$VECTORS/movement.json"
+for game in arena kart; do # the games whose pages predict: their steps' parity vectors
+  timeout 900 cargo run --locked -q -p "tickwire-$game" --example parity_vectors -- "$CASES" "$SEED" >"$VECTORS/parity-$game.json"
+done
 
-step "node --test web/test (golden, random, movement, end-to-end in Chromium)"
+step "node --test web/test (golden, random, parity, end-to-end in Chromium)"
 TICKWIRE_WEB_REQUIRE_ALL=1 \
   TICKWIRE_RANDOM_VECTORS="$VECTORS/random.json" \
-  TICKWIRE_MOVEMENT_VECTORS="$VECTORS/movement.json" \
+  TICKWIRE_PARITY_VECTORS="$VECTORS" \
   TICKWIRE_SERVER_BIN="$SERVER_BIN" \
   CHROMIUM="$CHROMIUM" \
   timeout 600 node --test --test-reporter=spec web/test/*.test.mjs

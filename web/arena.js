@@ -1,8 +1,9 @@
 // The arena game's side of the client: its protocol as the page was written for it (the
 // declaration of `games/arena/src/protocol.rs`: components, input, events), where the page finds
 // what it reads in any arena schema (by name), its rules, and player movement — a JavaScript
-// port of `tickwire_arena::movement::move_player`, bit for bit, for prediction. (The SDK in
-// sdk/ knows nothing about the arena; a different game replaces this file.)
+// port of `tickwire_arena::movement::move_player`, bit for bit, for prediction (`prediction`,
+// checked against the Rust step by web/test/parity.test.mjs). (The SDK in sdk/ knows nothing
+// about the arena; a different game replaces this file.)
 
 import { GameSchema } from './sdk/game.js';
 import { dequantize, roundHalfAway } from './sdk/schema.js';
@@ -250,18 +251,31 @@ export function movePlayer(pos, input, m) {
 }
 
 /**
+ * The step the page predicts with, in the parity kit's terms (web/test/parity.test.mjs):
+ * `rules(json, tickRate)` prepares `/rules.json`'s `config.rules` for a tick rate (movementRules),
+ * `state(json)` reads a state as the Rust recipe writes it (`{ x, y, alive }`, positions as
+ * `f32`), `step(rules, state, input)` is `ArenaProtocol::step`: a dead player does not move.
+ */
+export const prediction = Object.freeze({
+  rules: (json, tickRate) => movementRules(json, tickRate),
+  state: (json) => ({ x: Math.fround(json.x), y: Math.fround(json.y), alive: json.alive }),
+  step: (m, state, input) => {
+    if (!state.alive) return state;
+    const next = movePlayer(state, input, m);
+    return { x: next.x, y: next.y, alive: true };
+  },
+});
+
+/**
  * The prediction hooks for TickwireClient (`options.predict`), for the arena schema `game`
- * (the one the client plays with; default ARENA): the own player's position, stepped with
- * movePlayer.
+ * (the one the client plays with; default ARENA): the own player's `{ x, y, alive }`, stepped
+ * with `prediction.step` and the movement rules `getMovementRules()` gives.
  */
 export function predictionHooks(getMovementRules, game = ARENA) {
   const { schema, BODY, PLAYER, F } = arenaLayout(game);
   const codec = (f) => schema.fields[f].codec;
   return {
-    step: (state, input) => {
-      const next = movePlayer(state, input, getMovementRules());
-      return { x: next.x, y: next.y };
-    },
+    step: (state, input) => prediction.step(getMovementRules(), state, input),
     distance: (a, b) => Math.hypot(a.x - b.x, a.y - b.y),
     read: (snapshot, entity) => {
       const i = snapshot.indexOf(entity);
@@ -269,9 +283,10 @@ export function predictionHooks(getMovementRules, game = ARENA) {
       const mask = snapshot.masks[i];
       if (((mask >>> BODY) & 1) === 0 || ((mask >>> PLAYER) & 1) === 0) return null;
       const row = i * snapshot.stride;
+      const alive = snapshot.values[row + F.alive] === 1;
       return {
-        state: { x: dequantize(codec(F.x), snapshot.values[row + F.x]), y: dequantize(codec(F.y), snapshot.values[row + F.y]) },
-        alive: snapshot.values[row + F.alive] === 1,
+        state: { x: dequantize(codec(F.x), snapshot.values[row + F.x]), y: dequantize(codec(F.y), snapshot.values[row + F.y]), alive },
+        alive,
       };
     },
   };

@@ -21,7 +21,8 @@
 //! - [`playtest`]: [`Playtest`], a game played headless with players, as the server would host
 //!   it: for a game's tests and tools.
 //! - [`predict`]: [`Predict`], what a client needs to predict its own entity with the game's
-//!   step.
+//!   step; [`parity`]: golden `(state, input) → state'` vectors of that step, for its ports to
+//!   other languages.
 //! - [`clock`]: [`FixedClock`], wall time (passed in) to a number of ticks, with a catch-up cap.
 //!
 //! Games live in their own crates and use only this crate's and the protocol crate's public
@@ -34,6 +35,7 @@ pub mod golden;
 pub mod history;
 pub mod input;
 pub mod lagcomp;
+pub mod parity;
 pub mod playtest;
 pub mod predict;
 pub mod replicate;
