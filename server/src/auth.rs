@@ -145,6 +145,43 @@ impl Verifier {
         version: u16,
         now: u64,
     ) -> Result<Claims, AuthError> {
+        let claims = self.stateless(token, room, version, now)?;
+        let mut seen = self.seen.lock();
+        if seen.len() >= MAX_REMEMBERED_NONCES {
+            seen.retain(|_, exp| *exp > now);
+        }
+        if seen.len() >= MAX_REMEMBERED_NONCES || seen.contains_key(&claims.nonce) {
+            return Err(AuthError::Replayed);
+        }
+        seen.insert(claims.nonce.clone(), claims.exp);
+        Ok(claims)
+    }
+
+    /// What `verify` would answer, without using the token up: for a client asking why its
+    /// WebSocket upgrade failed (a browser cannot read the upgrade's status), so that asking
+    /// never spends a good token.
+    pub fn check(
+        &self,
+        token: Option<&str>,
+        room: Option<&str>,
+        version: u16,
+        now: u64,
+    ) -> Result<Claims, AuthError> {
+        let claims = self.stateless(token, room, version, now)?;
+        if self.seen.lock().contains_key(&claims.nonce) {
+            return Err(AuthError::Replayed);
+        }
+        Ok(claims)
+    }
+
+    /// The checks that need no memory of earlier tokens: format, signature, expiry, version, room.
+    fn stateless(
+        &self,
+        token: Option<&str>,
+        room: Option<&str>,
+        version: u16,
+        now: u64,
+    ) -> Result<Claims, AuthError> {
         let claims = decode(&self.secret, token.ok_or(AuthError::Missing)?)?;
         if claims.exp <= now {
             return Err(AuthError::Expired);
@@ -155,14 +192,6 @@ impl Verifier {
         if room.is_some_and(|r| r != claims.room) {
             return Err(AuthError::WrongRoom);
         }
-        let mut seen = self.seen.lock();
-        if seen.len() >= MAX_REMEMBERED_NONCES {
-            seen.retain(|_, exp| *exp > now);
-        }
-        if seen.len() >= MAX_REMEMBERED_NONCES || seen.contains_key(&claims.nonce) {
-            return Err(AuthError::Replayed);
-        }
-        seen.insert(claims.nonce.clone(), claims.exp);
         Ok(claims)
     }
 }
@@ -181,6 +210,18 @@ mod tests {
         let t = mint(b"secret", &claims(100));
         assert_eq!(v.verify(Some(&t), Some("lobby"), 1, 50), Ok(claims(100)));
         assert_eq!(v.verify(Some(&t), Some("lobby"), 1, 51), Err(AuthError::Replayed));
+    }
+
+    #[test]
+    fn check_never_uses_a_token_up() {
+        let v = Verifier::new(b"secret".to_vec());
+        let t = mint(b"secret", &claims(100));
+        assert_eq!(v.check(Some(&t), Some("lobby"), 1, 50), Ok(claims(100)));
+        assert_eq!(v.check(Some(&t), Some("lobby"), 1, 50), Ok(claims(100)), "checked twice");
+        assert_eq!(v.check(Some(&t), None, 1, 100), Err(AuthError::Expired));
+        assert_eq!(v.check(None, None, 1, 0), Err(AuthError::Missing));
+        assert_eq!(v.verify(Some(&t), Some("lobby"), 1, 50), Ok(claims(100)), "still usable");
+        assert_eq!(v.check(Some(&t), Some("lobby"), 1, 51), Err(AuthError::Replayed));
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //!
 //! The upgrade is checked before it happens, since fastwebsockets leaves these to the caller:
 //! not an upgrade or a WebSocket version other than 13 → 426 with `Sec-WebSocket-Version: 13`;
-//! an `Origin` outside the configured allowlist → 403; shutting down → 503. The subprotocol
+//! an `Origin` outside the configured allowlist → 403; shutting down → 503; a refused join
+//! token or resume ticket → 401. A plain GET of `/ws` on a token server whose credentials would
+//! be refused is answered 401 before the 426, without using a good token up: a browser cannot
+//! read the status of a failed upgrade, so its client asks this way. The subprotocol
 //! `tickwire.v1` is echoed when the client offers it (browsers drop a connection whose offered
 //! subprotocol is not echoed).
 
@@ -95,6 +98,12 @@ fn upgrade(
 ) -> Resp {
     let headers = req.headers();
     if !fastwebsockets::upgrade::is_upgrade_request(&req) {
+        // A browser cannot read the status of a failed upgrade, so a client asks with a plain
+        // GET of the same URL: the credentials are checked as the upgrade would (never using a
+        // token up), and a refused one is answered 401 before the 426.
+        if let Err(r) = authorize(&ctx, req.uri().query().unwrap_or(""), headers, Use::Check) {
+            return *r;
+        }
         let mut r = reject(
             &ctx,
             StatusCode::UPGRADE_REQUIRED,
@@ -124,7 +133,7 @@ fn upgrade(
     if ctx.shutdown.is_cancelled() {
         return reject(&ctx, StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "shutting down\n");
     }
-    let auth = match authorize(&ctx, req.uri().query().unwrap_or(""), headers) {
+    let auth = match authorize(&ctx, req.uri().query().unwrap_or(""), headers, Use::Spend) {
         Ok(auth) => auth,
         Err(r) => return *r,
     };
@@ -160,12 +169,23 @@ fn upgrade(
     Response::from_parts(parts, Full::new(Bytes::new()))
 }
 
+/// What `authorize` does with a good join token.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Use {
+    /// An upgrade: the token is used up (single use).
+    Spend,
+    /// A plain GET asking whether the upgrade would be refused: the token stays usable.
+    Check,
+}
+
 /// Checks the join token, or for a resuming client on a token server the resume ticket that
-/// replaces its spent token (PROTOCOL.md §1, §1.3); 401 when neither is valid.
+/// replaces its spent token (PROTOCOL.md §1, §1.3); 401 when neither is valid. Checking a
+/// resume ticket never uses it up (the hello redeems it).
 fn authorize(
     ctx: &ServerCtx,
     query: &str,
     headers: &hyper::HeaderMap,
+    usage: Use,
 ) -> Result<Authorized, Box<Resp>> {
     let Some(verifier) = &ctx.auth else {
         return Ok(Authorized::Open);
@@ -189,7 +209,12 @@ fn authorize(
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    match verifier.verify(token, room, tickwire_protocol::PROTOCOL_VERSION, now) {
+    let version = tickwire_protocol::PROTOCOL_VERSION;
+    let verdict = match usage {
+        Use::Spend => verifier.verify(token, room, version, now),
+        Use::Check => verifier.check(token, room, version, now),
+    };
+    match verdict {
         Ok(claims) => Ok(Authorized::Token(claims)),
         Err(e) => {
             let r = reject(ctx, StatusCode::UNAUTHORIZED, e.label(), "unauthorized\n");

@@ -123,3 +123,38 @@ async fn open_dev_mode_needs_no_token() {
     assert_eq!(c.welcome.room, "lobby");
     server.stop().await.expect("clean stop");
 }
+
+/// A browser cannot read the status of a failed upgrade; its client asks with a plain GET of
+/// the same URL, which says 401 for credentials the upgrade would refuse, and never uses a good
+/// token up.
+#[tokio::test]
+async fn a_plain_get_says_whether_the_upgrade_would_be_refused() {
+    let server =
+        server(|c| c.auth_secret = Some(String::from_utf8_lossy(SECRET).into_owned())).await;
+    let addr = server.handle.addr();
+    let good = token("a", "lobby", 60, "g1");
+    assert_eq!(http_get(addr, "/ws").await.0, 401, "missing token");
+    let (status, body) =
+        http_get(addr, &format!("/ws?token={}", token("a", "lobby", -5, "e"))).await;
+    assert_eq!((status, body.as_str()), (401, "unauthorized: token expired\n"));
+    assert_eq!(http_get(addr, &format!("/ws?room=other&token={good}")).await.0, 401, "wrong room");
+    assert_eq!(
+        http_get(addr, "/ws?room=lobby&resume=7.00112233445566778899aabbccddeeff").await.0,
+        401,
+        "unknown ticket"
+    );
+    assert_eq!(
+        http_get(addr, &format!("/ws?room=lobby&token={good}")).await.0,
+        426,
+        "good: asked twice"
+    );
+    assert_eq!(http_get(addr, &format!("/ws?room=lobby&token={good}")).await.0, 426);
+    let c = TestClient::join_url(&format!("ws://{addr}/ws?room=lobby&token={good}"), "lobby", "a")
+        .await;
+    assert_eq!(c.welcome.room, "lobby", "the token was still good after being asked about");
+    assert_eq!(http_get(addr, &format!("/ws?room=lobby&token={good}")).await.0, 401, "spent");
+    let open = server_with(small_arena(), |_| {}).await;
+    assert_eq!(http_get(open.handle.addr(), "/ws").await.0, 426, "an open server asks for nothing");
+    open.stop().await.expect("clean stop");
+    server.stop().await.expect("clean stop");
+}
