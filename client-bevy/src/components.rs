@@ -1,63 +1,45 @@
 //! The components the plugin puts on replicated entities.
 //!
 //! Every entity of the server's snapshots becomes one Bevy entity carrying a [`NetEntity`] (its
-//! network id) and a [`NetBody`] (and, through `NetEntity`'s required components, a
-//! `Transform`); the other components mirror the arena schema's: [`NetHeading`], [`NetNpc`],
-//! [`NetPlayer`], plus the [`PlayerName`] announced by `Joined` events. Exactly one entity is
-//! the [`LocalPlayer`] (predicted); the others are [`Interpolated`].
+//! network id, and through its required components a `Transform`) and one [`Replicated<C>`] per
+//! replicated component `C` of the game's schema that the entity has (inserted when the server
+//! adds the component, removed when it drops it). Entities that belong to a player also carry
+//! the [`PlayerName`] announced by the `Joined` events. Exactly one entity is the
+//! [`LocalPlayer`] (predicted, when the game predicts); the others are [`Interpolated`].
 //!
-//! The plugin owns these components and the entity's `Transform.translation.x/y` (it keeps `z`
-//! and the rotation/scale as the game set them). A game adds its visuals as children or extra
-//! components, for example in a system reacting to `Added<NetEntity>`.
+//! The plugin owns these components, and the `Transform`'s `translation.x/y` of entities with a
+//! [positioned](crate::TickwirePlugin::position) component (it keeps `z` and the rotation and
+//! scale as the game set them). A game adds its visuals as children or extra components, for
+//! example in a system reacting to `Added<Replicated<C>>`.
 
 use bevy::prelude::*;
 use tickwire_protocol::EntityId;
+use tickwire_protocol::game::ReplicatedComponent;
 
 /// The network id of a replicated entity. Despawned by the plugin when the server drops it.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[require(Transform)]
 pub struct NetEntity(pub EntityId);
 
-/// Where the entity is drawn this frame (world units, y up, as in the simulation), and its
-/// replicated displacement per tick.
+/// A replicated component of the game's schema (the game crate's own type, as declared with
+/// `component!`), as drawn this frame:
 ///
-/// For [`Interpolated`] entities the position is interpolated at the render time; for the
-/// [`LocalPlayer`] it is the smoothed prediction.
-#[derive(Component, Debug, Clone, Copy, PartialEq, Default)]
-pub struct NetBody {
-    /// Position, world units.
-    pub position: Vec2,
-    /// Displacement per tick, world units.
-    pub velocity: Vec2,
-}
+/// - on [`Interpolated`] entities, at the render time (about two ticks behind the newest
+///   snapshot): continuous fields (fixed point, angles) interpolated between the two snapshots
+///   around it, the others as the newer one has them;
+/// - on the [`LocalPlayer`], as the newest snapshot has it, with what the prediction
+///   [overrides](crate::TickwirePlugin::predict) applied; a game that predicts nothing draws
+///   its own entity interpolated like the others.
+///
+/// The plugin writes it only when the value changes, so `Changed<Replicated<C>>` means changed.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Default, Deref, DerefMut)]
+pub struct Replicated<C: ReplicatedComponent>(pub C);
 
-/// Facing in radians, counter-clockwise from +x: a player's aim, an NPC's direction of motion.
-#[derive(Component, Debug, Clone, Copy, PartialEq, Default)]
-pub struct NetHeading(pub f32);
-
-/// An NPC, with its cosmetic kind (`0..=3`).
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct NetNpc {
-    /// Appearance variant.
-    pub kind: u8,
-}
-
-/// A player's replicated status, from the newest snapshot that holds it.
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct NetPlayer {
-    /// Health, `0..=max_health`.
-    pub health: u8,
-    /// Kills.
-    pub score: u16,
-    /// Dead players wait for their respawn.
-    pub alive: bool,
-}
-
-/// A player's display name, from the `Joined` events (empty until it is known).
+/// A player's display name, from the `Joined` events (on the player's entity).
 #[derive(Component, Debug, Clone, PartialEq, Eq, Default)]
 pub struct PlayerName(pub String);
 
-/// Marks the entity this client controls: drawn at its predicted position.
+/// Marks the entity this client controls.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct LocalPlayer;
 

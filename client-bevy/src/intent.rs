@@ -1,58 +1,78 @@
-//! [`PlayerIntent`]: what the local player wants to do, written by the game every frame.
+//! [`NextInput`]: the game's input for the next tick, written by the app every frame.
 //!
 //! The plugin hands the newest value to the network driver at the end of every frame
 //! ([`TickwireSystems::Send`](crate::TickwireSystems::Send)); the driver samples it once per
-//! server tick, quantizes it into an input frame, predicts it and sends it. Movement and aim are
-//! whatever the game last wrote when the tick's sample is taken; `fire` is latched, so a press
-//! shorter than a tick still fires once (keep it set while the button is down to keep firing).
+//! server tick, sends it and predicts it. Axes and aims are whatever the app last wrote when the
+//! tick's sample is taken; **buttons** (the fields the schema declares with the `buttons`
+//! codec) are latched: a press shorter than a tick still reaches the server once (keep the
+//! button set while it is held to keep it held).
 
 use bevy::prelude::*;
-use tickwire_arena::{ArenaInput, quantize_direction};
+use tickwire_protocol::game::{MessageSchema, Values};
+use tickwire_protocol::schema::FieldCodec;
 
-/// The local player's intent (see the module docs). World coordinates, y up.
-#[derive(Resource, Debug, Clone, Copy, PartialEq, Default)]
-pub struct PlayerIntent {
-    /// Movement direction (any length; zero stands still; full speed otherwise).
-    pub movement: Vec2,
-    /// Aim angle in radians, counter-clockwise from +x.
-    pub aim: f32,
-    /// Fire (held).
-    pub fire: bool,
+/// The input the local player sends at the next tick: the game's input type (see the module
+/// docs). Starts as the input's `Default`.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Default, Deref, DerefMut)]
+pub struct NextInput<I>(pub I);
+
+/// Button presses kept until an input frame has carried them.
+#[derive(Debug, Default)]
+pub(crate) struct ButtonLatch {
+    /// The latched values of the buttons fields (indexed like the input's fields).
+    held: Option<Values>,
 }
 
-impl PlayerIntent {
-    /// Aims from `from` at `target`; keeps the previous aim when they coincide.
-    pub fn aim_at(&mut self, from: Vec2, target: Vec2) {
-        let d = target - from;
-        if d.length_squared() > f32::EPSILON {
-            self.aim = d.y.atan2(d.x);
-        }
+impl ButtonLatch {
+    /// Forgets the latched presses (an input frame went out).
+    pub(crate) fn clear(&mut self) {
+        self.held = None;
     }
 
-    /// The arena's input.
-    pub fn to_input(&self) -> ArenaInput {
-        let (move_x, move_y) =
-            quantize_direction(glam::Vec2::new(self.movement.x, self.movement.y));
-        let aim = if self.aim.is_finite() { self.aim } else { 0.0 };
-        ArenaInput { move_x, move_y, aim, buttons: 0 }.firing(self.fire)
+    /// `values` with every button pressed since the last [`clear`](Self::clear) pressed.
+    pub(crate) fn latch(&mut self, schema: &MessageSchema, values: &Values) -> Values {
+        let mut out = *values;
+        let held = self.held.get_or_insert(Values::zeroed(values.len()));
+        for (i, f) in schema.fields().iter().enumerate() {
+            if !matches!(f.def.codec, FieldCodec::Buttons { .. }) || !values.is_present(i) {
+                continue;
+            }
+            let pressed = held.get(i).unwrap_or(0) | values.get(i).unwrap_or(0);
+            held.set(i, Some(pressed));
+            out.set(i, Some(pressed));
+        }
+        out
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tickwire_protocol::game::MessageDef;
+    use tickwire_protocol::schema::FieldDef;
+    use tickwire_protocol::schema::spec::{buttons, int};
+
+    const FIELDS: &[FieldDef] =
+        &[FieldDef::from_spec("x", int(-127, 127)), FieldDef::from_spec("b", buttons(3))];
+
+    fn values(x: u32, b: u32) -> Values {
+        let mut v = Values::zeroed(FIELDS.len());
+        v.set(0, Some(x));
+        v.set(1, Some(b));
+        v
+    }
 
     #[test]
-    fn quantizes_like_the_client_library() {
-        let i = PlayerIntent { movement: Vec2::new(-2.0, 1.0), aim: 1.5, fire: true };
-        let want = ArenaInput { move_x: -127, move_y: 64, aim: 1.5, buttons: 0 }.firing(true);
-        assert_eq!(i.to_input(), want);
-        let idle = PlayerIntent { aim: f32::NAN, ..PlayerIntent::default() }.to_input();
-        assert_eq!(idle, ArenaInput::IDLE);
-        let mut aim = PlayerIntent::default();
-        aim.aim_at(Vec2::new(1.0, 1.0), Vec2::new(1.0, 3.0));
-        assert!((aim.aim - std::f32::consts::FRAC_PI_2).abs() < 1e-6);
-        aim.aim_at(Vec2::ONE, Vec2::ONE);
-        assert!((aim.aim - std::f32::consts::FRAC_PI_2).abs() < 1e-6, "unchanged");
+    fn presses_stay_until_cleared_axes_follow() {
+        let schema = MessageSchema::new(&MessageDef { name: "input", fields: FIELDS }).unwrap();
+        let mut latch = ButtonLatch::default();
+        let a = latch.latch(&schema, &values(10, 0b001));
+        assert_eq!((a.get(0), a.get(1)), (Some(10), Some(0b001)));
+        // Released before a frame went out, another button pressed: both are sent.
+        let b = latch.latch(&schema, &values(20, 0b100));
+        assert_eq!((b.get(0), b.get(1)), (Some(20), Some(0b101)));
+        latch.clear();
+        let c = latch.latch(&schema, &values(30, 0));
+        assert_eq!((c.get(0), c.get(1)), (Some(30), Some(0)));
     }
 }

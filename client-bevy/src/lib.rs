@@ -1,18 +1,40 @@
 //! # client-bevy
 //!
-//! A [Bevy](https://bevyengine.org) plugin that connects a Bevy app to a Tickwire server, and
-//! (in `src/main.rs`, feature `game`) a windowed arena client built on it.
+//! A [Bevy](https://bevyengine.org) plugin that plays **any** Tickwire game in a Bevy app, and
+//! (in `src/main.rs`, feature `game`) a windowed client for the arena and the kart race built on
+//! it. Add [`TickwirePlugin`] for your game's protocol (the marker type its crate shares with the
+//! server) and you get its replicated components as Bevy components, remote entities
+//! interpolated, your own entity predicted with the game's shared step and reconciled, the
+//! game's events as Bevy messages, commands in one call, reconnection with session resume, and
+//! the connection's status:
 //!
 //! ```no_run
 //! use bevy::prelude::*;
-//! use client_bevy::{ConnectionState, NetBody, NetEntity, PlayerIntent, TickwirePlugin};
+//! use client_bevy::{NextInput, Replicated, ServerEvent, TickwireConnection, TickwirePlugin};
+//! use tickwire_kart::{Kart, KartCommand, KartEvent, KartInput, KartProtocol};
 //!
 //! App::new()
 //!     .add_plugins(MinimalPlugins)
-//!     .add_plugins(TickwirePlugin::new("ws://127.0.0.1:7777/ws", "lobby", "ada"))
-//!     .add_systems(Update, |mut intent: ResMut<PlayerIntent>| intent.movement = Vec2::X)
-//!     .add_systems(Update, |q: Query<(&NetEntity, &NetBody)>, state: Res<ConnectionState>| {
-//!         println!("{state:?}: {} entities", q.iter().count());
+//!     .add_plugins(
+//!         TickwirePlugin::<KartProtocol>::new("ws://127.0.0.1:7777/ws", "lobby", "ada")
+//!             .position::<Kart>(|k| Vec2::new(k.x, k.y))
+//!             .predict::<Kart>(|state, kart| *kart = Kart::of(state)),
+//!     )
+//!     // Your input for the next tick, every frame.
+//!     .add_systems(Update, |mut input: ResMut<NextInput<KartInput>>| {
+//!         input.0 = KartInput { throttle: 64, steer: 0, buttons: 0 };
+//!     })
+//!     // Replicated entities, your events, your commands.
+//!     .add_systems(Update, |karts: Query<(&Replicated<Kart>, &Transform)>,
+//!                           mut events: MessageReader<ServerEvent<KartEvent>>,
+//!                           conn: Res<TickwireConnection<KartProtocol>>| {
+//!         for (kart, at) in &karts {
+//!             let _ = (kart.heading, at.translation);
+//!         }
+//!         for e in events.read() {
+//!             println!("tick {}: {:?}", e.tick, e.event);
+//!             let _ = conn.command(&KartCommand::Paint { color: 3 });
+//!         }
 //!     })
 //!     .run();
 //! ```
@@ -25,25 +47,27 @@
 //! - **Network thread** ([`net`]): a dedicated thread runs a single-threaded tokio runtime with
 //!   the library's driver, which owns the socket, decodes snapshots into its sans-IO
 //!   `ClientState` and sends one input frame per server tick (stamped with the view time for lag
-//!   compensation) from the intent the game last set. Game events and the session's start and
+//!   compensation) from the input the app last set. Game events and the session's start and
 //!   end reach Bevy through one bounded channel ([`net::FROM_NET_CAPACITY`]; the module docs say
 //!   what happens when it is full).
 //! - **Per frame**, in Bevy's schedules ([`TickwireSystems`]):
 //!   1. `PreUpdate`, [`TickwireSystems::Receive`]: handle [`Connect`] requests, drain the channel
 //!      into [`ConnectionState`], [`NetStatus`] and the [`Connected`], [`Disconnected`] and
-//!      [`NetGameEvent`] messages;
+//!      [`ServerEvent`] messages;
 //!   2. `PreUpdate`, [`TickwireSystems::Sync`]: with the library's state locked once, spawn,
-//!      update and despawn the replicated entities — remote ones [`Interpolated`] between the two
-//!      snapshots around the render time, the [`LocalPlayer`] at its smoothed predicted position
-//!      ([`replicate`]);
-//!   3. `Update`: the game reads those and writes [`PlayerIntent`];
-//!   4. `PostUpdate`, [`TickwireSystems::Send`]: the intent goes to the driver (a fire press is
-//!      held until an input frame has carried it);
+//!      update and despawn the replicated entities: one [`Replicated<C>`] per component of the
+//!      game's schema ([`mirror`]), remote ones [`Interpolated`] at the render time, the
+//!      [`LocalPlayer`] predicted and smoothed ([`replicate`]);
+//!   3. `Update`: the game reads those and writes [`NextInput`];
+//!   4. `PostUpdate`, [`TickwireSystems::Send`]: the input goes to the driver (button presses
+//!      are held until an input frame has carried them);
 //!   5. `Last`: on `AppExit`, the session is left politely.
 //!
-//! Replicated entities carry [`NetEntity`], [`NetBody`] (and a `Transform`, x/y = the drawn
-//! position) and, as the schema has them, [`NetHeading`], [`NetNpc`], [`NetPlayer`] and
-//! [`PlayerName`]. World coordinates are the simulation's (y up).
+//! **What the game says.** Every component of the game's schema is mirrored; the app adds two
+//! kinds of game knowledge, both optional: [`TickwirePlugin::position`] (which component puts
+//! an entity where: the plugin then moves its `Transform`) and [`TickwirePlugin::predict`] (how
+//! the predicted state shows on the local player's components). World coordinates are the
+//! simulation's (y up).
 //!
 //! ## Features and tests
 //!
@@ -54,9 +78,11 @@
 //! `default-features = false` and enable its own Bevy features.
 //!
 //! - `cargo test -p client-bevy --no-default-features --test headless`: the plugin against an
-//!   in-process server with moving bots (quick to build: Bevy `std` only).
-//! - `scripts/test-bevy.sh`: everything, including the rendered test (the game under Xvfb with
-//!   Mesa's software Vulkan, screenshot in `artifacts/bevy-client.png`).
+//!   in-process server with moving bots, for the arena and the kart race (quick to build: Bevy
+//!   `std` only).
+//! - `scripts/test-bevy.sh`: everything, including the rendered tests (both games under Xvfb
+//!   with Mesa's software Vulkan, screenshots in `artifacts/bevy-arena.png` and
+//!   `artifacts/bevy-kart.png`).
 
 // Bevy system parameters (`Res<T>`, `Query<D>`, `Commands`) carry lifetimes that Bevy code
 // always elides; spelling them out (`Res<'_, T>`) in every system would only add noise.
@@ -64,29 +90,33 @@
 
 mod components;
 mod intent;
+pub mod mirror;
 pub mod net;
 pub mod replicate;
 mod session;
 mod status;
 
+use std::marker::PhantomData;
+
 use bevy::prelude::*;
+use tickwire_protocol::game::{GameProtocol, ReplicatedComponent};
+use tickwire_sim::Predict;
 
-pub use tickwire_arena::{ArenaEvent, ArenaProtocol};
-
-/// The client configuration of the game this plugin plays (the arena; the plugin becomes
-/// generic over the game's protocol in a later version).
-pub type Config = tickwire_client::ClientConfig<ArenaProtocol>;
-/// The client library's handle to a session of the arena.
-pub type Handle = tickwire_client::ClientHandle<ArenaProtocol>;
-
-pub use components::{
-    Interpolated, LocalPlayer, NetBody, NetEntity, NetHeading, NetNpc, NetPlayer, PlayerName,
-};
-pub use intent::PlayerIntent;
+pub use components::{Interpolated, LocalPlayer, NetEntity, PlayerName, Replicated};
+pub use intent::NextInput;
 pub use replicate::{LocalSmoothing, NetEntities};
 pub use session::{Connect, MAX_MESSAGES_PER_FRAME, TickwireConnection};
-pub use status::{Connected, ConnectionState, Disconnected, NetGameEvent, NetStatus, SessionEnd};
+pub use status::{Connected, ConnectionState, Disconnected, NetStatus, ServerEvent, SessionEnd};
 pub use tickwire_client;
+pub use tickwire_client::ClientConfig;
+
+/// A game the plugin can play: its crate's protocol marker type (`ArenaProtocol`,
+/// `KartProtocol`...), which declares the components, input, events and commands
+/// ([`GameProtocol`]) and how a client predicts its own entity ([`Predict`]; games that predict
+/// nothing use `tickwire_sim::no_prediction!`).
+pub trait NetProtocol: Predict + GameProtocol {}
+
+impl<P: Predict + GameProtocol> NetProtocol for P {}
 
 /// The plugin's system sets, in the order they run each frame (see the crate docs).
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -95,56 +125,93 @@ pub enum TickwireSystems {
     Receive,
     /// `PreUpdate`, after `Receive`: replicated entities follow the client state.
     Sync,
-    /// `PostUpdate`: the game's [`PlayerIntent`] goes to the network driver.
+    /// `PostUpdate`: the game's [`NextInput`] goes to the network driver.
     Send,
 }
 
-/// Connects the app to a Tickwire server (see the crate docs).
-#[derive(Debug, Clone)]
-pub struct TickwirePlugin {
+/// Plays game `P` (see the crate docs).
+pub struct TickwirePlugin<P: NetProtocol> {
     /// What to connect to at startup; `None` waits for a [`Connect`] message.
-    pub connect: Option<Config>,
+    pub connect: Option<ClientConfig<P>>,
+    views: mirror::Views,
+    snap_distance: f32,
+    _game: PhantomData<fn() -> P>,
 }
 
-impl TickwirePlugin {
+impl<P: NetProtocol> TickwirePlugin<P> {
     /// Connects at startup to `url` (`ws://host:port/ws`), joining `room` as `name`.
     pub fn new(url: impl Into<String>, room: impl Into<String>, name: impl Into<String>) -> Self {
-        Self { connect: Some(Config::new(url, room, name)) }
+        Self::with_config(ClientConfig::new(url, room, name))
     }
 
     /// Connects at startup with a full client configuration (token, tuning, link conditioner).
-    pub fn with_config(config: Config) -> Self {
-        Self { connect: Some(config) }
+    pub fn with_config(config: ClientConfig<P>) -> Self {
+        Self { connect: Some(config), ..Self::manual() }
     }
 
     /// Does not connect until the app writes a [`Connect`] message.
     pub fn manual() -> Self {
-        Self { connect: None }
+        Self {
+            connect: None,
+            views: mirror::Views::default(),
+            snap_distance: LocalSmoothing::default().snap_distance,
+            _game: PhantomData,
+        }
+    }
+
+    /// Entities with component `C` are placed where `f` says: the plugin keeps their
+    /// `Transform.translation.x/y` there (interpolated for remote entities, the smoothed
+    /// prediction for the local player). When an entity has several positioned components, the
+    /// first in schema order wins.
+    ///
+    /// # Panics
+    /// When the app is built, if `C` is not one of the game's replicated components.
+    pub fn position<C: ReplicatedComponent>(mut self, f: fn(&C) -> Vec2) -> Self {
+        self.views.position(f);
+        self
+    }
+
+    /// On the local player, component `C` shows the prediction: `f` writes the predicted state
+    /// (after every input sent) into the newest snapshot's value of `C`.
+    ///
+    /// # Panics
+    /// When the app is built, if `C` is not one of the game's replicated components.
+    pub fn predict<C: ReplicatedComponent>(mut self, f: fn(&P::State, &mut C)) -> Self {
+        self.views.predict::<P, C>(f);
+        self
+    }
+
+    /// A predicted position further than this (world units) from where the local player is
+    /// drawn snaps instead of gliding (a respawn, a reset); 64 by default.
+    pub fn snap_distance(mut self, distance: f32) -> Self {
+        self.snap_distance = distance;
+        self
     }
 }
 
-impl Plugin for TickwirePlugin {
+impl<P: NetProtocol> Plugin for TickwirePlugin<P> {
     fn build(&self, app: &mut App) {
-        app.init_resource::<TickwireConnection>()
+        app.init_resource::<TickwireConnection<P>>()
+            .insert_resource(replicate::SyncState::<P>::new(self.views.mirrors::<P>()))
             .init_resource::<ConnectionState>()
             .init_resource::<NetStatus>()
             .init_resource::<NetEntities>()
-            .init_resource::<LocalSmoothing>()
-            .init_resource::<PlayerIntent>()
-            .add_message::<Connect>()
+            .insert_resource(LocalSmoothing::new(self.snap_distance))
+            .init_resource::<NextInput<P::Input>>()
+            .add_message::<Connect<P>>()
             .add_message::<Connected>()
             .add_message::<Disconnected>()
-            .add_message::<NetGameEvent>()
+            .add_message::<ServerEvent<P::Event>>()
             .configure_sets(PreUpdate, (TickwireSystems::Receive, TickwireSystems::Sync).chain())
             .add_systems(
                 PreUpdate,
-                (session::handle_connect_requests, session::receive)
+                (session::handle_connect_requests::<P>, session::receive::<P>)
                     .chain()
                     .in_set(TickwireSystems::Receive),
             )
-            .add_systems(PreUpdate, replicate::sync_entities.in_set(TickwireSystems::Sync))
-            .add_systems(PostUpdate, session::send_intent.in_set(TickwireSystems::Send))
-            .add_systems(Last, session::leave_on_exit);
+            .add_systems(PreUpdate, replicate::sync_entities::<P>.in_set(TickwireSystems::Sync))
+            .add_systems(PostUpdate, session::send_input::<P>.in_set(TickwireSystems::Send))
+            .add_systems(Last, session::leave_on_exit::<P>);
         if let Some(config) = &self.connect {
             app.world_mut().write_message(Connect(config.clone()));
         }

@@ -38,7 +38,9 @@ use std::time::Duration;
 use tickwire_client::{ClientError, ClientEvent, EndReason, Outage, TimedEvent};
 use tickwire_protocol::message::Welcome;
 
-use crate::{ArenaEvent, Config, Handle};
+use tickwire_client::{ClientConfig, ClientHandle};
+
+use crate::NetProtocol;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
@@ -49,13 +51,13 @@ pub const LEAVE_GRACE: Duration = Duration::from_secs(2);
 
 /// What the network thread tells the Bevy world.
 #[derive(Debug)]
-pub(crate) enum FromNet {
+pub(crate) enum FromNet<P: NetProtocol> {
     /// The welcome arrived; the session is open.
-    Connected(Handle),
+    Connected(ClientHandle<P>),
     /// Connecting failed (or the server refused the hello).
     Failed(ClientError),
     /// An event of the room or the game, in order.
-    Event(TimedEvent<ArenaEvent>),
+    Event(TimedEvent<P::Event>),
     /// The connection dropped; attempt `attempt` of `max_attempts` to get the session back.
     Reconnecting(Outage),
     /// The session is back after a drop: the same player (`resumed`) or, when the server no
@@ -68,13 +70,13 @@ pub(crate) enum FromNet {
 /// The Bevy side of one connection attempt: the channel's receiver. Dropping it ends the
 /// session (see the module docs).
 #[derive(Debug)]
-pub(crate) struct NetLink {
-    pub(crate) rx: mpsc::Receiver<FromNet>,
+pub(crate) struct NetLink<P: NetProtocol> {
+    pub(crate) rx: mpsc::Receiver<FromNet<P>>,
 }
 
-impl NetLink {
+impl<P: NetProtocol> NetLink<P> {
     /// Starts the network thread, which connects with `config`.
-    pub(crate) fn spawn(config: Config) -> std::io::Result<NetLink> {
+    pub(crate) fn spawn(config: ClientConfig<P>) -> std::io::Result<NetLink<P>> {
         let (tx, rx) = mpsc::channel(FROM_NET_CAPACITY);
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         thread::Builder::new().name("tickwire-net".into()).spawn(move || {
@@ -86,7 +88,7 @@ impl NetLink {
 
 /// The network thread's work: connect, then forward events until the session ends or the game
 /// drops the link.
-async fn run(config: Config, tx: mpsc::Sender<FromNet>) {
+async fn run<P: NetProtocol>(config: ClientConfig<P>, tx: mpsc::Sender<FromNet<P>>) {
     let mut client = match tickwire_client::connect(config).await {
         Ok(client) => client,
         Err(e) => {

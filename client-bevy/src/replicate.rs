@@ -1,39 +1,37 @@
 //! [`TickwireSystems::Sync`](crate::TickwireSystems::Sync): the Bevy entities follow the
 //! client library's state, once per frame.
 //!
-//! With the state locked once (for the time it takes to copy a few numbers per entity):
+//! With the state locked once (for the time it takes to copy each entity's components):
 //!
 //! - **Remote entities** come from [`ClientState::bracket`] at the client's `now`: the two
 //!   snapshots around the render time (`arrival − delay`, see `tickwire_client::interp`),
-//!   interpolated per entity. An entity of the newer snapshot that has no Bevy entity yet is
-//!   spawned; a Bevy entity whose id is no longer in it is despawned.
-//! - **The local player** comes from the predictor: [`ClientState::predicted`] is the
-//!   position after every input sent, replayed on top of the newest snapshot (reconciled by the
-//!   library on each snapshot). It moves once per tick; the drawn position glides from where it
-//!   was drawn to the new prediction over one tick ([`LocalSmoothing`]), so corrections never
-//!   pop, and respawns (jumps over [`SNAP_DISTANCE`]) snap.
-//! - [`NetStatus`] is refreshed.
+//!   interpolated per field as the schema says. An entity of the newer snapshot that has no
+//!   Bevy entity yet is spawned; a Bevy entity whose id is no longer in it is despawned.
+//! - **The local player**, when the game predicts it, comes from the newest snapshot with the
+//!   predictor's state applied ([`TickwirePlugin::predict`](crate::TickwirePlugin::predict));
+//!   the predictor replays every input the server has not simulated yet on top of each
+//!   snapshot (reconciliation, in the client library). The prediction moves once per tick; the
+//!   drawn position glides from where it was drawn to the new prediction over one tick
+//!   ([`LocalSmoothing`]), so corrections never pop, and jumps longer than
+//!   [`LocalSmoothing::snap_distance`] (a respawn) snap. A game that predicts nothing draws its
+//!   own entity interpolated, like the others.
+//! - Each component is copied by its [mirror](crate::mirror), player names are refreshed after
+//!   `Joined` and `Left` events, and [`NetStatus`] is refreshed.
 //!
 //! [`ClientState::bracket`]: tickwire_client::ClientState::bracket
-//! [`ClientState::predicted`]: tickwire_client::ClientState::predicted
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use bevy::prelude::*;
-use tickwire_arena::{ArenaProtocol, BODY, Body, HEADING, Heading, NPC, Npc, PLAYER, Player};
-use tickwire_client::{ClientState, Interpolated as Drawn, PlayerInfo};
+use tickwire_client::ClientState;
 use tickwire_protocol::EntityId;
 
-use crate::components::{
-    Interpolated, LocalPlayer, NetBody, NetEntity, NetHeading, NetNpc, NetPlayer, PlayerName,
-};
-use crate::intent::PlayerIntent;
+use crate::NetProtocol;
+use crate::components::{Interpolated, LocalPlayer, NetEntity, PlayerName};
+use crate::mirror::{Capture, Mirror, Positions};
 use crate::session::TickwireConnection;
 use crate::status::NetStatus;
-
-/// A prediction further than this from the drawn position snaps instead of gliding (respawn).
-pub const SNAP_DISTANCE: f32 = 64.0;
 
 /// The Bevy entity of each replicated network id.
 #[derive(Resource, Debug, Default)]
@@ -68,8 +66,11 @@ impl NetEntities {
 }
 
 /// How the local player's drawn position follows the prediction (see the module docs).
-#[derive(Resource, Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Resource, Debug, Clone, Copy, PartialEq)]
 pub struct LocalSmoothing {
+    /// A prediction further than this from the drawn position snaps instead of gliding (a
+    /// respawn), world units.
+    pub snap_distance: f32,
     /// Drawn position when the newest prediction arrived.
     from: Vec2,
     /// The newest prediction.
@@ -80,17 +81,40 @@ pub struct LocalSmoothing {
     started: bool,
 }
 
+impl Default for LocalSmoothing {
+    fn default() -> Self {
+        Self::new(64.0)
+    }
+}
+
 impl LocalSmoothing {
+    /// Smoothing that snaps past `snap_distance` world units.
+    pub fn new(snap_distance: f32) -> Self {
+        Self {
+            snap_distance,
+            from: Vec2::ZERO,
+            to: Vec2::ZERO,
+            since: Duration::ZERO,
+            started: false,
+        }
+    }
+
     /// The drawn position at `now`, given the newest prediction and the tick length.
     pub fn update(&mut self, predicted: Vec2, now: Duration, tick: Duration) -> Vec2 {
         if !self.started {
-            *self = LocalSmoothing { from: predicted, to: predicted, since: now, started: true };
+            (self.from, self.to, self.since, self.started) = (predicted, predicted, now, true);
         } else if predicted != self.to {
             let drawn = self.at(now, tick);
-            let from = if drawn.distance(predicted) > SNAP_DISTANCE { predicted } else { drawn };
-            *self = LocalSmoothing { from, to: predicted, since: now, started: true };
+            self.from =
+                if drawn.distance(predicted) > self.snap_distance { predicted } else { drawn };
+            (self.to, self.since) = (predicted, now);
         }
         self.at(now, tick)
+    }
+
+    /// Forgets the last prediction (a new session).
+    pub(crate) fn restart(&mut self) {
+        *self = Self::new(self.snap_distance);
     }
 
     fn at(&self, now: Duration, tick: Duration) -> Vec2 {
@@ -99,219 +123,193 @@ impl LocalSmoothing {
     }
 }
 
-/// A remote entity as drawn this frame (its body interpolated), copied out under the lock.
-struct Remote {
-    id: EntityId,
-    pos: Vec2,
-    velocity: Vec2,
-    heading: Option<f32>,
-    npc: Option<Npc>,
-    player: Option<Player>,
-}
-
-impl Remote {
-    /// An entity with a body; others are not drawn.
-    fn of(e: &Drawn<'_>) -> Option<Remote> {
-        let body: Body = e.get(BODY)?;
-        let newest: Option<Body> = e.newest(BODY);
-        Some(Remote {
-            id: e.id(),
-            pos: glam_vec(body.pos()),
-            velocity: glam_vec(newest.unwrap_or(body).velocity()),
-            heading: e.get::<Heading>(HEADING).map(|h| h.angle),
-            npc: e.newest(NPC),
-            player: e.newest(PLAYER),
-        })
-    }
-}
-
-/// One frame's copy of what the entities need, taken under the lock.
-#[derive(Default)]
-pub(crate) struct Frame {
-    remote: Vec<Remote>,
+/// The sync system's own state: the mirrors and what it reuses from frame to frame.
+#[derive(Resource)]
+pub(crate) struct SyncState<P: NetProtocol> {
+    pub(crate) mirrors: Vec<Box<dyn Mirror<P>>>,
+    positions: Positions,
+    /// This frame's entity ids, in order.
+    ids: Vec<EntityId>,
+    /// The entity this client controls, as of this frame.
     own: Option<EntityId>,
-    /// The local player in the newest snapshot: replicated status and displacement.
-    own_player: Option<(Player, Vec2)>,
-    predicted: Option<Vec2>,
-    /// Player names by entity (kept across frames, refreshed after `Joined`/`Left` events).
+    /// Whether it is predicted this frame.
+    predicted: bool,
+    /// Player names by entity (refreshed after `Joined`/`Left` events).
     names: HashMap<EntityId, String>,
 }
 
-fn glam_vec(v: glam::Vec2) -> Vec2 {
-    Vec2::new(v.x, v.y)
-}
-
-/// The local player in the newest snapshot: its body and player components.
-fn own_in_newest(s: &ClientState<ArenaProtocol>) -> Option<(Body, Player)> {
-    let e = s.latest_snapshot()?.get(s.own_entity()?)?;
-    Some((e.get(s.schema(), BODY)?, e.get(s.schema(), PLAYER)?))
-}
-
-/// Copies what this frame needs from the state and refreshes `status`.
-fn capture(
-    s: &ClientState<ArenaProtocol>,
-    now: Duration,
-    names_dirty: bool,
-    frame: &mut Frame,
-    status: &mut NetStatus,
-) {
-    frame.remote.clear();
-    frame.own = s.own_entity();
-    if let Some(b) = s.bracket(now) {
-        frame
-            .remote
-            .extend(b.iter().filter(|e| Some(e.id()) != frame.own).filter_map(|e| Remote::of(&e)));
+impl<P: NetProtocol> SyncState<P> {
+    pub(crate) fn new(mirrors: Vec<Box<dyn Mirror<P>>>) -> Self {
+        Self {
+            mirrors,
+            positions: Positions::default(),
+            ids: Vec::new(),
+            own: None,
+            predicted: false,
+            names: HashMap::new(),
+        }
     }
-    let own = own_in_newest(s);
-    frame.own_player = own.map(|(body, player)| (player, glam_vec(body.velocity())));
-    frame.predicted = s.predicted().map(|p| glam_vec(p.pos));
-    if names_dirty {
-        frame.names.clear();
-        frame.names.extend(s.players().values().map(|p: &PlayerInfo| (p.entity, p.name.clone())));
+
+    /// Forgets the old session's entities.
+    pub(crate) fn reset(&mut self) {
+        for m in &mut self.mirrors {
+            m.reset();
+        }
+        self.names.clear();
+        self.own = None;
     }
-    status.rtt = s.rtt();
-    status.server_rtt = s.server_rtt().map(|r| Duration::from_micros(r.rtt_us.into()));
-    status.server_tick = s.server_tick(now).map(|(t, _)| t);
-    status.snapshot_tick = s.latest_snapshot().map(|snap| snap.tick());
-    status.jitter_ticks = s.clock().map_or(0.0, |c| c.jitter_ticks());
-    status.predicted = frame.predicted;
-    status.server_position = own.map(|(body, _)| glam_vec(body.pos()));
-    status.pending_inputs = s.pending_inputs();
-    status.stats = s.stats();
+
+    /// Copies what this frame needs from the state (see the module docs).
+    fn capture(
+        &mut self,
+        s: &ClientState<P>,
+        now: Duration,
+        names_dirty: bool,
+        status: &mut NetStatus,
+    ) {
+        self.positions.clear();
+        self.ids.clear();
+        self.own = s.own_entity();
+        let own_newest = s.predicted().and(self.own).and_then(|id| s.latest_snapshot()?.get(id));
+        self.predicted = own_newest.is_some();
+        let cap = Capture::<P> {
+            schema: s.schema(),
+            bracket: s.bracket(now),
+            own: self.own,
+            own_newest,
+            predicted: s.predicted(),
+        };
+        if let Some(b) = &cap.bracket {
+            self.ids.extend(b.iter().map(|e| e.id()));
+        }
+        if let (Some(id), true) = (self.own, self.predicted)
+            && let Err(at) = self.ids.binary_search(&id)
+        {
+            self.ids.insert(at, id);
+        }
+        for m in &mut self.mirrors {
+            m.capture(&cap, &mut self.positions);
+        }
+        if names_dirty {
+            self.names.clear();
+            self.names.extend(s.players().values().map(|p| (p.entity, p.name.clone())));
+        }
+        status.refresh(s, now);
+        status.predicted = self.positions.own_predicted;
+        status.server_position = self.positions.own_server;
+    }
 }
-
-type RemoteQuery<'w, 's> = Query<
-    'w,
-    's,
-    (
-        &'static mut NetBody,
-        &'static mut Transform,
-        Option<&'static mut NetHeading>,
-        Option<&'static mut NetPlayer>,
-    ),
-    (With<Interpolated>, Without<LocalPlayer>),
->;
-
-type LocalQuery<'w, 's> = Query<
-    'w,
-    's,
-    (&'static mut NetBody, &'static mut Transform, &'static mut NetHeading, &'static mut NetPlayer),
-    (With<LocalPlayer>, Without<Interpolated>),
->;
 
 /// The system (see the module docs).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn sync_entities(
-    mut commands: Commands,
-    mut conn: ResMut<TickwireConnection>,
-    mut entities: ResMut<NetEntities>,
-    mut status: ResMut<NetStatus>,
-    mut smoothing: ResMut<LocalSmoothing>,
-    intent: Res<PlayerIntent>,
-    mut frame: Local<Frame>,
-    mut remote: RemoteQuery<'_, '_>,
-    mut local: LocalQuery<'_, '_>,
-    mut names: Query<&mut PlayerName>,
-) {
-    let Some(handle) = conn.handle().cloned() else {
+pub(crate) fn sync_entities<P: NetProtocol>(world: &mut World) {
+    let Some(handle) = world.resource::<TickwireConnection<P>>().handle().cloned() else {
         return;
     };
+    let names_dirty =
+        std::mem::take(&mut world.resource_mut::<TickwireConnection<P>>().names_dirty);
     let now = handle.now();
-    let names_dirty = std::mem::take(&mut conn.names_dirty);
-    handle.with_state(|s| capture(s, now, names_dirty, &mut frame, &mut status));
-    let tick = Duration::from_secs_f64(1.0 / f64::from(status.tick_rate.max(1)));
-
-    // Remote entities: update or spawn; `frame.remote` is sorted by id.
-    for e in &frame.remote {
-        let pos = e.pos;
-        let body = NetBody { position: pos, velocity: e.velocity };
-        if let Some(entity) = entities.get(e.id) {
-            if let Ok((mut b, mut t, heading, player)) = remote.get_mut(entity) {
-                *b = body;
-                t.translation.x = pos.x;
-                t.translation.y = pos.y;
-                if let (Some(mut h), Some(angle)) = (heading, e.heading) {
-                    h.0 = angle;
-                }
-                if let (Some(mut p), Some(new)) = (player, e.player) {
-                    p.set_if_neq(net_player(new));
-                }
+    world.resource_scope(|world, mut sync: Mut<SyncState<P>>| {
+        let mut status = world.resource_mut::<NetStatus>();
+        handle.with_state(|s| sync.capture(s, now, names_dirty, &mut status));
+        world.resource_scope(|world, mut entities: Mut<NetEntities>| {
+            spawn_and_despawn(world, &mut entities, &sync);
+            for m in &mut sync.mirrors {
+                m.apply(world, &entities);
             }
-            continue;
-        }
-        let mut spawned = commands.spawn((
-            NetEntity(e.id),
-            Interpolated,
-            body,
-            Transform::from_xyz(pos.x, pos.y, 0.0),
-        ));
-        if let Some(angle) = e.heading {
-            spawned.insert(NetHeading(angle));
-        }
-        if let Some(npc) = e.npc {
-            spawned.insert(NetNpc { kind: npc.kind });
-        }
-        if let Some(p) = e.player {
-            let name = frame.names.get(&e.id).cloned().unwrap_or_default();
-            spawned.insert((net_player(p), PlayerName(name)));
-        }
-        entities.map.insert(e.id, spawned.id());
-    }
-
-    // The local player.
-    let own = frame.own.zip(frame.own_player).zip(frame.predicted);
-    if let Some(((id, (player, velocity)), predicted)) = own {
-        let pos = smoothing.update(predicted, now, tick);
-        let body = NetBody { position: pos, velocity };
-        match entities.get(id).map(|e| local.get_mut(e)) {
-            Some(Ok((mut b, mut t, mut h, mut p))) => {
-                *b = body;
-                t.translation.x = pos.x;
-                t.translation.y = pos.y;
-                h.0 = intent.aim;
-                p.set_if_neq(net_player(player));
+            place(world, &entities, &sync, now);
+            if names_dirty {
+                name_all(world, &entities, &sync.names);
             }
-            Some(Err(_)) => {}
-            None => {
-                let spawned = commands.spawn((
-                    NetEntity(id),
-                    LocalPlayer,
-                    body,
-                    NetHeading(intent.aim),
-                    net_player(player),
-                    PlayerName(frame.names.get(&id).cloned().unwrap_or_default()),
-                    Transform::from_xyz(pos.x, pos.y, 0.0),
-                ));
-                entities.map.insert(id, spawned.id());
-            }
-        }
-    }
+        });
+    });
+}
 
-    // Despawn what the server no longer has.
-    let keep_own = frame.own.filter(|_| frame.own_player.is_some());
-    let remote_ids = &frame.remote;
-    entities.map.retain(|&id, &mut entity| {
-        let keep = Some(id) == keep_own || remote_ids.binary_search_by_key(&id, |e| e.id).is_ok();
+/// Spawns the entities that appeared, despawns those that left, and keeps the local and
+/// interpolated markers where they belong.
+fn spawn_and_despawn<P: NetProtocol>(
+    world: &mut World,
+    entities: &mut NetEntities,
+    sync: &SyncState<P>,
+) {
+    entities.map.retain(|id, entity| {
+        let keep = sync.ids.binary_search(id).is_ok();
         if !keep {
-            commands.entity(entity).despawn();
+            world.despawn(*entity);
         }
         keep
     });
-
-    // Names, when a Joined or Left event changed them (entities spawned above got theirs).
-    if names_dirty {
-        for (&id, &entity) in &entities.map {
-            if let (Some(name), Ok(mut n)) = (frame.names.get(&id), names.get_mut(entity))
-                && n.0 != *name
-            {
-                n.0.clone_from(name);
+    for &id in &sync.ids {
+        let local = Some(id) == sync.own;
+        match entities.map.get(&id) {
+            Some(&e) => {
+                let Ok(mut e) = world.get_entity_mut(e) else { continue };
+                if local != e.contains::<LocalPlayer>() {
+                    // The controlled entity changed (a rejoin as a new player).
+                    if local {
+                        e.remove::<Interpolated>().insert(LocalPlayer);
+                    } else {
+                        e.remove::<LocalPlayer>().insert(Interpolated);
+                    }
+                }
+            }
+            None => {
+                let mut e = world.spawn(NetEntity(id));
+                if local {
+                    e.insert(LocalPlayer);
+                } else {
+                    e.insert(Interpolated);
+                }
+                if let Some(name) = sync.names.get(&id) {
+                    e.insert(PlayerName(name.clone()));
+                }
+                entities.map.insert(id, e.id());
             }
         }
     }
 }
 
-fn net_player(p: Player) -> NetPlayer {
-    NetPlayer { health: p.health, score: p.score, alive: p.alive }
+/// Moves every positioned entity's `Transform` (the local player's smoothed when predicted).
+fn place<P: NetProtocol>(
+    world: &mut World,
+    entities: &NetEntities,
+    sync: &SyncState<P>,
+    now: Duration,
+) {
+    let set = |world: &mut World, id: EntityId, pos: Vec2| {
+        let Some(mut t) = entities.get(id).and_then(|e| world.get_mut::<Transform>(e)) else {
+            return;
+        };
+        if t.translation.x != pos.x || t.translation.y != pos.y {
+            t.translation.x = pos.x;
+            t.translation.y = pos.y;
+        }
+    };
+    for (&id, &pos) in &sync.positions.drawn {
+        set(world, id, pos);
+    }
+    if let (true, Some(id), Some(predicted)) =
+        (sync.predicted, sync.own, sync.positions.own_predicted)
+    {
+        let tick_rate = world.resource::<NetStatus>().tick_rate.max(1);
+        let tick = Duration::from_secs_f64(1.0 / f64::from(tick_rate));
+        let pos = world.resource_mut::<LocalSmoothing>().update(predicted, now, tick);
+        set(world, id, pos);
+    }
+}
+
+/// Gives every player's entity its current name.
+fn name_all(world: &mut World, entities: &NetEntities, names: &HashMap<EntityId, String>) {
+    for (id, entity) in entities.iter() {
+        let Some(name) = names.get(&id) else { continue };
+        let Ok(mut e) = world.get_entity_mut(entity) else { continue };
+        match e.get_mut::<PlayerName>() {
+            Some(mut n) if n.0 != *name => n.0.clone_from(name),
+            Some(_) => {}
+            None => {
+                e.insert(PlayerName(name.clone()));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,19 +3,17 @@
 //! and [`TickwireSystems::Send`](crate::TickwireSystems::Send).
 
 use bevy::prelude::*;
-use tickwire_client::{ClientError, EndReason, Event};
+use tickwire_client::{ClientConfig, ClientError, ClientHandle, EndReason, Event};
 use tickwire_protocol::Tick;
 use tickwire_protocol::message::Welcome;
 use tracing::{info, warn};
 
+use crate::NetProtocol;
 use crate::components::NetEntity;
-use crate::intent::PlayerIntent;
+use crate::intent::{ButtonLatch, NextInput};
 use crate::net::{FromNet, NetLink};
-use crate::replicate::{LocalSmoothing, NetEntities};
-use crate::status::{
-    Connected, ConnectionState, Disconnected, NetGameEvent, NetStatus, SessionEnd,
-};
-use crate::{Config, Handle};
+use crate::replicate::{LocalSmoothing, NetEntities, SyncState};
+use crate::status::{Connected, ConnectionState, Disconnected, NetStatus, ServerEvent, SessionEnd};
 
 /// Most network messages handled per frame; the rest wait for the next frame (the channel is
 /// bounded, so a burst never makes one frame arbitrarily long).
@@ -24,23 +22,49 @@ pub const MAX_MESSAGES_PER_FRAME: usize = 1024;
 /// Asks the plugin to connect (closing the current session first, if any), and to replace the
 /// replicated entities with the new session's.
 #[derive(Message, Debug, Clone)]
-pub struct Connect(pub Config);
+pub struct Connect<P: NetProtocol>(pub ClientConfig<P>);
 
-/// The current connection, if any: the channel from the network thread and, once the session
-/// is open, the client library's handle.
-#[derive(Resource, Debug, Default)]
-pub struct TickwireConnection {
-    link: Option<NetLink>,
-    handle: Option<Handle>,
+/// The current connection to game `P`'s server, if any: the channel from the network thread
+/// and, once the session is open, the client library's handle.
+#[derive(Resource)]
+pub struct TickwireConnection<P: NetProtocol> {
+    link: Option<NetLink<P>>,
+    handle: Option<ClientHandle<P>>,
     /// A `Joined` or `Left` event arrived: names need refreshing.
     pub(crate) names_dirty: bool,
 }
 
-impl TickwireConnection {
+impl<P: NetProtocol> Default for TickwireConnection<P> {
+    fn default() -> Self {
+        Self { link: None, handle: None, names_dirty: false }
+    }
+}
+
+impl<P: NetProtocol> std::fmt::Debug for TickwireConnection<P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TickwireConnection")
+            .field("game", &P::NAME)
+            .field("linked", &self.link.is_some())
+            .field("open", &self.handle.is_some())
+            .finish()
+    }
+}
+
+impl<P: NetProtocol> TickwireConnection<P> {
     /// The client library's handle to the open session (its state, clock, chat...), once the
     /// welcome has arrived; kept after the session ends, so its final state stays readable.
-    pub fn handle(&self) -> Option<&Handle> {
+    pub fn handle(&self) -> Option<&ClientHandle<P>> {
         self.handle.as_ref()
+    }
+
+    /// Sends one of the game's commands (reliable, applied by the game at the start of a tick;
+    /// at most [`COMMANDS_PER_SECOND`](tickwire_client::state::COMMANDS_PER_SECOND) a second,
+    /// more are refused with [`ClientError::Command`]).
+    pub fn command(&self, command: &P::Command) -> Result<(), ClientError> {
+        match &self.handle {
+            Some(h) => h.command(command),
+            None => Err(ClientError::Command("the session is not open")),
+        }
     }
 
     /// Leaves the session (`Disconnect(ClientLeft)` then a close frame); the plugin then
@@ -62,11 +86,12 @@ impl TickwireConnection {
 
 /// Handles [`Connect`] requests: drops the old session and entities, starts the network thread.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn handle_connect_requests(
+pub(crate) fn handle_connect_requests<P: NetProtocol>(
     mut commands: Commands,
-    mut requests: MessageReader<Connect>,
-    mut conn: ResMut<TickwireConnection>,
+    mut requests: MessageReader<Connect<P>>,
+    mut conn: ResMut<TickwireConnection<P>>,
     mut entities: ResMut<NetEntities>,
+    mut sync: ResMut<SyncState<P>>,
     mut state: ResMut<ConnectionState>,
     mut status: ResMut<NetStatus>,
     mut smoothing: ResMut<LocalSmoothing>,
@@ -86,8 +111,9 @@ pub(crate) fn handle_connect_requests(
     for e in &stray {
         commands.entity(e).despawn();
     }
+    sync.reset();
     *status = NetStatus { room: config.room.clone(), ..NetStatus::default() };
-    *smoothing = LocalSmoothing::default();
+    smoothing.restart();
     info!(url = %config.url, room = %config.room, name = %config.name, "connecting");
     match NetLink::spawn(config.clone()) {
         Ok(link) => {
@@ -104,13 +130,13 @@ pub(crate) fn handle_connect_requests(
 }
 
 /// Drains the network channel into resources and messages.
-pub(crate) fn receive(
-    mut conn: ResMut<TickwireConnection>,
+pub(crate) fn receive<P: NetProtocol>(
+    mut conn: ResMut<TickwireConnection<P>>,
     mut state: ResMut<ConnectionState>,
     mut status: ResMut<NetStatus>,
     mut connected: MessageWriter<Connected>,
     mut disconnected: MessageWriter<Disconnected>,
-    mut events: MessageWriter<NetGameEvent>,
+    mut events: MessageWriter<ServerEvent<P::Event>>,
 ) {
     let mut end = None;
     for _ in 0..MAX_MESSAGES_PER_FRAME {
@@ -154,7 +180,7 @@ pub(crate) fn receive(
                 if matches!(e.event, Event::Joined { .. } | Event::Left { .. }) {
                     conn.names_dirty = true;
                 }
-                events.write(NetGameEvent(e));
+                events.write(ServerEvent(e));
             }
             FromNet::Failed(e) => end = Some(SessionEnd::from_error(&e)),
             FromNet::Ended(reason) => end = Some(SessionEnd::Ended(reason)),
@@ -186,41 +212,42 @@ fn welcomed(w: &Welcome, status: &mut NetStatus, connected: &mut MessageWriter<C
     });
 }
 
-/// A fire press, kept until an input frame has carried it.
-#[derive(Debug, Default)]
-pub(crate) struct FireLatch {
-    fire: bool,
-    /// The newest input the driver had sent when the latch was last looked at.
-    seen: Option<Tick>,
-}
-
-/// Hands the game's intent to the driver, which samples it at the next tick.
+/// Hands the game's input to the driver, which samples it at the next tick.
 ///
-/// A press shorter than a tick would fall between two samples, so `fire` is latched until an
-/// input has gone out after it. The check and the hand-over happen with the state locked: the
-/// driver samples the intent with that lock held, so no sample can slip in between.
-pub(crate) fn send_intent(
-    conn: Res<TickwireConnection>,
-    intent: Res<PlayerIntent>,
-    mut latch: Local<FireLatch>,
+/// A button press shorter than a tick would fall between two samples, so buttons are latched
+/// until an input has gone out after them ([`crate::intent`]). The check and the hand-over
+/// happen with the state locked: the driver samples the input with that lock held, so no
+/// sample can slip in between.
+pub(crate) fn send_input<P: NetProtocol>(
+    conn: Res<TickwireConnection<P>>,
+    input: Res<NextInput<P::Input>>,
+    mut latch: Local<ButtonLatch>,
+    mut seen: Local<Option<Tick>>,
 ) {
     let Some(h) = &conn.handle else {
         return;
     };
-    let input = intent.to_input();
+    let schema = P::schema().input();
+    let values = schema.values_of(&input.0);
     h.with_state(|s| {
         let sent = s.last_input_sent();
-        if sent != latch.seen {
-            *latch = FireLatch { fire: false, seen: sent };
+        if sent != *seen {
+            latch.clear();
+            *seen = sent;
         }
-        latch.fire |= input.fire();
-        h.set_input(input.firing(latch.fire));
+        let latched = latch.latch(schema, &values);
+        // invariant: values read back from the input's own quantized values always decode.
+        let input = schema.read::<P::Input>(0, &latched).unwrap_or_else(|| input.0.clone());
+        h.set_input(input);
     });
 }
 
 /// Leaves the session when the app exits, so the server hears `Disconnect(ClientLeft)` rather
 /// than a dropped connection (the driver sends it at once, on its own thread).
-pub(crate) fn leave_on_exit(conn: Res<TickwireConnection>, mut exit: MessageReader<AppExit>) {
+pub(crate) fn leave_on_exit<P: NetProtocol>(
+    conn: Res<TickwireConnection<P>>,
+    mut exit: MessageReader<AppExit>,
+) {
     if exit.read().next().is_some() {
         conn.leave();
     }

@@ -1,16 +1,16 @@
 //! What the plugin tells the game about the connection: the [`ConnectionState`] and
 //! [`NetStatus`] resources, updated every frame, and the [`Connected`], [`Disconnected`] and
-//! [`NetGameEvent`] messages.
+//! [`ServerEvent`] messages.
 
 use std::fmt;
 use std::time::Duration;
 
 use bevy::prelude::*;
-use tickwire_client::{ClientError, ClientStats, EndReason, Outage, TimedEvent};
+use tickwire_client::{ClientError, ClientState, ClientStats, EndReason, Outage, TimedEvent};
 use tickwire_protocol::message::RejectReason;
 
-use crate::ArenaEvent;
 use tickwire_protocol::{ClientId, EntityId, Tick};
+use tickwire_sim::Predict;
 
 /// Where the connection is.
 #[derive(Resource, Debug, Clone, PartialEq, Default)]
@@ -112,14 +112,29 @@ pub struct NetStatus {
     pub snapshot_tick: Option<Tick>,
     /// Snapshot arrival jitter, in ticks.
     pub jitter_ticks: f64,
-    /// The local player's predicted position (after every input sent), unsmoothed.
+    /// The local player's predicted position (after every input sent), unsmoothed, from its
+    /// [positioned](crate::TickwirePlugin::position) component; `None` when the game does not
+    /// predict it.
     pub predicted: Option<Vec2>,
-    /// The local player's position in the newest snapshot.
+    /// The local player's position in the newest snapshot (when predicted).
     pub server_position: Option<Vec2>,
     /// Inputs sent and not yet covered by a snapshot.
     pub pending_inputs: usize,
     /// The client library's counters.
     pub stats: ClientStats,
+}
+
+impl NetStatus {
+    /// Copies the session's numbers from the client library's state.
+    pub(crate) fn refresh<P: Predict>(&mut self, s: &ClientState<P>, now: Duration) {
+        self.rtt = s.rtt();
+        self.server_rtt = s.server_rtt().map(|r| Duration::from_micros(r.rtt_us.into()));
+        self.server_tick = s.server_tick(now).map(|(t, _)| t);
+        self.snapshot_tick = s.latest_snapshot().map(|snap| snap.tick());
+        self.jitter_ticks = s.clock().map_or(0.0, |c| c.jitter_ticks());
+        self.pending_inputs = s.pending_inputs();
+        self.stats = s.stats();
+    }
 }
 
 /// The session opened (the welcome arrived).
@@ -139,10 +154,10 @@ pub struct Connected {
 #[derive(Message, Debug, Clone, PartialEq)]
 pub struct Disconnected(pub SessionEnd);
 
-/// An event from the server (a join, a leave, a chat line, or the game's shot, hit, kill), in
-/// order.
-#[derive(Message, Debug, Clone, PartialEq)]
-pub struct NetGameEvent(pub TimedEvent<ArenaEvent>);
+/// An event from the server, in order: a join, a leave, a chat line, or one of the game's own
+/// events (`E` is the game's event type), with the tick it happened on.
+#[derive(Message, Debug, Clone, PartialEq, Deref)]
+pub struct ServerEvent<E: Send + Sync + 'static>(pub TimedEvent<E>);
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
-//! The plugin in a headless app (`MinimalPlugins`, no window) against an in-process server
-//! with moving bot players (the client library's driver with a scripted input source).
+//! The plugin playing the arena in a headless app (`MinimalPlugins`, no window) against an
+//! in-process server with moving bot players (the client library's driver with a scripted
+//! input source). `tests/kart.rs` plays the kart race.
 //!
 //! Fast to build: `cargo test -p client-bevy --no-default-features --test headless` needs only
 //! Bevy's `std` feature.
@@ -11,17 +12,16 @@ mod common;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
-use client_bevy::ArenaEvent;
 use client_bevy::tickwire_client::EndReason;
 use client_bevy::tickwire_client::Event;
 use client_bevy::{
-    ConnectionState, Disconnected, Interpolated, LocalPlayer, NetBody, NetEntities, NetEntity,
-    NetGameEvent, NetNpc, NetPlayer, NetStatus, PlayerIntent, PlayerName, SessionEnd,
-    TickwirePlugin,
+    ConnectionState, Disconnected, Interpolated, LocalPlayer, NetEntities, NetEntity, NetStatus,
+    NextInput, PlayerName, Replicated, ServerEvent, SessionEnd, TickwireConnection,
 };
+use tickwire_arena::{ArenaEvent, ArenaInput, ArenaProtocol, Body, Npc, Player};
 use tickwire_protocol::message::{DisconnectReason, RejectReason};
 
-use common::{Harness, ROOM, WAIT};
+use common::{Harness, WAIT, arena_plugin};
 
 /// Disconnect messages seen by the app.
 #[derive(Resource, Default)]
@@ -34,7 +34,7 @@ fn bevy_app(url: String) -> App {
 fn app_named(url: String, name: &str) -> App {
     let mut app = App::new();
     app.add_plugins(MinimalPlugins)
-        .add_plugins(TickwirePlugin::new(url, ROOM, name))
+        .add_plugins(arena_plugin(url, name))
         .init_resource::<SeenDisconnects>()
         .add_systems(
             Update,
@@ -67,13 +67,14 @@ fn remote_entities_appear_with_names_and_move() {
     let net = Harness::start(2);
     let mut app = bevy_app(net.url());
     run_until(&mut app, "the two bots with their names", |w| {
-        let mut q = w.query_filtered::<&PlayerName, (With<Interpolated>, With<NetPlayer>)>();
+        let mut q =
+            w.query_filtered::<&PlayerName, (With<Interpolated>, With<Replicated<Player>>)>();
         let mut names: Vec<_> = q.iter(w).map(|n| n.0.clone()).collect();
         names.sort();
         names == ["bot0", "bot1"]
     });
     assert!(connection_state(app.world()).is_connected());
-    let npcs = app.world_mut().query::<&NetNpc>().iter(app.world()).count();
+    let npcs = app.world_mut().query::<&Replicated<Npc>>().iter(app.world()).count();
     assert_eq!(npcs, 50, "every NPC of the test server is replicated");
     let entities = app.world().resource::<NetEntities>().len();
     assert_eq!(entities, 50 + 3, "NPCs, two bots and the local player");
@@ -81,12 +82,16 @@ fn remote_entities_appear_with_names_and_move() {
     // Each bot's drawn position (Transform, from interpolation) changes from frame to frame.
     let positions = |app: &mut App| -> Vec<(NetEntity, Vec2)> {
         let w = app.world_mut();
-        let mut q = w.query_filtered::<(&NetEntity, &Transform, &NetBody), With<NetPlayer>>();
+        let mut q = w.query_filtered::<(&NetEntity, &Transform, &Replicated<Body>), (
+            With<Replicated<Player>>,
+            With<Interpolated>,
+        )>();
         let mut v: Vec<_> = q
             .iter(w)
             .map(|(id, t, b)| {
-                assert_eq!(t.translation.truncate(), b.position, "transform follows the body");
-                (*id, b.position)
+                let body = Vec2::new(b.x, b.y);
+                assert_eq!(t.translation.truncate(), body, "transform follows the body");
+                (*id, body)
             })
             .collect();
         v.sort_by_key(|(id, _)| id.0);
@@ -129,7 +134,8 @@ fn local_prediction_converges_to_the_server() {
     let start = app.world().resource::<NetStatus>().predicted.expect("predicted");
 
     // Walk diagonally for 600 ms: the prediction leads the server's snapshots.
-    app.world_mut().resource_mut::<PlayerIntent>().movement = Vec2::new(1.0, 1.0);
+    app.world_mut().resource_mut::<NextInput<ArenaInput>>().0 =
+        ArenaInput::toward(glam::Vec2::new(1.0, 1.0));
     let walk = Instant::now();
     let mut led = false;
     while walk.elapsed() < Duration::from_millis(600) {
@@ -143,14 +149,23 @@ fn local_prediction_converges_to_the_server() {
     assert!(led, "the prediction ran ahead of the snapshots while walking");
 
     // Stop: the prediction, the drawn position and the server's world agree exactly.
-    app.world_mut().resource_mut::<PlayerIntent>().movement = Vec2::ZERO;
+    app.world_mut().resource_mut::<NextInput<ArenaInput>>().0 = ArenaInput::IDLE;
     run_until(&mut app, "prediction and server to agree", |w| {
-        let status = w.resource::<NetStatus>();
+        let status = w.resource::<NetStatus>().clone();
         let Some(predicted) = status.predicted else {
             return false;
         };
-        let drawn =
-            w.query_filtered::<&NetBody, With<LocalPlayer>>().single(w).map(|b| b.position).ok();
+        let drawn = w
+            .query_filtered::<&Transform, With<LocalPlayer>>()
+            .single(w)
+            .map(|t| t.translation.truncate())
+            .ok();
+        let body = w
+            .query_filtered::<&Replicated<Body>, With<LocalPlayer>>()
+            .single(w)
+            .map(|b| Vec2::new(b.x, b.y))
+            .ok();
+        assert_eq!(body, status.predicted, "the local body is the prediction");
         net.server_position(entity) == Some(predicted) && drawn == Some(predicted)
     });
     let status = app.world().resource::<NetStatus>().clone();
@@ -168,8 +183,8 @@ fn a_click_shorter_than_a_tick_fires_once() {
     let mut app = bevy_app(net.url());
     app.init_resource::<Shots>().add_systems(
         Update,
-        |mut shots: ResMut<Shots>, mut r: MessageReader<NetGameEvent>| {
-            for NetGameEvent(e) in r.read() {
+        |mut shots: ResMut<Shots>, mut r: MessageReader<ServerEvent<ArenaEvent>>| {
+            for ServerEvent(e) in r.read() {
                 if let Event::Game(ArenaEvent::Shot { shooter, .. }) = e.event {
                     shots.0.push(shooter);
                 }
@@ -181,9 +196,9 @@ fn a_click_shorter_than_a_tick_fires_once() {
     });
     let me = app.world().resource::<NetStatus>().entity.expect("welcomed");
     // One frame with the button down (a few ms, far less than the 33 ms tick), then up.
-    app.world_mut().resource_mut::<PlayerIntent>().fire = true;
+    app.world_mut().resource_mut::<NextInput<ArenaInput>>().0 = ArenaInput::IDLE.firing(true);
     app.update();
-    app.world_mut().resource_mut::<PlayerIntent>().fire = false;
+    app.world_mut().resource_mut::<NextInput<ArenaInput>>().0 = ArenaInput::IDLE;
     run_until(&mut app, "our shot", |w| !w.resource::<Shots>().0.is_empty());
     // Half a second more: still exactly one shot (the press was not repeated).
     let until = Instant::now() + Duration::from_millis(500);
@@ -247,7 +262,7 @@ fn a_dropped_connection_shows_reconnecting_then_resumes_the_same_player() {
     let before = app.world().resource::<NetStatus>().clone();
     let handle = app
         .world()
-        .resource::<client_bevy::TickwireConnection>()
+        .resource::<TickwireConnection<ArenaProtocol>>()
         .handle()
         .cloned()
         .expect("connected");

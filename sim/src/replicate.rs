@@ -9,7 +9,7 @@
 
 use hecs::World;
 use tickwire_protocol::game::ComponentSet;
-use tickwire_protocol::{EntityId, Replicate, SnapshotBuilder};
+use tickwire_protocol::{EntityId, SnapshotBuilder};
 
 /// The network id of a replicated entity: its [`EntityId`] on the wire. Allocated by the room
 /// ([`Ctx::new_id`](crate::Ctx::new_id)) in increasing order and never reused, so that a
@@ -37,8 +37,8 @@ impl NetIds {
     }
 }
 
-/// A [`ComponentSet`] that can be extracted from a `hecs::World` (every tuple of components
-/// that are `Replicate + Send + Sync + 'static`).
+/// A [`ComponentSet`] that can be extracted from a `hecs::World` (every tuple of
+/// [`ReplicatedComponent`](tickwire_protocol::game::ReplicatedComponent)s).
 pub trait Extract: ComponentSet {
     /// Writes every entity that has a [`NetId`] and at least one of the components.
     fn extract(world: &World, out: &mut SnapshotBuilder<'_>);
@@ -46,7 +46,7 @@ pub trait Extract: ComponentSet {
 
 macro_rules! extract_tuple {
     ($(($i:tt, $t:ident)),+) => {
-        impl<$($t: Replicate + hecs::Component),+> Extract for ($($t,)+) {
+        impl<$($t: tickwire_protocol::game::ReplicatedComponent),+> Extract for ($($t,)+) {
             #[allow(non_snake_case)]
             fn extract(world: &World, out: &mut SnapshotBuilder<'_>) {
                 for archetype in world.archetypes() {

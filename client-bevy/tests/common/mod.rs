@@ -1,14 +1,19 @@
-//! Shared by the tests: an in-process server on port 0 with bot players (the client library's
-//! driver with a scripted input source), on its own tokio runtime.
+//! Shared by the tests: an in-process server on port 0 (the arena, or the kart race) with bot
+//! players (the client library's driver with a scripted input source), on its own tokio
+//! runtime; and the plugin as the arena and kart clients configure it.
 
 #![allow(dead_code, unreachable_pub)] // each test file uses a different subset
 
 use std::f32::consts::TAU;
 use std::time::Duration;
 
+use std::any::Any;
+
 use bevy::math::Vec2;
-use client_bevy::tickwire_client::{self, Client, ClientConfig, InputContext};
+use client_bevy::TickwirePlugin;
+use client_bevy::tickwire_client::{self, ClientConfig, InputContext};
 use tickwire_arena::{Arena, ArenaConfig, ArenaInput, ArenaProtocol, BODY, Body};
+use tickwire_kart::{Autopilot, Kart, KartConfig, KartInput, KartProtocol, Race};
 use tickwire_server::{RunningServer, Server, ServerConfig};
 use tokio::runtime::Runtime;
 
@@ -21,7 +26,15 @@ pub struct Harness {
     pub rt: Runtime,
     pub server: Option<RunningServer>,
     /// Kept open for the test's duration (dropping a client leaves the room).
-    _bots: Vec<Client<ArenaProtocol>>,
+    _bots: Vec<Box<dyn Any + Send>>,
+}
+
+fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 impl Harness {
@@ -35,11 +48,7 @@ impl Harness {
         fire: bool,
         f: impl FnOnce(&mut ServerConfig, &mut ArenaConfig),
     ) -> Harness {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let rt = runtime();
         let mut config = ServerConfig::for_tests();
         let mut arena = ArenaConfig::default();
         arena.npcs.count = 50;
@@ -51,8 +60,33 @@ impl Harness {
             .map(|i| {
                 let config =
                     ClientConfig::<ArenaProtocol>::new(url.clone(), ROOM, format!("bot{i}"));
-                rt.block_on(tickwire_client::connect_with(config, circling(i, fire)))
-                    .expect("bot connects")
+                let bot = rt.block_on(tickwire_client::connect_with(config, circling(i, fire)));
+                Box::new(bot.expect("bot connects")) as Box<dyn Any + Send>
+            })
+            .collect();
+        Harness { rt, server: Some(server), _bots: bots }
+    }
+
+    /// A kart race (default rules) with `bots` racers on the autopilot.
+    pub fn kart(bots: usize) -> Harness {
+        let rt = runtime();
+        let race = KartConfig::default();
+        let builder = Server::builder(ServerConfig::for_tests()).game::<Race>(race.clone());
+        let server = rt.block_on(builder.spawn()).expect("server");
+        let url = server.handle.ws_url();
+        let bots = (0..bots)
+            .map(|i| {
+                let mut config =
+                    ClientConfig::<KartProtocol>::new(url.clone(), ROOM, format!("racer{i}"));
+                config.rules = race.rules.clone();
+                let (track, mut pilot) = (race.rules.track, Autopilot::new());
+                let drive = move |ctx: &InputContext<'_, KartProtocol>| match ctx.state.predicted()
+                {
+                    Some(kart) => pilot.drive(&track, kart),
+                    None => KartInput::default(),
+                };
+                let bot = rt.block_on(tickwire_client::connect_with(config, drive));
+                Box::new(bot.expect("bot connects")) as Box<dyn Any + Send>
             })
             .collect();
         Harness { rt, server: Some(server), _bots: bots }
@@ -87,4 +121,22 @@ pub fn circling(
         let dir = glam::Vec2::new(angle.cos(), angle.sin());
         ArenaInput::toward(dir).aiming(glam::Vec2::ZERO, dir).firing(fire)
     }
+}
+
+/// The plugin as the arena client sets it up: bodies place entities, the prediction moves the
+/// local body.
+pub fn arena_plugin(url: String, name: &str) -> TickwirePlugin<ArenaProtocol> {
+    TickwirePlugin::<ArenaProtocol>::new(url, ROOM, name)
+        .position::<Body>(|b| Vec2::new(b.x, b.y))
+        .predict::<Body>(|s, b| (b.x, b.y) = (s.pos.x, s.pos.y))
+}
+
+/// The plugin as the kart client sets it up (with the race's default rules).
+pub fn kart_plugin(url: String, name: &str) -> TickwirePlugin<KartProtocol> {
+    let mut config = ClientConfig::<KartProtocol>::new(url, ROOM, name);
+    config.rules = KartConfig::default().rules;
+    TickwirePlugin::with_config(config)
+        .position::<Kart>(|k| Vec2::new(k.x, k.y))
+        .position::<tickwire_kart::Barrel>(|b| Vec2::new(b.x, b.y))
+        .predict::<Kart>(|s, k| *k = Kart::of(s))
 }

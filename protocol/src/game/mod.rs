@@ -85,18 +85,43 @@ pub trait Protocol: Send + Sync + 'static {
     type Command: Payload;
 }
 
+/// A replicated component type as clients mirror it: a [`Replicate`] value that can be copied,
+/// compared and moved across threads (every type declared with
+/// [`component!`](crate::component) and the usual derives is one).
+pub trait ReplicatedComponent: Replicate + Clone + PartialEq + Debug + Send + Sync + 'static {}
+
+impl<T: Replicate + Clone + PartialEq + Debug + Send + Sync + 'static> ReplicatedComponent for T {}
+
+/// Something that wants every component type of a [`ComponentSet`], in schema order: a client
+/// that mirrors each replicated component into its own type (the Bevy plugin does).
+pub trait ComponentVisitor {
+    /// Component type `C`, at `index` in the schema.
+    fn visit<C: ReplicatedComponent>(&mut self, index: usize);
+}
+
 /// A list of replicated component types, in schema order: a tuple `(A, B, ...)` of up to 16
-/// [`Replicate`] types.
+/// [`ReplicatedComponent`] types.
 pub trait ComponentSet: 'static {
     /// Their declarations, in order.
     fn defs() -> Vec<ComponentDef>;
+    /// Calls `visitor` with each type and its schema index, in order.
+    fn visit(visitor: &mut impl ComponentVisitor);
 }
 
 macro_rules! component_set {
     ($($t:ident),+) => {
-        impl<$($t: Replicate + 'static),+> ComponentSet for ($($t,)+) {
+        impl<$($t: ReplicatedComponent),+> ComponentSet for ($($t,)+) {
             fn defs() -> Vec<ComponentDef> {
                 vec![$($t::DEF),+]
+            }
+
+            fn visit(visitor: &mut impl ComponentVisitor) {
+                let mut index = 0;
+                $(
+                    visitor.visit::<$t>(index);
+                    index += 1;
+                )+
+                let _ = index;
             }
         }
     };
