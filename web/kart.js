@@ -148,6 +148,9 @@ export const prediction = Object.freeze({
   step: (rules, state, input) => drive(rules, state, input),
 });
 
+/** How the page draws the paint colours 0..=7 (the `Paint` command's `color`). */
+export const PAINT = Object.freeze(['#58a6ff', '#ff7b72', '#7ee787', '#e3b341', '#d2a8ff', '#56d4dd', '#ffa657', '#f778ba']);
+
 /** `KartRules::default()` (games/kart/src/config.rs); the server's are `/rules.json`'s. */
 export const DEFAULT_RULES = Object.freeze({
   track: { width: 2040, height: 1400, lane: 320 },

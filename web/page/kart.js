@@ -8,11 +8,9 @@
 //
 // Keys: W/↑ throttle, S/↓ brake and reverse, A/D or ←/→ steer, Space boost, Shift drift, H horn.
 
-import { BOOST, DEFAULT_RULES, DRIFT, GRID_PER_UNIT, HORN, kartLayout, predictionHooks } from '../kart.js';
+import { BOOST, DEFAULT_RULES, DRIFT, GRID_PER_UNIT, HORN, PAINT, kartLayout, predictionHooks } from '../kart.js';
 import { startPage } from './shell.js';
 
-/** Paint colours 0..=7. */
-export const PAINT = ['#58a6ff', '#ff7b72', '#7ee787', '#e3b341', '#d2a8ff', '#56d4dd', '#ffa657', '#f778ba'];
 const TURN = 2 * Math.PI;
 
 /** The race's own state, next to the shell's page. */
@@ -117,7 +115,7 @@ function drawTrack(page) {
 
 function drawKart(page, k, own) {
   const { ctx } = page;
-  const r = page.rules.kart_radius * page.view.scale;
+  const r = Math.max(page.rules.kart_radius * page.view.scale, 8); // never smaller than a few pixels
   const [sx, sy] = page.toScreen(k.x, k.y);
   ctx.save();
   ctx.translate(sx, sy);

@@ -1,6 +1,7 @@
-// Shared by the end-to-end tests (e2e.test.mjs, e2e-tls.test.mjs, e2e-resume.test.mjs): waiting,
-// how Chromium is launched on this kind of machine (see ../../shared/MACHINE.md), and starting
-// the server binary on a port it picks.
+// Shared by the end-to-end tests (e2e.test.mjs, e2e-kart.test.mjs, e2e-tag.test.mjs,
+// e2e-tls.test.mjs, e2e-resume.test.mjs): waiting, how Chromium is launched on this kind of
+// machine (see ../../shared/MACHINE.md), starting the server binary on a port it picks, a link
+// a test can cut, players in Node on the SDK, and counting pixels of screenshots and canvases.
 
 import { spawn } from 'node:child_process';
 
@@ -89,4 +90,99 @@ export function startServer(bin, { args = [], env = {} } = {}) {
       reject(new Error(`the server exited (${code}):\n${log}`));
     });
   });
+}
+
+/** Counts pixels of a decoded RGB(A) image (test/png.mjs) within `tol` of a colour. */
+export function countColor(img, [r, g, b], tol = 6) {
+  let n = 0;
+  for (let i = 0; i < img.data.length; i += img.channels) {
+    if (Math.abs(img.data[i] - r) <= tol && Math.abs(img.data[i + 1] - g) <= tol && Math.abs(img.data[i + 2] - b) <= tol) n++;
+  }
+  return n;
+}
+
+/** `#rrggbb` as `[r, g, b]`. */
+export const rgb = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+
+/**
+ * A TCP pass-through on 127.0.0.1 to `target` (`host:port`), so that a test can drop every
+ * connection at once without a close frame (`cut()`: TCP resets, 1006 on both sides), as a
+ * lost link would. Resolves with `{ addr, cut(), close() }`.
+ */
+export async function startLink(target) {
+  const net = await import('node:net');
+  const [host, port] = target.split(':');
+  const open = new Set();
+  const track = (s) => {
+    open.add(s);
+    s.on('close', () => open.delete(s));
+    s.on('error', () => {});
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(port), host);
+    track(client);
+    track(upstream);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    addr: `127.0.0.1:${server.address().port}`,
+    cut: () => open.forEach((s) => s.resetAndDestroy()),
+    close: () => {
+      open.forEach((s) => s.destroy());
+      server.close();
+    },
+  };
+}
+
+/**
+ * A player in Node with the browser SDK over the `ws` package, playing `game` from the server's
+ * own `/schema.json`: `input(player)` gives its input fields every tick. The player records the
+ * game's events (`events`: `{ name, fields, tick }`) and reads any entity's replicated fields by
+ * name (`fields(entity)`: `{ 'component.field': value }`, dequantized) in its newest snapshot.
+ */
+export async function startPlayer({ url, game, room, name, input = () => ({}) }) {
+  const { WebSocket } = await import('ws');
+  const { TickwireClient, fetchGameSchema } = await import('../sdk/client.js');
+  const { dequantize } = await import('../sdk/schema.js');
+  const schema = await fetchGameSchema({ url, game });
+  const events = [];
+  const player = { schema, events, name };
+  const client = new TickwireClient({ schema, url, room, name, WebSocket, reconnect: false, input: () => input(player) });
+  client.addEventListener('event', (e) => events.push({ name: e.detail.name, fields: e.detail.fields, tick: e.detail.tick }));
+  player.client = client;
+  player.entity = (await client.connect()).entity;
+  player.fields = (entity) => {
+    const snap = client.latest?.snapshot;
+    const i = snap ? snap.indexOf(entity) : -1;
+    if (i < 0) return null;
+    const out = {};
+    schema.components.components.forEach((c, ci) => {
+      if (((snap.masks[i] >>> ci) & 1) === 0) return;
+      c.fields.forEach((f, j) => {
+        const g = c.firstField + j;
+        out[`${c.name}.${f.name}`] = dequantize(schema.components.fields[g].codec, snap.values[i * snap.stride + g]);
+      });
+    });
+    return out;
+  };
+  player.stop = () => client.leave();
+  return player;
+}
+
+/** Pixels of the page's canvas unlike `background` (`[r, g, b]`), and the canvas's size. */
+export function canvasBusy(page, id, background) {
+  return page.evaluate(
+    ([id, [r, g, b]]) => {
+      const c = document.getElementById(id);
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let busy = 0;
+      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) > 12) busy++;
+      return { busy, total: d.length / 4 };
+    },
+    [id, background],
+  );
 }

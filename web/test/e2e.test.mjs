@@ -6,7 +6,8 @@
 // would: the arena shows up with
 // the others moving, the keyboard moves the own player (as the page predicts, as the server
 // says, and as another client sees it), firing makes tracers, a full room is refused with its
-// reason and Reconnect then works, and a server shutdown is reported. Screenshots go to
+// reason and Reconnect then works, `/` without a game is the game picker, and a server
+// shutdown is reported. Screenshots go to
 // artifacts/ at the repository root.
 
 import { test } from 'node:test';
@@ -16,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { ROOT } from './helpers.mjs';
-import { arenaConfig, openPage, sleep, startServer as startServerAt, until } from './e2e-helpers.mjs';
+import { arenaConfig, canvasBusy, countColor, openPage, sleep, startServer as startServerAt, until } from './e2e-helpers.mjs';
 import { decodePng } from './png.mjs';
 
 const BIN = process.env.TICKWIRE_SERVER_BIN;
@@ -37,15 +38,6 @@ const startServer = () =>
 async function rooms(addr) {
   const r = await fetch(`http://${addr}/rooms`);
   return (await r.json()).rooms;
-}
-
-/** Counts pixels of an RGB(A) image within `tol` of a colour. */
-function countColor(img, [r, g, b], tol = 6) {
-  let n = 0;
-  for (let i = 0; i < img.data.length; i += img.channels) {
-    if (Math.abs(img.data[i] - r) <= tol && Math.abs(img.data[i + 1] - g) <= tol && Math.abs(img.data[i + 2] - b) <= tol) n++;
-  }
-  return n;
 }
 
 test('the demo page plays against a real server in Chromium', { skip, timeout: 180000 }, async (t) => {
@@ -71,6 +63,7 @@ test('the demo page plays against a real server in Chromium', { skip, timeout: 1
   const { page, problems, state } = opened;
 
   await t.test('the page loads from the server and joins the room', async () => {
+    // No `game`: the default game's page (the arena here).
     const resp = await page.goto(`http://${server.addr}/?room=${ROOM}&name=browser`);
     assert.equal(resp.status(), 200);
     const s = await until('the page to join with the bots', async () => {
@@ -160,13 +153,7 @@ test('the demo page plays against a real server in Chromium', { skip, timeout: 1
     const own = countColor(img, [0x58, 0xa6, 0xff], 20);
     assert.ok(floor > total * 0.2, `the arena floor covers ${((100 * floor) / total).toFixed(1)}% of the screenshot`);
     assert.ok(own > 50, `the own player is drawn (${own} pixels)`);
-    const canvas = await page.evaluate(() => {
-      const c = document.getElementById('arena');
-      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-      let busy = 0;
-      for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - 0x0d) + Math.abs(d[i + 1] - 0x11) + Math.abs(d[i + 2] - 0x17) > 12) busy++;
-      return { busy, total: d.length / 4 };
-    });
+    const canvas = await canvasBusy(page, 'arena', [0x0d, 0x11, 0x17]);
     assert.ok(canvas.busy > canvas.total * 0.3, `canvas: ${JSON.stringify(canvas)}`);
   });
 
@@ -187,6 +174,24 @@ test('the demo page plays against a real server in Chromium', { skip, timeout: 1
     await late.click('#join');
     await until('the late page to join', async () => (await late.evaluate(() => window.tickwire.state())).connected);
     await late.close();
+  });
+
+  await t.test('/ without a game is the picker, and its links open each game’s page', async () => {
+    const picker = await browser.newPage();
+    await picker.goto(`http://${server.addr}/`);
+    const s = await until('the picker', async () => {
+      const s = await picker.evaluate(() => window.tickwire?.state());
+      return s?.games?.length && s;
+    });
+    assert.deepEqual(s.games.map((g) => [g.name, g.default, g.page]), [['arena', true, true], ['kart', false, true], ['tag', false, true]]);
+    const links = await picker.$$eval('#picker-list a', (as) => as.map((a) => a.getAttribute('href')));
+    assert.deepEqual(links, ['/?game=arena', '/?game=kart', '/?game=tag']);
+    await picker.screenshot({ path: path.join(ARTIFACTS, 'browser-picker.png') });
+    await picker.click('a[href="/?game=kart"]');
+    await until('the kart page’s card', async () => (await picker.textContent('#card-title')) === 'Join the race');
+    await picker.goto(`http://${server.addr}/?game=chess`);
+    await until('the picker to say there is no such page', async () => /no page for the game “chess”/.test(await picker.textContent('#picker-text')));
+    await picker.close();
   });
 
   await t.test('a server shutdown is reported with its reason', async () => {

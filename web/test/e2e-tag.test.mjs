@@ -1,0 +1,150 @@
+// End to end, tag in a real browser: a real tickwire-server (TICKWIRE_SERVER_BIN; runners at 8
+// units a tick), a runner in Node on the SDK (test/e2e-helpers.mjs's startPlayer) that joins
+// first, so it is "it", and chases the page's runner until it tags it, then runs away; and
+// headless Chromium loading `/?game=tag` through a link the test can cut. It checks: the chaser
+// moving on screen, the own runner moved by the keyboard (as the server and the chaser see it),
+// the `Wave` command (E) and its `Waved` event on both sides, the `Tagged` event shown when
+// the chaser catches the page's runner (now "it", drawn red), a screenshot with the field and
+// the runners, and a dropped link resumed as the same runner. Screenshot:
+// artifacts/browser-tag.png.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { ROOT } from './helpers.mjs';
+import { canvasBusy, countColor, openPage, sleep, startLink, startPlayer, startServer, until } from './e2e-helpers.mjs';
+import { decodePng } from './png.mjs';
+
+const BIN = process.env.TICKWIRE_SERVER_BIN;
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = path.join(ROOT, 'artifacts');
+const ROOM = 'playground';
+const skip = !BIN ? 'TICKWIRE_SERVER_BIN is not set (scripts/test-web.sh builds the server and sets it)' : !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : false;
+if (skip && process.env.TICKWIRE_WEB_REQUIRE_ALL === '1') throw new Error(skip);
+
+/** The chaser's input: towards `target` until it tagged it, then away from it. */
+function chase(target) {
+  return (p) => {
+    const me = p.fields(p.entity);
+    const them = target.entity === null ? null : p.fields(target.entity);
+    if (!me || !them) return { x: 0, y: 0 };
+    const away = p.events.some((e) => e.name === 'Tagged' && e.fields.by === p.entity) ? -1 : 1;
+    const dir = (d) => (Math.abs(d) < 2 ? 0 : Math.sign(d) * away);
+    return { x: dir(them['runner.x'] - me['runner.x']), y: dir(them['runner.y'] - me['runner.y']) };
+  };
+}
+
+test('the tag page plays against a real server in Chromium', { skip, timeout: 120000 }, async (t) => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const server = await startServer(BIN, { args: ['--game-config', 'tag={"speed":8}'] });
+  const link = await startLink(server.addr);
+  const profile = mkdtempSync(path.join(tmpdir(), 'tickwire-chromium-'));
+  const target = { entity: null, chase: false };
+  let chaser;
+  let browser;
+  t.after(async () => {
+    chaser?.stop();
+    await browser?.close().catch(() => {});
+    link.close();
+    server.child.kill('SIGKILL');
+    rmSync(profile, { recursive: true, force: true });
+  });
+
+  const toward = chase(target);
+  chaser = await startPlayer({ url: `ws://${server.addr}/ws`, game: 'tag', room: ROOM, name: 'chaser', input: (p) => (target.chase ? toward(p) : { x: 0, y: 0 }) });
+  const opened = await openPage(CHROMIUM, profile);
+  browser = opened.browser;
+  const { page, problems, state } = opened;
+
+  await t.test('the page joins the playground with the server’s tag schema', async () => {
+    const resp = await page.goto(`http://${link.addr}/?game=tag&room=${ROOM}&name=runner`);
+    assert.equal(resp.status(), 200);
+    const s = await until('the page to join', async () => {
+      const s = await state();
+      return s.connected && s.counts.players === 2 && s.remote.length === 1 && s;
+    });
+    const schema = await (await fetch(`http://${server.addr}/schema.json?game=tag`)).json();
+    assert.equal(s.game, 'tag');
+    assert.equal(s.schemaHash, schema.hash);
+    assert.equal(s.prediction, null, 'tag predicts nothing');
+    assert.deepEqual(s.remote.map((r) => [r.name, r.it]), [['chaser', true]]);
+    assert.equal(s.own.it, false);
+    target.entity = s.entity;
+  });
+
+  await t.test('the keyboard moves the own runner', async () => {
+    await page.click('#tag', { position: { x: 640, y: 400 } });
+    const s0 = await state();
+    const [key, sign] = s0.own.y > 300 ? ['KeyS', -1] : ['KeyW', 1];
+    await page.keyboard.down(key);
+    await sleep(500);
+    await page.keyboard.up(key);
+    const s1 = await until('the runner to stop', async () => {
+      const a = await state();
+      await sleep(150);
+      const b = await state();
+      return a.own.y === b.own.y && b;
+    });
+    assert.ok((s1.own.y - s0.own.y) * sign > 40, `moved ${key}: ${s0.own.y} → ${s1.own.y}`);
+    await until('the chaser to see it', () => chaser.fields(s1.entity)?.['runner.y'] === s1.own.y);
+  });
+
+  await t.test('Wave (E) is sent, and its event shown here and there', async () => {
+    await page.keyboard.press('KeyE');
+    const s = await until('the wave', async () => {
+      const s = await state();
+      return s.tag.waved > 0 && s;
+    });
+    assert.equal(s.tag.wavesSent, 1);
+    assert.ok(s.feed.includes('runner waved'), JSON.stringify(s.feed));
+    await until('the chaser to see it', () => chaser.events.some((e) => e.name === 'Waved' && e.fields.who === s.entity));
+  });
+
+  await t.test('the chaser moves on screen and tags the page’s runner: an event shown', async () => {
+    const before = (await state()).remote[0];
+    target.chase = true;
+    await sleep(400);
+    const after = (await state()).remote[0];
+    assert.ok(Math.hypot(after.x - before.x, after.y - before.y) > 20, `the chaser moved: ${JSON.stringify([before, after])}`);
+    const s = await until('the tag', async () => {
+      const s = await state();
+      return s.tag.tagged > 0 && s;
+    }, 15000);
+    assert.ok(s.feed.includes('chaser tagged runner: you are it'), JSON.stringify(s.feed));
+    await until('the page’s runner to be it', async () => (await state()).own.it);
+  });
+
+  await t.test('the screenshot shows the field and the runners', async () => {
+    await sleep(150);
+    const png = await page.screenshot({ path: path.join(ARTIFACTS, 'browser-tag.png') });
+    const img = decodePng(png);
+    const total = img.width * img.height;
+    const field = countColor(img, [0x1b, 0x2a, 0x1f]);
+    assert.ok(field > total * 0.3, `the field covers ${((100 * field) / total).toFixed(1)}%`);
+    const canvas = await canvasBusy(page, 'tag', [0x1b, 0x2a, 0x1f]);
+    // Red ("it") and white or blue runners: at least two discs of some dozens of pixels.
+    const red = countColor(img, [0xf8, 0x51, 0x49], 10);
+    assert.ok(red > 30, `the runner who is it is drawn red (${red} pixels)`);
+    assert.ok(canvas.busy > 200, JSON.stringify(canvas));
+  });
+
+  await t.test('a dropped link is resumed as the same runner', async () => {
+    target.chase = false;
+    const before = await state();
+    link.cut();
+    await until('the page to notice', async () => (await state()).banner?.title.startsWith('Connection lost'), 12000);
+    const after = await until('the page to resume', async () => {
+      const s = await state();
+      return s.connected && s.resumes === 1 && s.stats.snapshots > 0 && s;
+    });
+    assert.equal(after.clientId, before.clientId);
+    assert.equal(after.entity, before.entity);
+    assert.equal(after.banner?.title, 'Reconnected');
+    assert.ok(!chaser.events.some((e) => e.name === 'Left'), 'the chaser never saw it leave');
+  });
+
+  assert.deepEqual(problems, [], 'no page errors');
+});
