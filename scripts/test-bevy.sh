@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Bevy client's tests (client-bevy): unit tests, the headless tests (MinimalPlugins against
 # an in-process server with moving bots) and the rendered test (the game binary under Xvfb with
-# Mesa's software Vulkan; it saves artifacts/bevy-client.png and checks its pixels).
+# Mesa's software Vulkan; it saves artifacts/bevy-arena.png and artifacts/bevy-kart.png and checks their pixels).
 #
 # Installs xvfb, xauth and Mesa's Vulkan driver with apt-get when they are missing (Debian; as
 # root, or through sudo). Here the rendered test must run: a missing xvfb-run fails it instead

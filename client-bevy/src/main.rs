@@ -1,17 +1,19 @@
-//! The Tickwire arena client: a window onto a room of the arena game, played with the
-//! `client-bevy` plugin.
+//! The Tickwire Bevy client: a window onto a room of one of the built-in games, the arena
+//! (default) or the kart race, each played with the generic `client-bevy` plugin.
 //!
 //! ```text
-//! cargo run -p client-bevy -- --url ws://127.0.0.1:7777/ws --room lobby --name me
+//! cargo run -p client-bevy -- --game kart --url ws://127.0.0.1:7777/ws --room lobby --name me
 //! ```
 //!
-//! WASD or the arrows move, the mouse aims, the left button fires, R reconnects, Esc leaves.
-//! `--screenshot PATH --frames N` saves a PNG once N frames have been drawn with the session
-//! open (or the connection has failed) and exits: the rendered test uses it.
+//! Arena: WASD or the arrows move, the mouse aims, the left button fires. Kart: W/S throttle,
+//! A/D steer, Space boosts, Shift drifts, H honks, 1-8 repaint, Backspace resets. Both: R
+//! reconnects, Esc leaves. `--screenshot PATH --frames N` saves a PNG once N frames have been
+//! drawn with the session open (or the connection has failed) and exits: the rendered tests
+//! use it.
 //!
-//! Modules (`game/`): `scene` (camera, floor, walls), `visuals` (how replicated entities look,
-//! tracers), `controls` (keyboard and mouse into the plugin's intent), `hud` (status text,
-//! scoreboard, kill feed, disconnect banner), `capture` (the screenshot).
+//! Modules (`app/`): what both games share (status panel, banner, feed, session keys,
+//! screenshot), then one module per game (`app/arena`, `app/kart`) with its scene, visuals,
+//! controls and HUD.
 
 // Bevy system parameters (`Res<T>`, `Query<D>`, `Commands`) carry lifetimes that Bevy code
 // always elides; spelling them out in every system would only add noise.
@@ -20,7 +22,7 @@
 // clippy's taste makes the systems harder to read (Bevy's own docs recommend this allow).
 #![allow(clippy::type_complexity)]
 
-mod game;
+mod app;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,15 +30,28 @@ use std::time::Duration;
 use anyhow::Context as _;
 use bevy::prelude::*;
 use bevy::window::WindowResolution;
-use clap::Parser;
-use client_bevy::Config as ClientConfig;
-use client_bevy::TickwirePlugin;
+use clap::{Parser, ValueEnum};
 use client_bevy::tickwire_client::LinkConfig;
+use client_bevy::{ClientConfig, NetProtocol};
+use tickwire_arena::ArenaProtocol;
+use tickwire_kart::{KartConfig, KartProtocol};
 
-/// Play the Tickwire arena.
+/// The games this client plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Game {
+    /// The top-down arena shooter (the server's default game).
+    Arena,
+    /// The kart race.
+    Kart,
+}
+
+/// Play a Tickwire game.
 #[derive(Debug, Parser)]
 #[command(version)]
 struct Args {
+    /// The game to play (the server must host it).
+    #[arg(long, value_enum, default_value_t = Game::Arena)]
+    game: Game,
     /// The server's WebSocket endpoint.
     #[arg(long, default_value = "ws://127.0.0.1:7777/ws")]
     url: String,
@@ -63,29 +78,40 @@ struct Args {
     frames: u32,
 }
 
+impl Args {
+    /// The client configuration for game `P`.
+    fn config<P: NetProtocol>(&self) -> ClientConfig<P> {
+        let mut config = ClientConfig::<P>::new(&self.url, &self.room, &self.name);
+        config.token = self.token.clone();
+        config.link = LinkConfig {
+            latency: Duration::from_millis(self.latency_ms),
+            jitter: Duration::from_millis(self.jitter_ms),
+            seed: 1,
+        };
+        config
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let mut config = ClientConfig::new(&args.url, &args.room, &args.name);
-    config.token = args.token.clone();
-    config.link = LinkConfig {
-        latency: Duration::from_millis(args.latency_ms),
-        jitter: Duration::from_millis(args.jitter_ms),
-        seed: 1,
-    };
     let window = Window {
-        title: format!("Tickwire — {} in {}", args.name, args.room),
+        title: format!("Tickwire {:?} — {} in {}", args.game, args.name, args.room),
         resolution: WindowResolution::new(1280, 720),
         ..default()
     };
-    let exit = App::new()
-        .add_plugins(DefaultPlugins.set(WindowPlugin { primary_window: Some(window), ..default() }))
-        .add_plugins(TickwirePlugin::with_config(config.clone()))
-        .add_plugins(game::GamePlugin {
-            reconnect: config,
-            capture: args.screenshot.map(|path| game::Capture { path, frames: args.frames }),
-        })
-        .run();
-    match exit {
+    let capture = args.screenshot.clone().map(|path| app::Capture { path, frames: args.frames });
+    let mut app = App::new();
+    app.add_plugins(DefaultPlugins.set(WindowPlugin { primary_window: Some(window), ..default() }));
+    match args.game {
+        Game::Arena => app::arena::add(&mut app, args.config::<ArenaProtocol>(), capture),
+        Game::Kart => {
+            let mut config = args.config::<KartProtocol>();
+            // The prediction steps with the race's rules: the default race's, as the server's.
+            config.rules = KartConfig::default().rules;
+            app::kart::add(&mut app, config, capture);
+        }
+    }
+    match app.run() {
         AppExit::Success => Ok(()),
         AppExit::Error(code) => Err(anyhow::anyhow!("exited with code {code}"))
             .context("the client stopped with an error (see the log above)"),

@@ -69,8 +69,16 @@ impl Harness {
 
     /// A kart race (default rules) with `bots` racers on the autopilot.
     pub fn kart(bots: usize) -> Harness {
+        Harness::kart_with(bots, KartConfig::default(), true)
+    }
+
+    /// A kart race with `bots` racers standing on the start grid.
+    pub fn kart_standing(bots: usize, race: KartConfig) -> Harness {
+        Harness::kart_with(bots, race, false)
+    }
+
+    fn kart_with(bots: usize, race: KartConfig, drive: bool) -> Harness {
         let rt = runtime();
-        let race = KartConfig::default();
         let builder = Server::builder(ServerConfig::for_tests()).game::<Race>(race.clone());
         let server = rt.block_on(builder.spawn()).expect("server");
         let url = server.handle.ws_url();
@@ -82,8 +90,8 @@ impl Harness {
                 let (track, mut pilot) = (race.rules.track, Autopilot::new());
                 let drive = move |ctx: &InputContext<'_, KartProtocol>| match ctx.state.predicted()
                 {
-                    Some(kart) => pilot.drive(&track, kart),
-                    None => KartInput::default(),
+                    Some(kart) if drive => pilot.drive(&track, kart),
+                    _ => KartInput::default(),
                 };
                 let bot = rt.block_on(tickwire_client::connect_with(config, drive));
                 Box::new(bot.expect("bot connects")) as Box<dyn Any + Send>

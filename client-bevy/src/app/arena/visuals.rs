@@ -6,12 +6,9 @@ use std::time::Duration;
 
 use bevy::prelude::*;
 use bevy::sprite::Anchor;
-use client_bevy::ArenaEvent;
 use client_bevy::tickwire_client::Event;
-use client_bevy::{
-    LocalPlayer, NetBody, NetEntities, NetGameEvent, NetHeading, NetNpc, NetPlayer, PlayerName,
-};
-use tickwire_arena::ArenaRules;
+use client_bevy::{LocalPlayer, NetEntities, NextInput, PlayerName, Replicated, ServerEvent};
+use tickwire_arena::{ArenaEvent, ArenaInput, ArenaRules, Heading, Npc, Player};
 
 use super::{layer, palette};
 
@@ -79,7 +76,7 @@ struct NameLabel;
 fn dress_npcs(
     mut commands: Commands,
     assets: Res<Assets2d>,
-    added: Query<(Entity, &NetNpc, &Transform), Added<NetNpc>>,
+    added: Query<(Entity, &Replicated<Npc>, &Transform), Added<Replicated<Npc>>>,
 ) {
     for (e, npc, t) in &added {
         let color = &assets.npc_colors[usize::from(npc.kind) % assets.npc_colors.len()];
@@ -94,7 +91,7 @@ fn dress_npcs(
 fn dress_players(
     mut commands: Commands,
     assets: Res<Assets2d>,
-    added: Query<(Entity, &Transform, Has<LocalPlayer>), Added<NetPlayer>>,
+    added: Query<(Entity, &Transform, Has<LocalPlayer>), Added<Replicated<Player>>>,
 ) {
     for (e, t, local) in &added {
         let (color, z) = if local {
@@ -144,8 +141,8 @@ fn dress_players(
 fn update_players(
     assets: Res<Assets2d>,
     mut players: Query<
-        (&NetPlayer, Has<LocalPlayer>, &mut MeshMaterial2d<ColorMaterial>, &Children),
-        Changed<NetPlayer>,
+        (&Replicated<Player>, Has<LocalPlayer>, &mut MeshMaterial2d<ColorMaterial>, &Children),
+        Changed<Replicated<Player>>,
     >,
     mut fills: Query<(&mut Sprite, &mut Visibility), (With<HealthFill>, Without<HealthBack>)>,
     mut backs: Query<&mut Visibility, (With<HealthBack>, Without<HealthFill>)>,
@@ -171,8 +168,8 @@ fn update_players(
 /// Name labels follow [`PlayerName`] (and show the score).
 fn update_labels(
     players: Query<
-        (&PlayerName, &NetPlayer, &Children),
-        Or<(Changed<PlayerName>, Changed<NetPlayer>)>,
+        (&PlayerName, &Replicated<Player>, &Children),
+        Or<(Changed<PlayerName>, Changed<Replicated<Player>>)>,
     >,
     mut labels: Query<&mut Text2d, With<NameLabel>>,
 ) {
@@ -185,16 +182,22 @@ fn update_labels(
     }
 }
 
-/// Short heading ticks: where players aim and NPCs go.
-fn draw_headings(mut gizmos: Gizmos, q: Query<(&NetBody, &NetHeading, Option<&NetPlayer>)>) {
-    for (body, heading, player) in &q {
+/// Short heading ticks: where players aim (the local player: where the mouse aims now) and
+/// NPCs go.
+fn draw_headings(
+    mut gizmos: Gizmos,
+    input: Res<NextInput<ArenaInput>>,
+    q: Query<(&Transform, &Replicated<Heading>, Option<&Replicated<Player>>, Has<LocalPlayer>)>,
+) {
+    for (at, heading, player, local) in &q {
         let (len, color) = match player {
             Some(p) if !p.alive => continue,
             Some(_) => (22.0, palette::TEXT),
             None => (12.0, palette::TEXT.with_alpha(0.35)),
         };
-        let dir = Vec2::from_angle(heading.0);
-        gizmos.line_2d(body.position, body.position + dir * len, color);
+        let angle = if local { input.aim } else { heading.angle };
+        let pos = at.translation.truncate();
+        gizmos.line_2d(pos, pos + Vec2::from_angle(angle) * len, color);
     }
 }
 
@@ -210,19 +213,19 @@ struct Tracers(Vec<Tracer>);
 
 fn collect_tracers(
     time: Res<Time<Real>>,
-    mut events: MessageReader<NetGameEvent>,
+    mut events: MessageReader<ServerEvent<ArenaEvent>>,
     mut tracers: ResMut<Tracers>,
     entities: Res<NetEntities>,
-    bodies: Query<&NetBody, With<LocalPlayer>>,
+    bodies: Query<&Transform, With<LocalPlayer>>,
 ) {
     let now = time.elapsed();
     tracers.0.retain(|t| now.saturating_sub(t.born) < TRACER_LIFE);
-    for NetGameEvent(e) in events.read() {
+    for e in events.read() {
         if let Event::Game(ArenaEvent::Shot { shooter, from_x, from_y, to_x, to_y, .. }) = &e.event
         {
             // Our own shots start at the drawn (predicted) muzzle, not the server's past one.
             let own = entities.get(*shooter).and_then(|s| bodies.get(s).ok());
-            let from = own.map_or(Vec2::new(*from_x, *from_y), |b| b.position);
+            let from = own.map_or(Vec2::new(*from_x, *from_y), |t| t.translation.truncate());
             if tracers.0.len() == MAX_TRACERS {
                 tracers.0.remove(0);
             }

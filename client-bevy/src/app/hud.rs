@@ -1,34 +1,45 @@
-//! The heads-up display: connection state, RTT and ticks (top left), the scoreboard (top
-//! right), a kill feed (bottom left), and a banner in the middle while connecting or after a
-//! refusal or disconnect, saying why.
+//! The heads-up display both games share: connection state, RTT and ticks (top left), the
+//! feed (bottom left: joins, leaves, chat and each game's own lines), and a banner in the
+//! middle while connecting, reconnecting, or after a refusal or a disconnect, saying why. The
+//! games add their own panels with [`text`] and [`corner`].
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use bevy::prelude::*;
-use client_bevy::ArenaEvent;
-use client_bevy::tickwire_client::Event;
-use client_bevy::{
-    ConnectionState, NetEntities, NetGameEvent, NetPlayer, NetStatus, PlayerName, SessionEnd,
-};
-use tickwire_protocol::EntityId;
+use client_bevy::{ConnectionState, NetEntities, NetStatus, SessionEnd};
 
 use super::palette;
 
-/// Lines kept in the kill feed.
+/// Lines kept in the feed.
 const FEED_LINES: usize = 5;
 
 pub(super) fn plugin(app: &mut App) {
     app.init_resource::<Feed>()
         .add_systems(Startup, setup)
-        .add_systems(Update, (status_text, scoreboard, feed, banner));
+        .add_systems(Update, (status_text, show_feed, banner));
+}
+
+/// The controls, shown at the bottom of the status panel (`\n` breaks lines).
+#[derive(Resource)]
+pub(crate) struct Hint(pub(crate) &'static str);
+
+/// The feed's newest lines.
+#[derive(Resource, Default)]
+pub(crate) struct Feed(VecDeque<String>);
+
+impl Feed {
+    /// Adds a line (the oldest goes when the feed is full).
+    pub(crate) fn push(&mut self, line: String) {
+        if self.0.len() == FEED_LINES {
+            self.0.pop_front();
+        }
+        self.0.push_back(line);
+    }
 }
 
 #[derive(Component)]
 struct StatusText;
-
-#[derive(Component)]
-struct ScoreText;
 
 #[derive(Component)]
 struct FeedText;
@@ -36,14 +47,18 @@ struct FeedText;
 #[derive(Component)]
 struct Banner;
 
-#[derive(Resource, Default)]
-struct Feed(VecDeque<String>);
-
-fn text(size: f32, color: Color) -> (Text, TextFont, TextColor) {
+/// A text of `size` in `color` (empty until a system fills it).
+pub(crate) fn text(size: f32, color: Color) -> (Text, TextFont, TextColor) {
     (Text::new(""), TextFont::from_font_size(size), TextColor(color))
 }
 
-fn corner(top: Option<f32>, left: Option<f32>, right: Option<f32>, bottom: Option<f32>) -> Node {
+/// A panel pinned to the window's corner by the given offsets, pixels.
+pub(crate) fn corner(
+    top: Option<f32>,
+    left: Option<f32>,
+    right: Option<f32>,
+    bottom: Option<f32>,
+) -> Node {
     let px = |v: Option<f32>| v.map_or(Val::Auto, Val::Px);
     Node {
         position_type: PositionType::Absolute,
@@ -56,19 +71,15 @@ fn corner(top: Option<f32>, left: Option<f32>, right: Option<f32>, bottom: Optio
     }
 }
 
+/// The translucent panel behind HUD texts.
+pub(crate) const PANEL: BackgroundColor = BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.55));
+
 fn setup(mut commands: Commands) {
-    let panel = BackgroundColor(Color::srgba(0.0, 0.0, 0.0, 0.55));
     commands.spawn((
         StatusText,
         text(16.0, palette::TEXT),
         corner(Some(8.0), Some(8.0), None, None),
-        panel,
-    ));
-    commands.spawn((
-        ScoreText,
-        text(16.0, palette::TEXT),
-        corner(Some(8.0), None, Some(8.0), None),
-        panel,
+        PANEL,
     ));
     commands.spawn((FeedText, text(16.0, palette::TEXT), corner(None, Some(8.0), None, Some(8.0))));
     commands
@@ -108,6 +119,7 @@ fn status_text(
     state: Res<ConnectionState>,
     status: Res<NetStatus>,
     entities: Res<NetEntities>,
+    hint: Res<Hint>,
     mut q: Single<&mut Text, With<StatusText>>,
 ) {
     let ms = |d: Option<std::time::Duration>| {
@@ -131,60 +143,15 @@ fn status_text(
         status.pending_inputs,
         status.stats.mispredictions
     );
-    let _ = write!(s, "WASD/arrows move | mouse aims | click fires | R reconnect | Esc leave");
+    let _ = write!(s, "{}\nR reconnect | Esc leave", hint.0);
     if q.0 != s {
         q.0 = s;
     }
 }
 
-fn scoreboard(
-    players: Query<(&PlayerName, &NetPlayer)>,
-    mut q: Single<&mut Text, With<ScoreText>>,
-) {
-    let mut rows: Vec<_> = players.iter().collect();
-    rows.sort_by(|a, b| b.1.score.cmp(&a.1.score).then_with(|| a.0.0.cmp(&b.0.0)));
-    let mut s = String::from("score  hp  player");
-    for (name, p) in rows.iter().take(12) {
-        let hp = if p.alive { p.health.to_string() } else { "dead".into() };
-        let _ = write!(s, "\n{:>5} {:>4}  {}", p.score, hp, name.0);
-    }
-    if q.0 != s {
-        q.0 = s;
-    }
-}
-
-fn feed(
-    mut events: MessageReader<NetGameEvent>,
-    mut lines: ResMut<Feed>,
-    entities: Res<NetEntities>,
-    names: Query<&PlayerName>,
-    mut q: Single<&mut Text, With<FeedText>>,
-) {
-    let name = |id: EntityId| {
-        entities
-            .get(id)
-            .and_then(|e| names.get(e).ok())
-            .map_or_else(|| format!("#{}", id.0), |n| n.0.clone())
-    };
-    let mut changed = false;
-    for NetGameEvent(e) in events.read() {
-        let line = match &e.event {
-            Event::Game(ArenaEvent::Kill { killer, victim }) => {
-                format!("{} killed {}", name(*killer), name(*victim))
-            }
-            Event::Joined { name, .. } => format!("{name} joined"),
-            Event::Left { name, .. } => format!("{name} left"),
-            Event::Chat { name, text, .. } => format!("{name}: {text}"),
-            Event::Game(ArenaEvent::Shot { .. } | ArenaEvent::Hit { .. }) => continue,
-        };
-        if lines.0.len() == FEED_LINES {
-            lines.0.pop_front();
-        }
-        lines.0.push_back(line);
-        changed = true;
-    }
-    if changed {
-        q.0 = lines.0.iter().map(String::as_str).collect::<Vec<_>>().join("\n");
+fn show_feed(feed: Res<Feed>, mut q: Single<&mut Text, With<FeedText>>) {
+    if feed.is_changed() {
+        q.0 = feed.0.iter().map(String::as_str).collect::<Vec<_>>().join("\n");
     }
 }
 
