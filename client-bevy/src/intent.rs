@@ -64,7 +64,8 @@ mod tests {
 
     #[test]
     fn presses_stay_until_cleared_axes_follow() {
-        let schema = MessageSchema::new(&MessageDef { name: "input", fields: FIELDS }).unwrap();
+        let schema = MessageSchema::new(&MessageDef { name: "input", fields: FIELDS })
+            .expect("a valid input");
         let mut latch = ButtonLatch::default();
         let a = latch.latch(&schema, &values(10, 0b001));
         assert_eq!((a.get(0), a.get(1)), (Some(10), Some(0b001)));

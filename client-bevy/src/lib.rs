@@ -56,8 +56,8 @@
 //!      [`ServerEvent`] messages;
 //!   2. `PreUpdate`, [`TickwireSystems::Sync`]: with the library's state locked once, spawn,
 //!      update and despawn the replicated entities: one [`Replicated<C>`] per component of the
-//!      game's schema ([`mirror`]), remote ones [`Interpolated`] at the render time, the
-//!      [`LocalPlayer`] predicted and smoothed ([`replicate`]);
+//!      game's schema (one mirror per component type), remote ones [`Interpolated`] at the
+//!      render time, the [`LocalPlayer`] predicted and smoothed ([`replicate`]);
 //!   3. `Update`: the game reads those and writes [`NextInput`];
 //!   4. `PostUpdate`, [`TickwireSystems::Send`]: the input goes to the driver (button presses
 //!      are held until an input frame has carried them);
@@ -90,7 +90,7 @@
 
 mod components;
 mod intent;
-pub mod mirror;
+mod mirror;
 pub mod net;
 pub mod replicate;
 mod session;

@@ -15,8 +15,8 @@
 //!   ([`LocalSmoothing`]), so corrections never pop, and jumps longer than
 //!   [`LocalSmoothing::snap_distance`] (a respawn) snap. A game that predicts nothing draws its
 //!   own entity interpolated, like the others.
-//! - Each component is copied by its [mirror](crate::mirror), player names are refreshed after
-//!   `Joined` and `Left` events, and [`NetStatus`] is refreshed.
+//! - Each component is copied by its mirror (one per component type), player names are
+//!   refreshed after `Joined` and `Left` events, and [`NetStatus`] is refreshed.
 //!
 //! [`ClientState::bracket`]: tickwire_client::ClientState::bracket
 

@@ -117,7 +117,7 @@ fn the_race_replicates_predicts_honks_and_repaints() {
     });
     let end = app.world().resource::<NetStatus>().predicted.expect("predicted");
     assert!(end.distance(start) > 5.0, "drove from {start} to {end}");
-    let stats = app.world().resource::<NetStatus>().stats.clone();
+    let stats = app.world().resource::<NetStatus>().stats;
     assert!(stats.prediction_checks > 0, "{stats:?}");
 
     // A horn press of one frame (far shorter than a tick) honks exactly once.

@@ -1,4 +1,5 @@
-//! The README's Bevy command is real: its arguments parse with the game's own parser.
+//! The README's Bevy parts are real: the command's arguments parse with the client's own
+//! parser, and the snippet is the crate example that rustdoc compiles.
 
 use std::process::Command;
 
@@ -23,5 +24,32 @@ fn the_readme_bevy_command_parses() {
         out.status.success(),
         "README: `{span}` does not parse:\n{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The README's Bevy snippet is the crate docs' example, which rustdoc compiles (`cargo test
+/// --doc`), so the README cannot show code that does not build.
+#[test]
+fn the_readme_bevy_snippet_is_the_compiled_crate_example() {
+    let section = README.split("### Your game in Bevy").nth(1).expect("the README's Bevy section");
+    let snippet = section
+        .split("```rust\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a rust block in the Bevy section");
+    let lib = include_str!("../src/lib.rs");
+    let docs: String = lib
+        .lines()
+        .take_while(|l| l.starts_with("//!"))
+        .map(|l| l.strip_prefix("//! ").unwrap_or(l.trim_start_matches("//!")))
+        .fold(String::new(), |acc, l| acc + l + "\n");
+    let example = docs
+        .split("```no_run\n")
+        .nth(1)
+        .and_then(|s| s.split("```").next())
+        .expect("a no_run example in the crate docs");
+    assert_eq!(
+        snippet, example,
+        "README.md's Bevy snippet differs from client-bevy's crate example"
     );
 }
