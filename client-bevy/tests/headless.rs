@@ -21,7 +21,7 @@ use client_bevy::{
 use tickwire_arena::{ArenaEvent, ArenaInput, ArenaProtocol, Body, Npc, Player};
 use tickwire_protocol::message::{DisconnectReason, RejectReason};
 
-use common::{Harness, WAIT, arena_plugin};
+use common::{Harness, arena_plugin, run_for, run_until};
 
 /// Disconnect messages seen by the app.
 #[derive(Resource, Default)]
@@ -43,19 +43,6 @@ fn app_named(url: String, name: &str) -> App {
             },
         );
     app
-}
-
-/// Runs frames (about 200 per second) until `done` says so; panics after [`WAIT`].
-fn run_until(app: &mut App, what: &str, mut done: impl FnMut(&mut World) -> bool) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        app.update();
-        if done(app.world_mut()) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 fn connection_state(world: &World) -> ConnectionState {
@@ -201,11 +188,7 @@ fn a_click_shorter_than_a_tick_fires_once() {
     app.world_mut().resource_mut::<NextInput<ArenaInput>>().0 = ArenaInput::IDLE;
     run_until(&mut app, "our shot", |w| !w.resource::<Shots>().0.is_empty());
     // Half a second more: still exactly one shot (the press was not repeated).
-    let until = Instant::now() + Duration::from_millis(500);
-    while Instant::now() < until {
-        app.update();
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    run_for(&mut app, Duration::from_millis(500));
     assert_eq!(app.world().resource::<Shots>().0, [me]);
 }
 

@@ -18,7 +18,7 @@ use client_bevy::{
 };
 use tickwire_kart::{Barrel, HORN, Kart, KartCommand, KartEvent, KartInput, KartProtocol, Racer};
 
-use common::{Harness, WAIT, kart_plugin};
+use common::{Harness, kart_plugin, run_for, run_until};
 
 /// Honks heard by the app, by racer.
 #[derive(Resource, Default)]
@@ -40,28 +40,6 @@ fn app(url: String) -> App {
             },
         );
     app
-}
-
-/// Runs frames (about 200 per second) until `done` says so; panics after [`WAIT`].
-fn run_until(app: &mut App, what: &str, mut done: impl FnMut(&mut World) -> bool) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        app.update();
-        if done(app.world_mut()) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-/// Runs frames for `d`.
-fn run_for(app: &mut App, d: Duration) {
-    let until = Instant::now() + d;
-    while Instant::now() < until {
-        app.update();
-        std::thread::sleep(Duration::from_millis(5));
-    }
 }
 
 fn set_input(app: &mut App, input: KartInput) {

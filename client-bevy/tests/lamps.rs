@@ -10,7 +10,9 @@
 
 #![allow(elided_lifetimes_in_paths, unreachable_pub)] // Bevy system parameters; test-game items
 
-use std::time::{Duration, Instant};
+mod common;
+
+use std::time::Duration;
 
 use bevy::prelude::*;
 use client_bevy::{
@@ -21,6 +23,8 @@ use tickwire_protocol::{EntityId, component, input, messages};
 use tickwire_server::{Server, ServerConfig};
 use tickwire_sim::hecs::{Entity, World};
 use tickwire_sim::{Ctx, Game, Inputs, JoinRefusal, JoinRequest, LeaveReason, PlayerRef};
+
+use common::run_until;
 
 component! {
     /// Where a lamp stands.
@@ -154,20 +158,6 @@ impl Game for Lamps {
                 spot.x = (spot.x + f32::from(input.input.dx)).clamp(0.0, 255.0);
             }
         }
-    }
-}
-
-const WAIT: Duration = Duration::from_secs(15);
-
-fn run_until(app: &mut App, what: &str, mut done: impl FnMut(&mut World2) -> bool) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        app.update();
-        if done(app.world_mut()) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
     }
 }
 

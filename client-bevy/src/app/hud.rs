@@ -7,7 +7,8 @@ use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use bevy::prelude::*;
-use client_bevy::{ConnectionState, NetEntities, NetStatus, SessionEnd};
+use client_bevy::{ConnectionState, NetEntities, NetStatus, PlayerName, SessionEnd};
+use tickwire_protocol::EntityId;
 
 use super::palette;
 
@@ -36,6 +37,14 @@ impl Feed {
         }
         self.0.push_back(line);
     }
+}
+
+/// A player's name for the feed: its entity's [`PlayerName`], else `#id`.
+pub(crate) fn name_of(entities: &NetEntities, names: &Query<&PlayerName>, id: EntityId) -> String {
+    entities
+        .get(id)
+        .and_then(|e| names.get(e).ok())
+        .map_or_else(|| format!("#{}", id.0), |n| n.0.clone())
 }
 
 #[derive(Component)]

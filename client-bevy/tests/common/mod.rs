@@ -8,7 +8,10 @@ use std::f32::consts::TAU;
 use std::time::Duration;
 
 use std::any::Any;
+use std::time::Instant;
 
+use bevy::app::App;
+use bevy::ecs::world::World;
 use bevy::math::Vec2;
 use client_bevy::TickwirePlugin;
 use client_bevy::tickwire_client::{self, ClientConfig, InputContext};
@@ -20,6 +23,28 @@ use tokio::runtime::Runtime;
 /// Bound on anything a test waits for.
 pub const WAIT: Duration = Duration::from_secs(15);
 pub const ROOM: &str = "lobby";
+
+/// Runs frames (about 200 per second) until `done` says so; panics after [`WAIT`].
+pub fn run_until(app: &mut App, what: &str, mut done: impl FnMut(&mut World) -> bool) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        app.update();
+        if done(app.world_mut()) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Runs frames (about 200 per second) for `d`.
+pub fn run_for(app: &mut App, d: Duration) {
+    let until = Instant::now() + d;
+    while Instant::now() < until {
+        app.update();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
 
 /// The server and the bots live on this runtime; the Bevy app runs on the test thread.
 pub struct Harness {

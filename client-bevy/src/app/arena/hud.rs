@@ -9,7 +9,7 @@ use tickwire_arena::{ArenaEvent, Player};
 use tickwire_protocol::EntityId;
 
 use super::palette;
-use crate::app::hud::{Feed, PANEL, corner, text};
+use crate::app::hud::{Feed, PANEL, corner, name_of, text};
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(Startup, setup).add_systems(Update, (scoreboard, kills));
@@ -49,12 +49,7 @@ fn kills(
     entities: Res<NetEntities>,
     names: Query<&PlayerName>,
 ) {
-    let name = |id: EntityId| {
-        entities
-            .get(id)
-            .and_then(|e| names.get(e).ok())
-            .map_or_else(|| format!("#{}", id.0), |n| n.0.clone())
-    };
+    let name = |id: EntityId| name_of(&entities, &names, id);
     for e in events.read() {
         if let Event::Game(ArenaEvent::Kill { killer, victim }) = &e.event {
             feed.push(format!("{} killed {}", name(*killer), name(*victim)));

@@ -10,7 +10,7 @@ use tickwire_kart::{KartEvent, Racer};
 use tickwire_protocol::EntityId;
 
 use super::palette;
-use crate::app::hud::{Feed, PANEL, corner, text};
+use crate::app::hud::{Feed, PANEL, corner, name_of, text};
 
 pub(super) fn plugin(app: &mut App) {
     app.add_systems(Startup, setup).add_systems(Update, (standings, race_events));
@@ -54,12 +54,7 @@ fn race_events(
     status: Res<NetStatus>,
     names: Query<&PlayerName>,
 ) {
-    let name = |id: EntityId| {
-        entities
-            .get(id)
-            .and_then(|e| names.get(e).ok())
-            .map_or_else(|| format!("#{}", id.0), |n| n.0.clone())
-    };
+    let name = |id: EntityId| name_of(&entities, &names, id);
     for e in events.read() {
         let Event::Game(event) = &e.event else { continue };
         let line = match event {
