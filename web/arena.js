@@ -5,6 +5,7 @@
 // checked against the Rust step by web/test/parity.test.mjs). (The SDK in sdk/ knows nothing
 // about the arena; a different game replaces this file.)
 
+import { findLayout } from './layout.js';
 import { GameSchema } from './sdk/game.js';
 import { dequantize, roundHalfAway } from './sdk/schema.js';
 
@@ -94,42 +95,12 @@ export const FIRE = 1;
  * lacks one of them, or the input and events the page sends and draws.
  */
 export function arenaLayout(game) {
-  const schema = game.components ?? game;
-  const component = (name) => {
-    const i = schema.componentIndex(name);
-    if (i < 0) throw new Error(`the ${schema.name} schema has no component \`${name}\``);
-    return i;
-  };
-  const field = (ci, name) => {
-    const c = schema.components[ci];
-    const j = c.fields.findIndex((f) => f.name === name);
-    if (j < 0) throw new Error(`the ${schema.name} schema has no field \`${c.name}.${name}\``);
-    return c.firstField + j;
-  };
-  const BODY = component('body');
-  const HEADING = component('heading');
-  const NPC = component('npc');
-  const PLAYER = component('player');
-  const F = {
-    x: field(BODY, 'x'),
-    y: field(BODY, 'y'),
-    vx: field(BODY, 'vx'),
-    vy: field(BODY, 'vy'),
-    angle: field(HEADING, 'angle'),
-    kind: field(NPC, 'kind'),
-    health: field(PLAYER, 'health'),
-    score: field(PLAYER, 'score'),
-    alive: field(PLAYER, 'alive'),
-  };
-  if (game.input) {
-    for (const name of ['move_x', 'move_y', 'aim', 'buttons']) {
-      if (!game.input.field(name)) throw new Error(`the ${game.game} input has no field \`${name}\``);
-    }
-    for (const name of ['Shot', 'Hit', 'Kill']) {
-      if (!game.event(name)) throw new Error(`the ${game.game} game has no event \`${name}\``);
-    }
-  }
-  return { schema, BODY, HEADING, NPC, PLAYER, F };
+  return findLayout(game, {
+    components: { BODY: 'body', HEADING: 'heading', NPC: 'npc', PLAYER: 'player' },
+    fields: { x: 'body.x', y: 'body.y', vx: 'body.vx', vy: 'body.vy', angle: 'heading.angle', kind: 'npc.kind', health: 'player.health', score: 'player.score', alive: 'player.alive' },
+    input: ['move_x', 'move_y', 'aim', 'buttons'],
+    events: ['Shot', 'Hit', 'Kill'],
+  });
 }
 
 /** ARENA's layout: component indices and field indices (see arenaLayout). */

@@ -7,6 +7,7 @@
 // Units, as in the Rust crate: positions and velocities in grid steps of 1/16 unit (per tick),
 // headings in 1/65536 of a turn counter-clockwise from +x (y up), fractions in 1/256.
 
+import { findLayout } from './layout.js';
 import { dequantize } from './sdk/schema.js';
 
 /** Grid steps per world unit. */
@@ -151,72 +152,22 @@ export const prediction = Object.freeze({
 /** How the page draws the paint colours 0..=7 (the `Paint` command's `color`). */
 export const PAINT = Object.freeze(['#58a6ff', '#ff7b72', '#7ee787', '#e3b341', '#d2a8ff', '#56d4dd', '#ffa657', '#f778ba']);
 
-/** `KartRules::default()` (games/kart/src/config.rs); the server's are `/rules.json`'s. */
-export const DEFAULT_RULES = Object.freeze({
-  track: { width: 2040, height: 1400, lane: 320 },
-  kart_radius: 12,
-  barrel_radius: 8,
-  max_speed: 160,
-  boost_speed: 240,
-  reverse_speed: 64,
-  accel: 8,
-  boost_accel: 14,
-  brake: 16,
-  coast: 3,
-  turn_rate: 1100,
-  turn_speed: 64,
-  slip: 40,
-  drift_slip: 230,
-  wall_bounce: 128,
-  boost_max: 255,
-  boost_drain: 3,
-  boost_recharge: 1,
-  kick: 48,
-  laps: 3,
-  honk_cooldown_ms: 2000,
-  bump_cooldown_ms: 250,
-});
-
 /**
  * Where the page finds what it reads in a kart schema, by name: component indices (`KART`,
  * `RACER`, `BARREL`: presence-mask bits) and global field indices `F`. Throws if the schema
  * lacks one of them, or the input fields, events and commands the page uses.
  */
 export function kartLayout(game) {
-  const schema = game.components;
-  const component = (name) => {
-    const i = schema.componentIndex(name);
-    if (i < 0) throw new Error(`the ${schema.name} schema has no component \`${name}\``);
-    return i;
-  };
-  const field = (ci, name) => {
-    const c = schema.components[ci];
-    const j = c.fields.findIndex((f) => f.name === name);
-    if (j < 0) throw new Error(`the ${schema.name} schema has no field \`${c.name}.${name}\``);
-    return c.firstField + j;
-  };
-  const KART = component('kart');
-  const RACER = component('racer');
-  const BARREL = component('barrel');
-  const F = {
-    x: field(KART, 'x'),
-    y: field(KART, 'y'),
-    vx: field(KART, 'vx'),
-    vy: field(KART, 'vy'),
-    heading: field(KART, 'heading'),
-    lap: field(RACER, 'lap'),
-    checkpoint: field(RACER, 'checkpoint'),
-    boost: field(RACER, 'boost'),
-    color: field(RACER, 'color'),
-    bx: field(BARREL, 'x'),
-    by: field(BARREL, 'y'),
-  };
-  for (const name of ['throttle', 'steer', 'buttons']) {
-    if (!game.input.field(name)) throw new Error(`the ${game.game} input has no field \`${name}\``);
-  }
-  for (const name of ['Lap', 'Bump', 'Honk', 'Won']) if (!game.event(name)) throw new Error(`the ${game.game} game has no event \`${name}\``);
-  for (const name of ['Paint', 'Reset']) if (!game.command(name)) throw new Error(`the ${game.game} game has no command \`${name}\``);
-  return { schema, KART, RACER, BARREL, F };
+  return findLayout(game, {
+    components: { KART: 'kart', RACER: 'racer', BARREL: 'barrel' },
+    fields: {
+      x: 'kart.x', y: 'kart.y', vx: 'kart.vx', vy: 'kart.vy', heading: 'kart.heading', lap: 'racer.lap',
+      checkpoint: 'racer.checkpoint', boost: 'racer.boost', color: 'racer.color', bx: 'barrel.x', by: 'barrel.y',
+    },
+    input: ['throttle', 'steer', 'buttons'],
+    events: ['Lap', 'Bump', 'Honk', 'Won'],
+    commands: ['Paint', 'Reset'],
+  });
 }
 
 /**

@@ -157,6 +157,18 @@ impl ParityVectors {
     }
 }
 
+/// The `main` of a game's `parity_vectors` example: reads `WALKS SEED` from the command line
+/// (200 and 1 when absent), records with `record` and prints the vectors' JSON.
+pub fn print_from_args(
+    record: impl FnOnce(usize, u64) -> Result<ParityVectors, ParityError>,
+) -> Result<(), ParityError> {
+    let args: Vec<String> = std::env::args().collect();
+    let walks = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(200);
+    let seed = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
+    print!("{}", record(walks, seed)?.to_json());
+    Ok(())
+}
+
 /// Records a game's parity vectors (see the module docs).
 pub struct ParityRecorder<P: Predict + GameProtocol> {
     /// The rules every case steps with.

@@ -8,7 +8,7 @@
 //
 // Keys: W/↑ throttle, S/↓ brake and reverse, A/D or ←/→ steer, Space boost, Shift drift, H horn.
 
-import { BOOST, DEFAULT_RULES, DRIFT, GRID_PER_UNIT, HORN, PAINT, kartLayout, predictionHooks } from '../kart.js';
+import { BOOST, DRIFT, GRID_PER_UNIT, HORN, PAINT, kartLayout, predictionHooks } from '../kart.js';
 import { startPage } from './shell.js';
 
 const TURN = 2 * Math.PI;
@@ -249,7 +249,6 @@ startPage({
   title: 'the race',
   help: '<kbd>W</kbd>/<kbd>↑</kbd> gas · <kbd>S</kbd>/<kbd>↓</kbd> brake · <kbd>A</kbd><kbd>D</kbd> steer · <kbd>Space</kbd> boost · <kbd>Shift</kbd> drift · <kbd>H</kbd> horn · <kbd>C</kbd> paint · <kbd>R</kbd> reset',
   layout: kartLayout,
-  defaultRules: DEFAULT_RULES,
   rules: (config) => {
     if (!config?.rules?.track) throw new Error('no config.rules.track');
     return config.rules;

@@ -37,7 +37,8 @@ export function formatRate(bytes) {
  * - `layout(schema)`: where the page finds its components and fields (throws if it cannot play
  *   this schema); `fallbackSchema`: the page's own declaration if `/schema.json` is unusable;
  * - `rules(config)`: the rules it draws and predicts with, from `/rules.json`'s `config`
- *   (throws without them); `defaultRules`; `world(rules)`: `[width, height]` in world units;
+ *   (throws without them); `defaultRules`, if the page can play without the server's;
+ *   `world(rules)`: `[width, height]` in world units;
  *   `yUp`: the world's y axis points up;
  * - `keys`: `KeyboardEvent.code` → a name kept in `page.keys` while held; `onKey(code)`: a key
  *   press the page acts on at once (a command, say);
@@ -70,7 +71,7 @@ export function startPage(spec) {
     client: null,
     schema: spec.fallbackSchema ?? null,
     layout: spec.fallbackSchema ? spec.layout(spec.fallbackSchema) : null,
-    rules: spec.defaultRules,
+    rules: spec.defaultRules ?? null,
     keys: new Set(),
     mouse: { x: 0, y: 0, down: false, seen: false },
     view: { scale: 1, ox: 0, oy: 0, height: 0 },
@@ -137,7 +138,10 @@ function loadGame(page) {
     .then((r) => {
       page.rules = spec.rules(r.config);
     })
-    .catch((e) => console.warn(`/rules.json?game=${spec.game} unavailable (${e.message}); using the default rules`));
+    .catch((e) => {
+      if (page.rules) console.warn(`/rules.json?game=${spec.game} unavailable (${e.message}); using the default rules`);
+      else page.loadError = `this server's /rules.json?game=${spec.game} is unusable (${e.message})`;
+    });
   return Promise.all([schemaLoaded, rulesLoaded]);
 }
 
@@ -362,6 +366,7 @@ function resize(page) {
     canvas.height = Math.round(h * dpr);
   }
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  if (!page.rules) return;
   const [ww, wh] = page.spec.world(page.rules);
   const margin = 24;
   const scale = Math.min((w - 2 * margin) / ww, (h - 2 * margin) / wh);
@@ -376,7 +381,7 @@ function drawFrame(page) {
   const live = client?.state === 'connected';
   const frozen = !live && page.frozenAt !== null && Boolean(client?.clock);
   const bracket = live ? client.bracket(now) : frozen ? client.bracket(page.frozenAt) : null;
-  if (!page.layout) return; // the game's schema is not loaded yet
+  if (!page.layout || !page.rules) return; // the game's schema or rules are not loaded yet
   page.spec.draw(page, { now, bracket, live, frozen, me: client?.welcome?.entity ?? null });
   if (frozen) {
     page.ctx.fillStyle = 'rgba(1,4,9,0.5)';
@@ -425,7 +430,7 @@ function updateHud(page, force = false) {
   $('bytes').textContent = c ? formatRate(s.bytesPerSecond) : '–';
   $('players').textContent = s.counts.players || '–';
   $('entities').textContent = s.counts.entities || '–';
-  if (!page.layout) return;
+  if (!page.layout || !page.rules) return;
   for (const [id, text] of Object.entries(page.spec.hudValues?.(page, s) ?? {})) $(id).textContent = text;
   $('board-list').replaceChildren(
     ...(page.spec.board?.(page, s) ?? []).slice(0, 12).map((p) => {

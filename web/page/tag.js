@@ -5,6 +5,7 @@
 // the runners (the one who is "it" in red), `Tagged` as a flash and a feed line, `Waved` as a
 // ring over the runner. The command `Wave` is sent with E. WASD/arrows run.
 
+import { findLayout } from '../layout.js';
 import { startPage } from './shell.js';
 
 const TURN = 2 * Math.PI;
@@ -20,17 +21,13 @@ const tag = {
 
 /** Where the page finds the runner's fields in the tag schema (by name). */
 function tagLayout(game) {
-  const schema = game.components;
-  const RUNNER = schema.componentIndex('runner');
-  if (RUNNER < 0) throw new Error(`the ${schema.name} schema has no component \`runner\``);
-  const c = schema.components[RUNNER];
-  const field = (name) => {
-    const j = c.fields.findIndex((f) => f.name === name);
-    if (j < 0) throw new Error(`the ${schema.name} schema has no field \`runner.${name}\``);
-    return c.firstField + j;
-  };
-  if (!game.event('Tagged') || !game.event('Waved') || !game.command('Wave')) throw new Error(`the ${game.game} game lacks Tagged, Waved or Wave`);
-  return { schema, RUNNER, F: { x: field('x'), y: field('y'), it: field('it') } };
+  return findLayout(game, {
+    components: { RUNNER: 'runner' },
+    fields: { x: 'runner.x', y: 'runner.y', it: 'runner.it' },
+    input: ['x', 'y'],
+    events: ['Tagged', 'Waved'],
+    commands: ['Wave'],
+  });
 }
 
 /** The runner's input this tick: `x`, `y` in -1..=1 (y up). */

@@ -186,3 +186,43 @@ export function canvasBusy(page, id, background) {
     [id, background],
   );
 }
+
+/**
+ * The setup of a game page's end-to-end test: the server (`args`), a cuttable link to it
+ * (startLink), and Chromium on a fresh profile; everything is stopped after the test `t`, and
+ * `cleanup(fn)` adds to that. Resolves with `{ server, link, browser, page, problems, state }`.
+ */
+export async function startGameTest(t, { bin, chromium, args = [] }) {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const server = await startServer(bin, { args });
+  const link = await startLink(server.addr);
+  const profile = mkdtempSync(path.join(tmpdir(), 'tickwire-chromium-'));
+  const extra = [];
+  const opened = await openPage(chromium, profile);
+  t.after(async () => {
+    extra.forEach((fn) => fn());
+    await opened.browser.close().catch(() => {});
+    link.close();
+    server.child.kill('SIGKILL');
+    rmSync(profile, { recursive: true, force: true });
+  });
+  return { ...opened, server, link, cleanup: (fn) => extra.push(fn) };
+}
+
+/**
+ * Cuts `link` under a page and waits for the page to say so and then to resume: resolves with
+ * the page's state `before` and `after`, once a snapshot shows the own player again (the
+ * caller checks what its game keeps).
+ */
+export async function cutAndResume(state, link) {
+  const before = await state();
+  link.cut();
+  await until('the page to notice', async () => (await state()).banner?.title.startsWith('Connection lost'), 12000);
+  const after = await until('the page to resume', async () => {
+    const s = await state();
+    return s.connected && s.resumes === before.resumes + 1 && s.own && s;
+  });
+  return { before, after };
+}

@@ -10,12 +10,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 import { ROOT } from './helpers.mjs';
-import { canvasBusy, countColor, openPage, rgb, sleep, startLink, startPlayer, startServer, until } from './e2e-helpers.mjs';
+import { canvasBusy, countColor, cutAndResume, rgb, sleep, startGameTest, startPlayer, until } from './e2e-helpers.mjs';
 import { decodePng } from './png.mjs';
 import { PAINT } from '../kart.js';
 
@@ -28,24 +27,10 @@ if (skip && process.env.TICKWIRE_WEB_REQUIRE_ALL === '1') throw new Error(skip);
 
 test('the kart page races against a real server in Chromium', { skip, timeout: 120000 }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const server = await startServer(BIN, { args: ['--game-config', 'kart={"barrels":{"count":40}}'] });
-  const link = await startLink(server.addr);
-  const profile = mkdtempSync(path.join(tmpdir(), 'tickwire-chromium-'));
-  let other;
-  let browser;
-  t.after(async () => {
-    other?.stop();
-    await browser?.close().catch(() => {});
-    link.close();
-    server.child.kill('SIGKILL');
-    rmSync(profile, { recursive: true, force: true });
-  });
-
+  const { server, link, page, problems, state, cleanup } = await startGameTest(t, { bin: BIN, chromium: CHROMIUM, args: ['--game-config', 'kart={"barrels":{"count":40}}'] });
   // The other driver: full throttle along the bottom straight (it starts on the grid).
-  other = await startPlayer({ url: `ws://${server.addr}/ws`, game: 'kart', room: ROOM, name: 'rival', input: () => ({ throttle: 64, steer: 0, buttons: 0 }) });
-  const opened = await openPage(CHROMIUM, profile);
-  browser = opened.browser;
-  const { page, problems, state } = opened;
+  const other = await startPlayer({ url: `ws://${server.addr}/ws`, game: 'kart', room: ROOM, name: 'rival', input: () => ({ throttle: 64, steer: 0, buttons: 0 }) });
+  cleanup(() => other.stop());
 
   await t.test('the page joins the race with the server’s kart schema', async () => {
     const resp = await page.goto(`http://${link.addr}/?game=kart&room=${ROOM}&name=driver`);
@@ -143,16 +128,8 @@ test('the kart page races against a real server in Chromium', { skip, timeout: 1
   });
 
   await t.test('a dropped link is resumed as the same driver', async () => {
-    const before = await state();
-    link.cut();
-    await until('the page to notice', async () => (await state()).banner?.title.startsWith('Connection lost'), 12000);
-    const after = await until('the page to resume', async () => {
-      const s = await state();
-      return s.connected && s.resumes === 1 && s.stats.snapshots > 0 && s;
-    });
-    assert.equal(after.clientId, before.clientId);
-    assert.equal(after.entity, before.entity);
-    assert.equal(after.banner?.title, 'Reconnected');
+    const { before, after } = await cutAndResume(state, link);
+    assert.deepEqual([after.clientId, after.entity, after.banner?.title], [before.clientId, before.entity, 'Reconnected']);
     assert.equal(after.own.color, before.own.color, 'the same kart, in the same paint');
     assert.ok(!other.events.some((e) => e.name === 'Left'), 'the other driver never saw it leave');
   });

@@ -10,12 +10,11 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 import { ROOT } from './helpers.mjs';
-import { canvasBusy, countColor, openPage, sleep, startLink, startPlayer, startServer, until } from './e2e-helpers.mjs';
+import { canvasBusy, countColor, cutAndResume, sleep, startGameTest, startPlayer, until } from './e2e-helpers.mjs';
 import { decodePng } from './png.mjs';
 
 const BIN = process.env.TICKWIRE_SERVER_BIN;
@@ -39,25 +38,11 @@ function chase(target) {
 
 test('the tag page plays against a real server in Chromium', { skip, timeout: 120000 }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const server = await startServer(BIN, { args: ['--game-config', 'tag={"speed":8}'] });
-  const link = await startLink(server.addr);
-  const profile = mkdtempSync(path.join(tmpdir(), 'tickwire-chromium-'));
+  const { server, link, page, problems, state, cleanup } = await startGameTest(t, { bin: BIN, chromium: CHROMIUM, args: ['--game-config', 'tag={"speed":8}'] });
   const target = { entity: null, chase: false };
-  let chaser;
-  let browser;
-  t.after(async () => {
-    chaser?.stop();
-    await browser?.close().catch(() => {});
-    link.close();
-    server.child.kill('SIGKILL');
-    rmSync(profile, { recursive: true, force: true });
-  });
-
   const toward = chase(target);
-  chaser = await startPlayer({ url: `ws://${server.addr}/ws`, game: 'tag', room: ROOM, name: 'chaser', input: (p) => (target.chase ? toward(p) : { x: 0, y: 0 }) });
-  const opened = await openPage(CHROMIUM, profile);
-  browser = opened.browser;
-  const { page, problems, state } = opened;
+  const chaser = await startPlayer({ url: `ws://${server.addr}/ws`, game: 'tag', room: ROOM, name: 'chaser', input: (p) => (target.chase ? toward(p) : { x: 0, y: 0 }) });
+  cleanup(() => chaser.stop());
 
   await t.test('the page joins the playground with the server’s tag schema', async () => {
     const resp = await page.goto(`http://${link.addr}/?game=tag&room=${ROOM}&name=runner`);
@@ -133,16 +118,9 @@ test('the tag page plays against a real server in Chromium', { skip, timeout: 12
 
   await t.test('a dropped link is resumed as the same runner', async () => {
     target.chase = false;
-    const before = await state();
-    link.cut();
-    await until('the page to notice', async () => (await state()).banner?.title.startsWith('Connection lost'), 12000);
-    const after = await until('the page to resume', async () => {
-      const s = await state();
-      return s.connected && s.resumes === 1 && s.stats.snapshots > 0 && s;
-    });
-    assert.equal(after.clientId, before.clientId);
-    assert.equal(after.entity, before.entity);
-    assert.equal(after.banner?.title, 'Reconnected');
+    const { before, after } = await cutAndResume(state, link);
+    assert.deepEqual([after.clientId, after.entity, after.banner?.title], [before.clientId, before.entity, 'Reconnected']);
+    assert.equal(after.own.it, before.own.it, 'the same runner, still "it" or not');
     assert.ok(!chaser.events.some((e) => e.name === 'Left'), 'the chaser never saw it leave');
   });
 

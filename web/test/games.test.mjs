@@ -83,4 +83,6 @@ test('the kart page finds its components, fields, events and commands by name', 
   const renamed = { ...desc, hash: undefined, canonical_text: undefined };
   renamed.commands = desc.commands.filter((c) => c.name !== 'Reset');
   assert.throws(() => kartLayout(new GameSchema(renamed)), /no command `Reset`/);
+  renamed.components = desc.components.map((c) => (c.name === 'barrel' ? { ...c, name: 'crate' } : c));
+  assert.throws(() => kartLayout(new GameSchema({ ...renamed, commands: desc.commands })), /no component `barrel`/);
 });

@@ -85,11 +85,6 @@ for (const game of ['arena', 'kart']) {
   });
 }
 
-test('kart: the default rules are the simulation’s', async () => {
-  const { DEFAULT_RULES } = await import('../kart.js');
-  assert.deepEqual(readJson(committed('kart')).rules, DEFAULT_RULES);
-});
-
 test('arena: the default rules are the simulation’s', async () => {
   const { DEFAULT_RULES } = await import('../arena.js');
   const rules = readJson(committed('arena')).rules;

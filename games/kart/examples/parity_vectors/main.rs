@@ -8,10 +8,6 @@
 
 mod recipe;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().collect();
-    let walks: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(200);
-    let seed: u64 = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(1);
-    print!("{}", recipe::record(walks, seed)?.to_json());
-    Ok(())
+fn main() -> Result<(), tickwire_sim::parity::ParityError> {
+    tickwire_sim::parity::print_from_args(recipe::record)
 }
