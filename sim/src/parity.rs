@@ -344,3 +344,52 @@ fn over_the_wire<P: GameProtocol>(snapshot: &Snapshot) -> Result<Snapshot, Snaps
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vectors() -> ParityVectors {
+        let case = |origin, x: i32| ParityCase {
+            origin,
+            tick_rate: 30,
+            state: serde_json::json!({ "x": x }),
+            input: "7f01".to_owned(),
+            values: vec![Some(127), None],
+            next: serde_json::json!({ "x": x + 1 }),
+        };
+        ParityVectors {
+            game: "g".to_owned(),
+            schema_hash: "0011223344556677".to_owned(),
+            seed: 9,
+            rules: serde_json::json!({ "speed": 1.5 }),
+            cases: vec![case(Origin::Play, 1), case(Origin::Edge, -3)],
+        }
+    }
+
+    #[test]
+    fn the_json_has_a_case_per_line_and_reads_back() {
+        let v = vectors();
+        let text = v.to_json();
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.lines().nth(1).is_some_and(|l| l.starts_with(r#"{"origin":"play""#)));
+        assert_eq!(serde_json::from_str::<ParityVectors>(&text).expect("valid JSON"), v);
+    }
+
+    #[test]
+    fn a_file_with_other_vectors_differs() {
+        if std::env::var_os("TICKWIRE_BLESS").is_some() {
+            return; // blessing rewrites the file: nothing can differ
+        }
+        let path =
+            std::env::temp_dir().join(format!("tickwire-parity-{}.json", std::process::id()));
+        let v = vectors();
+        std::fs::write(&path, v.to_json()).expect("writes");
+        assert!(v.check_file(&path).is_ok());
+        let mut other = v.clone();
+        other.cases[1].next = serde_json::json!({ "x": -1 });
+        assert!(matches!(other.check_file(&path), Err(ParityError::Differs { .. })));
+        std::fs::remove_file(&path).expect("removes");
+        assert!(matches!(v.check_file(&path), Err(ParityError::Io { .. })));
+    }
+}
