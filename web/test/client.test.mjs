@@ -1,7 +1,10 @@
-// TickwireClient against a scripted in-memory server (a fake WebSocket, injected time): the
-// handshake, baseline tracking, acknowledgements, ping/pong, input encoding and stamping,
-// commands, events, prediction, and every way a session ends, with its typed reason.
-// Reconnection is reconnect.test.mjs's.
+// TickwireClient, the driver, against a scripted in-memory server (a fake WebSocket, injected
+// time): the handshake over a socket, ping/pong, commands, events, every way a session ends
+// with its typed reason, join tokens from `getToken` (and a refused one, found by asking the
+// server), retrying at once on `online` and `visibilitychange`, the read-only public surface
+// and the one-module entry point. The rules themselves (input stamping, acknowledgements,
+// prediction, silence) are session.test.mjs's, without sockets; reconnection is
+// reconnect.test.mjs's.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,8 +12,9 @@ import assert from 'node:assert/strict';
 import { ConnectError, SUBPROTOCOL, TickwireClient, defaultUrl, fetchGameSchema, fetchGames, fetchRules, serverUrl } from '../sdk/client.js';
 import { GameSchema } from '../sdk/game.js';
 import { Predictor } from '../sdk/predict.js';
-import { ARENA, DEFAULT_RULES, FIRE, SCHEMA, movePlayer, movementRules, predictionHooks } from '../arena.js';
-import { FakeSocket, WELCOME, world, snapshotMsg, makeClient, connected, gameEvent, inputOf } from './fake-server.mjs';
+import { ARENA, DEFAULT_RULES, SCHEMA } from '../arena.js';
+import { FakeSocket, SECRET, WELCOME, world, snapshotMsg, makeClient, connected, gameEvent } from './fake-server.mjs';
+import * as sdk from '../sdk/index.js';
 
 test('the handshake: subprotocol, hello with the game and its schema hash, welcome', async () => {
   const { client } = makeClient({ token: 'tw1.abc.def' });
@@ -34,32 +38,6 @@ test('the handshake: subprotocol, hello with the game and its schema hash, welco
   client.leave();
   assert.deepEqual(ws.sent.at(-1), { type: 'Disconnect', reason: 'ClientLeft' });
   assert.equal(client.end.kind, 'left');
-});
-
-test('snapshots: full, then deltas against the previous one; acknowledged in inputs', async () => {
-  const { client, clock, ws } = await connected();
-  const s1 = world(101, 300);
-  const s2 = world(102, 306.65625);
-  clock.now += 33;
-  ws.deliver(snapshotMsg(null, s1));
-  clock.now += 33;
-  ws.deliver(snapshotMsg(s1, s2, 101));
-  assert.equal(client.latest.snapshot.tick, 102);
-  assert.deepEqual(client.latest.snapshot.toEntities(), s2.toEntities());
-  assert.equal(client.latest.lastInput, 101);
-  client.sendInput(clock.now);
-  const input = ws.sentOf('Input').at(-1);
-  assert.equal(input.last_snapshot, 102, 'inputs acknowledge the newest snapshot');
-  assert.equal(input.payload.length, ARENA.input.maxBytes, 'the arena input: 33 bits in 5 bytes');
-  assert.deepEqual(inputOf(input), { move_x: 0, move_y: 0, aim: 0, buttons: 0 }, 'no input callback: every field 0');
-  assert.ok(input.tick > 102 && input.tick <= 108, `stamped ahead of the newest snapshot: ${input.tick}`);
-  assert.ok(input.view.tick < 102, `the view time is in the past: ${JSON.stringify(input.view)}`);
-  // A stale snapshot is ignored; the NPC is interpolated between the two.
-  ws.deliver(snapshotMsg(null, world(101, 1)));
-  assert.equal(client.stats.staleSnapshots, 1);
-  const bracket = client.history.bracket(SCHEMA, client.clock.relative(101) + 0.5);
-  assert.equal(bracket.entity(1).values[0], 103, 'halfway between x = 102 and x = 104');
-  client.leave();
 });
 
 test('a delta against a snapshot the client does not hold is a protocol error', async () => {
@@ -137,45 +115,6 @@ test('a connection refused before opening says so; reconnect starts a fresh sess
   client.leave();
 });
 
-test('silence ends the session (when reconnecting is off)', async () => {
-  const { client, clock } = await connected({ reconnect: false });
-  clock.now += 11_000;
-  client.onTick();
-  assert.equal(client.end.kind, 'timeout');
-});
-
-test('the own player is predicted with the game’s movement and reconciled exactly', async () => {
-  let move_x = 127;
-  const { client, clock, ws } = await connected({
-    predict: predictionHooks(() => movementRules(DEFAULT_RULES, 30)),
-    input: () => ({ move_x, move_y: 0, aim: 0, buttons: 0 }),
-  });
-  const rules = movementRules(DEFAULT_RULES, 30);
-  let base = world(101, 300);
-  ws.deliver(snapshotMsg(null, base));
-  // Inputs are stamped ahead; the server applies each at its tick, as the server would.
-  const applied = new Map();
-  for (let k = 0; k < 10; k++) {
-    clock.now += 1000 / 30;
-    client.sendInput(clock.now);
-    for (const f of ws.sentOf('Input')) applied.set(f.tick, f);
-  }
-  let x = 300;
-  for (let tick = 102; tick <= 106; tick++) {
-    const f = applied.get(tick);
-    if (f) x = movePlayer({ x, y: 500 }, inputOf(f), rules).x;
-    const next = world(tick, x);
-    ws.deliver(snapshotMsg(base, next, f ? tick : null));
-    base = next;
-  }
-  const p = client.predictor.stats;
-  assert.ok(p.checked > 0, JSON.stringify(p));
-  assert.equal(p.mispredicted, 0, JSON.stringify(p));
-  assert.ok(client.predictor.position.x > x, 'the prediction runs ahead of the server');
-  move_x = 0;
-  client.leave();
-});
-
 test('defaultUrl picks wss:// on an https:// page and ws:// otherwise', () => {
   const saved = Object.getOwnPropertyDescriptor(globalThis, 'location');
   const at = (href) => {
@@ -191,36 +130,6 @@ test('defaultUrl picks wss:// on an https:// page and ws:// otherwise', () => {
     if (saved) Object.defineProperty(globalThis, 'location', saved);
     else delete globalThis.location;
   }
-});
-
-test('the input is the game’s fields, encoded by the schema; the predictor sees them as the server will', async () => {
-  const seen = [];
-  let aim = 1;
-  const { client, clock, ws } = await connected({
-    predict: { step: (state, input) => (seen.push(input), state), distance: () => 0, read: () => ({ state: {}, alive: true }) },
-    input: () => ({ move_x: 200, move_y: -63.5, aim, buttons: FIRE }),
-  });
-  const inputs = [];
-  client.addEventListener('input', (e) => inputs.push(e.detail));
-  ws.deliver(snapshotMsg(null, world(101, 300)));
-  clock.now += 1000 / 30;
-  client.sendInput(clock.now);
-  const sent = ws.sentOf('Input').at(-1);
-  const decoded = inputOf(sent);
-  // Clamped to -127..=127, rounded half away from zero, the aim quantized to 1/65536 turn.
-  assert.deepEqual(decoded, { move_x: 127, move_y: -64, aim: Math.fround((Math.round((1 / (2 * Math.PI)) * 65536) * 2 * Math.PI) / 65536), buttons: 1 });
-  assert.deepEqual(inputs.at(-1).input, decoded, 'the input event carries the decoded fields');
-  assert.equal(inputs.at(-1).tick, sent.tick);
-  assert.deepEqual(seen.at(-1), decoded, 'the predictor steps with exactly what the server decodes');
-  aim = 'left';
-  assert.throws(() => client.sendInput(clock.now + 100), TypeError, 'a field of the wrong type');
-  client.leave();
-});
-
-test('an input field the game does not declare is refused, not sent as 0', async () => {
-  const { client, clock } = await connected({ input: () => ({ movex: 127 }) });
-  assert.throws(() => client.sendInput(clock.now + 40), /no field `movex`/);
-  client.leave();
 });
 
 test('commands are encoded by name; unknown ones are refused', async () => {
@@ -363,4 +272,181 @@ test('the fetch helpers ask the page’s server for a game', async () => {
   } finally {
     globalThis.fetch = saved;
   }
+});
+
+// ---- join tokens ----------------------------------------------------------------------------
+
+/** Resolves with the socket the client opens after `previous`. */
+async function nextSocket(previous) {
+  for (let i = 0; i < 500 && FakeSocket.last === previous; i++) await new Promise((r) => setTimeout(r, 1));
+  assert.notEqual(FakeSocket.last, previous, 'the client opened a new socket');
+  return FakeSocket.last;
+}
+
+/** A token server: `getToken` hands out tw1.1, tw1.2, ... and remembers why it was asked. */
+function tokenSource() {
+  const asked = [];
+  return { asked, getToken: async (why) => (asked.push(why), `tw1.${asked.length}`) };
+}
+
+/** A fetch that answers every probe with `status`, remembering the URLs asked. */
+function probeAnswering(status) {
+  const urls = [];
+  const fetch = async (url) => (urls.push(String(url)), { status });
+  return { urls, fetch };
+}
+
+test('getToken gives the token of the first join: in the URL and the hello', async () => {
+  const tokens = tokenSource();
+  const { client } = makeClient({ getToken: tokens.getToken });
+  const welcome = client.connect();
+  assert.equal(client.state, 'connecting', 'connecting while the token comes');
+  const ws = await nextSocket(FakeSocket.last);
+  assert.deepEqual(tokens.asked, [{ room: 'lobby', refused: false }]);
+  assert.equal(new URL(ws.url).searchParams.get('token'), 'tw1.1');
+  ws.open();
+  assert.equal(ws.sent[0].token, 'tw1.1');
+  ws.deliver(WELCOME);
+  await welcome;
+  assert.equal(client.connectionUrl, ws.url);
+  client.leave();
+});
+
+test('a refused upgrade: the server is asked why, a fresh token is fetched once, then token_refused', async () => {
+  const tokens = tokenSource();
+  const probe = probeAnswering(401);
+  const { client } = makeClient({ getToken: tokens.getToken, fetch: probe.fetch });
+  const welcome = client.connect();
+  const first = await nextSocket(FakeSocket.last);
+  first.serverClose(1006); // a browser sees 1006, whatever the status was
+  const second = await nextSocket(first);
+  assert.deepEqual(probe.urls, ['http://game.example/ws?token=tw1.1&room=lobby'], 'the same URL, over http');
+  assert.deepEqual(tokens.asked, [{ room: 'lobby', refused: false }, { room: 'lobby', refused: true }]);
+  assert.equal(new URL(second.url).searchParams.get('token'), 'tw1.2');
+  second.serverClose(1006);
+  await assert.rejects(welcome, (e) => e instanceof ConnectError && e.end.kind === 'token_refused');
+  assert.equal(client.end.code, 1006);
+  assert.equal(tokens.asked.length, 2, 'asked again once only');
+  assert.equal(FakeSocket.last, second, 'not retried blindly');
+
+  // The second token is good: connected.
+  const ok = makeClient({ getToken: tokenSource().getToken, fetch: probe.fetch });
+  const joined = ok.client.connect();
+  const a = await nextSocket(second);
+  a.serverClose(1006);
+  const b = await nextSocket(a);
+  b.open();
+  b.deliver(WELCOME);
+  await joined;
+  assert.equal(ok.client.stats.tokensRefused, 1);
+  ok.client.leave();
+});
+
+test('an upgrade that fails for another reason is a connection failure, and a failing getToken ends it', async () => {
+  for (const fetch of [probeAnswering(426).fetch, async () => Promise.reject(new TypeError('fetch failed'))]) {
+    const tokens = tokenSource();
+    const { client } = makeClient({ getToken: tokens.getToken, fetch });
+    const welcome = client.connect();
+    (await nextSocket(FakeSocket.last)).serverClose(1006);
+    await assert.rejects(welcome, (e) => e.end.kind === 'connection' && /could not connect/.test(e.message));
+    assert.equal(tokens.asked.length, 1);
+  }
+  const { client } = makeClient({ getToken: async () => Promise.reject(new Error('the token server said 503')) });
+  await assert.rejects(client.connect(), (e) => e.end.kind === 'connection' && /no join token: the token server said 503/.test(e.message));
+  const blank = makeClient({ getToken: async () => '' }).client;
+  await assert.rejects(blank.connect(), /getToken\(\) gave an empty string/);
+});
+
+test('a resume ticket refused at the upgrade: a fresh join with a fresh token', async () => {
+  const tokens = tokenSource();
+  const { client, ws } = await connected({ getToken: tokens.getToken, fetch: probeAnswering(401).fetch, reconnect: { baseDelayMs: 4, maxDelayMs: 4, random: () => 0 } });
+  const lost = new Promise((r) => client.addEventListener('sessionlost', (e) => r(e.detail), { once: true }));
+  ws.serverClose(1006);
+  const resume = await nextSocket(ws);
+  assert.ok(new URL(resume.url).searchParams.has('resume'));
+  resume.serverClose(1006);
+  assert.match((await lost).message, /could not be resumed/);
+  const fresh = await nextSocket(resume);
+  assert.equal(new URL(fresh.url).searchParams.get('token'), 'tw1.2', 'the first join spent tw1.1');
+  fresh.open();
+  fresh.deliver({ ...WELCOME, client_id: 4, entity: 9 });
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(client.session.client_id, 4);
+  client.leave();
+});
+
+// ---- retrying at once -----------------------------------------------------------------------
+
+test('while waiting to reconnect, `online` and the tab becoming visible retry at once', async () => {
+  const window = new EventTarget();
+  const document = Object.assign(new EventTarget(), { visibilityState: 'hidden' });
+  const slow = { baseDelayMs: 60_000, maxDelayMs: 60_000, random: () => 0.1 }; // 6 s, within the 30 s grace
+  const { client, ws } = await connected({ reconnect: slow, window, document });
+  window.dispatchEvent(new Event('online'));
+  assert.equal(FakeSocket.last, ws, 'connected: nothing to retry');
+  ws.serverClose(1006);
+  assert.equal(client.state, 'reconnecting');
+  window.dispatchEvent(new Event('online'));
+  const again = FakeSocket.last;
+  assert.notEqual(again, ws, '`online` retried at once');
+  assert.equal(client.recovery.attempt, 1);
+  again.serverClose(1006);
+  assert.equal(client.recovery.attempt, 2);
+  document.dispatchEvent(new Event('visibilitychange'));
+  assert.equal(FakeSocket.last, again, 'still hidden: the backoff stands');
+  document.visibilityState = 'visible';
+  document.dispatchEvent(new Event('visibilitychange'));
+  const third = FakeSocket.last;
+  assert.notEqual(third, again, 'visible: retried at once');
+  assert.ok(new URL(third.url).searchParams.has('resume'));
+  client.leave();
+  window.dispatchEvent(new Event('online'));
+  assert.equal(FakeSocket.last, third, 'the session is over: the listeners are gone');
+});
+
+test('reconnect() after giving up resumes the same player within the grace period', async () => {
+  const { client, ws } = await connected({ reconnect: { maxAttempts: 1, baseDelayMs: 2, maxDelayMs: 2, random: () => 0 } });
+  const closed = new Promise((r) => client.addEventListener('close', (e) => r(e.detail), { once: true }));
+  ws.serverClose(1006);
+  (await nextSocket(ws)).serverClose(1006);
+  assert.match((await closed).message, /^gave up after 1 attempt/);
+  assert.equal(client.resumable, true);
+  const resumed = new Promise((r) => client.addEventListener('resumed', (e) => r(e.detail), { once: true }));
+  const back = client.reconnect();
+  const socket = FakeSocket.last;
+  assert.equal(new URL(socket.url).searchParams.get('resume'), `3.${Array.from(SECRET, (b) => b.toString(16)).join('')}`);
+  socket.open();
+  assert.deepEqual(socket.sent[0].resume, { client_id: 3, secret: SECRET });
+  socket.deliver({ ...WELCOME, resumed: true });
+  assert.equal((await back).resumed, true);
+  assert.equal((await resumed).welcome.entity, WELCOME.entity);
+  client.leave();
+  assert.equal(client.resumable, false, 'left: the server let the player go');
+});
+
+// ---- the public surface ---------------------------------------------------------------------
+
+test('the client’s state is read-only; the one-module entry point exports the public API', async () => {
+  const { client } = await connected();
+  assert.throws(() => {
+    client.state = 'closed';
+  }, TypeError);
+  assert.throws(() => {
+    client.latest = null;
+  }, TypeError);
+  const stats = client.stats;
+  stats.bytesIn = -1;
+  assert.notEqual(client.stats.bytesIn, -1, 'a copy');
+  assert.ok(Object.isFrozen(client.options));
+  assert.equal(client.options.room, 'lobby');
+  assert.equal(client.session.entity, WELCOME.entity);
+  client.session.ticket = null;
+  assert.notEqual(client.session.ticket, null, 'the player is a copy');
+  client.leave();
+  for (const name of ['TickwireClient', 'Session', 'SessionEnd', 'ConnectError', 'GameSchema', 'fetchGameSchema', 'fetchRules', 'fetchGames', 'DEFAULT_RECONNECT', 'validText', 'dequantize']) {
+    assert.ok(sdk[name] !== undefined, `index.js exports ${name}`);
+  }
+  assert.equal(sdk.TickwireClient, TickwireClient);
+  const pkg = await import('tickwire-web');
+  assert.equal(pkg.TickwireClient, TickwireClient, 'package.json "exports" points at sdk/index.js');
 });

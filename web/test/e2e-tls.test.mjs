@@ -93,7 +93,7 @@ test('the demo page plays over https and wss against a TLS server', { skip, time
     assert.equal(s.name, 'secure');
     assert.equal(s.counts.npcs, 100);
     assert.ok(s.rttMs > 0 && s.rttMs < 1000, `rtt ${s.rttMs}`);
-    const used = await page.evaluate(() => window.tickwire.client.ws?.url ?? null);
+    const used = await page.evaluate(() => window.tickwire.client.connectionUrl);
     assert.equal(used, `wss://${server.addr}/ws`);
     assert.deepEqual(sockets, [`wss://${server.addr}/ws`], 'the browser opened exactly one WebSocket, over wss');
   });

@@ -107,17 +107,23 @@ export function makeClient(extra = {}) {
     WebSocket: FakeSocket,
     now: () => clock.now,
     tuning: { pingIntervalMs: 3_600_000 },
+    fetch: null, // no probe of a refused upgrade unless a test scripts one
+    window: null,
+    document: null,
     ...extra,
   });
   return { client, clock };
 }
 
-export async function connected(extra) {
+export async function connected(extra, welcomeMsg = WELCOME) {
   const { client, clock } = makeClient(extra);
+  const before = FakeSocket.last;
   const welcome = client.connect();
+  // With a `getToken`, the socket opens once the token has come.
+  for (let i = 0; i < 100 && FakeSocket.last === before; i++) await new Promise((r) => setTimeout(r, 0));
   const ws = FakeSocket.last;
   ws.open();
-  ws.deliver(WELCOME);
+  ws.deliver(welcomeMsg);
   await welcome;
   return { client, clock, ws };
 }

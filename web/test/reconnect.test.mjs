@@ -128,7 +128,7 @@ test('the serverâ€™s Timeout and TooSlow, close codes 4000/4001 and this clientâ
     ['Disconnect(TooSlow)', (ws) => (ws.deliver({ type: 'Disconnect', reason: 'TooSlow' }), ws.serverClose(4001))],
     ['close 4000', (ws) => ws.serverClose(4000)],
     ['close 4001', (ws) => ws.serverClose(4001)],
-    ['silence', (ws, client, clock) => ((clock.now += 11_000), client.onTick())],
+    ['silence', (ws, client, clock) => (clock.now += 11_000)], // the next tick timer notices
   ]) {
     const { client, clock, ws } = await connected({ reconnect: FAST });
     const reconnecting = next(client, 'reconnecting');
@@ -166,8 +166,9 @@ test('no reconnection after a deliberate end', async () => {
 
 test('on its own silence the client abandons the socket (a close frame is a goodbye) until it is back', async () => {
   const { client, clock, ws } = await connected({ reconnect: FAST });
-  clock.now += 11_000;
-  client.onTick();
+  const reconnecting = next(client, 'reconnecting');
+  clock.now += 11_000; // the next tick timer notices
+  await reconnecting;
   assert.equal(client.state, 'reconnecting');
   assert.equal(ws.readyState, 1, 'not closed: the server would take a close frame for a goodbye');
   const again = await nextSocket(ws);
@@ -217,8 +218,7 @@ test('ResumeFailed: the old player is lost, and the client joins afresh as a new
 });
 
 test('a server that does not resume (grace 0): the next join is fresh from the start', async () => {
-  const { client, ws } = await connected({ reconnect: FAST });
-  client.session.ticket = null; // as if its welcome had said resume_grace_ms: 0
+  const { client, ws } = await connected({ reconnect: FAST }, { ...WELCOME, resume_grace_ms: 0 });
   const lost = next(client, 'sessionlost');
   ws.serverClose(1006);
   assert.match((await lost).message, /does not resume/);
