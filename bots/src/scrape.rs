@@ -1,6 +1,6 @@
-//! The server's `/metrics`: fetching it (HTTP/1.1 with hyper, over TLS for `https://` with the
-//! same trust as the bots' `wss://` connections) and reading a histogram out of the Prometheus
-//! text format, to report the server's tick duration.
+//! The server's `/metrics`: fetching it (with the client library's HTTP GET, over TLS for
+//! `https://` with the same trust as the bots' `wss://` connections) and reading a histogram
+//! out of the Prometheus text format, to report the server's tick duration.
 //!
 //! The run's tick-duration p99 comes from the difference of two scrapes (one before the bots
 //! connect, one before they leave), so it covers exactly the test window. The quantile is
@@ -10,63 +10,12 @@
 
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Empty, Limited};
-use hyper::Request;
-use hyper_util::rt::TokioIo;
 use tickwire_client::TlsOptions;
-use tokio::net::TcpStream;
-
-/// Largest `/metrics` body read.
-const MAX_BODY: usize = 4 << 20;
 
 /// Fetches `url` (`http://` or `https://host:port/path`, trusting what `tls` says) within
-/// `timeout` and returns the body.
+/// `timeout` and returns the body (the client library's [`tickwire_client::http::get`]).
 pub async fn fetch(url: &str, tls: &TlsOptions, timeout: Duration) -> anyhow::Result<String> {
-    tokio::time::timeout(timeout, fetch_inner(url, tls)).await.context("timed out")?
-}
-
-async fn fetch_inner(url: &str, tls: &TlsOptions) -> anyhow::Result<String> {
-    let uri: hyper::Uri = url.parse().with_context(|| format!("`{url}` is not a URL"))?;
-    let secure = match uri.scheme_str() {
-        Some("http") => false,
-        Some("https") => true,
-        _ => bail!("`{url}`: only http:// and https:// are supported"),
-    };
-    let authority = uri.authority().context("no host")?.clone();
-    let host = authority.host().trim_start_matches('[').trim_end_matches(']');
-    let port = authority.port_u16().unwrap_or(if secure { 443 } else { 80 });
-    let stream = TcpStream::connect((host, port)).await?;
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
-    if secure {
-        let stream = tickwire_client::tls::handshake(tls, host, stream).await?;
-        get(TokioIo::new(stream), url, authority.as_str(), path).await
-    } else {
-        get(TokioIo::new(stream), url, authority.as_str(), path).await
-    }
-}
-
-async fn get<I>(io: I, url: &str, authority: &str, path: &str) -> anyhow::Result<String>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await?;
-    let conn = tokio::spawn(conn);
-    let req =
-        Request::get(path).header(hyper::header::HOST, authority).body(Empty::<Bytes>::new())?;
-    let resp = sender.send_request(req).await?;
-    let status = resp.status();
-    let body = Limited::new(resp.into_body(), MAX_BODY)
-        .collect()
-        .await
-        .map_err(|e| anyhow::anyhow!("reading the body: {e}"))?
-        .to_bytes();
-    conn.abort();
-    if !status.is_success() {
-        bail!("`{url}` answered {status}");
-    }
-    Ok(String::from_utf8_lossy(&body).into_owned())
+    Ok(tickwire_client::http::get(url, tls, timeout).await?)
 }
 
 /// A cumulative histogram: `(upper bound, observations ≤ bound)`, ascending, last `+Inf`.

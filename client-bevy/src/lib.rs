@@ -139,9 +139,13 @@ pub struct TickwirePlugin<P: NetProtocol> {
 }
 
 impl<P: NetProtocol> TickwirePlugin<P> {
-    /// Connects at startup to `url` (`ws://host:port/ws`), joining `room` as `name`.
+    /// Connects at startup to `url` (`ws://host:port/ws`), joining `room` as `name`, with the
+    /// rules the server plays by (read from its `/rules.json` first, see
+    /// [`ClientConfig::fetch_rules`]).
     pub fn new(url: impl Into<String>, room: impl Into<String>, name: impl Into<String>) -> Self {
-        Self::with_config(ClientConfig::new(url, room, name))
+        let mut config = ClientConfig::new(url, room, name);
+        config.fetch_rules = true;
+        Self::with_config(config)
     }
 
     /// Connects at startup with a full client configuration (token, tuning, link conditioner).

@@ -34,7 +34,7 @@ use clap::{Parser, ValueEnum};
 use client_bevy::tickwire_client::LinkConfig;
 use client_bevy::{ClientConfig, NetProtocol};
 use tickwire_arena::ArenaProtocol;
-use tickwire_kart::{KartConfig, KartProtocol};
+use tickwire_kart::KartProtocol;
 
 /// The games this client plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,6 +83,8 @@ impl Args {
     fn config<P: NetProtocol>(&self) -> ClientConfig<P> {
         let mut config = ClientConfig::<P>::new(&self.url, &self.room, &self.name);
         config.token = self.token.clone();
+        // Predict and draw with the rules the server plays by (its `/rules.json`).
+        config.fetch_rules = true;
         config.link = LinkConfig {
             latency: Duration::from_millis(self.latency_ms),
             jitter: Duration::from_millis(self.jitter_ms),
@@ -104,12 +106,7 @@ fn main() -> anyhow::Result<()> {
     app.add_plugins(DefaultPlugins.set(WindowPlugin { primary_window: Some(window), ..default() }));
     match args.game {
         Game::Arena => app::arena::add(&mut app, args.config::<ArenaProtocol>(), capture),
-        Game::Kart => {
-            let mut config = args.config::<KartProtocol>();
-            // The prediction steps with the race's rules: the default race's, as the server's.
-            config.rules = KartConfig::default().rules;
-            app::kart::add(&mut app, config, capture);
-        }
+        Game::Kart => app::kart::add(&mut app, args.config::<KartProtocol>(), capture),
     }
     match app.run() {
         AppExit::Success => Ok(()),

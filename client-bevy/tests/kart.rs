@@ -60,7 +60,7 @@ fn the_race_replicates_predicts_honks_and_repaints() {
     assert!(app.world().resource::<ConnectionState>().is_connected());
     let w = app.world_mut();
     let barrels = w.query::<(&Replicated<Barrel>, &Transform)>().iter(w).count();
-    assert_eq!(barrels, tickwire_kart::KartConfig::default().barrels.count as usize);
+    assert_eq!(barrels, 50, "every barrel of the test race");
     // Remote karts are placed where their interpolated component says.
     for (kart, at) in
         w.query_filtered::<(&Replicated<Kart>, &Transform), With<Interpolated>>().iter(w)

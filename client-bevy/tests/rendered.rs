@@ -3,7 +3,8 @@
 //! screenshot to `artifacts/bevy-<game>.png` (repository root, git-ignored) and exits; the test
 //! then checks the picture's pixels. Arena (two firing, harmless bots): the floor, the walls,
 //! the local player and the other players are there in their colours. Kart (two racers standing
-//! on the grid): the asphalt, the infield, the local kart's ring and the other karts' paint.
+//! on the grid, on a track that is not the default one): the server's track, the infield, the
+//! local kart's ring and the other karts' paint.
 //!
 //! Skipped, saying so, when `xvfb-run` is not installed, unless `TICKWIRE_REQUIRE_XVFB` is set
 //! (`scripts/test-bevy.sh` installs it and sets that).
@@ -167,8 +168,12 @@ fn draws_the_race_and_the_karts() {
     if !can_run() {
         return;
     }
-    // Two racers standing on the start grid, beside ours.
-    let net = Harness::kart_standing(2, KartConfig::default());
+    // Two racers standing on the start grid, beside ours, on a track with a wider lane than the
+    // default one (the client draws the track it read from the server) and no barrels.
+    let mut race = KartConfig::default();
+    race.rules.track.lane = 400;
+    race.barrels.count = 0;
+    let net = Harness::kart_standing(2, race);
     let out = artifact("kart");
     let output = run_client("kart", &net.url(), &out);
     assert!(output.contains("connected"), "the client connected:\n{output}");
@@ -181,9 +186,10 @@ fn draws_the_race_and_the_karts() {
     eprintln!(
         "{total} pixels: track {track}, infield {infield}, local ring {local}, paint {paint}"
     );
-    // The camera follows our kart on the bottom straight at one unit per pixel: the lane (320
-    // units, 1280×320 pixels) across the middle, the edge of the infield above it.
-    assert!(track > total / 5, "the track is drawn ({track} pixels)");
+    // The camera follows our kart on the bottom straight at one unit per pixel: the lane across
+    // the middle (400 units: 1280×400 pixels less the HUD's panels, about 435 000; the default
+    // lane draws about 389 000), the edge of the infield above it.
+    assert!(track > 420_000, "the server's track is drawn ({track} pixels)");
     assert!(infield > 10_000, "the infield is drawn ({infield} pixels)");
     // Our ring is about 240 pixels; a kart body about 500, three of them in paint.
     assert!(local > 100, "the local kart's ring is drawn ({local} pixels)");

@@ -96,9 +96,12 @@ pub async fn connect_boxed<P: Predict>(
 }
 
 async fn connect_inner<P: Predict>(
-    config: ClientConfig<P>,
+    mut config: ClientConfig<P>,
     source: Option<Box<dyn InputSource<P>>>,
 ) -> Result<Client<P>, ClientError> {
+    if config.fetch_rules {
+        config.rules = crate::http::fetch_rules(&config).await?;
+    }
     let epoch = Instant::now();
     let state = ClientState::new(
         config.hello(),

@@ -34,6 +34,11 @@ pub struct ClientConfig<P: Predict> {
     /// The rules the server plays by, as the game's prediction needs them (its defaults unless
     /// the server was configured otherwise: `/rules.json?game=NAME` says).
     pub rules: P::Rules,
+    /// Read [`rules`](Self::rules) from the server's `/rules.json?game=NAME` before connecting
+    /// (and fail to connect if they cannot be read): the prediction then steps with the rules
+    /// the server plays by, however it was configured. Off by default (the rules above are
+    /// used).
+    pub fetch_rules: bool,
     /// Knobs of the sans-IO core (history, interpolation delay, input margin, pings).
     pub tuning: Tuning,
     /// Artificial latency and jitter on both directions (off by default).
@@ -62,6 +67,7 @@ impl<P: Predict> Clone for ClientConfig<P> {
             schema: self.schema,
             schema_hash: self.schema_hash,
             rules: self.rules.clone(),
+            fetch_rules: self.fetch_rules,
             tuning: self.tuning,
             link: self.link,
             connect_timeout: self.connect_timeout,
@@ -114,6 +120,7 @@ impl<P: Predict> ClientConfig<P> {
             schema,
             schema_hash: schema.hash(),
             rules: P::Rules::default(),
+            fetch_rules: false,
             tuning: Tuning::default(),
             link: LinkConfig::default(),
             connect_timeout: Duration::from_secs(10),

@@ -152,6 +152,24 @@ pub enum ClientError {
     /// command).
     #[error("command refused: {0}")]
     Command(&'static str),
+    /// An HTTP request to the server (its `/rules.json`...) was answered with another status
+    /// than 2xx.
+    #[error("`{url}` answered HTTP {status}")]
+    Http {
+        /// The URL requested.
+        url: String,
+        /// The status it answered.
+        status: u16,
+    },
+    /// The server's `/rules.json` does not hold rules this client's game can read (another
+    /// version of the game, or not a Tickwire server).
+    #[error("the rules at `{url}` do not fit this game: {why}")]
+    Rules {
+        /// The URL read.
+        url: String,
+        /// What does not fit.
+        why: String,
+    },
 }
 
 impl ClientError {
@@ -181,6 +199,8 @@ impl ClientError {
             Self::Ended(r) => r.label(),
             Self::Chat(_) => "chat",
             Self::Command(_) => "command",
+            Self::Http { .. } => "http_status",
+            Self::Rules { .. } => "rules",
         }
     }
 }

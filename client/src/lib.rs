@@ -65,6 +65,7 @@ pub mod clock;
 pub mod config;
 pub mod driver;
 pub mod error;
+pub mod http;
 pub mod input;
 pub mod interp;
 pub mod link;

@@ -9,6 +9,9 @@
 
 use std::fmt::Debug;
 
+use serde::Deserialize as _;
+use serde::de::DeserializeOwned;
+
 use tickwire_protocol::Schema;
 use tickwire_protocol::game::{Dynamic, Protocol};
 use tickwire_protocol::snapshot::EntityRef;
@@ -19,7 +22,8 @@ pub trait Predict: Protocol {
     /// What is predicted of the controlled entity.
     type State: Clone + PartialEq + Debug + Send + Sync + 'static;
     /// The game's rules the step needs (world size, speeds...), as the client knows them.
-    type Rules: Clone + Debug + Default + Send + Sync + 'static;
+    /// They can be read from the server's `/rules.json` ([`rules_from_config`](Self::rules_from_config)).
+    type Rules: Clone + Debug + Default + DeserializeOwned + Send + Sync + 'static;
 
     /// The controlled entity's state in a snapshot; `None` when it cannot be predicted now.
     fn read_state(schema: &Schema, entity: EntityRef<'_>) -> Option<Self::State>;
@@ -34,6 +38,20 @@ pub trait Predict: Protocol {
 
     /// How far apart two states are, for statistics (0 exactly when they are equal).
     fn distance(a: &Self::State, b: &Self::State) -> f32;
+
+    /// The rules from the game's configuration as the server serves it (the `config` of
+    /// `/rules.json?game=NAME`). By default its `rules` field (the defaults when it has none),
+    /// which is where the built-in games keep what their clients need; a game that keeps them
+    /// elsewhere overrides this.
+    ///
+    /// # Errors
+    /// When the configuration's rules do not deserialize as [`Rules`](Self::Rules).
+    fn rules_from_config(config: &serde_json::Value) -> Result<Self::Rules, serde_json::Error> {
+        match config.get("rules") {
+            None | Some(serde_json::Value::Null) => Ok(Self::Rules::default()),
+            Some(rules) => Self::Rules::deserialize(rules),
+        }
+    }
 }
 
 impl Predict for Dynamic {

@@ -92,9 +92,14 @@ impl Harness {
         Harness { rt, server: Some(server), _bots: bots }
     }
 
-    /// A kart race (default rules) with `bots` racers on the autopilot.
+    /// A kart race with `bots` racers on the autopilot, on rules that are not the defaults
+    /// (a client predicts exactly only with the rules it read from the server).
     pub fn kart(bots: usize) -> Harness {
-        Harness::kart_with(bots, KartConfig::default(), true)
+        let mut race = KartConfig::default();
+        race.rules.max_speed += 24;
+        race.rules.accel += 2;
+        race.barrels.count = 50;
+        Harness::kart_with(bots, race, true)
     }
 
     /// A kart race with `bots` racers standing on the start grid.
@@ -164,11 +169,9 @@ pub fn arena_plugin(url: String, name: &str) -> TickwirePlugin<ArenaProtocol> {
         .predict::<Body>(|s, b| (b.x, b.y) = (s.pos.x, s.pos.y))
 }
 
-/// The plugin as the kart client sets it up (with the race's default rules).
+/// The plugin as the kart client sets it up (reading the rules from the server).
 pub fn kart_plugin(url: String, name: &str) -> TickwirePlugin<KartProtocol> {
-    let mut config = ClientConfig::<KartProtocol>::new(url, ROOM, name);
-    config.rules = KartConfig::default().rules;
-    TickwirePlugin::with_config(config)
+    TickwirePlugin::<KartProtocol>::new(url, ROOM, name)
         .position::<Kart>(|k| Vec2::new(k.x, k.y))
         .position::<tickwire_kart::Barrel>(|b| Vec2::new(b.x, b.y))
         .predict::<Kart>(|s, k| *k = Kart::of(s))

@@ -69,3 +69,41 @@ async fn a_solo_racer_is_predicted_exactly_and_its_commands_and_events_arrive() 
     client.close().await;
     server.stop().await.expect("stops");
 }
+
+/// A client told to (`fetch_rules`) reads the rules from the server's `/rules.json` before
+/// connecting, so it predicts with a track and speeds the server was configured with; a server
+/// that does not host the race answers 404, and the client says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_reads_the_rules_the_server_plays_by() {
+    let mut race = KartConfig::default();
+    race.rules.track.width = 1600;
+    race.rules.max_speed += 16;
+    race.barrels.count = 0;
+    assert_ne!(race.rules, KartConfig::default().rules);
+    let server = Server::builder(ServerConfig::for_tests())
+        .game::<Race>(race.clone())
+        .spawn()
+        .await
+        .expect("starts");
+    let mut config = ClientConfig::<KartProtocol>::new(server.handle.ws_url(), "track", "pilot");
+    config.fetch_rules = true;
+    let client = tickwire_client::connect(config.clone()).await.expect("connects");
+    assert_eq!(client.with_state(|s| s.rules().clone()), race.rules);
+    client.close().await;
+    server.stop().await.expect("stops");
+
+    // A server hosting another game has no kart rules.
+    let other = Server::builder(ServerConfig::for_tests())
+        .game::<tickwire_tag::Tag>(tickwire_tag::TagConfig::default())
+        .spawn()
+        .await
+        .expect("starts");
+    config.url = other.handle.ws_url();
+    match tickwire_client::connect(config).await {
+        Err(tickwire_client::ClientError::Http { status: 404, url }) => {
+            assert!(url.ends_with("/rules.json?game=kart"), "{url}");
+        }
+        other => panic!("expected a 404 for the rules, got {:?}", other.map(|_| ())),
+    }
+    other.stop().await.expect("stops");
+}
