@@ -7,7 +7,8 @@
 //! an `Origin` outside the configured allowlist → 403; shutting down → 503; a refused join
 //! token or resume ticket → 401. A plain GET of `/ws` on a token server whose credentials would
 //! be refused is answered 401 before the 426, without using a good token up: a browser cannot
-//! read the status of a failed upgrade, so its client asks this way. The subprotocol
+//! read the status of a failed upgrade, so its client asks this way (that 401 is readable by
+//! a page of any allowed origin: CORS). The subprotocol
 //! `tickwire.v1` is echoed when the client offers it (browsers drop a connection whose offered
 //! subprotocol is not echoed).
 
@@ -102,7 +103,7 @@ fn upgrade(
         // GET of the same URL: the credentials are checked as the upgrade would (never using a
         // token up), and a refused one is answered 401 before the 426.
         if let Err(r) = authorize(&ctx, req.uri().query().unwrap_or(""), headers, Use::Check) {
-            return *r;
+            return readable_by_origin(&ctx, headers.get(hyper::header::ORIGIN), *r);
         }
         let mut r = reject(
             &ctx,
@@ -167,6 +168,21 @@ fn upgrade(
             .insert(hyper::header::SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(SUBPROTOCOL));
     }
     Response::from_parts(parts, Full::new(Bytes::new()))
+}
+
+/// Lets a page of an allowed origin read `r` (CORS): the answer to a client asking why its
+/// upgrade failed, when the page comes from another origin than this server (a game site).
+/// Any origin when no allowlist is configured, else the request's origin if it is listed.
+fn readable_by_origin(ctx: &ServerCtx, origin: Option<&HeaderValue>, mut r: Resp) -> Resp {
+    let allowed = &ctx.config.allowed_origins;
+    let value = match origin {
+        _ if allowed.is_empty() => HeaderValue::from_static("*"),
+        Some(o) if allowed.iter().any(|a| a.as_bytes() == o.as_bytes()) => o.clone(),
+        _ => return r,
+    };
+    r.headers_mut().insert(hyper::header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+    r.headers_mut().insert(hyper::header::VARY, HeaderValue::from_static("origin"));
+    r
 }
 
 /// What `authorize` does with a good join token.

@@ -153,8 +153,28 @@ async fn a_plain_get_says_whether_the_upgrade_would_be_refused() {
         .await;
     assert_eq!(c.welcome.room, "lobby", "the token was still good after being asked about");
     assert_eq!(http_get(addr, &format!("/ws?room=lobby&token={good}")).await.0, 401, "spent");
+    let (head, _) = raw_get(addr, "/ws?token=x", "https://game.example").await;
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("access-control-allow-origin: *"),
+        "a page of another origin can read the 401:\n{head}"
+    );
     let open = server_with(small_arena(), |_| {}).await;
     assert_eq!(http_get(open.handle.addr(), "/ws").await.0, 426, "an open server asks for nothing");
     open.stop().await.expect("clean stop");
     server.stop().await.expect("clean stop");
+}
+
+/// `GET path` with an `Origin` header: the response head and body.
+async fn raw_get(addr: std::net::SocketAddr, path: &str, origin: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\nConnection: close\r\n\r\n");
+    s.write_all(request.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).await.expect("read");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    (head.to_owned(), body.to_owned())
 }
