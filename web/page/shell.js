@@ -149,6 +149,15 @@ function loadGame(page) {
 
 function start(page, name, room) {
   const { spec } = page;
+  const old = page.client;
+  if (old?.state === 'closed' && old.resumable && old.options.name === name && old.options.room === room) {
+    // Reconnection gave up on a lost link: the same client (its listeners stay) resumes the
+    // same player while the server still keeps it.
+    page.recovering = true;
+    showCard(page, 'Connecting…', `Rejoining ${room} as ${name}`, false, null);
+    old.connect().catch(() => {}); // the close event reports why
+    return;
+  }
   page.client?.leave();
   if (page.loadError) return showCard(page, 'Cannot play', page.loadError, true, null);
   const client = new TickwireClient({

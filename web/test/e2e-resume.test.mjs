@@ -207,13 +207,18 @@ test('the demo page resumes its session after the link drops, and gives up when 
     assert.equal(await page.isVisible('#conn'), false);
     await page.screenshot({ path: path.join(ARTIFACTS, 'browser-e2e-gave-up.png') });
 
-    // The link is back: the Reconnect button joins again.
+    // The link is back: the Reconnect button takes the same player back (within the
+    // server's grace period, with the last resume ticket), not a new one.
     proxy.mode = 'pass';
     await page.click('#join');
-    await until('the page to join again', async () => {
+    const back = await until('the page to join again', async () => {
       const s = await state();
       return s.connected && s.tick !== null && s;
     });
+    assert.deepEqual([back.clientId, back.entity], [before.clientId, before.entity], 'the same player');
+    assert.equal(back.resumes, 2);
+    assert.equal(back.banner?.title, 'Reconnected');
+    assert.deepEqual(seen.filter((e) => !e.game && e.name === 'Left'), [], 'the observer saw no one leave');
   });
 
   assert.deepEqual(problems, [], 'no page errors');
