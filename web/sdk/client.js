@@ -14,6 +14,7 @@
 // `snapshot`, `input`, `event`, `chat`, `rtt`, `reconnecting`, `resumed`, `sessionlost`,
 // `close` (web/README.md lists their details).
 
+import { MAX_TOKEN_LEN } from './codec.js';
 import { GameSchema } from './game.js';
 import { ConnectError, SessionEnd, describeDisconnect, describeReject } from './ends.js';
 import { reconnectPolicy } from './reconnect.js';
@@ -54,6 +55,13 @@ export const SUBPROTOCOL = 'tickwire.v1';
  * @property {EventTarget|null} [window] where `online` fires (default: `globalThis`)
  * @property {EventTarget|null} [document] where `visibilitychange` fires (default: `document`)
  */
+
+/** `token` if it can be presented (a non-empty string of at most MAX_TOKEN_LEN bytes); throws otherwise. */
+function checkToken(token, from) {
+  if (typeof token !== 'string' || token === '') throw new TypeError(`${from} gave ${token === '' ? 'an empty string' : typeof token}, not a token`);
+  if (new TextEncoder().encode(token).length > MAX_TOKEN_LEN) throw new RangeError(`${from} gave a token longer than ${MAX_TOKEN_LEN} bytes`);
+  return token;
+}
 
 /** `target` if it can have listeners, else null. */
 const listenable = (target) => (typeof target?.addEventListener === 'function' ? target : null);
@@ -362,17 +370,18 @@ export class TickwireClient extends EventTarget {
     let token = this.#options.token ?? null;
     if (!ticket && this.#getToken) {
       try {
-        token = await this.#getToken({ room: this.#options.room, refused });
-        if (typeof token !== 'string' || token === '') throw new TypeError(`getToken() gave ${token === '' ? 'an empty string' : typeof token}, not a token`);
+        token = checkToken(await this.#getToken({ room: this.#options.room, refused }), 'getToken()');
       } catch (e) {
         if (generation === this.#generation) this.#step((now) => this.#session.failed(now, new Error(`no join token: ${e?.message ?? e}`)));
         return;
       }
       if (generation !== this.#generation) return; // left, or timed out, meanwhile
     }
-    const url = this.#session.connectTo(this.#options.url ?? defaultUrl(), token);
     let ws;
+    let url;
     try {
+      if (token !== null) checkToken(token, 'the token option');
+      url = this.#session.connectTo(this.#options.url ?? defaultUrl(), token);
       ws = new this.#WebSocket(url, [SUBPROTOCOL]);
     } catch (e) {
       this.#step((now) => this.#session.failed(now, e));

@@ -355,6 +355,10 @@ test('an upgrade that fails for another reason is a connection failure, and a fa
   await assert.rejects(client.connect(), (e) => e.end.kind === 'connection' && /no join token: the token server said 503/.test(e.message));
   const blank = makeClient({ getToken: async () => '' }).client;
   await assert.rejects(blank.connect(), /getToken\(\) gave an empty string/);
+  const huge = makeClient({ getToken: async () => 'x'.repeat(513) }).client;
+  await assert.rejects(huge.connect(), /longer than 512 bytes/);
+  const noUrl = new TickwireClient({ schema: ARENA, name: 'x', WebSocket: FakeSocket, window: null, document: null });
+  await assert.rejects(noUrl.connect(), (e) => e.end.kind === 'connection' && /no location: pass `url`/.test(e.message), 'no page, no url: a typed end, not a hang');
 });
 
 test('a resume ticket refused at the upgrade: a fresh join with a fresh token', async () => {
