@@ -155,13 +155,14 @@ export class TickwireClient extends EventTarget {
 
   /**
    * Sends the game's command `name` with its fields (an object keyed by field name, encoded
-   * with the schema). Throws when not connected, or for a command or field the game does not
-   * declare.
+   * with the schema). Throws a CommandError (session.js) when not connected or past 10
+   * commands a second (the server's limit), a TypeError for a command or field the game does
+   * not declare.
    * @param {string} name
    * @param {object} [fields]
    */
   command(name, fields = {}) {
-    this.#step(() => this.#session.command(name, fields));
+    this.#step((now) => this.#session.command(name, fields, now));
   }
 
   /**

@@ -5,7 +5,7 @@
 
 /** The client: a WebSocket driver (client.js) around the sans-IO session (session.js). */
 export { TickwireClient, SUBPROTOCOL } from './client.js';
-export { Session, DEFAULT_TUNING } from './session.js';
+export { Session, DEFAULT_TUNING, CommandError, COMMANDS_PER_SECOND } from './session.js';
 /** The server's HTTP side: schema, rules, games. */
 export { defaultUrl, serverUrl, fetchSchemaDescription, fetchGameSchema, fetchRules, fetchGames, probeUpgrade } from './http.js';
 /** How a session ends. */

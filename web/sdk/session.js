@@ -98,6 +98,22 @@ class Rate {
 
 const PROTOCOL_ERRORS = ['DecodeError', 'SnapshotError', 'PayloadError', 'ProtocolError'];
 
+/**
+ * Most game commands sent in any one second: the server ends a session that sends more than its
+ * `--max-command-rate` (10 by default) with `RateLimited`, so the client refuses them instead
+ * (as the Rust client's `COMMANDS_PER_SECOND`).
+ */
+export const COMMANDS_PER_SECOND = 10;
+
+/** A command the session refuses to send: `kind` is `not_connected` or `rate_limited`. */
+export class CommandError extends Error {
+  constructor(kind, message) {
+    super(message);
+    this.name = 'CommandError';
+    this.kind = kind;
+  }
+}
+
 export class Session {
   /** The game's schema (GameSchema). */
   #schema;
@@ -111,6 +127,8 @@ export class Session {
   #tuning;
   /** reconnect.js's policy, or null when the page turned reconnection off. */
   #policy;
+  /** When the commands of the last second left (at most COMMANDS_PER_SECOND), oldest first. */
+  #recentCommands = [];
   /** Whether a refused join token can be replaced (the driver has a `getToken`). */
   #refreshable;
   /** @type {Effect[]} what the driver has not drained yet, oldest first. */
@@ -262,10 +280,20 @@ export class Session {
     this.#send({ type: 'Chat', text });
   }
 
-  /** Sends the game's command `name` with its fields (throws for undeclared ones). */
-  command(name, fields = {}) {
-    if (this.#state !== 'connected') throw new Error('not connected');
+  /**
+   * Sends the game's command `name` with its fields at `now`. Throws a CommandError when not
+   * connected or past COMMANDS_PER_SECOND, the schema's TypeError for an undeclared command or
+   * field.
+   */
+  command(name, fields, now) {
+    if (this.#state !== 'connected') throw new CommandError('not_connected', 'not connected');
     const { kind, payload } = this.#schema.encodeCommand(name, fields);
+    const recent = this.#recentCommands;
+    while (recent.length && now >= recent[0] + 1000) recent.shift();
+    if (recent.length >= COMMANDS_PER_SECOND) {
+      throw new CommandError('rate_limited', `at most ${COMMANDS_PER_SECOND} commands per second (the server disconnects a client that sends more)`);
+    }
+    recent.push(now);
     this.#send({ type: 'Command', kind, payload });
   }
 

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { DEFAULT_TUNING, Session } from '../sdk/session.js';
+import { COMMANDS_PER_SECOND, CommandError, DEFAULT_TUNING, Session } from '../sdk/session.js';
+import { GameSchema } from '../sdk/game.js';
 import { reconnectPolicy } from '../sdk/reconnect.js';
 import { decodeClient, encodeServer } from '../sdk/codec.js';
 import { ARENA, DEFAULT_RULES, FIRE, movePlayer, movementRules, predictionHooks } from '../arena.js';
@@ -348,4 +349,23 @@ test('hostile bytes end the session as a protocol error, never throw', () => {
     assert.deepEqual(decodeClient(effects.find((e) => e.type === 'send').bytes), { type: 'Disconnect', reason: 'ProtocolViolation' });
     assert.deepEqual(effects.find((e) => e.type === 'close'), { type: 'close', code: 4002 });
   }
+});
+
+test('commands: at most 10 a second leave (the server disconnects a client that sends more)', () => {
+  const schema = new GameSchema({ ...ARENA.describe(), hash: undefined, canonical_text: undefined, commands: [{ name: 'Wave', fields: [] }] });
+  const h = harness({ schema });
+  assert.throws(() => h.s.command('Wave', {}, h.now), (e) => e instanceof CommandError && e.kind === 'not_connected');
+  h.s.start(h.now);
+  h.s.connectTo(BASE, null);
+  h.s.opened(h.now);
+  h.deliver(WELCOME);
+  h.effects();
+  for (let k = 0; k < COMMANDS_PER_SECOND; k++) h.s.command('Wave', {}, h.now + k);
+  assert.throws(() => h.s.command('Wave', {}, h.now + 999), (e) => e instanceof CommandError && e.kind === 'rate_limited');
+  assert.equal(h.sent('Command').length, COMMANDS_PER_SECOND, 'the refused one was not sent');
+  h.s.command('Wave', {}, h.now + 1000); // the first has left the window
+  assert.throws(() => h.s.command('Wave', {}, h.now + 1000), CommandError);
+  h.s.command('Wave', {}, h.now + 1001);
+  assert.equal(h.sent('Command').length, 2);
+  assert.throws(() => h.s.command('Dance', {}, h.now + 5000), TypeError, 'an undeclared command');
 });
