@@ -109,7 +109,7 @@ export class TickwireClient extends EventTarget {
       room: this.#options.room,
       input: options.input,
       predict: options.predict,
-      tuning: { ...DEFAULT_TUNING, ...options.tuning },
+      tuning: options.tuning,
       policy: reconnectPolicy(options.reconnect),
       refreshableToken: this.#getToken !== null,
     });

@@ -30,7 +30,7 @@
 import * as codec from './codec.js';
 import { Predictor } from './predict.js';
 import { SessionEnd, describeDisconnect, describeReject } from './ends.js';
-import { backoffDelay, isResumeFailed, resumeParam, shouldReconnect, ticketOf } from './reconnect.js';
+import { backoffDelay, isResumeFailed, reconnectPolicy, resumeParam, shouldReconnect, ticketOf } from './reconnect.js';
 import { ProtocolError, World } from './world.js';
 
 /** Defaults of the client's timing (the Rust client's `Tuning`). */
@@ -121,9 +121,11 @@ export class Session {
   #who;
   /** The page's input, sampled once per tick. */
   #input;
-  /** The page's prediction hooks, or null. */
+  /** The page's prediction hooks, or null: `read` finds the own entity in each snapshot. */
   #predict;
+  /** Applies each input at once and replays the pending ones on every snapshot (predict.js). */
   #predictor;
+  /** DEFAULT_TUNING with the page's overrides: delays, timeouts, history length. */
   #tuning;
   /** reconnect.js's policy, or null when the page turned reconnection off. */
   #policy;
@@ -131,7 +133,10 @@ export class Session {
   #recentCommands = [];
   /** Whether a refused join token can be replaced (the driver has a `getToken`). */
   #refreshable;
-  /** @type {Effect[]} what the driver has not drained yet, oldest first. */
+  /**
+   * @type {Effect[]} what the driver has not drained yet, oldest first. Every call adds a
+   * handful; the driver drains them after each call, so they never pile up.
+   */
   #effects = [];
   /** @type {State} */
   #state = 'idle';
@@ -152,7 +157,9 @@ export class Session {
   #link = null;
   /** Whether this join already replaced a refused token (only once). */
   #tokenReplaced = false;
+  /** Bytes received in the last second, for the page's HUD (`bytesPerSecond`). */
   #rateIn = new Rate();
+  /** Counters for the page and the tests (a copy is handed out). */
   #stats = {
     bytesIn: 0,
     bytesOut: 0,
@@ -175,17 +182,18 @@ export class Session {
    * @param {() => object} [options.input] the player's input fields, sampled once per tick
    * @param {{ step: Function, read: Function, distance: Function }} [options.predict]
    *   prediction hooks (predict.js)
-   * @param {object} options.tuning DEFAULT_TUNING with overrides
-   * @param {object|null} options.policy reconnect.js's policy (null: never reconnect)
+   * @param {Partial<typeof DEFAULT_TUNING>} [options.tuning] overrides of DEFAULT_TUNING
+   * @param {object|null} [options.policy] reconnect.js's policy (`reconnectPolicy(option)`;
+   *   default: DEFAULT_RECONNECT; null: never reconnect)
    * @param {boolean} [options.refreshableToken] a refused join token can be replaced once
    */
-  constructor({ schema, name, room, input, predict, tuning, policy, refreshableToken = false }) {
+  constructor({ schema, name, room = 'lobby', input, predict, tuning = {}, policy = reconnectPolicy(), refreshableToken = false }) {
     this.#schema = schema;
     this.#who = { name, room };
     this.#input = input ?? (() => ({}));
     this.#predict = predict ?? null;
     this.#predictor = predict ? new Predictor(predict.step, predict.distance, schema.input) : null;
-    this.#tuning = tuning;
+    this.#tuning = { ...DEFAULT_TUNING, ...tuning };
     this.#policy = policy;
     this.#refreshable = refreshableToken;
     this.#world = new World(schema, tuning);

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { COMMANDS_PER_SECOND, CommandError, DEFAULT_TUNING, Session } from '../sdk/session.js';
+import { COMMANDS_PER_SECOND, CommandError, Session } from '../sdk/session.js';
 import { GameSchema } from '../sdk/game.js';
 import { reconnectPolicy } from '../sdk/reconnect.js';
 import { decodeClient, encodeServer } from '../sdk/codec.js';
@@ -24,7 +24,7 @@ function harness({ reconnect = FAST, tuning = {}, ...options } = {}) {
     schema: ARENA,
     name: 'Zoë',
     room: 'lobby',
-    tuning: { ...DEFAULT_TUNING, ...tuning },
+    tuning,
     policy: reconnectPolicy(reconnect),
     ...options,
   });
