@@ -1,7 +1,8 @@
 // Every game's golden vectors (games/<name>/vectors.json, written and checked by each game
 // crate's `tests/vectors.rs`): the SDK rebuilds the game from its description alone (same hash
 // and canonical text), decodes every payload to its values and encodes them back byte for byte,
-// by values and by named fields. And the page's own arena declaration is the arena's.
+// by values and by named fields. And the page's own arena declaration is the arena's, and the
+// arena and kart pages find their components and fields by name.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

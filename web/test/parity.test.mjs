@@ -30,7 +30,7 @@ function schemaOf(game) {
  * Runs `port` (`{ rules, state, step }`) on every case of `vectors`; returns the differences
  * (at most `limit`), each saying which case, from what, with which input.
  */
-export function checkParity(vectors, port, schema, limit = 5) {
+function checkParity(vectors, port, schema, limit = 5) {
   assert.equal(schema.hashHex, vectors.schema_hash, `the vectors are of ${vectors.game}'s schema`);
   const prepared = new Map();
   const failures = [];
