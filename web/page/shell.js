@@ -378,8 +378,9 @@ function resize(page) {
   if (!page.rules) return;
   const [ww, wh] = page.spec.world(page.rules);
   const margin = 24;
-  const scale = Math.min((w - 2 * margin) / ww, (h - 2 * margin) / wh);
-  page.view = { scale, ox: (w - ww * scale) / 2, oy: (h - wh * scale) / 2, height: wh };
+  const below = 56; // the help line stays clear of the world's bottom edge
+  const scale = Math.min((w - 2 * margin) / ww, (h - margin - below) / wh);
+  page.view = { scale, ox: (w - ww * scale) / 2, oy: margin + (h - margin - below - wh * scale) / 2, height: wh };
 }
 
 function drawFrame(page) {
