@@ -88,7 +88,10 @@ pub trait Protocol: Send + Sync + 'static {
 /// A replicated component type as clients mirror it: a [`Replicate`] value that can be copied,
 /// compared and moved across threads (every type declared with
 /// [`component!`](crate::component) and the usual derives is one).
-pub trait ReplicatedComponent: Replicate + Clone + PartialEq + Debug + Send + Sync + 'static {}
+pub trait ReplicatedComponent:
+    Replicate + Clone + PartialEq + Debug + Send + Sync + 'static
+{
+}
 
 impl<T: Replicate + Clone + PartialEq + Debug + Send + Sync + 'static> ReplicatedComponent for T {}
 
