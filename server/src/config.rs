@@ -124,11 +124,32 @@ pub struct ServerConfig {
     #[arg(long, env = "TICKWIRE_SEND_BUFFER_BYTES", default_value_t = 0)]
     pub send_buffer_bytes: usize,
 
-    /// Shared secret for join tokens (HMAC-SHA256). When set, `/ws` requires a valid token
-    /// (`?token=` or `Authorization: Bearer`) and answers 401 otherwise; when unset the server
-    /// runs in open dev mode and says so in its log.
+    /// Shared secret for HS256 join tokens (JWTs). With it, or `--auth-public-key` or
+    /// `--auth-jwks`, `/ws` requires a valid token (`?token=` or `Authorization: Bearer`) and
+    /// answers 401 otherwise; with none of them the server runs in open dev mode and says so in
+    /// its log.
     #[arg(long, env = "TICKWIRE_AUTH_SECRET", hide_env_values = true)]
     pub auth_secret: Option<String>,
+
+    /// Public key (PEM) for EdDSA (Ed25519) or ES256 (P-256) join tokens: the server verifies
+    /// tokens without holding the key that signs them (your backend keeps the private key).
+    #[arg(long, env = "TICKWIRE_AUTH_PUBLIC_KEY", value_name = "PATH")]
+    pub auth_public_key: Option<std::path::PathBuf>,
+
+    /// JWK Set file (JSON, RFC 7517) of Ed25519 and P-256 public keys for join tokens; a token's
+    /// `kid` header chooses the key (rotation: list the old and the new key). Read at start-up.
+    #[arg(long, env = "TICKWIRE_AUTH_JWKS", value_name = "PATH")]
+    pub auth_jwks: Option<std::path::PathBuf>,
+
+    /// Accepted `aud` claims of join tokens (comma-separated): this server's or fleet's names.
+    /// A token minted for another audience is refused.
+    #[arg(long, env = "TICKWIRE_AUTH_AUDIENCE", value_delimiter = ',', default_value = crate::auth::DEFAULT_AUDIENCE)]
+    pub auth_audience: Vec<String>,
+
+    /// Seconds of clock skew forgiven when checking a join token's `exp` and `nbf`
+    /// (at most 300).
+    #[arg(long, env = "TICKWIRE_AUTH_LEEWAY_SECS", default_value_t = crate::auth::DEFAULT_LEEWAY_SECS)]
+    pub auth_leeway_secs: u64,
 
     /// TLS certificate chain (PEM). With `--tls-key`, the port serves HTTPS and `wss://`.
     #[arg(long, env = "TICKWIRE_TLS_CERT", requires = "tls_key")]
@@ -211,6 +232,11 @@ impl ServerConfig {
             tickwire_sim::MAX_REWIND_MS
         );
         anyhow::ensure!(self.max_command_rate > 0, "--max-command-rate must be positive");
+        anyhow::ensure!(
+            !self.auth_audience.is_empty() && self.auth_audience.iter().all(|a| !a.is_empty()),
+            "--auth-audience must name at least one non-empty audience"
+        );
+        anyhow::ensure!(self.auth_leeway_secs <= 300, "--auth-leeway-secs must be at most 300");
         Ok(())
     }
 

@@ -222,13 +222,16 @@ fn authorize(
         };
     }
     let room = query_param(query, "room");
+    // The game the request is for: named, or the one the named room already hosts (a token
+    // bound to a game is refused for another).
+    let hosted = room.and_then(|r| ctx.rooms.get(r)).map(|r| r.game.name);
+    let scope = crate::auth::Scope { room, game: query_param(query, "game").or(hosted) };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let version = tickwire_protocol::PROTOCOL_VERSION;
     let verdict = match usage {
-        Use::Spend => verifier.verify(token, room, version, now),
-        Use::Check => verifier.check(token, room, version, now),
+        Use::Spend => verifier.verify(token, scope, now),
+        Use::Check => verifier.check(token, scope, now),
     };
     match verdict {
         Ok(claims) => Ok(Authorized::Token(claims)),

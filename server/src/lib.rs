@@ -243,9 +243,12 @@ impl Server {
             shutdown.clone(),
             tracker.clone(),
         );
-        let auth = config.auth_secret.as_ref().map(|s| auth::Verifier::new(s.as_bytes().to_vec()));
-        if auth.is_none() {
-            warn!("no --auth-secret: OPEN DEV MODE, anyone may join any room without a token");
+        let auth = auth::Verifier::from_config(&config).context("join token keys")?;
+        match &auth {
+            None => warn!(
+                "no --auth-secret, --auth-public-key or --auth-jwks: OPEN DEV MODE, anyone may join any room without a token"
+            ),
+            Some(v) => info!(algorithms = ?v.algorithms(), audiences = ?config.auth_audience, "join tokens required"),
         }
         let tls = match (&config.tls_cert, &config.tls_key) {
             (Some(cert), Some(key)) => Some(tls::Tls(tls::acceptor(cert, key)?)),

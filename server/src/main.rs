@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use tickwire_arena::{Arena, ArenaConfig};
 use tickwire_kart::{KartConfig, Race};
-use tickwire_server::auth::{Claims, mint, new_nonce};
+use tickwire_server::auth::{Claims, Signer};
 use tickwire_server::{Server, ServerBuilder, ServerConfig};
 use tickwire_tag::{Tag, TagConfig};
 use tracing_subscriber::EnvFilter;
@@ -59,20 +59,60 @@ struct GamesArgs {
     server: ServerConfig,
 }
 
+/// `mint-token`: signs as a backend would, with the server's shared secret (HS256) or a private
+/// key whose public half the server holds (EdDSA, ES256).
 #[derive(Debug, Args)]
 struct MintToken {
-    /// The shared secret the server was started with (`--auth-secret`).
-    #[arg(long, env = "TICKWIRE_AUTH_SECRET", hide_env_values = true)]
-    secret: String,
-    /// The player's id in your backend.
+    /// The shared secret the server was started with (`--auth-secret`): an HS256 token.
+    #[arg(
+        long,
+        env = "TICKWIRE_AUTH_SECRET",
+        hide_env_values = true,
+        required_unless_present = "private_key",
+        conflicts_with = "private_key"
+    )]
+    secret: Option<String>,
+    /// A private key (PKCS#8 PEM) whose public key the server was given (`--auth-public-key`,
+    /// `--auth-jwks`): Ed25519 signs EdDSA, P-256 signs ES256.
+    #[arg(long, value_name = "PATH")]
+    private_key: Option<std::path::PathBuf>,
+    /// The key id to name in the token's header (`kid`), for a server with `--auth-jwks`.
+    #[arg(long)]
+    kid: Option<String>,
+    /// The player's id in your backend (the `sub` claim).
     #[arg(long)]
     player: String,
     /// The room the token admits to.
     #[arg(long, default_value = "lobby")]
     room: String,
+    /// The game the token admits to (any game the room hosts when absent).
+    #[arg(long)]
+    game: Option<String>,
+    /// The audience (`aud`): one of the server's `--auth-audience` values.
+    #[arg(long, default_value = tickwire_server::auth::DEFAULT_AUDIENCE)]
+    audience: String,
     /// Seconds until the token expires.
     #[arg(long, default_value_t = 60)]
     ttl_secs: u64,
+}
+
+impl MintToken {
+    fn run(self) -> anyhow::Result<String> {
+        let signer = match (&self.secret, &self.private_key) {
+            (_, Some(path)) => Signer::from_private_key_file(path)?,
+            (Some(secret), None) => Signer::hs256(secret.as_bytes())?,
+            (None, None) => anyhow::bail!("--secret or --private-key is required"),
+        };
+        let signer = match self.kid {
+            Some(kid) => signer.with_kid(kid),
+            None => signer,
+        };
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+        let mut claims =
+            Claims::new(self.player, self.room, now, self.ttl_secs).with_audience(self.audience);
+        claims.game = self.game;
+        Ok(signer.mint(&claims)?)
+    }
 }
 
 #[tokio::main]
@@ -86,15 +126,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     if let Some(Command::MintToken(m)) = cli.command {
-        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
-        let claims = Claims {
-            player: m.player,
-            room: m.room,
-            exp: now.as_secs() + m.ttl_secs,
-            v: tickwire_protocol::PROTOCOL_VERSION,
-            nonce: new_nonce(),
-        };
-        println!("{}", mint(m.secret.as_bytes(), &claims));
+        println!("{}", m.run().context("mint-token")?);
         return Ok(());
     }
     tracing_subscriber::fmt()

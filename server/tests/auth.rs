@@ -1,11 +1,12 @@
-//! Join tokens: verified before the upgrade (401 otherwise), bound to a room, single use, and
-//! one live socket per player.
+//! Join tokens (HS256 JWTs here; asymmetric keys in `auth_keys.rs`, tokens minted by PyJWT and
+//! Node in `jwt_peers.rs`): verified before the upgrade (401 otherwise, counted by reason), bound
+//! to a room, a game and an audience, single use, and one live socket per player.
 
 mod common;
 
 use common::*;
 use tickwire_protocol::message::{ClientMessage, DisconnectReason, RejectReason, ServerMessage};
-use tickwire_server::auth::{Claims, mint};
+use tickwire_server::auth::{Claims, Signer};
 use tokio_tungstenite::tungstenite::Error as WsError;
 
 const SECRET: &[u8] = b"test-secret";
@@ -14,18 +15,20 @@ fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs()
 }
 
-fn token(player: &str, room: &str, ttl: i64, nonce: &str) -> String {
-    let exp = now().saturating_add_signed(ttl);
-    mint(
-        SECRET,
-        &Claims {
-            player: player.into(),
-            room: room.into(),
-            exp,
-            v: tickwire_protocol::PROTOCOL_VERSION,
-            nonce: nonce.into(),
-        },
-    )
+/// `claims` signed with HS256 and `secret`.
+fn signed(secret: &[u8], claims: &Claims) -> String {
+    Signer::hs256(secret).and_then(|s| s.mint(claims)).expect("a token")
+}
+
+/// An HS256 token for `player` in `room` expiring `ttl` seconds from now (negative: expired).
+fn token(player: &str, room: &str, ttl: i64) -> String {
+    let claims = Claims::new(player, room, now(), 0);
+    signed(SECRET, &Claims { exp: now().saturating_add_signed(ttl), ..claims })
+}
+
+fn secret_server(c: &mut tickwire_server::ServerConfig) {
+    c.auth_secret = Some(String::from_utf8_lossy(SECRET).into_owned());
+    c.auth_leeway_secs = 0;
 }
 
 async fn status_of(url: &str) -> u16 {
@@ -38,39 +41,49 @@ async fn status_of(url: &str) -> u16 {
 
 #[tokio::test]
 async fn tokens_are_checked_before_the_upgrade() {
-    let server =
-        server(|c| c.auth_secret = Some(String::from_utf8_lossy(SECRET).into_owned())).await;
+    let server = server(secret_server).await;
     let base = format!("ws://{}/ws", server.handle.addr());
     assert_eq!(status_of(&base).await, 401, "missing token");
     assert_eq!(
-        status_of(&format!("{base}?token={}", token("a", "lobby", -5, "n1"))).await,
+        status_of(&format!("{base}?token={}", token("a", "lobby", -60))).await,
         401,
         "expired"
     );
-    let good = token("a", "lobby", 60, "n2");
-    let tampered = good.replace(".", ".x");
+    let good = token("a", "lobby", 60);
+    let (head, sig) = good.rsplit_once('.').expect("a JWT");
+    let tampered = format!("{head}.{}", sig.chars().rev().collect::<String>());
     assert_eq!(status_of(&format!("{base}?token={tampered}")).await, 401, "tampered");
-    let other = mint(
-        b"other",
-        &Claims {
-            player: "a".into(),
-            room: "lobby".into(),
-            exp: now() + 60,
-            v: 1,
-            nonce: "n3".into(),
-        },
-    );
+    let other = signed(b"other", &Claims::new("a", "lobby", now(), 60));
     assert_eq!(status_of(&format!("{base}?token={other}")).await, 401, "wrong secret");
+    let later = Claims { nbf: Some(now() + 60), ..Claims::new("a", "lobby", now(), 120) };
+    assert_eq!(status_of(&format!("{base}?token={}", signed(SECRET, &later))).await, 401, "nbf");
+    let elsewhere =
+        signed(SECRET, &Claims::new("a", "lobby", now(), 60).with_audience("elsewhere"));
+    assert_eq!(status_of(&format!("{base}?token={elsewhere}")).await, 401, "audience");
+    let kart = signed(SECRET, &Claims::new("a", "lobby", now(), 60).with_game("kart"));
+    assert_eq!(
+        status_of(&format!("{base}?room=lobby&token={kart}")).await,
+        401,
+        "lobby is an arena"
+    );
+    assert_eq!(status_of(&format!("{base}?token=tw1.e30.AAAA")).await, 401, "the old format");
     assert_eq!(status_of(&format!("{base}?room=arena2&token={good}")).await, 401, "wrong room");
     let c =
         TestClient::join_url(&format!("{base}?room=lobby&token={good}"), "lobby", "alice").await;
     assert_eq!(c.welcome.room, "lobby");
     assert_eq!(status_of(&format!("{base}?token={good}")).await, 401, "replayed");
+    let arena = signed(SECRET, &Claims::new("b", "lobby", now(), 60).with_game("arena"));
+    let c = TestClient::join_url(&format!("{base}?room=lobby&token={arena}"), "lobby", "b").await;
+    assert_eq!(c.welcome.room, "lobby", "a token bound to the room's game");
     let text = server.handle.metrics().render();
     for reason in [
         "token_missing",
+        "token_malformed",
         "token_expired",
+        "token_not_yet_valid",
         "token_bad_signature",
+        "token_wrong_audience",
+        "token_wrong_game",
         "token_wrong_room",
         "token_replayed",
     ] {
@@ -81,9 +94,8 @@ async fn tokens_are_checked_before_the_upgrade() {
 
 #[tokio::test]
 async fn hello_must_name_the_token_room() {
-    let server =
-        server(|c| c.auth_secret = Some(String::from_utf8_lossy(SECRET).into_owned())).await;
-    let url = format!("ws://{}/ws?token={}", server.handle.addr(), token("a", "lobby", 60, "n"));
+    let server = server(secret_server).await;
+    let url = format!("ws://{}/ws?token={}", server.handle.addr(), token("a", "lobby", 60));
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("upgrade");
     send(&mut ws, &ClientMessage::Hello(hello("elsewhere", "a"))).await;
     assert!(matches!(
@@ -95,21 +107,14 @@ async fn hello_must_name_the_token_room() {
 
 #[tokio::test]
 async fn a_new_session_replaces_the_old_one() {
-    let server =
-        server(|c| c.auth_secret = Some(String::from_utf8_lossy(SECRET).into_owned())).await;
+    let server = server(secret_server).await;
     let base = format!("ws://{}/ws", server.handle.addr());
-    let mut first = TestClient::join_url(
-        &format!("{base}?token={}", token("p", "lobby", 60, "1")),
-        "lobby",
-        "p",
-    )
-    .await;
-    let mut second = TestClient::join_url(
-        &format!("{base}?token={}", token("p", "lobby", 60, "2")),
-        "lobby",
-        "p",
-    )
-    .await;
+    let mut first =
+        TestClient::join_url(&format!("{base}?token={}", token("p", "lobby", 60)), "lobby", "p")
+            .await;
+    let mut second =
+        TestClient::join_url(&format!("{base}?token={}", token("p", "lobby", 60)), "lobby", "p")
+            .await;
     let (reason, code) = until_closed(&mut first.ws).await;
     assert_eq!((reason, code), (Some(DisconnectReason::Replaced), Some(4004)));
     second.next_snapshot().await;
@@ -129,13 +134,11 @@ async fn open_dev_mode_needs_no_token() {
 /// token up.
 #[tokio::test]
 async fn a_plain_get_says_whether_the_upgrade_would_be_refused() {
-    let server =
-        server(|c| c.auth_secret = Some(String::from_utf8_lossy(SECRET).into_owned())).await;
+    let server = server(secret_server).await;
     let addr = server.handle.addr();
-    let good = token("a", "lobby", 60, "g1");
+    let good = token("a", "lobby", 60);
     assert_eq!(http_get(addr, "/ws").await.0, 401, "missing token");
-    let (status, body) =
-        http_get(addr, &format!("/ws?token={}", token("a", "lobby", -5, "e"))).await;
+    let (status, body) = http_get(addr, &format!("/ws?token={}", token("a", "lobby", -60))).await;
     assert_eq!((status, body.as_str()), (401, "unauthorized: token expired\n"));
     assert_eq!(http_get(addr, &format!("/ws?room=other&token={good}")).await.0, 401, "wrong room");
     assert_eq!(

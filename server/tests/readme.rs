@@ -79,7 +79,13 @@ fn the_readme_mint_token_example_mints_a_valid_token() {
     let out = Command::new(BIN).args(&args).output().expect("run mint-token");
     assert!(out.status.success());
     let token = String::from_utf8(out.stdout).expect("utf-8");
-    let claims =
-        tickwire_server::auth::decode(secret.as_bytes(), token.trim()).expect("a valid token");
+    let mut keys = tickwire_server::auth::KeySet::default();
+    keys.add_secret(secret.as_bytes()).expect("a secret");
+    let verifier = tickwire_server::auth::Verifier::new(
+        keys,
+        vec![tickwire_server::auth::DEFAULT_AUDIENCE.into()],
+        tickwire_server::auth::DEFAULT_LEEWAY_SECS,
+    );
+    let claims = verifier.decode(token.trim()).expect("a valid token");
     assert_eq!(claims.room, "lobby");
 }

@@ -189,18 +189,13 @@ async fn a_token_server_admits_a_resuming_client_on_its_ticket() {
     let secret = "resume-test-secret";
     let server = server(|c| c.auth_secret = Some(secret.into())).await;
     let base = server.handle.ws_url();
-    let claims = |player: &str| tickwire_server::auth::Claims {
-        player: player.into(),
-        room: "lobby".into(),
-        exp: std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock")
-            .as_secs()
-            + 60,
-        v: tickwire_protocol::PROTOCOL_VERSION,
-        nonce: tickwire_server::auth::new_nonce(),
-    };
-    let token = tickwire_server::auth::mint(secret.as_bytes(), &claims("p1"));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let token = tickwire_server::auth::Signer::hs256(secret.as_bytes())
+        .and_then(|s| s.mint(&tickwire_server::auth::Claims::new("p1", "lobby", now, 60)))
+        .expect("a token");
     let a = TestClient::join_url(&format!("{base}?token={token}"), "lobby", "p1").await;
     let ticket = a.ticket();
     drop(a);
