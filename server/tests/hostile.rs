@@ -4,11 +4,13 @@
 //! honest client keeps its snapshots.
 
 mod common;
+mod raw;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::*;
+use raw::{frame, raw_ws, read_until_closed};
 use tickwire_protocol::codec::encode_client;
 use tickwire_protocol::message::ClientMessage;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,72 +29,9 @@ fn rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// Upgrades a raw TCP connection to WebSocket by hand.
-async fn raw_ws(addr: SocketAddr) -> TcpStream {
-    let mut s = TcpStream::connect(addr).await.expect("connect");
-    let req = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-               Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-    s.write_all(req.as_bytes()).await.expect("write");
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut b = [0u8; 1];
-        s.read_exact(&mut b).await.expect("response");
-        head.push(b[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
-    s
-}
-
-/// A client frame (masked) with an arbitrary declared length.
-fn frame(fin: bool, opcode: u8, payload: &[u8], declared: Option<u64>) -> Vec<u8> {
-    let mut out = vec![(u8::from(fin) << 7) | opcode];
-    let len = declared.unwrap_or(payload.len() as u64);
-    if len < 126 {
-        out.push(0x80 | len as u8);
-    } else if len <= u64::from(u16::MAX) {
-        out.push(0x80 | 126);
-        out.extend_from_slice(&(len as u16).to_be_bytes());
-    } else {
-        out.push(0x80 | 127);
-        out.extend_from_slice(&len.to_be_bytes());
-    }
-    let mask = [0x12, 0x34, 0x56, 0x78];
-    out.extend_from_slice(&mask);
-    out.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    out
-}
-
 /// Reads server frames until a close frame; returns its code (None if the socket just ends).
 async fn close_code(s: &mut TcpStream, within: Duration) -> Option<u16> {
-    let mut buf = Vec::new();
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        // Parse complete frames from the buffer.
-        while buf.len() >= 2 {
-            let opcode = buf[0] & 0x0f;
-            let (len, head) = match buf[1] & 0x7f {
-                126 if buf.len() >= 4 => (usize::from(u16::from_be_bytes([buf[2], buf[3]])), 4),
-                127 if buf.len() >= 10 => {
-                    (u64::from_be_bytes(buf[2..10].try_into().expect("8 bytes")) as usize, 10)
-                }
-                126 | 127 => break,
-                n => (usize::from(n), 2),
-            };
-            if buf.len() < head + len {
-                break;
-            }
-            if opcode == 8 {
-                return (len >= 2).then(|| u16::from_be_bytes([buf[head], buf[head + 1]]));
-            }
-            buf.drain(..head + len);
-        }
-        let mut chunk = [0u8; 4096];
-        match tokio::time::timeout_at(deadline, s.read(&mut chunk)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => return None,
-            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
-            Err(_) => panic!("no close within {within:?}"),
-        }
-    }
+    read_until_closed(s, within).await.close.map(|(code, _)| code)
 }
 
 async fn hello_raw(s: &mut TcpStream, name: &str) {

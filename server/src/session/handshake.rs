@@ -1,15 +1,16 @@
 //! The first message: a [`Hello`], read within the handshake timeout and checked before the
 //! client may join a room.
 
-use fastwebsockets::{OpCode, WebSocketRead};
 use tickwire_protocol::PROTOCOL_VERSION;
 use tickwire_protocol::codec::{decode_client, hello_version};
 use tickwire_protocol::message::{ClientMessage, Hello, RejectReason};
-use tokio::io::AsyncRead;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::timeout;
 use tracing::debug;
 
 use super::end::SessionEnd;
+use super::writer::Writer;
+use super::ws::{Incoming, WsReader};
 use crate::config::ServerConfig;
 
 /// Why no valid hello arrived.
@@ -21,37 +22,62 @@ pub(crate) enum NoHello {
     Reject(RejectReason),
 }
 
-/// Reads the first frame and decodes it as a hello.
-pub(crate) async fn read_hello<R: AsyncRead + Unpin>(
-    ws: &mut WebSocketRead<R>,
+/// Reads the first message and decodes it as a hello, within the handshake timeout. WebSocket
+/// pings before it are answered (RFC 6455 §5.5.2), at most `max_ping_rate` of them.
+pub(crate) async fn read_hello<R, W>(
+    ws: &mut WsReader<R>,
+    writer: &mut Writer<W>,
     config: &ServerConfig,
     shutdown: &tokio_util::sync::CancellationToken,
-) -> Result<Hello, NoHello> {
-    // Control frames owed during the handshake (a ping's pong) are dropped: the client has not
-    // been welcomed yet and must speak first.
-    let mut ignore = |_| std::future::ready(Ok::<(), std::convert::Infallible>(()));
+) -> Result<Hello, NoHello>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let read = tokio::select! {
-        read = timeout(config.handshake_timeout(), ws.read_frame(&mut ignore)) => read,
+        read = timeout(config.handshake_timeout(), first_message(ws, writer, config)) => read,
         () = shutdown.cancelled() => return Err(NoHello::Reject(RejectReason::ShuttingDown)),
     };
-    let frame = match read {
-        Err(_) => return Err(NoHello::End(SessionEnd::TIMEOUT)),
-        Ok(Err(e)) => {
-            debug!("no hello: {e}");
-            return Err(NoHello::End(super::reader::classify(&e)));
+    read.unwrap_or(Err(NoHello::End(SessionEnd::TIMEOUT)))
+}
+
+async fn first_message<R, W>(
+    ws: &mut WsReader<R>,
+    writer: &mut Writer<W>,
+    config: &ServerConfig,
+) -> Result<Hello, NoHello>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let mut pings = 0;
+    loop {
+        match ws.next().await {
+            Err(e) => {
+                debug!("no hello: {e}");
+                return Err(NoHello::End(e.end()));
+            }
+            Ok(Incoming::Binary(payload)) => return hello(&payload),
+            Ok(Incoming::Text(_)) => return Err(NoHello::End(SessionEnd::TEXT_FRAME)),
+            Ok(Incoming::Close { .. }) => return Err(NoHello::End(SessionEnd::CLIENT_LEFT)),
+            Ok(Incoming::Pong(_)) => {}
+            Ok(Incoming::Ping(payload)) => {
+                pings += 1;
+                if pings > config.max_ping_rate {
+                    return Err(NoHello::End(SessionEnd::RATE_LIMITED));
+                }
+                writer.pong_now(payload.to_vec()).await.map_err(NoHello::End)?;
+            }
         }
-        Ok(Ok(frame)) => frame,
-    };
-    match frame.opcode {
-        OpCode::Binary if frame.fin => {}
-        OpCode::Text => return Err(NoHello::End(SessionEnd::TEXT_FRAME)),
-        OpCode::Close => return Err(NoHello::End(SessionEnd::CLIENT_LEFT)),
-        _ => return Err(NoHello::End(SessionEnd::FRAGMENTED)),
     }
-    match decode_client(&frame.payload) {
+}
+
+/// Decodes the first message as a hello.
+fn hello(payload: &[u8]) -> Result<Hello, NoHello> {
+    match decode_client(payload) {
         Ok(ClientMessage::Hello(hello)) => Ok(hello),
         Ok(_) => Err(NoHello::Reject(RejectReason::HelloExpected)),
-        Err(e) => match hello_version(&frame.payload) {
+        Err(e) => match hello_version(payload) {
             // A peer of another version: say so (PROTOCOL.md §7), not "malformed".
             Some(v) if v != PROTOCOL_VERSION => {
                 Err(NoHello::Reject(RejectReason::VersionMismatch { server: PROTOCOL_VERSION }))

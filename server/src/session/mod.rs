@@ -10,21 +10,26 @@
 //! The session ends when the reader ends (close, error, timeout, bad input, rate limit), when
 //! the room asks (too slow, shutdown), or when a write misses its deadline. Then it tells the
 //! room, says goodbye with a `Disconnect` message and a close frame, and counts the reason.
+//!
+//! Under both halves is [`ws`]: fastwebsockets with the RFC 6455 checks it leaves to its caller
+//! (unmasked frames, oversized control frames, close codes) and the server's limits. Each
+//! refusal is a [`SessionEnd`] with its own close code and metrics label.
 
 mod admit;
 mod end;
+mod guard;
 mod handshake;
 mod rate;
 mod reader;
 mod writer;
+pub mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use fastwebsockets::Role;
 use tickwire_protocol::ClientId;
 use tickwire_protocol::message::{RejectReason, ServerMessage};
-use tokio::io::{AsyncRead, AsyncWrite, BufWriter};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
@@ -36,24 +41,16 @@ use writer::{CONTROL_CAPACITY, Writer};
 
 use crate::ServerCtx;
 
-/// Write buffer per connection: a tick's messages are gathered here and flushed once.
-const WRITE_BUFFER: usize = 16 * 1024;
-
 /// Runs a session on an upgraded connection until it ends.
 pub async fn run<S>(io: S, ctx: Arc<ServerCtx>, peer: SocketAddr, auth: Authorized)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let (r, w) = tokio::io::split(io);
-    let (mut rd, wr) = fastwebsockets::after_handshake_split(
-        r,
-        BufWriter::with_capacity(WRITE_BUFFER, w),
-        Role::Server,
-    );
-    rd.set_max_message_size(ctx.config.max_message_bytes);
+    let (mut rd, wr) = ws::split(io, ctx.config.max_message_bytes);
     let mut writer = Writer::new(wr, ctx.clone());
 
-    let hello = match handshake::read_hello(&mut rd, &ctx.config, &ctx.shutdown).await {
+    let hello = match handshake::read_hello(&mut rd, &mut writer, &ctx.config, &ctx.shutdown).await
+    {
         Ok(hello) => hello,
         Err(NoHello::End(end)) => return finish(&ctx, &mut writer, end, peer, None).await,
         Err(NoHello::Reject(reason)) => return reject(&ctx, &mut writer, reason).await,

@@ -1,9 +1,9 @@
 //! The session's reader task: reads frames in its own loop (so that the writer's `select!` only
 //! waits on cancel-safe things) and feeds the room and the writer.
 //!
-//! Every frame read has a deadline (the idle timeout). Text frames, fragmented messages and
-//! messages over the size limit end the session (fastwebsockets' fragment collector grows
-//! without bound, so fragments are refused rather than collected). Inputs, commands, pings
+//! Every frame read has a deadline (the idle timeout). Frames come through [`WsReader`], which
+//! refuses what RFC 6455 or the size limit forbids, and fragmented messages (see `ws.rs`);
+//! text messages end the session here (the protocol is binary). Inputs, commands, pings
 //! (protocol and WebSocket) and chat are rate-limited per client. A game payload (input or
 //! command) is checked against the game's schema here, before it reaches the room: a payload
 //! the schema refuses ends the session (`bad_payload`).
@@ -11,7 +11,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fastwebsockets::{Frame, OpCode, WebSocketError, WebSocketRead};
 use tickwire_protocol::codec::decode_client;
 use tickwire_protocol::message::{ClientMessage, Pong, RttReport};
 use tickwire_protocol::rtt::RttEstimator;
@@ -24,6 +23,7 @@ use tracing::debug;
 use super::end::SessionEnd;
 use super::rate::TokenBucket;
 use super::writer::{Pings, WriterCmd};
+use super::ws::{Incoming, WsReader};
 use crate::ServerCtx;
 use crate::room::{ClientLink, RoomHandle};
 
@@ -43,7 +43,7 @@ pub(crate) struct Reader {
 
 impl Reader {
     /// Reads until the session must end, and says why.
-    pub(crate) async fn run<R: AsyncRead + Unpin>(self, mut ws: WebSocketRead<R>) -> SessionEnd {
+    pub(crate) async fn run<R: AsyncRead + Unpin>(self, mut ws: WsReader<R>) -> SessionEnd {
         let cfg = &self.ctx.config;
         let now = Instant::now();
         let game = self.room.game.clone();
@@ -57,41 +57,33 @@ impl Reader {
         let mut rtt = RttEstimator::default();
         let idle = cfg.idle_timeout();
         loop {
-            let mut flooded = false;
-            let ctrl = &self.ctrl;
-            // Frames fastwebsockets must send back (pongs to WebSocket pings, close echoes) go
-            // to the writer; WebSocket pings count against the ping rate.
-            let mut obligated = |frame: Frame<'_>| {
-                let result = if frame.opcode == OpCode::Pong && !pings.allow(Instant::now()) {
-                    flooded = true;
-                    Err("ping rate exceeded")
-                } else {
-                    let cmd =
-                        WriterCmd::Frame { opcode: frame.opcode, payload: frame.payload.to_vec() };
-                    ctrl.try_send(cmd).map_err(|_| "control queue full")
-                };
-                std::future::ready(result)
-            };
-            let read = timeout(idle, ws.read_frame(&mut obligated)).await;
-            let frame = match read {
+            let incoming = match timeout(idle, ws.next()).await {
                 Err(_) => return SessionEnd::TIMEOUT,
-                Ok(Err(e)) if flooded => {
-                    debug!(client = %self.link.id, "websocket ping flood: {e}");
-                    return SessionEnd::RATE_LIMITED;
+                Ok(Err(e)) => {
+                    debug!(client = %self.link.id, "websocket: {e}");
+                    return e.end();
                 }
-                Ok(Err(e)) => return classify(&e),
-                Ok(Ok(frame)) => frame,
+                Ok(Ok(incoming)) => incoming,
             };
-            self.ctx.metrics.received(frame.payload.len());
-            match frame.opcode {
-                OpCode::Close => return SessionEnd::CLIENT_LEFT,
-                OpCode::Text => return SessionEnd::TEXT_FRAME,
-                OpCode::Continuation => return SessionEnd::FRAGMENTED,
-                OpCode::Binary if !frame.fin => return SessionEnd::FRAGMENTED,
-                OpCode::Binary => {}
-                OpCode::Ping | OpCode::Pong => continue,
-            }
-            let msg = match decode_client(&frame.payload) {
+            self.ctx.metrics.received(incoming.payload_len());
+            let payload = match incoming {
+                Incoming::Binary(payload) => payload,
+                Incoming::Text(_) => return SessionEnd::TEXT_FRAME,
+                Incoming::Close { .. } => return SessionEnd::CLIENT_LEFT,
+                Incoming::Pong(_) => continue,
+                // A WebSocket ping counts against the ping rate, like a protocol one.
+                Incoming::Ping(payload) => {
+                    if !pings.allow(Instant::now()) {
+                        debug!(client = %self.link.id, "websocket ping flood");
+                        return SessionEnd::RATE_LIMITED;
+                    }
+                    if self.ctrl.try_send(WriterCmd::WsPong(payload.to_vec())).is_err() {
+                        return SessionEnd::RATE_LIMITED;
+                    }
+                    continue;
+                }
+            };
+            let msg = match decode_client(&payload) {
                 Ok(msg) => msg,
                 Err(e) => {
                     debug!(client = %self.link.id, "undecodable message: {e}");
@@ -174,16 +166,4 @@ impl Reader {
 
 fn micros(d: Duration) -> u32 {
     u32::try_from(d.as_micros()).unwrap_or(u32::MAX)
-}
-
-/// Maps a WebSocket read error to the session's end.
-pub(crate) fn classify(e: &WebSocketError) -> SessionEnd {
-    match e {
-        WebSocketError::FrameTooLarge => SessionEnd::TOO_LARGE,
-        WebSocketError::UnexpectedEOF
-        | WebSocketError::IoError(_)
-        | WebSocketError::ConnectionClosed => SessionEnd::CONNECTION_LOST,
-        WebSocketError::SendError(_) => SessionEnd::RATE_LIMITED,
-        _ => SessionEnd::WS_PROTOCOL,
-    }
 }

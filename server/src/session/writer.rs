@@ -1,7 +1,7 @@
 //! The session's writer: the only code that writes to the client's socket.
 //!
 //! It waits (cancel-safely) on four things: the reader ending, control requests from the reader
-//! (pongs, WebSocket control frames, RTT reports), the room's outbox notification, and the ping
+//! (pongs, WebSocket pongs, RTT reports), the room's outbox notification, and the ping
 //! timer. Everything pending is written into a buffered writer and flushed once, so a client
 //! costs about one `send()` per tick. Every flush has a deadline: a client that does not drain
 //! its socket is disconnected (`TooSlow`) instead of holding memory.
@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use fastwebsockets::{Frame, OpCode, Payload, WebSocketError, WebSocketWrite};
+use fastwebsockets::{Frame, Payload, WebSocketError, WebSocketWrite};
 use parking_lot::Mutex;
 use tickwire_protocol::codec::encode_server;
 use tickwire_protocol::message::{DisconnectReason, Pong, RttReport, ServerMessage};
@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::end::SessionEnd;
+use super::ws;
 use crate::ServerCtx;
 use crate::room::frame::TickFrame;
 use crate::room::link::{ClientLink, Outgoing};
@@ -31,13 +32,8 @@ pub(crate) const CONTROL_CAPACITY: usize = 32;
 /// A request from the reader to the writer.
 #[derive(Debug)]
 pub(crate) enum WriterCmd {
-    /// A WebSocket control frame fastwebsockets requires us to send (pong, close echo).
-    Frame {
-        /// Its opcode.
-        opcode: OpCode,
-        /// Its payload (at most 125 bytes).
-        payload: Vec<u8>,
-    },
+    /// Answer a WebSocket ping: a pong with its payload (at most 125 bytes).
+    WsPong(Vec<u8>),
     /// Answer a client's ping; `held_us` is filled in when written.
     Pong {
         /// The answer, `held_us` still 0.
@@ -100,6 +96,22 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         }
     }
 
+    /// Answers a WebSocket ping at once, within the slow-client deadline (before the hello,
+    /// when the writer loop is not running yet).
+    pub(crate) async fn pong_now(&mut self, payload: Vec<u8>) -> Result<(), SessionEnd> {
+        let deadline = self.ctx.config.slow_client();
+        match timeout(deadline, async {
+            self.ws.write_frame(ws::pong(payload)).await?;
+            self.ws.flush().await
+        })
+        .await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(SessionEnd::CONNECTION_LOST),
+            Err(_) => Err(SessionEnd::TOO_SLOW),
+        }
+    }
+
     /// Sends what the room publishes until the session ends.
     pub(crate) async fn run(
         &mut self,
@@ -111,7 +123,14 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         loop {
             let step = tokio::select! {
                 biased;
-                end = &mut *reader => return end.unwrap_or(SessionEnd::CONNECTION_LOST),
+                end = &mut *reader => {
+                    let end = end.unwrap_or(SessionEnd::CONNECTION_LOST);
+                    if end != SessionEnd::CONNECTION_LOST {
+                        // Pings read before the end are owed their pongs (RFC 6455 §5.5.2).
+                        let _ = timeout(deadline, self.owed_pongs(&mut ctrl)).await;
+                    }
+                    return end;
+                }
                 cmd = ctrl.recv() => match cmd {
                     Some(cmd) => timeout(deadline, self.control(cmd, &mut ctrl)).await,
                     None => return SessionEnd::CONNECTION_LOST,
@@ -139,16 +158,7 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         let mut next = Some(first);
         while let Some(cmd) = next {
             match cmd {
-                WriterCmd::Frame { opcode, payload } => {
-                    let close = opcode == OpCode::Close;
-                    self.ws
-                        .write_frame(Frame::new(true, opcode, None, Payload::Owned(payload)))
-                        .await?;
-                    if close {
-                        self.ws.flush().await?;
-                        return Ok(Some(SessionEnd::CLIENT_LEFT));
-                    }
-                }
+                WriterCmd::WsPong(payload) => self.ws.write_frame(ws::pong(payload)).await?,
                 WriterCmd::Pong { mut pong, received } => {
                     pong.held_us =
                         u32::try_from(received.elapsed().as_micros()).unwrap_or(u32::MAX);
@@ -164,6 +174,20 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         }
         self.ws.flush().await?;
         Ok(None)
+    }
+
+    /// Writes the pongs still queued for WebSocket pings (the rest of the queue is moot once
+    /// the session ends), without flushing: the close that follows flushes.
+    async fn owed_pongs(
+        &mut self,
+        ctrl: &mut mpsc::Receiver<WriterCmd>,
+    ) -> Result<(), WebSocketError> {
+        while let Ok(cmd) = ctrl.try_recv() {
+            if let WriterCmd::WsPong(payload) = cmd {
+                self.ws.write_frame(ws::pong(payload)).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Writes everything the room published, then flushes.
@@ -200,19 +224,18 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         Ok(None)
     }
 
-    /// Says goodbye: a `Disconnect` message (unless the peer is gone) and a close frame, within
-    /// one second.
+    /// Says goodbye: a `Disconnect` message and a close frame, within one second. A lost
+    /// connection gets neither: nobody is listening, and its 1006 is never sent
+    /// ([`SessionEnd::close_frame`]).
     pub(crate) async fn close(&mut self, end: SessionEnd) {
         let reason: DisconnectReason = end.reason;
-        // A lost connection gets nothing: 1006 only ever describes a close without a frame
-        // (RFC 6455 §7.4.1), and nobody is listening.
-        if end == SessionEnd::CONNECTION_LOST {
+        let Some(close) = end.close_frame() else {
             return;
-        }
+        };
         let _ = timeout(std::time::Duration::from_secs(1), async {
             let bytes = encode_server(&ServerMessage::Disconnect(reason));
             let _ = self.write(&bytes).await;
-            let _ = self.ws.write_frame(Frame::close(end.code, end.label.as_bytes())).await;
+            let _ = self.ws.write_frame(close).await;
             let _ = self.ws.flush().await;
         })
         .await;
