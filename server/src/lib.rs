@@ -248,7 +248,9 @@ impl Server {
             None => warn!(
                 "no --auth-secret, --auth-public-key or --auth-jwks: OPEN DEV MODE, anyone may join any room without a token"
             ),
-            Some(v) => info!(algorithms = ?v.algorithms(), audiences = ?config.auth_audience, "join tokens required"),
+            Some(v) => {
+                info!(algorithms = ?v.algorithms(), audiences = ?config.auth_audience, "join tokens required")
+            }
         }
         let tls = match (&config.tls_cert, &config.tls_key) {
             (Some(cert), Some(key)) => Some(tls::Tls(tls::acceptor(cert, key)?)),
