@@ -100,7 +100,8 @@ async function startProxy(target) {
 }
 
 test('a page on a token server gets its tokens from getToken: first join, a refused token replaced, a resume', { skip, timeout: 60000 }, async (t) => {
-  const server = await startServer(BIN, { args: ['--auth-secret', SECRET] });
+  // No leeway: the expired token below must be refused as soon as it expires.
+  const server = await startServer(BIN, { args: ['--auth-secret', SECRET, '--auth-leeway-secs', '0'] });
   const tokens = await startSite();
   const proxy = await startProxy(server.addr);
   const profile = mkdtempSync(path.join(tmpdir(), 'tickwire-chromium-'));
@@ -177,7 +178,7 @@ test('a page on a token server gets its tokens from getToken: first join, a refu
       const s = await status();
       return s.snapshots > 3 && s;
     });
-    assert.match(first.url, /[?&]token=tw1\./);
+    assert.match(first.url, /[?&]token=eyJ[\w-]+\.[\w-]+\.[\w-]+(&|$)/, 'a JWT');
   });
 
   await t.test('an expired token: the SDK finds it refused (401), asks for a fresh one once, and joins', async () => {

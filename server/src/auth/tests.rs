@@ -304,3 +304,25 @@ fn remembered_ids_are_bounded() {
     assert_eq!(v.verify(Some(&t), LOBBY, NOW), Ok(claims()), "expired ids are pruned to make room");
     assert_eq!(v.seen.lock().len(), 1);
 }
+
+/// PROTOCOL.md §1.6's example token, as printed there, is accepted exactly when it should be.
+#[test]
+fn the_protocol_example_token_verifies() {
+    let spec = include_str!("../../../protocol/PROTOCOL.md");
+    let section = &spec[spec.find("### 1.6 Join tokens").expect("§1.6")..];
+    let block = section.split("```\n").nth(1).expect("the example block");
+    let token: String = block.lines().map(str::trim).collect();
+    let v = hs256();
+    let want = Claims {
+        player: "p1".into(),
+        room: "lobby".into(),
+        game: None,
+        aud: Audience::One("tickwire".into()),
+        exp: 1_800_000_060,
+        nbf: None,
+        iat: None,
+        jti: "id-1".into(),
+    };
+    assert_eq!(v.check(Some(&token), LOBBY, NOW), Ok(want));
+    assert_eq!(v.check(Some(&token), LOBBY, 1_800_000_065), Err(AuthError::Expired));
+}
