@@ -21,11 +21,17 @@ fn games(builder: ServerBuilder) -> ServerBuilder {
         .game::<Tag>(TagConfig::default())
 }
 
-const GAMES_HELP: &str =
+const AFTER_HELP: &str =
     "Games: arena (the default), kart, tag. A hello names its game; a room hosts one. Examples:
   tickwire-server --game-config 'arena={\"npcs\":{\"count\":200},\"tick_rate\":60}'
   tickwire-server --game-config 'kart={\"barrels\":{\"count\":1000},\"rules\":{\"laps\":5}}'
-  tickwire-server games        # every game's configuration, with its defaults";
+  tickwire-server games        # every game's configuration, with its defaults
+
+Join tokens are JWTs your backend mints (claims sub, room, aud, exp, jti; optional game, nbf):
+  tickwire-server --auth-secret SECRET              # HS256
+  tickwire-server --auth-public-key ed25519.pub.pem # EdDSA or ES256: no signing key on the server
+  tickwire-server --auth-jwks keys.json             # keys chosen by the token's kid
+  tickwire-server mint-token --secret SECRET --player alice --room lobby";
 
 /// The command line: the server's flags, or a subcommand.
 #[derive(Debug, Parser)]
@@ -33,7 +39,7 @@ const GAMES_HELP: &str =
     name = "tickwire-server",
     version,
     about = "Tickwire: an authoritative game server hosting rooms of its games over WebSocket",
-    after_help = GAMES_HELP,
+    after_help = AFTER_HELP,
     args_conflicts_with_subcommands = true
 )]
 struct Cli {
@@ -46,7 +52,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once per process
 enum Command {
-    /// Mint a join token (what a backend does after authenticating a player) and print it.
+    /// Mint a join token, a JWT (what a backend does after authenticating a player), and print it.
     MintToken(MintToken),
     /// Print the games this server hosts: each one's name, schema hash and configuration (its
     /// defaults merged with any `--game-config`), as JSON.
