@@ -4,7 +4,7 @@
 //!
 //! What it guarantees about a client's frames, and the close code of each refusal:
 //! - masked (§5.1), control frames of at most 125 bytes (§5.5): checked on the raw bytes by
-//!   [`guard`](super::guard), since fastwebsockets checks neither (1002);
+//!   the session's header guard (`guard.rs`), since fastwebsockets checks neither (1002);
 //! - no reserved bits (§5.2), no reserved opcode, no fragmented control frame: fastwebsockets
 //!   (1002);
 //! - a close frame's payload is empty or a code a peer may send (§7.4) and a UTF-8 reason:
