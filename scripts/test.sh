@@ -2,7 +2,8 @@
 # The one command that runs every Tickwire test (README: "Test").
 # It installs what the tests need when missing (Debian packages, npm packages, cargo-fuzz), then
 # runs: format check, clippy, rustdoc with warnings denied, the whole workspace's tests (the Bevy
-# client's rendered test under Xvfb included), the bench harnesses in test mode, the browser
+# client's rendered test under Xvfb included), Autobahn|Testsuite's RFC 6455 cases against the
+# server's WebSocket layer, the bench harnesses in test mode, the browser
 # client's tests (JS SDK against the golden and random vectors, end-to-end in Chromium), and a
 # bounded fuzzing run of the protocol decoders.
 set -euo pipefail
@@ -34,6 +35,11 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --quiet
 
 step "cargo test (the Bevy client's rendered test must run: Xvfb is installed above)"
 TICKWIRE_REQUIRE_XVFB=1 cargo test --workspace --locked
+
+# About 10 s warm (30 s more the first time, to install it): the fuzzer checks the WebSocket
+# layer against RFC 6455 independently of our own tests of it (docs/rfc6455.md).
+step "RFC 6455: Autobahn|Testsuite against the server's WebSocket layer"
+./scripts/autobahn.sh
 
 step "criterion benches in test mode (each runs once)"
 cargo test -p tickwire-benches --benches --locked
