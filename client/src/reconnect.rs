@@ -180,6 +180,7 @@ mod tests {
             EndReason::Server(DisconnectReason::ProtocolViolation),
             EndReason::Server(DisconnectReason::RoomClosed),
             EndReason::Server(DisconnectReason::ClientLeft),
+            EndReason::Server(DisconnectReason::Kicked),
             EndReason::Rejected(RejectReason::ResumeFailed),
             EndReason::GaveUp { attempts: 3, last_error: "refused".into() },
         ] {

@@ -117,6 +117,7 @@ fn disconnect_reason(rng: &mut Rng) -> DisconnectReason {
         RateLimited,
         RoomClosed,
         Replaced,
+        Kicked,
     ])
 }
 

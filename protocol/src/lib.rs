@@ -49,4 +49,4 @@ pub use schema::{ComponentDef, FieldCodec, FieldDef, Replicate, Schema};
 pub use snapshot::{Snapshot, SnapshotBuilder, SnapshotEncoder};
 
 /// The protocol version carried in the hello. Peers with different versions refuse each other.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;

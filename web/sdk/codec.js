@@ -3,7 +3,7 @@
 //
 // Messages are plain objects with a `type` (the variant name) and the spec's field names:
 //
-//   { type: 'Hello', protocol_version: 3, game: 'dots', schema_hash: 0x…n, room: 'lobby',
+//   { type: 'Hello', protocol_version: 4, game: 'dots', schema_hash: 0x…n, room: 'lobby',
 //     name: 'Zoë', token: null, resume: null /* or { client_id, secret: Uint8Array(16) } */ }
 //   { type: 'Input', tick, last_snapshot, view: { tick, fraction }, payload: Uint8Array }
 //   { type: 'Command', kind, payload: Uint8Array }
@@ -24,7 +24,7 @@
 
 import { validName } from './schema.js';
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 export const CLIENT_MESSAGE_LIMIT = 2048;
 export const SERVER_MESSAGE_LIMIT = 4 * 1024 * 1024;
 export const MAX_ROOM_LEN = 32;
@@ -378,6 +378,7 @@ export const DISCONNECT_REASONS = [
   'RateLimited',
   'RoomClosed',
   'Replaced',
+  'Kicked',
 ];
 const DISCONNECT = enumeration('type', DISCONNECT_REASONS.map((n) => [n, null]));
 

@@ -54,6 +54,7 @@ export function describeDisconnect(reason) {
       RateLimited: 'this client sent messages too fast',
       RoomClosed: 'the room was closed',
       Replaced: 'another connection took over this player (another tab?)',
+      Kicked: 'an operator removed this player from the game',
     }[reason] ?? `disconnected (${reason})`
   );
 }

@@ -6,7 +6,7 @@
 // server's idle timeout (Disconnect(Timeout), 4000), the client could not keep up
 // (Disconnect(TooSlow), 4001), or this client's own silence or handshake timeout. Anything
 // deliberate ends the session for good: leave(), a Disconnect with another reason (ClientLeft,
-// Replaced, ProtocolViolation, RateLimited, ServerShutdown, RoomClosed), a protocol error here,
+// Replaced, ProtocolViolation, RateLimited, ServerShutdown, RoomClosed, Kicked), a protocol error here,
 // another close code, or a Reject other than ResumeFailed.
 //
 // Attempt n (1-based) waits `backoffDelay(n)`: exponential backoff with full jitter, a uniform

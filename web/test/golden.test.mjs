@@ -63,7 +63,7 @@ test('the messages cover every variant of every enum', () => {
 test('a hello names its game and carries its schema hash', () => {
   const hello = GOLDEN.messages.find((v) => v.name === 'hello');
   const msg = codec.decodeClient(unhex(hello.hex));
-  assert.equal(msg.protocol_version, 3);
+  assert.equal(msg.protocol_version, 4);
   assert.equal(msg.game, 'demo');
   assert.equal(typeof msg.schema_hash, 'bigint');
   for (const game of ['', 'ar-ena', '2d', 'x'.repeat(33), 'é']) {

@@ -86,7 +86,7 @@ test('a join: open, the URL with the token, the hello, and the welcome starts th
   assert.equal(url.searchParams.get('room'), 'lobby');
   h.s.opened(h.now);
   assert.deepEqual(h.sent(), [
-    { type: 'Hello', protocol_version: 3, game: 'arena', schema_hash: ARENA.hash, room: 'lobby', name: 'Zoë', token: 'tw1.abc.def', resume: null },
+    { type: 'Hello', protocol_version: 4, game: 'arena', schema_hash: ARENA.hash, room: 'lobby', name: 'Zoë', token: 'tw1.abc.def', resume: null },
   ]);
   h.now += 25;
   h.deliver(WELCOME);

@@ -44,6 +44,7 @@ fn arb_reason() -> impl Strategy<Value = DisconnectReason> {
         Just(DisconnectReason::RateLimited),
         Just(DisconnectReason::RoomClosed),
         Just(DisconnectReason::Replaced),
+        Just(DisconnectReason::Kicked),
     ]
 }
 
@@ -216,7 +217,7 @@ fn spec_worked_examples() {
     // Byte-level checks of the §3 and §6.1 layouts (PROTOCOL.md works its examples from the
     // golden vectors instead).
     let hello = ClientMessage::Hello(Hello {
-        protocol_version: 3,
+        protocol_version: 4,
         game: "demo".into(),
         schema_hash: 0xf5a6_f33f_6949_e09e,
         room: "lobby".into(),
@@ -225,10 +226,10 @@ fn spec_worked_examples() {
         resume: None,
     });
     let bytes = [
-        0x00, 0x03, 0x04, 0x64, 0x65, 0x6d, 0x6f, 0xfd, 0x9e, 0xe0, 0x49, 0x69, 0x3f, 0xf3, 0xa6,
+        0x00, 0x04, 0x04, 0x64, 0x65, 0x6d, 0x6f, 0xfd, 0x9e, 0xe0, 0x49, 0x69, 0x3f, 0xf3, 0xa6,
         0xf5, 0x05, 0x6c, 0x6f, 0x62, 0x62, 0x79, 0x04, 0x5a, 0x6f, 0xc3, 0xab, 0x00, 0x00,
     ];
-    assert_eq!(hello_version(&bytes), Some(3));
+    assert_eq!(hello_version(&bytes), Some(4));
     assert_eq!(encode_client(&hello), bytes);
     assert_eq!(decode_client(&bytes), Ok(hello));
     let input = ClientMessage::Input(InputFrame {

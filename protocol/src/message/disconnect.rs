@@ -22,6 +22,8 @@ pub enum DisconnectReason {
     RoomClosed,
     /// Another connection took over this player's session.
     Replaced,
+    /// An operator removed the player (the server's console or admin API).
+    Kicked,
 }
 
 impl DisconnectReason {
@@ -36,6 +38,7 @@ impl DisconnectReason {
             Self::RateLimited => "rate_limited",
             Self::RoomClosed => "room_closed",
             Self::Replaced => "replaced",
+            Self::Kicked => "kicked",
         }
     }
 }

@@ -29,7 +29,7 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
         client(
             "hello",
             ClientMessage::Hello(Hello {
-                protocol_version: 3,
+                protocol_version: 4,
                 game: "demo".into(),
                 schema_hash: SCHEMA_HASH,
                 room: "lobby".into(),
@@ -41,7 +41,7 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
         client(
             "hello_with_token",
             ClientMessage::Hello(Hello {
-                protocol_version: 3,
+                protocol_version: 4,
                 game: "Arena_2".into(),
                 schema_hash: 42,
                 room: "Arena_2-eu".into(),
@@ -53,7 +53,7 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
         client(
             "hello_resuming",
             ClientMessage::Hello(Hello {
-                protocol_version: 3,
+                protocol_version: 4,
                 game: "demo".into(),
                 schema_hash: SCHEMA_HASH,
                 room: "lobby".into(),
@@ -205,6 +205,7 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
         ("disconnect_rate_limited", DisconnectReason::RateLimited),
         ("disconnect_room_closed", DisconnectReason::RoomClosed),
         ("disconnect_replaced", DisconnectReason::Replaced),
+        ("disconnect_kicked", DisconnectReason::Kicked),
     ];
     v.extend(reasons.into_iter().map(|(name, r)| server(name, ServerMessage::Disconnect(r))));
     v
@@ -232,7 +233,7 @@ fn encoded_hello(room: &str, name: &str, token: Option<&str>) -> Vec<u8> {
 
 fn encoded_hello_for(game: &str, room: &str, name: &str, token: Option<&str>) -> Vec<u8> {
     codec::encode_client(&ClientMessage::Hello(Hello {
-        protocol_version: 3,
+        protocol_version: 4,
         game: game.into(),
         schema_hash: 42,
         room: room.into(),

@@ -35,6 +35,8 @@ impl SessionEnd {
     pub const ROOM_CLOSED: Self = Self::new(DisconnectReason::RoomClosed, 4003, "room_closed");
     /// A newer session of the same player took over.
     pub const REPLACED: Self = Self::new(DisconnectReason::Replaced, 4004, "replaced");
+    /// An operator removed the player (the admin API, [`crate::admin`]).
+    pub const KICKED: Self = Self::new(DisconnectReason::Kicked, 4005, "kicked");
     /// The server is shutting down.
     pub const SHUTDOWN: Self = Self::new(DisconnectReason::ServerShutdown, 1001, "server_shutdown");
     /// A message larger than the limit.
@@ -97,6 +99,7 @@ impl SessionEnd {
             DisconnectReason::RateLimited => Self::RATE_LIMITED,
             DisconnectReason::RoomClosed => Self::ROOM_CLOSED,
             DisconnectReason::Replaced => Self::REPLACED,
+            DisconnectReason::Kicked => Self::KICKED,
         }
     }
 
@@ -117,7 +120,7 @@ mod tests {
     use super::*;
 
     /// Every end the session can reach.
-    const ALL: [SessionEnd; 23] = [
+    const ALL: [SessionEnd; 24] = [
         SessionEnd::CLIENT_LEFT,
         SessionEnd::CONNECTION_LOST,
         SessionEnd::TIMEOUT,
@@ -125,6 +128,7 @@ mod tests {
         SessionEnd::RATE_LIMITED,
         SessionEnd::ROOM_CLOSED,
         SessionEnd::REPLACED,
+        SessionEnd::KICKED,
         SessionEnd::SHUTDOWN,
         SessionEnd::TOO_LARGE,
         SessionEnd::TEXT_FRAME,
