@@ -30,7 +30,7 @@ use super::end::SessionEnd;
 use super::guard::{Guarded, Violation};
 
 /// Write buffer per connection: a tick's messages are gathered here and flushed once.
-pub const WRITE_BUFFER: usize = 16 * 1024;
+const WRITE_BUFFER: usize = 16 * 1024;
 
 /// The writing half of an upgraded connection.
 pub type WsWrite<S> = WebSocketWrite<BufWriter<WriteHalf<S>>>;
