@@ -151,6 +151,12 @@ pub struct ServerConfig {
     #[arg(long, env = "TICKWIRE_AUTH_LEEWAY_SECS", default_value_t = crate::auth::DEFAULT_LEEWAY_SECS)]
     pub auth_leeway_secs: u64,
 
+    // --- Operator console (server/src/admin) ---
+    /// Admin token (at least 16 characters): enables the operator console at `/console` and its
+    /// API under `/admin/api/` (`Authorization: Bearer TOKEN`). Without it both are off (404).
+    #[arg(long, env = "TICKWIRE_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
     /// TLS certificate chain (PEM). With `--tls-key`, the port serves HTTPS and `wss://`.
     #[arg(long, env = "TICKWIRE_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<std::path::PathBuf>,
@@ -237,6 +243,16 @@ impl ServerConfig {
             "--auth-audience must name at least one non-empty audience"
         );
         anyhow::ensure!(self.auth_leeway_secs <= 300, "--auth-leeway-secs must be at most 300");
+        if let Some(token) = &self.admin_token {
+            anyhow::ensure!(
+                token.len() >= crate::admin::MIN_TOKEN_LEN
+                    && token.len() <= crate::admin::MAX_TOKEN_LEN
+                    && token.bytes().all(|b| b.is_ascii_graphic()),
+                "--admin-token must be {}..={} visible ASCII characters",
+                crate::admin::MIN_TOKEN_LEN,
+                crate::admin::MAX_TOKEN_LEN
+            );
+        }
         Ok(())
     }
 

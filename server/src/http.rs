@@ -54,6 +54,10 @@ pub(crate) async fn handle(
     guard: Arc<ConnGuard>,
 ) -> Result<Resp, Infallible> {
     let resp = match (req.method(), req.uri().path()) {
+        // The operator console and its API (off without --admin-token): crate::admin.
+        (method, path) if crate::admin::owns(path) => {
+            crate::admin::handle(&ctx, method, path, req.headers()).await
+        }
         (&Method::GET, "/ws") => upgrade(req, ctx, peer, guard),
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/metrics") => respond(

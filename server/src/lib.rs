@@ -50,6 +50,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod games;

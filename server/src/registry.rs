@@ -137,6 +137,13 @@ impl Rooms {
         true
     }
 
+    /// Every open room's handle, sorted by name (the admin API).
+    pub fn handles(&self) -> Vec<RoomHandle> {
+        let mut rooms: Vec<RoomHandle> = self.map.lock().values().cloned().collect();
+        rooms.sort_by(|a, b| a.name.cmp(&b.name));
+        rooms
+    }
+
     /// A summary of every room, sorted by name.
     pub fn summaries(&self) -> Vec<RoomSummary> {
         let mut rooms: Vec<RoomSummary> = self

@@ -21,6 +21,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::frame::TickFrame;
+use super::stats::LinkStats;
 
 /// Most message batches (a tick's events, a join's player list, ...) queued for one client. A
 /// client that lets this many pile up (over 8 s of events at 30 Hz) is not reading its socket
@@ -45,6 +46,8 @@ pub struct Published {
     pub frame: Arc<TickFrame>,
     /// The newest input tick of this client consumed by the simulation.
     pub last_input: Option<Tick>,
+    /// The client's counters: rendering adds the snapshot's bytes.
+    pub stats: Arc<LinkStats>,
 }
 
 impl Published {
@@ -61,6 +64,7 @@ impl Published {
             self.last_input,
             &payload,
         );
+        self.stats.sent(out.len());
         encoded
     }
 }
@@ -85,6 +89,9 @@ pub struct ClientLink {
     notify: Notify,
     /// Smoothed RTT in microseconds (`u32::MAX` until measured); written by the session.
     rtt_us: AtomicU32,
+    /// What the operator console shows of this client (bytes, drops, input lateness, jitter);
+    /// shared with every [`Published`] snapshot so that rendering one counts its bytes.
+    pub stats: Arc<LinkStats>,
 }
 
 /// What a writer takes from the outbox in one go.
@@ -109,12 +116,16 @@ impl ClientLink {
             outbox: Mutex::new(Outbox::default()),
             notify: Notify::new(),
             rtt_us: AtomicU32::new(u32::MAX),
+            stats: Arc::default(),
         }
     }
 
     /// Session side: buffers an input frame for the room; `next_tick` is the room's next tick.
     pub fn push_input(&self, frame: &InputFrame, next_tick: Tick) -> PushOutcome {
-        self.inputs.lock().push(frame, next_tick)
+        let outcome = self.inputs.lock().push(frame, next_tick);
+        let lead = frame.tick.0.wrapping_sub(next_tick.0) as i32;
+        self.stats.input(lead, outcome == PushOutcome::Late, outcome == PushOutcome::Accepted);
+        outcome
     }
 
     /// Room side: the input to simulate at `tick`, and the newest real input consumed so far.
@@ -165,6 +176,7 @@ impl ClientLink {
         }
         let superseded = out.snapshot.replace(published).is_some();
         if superseded {
+            self.stats.snapshot_dropped();
             let since = *out.behind_since.get_or_insert(now);
             if now.duration_since(since) > slow_after && out.close.is_none() {
                 out.close = Some(DisconnectReason::TooSlow);
@@ -213,12 +225,16 @@ impl ClientLink {
         std::mem::swap(&mut into.batches, &mut out.batches);
         into.snapshot = out.snapshot.take();
         into.close = out.close;
+        drop(out);
+        let bytes: usize = into.batches.iter().flat_map(|b| b.iter()).map(|m| m.len()).sum();
+        self.stats.sent(bytes);
     }
 
     /// Session side: records the smoothed RTT.
     pub fn set_rtt(&self, rtt: Duration) {
         self.rtt_us
             .store(u32::try_from(rtt.as_micros()).unwrap_or(u32::MAX - 1), Ordering::Relaxed);
+        self.stats.rtt_sample(rtt);
     }
 
     /// Room side: the smoothed RTT, if measured.

@@ -8,10 +8,11 @@
 pub mod frame;
 pub mod lagcomp;
 pub mod link;
+pub mod stats;
 pub mod task;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 use tickwire_protocol::message::{DisconnectReason, RejectReason, Welcome};
@@ -22,6 +23,7 @@ use crate::games::GameInfo;
 
 pub use frame::TickFrame;
 pub use link::ClientLink;
+pub use stats::{LinkSnapshot, TickPercentiles};
 
 /// Capacity of a room's command channel. Senders are sessions joining, leaving or chatting;
 /// when full they wait (only that session waits; the tick is never blocked).
@@ -65,6 +67,42 @@ pub enum RoomCommand {
         /// The text (already validated).
         text: String,
     },
+    /// An operator removes a player (attached or detached): its session ends with `Kicked`.
+    Kick {
+        /// The player.
+        client: ClientId,
+        /// Whether the room had that player.
+        reply: oneshot::Sender<bool>,
+    },
+    /// An operator closes the room: every session ends with `RoomClosed`, and the room task
+    /// ends (the persistent default room is emptied and stays open).
+    Close {
+        /// How many players were removed.
+        reply: oneshot::Sender<usize>,
+    },
+    /// The admin API asks who is in the room.
+    Players {
+        /// Where the room answers.
+        reply: oneshot::Sender<Vec<PlayerView>>,
+    },
+}
+
+/// One player as the operator console shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PlayerView {
+    /// The player's client id.
+    pub client: u32,
+    /// Display name.
+    pub name: String,
+    /// `attached`, or `detached` (its connection dropped; kept for a resume).
+    pub state: &'static str,
+    /// How long it has been detached, milliseconds.
+    pub detached_ms: Option<u64>,
+    /// Smoothed RTT, milliseconds, once measured.
+    pub rtt_ms: Option<f64>,
+    /// The client's counters (bytes, drops, input lateness, jitter).
+    #[serde(flatten)]
+    pub stats: LinkSnapshot,
 }
 
 /// Read-mostly facts about a room, shared with the HTTP endpoints and sessions.
@@ -74,6 +112,10 @@ pub struct RoomInfo {
     entities: AtomicUsize,
     tick: AtomicU32,
     latest: Mutex<Option<Arc<TickFrame>>>,
+    /// The durations of the last ticks (the room task records one per tick).
+    ticks: Mutex<stats::TickWindow>,
+    /// Bytes sent to the room's clients, past and present (the room task sums them).
+    bytes_out: AtomicU64,
 }
 
 impl RoomInfo {
@@ -95,6 +137,24 @@ impl RoomInfo {
     /// The latest published frame.
     pub fn latest(&self) -> Option<Arc<TickFrame>> {
         self.latest.lock().clone()
+    }
+
+    /// Tick-duration percentiles over the last [`stats::TICK_WINDOW`] ticks.
+    pub fn tick_percentiles(&self) -> TickPercentiles {
+        self.ticks.lock().clone().percentiles()
+    }
+
+    /// Bytes of snapshots and events sent to the room's clients since it opened.
+    pub fn bytes_out(&self) -> u64 {
+        self.bytes_out.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn record_tick(&self, d: std::time::Duration) {
+        self.ticks.lock().record(d);
+    }
+
+    pub(crate) fn set_bytes_out(&self, bytes: u64) {
+        self.bytes_out.store(bytes, Ordering::Relaxed);
     }
 
     pub(crate) fn update(&self, players: usize, entities: usize, frame: Arc<TickFrame>) {
@@ -173,5 +233,26 @@ impl RoomHandle {
     /// Sends a chat line.
     pub async fn chat(&self, client: ClientId, text: String) -> Result<(), RoomGone> {
         self.commands.send(RoomCommand::Chat { client, text }).await.map_err(|_| RoomGone)
+    }
+
+    /// Removes player `client` with `Kicked`; `false` if the room has no such player.
+    pub async fn kick(&self, client: ClientId) -> Result<bool, RoomGone> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(RoomCommand::Kick { client, reply }).await.map_err(|_| RoomGone)?;
+        answer.await.map_err(|_| RoomGone)
+    }
+
+    /// Closes the room (`RoomClosed` to every player); resolves with the players removed.
+    pub async fn close(&self) -> Result<usize, RoomGone> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(RoomCommand::Close { reply }).await.map_err(|_| RoomGone)?;
+        answer.await.map_err(|_| RoomGone)
+    }
+
+    /// The room's players, as the operator console shows them.
+    pub async fn players(&self) -> Result<Vec<PlayerView>, RoomGone> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(RoomCommand::Players { reply }).await.map_err(|_| RoomGone)?;
+        answer.await.map_err(|_| RoomGone)
     }
 }

@@ -101,6 +101,10 @@ pub struct Room<G: Game> {
     /// Messages encoded since the last published snapshot, with their audience.
     pending: Vec<(Audience, Arc<[u8]>)>,
     tick_interval: Duration,
+    /// Bytes sent to players who have left (the room's total adds its members' own).
+    departed_bytes: u64,
+    /// An operator closed the room: the task ends after the command that set it.
+    closing: bool,
 }
 
 impl<G: Game> std::fmt::Debug for Room<G> {
@@ -137,6 +141,8 @@ impl<G: Game> Room<G> {
             commands: Vec::new(),
             pending: Vec::new(),
             tick_interval: Duration::from_secs_f64(1.0 / f64::from(tick_rate)),
+            departed_bytes: 0,
+            closing: false,
         }
     }
 
@@ -183,6 +189,12 @@ impl<G: Game> Room<G> {
                     Some(cmd) => self.handle(cmd),
                     None => break,
                 },
+            }
+            if self.closing {
+                if let Some(rooms) = rooms.upgrade() {
+                    rooms.remove_if(&self.name, || true);
+                }
+                break;
             }
             if self.settings.persistent || !self.members.is_empty() {
                 empty_since = None;
@@ -234,7 +246,59 @@ impl<G: Game> Room<G> {
                     self.broadcast(event);
                 }
             }
+            RoomCommand::Kick { client, reply } => {
+                let _ = reply.send(self.kick(client));
+            }
+            RoomCommand::Close { reply } => {
+                let _ = reply.send(self.close());
+            }
+            RoomCommand::Players { reply } => {
+                let _ = reply.send(self.players(Instant::now()));
+            }
         }
+    }
+
+    /// Removes player `client` for an operator: its session (if any) ends with `Kicked`, and
+    /// the player cannot be resumed. Whether the room had it.
+    pub fn kick(&mut self, client: ClientId) -> bool {
+        let Some(i) = self.members.iter().position(|m| m.link.id == client) else {
+            return false;
+        };
+        self.members[i].link.close(DisconnectReason::Kicked);
+        self.remove(i, LeaveReason::Ended(DisconnectReason::Kicked));
+        info!(room = %self.name, %client, "player kicked by an operator");
+        true
+    }
+
+    /// Closes the room for an operator: every session ends with `RoomClosed` and every player
+    /// is removed; the task then ends, unless the room is the persistent default room. The
+    /// number of players removed.
+    pub fn close(&mut self) -> usize {
+        let n = self.members.len();
+        self.close_all(DisconnectReason::RoomClosed);
+        while !self.members.is_empty() {
+            self.remove(self.members.len() - 1, LeaveReason::Ended(DisconnectReason::RoomClosed));
+        }
+        self.closing = !self.settings.persistent;
+        info!(room = %self.name, players = n, "room closed by an operator");
+        n
+    }
+
+    /// The players as the operator console shows them.
+    fn players(&self, now: Instant) -> Vec<super::PlayerView> {
+        self.members
+            .iter()
+            .map(|m| super::PlayerView {
+                client: m.link.id.0,
+                name: m.name.clone(),
+                state: if m.detached.is_some() { "detached" } else { "attached" },
+                detached_ms: m
+                    .detached
+                    .map(|t| u64::try_from(now.duration_since(t).as_millis()).unwrap_or(u64::MAX)),
+                rtt_ms: m.link.rtt().map(|d| d.as_secs_f64() * 1e3),
+                stats: m.link.stats.snapshot(),
+            })
+            .collect()
     }
 
     /// Adds a player, or says why not.
@@ -335,6 +399,7 @@ impl<G: Game> Room<G> {
 
     fn remove(&mut self, i: usize, why: LeaveReason) {
         let m = self.members.remove(i);
+        self.departed_bytes += m.link.stats.bytes_out();
         if m.detached.is_some() {
             self.game.metrics.players_detached.dec();
         }
@@ -411,6 +476,7 @@ impl<G: Game> Room<G> {
             self.publish_snapshot();
         }
         let elapsed = started.elapsed();
+        self.info.record_tick(elapsed);
         self.game.metrics.tick_duration.observe(elapsed.as_secs_f64());
         if elapsed > self.tick_interval {
             self.game.metrics.tick_overruns.inc();
@@ -507,6 +573,8 @@ impl<G: Game> Room<G> {
         let frame = Arc::new(TickFrame::new(snapshot, schema));
         self.publish(&frame);
         self.info.update(self.members.len(), self.sim.entity_count(), frame);
+        let present: u64 = self.members.iter().map(|m| m.link.stats.bytes_out()).sum();
+        self.info.set_bytes_out(self.departed_bytes + present);
     }
 
     fn publish(&mut self, frame: &Arc<TickFrame>) {
@@ -533,7 +601,11 @@ impl<G: Game> Room<G> {
             let own =
                 named.binary_search(&m.link.id).is_ok().then(|| batch(&|a| a.includes(m.link.id)));
             let events = own.as_ref().unwrap_or(&common).as_ref();
-            let published = Published { frame: frame.clone(), last_input: m.last_input };
+            let published = Published {
+                frame: frame.clone(),
+                last_input: m.last_input,
+                stats: m.link.stats.clone(),
+            };
             match m.link.publish(published, events, now, self.settings.slow_client) {
                 PublishOutcome::Queued => {}
                 PublishOutcome::Superseded => {
