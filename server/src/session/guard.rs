@@ -32,12 +32,13 @@ pub(crate) enum Violation {
         /// The frame's opcode.
         opcode: u8,
     },
-    /// A close, ping or pong frame announcing more than 125 bytes (RFC 6455 §5.5).
-    #[error("control frame (opcode {opcode:#x}) of {len} bytes; at most 125")]
+    /// A close, ping or pong frame announcing more than 125 bytes (RFC 6455 §5.5): its 7-bit
+    /// length is 126 or 127, the codes for a 16 or 64-bit length.
+    #[error("control frame (opcode {opcode:#x}) with length code {len}: over 125 bytes")]
     ControlTooLarge {
         /// The frame's opcode.
         opcode: u8,
-        /// The announced payload length (126 or 127 stand for an extended length).
+        /// The 7-bit length code: 126 or 127.
         len: u8,
     },
 }
