@@ -67,4 +67,4 @@ TICKWIRE_WEB_REQUIRE_ALL=1 \
   CHROMIUM="$CHROMIUM" \
   timeout 600 node --test --test-reporter=spec web/test/*.test.mjs
 
-step "screenshots: $(ls artifacts/browser-e2e*.png artifacts/browser-wss.png artifacts/browser-kart.png artifacts/browser-tag.png artifacts/browser-picker.png 2>/dev/null | tr '\n' ' ')"
+step "screenshots: $(ls artifacts/browser-e2e*.png artifacts/browser-wss.png artifacts/browser-kart.png artifacts/browser-tag.png artifacts/browser-picker.png artifacts/console.png 2>/dev/null | tr '\n' ' ')"

@@ -1,4 +1,4 @@
-// Shared by the end-to-end tests (e2e.test.mjs, e2e-kart.test.mjs, e2e-tag.test.mjs,
+// Shared by the end-to-end tests (e2e.test.mjs, e2e-kart.test.mjs, e2e-tag.test.mjs, e2e-console.test.mjs,
 // e2e-tls.test.mjs, e2e-resume.test.mjs): waiting, how Chromium is launched on this kind of
 // machine (see ../../shared/MACHINE.md), starting the server binary on a port it picks, a link
 // a test can cut, players in Node on the SDK, and counting pixels of screenshots and canvases.
