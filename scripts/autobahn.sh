@@ -7,7 +7,8 @@
 #   ./scripts/autobahn.sh            # every case
 #   ./scripts/autobahn.sh '1.*' '7.*' # only these (Autobahn's case patterns)
 #
-# Autobahn|Testsuite is Python 2 only. The first run installs it (about 30 s) into
+# Autobahn|Testsuite is Python 2 only. The first run installs it (about 30 s; with pyenv, Python
+# 2.7.18 itself first when it is missing) into
 # ${XDG_CACHE_HOME:-~/.cache}/tickwire/autobahn: pyenv's Python 2.7.18 in a virtualenv made by
 # `virtualenv<20.22` (the last that makes Python 2 environments), then autobahntestsuite==0.8.2.
 # The report (HTML per case, index.json) goes to $TICKWIRE_AUTOBAHN_REPORT (default: that cache
@@ -25,6 +26,10 @@ step() { printf '\n==> %s\n' "$*"; }
 
 if [ ! -x "$cache/py27/bin/wstest" ]; then
     step "installing Autobahn|Testsuite 0.8.2 (Python 2.7) into $cache"
+    if [ ! -x "$py27" ] && command -v pyenv >/dev/null; then
+        step "installing Python 2.7.18 with pyenv (compiles it: a few minutes, once)"
+        timeout 1500 pyenv install --skip-existing 2.7.18
+    fi
     [ -x "$py27" ] || { echo "no Python 2.7.18 at $py27 (pyenv install 2.7.18, or set TICKWIRE_PYTHON27)" >&2; exit 1; }
     rm -rf "$cache/bootstrap" "$cache/py27"
     mkdir -p "$cache"
