@@ -105,6 +105,22 @@ async fn hello_must_name_the_token_room() {
     server.stop().await.expect("clean stop");
 }
 
+/// A token bound to a game admits only a hello for that game, also when the upgrade request
+/// named neither the game nor an existing room (so the upgrade could not check it).
+#[tokio::test]
+async fn hello_must_name_the_token_game() {
+    let server = server(secret_server).await;
+    let kart = signed(SECRET, &Claims::new("a", "fresh", now(), 60).with_game("kart"));
+    let url = format!("ws://{}/ws?token={kart}", server.handle.addr());
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("upgrade");
+    send(&mut ws, &ClientMessage::Hello(hello("fresh", "a"))).await;
+    assert!(matches!(
+        next(&mut ws).await,
+        Got::Msg(ServerMessage::Reject(RejectReason::Unauthorized))
+    ));
+    server.stop().await.expect("clean stop");
+}
+
 #[tokio::test]
 async fn a_new_session_replaces_the_old_one() {
     let server = server(secret_server).await;

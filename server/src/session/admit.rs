@@ -61,6 +61,13 @@ pub(crate) async fn admit(
         (None, Authorized::Token(claims)) if claims.room != hello.room => {
             Err(RejectReason::Unauthorized)
         }
+        // A token bound to a game admits only a hello for that game (the upgrade could not
+        // check it when the request named neither the game nor an existing room).
+        (None, Authorized::Token(claims))
+            if claims.game.as_ref().is_some_and(|g| *g != hello.game) =>
+        {
+            Err(RejectReason::Unauthorized)
+        }
         (None, Authorized::Token(claims)) => join(ctx, hello, Some(claims.player)).await,
         (None, Authorized::Open) => join(ctx, hello, None).await,
     }
