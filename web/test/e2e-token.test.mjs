@@ -16,13 +16,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
 import { ROOT } from './helpers.mjs';
-import { openPage, sleep, startServer, until } from './e2e-helpers.mjs';
+import { openPage, sleep, startLink, startServer, until } from './e2e-helpers.mjs';
 
 const BIN = process.env.TICKWIRE_SERVER_BIN;
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
@@ -70,40 +69,11 @@ async function startSite() {
   return tokens;
 }
 
-/** A TCP proxy to `target` whose open connections `cut()` resets (1006 on both sides). */
-async function startProxy(target) {
-  const [host, port] = target.split(':');
-  const open = new Set();
-  const track = (s) => {
-    open.add(s);
-    s.on('close', () => open.delete(s));
-    s.on('error', () => {});
-  };
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(port), host);
-    track(client);
-    track(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    addr: `127.0.0.1:${server.address().port}`,
-    cut: () => open.forEach((s) => s.resetAndDestroy()),
-    close() {
-      this.cut();
-      server.close();
-    },
-  };
-}
-
 test('a page on a token server gets its tokens from getToken: first join, a refused token replaced, a resume', { skip, timeout: 60000 }, async (t) => {
   // No leeway: the expired token below must be refused as soon as it expires.
   const server = await startServer(BIN, { args: ['--auth-secret', SECRET, '--auth-leeway-secs', '0'] });
   const tokens = await startSite();
-  const proxy = await startProxy(server.addr);
+  const proxy = await startLink(server.addr);
   const profile = mkdtempSync(path.join(tmpdir(), 'tickwire-chromium-'));
   let browser;
   t.after(async () => {
