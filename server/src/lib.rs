@@ -5,7 +5,8 @@
 //! [`Server::builder`]`(config).`[`game`](ServerBuilder::game)`::<MyGame>(my_config)`, and rooms
 //! of it are created on demand from `Hello { game, room }`. One port serves HTTP and WebSocket:
 //! `/ws` (the game protocol, see `protocol/PROTOCOL.md`), `/healthz`, `/metrics`, `/rooms`,
-//! `/games`, `/schema.json?game=NAME` and `/rules.json?game=NAME`.
+//! `/games`, `/schema.json?game=NAME` and `/rules.json?game=NAME`; with an admin token, the
+//! operator console at `/console` and its API under `/admin/api/` ([`admin`]).
 //!
 //! ## Architecture
 //! - [`listener`](crate::Server::run): the accept loop with global and per-IP connection caps;
