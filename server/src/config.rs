@@ -154,6 +154,7 @@ pub struct ServerConfig {
     // --- Operator console (server/src/admin) ---
     /// Admin token (at least 16 characters): enables the operator console at `/console` and its
     /// API under `/admin/api/` (`Authorization: Bearer TOKEN`). Without it both are off (404).
+    /// Prefer the environment variable: a command-line flag is visible to every local user.
     #[arg(long, env = "TICKWIRE_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 

@@ -59,7 +59,8 @@ fn grouped_by(query: &str) -> Vec<&str> {
 
 #[test]
 fn the_parsers_find_names_and_labels() {
-    let q = "histogram_quantile(0.99, sum by (le, game) (rate(tickwire_tick_duration_seconds_bucket{game=~\"$game\"}[1m]))) / my_tickwire_x";
+    let q = "histogram_quantile(0.99, sum by (le, game) \
+             (rate(tickwire_tick_duration_seconds_bucket{game=~\"$game\"}[1m]))) / my_tickwire_x";
     assert_eq!(metric_names(q), ["tickwire_tick_duration_seconds_bucket"]);
     assert_eq!(grouped_by(q), ["le", "game"]);
 }

@@ -1,8 +1,8 @@
 // End to end, the operator console in a real browser: a real tickwire-server
 // (TICKWIRE_SERVER_BIN) started with --admin-token, three players in Node on the SDK
 // (test/e2e-helpers.mjs's startPlayer) in the lobby, and headless Chromium on /console. It
-// checks: the admin API refuses a missing or wrong token (401) and a foreign Origin (403), also
-// from the page itself; the page asks for the token, then shows the lobby with its three
+// checks: the admin API refuses a missing or wrong token (401, also to the page's own request
+// before it has the token) and a foreign Origin (403); the page asks for the token, then shows the lobby with its three
 // players (RTT measured) and a chart of its tick time; a click on one player's "kick" ends that
 // player's session with Disconnect(Kicked) and no other; a screenshot (artifacts/console.png)
 // whose chart shows both the p50 and the p99 line, counted by their colours.

@@ -161,11 +161,14 @@ async fn act(ctx: &Arc<ServerCtx>, action: Action<'_>) -> Resp {
             Some(r) => match r.close().await {
                 Ok(players) => {
                     info!(room = name, players, "admin: room closed");
-                    let persistent = name == ctx.config.default_room;
-                    json(
-                        StatusCode::OK,
-                        serde_json::json!({ "closed": name, "players": players, "reason": "RoomClosed", "reopened": persistent }),
-                    )
+                    let stays_open = name == ctx.config.default_room;
+                    let body = serde_json::json!({
+                        "closed": name,
+                        "players": players,
+                        "reason": "RoomClosed",
+                        "stays_open": stays_open,
+                    });
+                    json(StatusCode::OK, body)
                 }
                 Err(_) => gone(),
             },

@@ -71,8 +71,8 @@ impl LinkStats {
         self.snapshots_dropped.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// An input for `tick` arrived when the room's next tick was `next`; `late` when refused
-    /// as too late, `accepted` when buffered.
+    /// An input arrived `lead` ticks ahead of the room's next tick (negative: behind it);
+    /// `late` when refused as too late, `accepted` when buffered.
     pub(crate) fn input(&self, lead: i32, late: bool, accepted: bool) {
         self.input_lead.store(lead, Ordering::Relaxed);
         if late {
