@@ -96,7 +96,7 @@ test('the operator console watches and kicks players in Chromium', { skip, timeo
     await page.click('#signin');
     const s = await until('the lobby and its players with RTTs', async () => {
       const s = await page.evaluate(() => window.tickwireConsole.state());
-      return s.signedIn && s.selected === 'lobby' && s.players.length === 3 && s.players.every((p) => p.rtt_ms > 0) && s.chartPoints >= 8 && s;
+      return s.signedIn && s.selected === 'lobby' && s.players.length === 3 && s.players.every((p) => p.rtt_ms > 0) && s.chartPoints >= 10 && s;
     });
     assert.deepEqual(s.rooms, [{ name: 'lobby', game: 'arena', players: 3 }]);
     assert.deepEqual(s.players.map((p) => [p.name, p.state]), [['bot-1', 'attached'], ['bot-2', 'attached'], ['bot-3', 'attached']]);
@@ -129,8 +129,8 @@ test('the operator console watches and kicks players in Chromium', { skip, timeo
     const p50 = countIn(img, chart, rgb(COLORS.p50));
     const p99 = countIn(img, chart, rgb(COLORS.p99));
     writeFileSync(path.join(ARTIFACTS, 'console.json'), JSON.stringify({ chart, p50, p99 }));
-    assert.ok(p50 > 40, `p50 line pixels: ${p50}`);
-    assert.ok(p99 > 40, `p99 line pixels: ${p99}`);
+    assert.ok(p50 > 25, `p50 line pixels: ${p50}`);
+    assert.ok(p99 > 25, `p99 line pixels: ${p99}`);
     const text = await page.textContent('body');
     for (const want of ['lobby', 'arena', 'bot-1', 'bot-3', 'Drain server', 'kick bot-2: done']) assert.ok(text.includes(want), want);
     assert.ok(!(await page.textContent('#players')).includes('bot-2'), 'the kicked player is gone');
