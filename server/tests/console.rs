@@ -290,3 +290,34 @@ async fn drain_ends_every_session_with_server_shutdown_and_stops_the_server() {
     tokio::time::timeout(WAIT, server.stop()).await.expect("stops in time").expect("cleanly");
     assert!(TcpStream::connect(addr).await.is_err(), "no longer accepting");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_player_shows_as_detached_and_a_kick_ends_its_chance_to_resume() {
+    use common::{Got, TestClient, hello};
+    use tickwire_protocol::message::{Hello, RejectReason, ServerMessage};
+    let server = console_server().await;
+    let addr = server.handle.addr();
+    let mut gone = TestClient::join(addr, "lobby", "gone").await;
+    gone.next_snapshot().await;
+    let ticket = gone.ticket();
+    drop(gone); // TCP closes without a close frame: the player is kept for a resume
+    let p = until("the player detached", || async {
+        let v = admin(addr, "GET", "/admin/api/rooms/lobby/players").await.json();
+        let p = v["players"].get(0)?.clone();
+        (p["state"] == "detached").then_some(p)
+    })
+    .await;
+    assert_eq!(p["name"], "gone");
+    assert!(p["detached_ms"].is_u64(), "{p}");
+    let kick = format!("/admin/api/rooms/lobby/players/{}/kick", ticket.client_id.0);
+    assert_eq!(admin(addr, "POST", &kick).await.status, 200);
+    let v = admin(addr, "GET", "/admin/api/rooms/lobby/players").await.json();
+    assert_eq!(v["players"], serde_json::json!([]));
+    let resuming = Hello { resume: Some(ticket), ..hello("lobby", "back") };
+    match TestClient::hello_url(&server.handle.ws_url(), resuming).await {
+        Err(Got::Msg(ServerMessage::Reject(r))) => assert_eq!(r, RejectReason::ResumeFailed),
+        Err(other) => panic!("expected a reject, got {other:?}"),
+        Ok(_) => panic!("a kicked player resumed"),
+    }
+    server.stop().await.expect("stops");
+}
