@@ -22,8 +22,9 @@ use crate::room::RoomHandle;
 ///
 /// `cpu_seconds` and `rss_bytes` are `null` where `/proc/self` does not exist (not Linux).
 pub fn overview(ctx: &ServerCtx) -> Value {
-    let rooms: Vec<Value> = ctx.rooms.handles().iter().map(room).collect();
-    let players: usize = ctx.rooms.handles().iter().map(|r| r.info().players()).sum();
+    let handles = ctx.rooms.handles();
+    let rooms: Vec<Value> = handles.iter().map(room).collect();
+    let players: usize = handles.iter().map(|r| r.info().players()).sum();
     let m = &ctx.metrics;
     let direction = |d: &'static str| m.bytes.get_or_create(&[("direction", d)]).get();
     let (bytes_out, bytes_in) = (direction("out"), direction("in"));
