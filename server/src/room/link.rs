@@ -230,11 +230,11 @@ impl ClientLink {
         self.stats.sent(bytes);
     }
 
-    /// Session side: records the smoothed RTT.
-    pub fn set_rtt(&self, rtt: Duration) {
+    /// Session side: records the smoothed RTT and its variation (the jitter the client is told).
+    pub fn set_rtt(&self, rtt: Duration, jitter: Duration) {
         self.rtt_us
             .store(u32::try_from(rtt.as_micros()).unwrap_or(u32::MAX - 1), Ordering::Relaxed);
-        self.stats.rtt_sample(rtt);
+        self.stats.set_jitter(jitter);
     }
 
     /// Room side: the smoothed RTT, if measured.

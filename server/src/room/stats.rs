@@ -24,11 +24,9 @@ pub struct LinkStats {
     inputs_accepted: AtomicU64,
     /// How far ahead of the room's next tick the last input arrived, in ticks (negative: late).
     input_lead: AtomicI32,
-    /// Mean deviation between successive smoothed RTTs, microseconds (RFC 3550's jitter
-    /// estimator with gain 1/16, applied to the RTT the session measures).
+    /// The RTT's variation the session measures (RFC 6298's RTTVAR), microseconds: the jitter
+    /// the client itself is told in its RTT reports.
     jitter_us: AtomicU32,
-    /// The last smoothed RTT seen by [`LinkStats::rtt_sample`], microseconds (0: none yet).
-    last_rtt_us: AtomicU32,
 }
 
 impl Default for LinkStats {
@@ -40,7 +38,6 @@ impl Default for LinkStats {
             inputs_accepted: AtomicU64::new(0),
             input_lead: AtomicI32::new(0),
             jitter_us: AtomicU32::new(0),
-            last_rtt_us: AtomicU32::new(0),
         }
     }
 }
@@ -83,17 +80,10 @@ impl LinkStats {
         }
     }
 
-    /// A new smoothed RTT: updates the jitter, `J += (|D| - J) / 16` (RFC 3550 §6.4.1).
-    pub(crate) fn rtt_sample(&self, rtt: Duration) {
-        let us = u32::try_from(rtt.as_micros()).unwrap_or(u32::MAX);
-        let last = self.last_rtt_us.swap(us.max(1), Ordering::Relaxed);
-        if last == 0 {
-            return;
-        }
-        let d = i64::from(us.abs_diff(last));
-        let j = i64::from(self.jitter_us.load(Ordering::Relaxed));
-        let next = j + (d - j) / 16;
-        self.jitter_us.store(u32::try_from(next.max(0)).unwrap_or(u32::MAX), Ordering::Relaxed);
+    /// The session's latest RTT variation.
+    pub(crate) fn set_jitter(&self, jitter: Duration) {
+        let us = u32::try_from(jitter.as_micros()).unwrap_or(u32::MAX);
+        self.jitter_us.store(us, Ordering::Relaxed);
     }
 
     /// Bytes sent so far.
@@ -189,17 +179,11 @@ mod tests {
     }
 
     #[test]
-    fn jitter_follows_rtt_changes() {
+    fn jitter_is_the_session_s_rtt_variation() {
         let s = LinkStats::default();
-        s.rtt_sample(Duration::from_millis(50));
         assert_eq!(s.snapshot().jitter_us, 0);
-        for i in 0..200 {
-            let ms = if i % 2 == 0 { 60 } else { 50 };
-            s.rtt_sample(Duration::from_millis(ms));
-        }
-        // Alternating 10 ms changes converge on 10 ms of jitter.
-        let j = s.snapshot().jitter_us;
-        assert!((9_000..=10_000).contains(&j), "{j}");
+        s.set_jitter(Duration::from_micros(1_250));
+        assert_eq!(s.snapshot().jitter_us, 1_250);
         s.input(-2, true, false);
         s.input(3, false, true);
         let snap = s.snapshot();

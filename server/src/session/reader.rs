@@ -144,7 +144,7 @@ impl Reader {
                     rtt.sample(sample);
                     self.ctx.metrics.rtt.observe(sample.as_secs_f64());
                     if let Some(srtt) = rtt.srtt() {
-                        self.link.set_rtt(srtt);
+                        self.link.set_rtt(srtt, rtt.rttvar());
                         let report =
                             RttReport { rtt_us: micros(srtt), jitter_us: micros(rtt.rttvar()) };
                         // A full control queue only delays the next report.
