@@ -1,16 +1,19 @@
-// Moving bot players for the arena, in Node, with the browser SDK over the `ws` package: the
-// end-to-end test's other players, and company for a human trying the demo.
+// Bot players in Node, with the browser SDK over the `ws` package: the end-to-end tests' other
+// players, and company for a human trying a game page.
 //
-//   node web/tools/bots.mjs [ws://127.0.0.1:7777/ws] [count=2] [room=lobby]
+//   node web/tools/bots.mjs [ws://127.0.0.1:7777/ws] [count=2] [room=lobby] [game]
 //
-// Each bot walks a square (changing direction every second), turns to aim where it walks and
-// fires now and then. It plays with the server's arena schema (`/schema.json?game=arena`, as
-// the page does) and predicts its own movement like the page does, so it also checks the SDK
-// end to end from Node.
+// `game` is any game the server hosts (`/games`; without it, the server's default game).
+// Arena bots walk a square (changing direction every second), turn to aim where they walk and
+// fire now and then; they play with the server's arena schema (`/schema.json?game=arena`, as
+// the page does) and predict their own movement like the page does, so they also check the SDK
+// end to end from Node. Bots of any other game send random input: every field of the game's
+// input a uniform quantized value in its range, changed every half second (`startRandomBot`),
+// from the game's description alone.
 
 import { WebSocket } from 'ws';
 
-import { TickwireClient, fetchGameSchema, fetchRules } from '../sdk/client.js';
+import { TickwireClient, fetchGameSchema, fetchGames, fetchRules } from '../sdk/client.js';
 import { dequantize } from '../sdk/schema.js';
 import { DEFAULT_RULES, FIRE, arenaLayout, movementRules, predictionHooks } from '../arena.js';
 
@@ -69,13 +72,54 @@ export async function startBot({ url, room = 'lobby', name, index = 0, fire = tr
   };
 }
 
+/**
+ * Random input for a game's input layout (`schema.input`): a uniform quantized value for every
+ * field (an optional field absent one time in four), as the named fields the client sends.
+ */
+export function randomInput(layout, random = Math.random) {
+  const values = layout.fields.map((f) => (f.optional && random() < 0.25 ? null : Math.floor(random() * (f.maxQ + 1))));
+  return layout.decode(layout.encodeValues(values));
+}
+
+/**
+ * A bot of any game, from its description alone (`/schema.json?game=GAME`): random input,
+ * changed every half second. `stop()` leaves.
+ */
+export async function startRandomBot({ url, room = 'lobby', name, game }) {
+  const schema = await fetchGameSchema({ url, game });
+  let input = randomInput(schema.input);
+  let ticks = 0;
+  const client = new TickwireClient({
+    schema,
+    url,
+    room,
+    name,
+    WebSocket,
+    input: () => {
+      if (++ticks % Math.max(1, Math.round((client.welcome?.tick_rate ?? 30) / 2)) === 0) input = randomInput(schema.input);
+      return input;
+    },
+  });
+  const welcome = await client.connect();
+  return { client, name, entity: welcome.entity, stop: () => client.leave() };
+}
+
+/** The game `game` names, else the server's default game (from `/games`). */
+async function chooseGame(url, game) {
+  if (game) return game;
+  const games = await fetchGames({ url });
+  return (games.find((g) => g.default) ?? games[0]).name;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const [url = 'ws://127.0.0.1:7777/ws', count = '2', room = 'lobby'] = process.argv.slice(2);
+  const [url = 'ws://127.0.0.1:7777/ws', count = '2', room = 'lobby', wanted] = process.argv.slice(2);
+  const game = await chooseGame(url, wanted);
   const bots = [];
   for (let i = 0; i < Number(count); i++) {
-    const bot = await startBot({ url, room, name: `bot-${i + 1}`, index: i });
+    const name = `bot-${i + 1}`;
+    const bot = game === 'arena' ? await startBot({ url, room, name, index: i }) : await startRandomBot({ url, room, name, game });
     bot.client.addEventListener('close', (e) => console.log(`${bot.name}: ${e.detail.message}`));
-    console.log(`${bot.name} joined ${room} as entity ${bot.entity}`);
+    console.log(`${bot.name} joined ${room} (${game}) as entity ${bot.entity}`);
     bots.push(bot);
   }
   process.on('SIGINT', () => {
