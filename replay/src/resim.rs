@@ -28,6 +28,7 @@ use tickwire_sim::{
 pub use tickwire_sim::HostSettings;
 
 pub mod diff;
+pub mod verify;
 pub mod json;
 
 /// Why a recording cannot be re-simulated (a divergence is not an error: it is found by
