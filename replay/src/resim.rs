@@ -20,16 +20,18 @@ use std::collections::BTreeMap;
 
 use tickwire_protocol::game::{GameProtocol, GameSchema};
 use tickwire_protocol::message::ViewTime;
-use tickwire_protocol::{ClientId, EntityId, PayloadError, Snapshot, SnapshotError, Tick};
+use tickwire_protocol::{ClientId, PayloadError, Snapshot, SnapshotError, Tick};
 use tickwire_sim::{
     Audience, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, PlayerInput, Simulation,
 };
 
+use crate::format::{Header, Input, JoinOutcome};
+
 pub use tickwire_sim::HostSettings;
 
 pub mod diff;
-pub mod verify;
 pub mod json;
+pub mod verify;
 
 /// Why a recording cannot be re-simulated (a divergence is not an error: it is found by
 /// comparing checksums).
@@ -106,16 +108,6 @@ pub enum ResimError {
     },
 }
 
-/// A recorded join, as the replay sees it: what the room recorded it gave the game, and what
-/// came back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JoinOutcome {
-    /// Joined, controlling the entity with this network id.
-    Joined(EntityId),
-    /// The game refused.
-    Refused(JoinRefusal),
-}
-
 /// One input as a step consumed it (after the server's input policy), as bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordedInput<'a> {
@@ -129,6 +121,18 @@ pub struct RecordedInput<'a> {
     pub view: ViewTime,
     /// Whether the honoured view differs from the client's claim.
     pub view_corrected: bool,
+}
+
+impl<'a> From<&'a Input> for RecordedInput<'a> {
+    fn from(i: &'a Input) -> Self {
+        Self {
+            client: i.client,
+            payload: &i.payload,
+            repeated: i.repeated,
+            view: i.view,
+            view_corrected: i.view_corrected,
+        }
+    }
 }
 
 /// A game event the replay emitted, encoded as the server encodes it.
@@ -200,8 +204,9 @@ impl<G: Game> ReplayRoom for Typed<G> {
 
     fn join(&mut self, client: ClientId, name: &str, account: Option<&str>) -> JoinOutcome {
         match self.sim.join(&JoinRequest { player: client, name, account }) {
-            Ok(joined) => JoinOutcome::Joined(joined.id),
-            Err(refusal) => JoinOutcome::Refused(refusal),
+            Ok(joined) => JoinOutcome::Joined { entity: joined.id },
+            Err(JoinRefusal::Full) => JoinOutcome::Full,
+            Err(JoinRefusal::Refused { code }) => JoinOutcome::Refused { code },
         }
     }
 
@@ -286,6 +291,20 @@ pub struct RoomSetup<'a> {
     pub host: HostSettings,
 }
 
+impl<'a> RoomSetup<'a> {
+    /// The setup a recording's header describes.
+    pub fn of(header: &'a Header) -> Self {
+        Self {
+            game: &header.game,
+            version: header.game_version,
+            schema_hash: header.schema_hash,
+            config: &header.config_json,
+            seed: header.seed,
+            host: HostSettings { max_rewind_ms: header.max_rewind_ms },
+        }
+    }
+}
+
 type Open = fn(&RoomSetup<'_>) -> Result<Box<dyn ReplayRoom>, ResimError>;
 
 /// The games a replayer can rebuild, by name (see the module docs).
@@ -342,8 +361,8 @@ fn open<G: Game>(setup: &RoomSetup<'_>) -> Result<Box<dyn ReplayRoom>, ResimErro
             hash: schema.hash(),
         });
     }
-    let config: G::Config = serde_json::from_str(setup.config)
-        .map_err(|source| ResimError::Config { game, source })?;
+    let config: G::Config =
+        serde_json::from_str(setup.config).map_err(|source| ResimError::Config { game, source })?;
     let sim = Simulation::<G>::new(&config, setup.seed, setup.host)
         .map_err(|e| ResimError::Create { game, message: e.to_string() })?;
     Ok(Box::new(Typed::<G> { sim, schema, inputs: Vec::new() }))
@@ -376,8 +395,8 @@ mod tests {
         let schema = room.schema();
         let a = play.join("a").expect("joins");
         let b = play.join("b").expect("joins");
-        assert_eq!(room.join(a, "a", None), JoinOutcome::Joined(play.entity_id(a)));
-        assert_eq!(room.join(b, "b", None), JoinOutcome::Joined(play.entity_id(b)));
+        assert_eq!(room.join(a, "a", None), JoinOutcome::Joined { entity: play.entity_id(a) });
+        assert_eq!(room.join(b, "b", None), JoinOutcome::Joined { entity: play.entity_id(b) });
         for t in 0..90u32 {
             let run = |k: u32| Run { x: ((t * k) % 3) as i8 - 1, y: (t % 2) as i8 };
             let inputs = [(b, run(3)), (a, run(1))];
@@ -408,7 +427,9 @@ mod tests {
         let reg = Registry::builtin();
         let unknown = RoomSetup { game: "chess", ..setup("{}") };
         let err = reg.open(&unknown).err().expect("refused");
-        assert!(matches!(&err, ResimError::UnknownGame { known, .. } if known == "arena, kart, tag"));
+        assert!(
+            matches!(&err, ResimError::UnknownGame { known, .. } if known == "arena, kart, tag")
+        );
         let foreign = RoomSetup { schema_hash: 1, ..setup("{}") };
         assert!(matches!(reg.open(&foreign), Err(ResimError::SchemaMismatch { .. })));
         assert!(matches!(reg.open(&setup("\"a string\"")), Err(ResimError::Config { .. })));
@@ -418,13 +439,18 @@ mod tests {
     fn an_input_for_a_stranger_or_a_bad_payload_is_an_error() {
         let mut room = Registry::builtin().open(&setup("{}")).expect("opens");
         let view = ViewTime { tick: Tick(1), fraction: 0 };
-        let stranger =
-            RecordedInput { client: ClientId(9), payload: &[], repeated: false, view, view_corrected: false };
+        let stranger = RecordedInput {
+            client: ClientId(9),
+            payload: &[],
+            repeated: false,
+            view,
+            view_corrected: false,
+        };
         assert!(matches!(
             room.step(&[stranger]),
             Err(ResimError::UnknownPlayer { tick: 1, client: ClientId(9) })
         ));
-        assert!(matches!(room.join(ClientId(9), "x", None), JoinOutcome::Joined(_)));
+        assert!(matches!(room.join(ClientId(9), "x", None), JoinOutcome::Joined { .. }));
         assert!(matches!(room.step(&[stranger]), Err(ResimError::Payload { what: "input", .. })));
     }
 }

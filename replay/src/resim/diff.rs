@@ -61,7 +61,10 @@ impl fmt::Display for Difference {
                 write!(f, "entity {e} {component}: in the replay, not in the recording")
             }
             Change::Field { component, field, recorded, replayed } => {
-                write!(f, "entity {e} {component}.{field}: recorded {recorded}, replayed {replayed}")
+                write!(
+                    f,
+                    "entity {e} {component}.{field}: recorded {recorded}, replayed {replayed}"
+                )
             }
         }
     }
