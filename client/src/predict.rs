@@ -15,7 +15,8 @@
 //! `S`: a difference counts as a **misprediction** (an input arrived late, the player was hit
 //! back, died or respawned). Ticks skipped between two inputs are filled in as the server
 //! does: by repeating the previous input with its buttons released, for at most
-//! [`MAX_REPEAT_TICKS`] ticks.
+//! [`MAX_REPEAT_TICKS`] ticks, then with [`Predict::step_without_input`] (the server has no
+//! input for the player any more; at most [`MAX_PENDING`] ticks are kept in all).
 
 use std::collections::VecDeque;
 
@@ -31,8 +32,9 @@ pub const MAX_PENDING: usize = 128;
 #[derive(Debug, Clone)]
 struct Pending<P: Predict> {
     tick: Tick,
-    input: P::Input,
-    /// Whether this input was sent (not a repeat filled in for a skipped tick).
+    /// The input the server applies at `tick`; `None`: it has none for us (past the repeats).
+    input: Option<P::Input>,
+    /// Whether this input was sent (not a repeat or a gap filled in for a skipped tick).
     sent: bool,
     /// The predicted state after this input, if the state was known.
     after: Option<P::State>,
@@ -90,13 +92,28 @@ impl<P: Predict> Predictor<P> {
             let gap = tick.diff(prev_tick) - 1;
             if gap > 0 {
                 let repeat = self.released(&prev);
-                for k in 1..=gap.min(MAX_REPEAT_TICKS as i32) {
-                    self.push(prev_tick.offset(k), repeat.clone(), false);
+                let repeats = gap.min(MAX_REPEAT_TICKS as i32);
+                for k in 1..=repeats {
+                    self.push(prev_tick.offset(k), Some(repeat.clone()), false);
+                }
+                // Past the repeats the server has no input for us: only the newest ticks
+                // matter (older ones would fall out of the bounded queue anyway).
+                let first = (repeats + 1).max(gap - MAX_PENDING as i32 + 1);
+                for k in first..=gap {
+                    self.push(prev_tick.offset(k), None, false);
                 }
             }
         }
         self.last = Some((tick, input.clone()));
-        self.push(tick, input, true);
+        self.push(tick, Some(input), true);
+    }
+
+    /// One tick of `input` from `state` (no input: [`Predict::step_without_input`]).
+    fn step(&self, state: &P::State, input: Option<&P::Input>) -> P::State {
+        match input {
+            Some(input) => P::step(&self.rules, state, input, self.tick_rate),
+            None => P::step_without_input(&self.rules, state, self.tick_rate),
+        }
     }
 
     /// `input` with its buttons released (what the server repeats).
@@ -105,12 +122,11 @@ impl<P: Predict> Predictor<P> {
         self.input.read(0, &values).unwrap_or_else(|| input.clone())
     }
 
-    fn push(&mut self, tick: Tick, input: P::Input, sent: bool) {
+    fn push(&mut self, tick: Tick, input: Option<P::Input>, sent: bool) {
         if self.pending.len() == MAX_PENDING {
             self.pending.pop_front();
         }
-        let after =
-            self.predicted.as_ref().map(|s| P::step(&self.rules, s, &input, self.tick_rate));
+        let after = self.predicted.as_ref().map(|s| self.step(s, input.as_ref()));
         self.predicted.clone_from(&after);
         self.pending.push_back(Pending { tick, input, sent, after });
     }
@@ -142,7 +158,7 @@ impl<P: Predict> Predictor<P> {
         let mut at = state.clone();
         for i in 0..self.pending.len() {
             // invariant: i < len.
-            at = P::step(&self.rules, &at, &self.pending[i].input, self.tick_rate);
+            at = self.step(&at, self.pending[i].input.as_ref());
             out.replayed += 1;
             self.pending[i].after = Some(at.clone());
         }
@@ -278,13 +294,19 @@ mod tests {
         p.apply(Tick(1), input(127, 0).firing(true));
         p.apply(Tick(4), input(0, 127)); // ticks 2 and 3 repeat input 1's movement, no fire
         assert_eq!(p.pending(), 4);
-        assert!(!p.pending[1].input.fire(), "a repeat releases the buttons");
+        assert!(p.pending[1].input.is_some_and(|i| !i.fire()), "a repeat releases the buttons");
         let expected = [input(127, 0); 3].iter().fold(start, server_step);
         assert_eq!(pos(&p), Some(server_step(expected, &input(0, 127))));
-        p.apply(Tick(100), input(0, 0)); // at most MAX_REPEAT_TICKS repeats
-        assert_eq!(p.pending(), 4 + MAX_REPEAT_TICKS as usize + 1);
+        p.apply(Tick(30), input(0, 0)); // MAX_REPEAT_TICKS repeats, then no input
+        assert_eq!(p.pending(), 30);
+        assert!(p.pending.range(4..12).all(|q| q.input == Some(input(0, 127))));
+        assert!(p.pending.range(12..29).all(|q| q.input.is_none() && !q.sent));
         let r = p.reconcile(Tick(2), alive(start));
         assert!(!r.had_input, "tick 2 was a repeat, not an input we sent");
+        // A stall longer than the queue keeps its newest ticks.
+        p.apply(Tick(1000), input(0, 0));
+        assert_eq!(p.pending(), MAX_PENDING);
+        assert_eq!(p.pending.back().map(|q| q.tick), Some(Tick(1000)));
     }
 
     #[test]

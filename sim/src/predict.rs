@@ -39,6 +39,16 @@ pub trait Predict: Protocol {
     /// How far apart two states are, for statistics (0 exactly when they are equal).
     fn distance(a: &Self::State, b: &Self::State) -> f32;
 
+    /// One tick in which the server had **no input** for the player: after
+    /// [`MAX_REPEAT_TICKS`](crate::input::MAX_REPEAT_TICKS) ticks without a frame it stops
+    /// repeating the last one, and the game's `step` gets nothing for that player. By default
+    /// this is the step with the input's `Default` (what a game that drives every entity with a
+    /// default input when it has none does, as the kart race does); a game that leaves such an
+    /// entity alone returns `state.clone()`.
+    fn step_without_input(rules: &Self::Rules, state: &Self::State, tick_rate: u16) -> Self::State {
+        Self::step(rules, state, &Self::Input::default(), tick_rate)
+    }
+
     /// The rules from the game's configuration as the server serves it (the `config` of
     /// `/rules.json?game=NAME`). By default its `rules` field (the defaults when it has none),
     /// which is where the built-in games keep what their clients need; a game that keeps them

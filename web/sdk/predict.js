@@ -13,7 +13,10 @@
 // the server's state at S: a difference is a misprediction (a late input, a respawn...).
 // Ticks skipped between two inputs are filled in as the server does: by repeating the previous
 // input with every `buttons` field of the game's input released (0), for at most
-// MAX_REPEAT_TICKS ticks. A dead player does not move.
+// MAX_REPEAT_TICKS ticks; past those the server has no input for the player, and the ticks are
+// stepped with the input's default (every field 0, clamped into its range: Rust's
+// `Predict::step_without_input` by default), the newest MAX_PENDING of them. A dead player does
+// not move.
 
 import { tickDiff } from './snapshot.js';
 
@@ -35,6 +38,9 @@ export class Predictor {
     this.distance = distance;
     /** Names of the input's `buttons` fields. */
     this.buttons = inputSchema ? inputSchema.fields.filter((f) => f.codec.kind === 'buttons').map((f) => f.name) : [];
+    /** The input's default (every field 0), for ticks the server has no input for; without the
+     *  input's layout such ticks are not filled in. */
+    this.absent = inputSchema ? inputSchema.decode(inputSchema.encode({})) : null;
     /** `[{ tick, input, sent, after }]`, oldest first (`sent`: false for a repeat). */
     this.pending = [];
     this.server = null; // { tick, state, alive }
@@ -46,9 +52,14 @@ export class Predictor {
   /** Applies the input of `tick` (newer than every pending one). */
   apply(tick, input) {
     if (this.last) {
-      const gap = Math.min(Math.max(tickDiff(tick, this.last.tick) - 1, 0), MAX_REPEAT_TICKS);
+      const gap = Math.max(tickDiff(tick, this.last.tick) - 1, 0);
+      const repeats = Math.min(gap, MAX_REPEAT_TICKS);
       const repeat = this.released(this.last.input);
-      for (let k = 1; k <= gap; k++) this.push((this.last.tick + k) >>> 0, repeat, false);
+      for (let k = 1; k <= repeats; k++) this.push((this.last.tick + k) >>> 0, repeat, false);
+      // Past the repeats the server has no input for us: only the newest ticks matter.
+      if (this.absent) {
+        for (let k = Math.max(repeats + 1, gap - MAX_PENDING + 1); k <= gap; k++) this.push((this.last.tick + k) >>> 0, this.absent, false);
+      }
     }
     this.last = { tick, input };
     this.push(tick, input, true);

@@ -235,6 +235,23 @@ test('a repeat for a skipped tick releases the buttons fields of the game’s in
   assert.equal(p.position, 4);
 });
 
+test('past the repeats, skipped ticks step with the default input, as the server has none', () => {
+  const steps = [];
+  const p = new Predictor((s, input, tick) => (steps.push([tick, input]), s + 1), (a, b) => Math.abs(a - b), ARENA.input);
+  p.reconcile(1, 0, true);
+  p.apply(2, { move_x: 127, move_y: 0, aim: 1, buttons: 1 });
+  p.apply(2 + 8 + 3 + 1, { move_x: 0, move_y: 127, aim: 0, buttons: 0 }); // 8 repeats, then 3 ticks without input
+  const idle = { move_x: 0, move_y: 0, aim: 0, buttons: 0 };
+  assert.deepEqual(steps.slice(1, 9).map(([, i]) => i), Array(8).fill({ move_x: 127, move_y: 0, aim: 1, buttons: 0 }));
+  assert.deepEqual(steps.slice(9, 12), [[11, idle], [12, idle], [13, idle]]);
+  assert.equal(p.pending.length, 1 + 8 + 3 + 1);
+  assert.equal(p.position, 13);
+  // A stall longer than the queue keeps its newest ticks.
+  p.apply(1000, idle);
+  assert.equal(p.pending.length, 128);
+  assert.equal(p.pending.at(-1).tick, 1000);
+});
+
 test('the client takes a /schema.json description as well as a GameSchema', () => {
   const client = new TickwireClient({ schema: ARENA.describe(), name: 'x', url: 'ws://h/ws', WebSocket: FakeSocket });
   assert.ok(client.schema instanceof GameSchema);

@@ -68,3 +68,32 @@ proptest! {
         check(&inputs, 300);
     }
 }
+
+/// A kart the server has no input for (its client stalled past the server's repeats) coasts
+/// exactly as the client predicts it, with `Predict::step_without_input`.
+#[test]
+fn a_kart_without_input_coasts_as_predicted() {
+    let mut config = KartConfig::default();
+    config.barrels.count = 0;
+    let rules = config.rules.clone();
+    let mut play: Playtest<Race> = Playtest::new(&config, 3).expect("valid");
+    let who: ClientId = play.join("solo").expect("joins");
+    let id = play.entity_id(who);
+    let full = KartInput { throttle: 64, steer: 20, buttons: 0 };
+    for _ in 0..25 {
+        play.step(&[(who, full)]);
+    }
+    let mut predicted = state(&over_the_wire(&play.snapshot()), id);
+    assert!(predicted.vx != 0 || predicted.vy != 0, "moving when the input stops");
+    for _ in 0..40 {
+        play.step(&[]);
+        predicted = KartProtocol::step_without_input(&rules, &predicted, config.tick_rate);
+        assert_eq!(
+            predicted,
+            state(&over_the_wire(&play.snapshot()), id),
+            "{:?}",
+            play.sim().tick()
+        );
+    }
+    assert_eq!((predicted.vx, predicted.vy), (0, 0), "coasted to a stop");
+}
