@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 use tickwire_protocol::game::GameProtocol;
-use tickwire_replay::format::{Action, JoinOutcome, Record};
+use tickwire_replay::format::{Action, JoinOutcome, Record, TickRecord};
 use tickwire_sim::Game;
 use tickwire_tag::{Run, Tag, TagConfig};
 
@@ -17,6 +17,18 @@ fn tag(ticks: u32) -> common::Session {
         x: ((t / 8 + p) % 3) as i8 - 1,
         y: ((t / 13 + 2 * p) % 3) as i8 - 1,
     })
+}
+
+/// The tick record of `tick`, to tamper with.
+fn tick_mut(session: &mut common::Session, tick: u32) -> &mut TickRecord {
+    session
+        .records
+        .iter_mut()
+        .find_map(|r| match r {
+            Record::Tick(t) if t.tick.0 == tick => Some(t),
+            _ => None,
+        })
+        .expect("recorded")
 }
 
 fn replay(args: &[&str]) -> Output {
@@ -51,7 +63,8 @@ fn verify_passes_a_faithful_recording() {
     let o = replay(&["verify", path.to_str().expect("utf-8")]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
     assert!(
-        stdout(&o).contains("ok: 100 ticks re-simulated; 100 checksums, 3 keyframes and 3 joins match"),
+        stdout(&o)
+            .contains("ok: 100 ticks re-simulated; 100 checksums, 3 keyframes and 3 joins match"),
         "{}",
         stdout(&o)
     );
@@ -62,7 +75,7 @@ fn verify_stops_at_the_first_divergent_tick_with_a_field_diff() {
     let mut session = tag(100);
     let schema = <<Tag as Game>::Protocol as GameProtocol>::schema();
     // Tick 60 is a keyframe: the diff is at the divergent tick itself.
-    let input = &mut session.tick_mut(60).inputs[1];
+    let input = &mut tick_mut(&mut session, 60).inputs[1];
     let client = input.client.0;
     let before: Run = schema.decode_input(&input.payload).expect("decodes");
     let other = if before.x == 1 { -1 } else { 1 };
@@ -74,7 +87,10 @@ fn verify_stops_at_the_first_divergent_tick_with_a_field_diff() {
     assert_eq!(o.status.code(), Some(1), "{text}");
     assert!(text.contains("DIVERGED at tick 60 (59 ticks matched before it)"), "{text}");
     assert!(text.contains("cause: snapshot checksum: recorded"), "{text}");
-    assert!(text.contains("diff: recorded keyframe of tick 60 against the replayed snapshot"), "{text}");
+    assert!(
+        text.contains("diff: recorded keyframe of tick 60 against the replayed snapshot"),
+        "{text}"
+    );
     let line = format!("  entity {entity} runner.x: recorded ");
     assert!(text.contains(&line), "{text}");
     assert!(!text.contains("runner.y"), "only x was changed: {text}");
@@ -83,7 +99,7 @@ fn verify_stops_at_the_first_divergent_tick_with_a_field_diff() {
 #[test]
 fn verify_between_keyframes_diffs_at_the_next_one_and_refuses_garbage() {
     let mut session = tag(100);
-    session.tick_mut(41).checksum ^= 1;
+    tick_mut(&mut session, 41).checksum ^= 1;
     let path = session.file("checksum.twr");
     let o = replay(&["verify", path.to_str().expect("utf-8")]);
     let text = stdout(&o);
@@ -140,10 +156,8 @@ fn export_writes_a_row_per_entity_per_tick_and_the_calls() {
     let path = session.file("export.twr");
     let o = replay(&["export", path.to_str().expect("utf-8"), "--jsonl", "--inputs"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let rows: Vec<Value> = stdout(&o)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("a JSON row"))
-        .collect();
+    let rows: Vec<Value> =
+        stdout(&o).lines().map(|l| serde_json::from_str(l).expect("a JSON row")).collect();
     let count = |kind: &str| rows.iter().filter(|r| r["type"] == kind).count();
     let entities: usize = session.snapshots.iter().map(|s| s.len()).sum();
     assert_eq!(count("header"), 1);

@@ -334,7 +334,7 @@ mod tests {
                     .collect(),
                 checksum: snapshot_checksum(&snapshot),
             }));
-            if tick.0 % every == 0 {
+            if tick.0.is_multiple_of(every) {
                 let payload = SnapshotEncoder::new().encode(schema.components(), None, &snapshot);
                 out.push(Record::Keyframe(Keyframe { tick, payload }));
             }

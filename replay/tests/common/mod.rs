@@ -92,7 +92,7 @@ pub(crate) fn record<G: Game>(
             inputs,
             checksum: snapshot_checksum(&snapshot),
         }));
-        if keyframe_interval > 0 && tick.0 % keyframe_interval == 0 {
+        if keyframe_interval > 0 && tick.0.is_multiple_of(keyframe_interval) {
             let payload = encoder.encode(schema.components(), None, &snapshot);
             records.push(Record::Keyframe(Keyframe { tick, payload }));
         }
@@ -111,20 +111,10 @@ pub(crate) fn record<G: Game>(
 }
 
 impl Session {
-    /// The tick record of `tick`, to tamper with.
-    pub(crate) fn tick_mut(&mut self, tick: u32) -> &mut TickRecord {
-        self.records
-            .iter_mut()
-            .find_map(|r| match r {
-                Record::Tick(t) if t.tick == Tick(tick) => Some(t),
-                _ => None,
-            })
-            .expect("recorded")
-    }
-
     /// The recording's bytes, as the writer writes them.
     pub(crate) fn bytes(&self) -> Vec<u8> {
-        let mut w = Writer::new(Vec::new(), &self.header, WriterOptions::default()).expect("header");
+        let mut w =
+            Writer::new(Vec::new(), &self.header, WriterOptions::default()).expect("header");
         for r in &self.records {
             match r {
                 Record::Tick(t) => w.tick(t).expect("tick"),
@@ -138,7 +128,8 @@ impl Session {
 
     /// Writes the recording to a fresh file in a temporary directory.
     pub(crate) fn file(&self, name: &str) -> std::path::PathBuf {
-        let dir = std::env::temp_dir().join(format!("tickwire-replay-tests-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("tickwire-replay-tests-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let path = dir.join(name);
         std::fs::write(&path, self.bytes()).expect("written");

@@ -50,7 +50,8 @@ pub(crate) fn run(args: &Args, registry: &Registry) -> anyhow::Result<()> {
                 }
                 actions(room.as_mut(), &r.actions)?;
                 events(&mut out, room.as_mut())?;
-                let inputs: Vec<RecordedInput<'_>> = r.inputs.iter().map(RecordedInput::from).collect();
+                let inputs: Vec<RecordedInput<'_>> =
+                    r.inputs.iter().map(RecordedInput::from).collect();
                 if args.inputs {
                     for i in &inputs {
                         row(&mut out, &input(schema, r.tick, i))?;
@@ -58,7 +59,7 @@ pub(crate) fn run(args: &Args, registry: &Registry) -> anyhow::Result<()> {
                 }
                 room.step(&inputs)?;
                 events(&mut out, room.as_mut())?;
-                if r.tick.0 % args.every == 0 {
+                if r.tick.0.is_multiple_of(args.every) {
                     let snapshot = room.snapshot()?;
                     for e in snapshot.iter() {
                         let mut v = to_json::entity(schema.components(), &e);
@@ -113,7 +114,8 @@ fn input(schema: &GameSchema, tick: Tick, i: &RecordedInput<'_>) -> Value {
 
 /// A room call as a row; `tick` is the world's tick when it was made.
 fn action(schema: &GameSchema, tick: Tick, a: &Action) -> Value {
-    let base = |kind: &str, client: ClientId| json!({ "type": kind, "tick": tick.0, "client": client.0 });
+    let base =
+        |kind: &str, client: ClientId| json!({ "type": kind, "tick": tick.0, "client": client.0 });
     match a {
         Action::Join { client, name, account, outcome } => {
             let mut v = base("join", *client);

@@ -55,14 +55,23 @@ pub(crate) fn run(args: &Args, registry: &Registry) -> anyhow::Result<ExitCode> 
             Ok(ExitCode::SUCCESS)
         }
         Verdict::Diverged(c, d) => {
-            writeln!(out, "DIVERGED at tick {} ({} ticks matched before it)", d.tick.0, c.ticks - 1)?;
+            writeln!(
+                out,
+                "DIVERGED at tick {} ({} ticks matched before it)",
+                d.tick.0,
+                c.ticks - 1
+            )?;
             print_divergence(&mut out, &d, args.max_diffs)?;
             Ok(ExitCode::from(1))
         }
     }
 }
 
-fn print_divergence(out: &mut impl std::io::Write, d: &Divergence, max: usize) -> std::io::Result<()> {
+fn print_divergence(
+    out: &mut impl std::io::Write,
+    d: &Divergence,
+    max: usize,
+) -> std::io::Result<()> {
     match &d.cause {
         Cause::Checksum { recorded, replayed } => writeln!(
             out,
