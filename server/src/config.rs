@@ -158,6 +158,23 @@ pub struct ServerConfig {
     #[arg(long, env = "TICKWIRE_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
+    // --- Session recording (server/src/recording.rs) ---
+    /// Records every room session (or those of `--record-rooms`) into DIR, one `.twr` file per
+    /// room session (`<room>-<game>-<start unix time>.twr`): what each step consumed, a
+    /// snapshot checksum per tick and keyframes, for `tickwire-replay`. Created if missing. A
+    /// recording that cannot keep up or be written stops (counted in
+    /// `tickwire_recording_failures_total`); its room goes on.
+    #[arg(long = "record", env = "TICKWIRE_RECORD", value_name = "DIR")]
+    pub record: Option<std::path::PathBuf>,
+
+    /// The rooms `--record` records (comma-separated names); empty: every room.
+    #[arg(long, env = "TICKWIRE_RECORD_ROOMS", value_delimiter = ',', requires = "record")]
+    pub record_rooms: Vec<String>,
+
+    /// Ticks between a recording's keyframes (full snapshots, for seeking); 0: none.
+    #[arg(long, env = "TICKWIRE_RECORD_KEYFRAME_TICKS", default_value_t = tickwire_replay::format::DEFAULT_KEYFRAME_INTERVAL)]
+    pub record_keyframe_ticks: u32,
+
     /// TLS certificate chain (PEM). With `--tls-key`, the port serves HTTPS and `wss://`.
     #[arg(long, env = "TICKWIRE_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<std::path::PathBuf>,
@@ -255,6 +272,15 @@ impl ServerConfig {
             );
         }
         Ok(())
+    }
+
+    /// What `--record` asks for, if anything.
+    pub fn recording(&self) -> Option<crate::recording::RecordingConfig> {
+        Some(crate::recording::RecordingConfig {
+            dir: self.record.clone()?,
+            rooms: self.record_rooms.clone(),
+            keyframe_interval: self.record_keyframe_ticks,
+        })
     }
 
     /// Input frames per second allowed per client of a game ticking at `tick_rate`.

@@ -61,6 +61,8 @@ pub(crate) struct RoomEnv {
     pub(crate) shutdown: CancellationToken,
     pub(crate) tracker: TaskTracker,
     pub(crate) rooms: Weak<Rooms>,
+    /// `--record`: which rooms record, and where.
+    pub(crate) recording: Option<crate::recording::RecordingConfig>,
 }
 
 /// A registered game, with its type erased.
@@ -141,6 +143,35 @@ impl<G: Game> Registered<G> {
     }
 }
 
+impl<G: Game> Registered<G> {
+    /// The header of a recording of room `name`, whose simulation is `sim`.
+    fn header(
+        &self,
+        name: &str,
+        sim: &Simulation<G>,
+        keyframe_interval: u32,
+    ) -> tickwire_replay::format::Header {
+        let started_unix_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        tickwire_replay::format::Header {
+            game: self.info.name.to_owned(),
+            game_version: self.info.schema.version(),
+            schema_hash: self.info.schema.hash(),
+            // invariant: a config that serialized for `/rules.json` serializes again.
+            config_json: serde_json::to_string(&self.config).unwrap_or_default(),
+            room: name.to_owned(),
+            seed: room_seed(self.seed, name),
+            tick_rate: sim.tick_rate(),
+            max_rewind_ms: self.host.max_rewind_ms,
+            first_tick: sim.tick(),
+            keyframe_interval,
+            server_version: env!("CARGO_PKG_VERSION").to_owned(),
+            started_unix_ms,
+        }
+    }
+}
+
 impl<G: Game> GameFactory for Registered<G> {
     fn info(&self) -> &Arc<GameInfo> {
         &self.info
@@ -155,7 +186,11 @@ impl<G: Game> GameFactory for Registered<G> {
         let sim = Simulation::<G>::new(&self.config, room_seed(self.seed, &name), self.host)
             .map_err(|e| anyhow::anyhow!("game `{}`: {e}", self.info.name))?;
         let (handle, rx) = RoomHandle::new(name.clone(), self.info.clone());
-        let room = Room::new(
+        let recorder = env.recording.as_ref().filter(|r| r.selects(&name)).map(|r| {
+            let header = self.header(&name, &sim, r.keyframe_interval);
+            crate::recording::Recorder::start(r, header, env.metrics.clone())
+        });
+        let mut room = Room::new(
             name,
             sim,
             self.info.clone(),
@@ -163,6 +198,9 @@ impl<G: Game> GameFactory for Registered<G> {
             env.metrics.clone(),
             handle.info_arc(),
         );
+        if let Some(recorder) = recorder {
+            room.record(recorder);
+        }
         env.tracker.spawn(room.run(rx, env.shutdown.clone(), env.rooms.clone()));
         self.info.metrics.rooms.inc();
         Ok(handle)

@@ -58,6 +58,7 @@ pub mod games;
 pub mod http;
 mod listener;
 pub mod metrics;
+pub mod recording;
 pub mod registry;
 pub mod resume;
 pub mod room;
@@ -223,6 +224,10 @@ impl Server {
             return Err(errors.remove(0));
         }
         config.validate()?;
+        if let Some(dir) = &config.record {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("--record {}: creating the directory", dir.display()))?;
+        }
         let games = games::Games::new(games, config.default_game.as_deref())?;
         for name in config.game_config_names() {
             anyhow::ensure!(

@@ -71,6 +71,13 @@ pub struct Metrics {
     pub resumes: Family<Label, Counter>,
     /// Resident memory of the server process, bytes (Linux; read when `/metrics` is rendered).
     pub resident_memory: Gauge,
+    /// Rooms being recorded (`--record`): writer threads with an open file.
+    pub recordings: Gauge,
+    /// Bytes written to recordings.
+    pub recording_bytes: Counter,
+    /// Recordings stopped while their room went on, by reason (`backlog`, `unwritable`,
+    /// `disk_full`, `too_many_files`, `io`, `thread`; see `crate::recording`).
+    pub recording_failures: Family<Label, Counter>,
     /// Last time (ms since start) a rate-limited warning was logged.
     last_warn_ms: AtomicU64,
     /// The per-direction counters above, resolved once: they are bumped for every message, and
@@ -120,6 +127,9 @@ impl Metrics {
             players_detached: Family::default(),
             resumes: Family::default(),
             resident_memory: Gauge::default(),
+            recordings: Gauge::default(),
+            recording_bytes: Counter::default(),
+            recording_failures: Family::default(),
             last_warn_ms: AtomicU64::new(0),
             registry: Registry::default(),
             hot: HotCounters::default(),
@@ -171,6 +181,13 @@ impl Metrics {
             "process_resident_memory_bytes",
             "Resident memory of the server process",
             m.resident_memory.clone(),
+        );
+        r.register("recordings", "Rooms being recorded", m.recordings.clone());
+        r.register("recording_bytes", "Bytes written to recordings", m.recording_bytes.clone());
+        r.register(
+            "recording_failures",
+            "Recordings stopped (the room goes on) by reason",
+            m.recording_failures.clone(),
         );
         // One statement per lookup: `get_or_create` returns a lock guard, and a second lookup
         // (which may insert) while the first guard lives would deadlock.

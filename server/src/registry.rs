@@ -183,6 +183,7 @@ impl Rooms {
             shutdown: self.shutdown.clone(),
             tracker: self.tracker.clone(),
             rooms: Arc::downgrade(self),
+            recording: self.config.recording(),
         };
         game.open_room(name, settings, &env)
     }

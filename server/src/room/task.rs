@@ -33,6 +33,7 @@ use tickwire_protocol::message::{
     ServerMessage, Welcome,
 };
 use tickwire_protocol::{ClientId, EntityId, Snapshot, Tick};
+use tickwire_replay::format::Action;
 use tickwire_sim::{
     Audience, FixedClock, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, PlayerInput,
     Simulation,
@@ -52,6 +53,7 @@ use crate::registry::Rooms;
 use crate::resume::ResumeTable;
 
 mod admin;
+mod record;
 
 /// Most ticks run back to back to catch up after a stall; the rest are dropped and counted.
 pub const MAX_CATCH_UP: u32 = 4;
@@ -107,6 +109,9 @@ pub struct Room<G: Game> {
     departed_bytes: u64,
     /// An operator closed the room: the task ends after the command that set it.
     closing: bool,
+    /// `--record`: gathers what the simulation consumes, tick by tick, for the room's writer
+    /// thread (`None`: not recorded). See [`crate::recording`].
+    recorder: Option<crate::recording::Recorder>,
 }
 
 impl<G: Game> std::fmt::Debug for Room<G> {
@@ -145,6 +150,7 @@ impl<G: Game> Room<G> {
             tick_interval: Duration::from_secs_f64(1.0 / f64::from(tick_rate)),
             departed_bytes: 0,
             closing: false,
+            recorder: None,
         }
     }
 
@@ -176,6 +182,7 @@ impl<G: Game> Room<G> {
                 biased;
                 () = shutdown.cancelled() => {
                     self.close_all(DisconnectReason::ServerShutdown);
+                    self.end_recording(tickwire_replay::format::EndReason::ServerShutdown);
                     break;
                 }
                 () = sleep_until(deadline) => {
@@ -213,6 +220,7 @@ impl<G: Game> Room<G> {
                 }
             }
         }
+        self.end_recording(tickwire_replay::format::EndReason::RoomClosed);
         let gm = &self.game.metrics;
         gm.players.dec_by(self.members.len() as i64);
         let detached = self.members.iter().filter(|m| m.detached.is_some()).count();
@@ -274,7 +282,9 @@ impl<G: Game> Room<G> {
             return Err(RejectReason::HelloExpected);
         }
         let who = JoinRequest { player: link.id, name: &name, account: account.as_deref() };
-        let joined = self.sim.join(&who).map_err(|refusal| match refusal {
+        let joined = self.sim.join(&who);
+        self.record_join(&who, &joined);
+        let joined = joined.map_err(|refusal| match refusal {
             JoinRefusal::Full => RejectReason::RoomFull,
             JoinRefusal::Refused { code } => RejectReason::JoinRefused { code },
         });
@@ -321,6 +331,7 @@ impl<G: Game> Room<G> {
         if m.detached.take().is_some() {
             self.game.metrics.players_detached.dec();
             self.sim.resume(client);
+            self.note(|| Action::Resume { client });
             self.collect_events();
         } else {
             old.close(DisconnectReason::Replaced);
@@ -339,6 +350,8 @@ impl<G: Game> Room<G> {
             m.detached = Some(Instant::now());
             self.game.metrics.players_detached.inc();
             self.sim.detach(link.id);
+            let client = link.id;
+            self.note(|| Action::Detach { client });
             self.collect_events();
             debug!(room = %self.name, client = %link.id, "player detached, awaiting resume");
         }
@@ -365,6 +378,7 @@ impl<G: Game> Room<G> {
         let client = m.link.id;
         self.settings.tickets.revoke(client);
         self.sim.leave(client, why);
+        self.note(|| Action::Leave { client, reason: why });
         self.collect_events();
         self.game.metrics.players.dec();
         self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
@@ -431,9 +445,8 @@ impl<G: Game> Room<G> {
         self.sim.step(&self.inputs);
         self.count_rewinds();
         self.collect_events();
-        if publish {
-            self.publish_snapshot();
-        }
+        let frame = if publish { self.publish_snapshot() } else { None };
+        self.record_step(frame);
         let elapsed = started.elapsed();
         self.info.record_tick(elapsed);
         self.game.metrics.tick_duration.observe(elapsed.as_secs_f64());
@@ -453,7 +466,13 @@ impl<G: Game> Room<G> {
             let client = self.members[i].link.id;
             for cmd in std::mem::take(&mut self.commands) {
                 match schema.decode_command(cmd.kind, &cmd.payload) {
-                    Ok(command) => self.sim.command(client, command),
+                    Ok(command) => {
+                        self.sim.command(client, command);
+                        if let Some(r) = &mut self.recorder {
+                            let CommandMessage { kind, payload } = cmd;
+                            r.action(Action::Command { client, kind, payload });
+                        }
+                    }
                     // The session checked it: only a schema bug gets here.
                     Err(e) => warn!(room = %self.name, %client, "command refused: {e}"),
                 }
@@ -479,6 +498,10 @@ impl<G: Game> Room<G> {
                 continue;
             };
             let choice = self.policy.choose(taken.input.tick, taken.input.view, m.link.rtt());
+            if let Some(r) = &mut self.recorder {
+                let payload = taken.input.payload();
+                r.input(m.link.id, payload, taken.repeated, choice.view, choice.corrected);
+            }
             self.inputs.push(PlayerInput {
                 player: m.link.id,
                 entity: m.entity,
@@ -520,20 +543,28 @@ impl<G: Game> Room<G> {
         }
     }
 
-    fn publish_snapshot(&mut self) {
+    /// Builds, publishes and returns the tick's frame (`None` if the game wrote a bad
+    /// snapshot).
+    fn publish_snapshot(&mut self) -> Option<Arc<TickFrame>> {
+        let frame = self.build_frame()?;
+        self.publish(&frame);
+        self.info.update(self.members.len(), self.sim.entity_count(), frame.clone());
+        let present: u64 = self.members.iter().map(|m| m.link.stats.bytes_out()).sum();
+        self.info.set_bytes_out(self.departed_bytes + present);
+        Some(frame)
+    }
+
+    /// The current tick's snapshot as a frame (`None`, logged, if the game wrote a bad one).
+    fn build_frame(&self) -> Option<Arc<TickFrame>> {
         let snapshot = match self.sim.snapshot(Snapshot::default()) {
             Ok(s) => s,
             Err(e) => {
                 warn!(room = %self.name, "the game wrote a bad snapshot: {e}");
-                return;
+                return None;
             }
         };
         let schema = self.game.schema.components();
-        let frame = Arc::new(TickFrame::new(snapshot, schema));
-        self.publish(&frame);
-        self.info.update(self.members.len(), self.sim.entity_count(), frame);
-        let present: u64 = self.members.iter().map(|m| m.link.stats.bytes_out()).sum();
-        self.info.set_bytes_out(self.departed_bytes + present);
+        Some(Arc::new(TickFrame::new(snapshot, schema)))
     }
 
     fn publish(&mut self, frame: &Arc<TickFrame>) {
