@@ -180,7 +180,7 @@ fn record(
                 move_x: [127, 90, 0, -90, -127, -90, 0, 90][phase as usize],
                 move_y: [0, 90, 127, 90, 0, -90, -127, -90][phase as usize],
                 aim: (t + i as u32 * 17) as f32 * 0.03,
-                buttons: u8::from((t + i as u32) % 7 == 0),
+                buttons: u8::from((t + i as u32).is_multiple_of(7)),
             };
             let payload = schema.encode_input(&input);
             let input = schema.decode_input(&payload)?;
