@@ -43,6 +43,7 @@ step "RFC 6455: Autobahn|Testsuite against the server's WebSocket layer"
 
 step "criterion benches in test mode (each runs once)"
 cargo test -p tickwire-benches --benches --locked
+cargo test -p client-bevy --benches --locked
 
 step "browser client: JS SDK against the golden and random vectors, end-to-end in Chromium"
 ./scripts/test-web.sh
