@@ -293,6 +293,33 @@ mod tests {
         assert_eq!(io_reason(&e(5)), "io"); // EIO
     }
 
+    /// A writer that never reads: the room's records fill the channel, the next one stops
+    /// the recording (counted once as `backlog`), and the room never waits.
+    #[test]
+    fn a_writer_that_cannot_keep_up_stops_the_recording() {
+        let metrics = Arc::new(Metrics::new());
+        let (tx, _stalled) = sync_channel(CHANNEL_CAPACITY);
+        let mut r = Recorder {
+            tx: Some(tx),
+            record: TickRecord::default(),
+            room: "r".into(),
+            metrics: metrics.clone(),
+        };
+        let schema: &'static tickwire_protocol::Schema =
+            Box::leak(Box::new(tickwire_protocol::Schema::new("none", &[]).expect("schema")));
+        let frame = Arc::new(TickFrame::new(tickwire_protocol::Snapshot::default(), schema));
+        for t in 1..=CHANNEL_CAPACITY as u32 {
+            r.input(ClientId(1), &[1, 2], false, ViewTime::default(), false);
+            r.tick(Tick(t), frame.clone());
+            assert!(r.is_active(), "tick {t} fits");
+        }
+        r.tick(Tick(CHANNEL_CAPACITY as u32 + 1), frame.clone());
+        assert!(!r.is_active());
+        r.tick(Tick(CHANNEL_CAPACITY as u32 + 2), frame);
+        let text = metrics.render();
+        assert!(text.contains("tickwire_recording_failures_total{reason=\"backlog\"} 1"), "{text}");
+    }
+
     #[test]
     fn rooms_are_selected_by_name() {
         let all = RecordingConfig { dir: "x".into(), rooms: vec![], keyframe_interval: 300 };
