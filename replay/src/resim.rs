@@ -13,8 +13,9 @@
 //! `ServerBuilder::game::<G>`: [`Registry::builtin`] knows arena, kart and tag, and
 //! [`Registry::register`] adds a host's own games.
 //!
-//! [`json`] turns snapshots and events into JSON (for `inspect` and `export`), and [`diff`]
-//! compares a recorded snapshot with a replayed one field by field (for `verify`).
+//! [`verify`] re-simulates a recording's records and finds the first divergent tick, [`diff`]
+//! compares a recorded snapshot with a replayed one field by field, and [`json`] turns
+//! snapshots and events into JSON (for the `tickwire-replay` binary's `inspect` and `export`).
 
 use std::collections::BTreeMap;
 

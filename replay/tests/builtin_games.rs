@@ -4,7 +4,7 @@
 //! has a row per entity per tick.
 //!
 //! Four seconds each, not thirty: CI's budget. The served variant (bots on a real server
-//! with `--record`) is in the server's recording tests.
+//! with `--record`) is `served.rs`.
 
 mod common;
 

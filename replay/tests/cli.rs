@@ -173,3 +173,23 @@ fn export_writes_a_row_per_entity_per_tick_and_the_calls() {
     let o = replay(&["export", path.to_str().expect("utf-8")]);
     assert_ne!(o.status.code(), Some(0), "--jsonl is required");
 }
+
+#[test]
+fn verify_replays_a_recording_cut_short_up_to_its_last_whole_frame() {
+    let session = tag(100);
+    let path = session.file("whole.twr");
+    let bytes = std::fs::read(&path).expect("written");
+    let cut = path.with_file_name("cut.twr");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).expect("written");
+    let o = replay(&["verify", cut.to_str().expect("utf-8")]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("note: the recording was cut short (no end record)"), "{text}");
+    let ticks: u32 = text
+        .split("ok: ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a tick count");
+    assert!((1..100).contains(&ticks), "{text}");
+}
