@@ -28,7 +28,7 @@ mod verify;
 /// Verify, inspect and export Tickwire session recordings (.twr files written by
 /// `tickwire-server --record DIR`).
 #[derive(Debug, Parser)]
-#[command(name = "tickwire-replay", version, about, long_about = None)]
+#[command(name = "tickwire-replay", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
