@@ -94,6 +94,8 @@ fn verify_stops_at_the_first_divergent_tick_with_a_field_diff() {
     let line = format!("  entity {entity} runner.x: recorded ");
     assert!(text.contains(&line), "{text}");
     assert!(!text.contains("runner.y"), "only x was changed: {text}");
+    assert!(text.contains("tick 60 consumed 0 calls and 3 inputs:"), "{text}");
+    assert!(text.contains(&format!("  input of client {client}: {{\"x\":{other},")), "{text}");
 }
 
 #[test]

@@ -177,6 +177,8 @@ pub struct Divergence {
     pub source: DiffSource,
     /// The differences, recorded against replayed (empty when `source` is `None`).
     pub differences: Vec<Difference>,
+    /// The divergent tick's record: the calls and inputs that led to it.
+    pub record: TickRecord,
 }
 
 /// What a verification found.
@@ -241,7 +243,7 @@ pub fn verify<E>(
             Some(k) => (DiffSource::Keyframe(tick), diff::snapshots(schema, k, &snapshot)),
             None => later_keyframe(room, &mut steps),
         };
-        let divergence = Divergence { tick, cause, source, differences };
+        let divergence = Divergence { tick, cause, source, differences, record };
         return Ok(Verdict::Diverged(counts, Box::new(divergence)));
     }
     Ok(Verdict::Ok(counts))

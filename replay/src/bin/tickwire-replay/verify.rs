@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
+use tickwire_protocol::game::GameSchema;
+use tickwire_replay::format::TickRecord;
 use tickwire_replay::reader::Tail;
-use tickwire_replay::resim::Registry;
 use tickwire_replay::resim::verify::{Cause, DiffSource, Divergence, Steps, Verdict, verify};
+use tickwire_replay::resim::{Registry, json};
 
 /// `verify`'s arguments.
 #[derive(Debug, clap::Args)]
@@ -62,9 +64,41 @@ pub(crate) fn run(args: &Args, registry: &Registry) -> anyhow::Result<ExitCode> 
                 c.ticks - 1
             )?;
             print_divergence(&mut out, &d, args.max_diffs)?;
+            print_record(&mut out, room.schema(), &d.record)?;
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// What the divergent step consumed: its calls and inputs, decoded.
+fn print_record(
+    out: &mut impl std::io::Write,
+    schema: &GameSchema,
+    r: &TickRecord,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "tick {} consumed {} calls and {} inputs:",
+        r.tick.0,
+        r.actions.len(),
+        r.inputs.len()
+    )?;
+    for a in &r.actions {
+        writeln!(out, "  call {a:?}")?;
+    }
+    for i in &r.inputs {
+        let fields = json::payload(schema.input(), &i.payload).unwrap_or_default();
+        writeln!(
+            out,
+            "  input of client {}: {fields}{}, view tick {} +{}/256{}",
+            i.client.0,
+            if i.repeated { " (repeated)" } else { "" },
+            i.view.tick.0,
+            i.view.fraction,
+            if i.view_corrected { " (corrected)" } else { "" },
+        )?;
+    }
+    Ok(())
 }
 
 fn print_divergence(
