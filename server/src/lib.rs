@@ -24,6 +24,9 @@
 //!   empty grace period.
 //! - [`resume`]: session resume tickets; a dropped player is kept detached in its room for a
 //!   grace period and a new connection with the ticket takes it back (PROTOCOL.md §1.3).
+//! - [`recording`]: `--record DIR`: each selected room writes a `.twr` session recording
+//!   (`tickwire_replay::format`) from a writer thread fed by a bounded channel; a recording
+//!   that cannot keep up or be written stops, counted, and the room goes on.
 //! - [`metrics`]: Prometheus metrics. RTT comes from ping/pong with the protocol crate's
 //!   [`tickwire_protocol::rtt`] tracker and estimator, the same code the clients use.
 //!
@@ -33,8 +36,9 @@
 //!
 //! Every queue is bounded: a room's command channel ([`room::COMMAND_CAPACITY`]), a client's
 //! outbox (one snapshot slot, [`room::link::MAX_QUEUED_BATCHES`] batches of events), its input
-//! buffer, its game-command queue ([`room::link::MAX_QUEUED_COMMANDS`]), and the reader →
-//! writer control channel. A slow client loses superseded snapshots and is disconnected when it
+//! buffer, its game-command queue ([`room::link::MAX_QUEUED_COMMANDS`]), the reader →
+//! writer control channel, and a recorded room's channel to its writer thread
+//! ([`recording::CHANNEL_CAPACITY`]). A slow client loses superseded snapshots and is disconnected when it
 //! stays behind; it never slows the tick.
 //!
 //! ```no_run
@@ -310,6 +314,13 @@ impl Server {
         let grace = Duration::from_secs(ctx.config.shutdown_grace_secs);
         if tokio::time::timeout(grace, ctx.tracker.wait()).await.is_err() {
             warn!(tasks = ctx.tracker.len(), "shutdown grace period over; dropping the rest");
+        }
+        // The rooms have ended their recordings; give the writer threads the same grace to
+        // write their last blocks and end records (a cut file still reads, up to its last
+        // whole frame).
+        let deadline = tokio::time::Instant::now() + grace;
+        while ctx.metrics.recordings.get() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         Ok(())
     }
