@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 
+use tickwire_protocol::game::MAX_INPUT_BYTES;
 use tickwire_protocol::message::ViewTime;
 use tickwire_protocol::{ClientId, Tick};
 use tickwire_replay::format::{
@@ -57,17 +58,44 @@ impl RecordingConfig {
 
 /// What the room hands to its writer.
 enum Item {
-    /// One step and its frame.
-    Tick(TickRecord, Arc<TickFrame>),
+    /// One step: the calls before it, its inputs, and its frame.
+    Tick { tick: Tick, actions: Vec<Action>, inputs: Vec<NotedInput>, frame: Arc<TickFrame> },
     /// The room closed.
     End(End),
+}
+
+/// One input as the room notes it: inline, so that noting a thousand inputs a tick is one
+/// copy into a vector and never an allocation each (the writer makes the record's `Vec`s).
+#[derive(Debug, Clone, Copy)]
+struct NotedInput {
+    client: ClientId,
+    view: ViewTime,
+    repeated: bool,
+    view_corrected: bool,
+    len: u8,
+    bytes: [u8; MAX_INPUT_BYTES],
+}
+
+impl NotedInput {
+    fn input(&self) -> Input {
+        Input {
+            client: self.client,
+            payload: self.bytes[..usize::from(self.len)].to_vec(),
+            repeated: self.repeated,
+            view: self.view,
+            view_corrected: self.view_corrected,
+        }
+    }
 }
 
 /// A room's side of its recording: gathers one tick's record and hands it to the writer.
 pub struct Recorder {
     /// `None` once recording stopped.
     tx: Option<SyncSender<Item>>,
-    record: TickRecord,
+    /// The calls since the last step.
+    actions: Vec<Action>,
+    /// The inputs of the coming step.
+    inputs: Vec<NotedInput>,
     room: Arc<str>,
     metrics: Arc<Metrics>,
 }
@@ -103,7 +131,7 @@ impl Recorder {
                 None
             }
         };
-        Self { tx, record: TickRecord::default(), room, metrics }
+        Self { tx, actions: Vec::new(), inputs: Vec::new(), room, metrics }
     }
 
     /// Whether the room still records.
@@ -114,7 +142,7 @@ impl Recorder {
     /// A call into the simulation, before the next step.
     pub fn action(&mut self, action: Action) {
         if self.tx.is_some() {
-            self.record.actions.push(action);
+            self.actions.push(action);
         }
     }
 
@@ -128,8 +156,13 @@ impl Recorder {
         view_corrected: bool,
     ) {
         if self.tx.is_some() {
-            let payload = payload.to_vec();
-            self.record.inputs.push(Input { client, payload, repeated, view, view_corrected });
+            // The input buffer refuses longer payloads; cut, never panic, all the same.
+            let len = payload.len().min(MAX_INPUT_BYTES);
+            let mut bytes = [0; MAX_INPUT_BYTES];
+            bytes[..len].copy_from_slice(&payload[..len]);
+            let len = len as u8; // invariant: MAX_INPUT_BYTES fits in a u8
+            let noted = NotedInput { client, view, repeated, view_corrected, len, bytes };
+            self.inputs.push(noted);
         }
     }
 
@@ -137,9 +170,10 @@ impl Recorder {
     /// never waiting. A full channel stops the recording.
     pub fn tick(&mut self, tick: Tick, frame: Arc<TickFrame>) {
         let Some(tx) = &self.tx else { return };
-        let mut record = std::mem::take(&mut self.record);
-        record.tick = tick;
-        match tx.try_send(Item::Tick(record, frame)) {
+        let actions = std::mem::take(&mut self.actions);
+        let next = Vec::with_capacity(self.inputs.len());
+        let inputs = std::mem::replace(&mut self.inputs, next);
+        match tx.try_send(Item::Tick { tick, actions, inputs, frame }) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
                 let e = format!("the writer is {CHANNEL_CAPACITY} ticks behind");
@@ -156,7 +190,7 @@ impl Recorder {
     /// (which then finishes the file).
     pub fn end(mut self, reason: EndReason, tick: Tick) {
         if let Some(tx) = self.tx.take() {
-            let actions = std::mem::take(&mut self.record.actions);
+            let actions = std::mem::take(&mut self.actions);
             // A full or closed channel: the writer ends the file with `Stopped` instead.
             let _ = tx.try_send(Item::End(End { reason, tick, actions }));
         }
@@ -243,8 +277,13 @@ fn write_items(
     };
     loop {
         match rx.recv() {
-            Ok(Item::Tick(mut record, frame)) => {
-                record.checksum = snapshot_checksum(frame.snapshot());
+            Ok(Item::Tick { tick, actions, inputs, frame }) => {
+                let record = TickRecord {
+                    tick,
+                    actions,
+                    inputs: inputs.iter().map(NotedInput::input).collect(),
+                    checksum: snapshot_checksum(frame.snapshot()),
+                };
                 w.tick(&record)?;
                 last = record.tick;
                 if keyframes > 0 && record.tick.0.is_multiple_of(keyframes) {
@@ -301,7 +340,8 @@ mod tests {
         let (tx, _stalled) = sync_channel(CHANNEL_CAPACITY);
         let mut r = Recorder {
             tx: Some(tx),
-            record: TickRecord::default(),
+            actions: Vec::new(),
+            inputs: Vec::new(),
             room: "r".into(),
             metrics: metrics.clone(),
         };
