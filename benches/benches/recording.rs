@@ -12,7 +12,8 @@
 //!   recorded to a file, and its size is printed: as written (zstd level 3 blocks, keyframes
 //!   every 300 ticks), and re-encoded raw (no compression) and with zstd at other levels.
 //!
-//! `cargo bench -p tickwire-benches --bench recording`.
+//! `cargo bench -p tickwire-benches --bench recording`; `TICKWIRE_BENCH_PERIOD_US=33333` paces
+//! the ticks at real time (30 Hz) instead.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -98,8 +99,12 @@ impl Bench {
             }
         }
         drain(&links, &mut outgoing);
-        // 30x real time at 100 clients, 10x at 1,000.
-        let period = Duration::from_micros(if clients >= 1_000 { 3_300 } else { 1_100 });
+        // 30x real time at 100 clients, 10x at 1,000, unless TICKWIRE_BENCH_PERIOD_US says.
+        let period = std::env::var("TICKWIRE_BENCH_PERIOD_US")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if clients >= 1_000 { 3_300 } else { 1_100 });
+        let period = Duration::from_micros(period);
         let mut bench = Self { room, period, last: Instant::now(), links, players, outgoing };
         for _ in 0..32 {
             bench.tick();

@@ -57,10 +57,15 @@
 //!
 //! # Why blocks of zstd
 //!
-//! Inputs repeat a lot (held keys), so a block of about a second of ticks compresses well;
-//! snapshot checksums do not compress at all and keyframes are already bit-packed, so those are
-//! stored as they are. zstd (level 3) was chosen over lz4 for its ratio: the writer runs off the
-//! tick, so its CPU time is not on the game's critical path. A block is written when it holds
+//! Inputs repeat (held keys, the same client ids and flags every tick), so a block of about a
+//! second of ticks compresses; snapshot checksums do not compress at all and keyframes are
+//! already bit-packed, so keyframes are stored as they are. zstd was chosen for its ratio: the
+//! writer runs off the tick, so its CPU time is not on the game's critical path, and a block
+//! that would not shrink is stored raw. Measured (`cargo bench -p tickwire-benches --bench
+//! recording`: arena-1k with scripted clients moving, aiming and firing every tick), per minute
+//! at 30 Hz: 100 clients 1,885 KB raw, 823 KB zstd-1, 835 KB zstd-3, 816 KB zstd-9 (2.3x);
+//! 1,000 clients 19.7 MB raw, 7.4 MB zstd-3 (2.7x). The level barely matters; 3 is zstd's
+//! default. A block is written when it holds
 //! [`WriterOptions::block_ticks`](crate::writer::WriterOptions) ticks, so a crash loses at
 //! most that much besides what the process had not handed over yet.
 
