@@ -2,9 +2,10 @@
 //!
 //! Session recordings (`.twr`) of Tickwire rooms, and the tools that replay them.
 //!
-//! - [`format`](mod@format): what a recording holds ([`format::Header`], [`format::Record`]: per tick the
-//!   calls the room made into its simulation, the inputs its step consumed after the server's
-//!   input policy, and a checksum of the snapshot; keyframes; the end) and its byte encoding.
+//! - [`format`](mod@format): what a recording holds ([`format::Header`], [`format::Record`]:
+//!   per tick the calls the room made into its simulation, the inputs its step consumed after
+//!   the server's input policy, and a checksum of the snapshot; keyframes; the end) and its
+//!   byte encoding.
 //!   Its module docs are the API contract the tools build on.
 //! - [`writer`]: [`writer::Writer`], which frames, checksums and compresses records into any
 //!   `std::io::Write`.
