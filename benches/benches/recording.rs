@@ -15,6 +15,7 @@
 //! `cargo bench -p tickwire-benches --bench recording`; `TICKWIRE_BENCH_PERIOD_US=33333` paces
 //! the ticks at real time (30 Hz) instead.
 
+mod common;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -30,10 +31,8 @@ use tickwire_replay::format::{Header, Record};
 use tickwire_replay::reader::{Tail, read_all};
 use tickwire_replay::writer::{Compression, Writer, WriterOptions};
 use tickwire_server::recording::{Recorder, RecordingConfig};
-use tickwire_server::room::RoomInfo;
 use tickwire_server::room::link::{ClientLink, Outgoing};
-use tickwire_server::room::task::{Room, RoomSettings};
-use tickwire_server::{GameInfo, Metrics};
+use tickwire_server::room::task::Room;
 
 struct Bench {
     room: Room<Arena>,
@@ -50,23 +49,7 @@ struct Bench {
 impl Bench {
     fn new(clients: usize, record: Option<&Path>) -> Self {
         let scenario = Scenario::new(1_000, 0.25);
-        let sim = scenario.arena().expect("valid scenario");
-        let settings = RoomSettings {
-            max_players: clients,
-            slow_client: Duration::from_secs(3),
-            persistent: true,
-            grace: Duration::from_secs(30),
-            resume_grace: Duration::from_secs(30),
-            max_rewind_ms: 250,
-            tickets: Arc::default(),
-        };
-        let metrics = Arc::new(Metrics::new());
-        let host = tickwire_sim::HostSettings::default();
-        let game =
-            GameInfo::new::<Arena>(&scenario.config(), SEED, host, &metrics).expect("a valid game");
-        let info = Arc::new(RoomInfo::default());
-        let mut room =
-            Room::new("bench".into(), sim, game.clone(), settings, metrics.clone(), info);
+        let (mut room, game, metrics) = common::arena_room(&scenario, clients);
         if let Some(dir) = record {
             let config =
                 RecordingConfig { dir: dir.to_owned(), rooms: vec![], keyframe_interval: 300 };

@@ -15,21 +15,19 @@
 //!
 //! Throughput is clients per second; each case also prints the bytes each client is sent per tick.
 
+mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use tickwire_arena::{Arena, ArenaProtocol};
 use tickwire_benches::Scenario;
-use tickwire_benches::scenario::SEED;
 use tickwire_benches::script::player_input;
 use tickwire_protocol::message::InputFrame;
 use tickwire_protocol::{ClientId, EntityId, GameProtocol};
-use tickwire_server::room::RoomInfo;
 use tickwire_server::room::frame::TickFrame;
 use tickwire_server::room::link::{ClientLink, Outgoing};
-use tickwire_server::room::task::{Room, RoomSettings};
-use tickwire_server::{GameInfo, Metrics};
+use tickwire_server::room::task::Room;
 
 /// One attached client: its link and what its writer remembers.
 struct Client {
@@ -77,22 +75,7 @@ struct Bench {
 impl Bench {
     fn new(clients: usize, active: bool) -> Self {
         let scenario = Scenario::new(1_000, 0.25);
-        let sim = scenario.arena().expect("valid scenario");
-        let settings = RoomSettings {
-            max_players: clients,
-            slow_client: Duration::from_secs(3),
-            persistent: true,
-            grace: Duration::from_secs(30),
-            resume_grace: Duration::from_secs(30),
-            max_rewind_ms: 250,
-            tickets: Arc::default(),
-        };
-        let metrics = Arc::new(Metrics::new());
-        let host = tickwire_sim::HostSettings::default();
-        let game =
-            GameInfo::new::<Arena>(&scenario.config(), SEED, host, &metrics).expect("a valid game");
-        let info = Arc::new(RoomInfo::default());
-        let mut room = Room::new("bench".into(), sim, game.clone(), settings, metrics, info);
+        let (mut room, game, _metrics) = common::arena_room(&scenario, clients);
         let mut list: Vec<Client> = Vec::with_capacity(clients);
         for i in 0..clients {
             let link = Arc::new(ClientLink::new(ClientId(i as u32 + 1), game.release_mask.clone()));
