@@ -344,7 +344,8 @@ mod tests {
         out
     }
 
-    fn run(records: Vec<Record>) -> Verdict {
+    /// Verifies `records` against a freshly opened tag room.
+    fn verify_tag(records: Vec<Record>) -> Result<Verdict, VerifyError<()>> {
         let schema = <<Tag as Game>::Protocol as GameProtocol>::schema();
         let setup = RoomSetup {
             game: "tag",
@@ -356,7 +357,11 @@ mod tests {
         };
         let mut room = Registry::builtin().open(&setup).expect("opens");
         let steps = Steps::new(records.into_iter().map(Ok::<_, ()>), schema.components());
-        verify(room.as_mut(), steps).expect("replays")
+        verify(room.as_mut(), steps)
+    }
+
+    fn run(records: Vec<Record>) -> Verdict {
+        verify_tag(records).expect("replays")
     }
 
     fn tick_mut(records: &mut [Record], tick: u32) -> &mut TickRecord {
@@ -441,18 +446,7 @@ mod tests {
     fn a_tick_out_of_sequence_is_an_error() {
         let mut records = session(10, 1000);
         records.remove(4);
-        let schema = <<Tag as Game>::Protocol as GameProtocol>::schema();
-        let setup = RoomSetup {
-            game: "tag",
-            version: schema.version(),
-            schema_hash: schema.hash(),
-            config: "{}",
-            seed: 11,
-            host: HostSettings::default(),
-        };
-        let mut room = Registry::builtin().open(&setup).expect("opens");
-        let steps = Steps::new(records.into_iter().map(Ok::<_, ()>), schema.components());
-        let err = verify(room.as_mut(), steps).expect_err("a gap");
+        let err = verify_tag(records).expect_err("a gap");
         assert!(matches!(err, VerifyError::OutOfSequence { expected: Tick(5), found: Tick(6) }));
     }
 }
