@@ -219,7 +219,15 @@ export async function startGameTest(t, { bin, chromium, args = [] }) {
 export async function cutAndResume(state, link) {
   const before = await state();
   link.cut();
-  await until('the page to notice', async () => (await state()).banner?.title.startsWith('Connection lost'), 12000);
+  // The banner says so while reconnecting; a resume faster than one poll may already be done.
+  await until(
+    'the page to notice',
+    async () => {
+      const s = await state();
+      return s.banner?.title.startsWith('Connection lost') || s.resumes > before.resumes;
+    },
+    12000,
+  );
   const after = await until('the page to resume', async () => {
     const s = await state();
     return s.connected && s.resumes === before.resumes + 1 && s.own && s;
