@@ -1,22 +1,14 @@
 //! # tickwire-replay
 //!
-//! Session recordings (`.twr`) of Tickwire rooms, and the tools that replay them.
+//! The tools that replay Tickwire session recordings (`.twr`, the `tickwire-recording` crate,
+//! re-exported here as [`format`](mod@format), [`reader`] and [`writer`]).
 //!
-//! - [`format`](mod@format): what a recording holds ([`format::Header`], [`format::Record`]:
-//!   per tick the calls the room made into its simulation, the inputs its step consumed after
-//!   the server's input policy, and a checksum of the snapshot; keyframes; the end) and its
-//!   byte encoding.
-//!   Its module docs are the API contract the tools build on.
-//! - [`writer`]: [`writer::Writer`], which frames, checksums and compresses records into any
-//!   `std::io::Write`.
-//! - [`reader`]: [`reader::Reader`], which reads them back with bounded memory, up to the last
-//!   whole frame of a file cut short.
-//! - [`resim`]: re-simulation of a recorded room from its header and records.
+//! - [`resim`]: re-simulation of a recorded room from its header and records, through a
+//!   [`resim::Registry`] of the games this build knows; [`resim::verify`] finds the first
+//!   divergent tick.
 //!
-//! The crate is sans-IO in the sense that matters: no sockets, no clock, no threads; the server
-//! owns the file and the thread that writes it.
+//! Re-simulation is sans-IO: no sockets, no clock, no threads.
 
-pub mod format;
-pub mod reader;
+pub use tickwire_recording::{format, reader, writer};
+
 pub mod resim;
-pub mod writer;

@@ -172,7 +172,7 @@ pub struct ServerConfig {
     pub record_rooms: Vec<String>,
 
     /// Ticks between a recording's keyframes (full snapshots, for seeking); 0: none.
-    #[arg(long, env = "TICKWIRE_RECORD_KEYFRAME_TICKS", default_value_t = tickwire_replay::format::DEFAULT_KEYFRAME_INTERVAL)]
+    #[arg(long, env = "TICKWIRE_RECORD_KEYFRAME_TICKS", default_value_t = tickwire_recording::format::DEFAULT_KEYFRAME_INTERVAL)]
     pub record_keyframe_ticks: u32,
 
     /// TLS certificate chain (PEM). With `--tls-key`, the port serves HTTPS and `wss://`.

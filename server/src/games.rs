@@ -150,11 +150,11 @@ impl<G: Game> Registered<G> {
         name: &str,
         sim: &Simulation<G>,
         keyframe_interval: u32,
-    ) -> tickwire_replay::format::Header {
+    ) -> tickwire_recording::format::Header {
         let started_unix_ms = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        tickwire_replay::format::Header {
+        tickwire_recording::format::Header {
             game: self.info.name.to_owned(),
             game_version: self.info.schema.version(),
             schema_hash: self.info.schema.hash(),

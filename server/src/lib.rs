@@ -25,7 +25,7 @@
 //! - [`resume`]: session resume tickets; a dropped player is kept detached in its room for a
 //!   grace period and a new connection with the ticket takes it back (PROTOCOL.md §1.3).
 //! - [`recording`]: `--record DIR`: each selected room writes a `.twr` session recording
-//!   (`tickwire_replay::format`) from a writer thread fed by a bounded channel; a recording
+//!   (`tickwire_recording::format`) from a writer thread fed by a bounded channel; a recording
 //!   that cannot keep up or be written stops, counted, and the room goes on.
 //! - [`metrics`]: Prometheus metrics. RTT comes from ping/pong with the protocol crate's
 //!   [`tickwire_protocol::rtt`] tracker and estimator, the same code the clients use.

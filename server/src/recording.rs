@@ -1,5 +1,5 @@
 //! Session recording (`--record DIR`): each selected room writes one `.twr` file
-//! ([`tickwire_replay::format`]) holding exactly what its simulation consumed, so that it can be
+//! ([`tickwire_recording::format`]) holding exactly what its simulation consumed, so that it can be
 //! re-simulated bit for bit (`tickwire-replay verify`).
 //!
 //! **The tick never waits on disk.** The room gathers the calls it makes into its simulation
@@ -25,10 +25,10 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use tickwire_protocol::game::MAX_INPUT_BYTES;
 use tickwire_protocol::message::ViewTime;
 use tickwire_protocol::{ClientId, Tick};
-use tickwire_replay::format::{
+use tickwire_recording::format::{
     Action, End, EndReason, Header, Input, Keyframe, TickRecord, snapshot_checksum,
 };
-use tickwire_replay::writer::{WriteError, Writer, WriterOptions};
+use tickwire_recording::writer::{WriteError, Writer, WriterOptions};
 use tracing::{info, warn};
 
 use crate::metrics::Metrics;

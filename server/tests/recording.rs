@@ -17,10 +17,10 @@ use tickwire_protocol::message::{
     ClientMessage, CommandMessage, DisconnectReason, Hello, InputFrame, ViewTime,
 };
 use tickwire_protocol::snapshot::{DecodeLimits, decode};
-use tickwire_replay::format::{
+use tickwire_recording::format::{
     Action, EndReason, JoinOutcome, Record, TickRecord, snapshot_checksum,
 };
-use tickwire_replay::reader::{Recording, Tail, read_all};
+use tickwire_recording::reader::{Recording, Tail, read_all};
 use tickwire_server::games::room_seed;
 use tickwire_server::{RunningServer, Server, ServerConfig};
 

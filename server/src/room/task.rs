@@ -33,7 +33,7 @@ use tickwire_protocol::message::{
     ServerMessage, Welcome,
 };
 use tickwire_protocol::{ClientId, EntityId, Snapshot, Tick};
-use tickwire_replay::format::Action;
+use tickwire_recording::format::Action;
 use tickwire_sim::{
     Audience, FixedClock, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, PlayerInput,
     Simulation,
@@ -182,7 +182,7 @@ impl<G: Game> Room<G> {
                 biased;
                 () = shutdown.cancelled() => {
                     self.close_all(DisconnectReason::ServerShutdown);
-                    self.end_recording(tickwire_replay::format::EndReason::ServerShutdown);
+                    self.end_recording(tickwire_recording::format::EndReason::ServerShutdown);
                     break;
                 }
                 () = sleep_until(deadline) => {
@@ -220,7 +220,7 @@ impl<G: Game> Room<G> {
                 }
             }
         }
-        self.end_recording(tickwire_replay::format::EndReason::RoomClosed);
+        self.end_recording(tickwire_recording::format::EndReason::RoomClosed);
         let gm = &self.game.metrics;
         gm.players.dec_by(self.members.len() as i64);
         let detached = self.members.iter().filter(|m| m.detached.is_some()).count();

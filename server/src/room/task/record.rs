@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use tickwire_protocol::ClientId;
-use tickwire_replay::format::{Action, EndReason, JoinOutcome};
+use tickwire_recording::format::{Action, EndReason, JoinOutcome};
 use tickwire_sim::{Game, JoinRefusal, JoinRequest, Joined};
 
 use super::Room;
