@@ -58,6 +58,9 @@ pub(crate) async fn handle(
         (method, path) if crate::admin::owns(path) => {
             crate::admin::handle(&ctx, method, path, req.headers()).await
         }
+        (method, path) if let Some(route) = crate::route::find(&ctx.routes, path) => {
+            crate::route::serve(&ctx, route, method, req.uri(), req.headers())
+        }
         (&Method::GET, "/ws") => upgrade(req, ctx, peer, guard),
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/metrics") => respond(

@@ -66,6 +66,7 @@ pub mod recording;
 pub mod registry;
 pub mod resume;
 pub mod room;
+pub mod route;
 mod serve;
 pub mod session;
 pub mod tls;
@@ -111,6 +112,8 @@ pub struct ServerCtx {
     pub players: parking_lot::Mutex<std::collections::HashMap<String, Arc<room::ClientLink>>>,
     /// Resume tickets of the sessions rooms still hold.
     pub tickets: Arc<resume::ResumeTable>,
+    /// The host's own HTTP endpoints ([`ServerBuilder::route`]), by path.
+    pub routes: Vec<(String, Arc<dyn route::Route>)>,
     admission: listener::Admission,
     next_client: AtomicU32,
     started: std::time::Instant,
@@ -139,6 +142,7 @@ pub struct ServerBuilder {
     config: ServerConfig,
     metrics: Arc<Metrics>,
     games: Vec<Arc<dyn games::GameFactory>>,
+    routes: Vec<(String, Arc<dyn route::Route>)>,
     errors: Vec<anyhow::Error>,
 }
 
@@ -163,6 +167,20 @@ impl ServerBuilder {
                     Err(e) => self.errors.push(e),
                 }
             }
+            Err(e) => self.errors.push(e),
+        }
+        self
+    }
+
+    /// Serves `route` at `path` (and under it) on the game port, next to the game: a host's own
+    /// status or control endpoint (see [`route`]). A path the server already serves, a
+    /// malformed one or one given twice is reported by [`bind`](Self::bind).
+    pub fn route(mut self, path: &str, route: Arc<dyn route::Route>) -> Self {
+        let taken =
+            self.routes.iter().any(|(p, _)| route::matches(p, path) || route::matches(path, p));
+        match route::check_path(path) {
+            Ok(()) if taken => self.errors.push(anyhow::anyhow!("route `{path}` given twice")),
+            Ok(()) => self.routes.push((path.to_owned(), route)),
             Err(e) => self.errors.push(e),
         }
         self
@@ -217,13 +235,14 @@ impl Server {
             config,
             metrics: Arc::new(Metrics::new()),
             games: Vec::new(),
+            routes: Vec::new(),
             errors: Vec::new(),
         }
     }
 
     async fn bind(builder: ServerBuilder) -> anyhow::Result<Self> {
         use anyhow::Context as _;
-        let ServerBuilder { config, metrics, games, mut errors } = builder;
+        let ServerBuilder { config, metrics, games, routes, mut errors } = builder;
         if !errors.is_empty() {
             return Err(errors.remove(0));
         }
@@ -272,6 +291,7 @@ impl Server {
             auth,
             players: parking_lot::Mutex::default(),
             tickets,
+            routes,
             admission: listener::Admission::new(
                 config.max_connections,
                 config.max_connections_per_ip,

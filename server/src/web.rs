@@ -54,6 +54,11 @@ pub(crate) fn find(path: &str) -> Option<&'static Asset> {
     ASSETS.iter().find(|a| a.path == path)
 }
 
+/// Whether an embedded file is served at `prefix` or under it (a host route may not take it).
+pub(crate) fn serves_under(prefix: &str) -> bool {
+    ASSETS.iter().any(|a| crate::route::matches(prefix, a.path))
+}
+
 /// Serves an embedded file, or a 304 when the client's copy is current.
 pub(crate) fn serve(asset: &'static Asset, request: &HeaderMap) -> Resp {
     let mut r = cached(asset.content_type, Bytes::from_static(asset.body), request);

@@ -147,6 +147,19 @@ impl<'s> SnapshotBuilder<'s> {
         EntityBuilder { builder: self }
     }
 
+    /// Adds an entity of another snapshot of the same schema, as it is (a replay shows a
+    /// recorded state this way). An entity whose row does not fit this schema is skipped.
+    pub fn copy(&mut self, entity: EntityRef<'_>) {
+        if entity.values.len() != self.snap.stride {
+            debug_assert!(false, "an entity of another schema");
+            return;
+        }
+        if self.snap.ids.last().is_some_and(|last| *last >= entity.id) {
+            self.sorted = false;
+        }
+        self.snap.push_raw(entity.id, entity.mask, entity.values);
+    }
+
     /// Sorts by id and returns the snapshot; fails if an id was added twice.
     pub fn finish(self) -> Result<Snapshot, SnapshotError> {
         let mut snap = self.snap;

@@ -371,3 +371,18 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn copying_every_entity_rebuilds_the_snapshot_at_another_tick() {
+    let s = schema();
+    let ents: Vec<Ent> = [7, 2, 5].iter().map(|&i| mover(i, 10.0 * i as f32, 1.0)).collect();
+    let original = build(&s, 40, &ents);
+    let mut b = SnapshotBuilder::new(&s, Tick(900), Snapshot::default());
+    for e in original.iter().collect::<Vec<_>>().into_iter().rev() {
+        b.copy(e);
+    }
+    let copy = b.finish().expect("unique ids");
+    assert_eq!(copy.tick(), Tick(900));
+    assert_eq!(copy.ids(), original.ids());
+    assert!(copy.iter().zip(original.iter()).all(|(a, b)| a == b));
+}

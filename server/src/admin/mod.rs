@@ -187,7 +187,7 @@ async fn act(ctx: &Arc<ServerCtx>, action: Action<'_>) -> Resp {
 
 /// No `Origin` (a tool, not a browser page), this server's own origin, or one of
 /// `--allowed-origins`.
-fn origin_allowed(ctx: &ServerCtx, headers: &HeaderMap) -> bool {
+pub(crate) fn origin_allowed(ctx: &ServerCtx, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(hyper::header::ORIGIN) else {
         return true;
     };
