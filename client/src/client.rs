@@ -13,6 +13,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use parking_lot::Mutex;
 use tickwire_protocol::message::Welcome;
 use tickwire_sim::Predict;
 use tokio::sync::mpsc;
@@ -22,6 +23,7 @@ use tokio::time::Instant;
 use crate::config::ClientConfig;
 use crate::driver::Shared;
 use crate::error::{ClientError, EndReason};
+use crate::forensics::ForensicsWriter;
 use crate::input::InputSource;
 use crate::state::{ClientState, TimedEvent};
 use crate::stats::{ClientStats, Samples};
@@ -111,7 +113,12 @@ async fn connect_inner<P: Predict>(
         Duration::ZERO,
     )?;
     let target = ws::parse_url(&config.url)?;
-    let shared = Arc::new(Shared::new(state, epoch));
+    let mut shared = Shared::new(state, epoch);
+    if let Some(log) = &config.forensics {
+        shared.forensics = Some(Mutex::new(ForensicsWriter::open(log)?));
+        shared.state.get_mut().record_forensics();
+    }
+    let shared = Arc::new(shared);
     let conn = supervisor::open(&shared, &config, &target, None).await?;
     let (events_tx, events_rx) = mpsc::channel(config.event_capacity.max(1));
     let supervisor =

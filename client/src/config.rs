@@ -7,6 +7,7 @@ use tickwire_protocol::{GameProtocol, GameSchema, PROTOCOL_VERSION};
 use tickwire_sim::Predict;
 
 use crate::error::ClientError;
+use crate::forensics::ForensicsTarget;
 use crate::link::LinkConfig;
 use crate::reconnect::ReconnectPolicy;
 use crate::state::Tuning;
@@ -55,6 +56,9 @@ pub struct ClientConfig<P: Predict> {
     /// Reconnecting after a drop, resuming the session (on by default; see
     /// [`ReconnectPolicy`]).
     pub reconnect: ReconnectPolicy,
+    /// Where to write the client forensics log (per tick: input sent, predicted and server
+    /// state; see [`crate::forensics`]), if anywhere. Off by default.
+    pub forensics: Option<ForensicsTarget>,
 }
 
 impl<P: Predict> Clone for ClientConfig<P> {
@@ -75,6 +79,7 @@ impl<P: Predict> Clone for ClientConfig<P> {
             offer_subprotocol: self.offer_subprotocol,
             tls: self.tls.clone(),
             reconnect: self.reconnect,
+            forensics: self.forensics.clone(),
         }
     }
 }
@@ -91,6 +96,7 @@ impl<P: Predict> std::fmt::Debug for ClientConfig<P> {
             .field("link", &self.link)
             .field("tls", &self.tls)
             .field("reconnect", &self.reconnect)
+            .field("forensics", &self.forensics)
             .finish_non_exhaustive()
     }
 }
@@ -128,7 +134,16 @@ impl<P: Predict> ClientConfig<P> {
             offer_subprotocol: true,
             tls: TlsOptions::default(),
             reconnect: ReconnectPolicy::default(),
+            forensics: None,
         }
+    }
+
+    /// Writes the client forensics log to `target` (a [`ForensicsTarget::File`] path, or any
+    /// writer with [`ForensicsTarget::writer`]). Connecting fails with
+    /// [`ClientError::Forensics`] if the file cannot be created.
+    pub fn forensics(mut self, target: impl Into<ForensicsTarget>) -> Self {
+        self.forensics = Some(target.into());
+        self
     }
 
     /// Also trusts the certificates in `pem` (CA certificates, or a self-signed server's own

@@ -43,6 +43,7 @@ use tracing::debug;
 
 use crate::client::{ClientEvent, Connection};
 use crate::error::{EndReason, ProtocolError};
+use crate::forensics::ForensicsWriter;
 use crate::input::{InputContext, InputSource};
 use crate::link::{DelayQueue, LinkConditioner};
 use crate::state::ClientState;
@@ -85,6 +86,9 @@ pub(crate) struct Shared<P: Predict> {
     pub(crate) kill: AtomicBool,
     /// What the connection is doing, for [`crate::ClientHandle::connection`].
     pub(crate) status: Mutex<Connection>,
+    /// The forensics log, when on: written by the driver after each turn's work (never under
+    /// the state's lock), flushed by the supervisor when the session ends.
+    pub(crate) forensics: Option<Mutex<ForensicsWriter>>,
 }
 
 impl<P: Predict> Shared<P> {
@@ -97,6 +101,20 @@ impl<P: Predict> Shared<P> {
             leaving: AtomicBool::new(false),
             kill: AtomicBool::new(false),
             status: Mutex::new(Connection::Connecting),
+            forensics: None,
+        }
+    }
+
+    /// Writes the forensics lines the state has made since the last call (the state's lock is
+    /// taken only to move them out); `flush` pushes the write buffer out too.
+    pub(crate) fn write_forensics(&self, flush: bool) {
+        let Some(writer) = &self.forensics else { return };
+        let mut lines = Vec::new();
+        self.state.lock().take_forensics(&mut lines);
+        let mut writer = writer.lock();
+        writer.write(&mut lines);
+        if flush {
+            writer.flush();
         }
     }
 
@@ -258,6 +276,7 @@ impl<P: Predict> Driver<P> {
                 }
                 (state.end_reason().cloned(), state.next_timeout())
             };
+            self.shared.write_forensics(false);
             if let Err(e) = self.write_due(&mut outgoing, now).await {
                 debug!("websocket write failed: {e}");
                 let mut state = self.shared.state.lock();

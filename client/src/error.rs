@@ -170,6 +170,15 @@ pub enum ClientError {
         /// What does not fit.
         why: String,
     },
+    /// The forensics log ([`ClientConfig::forensics`](crate::ClientConfig::forensics)) cannot
+    /// be created.
+    #[error("cannot create the forensics log `{path}`: {source}")]
+    Forensics {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 impl ClientError {
@@ -201,6 +210,7 @@ impl ClientError {
             Self::Command(_) => "command",
             Self::Http { .. } => "http_status",
             Self::Rules { .. } => "rules",
+            Self::Forensics { .. } => "forensics_log",
         }
     }
 }

@@ -16,7 +16,9 @@
 //!   ([`predict`]);
 //! - RTT from its own pings ([`rtt`]), counters and latency samples ([`stats`]), typed errors
 //!   and end reasons ([`error`]);
-//! - and a link conditioner to simulate latency and jitter ([`link`]).
+//! - a link conditioner to simulate latency and jitter ([`link`]);
+//! - and, opt-in, the client forensics log: per tick, the input sent, the predicted and the
+//!   server's state, as JSON lines ([`forensics`], [`ClientConfig::forensics`]).
 //!
 //! **The async driver** on tokio: [`connect`] (or [`connect_with`] and an [`InputSource`])
 //! performs the WebSocket handshake ([`ws`], fastwebsockets on hyper 1; over rustls for
@@ -65,6 +67,7 @@ pub mod clock;
 pub mod config;
 pub mod driver;
 pub mod error;
+pub mod forensics;
 pub mod http;
 pub mod input;
 pub mod interp;
@@ -83,6 +86,7 @@ pub use client::{
 };
 pub use config::ClientConfig;
 pub use error::{ClientError, EndReason, ProtocolError};
+pub use forensics::ForensicsTarget;
 pub use input::{InputContext, InputSource};
 pub use interp::{Bracket, Interpolated};
 pub use link::LinkConfig;

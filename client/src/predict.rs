@@ -17,6 +17,11 @@
 //! does: by repeating the previous input with its buttons released, for at most
 //! [`MAX_REPEAT_TICKS`] ticks, then with [`Predict::step_without_input`] (the server has no
 //! input for the player any more; at most [`MAX_PENDING`] ticks are kept in all).
+//!
+//! With [`Predictor::record_resolved`] on, every tick leaving the pending queue (covered by a
+//! snapshot, or pushed out of the bounded queue) is kept as a [`Resolved`]: its input, the
+//! prediction made for it and the server's state when the snapshot was of that very tick. The
+//! client forensics log ([`crate::forensics`]) is written from them.
 
 use std::collections::VecDeque;
 
@@ -38,6 +43,25 @@ struct Pending<P: Predict> {
     sent: bool,
     /// The predicted state after this input, if the state was known.
     after: Option<P::State>,
+    /// The tick of the server state `after` was stepped from.
+    base: Option<Tick>,
+}
+
+/// A tick that left the pending queue, as the forensics log needs it (see the module docs).
+#[derive(Debug, Clone)]
+pub struct Resolved<P: Predict> {
+    /// The tick.
+    pub tick: Tick,
+    /// The input the prediction applied at `tick` (`None`: none, past the repeats).
+    pub input: Option<P::Input>,
+    /// Whether that input was sent (`false`: a repeat or a gap filled in as the server does).
+    pub sent: bool,
+    /// The prediction for `tick`, as it stood when the tick was resolved.
+    pub predicted: Option<P::State>,
+    /// The tick of the server state that prediction was stepped from.
+    pub base: Option<Tick>,
+    /// The server's state at `tick`, when the snapshot resolving it was of `tick` itself.
+    pub server: Option<P::State>,
 }
 
 /// What reconciling with one snapshot found.
@@ -69,6 +93,9 @@ pub struct Predictor<P: Predict> {
     predicted: Option<P::State>,
     /// The newest input applied (the source of repeats for skipped ticks).
     last: Option<(Tick, P::Input)>,
+    /// Resolved ticks kept for the forensics log, at most [`MAX_PENDING`] (the oldest are
+    /// dropped when nobody takes them); `None` when not recording, which costs nothing.
+    resolved: Option<VecDeque<Resolved<P>>>,
 }
 
 impl<P: Predict> Predictor<P> {
@@ -82,7 +109,31 @@ impl<P: Predict> Predictor<P> {
             server: None,
             predicted: None,
             last: None,
+            resolved: None,
         }
+    }
+
+    /// Keeps every resolved tick from now on, for [`take_resolved`](Self::take_resolved).
+    pub fn record_resolved(&mut self) {
+        self.resolved.get_or_insert_with(|| VecDeque::with_capacity(MAX_PENDING));
+    }
+
+    /// Moves the resolved ticks kept so far, oldest first, to `out`.
+    pub fn take_resolved(&mut self, out: &mut Vec<Resolved<P>>) {
+        if let Some(resolved) = &mut self.resolved {
+            out.extend(resolved.drain(..));
+        }
+    }
+
+    /// Keeps `p` as resolved, if recording.
+    fn resolve(&mut self, p: Pending<P>, server: Option<&P::State>) {
+        let Some(resolved) = &mut self.resolved else { return };
+        if resolved.len() == MAX_PENDING {
+            resolved.pop_front();
+        }
+        let server = server.cloned();
+        let Pending { tick, input, sent, after, base } = p;
+        resolved.push_back(Resolved { tick, input, sent, predicted: after, base, server });
     }
 
     /// Applies a new input for `tick` (newer than every pending one). Ticks skipped since the
@@ -123,34 +174,40 @@ impl<P: Predict> Predictor<P> {
     }
 
     fn push(&mut self, tick: Tick, input: Option<P::Input>, sent: bool) {
-        if self.pending.len() == MAX_PENDING {
-            self.pending.pop_front();
+        if self.pending.len() == MAX_PENDING
+            && let Some(oldest) = self.pending.pop_front()
+        {
+            self.resolve(oldest, None);
         }
         let after = self.predicted.as_ref().map(|s| self.step(s, input.as_ref()));
+        let base = after.as_ref().and(self.server.as_ref().map(|(t, _)| *t));
         self.predicted.clone_from(&after);
-        self.pending.push_back(Pending { tick, input, sent, after });
+        self.pending.push_back(Pending { tick, input, sent, after, base });
     }
 
     /// Reconciles with the snapshot of `tick`, whose state for the controlled entity is
     /// `state` (`None` if the snapshot does not hold it, or it cannot be predicted now).
     pub fn reconcile(&mut self, tick: Tick, state: Option<P::State>) -> Reconciliation {
         let mut out = Reconciliation::default();
-        while let Some(p) = self.pending.front() {
+        while let Some(p) = self.pending.pop_front() {
             if p.tick.is_newer_than(tick) {
+                self.pending.push_front(p);
                 break;
             }
-            if p.tick == tick {
-                out.had_input = p.sent;
-                if let (Some(predicted), Some(actual)) = (&p.after, &state) {
-                    out.checked = true;
-                    out.error = if predicted == actual {
-                        0.0
-                    } else {
-                        P::distance(predicted, actual).max(f32::MIN_POSITIVE)
-                    };
-                }
+            if p.tick != tick {
+                self.resolve(p, None);
+                continue;
             }
-            self.pending.pop_front();
+            out.had_input = p.sent;
+            if let (Some(predicted), Some(actual)) = (&p.after, &state) {
+                out.checked = true;
+                out.error = if predicted == actual {
+                    0.0
+                } else {
+                    P::distance(predicted, actual).max(f32::MIN_POSITIVE)
+                };
+            }
+            self.resolve(p, state.as_ref());
         }
         let Some(state) = state else {
             return out;
@@ -161,6 +218,7 @@ impl<P: Predict> Predictor<P> {
             at = self.step(&at, self.pending[i].input.as_ref());
             out.replayed += 1;
             self.pending[i].after = Some(at.clone());
+            self.pending[i].base = Some(tick);
         }
         self.server = Some((tick, state));
         self.predicted = Some(at);
@@ -307,6 +365,48 @@ mod tests {
         p.apply(Tick(1000), input(0, 0));
         assert_eq!(p.pending(), MAX_PENDING);
         assert_eq!(p.pending.back().map(|q| q.tick), Some(Tick(1000)));
+    }
+
+    #[test]
+    fn resolved_ticks_carry_their_prediction_its_base_and_the_server_state() {
+        let mut p = predictor(open_rules());
+        p.record_resolved();
+        let start = Vec2::new(100.0, 100.0);
+        p.reconcile(Tick(0), alive(start));
+        for t in 1..=3 {
+            p.apply(Tick(t), input(0, 127));
+        }
+        let one = server_step(start, &input(0, 127));
+        let two = server_step(one, &input(0, 127));
+        let server = alive(Vec2::new(1.0, 1.0));
+        p.reconcile(Tick(2), server);
+        let mut out = Vec::new();
+        p.take_resolved(&mut out);
+        let seen: Vec<_> =
+            out.iter().map(|r| (r.tick, r.input, r.sent, r.predicted, r.base, r.server)).collect();
+        let expected = |tick, pos, server| {
+            (Tick(tick), Some(input(0, 127)), true, alive(pos), Some(Tick(0)), server)
+        };
+        assert_eq!(seen, vec![expected(1, one, None), expected(2, two, server)]);
+        out.clear();
+        p.take_resolved(&mut out);
+        assert!(out.is_empty(), "taken once");
+        // Tick 3 was replayed on the server's state of tick 2: that is its base now.
+        p.reconcile(Tick(3), None);
+        p.take_resolved(&mut out);
+        assert_eq!(out[0].base, Some(Tick(2)));
+        assert_eq!(out[0].predicted, alive(server_step(Vec2::new(1.0, 1.0), &input(0, 127))));
+    }
+
+    #[test]
+    fn nothing_is_kept_unless_recording() {
+        let mut p = predictor(open_rules());
+        p.reconcile(Tick(0), alive(Vec2::ZERO));
+        p.apply(Tick(1), input(1, 0));
+        p.reconcile(Tick(1), alive(Vec2::ZERO));
+        let mut out = Vec::new();
+        p.take_resolved(&mut out);
+        assert!(out.is_empty());
     }
 
     #[test]

@@ -55,6 +55,7 @@ use tickwire_sim::Predict;
 
 use crate::clock::{ClockSync, RESYNC_TICKS};
 use crate::error::{ClientError, EndReason, ProtocolError};
+use crate::forensics::{self, LineQueue};
 use crate::interp::{Bracket, Interpolated, SnapshotHistory, render_delay};
 use crate::predict::Predictor;
 use crate::rtt::{PingTracker, RttEstimator, micros};
@@ -219,6 +220,9 @@ pub struct ClientState<P: Predict> {
     players: BTreeMap<ClientId, PlayerInfo>,
     stats: ClientStats,
     samples: Samples,
+    /// The forensics log's lines until the driver takes them; `None` when the log is off
+    /// ([`crate::forensics`]).
+    forensics: Option<LineQueue>,
 }
 
 impl<P: Predict> ClientState<P> {
@@ -259,6 +263,7 @@ impl<P: Predict> ClientState<P> {
             players: BTreeMap::new(),
             stats: ClientStats::default(),
             samples: Samples::default(),
+            forensics: None,
         })
     }
 
@@ -480,6 +485,27 @@ impl<P: Predict> ClientState<P> {
     }
 
     // ---- output: bytes and events -------------------------------------------------------
+
+    /// Turns the forensics log on ([`crate::forensics`]): from the next welcome on, a header
+    /// line per welcome and a line per tick the predictor resolves.
+    pub fn record_forensics(&mut self) {
+        self.forensics.get_or_insert_with(LineQueue::default);
+        if let Some(s) = &mut self.session {
+            s.predictor.record_resolved();
+        }
+    }
+
+    /// Moves the forensics log's pending lines, oldest first, to `out`.
+    pub fn take_forensics(&mut self, out: &mut Vec<String>) {
+        if let Some(q) = &mut self.forensics {
+            q.take(out);
+        }
+    }
+
+    /// Forensics lines dropped because nobody took them in time.
+    pub fn forensics_dropped(&self) -> u64 {
+        self.forensics.as_ref().map_or(0, LineQueue::dropped)
+    }
 
     /// The next message to send, encoded, at `now`.
     pub fn poll_transmit(&mut self, now: Duration) -> Option<Vec<u8>> {
@@ -721,7 +747,12 @@ impl<P: Predict> ClientState<P> {
         // The roster follows every welcome.
         self.players.clear();
         let clock = ClockSync::new(welcome.tick_rate, welcome.server_tick, now);
-        let predictor = Predictor::new(self.rules.clone(), welcome.tick_rate, self.game.input());
+        let mut predictor =
+            Predictor::new(self.rules.clone(), welcome.tick_rate, self.game.input());
+        if let Some(q) = &mut self.forensics {
+            q.push(forensics::header_line(self.game, &welcome));
+            predictor.record_resolved();
+        }
         self.session = Some(Session { welcome, clock, predictor });
         self.phase = Phase::Playing;
     }
@@ -775,6 +806,13 @@ impl<P: Predict> ClientState<P> {
                 self.stats.prediction_checks += 1;
                 if r.error > 0.0 {
                     self.stats.mispredictions += 1;
+                }
+            }
+            if let Some(q) = &mut self.forensics {
+                let mut resolved = Vec::new();
+                s.predictor.take_resolved(&mut resolved);
+                for r in &resolved {
+                    q.push(forensics::tick_line(self.game, r));
                 }
             }
         }

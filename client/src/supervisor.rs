@@ -264,6 +264,7 @@ impl<P: Predict> Supervisor<P> {
     /// Records the final end and tells the owner.
     fn finish(&self, reason: EndReason) -> EndReason {
         self.shared.state.lock().end_with(reason.clone());
+        self.shared.write_forensics(true);
         *self.shared.status.lock() = Connection::Ended(reason.clone());
         let _ = self.events.try_send(ClientEvent::Ended(reason.clone()));
         reason

@@ -42,8 +42,9 @@ pub mod replicate;
 pub mod simulation;
 
 // The libraries whose types are in the API (`World` and `Entity` in every hook, the `Pcg32`
-// behind `Ctx::rng`, `Vec2` in shapes and rays): a game can use these to match the versions.
-pub use {glam, hecs, rand, rand_pcg};
+// behind `Ctx::rng`, `Vec2` in shapes and rays, the JSON of `Predict::state_json`): a game can
+// use these to match the versions.
+pub use {glam, hecs, rand, rand_pcg, serde_json};
 
 pub use clock::FixedClock;
 pub use ctx::{Audience, Ctx, Emitted};
@@ -59,6 +60,7 @@ pub use simulation::{EventOf, HostSettings, Joined, MAX_REWIND_MS, Simulation};
 /// What the crate's macros name (not part of the API).
 #[doc(hidden)]
 pub mod __private {
+    pub use serde_json;
     pub use tickwire_protocol::Schema;
     pub use tickwire_protocol::game::Protocol;
     pub use tickwire_protocol::snapshot::EntityRef;

@@ -39,6 +39,13 @@ pub trait Predict: Protocol {
     /// How far apart two states are, for statistics (0 exactly when they are equal).
     fn distance(a: &Self::State, b: &Self::State) -> f32;
 
+    /// The state as JSON, in the shape the game's ports to other languages read it (a web
+    /// page's prediction, the parity kit's vectors) and write it (the client forensics log,
+    /// `docs/client-forensics.md`): the same state gives the same JSON in every client, so a
+    /// log from any of them can be compared with a server recording. `null` for a game that
+    /// predicts nothing.
+    fn state_json(state: &Self::State) -> serde_json::Value;
+
     /// One tick in which the server had **no input** for the player: after
     /// [`MAX_REPEAT_TICKS`](crate::input::MAX_REPEAT_TICKS) ticks without a frame it stops
     /// repeating the last one, and the game's `step` gets nothing for that player. By default
@@ -77,6 +84,10 @@ impl Predict for Dynamic {
     fn distance(_: &(), _: &()) -> f32 {
         0.0
     }
+
+    fn state_json(_: &()) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }
 
 /// Implements [`Predict`] for a game protocol whose clients predict nothing (their own entity
@@ -101,6 +112,10 @@ macro_rules! no_prediction {
 
             fn distance(_: &(), _: &()) -> f32 {
                 0.0
+            }
+
+            fn state_json(_: &()) -> $crate::serde_json::Value {
+                $crate::serde_json::Value::Null
             }
         }
     };

@@ -180,4 +180,10 @@ impl Predict for ArenaProtocol {
     fn distance(a: &ArenaState, b: &ArenaState) -> f32 {
         a.pos.distance(b.pos)
     }
+
+    /// `{"x", "y", "alive"}`, positions as `f32` (what `web/arena.js`'s `prediction.state`
+    /// reads).
+    fn state_json(s: &ArenaState) -> tickwire_sim::serde_json::Value {
+        tickwire_sim::serde_json::json!({ "x": s.pos.x, "y": s.pos.y, "alive": s.alive })
+    }
 }

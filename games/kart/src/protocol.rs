@@ -143,4 +143,12 @@ impl Predict for KartProtocol {
         let (dx, dy) = (f64::from(a.x - b.x), f64::from(a.y - b.y));
         (dx.hypot(dy) / f64::from(crate::GRID_PER_UNIT)) as f32
     }
+
+    /// `{"x", "y", "vx", "vy", "heading", "boost"}` in grid steps (what `web/kart.js`'s
+    /// `prediction.state` reads).
+    fn state_json(s: &KartState) -> tickwire_sim::serde_json::Value {
+        tickwire_sim::serde_json::json!({
+            "x": s.x, "y": s.y, "vx": s.vx, "vy": s.vy, "heading": s.heading, "boost": s.boost
+        })
+    }
 }

@@ -6,20 +6,19 @@
 
 use glam::Vec2;
 use rand::Rng;
-use serde_json::{Value, json};
 use tickwire_arena::{Arena, ArenaConfig, ArenaProtocol, ArenaRules, ArenaState};
+use tickwire_sim::Predict as _;
 use tickwire_sim::parity::{ParityError, ParityRecorder, ParityVectors};
-
-/// The state as `web/arena.js`'s `prediction.state` reads it.
-fn state_json(s: &ArenaState) -> Value {
-    json!({ "x": s.pos.x, "y": s.pos.y, "alive": s.alive })
-}
 
 /// Records the arena's vectors: `walks` edge walks and a play-test, from `seed`.
 pub(crate) fn record(walks: usize, seed: u64) -> Result<ParityVectors, ParityError> {
     let mut config = ArenaConfig::default();
     config.npcs.count = 50;
-    let mut rec = ParityRecorder::<ArenaProtocol>::new(config.rules.clone(), state_json, seed)?;
+    let mut rec = ParityRecorder::<ArenaProtocol>::new(
+        config.rules.clone(),
+        ArenaProtocol::state_json, // the shape the web page's port reads
+        seed,
+    )?;
     rec.play::<Arena>(&config, 4, 40)?;
     for _ in 0..walks {
         let tick_rate: u16 = match rec.rng().random_range(0..4) {

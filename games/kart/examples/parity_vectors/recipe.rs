@@ -7,20 +7,19 @@
 //! an empty, full or any boost meter.
 
 use rand::Rng;
-use serde_json::{Value, json};
 use tickwire_kart::physics::KartState;
 use tickwire_kart::{GRID_PER_UNIT, KartConfig, KartProtocol, KartRules, MAX_SPEED, Race};
+use tickwire_sim::Predict as _;
 use tickwire_sim::parity::{ParityError, ParityRecorder, ParityVectors};
-
-/// The state as `web/kart.js`'s `prediction.state` reads it.
-fn state_json(s: &KartState) -> Value {
-    json!({ "x": s.x, "y": s.y, "vx": s.vx, "vy": s.vy, "heading": s.heading, "boost": s.boost })
-}
 
 /// Records the race's vectors: `walks` edge walks and a play-test, from `seed`.
 pub(crate) fn record(walks: usize, seed: u64) -> Result<ParityVectors, ParityError> {
     let config = KartConfig::default();
-    let mut rec = ParityRecorder::<KartProtocol>::new(config.rules.clone(), state_json, seed)?;
+    let mut rec = ParityRecorder::<KartProtocol>::new(
+        config.rules.clone(),
+        KartProtocol::state_json, // the shape the web page's port reads
+        seed,
+    )?;
     rec.play::<Race>(&config, 4, 40)?;
     for _ in 0..walks {
         let rules = rec.rules().clone();
