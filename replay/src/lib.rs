@@ -6,9 +6,13 @@
 //! - [`resim`]: re-simulation of a recorded room from its header and records, through a
 //!   [`resim::Registry`] of the games this build knows; [`resim::verify`] finds the first
 //!   divergent tick.
+//! - [`serve`]: a recording hosted as a read-only room of a real server, which the game's
+//!   clients join as spectators, with playback control (pause, speed, seek by keyframe) at
+//!   `/replay`.
 //!
-//! Re-simulation is sans-IO: no sockets, no clock, no threads.
+//! Re-simulation is sans-IO: no sockets, no clock, no threads; `serve` puts it in a server.
 
 pub use tickwire_recording::{format, reader, writer};
 
 pub mod resim;
+pub mod serve;

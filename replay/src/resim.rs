@@ -179,9 +179,9 @@ pub trait ReplayRoom: Send {
     fn drain_events(&mut self) -> Vec<ReplayedEvent>;
 }
 
-/// A [`ReplayRoom`] of game `G`.
-struct Typed<G: Game> {
-    sim: Simulation<G>,
+/// A [`ReplayRoom`] of game `G` (typed: `serve` reads its world and events directly).
+pub(crate) struct Typed<G: Game> {
+    pub(crate) sim: Simulation<G>,
     schema: &'static GameSchema,
     inputs: Vec<PlayerInput<InputOf<G>>>,
 }
@@ -308,10 +308,17 @@ impl<'a> RoomSetup<'a> {
 
 type Open = fn(&RoomSetup<'_>) -> Result<Box<dyn ReplayRoom>, ResimError>;
 
+/// What the registry keeps of one game: how to rebuild its room, and how to host its replay.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    open: Open,
+    serve: crate::serve::Host,
+}
+
 /// The games a replayer can rebuild, by name (see the module docs).
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
-    games: BTreeMap<&'static str, Open>,
+    games: BTreeMap<&'static str, Entry>,
 }
 
 impl Registry {
@@ -331,7 +338,8 @@ impl Registry {
 
     /// Adds game `G` under its protocol's name (replacing one of the same name).
     pub fn register<G: Game>(&mut self) -> &mut Self {
-        self.games.insert(<G::Protocol as GameProtocol>::NAME, open::<G>);
+        let entry = Entry { open: open::<G>, serve: crate::serve::host::<G> };
+        self.games.insert(<G::Protocol as GameProtocol>::NAME, entry);
         self
     }
 
@@ -342,15 +350,28 @@ impl Registry {
 
     /// Rebuilds the recorded room at tick 0, as the server created it.
     pub fn open(&self, setup: &RoomSetup<'_>) -> Result<Box<dyn ReplayRoom>, ResimError> {
-        let open = self.games.get(setup.game).ok_or_else(|| ResimError::UnknownGame {
-            name: setup.game.to_owned(),
+        (self.entry(setup.game)?.open)(setup)
+    }
+
+    /// How to host a replay of the recorded game (`serve`).
+    pub(crate) fn host(&self, game: &str) -> Result<crate::serve::Host, ResimError> {
+        Ok(self.entry(game)?.serve)
+    }
+
+    fn entry(&self, game: &str) -> Result<&Entry, ResimError> {
+        self.games.get(game).ok_or_else(|| ResimError::UnknownGame {
+            name: game.to_owned(),
             known: self.names().collect::<Vec<_>>().join(", "),
-        })?;
-        open(setup)
+        })
     }
 }
 
 fn open<G: Game>(setup: &RoomSetup<'_>) -> Result<Box<dyn ReplayRoom>, ResimError> {
+    Ok(Box::new(typed::<G>(setup)?))
+}
+
+/// Rebuilds the recorded room of game `G` at tick 0.
+pub(crate) fn typed<G: Game>(setup: &RoomSetup<'_>) -> Result<Typed<G>, ResimError> {
     let game = <G::Protocol as GameProtocol>::NAME;
     let schema = <G::Protocol as GameProtocol>::schema();
     if schema.version() != setup.version || schema.hash() != setup.schema_hash {
@@ -366,7 +387,7 @@ fn open<G: Game>(setup: &RoomSetup<'_>) -> Result<Box<dyn ReplayRoom>, ResimErro
         serde_json::from_str(setup.config).map_err(|source| ResimError::Config { game, source })?;
     let sim = Simulation::<G>::new(&config, setup.seed, setup.host)
         .map_err(|e| ResimError::Create { game, message: e.to_string() })?;
-    Ok(Box::new(Typed::<G> { sim, schema, inputs: Vec::new() }))
+    Ok(Typed::<G> { sim, schema, inputs: Vec::new() })
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 //! - `inspect FILE [--tick T] [--entity E]`: the world (or one entity) at a tick, as JSON.
 //! - `export FILE --jsonl`: per-tick per-entity rows, the game's events and the room's calls,
 //!   one JSON object a line.
+//! - `serve FILE`: a server hosting the recording as a room that the game's browser page and
+//!   Bevy client join as spectators, with pause, speed and seek at `/replay`.
 //!
 //! The games it knows are the built-in ones (arena, kart, tag); a host with its own games
 //! builds its own binary around `tickwire_replay::resim::Registry`.
@@ -23,6 +25,7 @@ use tickwire_replay::resim::{Registry, ReplayRoom, RoomSetup};
 
 mod export;
 mod inspect;
+mod serve;
 mod verify;
 
 /// Verify, inspect and export Tickwire session recordings (.twr files written by
@@ -35,6 +38,7 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 enum Command {
     /// Re-simulate a recording and compare each tick's snapshot checksum (and each keyframe and
     /// join) with the recorded one.
@@ -52,6 +56,13 @@ enum Command {
     /// Export a recording as JSON lines, for jq or DuckDB: one row per entity per tick, one per
     /// game event, one per join/detach/resume/leave/command, and a header row.
     Export(export::Args),
+    /// Host the recording on a server, as a read-only room that the game's clients (the browser
+    /// page at `/`, the Bevy client) join as spectators.
+    ///
+    /// Playback is controlled over HTTP on the same port: `GET /replay` (status, JSON),
+    /// `POST /replay/pause`, `/replay/play`, `/replay/speed?x=0.25..16`, `/replay/seek?tick=T`
+    /// (lands on the latest keyframe at or before T). The browser page shows these controls.
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +72,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify::run(&args, &registry),
         Command::Inspect(args) => inspect::run(&args, &registry).map(|()| ExitCode::SUCCESS),
         Command::Export(args) => export::run(&args, &registry).map(|()| ExitCode::SUCCESS),
+        Command::Serve(args) => serve::run(args, &registry),
     };
     match result {
         Ok(code) => code,
