@@ -9,10 +9,13 @@
 //! - [`serve`]: a recording hosted as a read-only room of a real server, which the game's
 //!   clients join as spectators, with playback control (pause, speed, seek by keyframe) at
 //!   `/replay`.
+//! - [`align`]: a client forensics log lined up with the recording of its room: the first
+//!   misprediction and its cause.
 //!
 //! Re-simulation is sans-IO: no sockets, no clock, no threads; `serve` puts it in a server.
 
 pub use tickwire_recording::{format, reader, writer};
 
+pub mod align;
 pub mod resim;
 pub mod serve;

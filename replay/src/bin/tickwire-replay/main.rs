@@ -8,6 +8,8 @@
 //!   one JSON object a line.
 //! - `serve FILE`: a server hosting the recording as a room that the game's browser page and
 //!   Bevy client join as spectators, with pause, speed and seek at `/replay`.
+//! - `align CLIENT.jsonl FILE [--json]`: a client forensics log lined up with the recording;
+//!   exits 1 at the first misprediction, with its cause.
 //!
 //! The games it knows are the built-in ones (arena, kart, tag); a host with its own games
 //! builds its own binary around `tickwire_replay::resim::Registry`.
@@ -23,6 +25,7 @@ use tickwire_replay::format::Header;
 use tickwire_replay::reader::Reader;
 use tickwire_replay::resim::{Registry, ReplayRoom, RoomSetup};
 
+mod align;
 mod export;
 mod inspect;
 mod serve;
@@ -63,6 +66,15 @@ enum Command {
     /// `POST /replay/pause`, `/replay/play`, `/replay/speed?x=0.25..16`, `/replay/seek?tick=T`
     /// (lands on the latest keyframe at or before T). The browser page shows these controls.
     Serve(serve::Args),
+    /// Line a client forensics log (per tick: input sent, predicted and server state) up with
+    /// the recording of its room, and report the first misprediction and its cause: a late
+    /// input (the server repeated the previous one), another input than the client's, other
+    /// entities (a collision, a hit), or a rules mismatch (the client's prediction is not the
+    /// game's step).
+    ///
+    /// Exit status: 0 when every prediction matches the server, 1 at the first misprediction,
+    /// 2 when the log or the recording cannot be read or replayed.
+    Align(align::Args),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +85,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(&args, &registry).map(|()| ExitCode::SUCCESS),
         Command::Export(args) => export::run(&args, &registry).map(|()| ExitCode::SUCCESS),
         Command::Serve(args) => serve::run(args, &registry),
+        Command::Align(args) => align::run(&args, &registry),
     };
     match result {
         Ok(code) => code,
