@@ -44,12 +44,14 @@ fi
 step "npm ci in web/ (playwright-core, ws)"
 (cd web && timeout 600 npm ci --no-audit --no-fund --prefer-offline --loglevel=error)
 
-step "building tickwire-server"
-timeout 1800 cargo build --locked -q -p tickwire-server
+step "building tickwire-server and tickwire-replay"
+timeout 1800 cargo build --locked -q -p tickwire-server -p tickwire-replay
 TARGET_DIR="$(cargo metadata --locked --format-version 1 --no-deps |
   node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).target_directory))')"
 SERVER_BIN="$TARGET_DIR/debug/tickwire-server"
 [ -x "$SERVER_BIN" ] || die "no server binary at $SERVER_BIN"
+REPLAY_BIN="$TARGET_DIR/debug/tickwire-replay"
+[ -x "$REPLAY_BIN" ] || die "no replay binary at $REPLAY_BIN"
 
 VECTORS="$(mktemp -d "${TMPDIR:-/tmp}/tickwire-web.XXXXXX")"
 trap 'rm -rf "$VECTORS"' EXIT
@@ -64,7 +66,8 @@ TICKWIRE_WEB_REQUIRE_ALL=1 \
   TICKWIRE_RANDOM_VECTORS="$VECTORS/random.json" \
   TICKWIRE_PARITY_VECTORS="$VECTORS" \
   TICKWIRE_SERVER_BIN="$SERVER_BIN" \
+  TICKWIRE_REPLAY_BIN="$REPLAY_BIN" \
   CHROMIUM="$CHROMIUM" \
   timeout 600 node --test --test-reporter=spec web/test/*.test.mjs
 
-step "screenshots: $(ls artifacts/browser-e2e*.png artifacts/browser-wss.png artifacts/browser-kart.png artifacts/browser-tag.png artifacts/browser-picker.png artifacts/console.png 2>/dev/null | tr '\n' ' ')"
+step "screenshots: $(ls artifacts/browser-e2e*.png artifacts/browser-wss.png artifacts/browser-kart.png artifacts/browser-tag.png artifacts/browser-replay.png artifacts/browser-picker.png artifacts/console.png 2>/dev/null | tr '\n' ' ')"

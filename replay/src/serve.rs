@@ -28,7 +28,7 @@ use std::time::Duration;
 use tickwire_protocol::Tick;
 use tickwire_server::{Server, ServerBuilder, ServerConfig};
 
-use crate::format::Header;
+use crate::format::{Action, Header, JoinOutcome};
 use crate::reader::{ReadError, Reader};
 use crate::resim::verify::{Step, StepError, Steps};
 use crate::resim::{Registry, ResimError, RoomSetup};
@@ -127,6 +127,19 @@ impl Source {
     pub fn seek_target(&self, tick: Tick) -> usize {
         let before = self.keyframes.partition_point(|&i| self.steps[i].record.tick.0 <= tick.0);
         before.checked_sub(1).map_or(0, |k| self.keyframes[k] + 1)
+    }
+
+    /// Every player that joined the recorded room, in order.
+    pub fn players(&self) -> Vec<control::RecordedPlayer> {
+        let joins = self.steps.iter().flat_map(|s| &s.record.actions);
+        joins
+            .filter_map(|a| match a {
+                Action::Join { name, outcome: JoinOutcome::Joined { entity }, .. } => {
+                    Some(control::RecordedPlayer { entity: entity.0, name: name.clone() })
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// The last recorded tick.

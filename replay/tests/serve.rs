@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use tickwire_arena::{Arena, ArenaConfig, ArenaInput, ArenaProtocol};
 use tickwire_client::{ClientConfig, ClientError, connect};
-use tickwire_protocol::Snapshot;
 use tickwire_protocol::message::RejectReason;
+use tickwire_protocol::{EntityId, Snapshot};
 use tickwire_replay::resim::Registry;
 use tickwire_replay::serve::{self, SPECTATOR_IDS, ServeError, Status};
 use tickwire_server::{ServerConfig, ServerHandle};
@@ -69,6 +69,15 @@ async fn status(handle: &ServerHandle) -> Status {
             .expect("keyframes")
             .iter()
             .map(|k| k.as_u64().expect("a tick") as u32)
+            .collect(),
+        players: v["players"]
+            .as_array()
+            .expect("players")
+            .iter()
+            .map(|p| serve::control::RecordedPlayer {
+                entity: p["entity"].as_u64().expect("an id") as u32,
+                name: p["name"].as_str().expect("a name").to_owned(),
+            })
             .collect(),
         paused: v["paused"].as_bool().expect("paused"),
         speed: v["speed"].as_f64().expect("speed"),
@@ -139,6 +148,9 @@ async fn a_spectator_watches_the_recording_paused_sped_up_and_seeked_by_keyframe
     let s = status(&handle).await;
     assert_eq!((s.game.as_str(), s.last_tick), ("arena", TICKS));
     assert_eq!(s.keyframes, vec![150, 300, 450, 600]);
+    let names: Vec<&str> = s.players.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["p0", "p1", "p2"]);
+    assert!(s.players.iter().all(|p| session.snapshots[0].get(EntityId(p.entity)).is_some()));
 
     // Pause: the shown tick stops, and the room shows the recorded state of that tick.
     let (code, _) = http(&handle, "POST", "/replay/pause", None).await;

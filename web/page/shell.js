@@ -3,7 +3,8 @@
 // banner while the SDK reconnects and the card when it gives up (with a Reconnect button), the
 // HUD and its player board, the event feed, the keyboard and mouse, the canvas scaled to the
 // game's world (with the world frozen and dimmed during an outage), and `window.tickwire`, a
-// JSON picture of it all for tests. A game page (page/arena.js, page/kart.js, page/tag.js)
+// JSON picture of it all for tests, and the replay bar on a server replaying a recording
+// (page/replay.js). A game page (page/arena.js, page/kart.js, page/tag.js)
 // supplies only what is its game's: see `startPage`.
 //
 // URL parameters: `room` (default lobby), `name` (joins at once when given; otherwise the card
@@ -14,6 +15,7 @@
 import { TickwireClient, fetchGameSchema, fetchRules } from '../sdk/client.js';
 import { MAX_NAME_LEN, validRoom, validText } from '../sdk/codec.js';
 import { dequantize } from '../sdk/schema.js';
+import { act, startReplayBar } from './replay.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -87,6 +89,7 @@ export function startPage(spec) {
     resumes: 0,
     rejoins: 0,
     loadError: null,
+    replay: null, // the replay bar's state, on a server replaying a recording (page/replay.js)
     toScreen: (x, y) => {
       const v = page.view;
       return [v.ox + x * v.scale, spec.yUp ? v.oy + (v.height - y) * v.scale : v.oy + y * v.scale];
@@ -101,14 +104,14 @@ export function startPage(spec) {
       if (page.feed.length > 8) page.feed.shift();
       renderFeed(page.feed);
     },
-    nameOf: (entity) => (entity === page.client?.welcome?.entity ? page.client.options.name : page.client?.players.get(entity)?.name) ?? `#${entity}`,
+    nameOf: (entity) => (entity === page.client?.welcome?.entity ? page.client.options.name : (page.client?.players.get(entity)?.name ?? page.replay?.names.get(entity))) ?? `#${entity}`,
     /** Field `f` (a global field index) of row `i` of a snapshot, dequantized. */
     valueOf: (snap, i, f) => dequantize(page.layout.schema.fields[f].codec, snap.values[i * snap.stride + f]),
     /** The newest snapshot, or null. */
     latest: () => page.client?.latest?.snapshot ?? null,
   };
 
-  const loaded = loadGame(page);
+  const loaded = Promise.all([loadGame(page), startReplayBar(page)]);
   wireControls(page, loaded);
   setInterval(() => updateHud(page), 250);
   requestAnimationFrame(function frame() {
@@ -208,7 +211,7 @@ function start(page, name, room) {
     showCard(page, title, end.message, end.kind !== 'left', 'Reconnect');
     page.log(`${title.toLowerCase()}: ${end.message}`);
   });
-  $('room-label').textContent = `· ${spec.game} · ${room}`;
+  $('room-label').textContent = `· ${spec.game} · ${room}${page.replay ? ' · replay' : ''}`;
   showCard(page, 'Connecting…', `Joining ${room} as ${name}`, false, null);
   client.connect().catch(() => {}); // the close event reports why
 }
@@ -502,6 +505,7 @@ function state(page) {
     events: page.events,
     end: end ? { kind: end.kind, reason: end.reason === null ? null : JSON.stringify(end.reason, (k, v) => (typeof v === 'bigint' ? v.toString(16) : v)), message: end.message, code: end.code, attempts: end.attempts } : null,
     feed: page.feed.map((f) => f.text),
+    replay: page.replay ? { ...page.replay.status, requests: page.replay.requests, errors: page.replay.errors } : null,
   };
   const own = (page.layout && page.spec.state?.(page)) || {};
   return { ...base, ...own, counts: { ...base.counts, ...own.counts } };
@@ -525,6 +529,8 @@ function testApi(page) {
       return page.client;
     },
     reconnect: () => $('reconnect').click(),
+    /** A replay action (`pause`, `play`, `speed?x=2`, `seek?tick=T`), as the bar sends it. */
+    replay: (action) => act(page.replay, action),
     leave: () => page.client?.leave(),
   };
 }

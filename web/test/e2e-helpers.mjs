@@ -63,15 +63,15 @@ export function arenaConfig(config) {
 }
 
 /**
- * Starts `bin` with `--addr 127.0.0.1:0` and `args` (the `TICKWIRE_*` settings of the calling
- * environment removed, `env` added); resolves with `{ child, addr, log() }` once it logged its
- * `http://` or `https://` address.
+ * Starts `bin` with `prefix` (a subcommand and its operands, say), `--addr 127.0.0.1:0` and
+ * `args` (the `TICKWIRE_*` settings of the calling environment removed, `env` added); resolves
+ * with `{ child, addr, log() }` once it logged its `http://` or `https://` address.
  */
-export function startServer(bin, { args = [], env = {} } = {}) {
+export function startServer(bin, { prefix = [], args = [], env = {} } = {}) {
   const full = { ...process.env, NO_COLOR: '1', RUST_LOG: 'info' };
   for (const k of Object.keys(full)) if (k.startsWith('TICKWIRE_')) delete full[k];
   Object.assign(full, env);
-  const child = spawn(bin, ['--addr', '127.0.0.1:0', ...args], { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(bin, [...prefix, '--addr', '127.0.0.1:0', ...args], { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not say where it listens:\n${log}`)), 30000);

@@ -50,6 +50,9 @@ pub struct Status {
     pub last_tick: u32,
     /// The recorded keyframes' ticks (where a seek lands).
     pub keyframes: Vec<u32>,
+    /// Every recorded player that joined: its entity and name (a spectator's client learns
+    /// names from the room's `Joined` events, which a replay does not repeat).
+    pub players: Vec<RecordedPlayer>,
     /// Paused.
     pub paused: bool,
     /// Recorded ticks per room tick.
@@ -60,6 +63,15 @@ pub struct Status {
     pub ended: bool,
     /// Why the replay stopped, if it failed (a recording that does not re-simulate).
     pub error: Option<String>,
+}
+
+/// A recorded player, as [`Status::players`] lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordedPlayer {
+    /// Its entity id.
+    pub entity: u32,
+    /// Its name.
+    pub name: String,
 }
 
 /// What the endpoint asks the room for, taken once per room tick.
@@ -97,6 +109,7 @@ impl Control {
             tick: header.first_tick.0,
             last_tick: header.first_tick.0,
             keyframes: Vec::new(),
+            players: Vec::new(),
             paused: false,
             speed: 1.0,
             seeking: false,
@@ -159,6 +172,7 @@ impl Endpoint {
             let mut s = source.control.state.lock();
             s.status.keyframes = source.keyframe_ticks().map(|t| t.0).collect();
             s.status.last_tick = source.last_tick().0;
+            s.status.players = source.players();
         }
         Self { source }
     }
