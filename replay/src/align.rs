@@ -222,8 +222,17 @@ fn analyse(
     gap: Option<f64>,
 ) -> Misprediction {
     let base = line.base;
-    let window: Vec<&Facts> =
-        ring.iter().filter(|f| base.is_none_or(|b| f.tick.is_newer_than(b))).collect();
+    // A base not older than the tick: the client applied the tick's input after it had the
+    // server's state of that tick, stepping it twice (see `cause`); the window is the tick.
+    let stale = base.is_some_and(|b| !line.tick.is_newer_than(b));
+    let window: Vec<&Facts> = ring
+        .iter()
+        .filter(|f| match base {
+            _ if stale => f.tick == line.tick,
+            Some(b) => f.tick.is_newer_than(b),
+            None => true,
+        })
+        .collect();
     let inputs: Vec<InputPair> = window.iter().map(|f| pair(cx.log, f, line)).collect();
     let events: Vec<Value> = window
         .iter()
@@ -232,12 +241,14 @@ fn analyse(
         .map(|e| json::event(cx.schema, e))
         .collect();
     let base_facts = base.and_then(|b| ring.iter().find(|f| f.tick == b));
-    let counterfactual = cx.model.zip(base_facts).and_then(|(model, b)| {
+    // (Stepping a stale prediction's base over its own tick again would mean nothing.)
+    let counterfactual = cx.model.zip(base_facts).filter(|_| !stale).and_then(|(model, b)| {
         let consumed: Vec<Option<&[u8]>> =
             window.iter().map(|f| consumed(f, line).map(|i| &i.payload[..])).collect();
         model.step(cx.config, cx.tick_rate, &b.snapshot, line.entity, &consumed)
     });
-    let cause = cause::from_inputs(&inputs).unwrap_or_else(|| {
+    let cause = cause::from_stale(stale, &inputs).or_else(|| cause::from_inputs(&inputs));
+    let cause = cause.unwrap_or_else(|| {
         let reproduced =
             counterfactual.as_ref().map(|c| cause::difference(c, &server, cx.tolerance).is_none());
         cause::from_world(reproduced, events)

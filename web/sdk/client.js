@@ -45,6 +45,8 @@ export const SUBPROTOCOL = 'tickwire.v1';
  * @property {{ step: Function, read: Function, distance: Function }} [predict] prediction of
  *   the player's own entity (predict.js): `step(state, input, tick)`, `read(snapshot, entity)`
  *   → `{ state, alive }` or null, `distance(a, b)`
+ * @property {(line: string) => void} [forensics] receives the client forensics log a line at a
+ *   time (forensics.js: `forensicsCollector().log`); `tickwire-replay align` reads it
  * @property {Partial<typeof DEFAULT_TUNING>} [tuning] overrides of DEFAULT_TUNING
  * @property {object|false} [reconnect] overrides of reconnect.js's DEFAULT_RECONNECT
  *   (`maxAttempts`, `baseDelayMs`, `factor`, `maxDelayMs`, `random`); `false` never reconnects
@@ -112,6 +114,7 @@ export class TickwireClient extends EventTarget {
       tuning: options.tuning,
       policy: reconnectPolicy(options.reconnect),
       refreshableToken: this.#getToken !== null,
+      forensics: options.forensics ?? null,
     });
   }
 

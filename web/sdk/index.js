@@ -19,6 +19,8 @@ export { Schema, SchemaError, quantize, dequantize } from './schema.js';
 export { Snapshot, SnapshotError, decodeSnapshot, encodeSnapshot, tickDiff } from './snapshot.js';
 export { SnapshotHistory, Bracket, renderDelay } from './interp.js';
 export { Predictor } from './predict.js';
+/** The client forensics log (the `forensics` option; `tickwire-replay align` reads it). */
+export { forensicsCollector, headerLine, tickLine, FORMAT_VERSION as FORENSICS_VERSION } from './forensics.js';
 export { ClockSync, RttEstimator } from './clock.js';
 /** The wire: limits and validators a page checks its form with, messages for tools. */
 export {

@@ -17,6 +17,12 @@
 // stepped with the input's default (every field 0, clamped into its range: Rust's
 // `Predict::step_without_input` by default), the newest MAX_PENDING of them. A dead player does
 // not move.
+//
+// With `onResolved` set (the client forensics log, forensics.js), every tick leaving the
+// pending queue — covered by a snapshot, or pushed out of it — is handed over as
+// `{ tick, input, sent, predicted, base, server }`: the input the prediction applied (null
+// past the repeats), the prediction for the tick, the server tick it was stepped from, and the
+// server's state when the snapshot was of that very tick (the Rust client's `Resolved`).
 
 import { tickDiff } from './snapshot.js';
 
@@ -47,6 +53,14 @@ export class Predictor {
     this.predicted = null;
     this.last = null;
     this.stats = { checked: 0, mispredicted: 0, lastError: 0, replayed: 0 };
+    /** @type {((r: object) => void)|null} receives every resolved tick (see the top). */
+    this.onResolved = null;
+  }
+
+  #resolve(p, server) {
+    if (!this.onResolved) return;
+    const input = p.input === this.absent ? null : p.input;
+    this.onResolved({ tick: p.tick, input, sent: p.sent, predicted: p.after, base: p.base, server });
   }
 
   /** Applies the input of `tick` (newer than every pending one). */
@@ -74,11 +88,12 @@ export class Predictor {
   }
 
   push(tick, input, sent) {
-    if (this.pending.length === MAX_PENDING) this.pending.shift();
+    if (this.pending.length === MAX_PENDING) this.#resolve(this.pending.shift(), null);
     const alive = this.server?.alive ?? false;
     const after = this.predicted === null ? null : alive ? this.step(this.predicted, input, tick) : this.predicted;
     this.predicted = after;
-    this.pending.push({ tick, input, sent, after });
+    const base = after === null ? null : (this.server?.tick ?? null);
+    this.pending.push({ tick, input, sent, after, base });
   }
 
   /**
@@ -91,6 +106,7 @@ export class Predictor {
     while (this.pending.length && tickDiff(this.pending[0].tick, tick) <= 0) {
       const p = this.pending.shift();
       if (p.tick === tick && p.after !== null && state !== null) error = this.distance(p.after, state);
+      this.#resolve(p, p.tick === tick ? state : null);
     }
     if (error !== null) {
       this.stats.checked++;
@@ -106,6 +122,7 @@ export class Predictor {
         this.stats.replayed++;
       }
       p.after = at;
+      p.base = tick;
     }
     this.predicted = at;
     return error;

@@ -29,6 +29,7 @@
 
 import * as codec from './codec.js';
 import { Predictor } from './predict.js';
+import { headerLine, tickLine } from './forensics.js';
 import { SessionEnd, describeDisconnect, describeReject } from './ends.js';
 import { backoffDelay, isResumeFailed, reconnectPolicy, resumeParam, shouldReconnect, ticketOf } from './reconnect.js';
 import { ProtocolError, World } from './world.js';
@@ -125,6 +126,8 @@ export class Session {
   #predict;
   /** Applies each input at once and replays the pending ones on every snapshot (predict.js). */
   #predictor;
+  /** The forensics log's line sink (forensics.js), or null. */
+  #forensics;
   /** DEFAULT_TUNING with the page's overrides: delays, timeouts, history length. */
   #tuning;
   /** reconnect.js's policy, or null when the page turned reconnection off. */
@@ -186,13 +189,17 @@ export class Session {
    * @param {object|null} [options.policy] reconnect.js's policy (`reconnectPolicy(option)`;
    *   default: DEFAULT_RECONNECT; null: never reconnect)
    * @param {boolean} [options.refreshableToken] a refused join token can be replaced once
+   * @param {((line: string) => void)|null} [options.forensics] receives the client forensics
+   *   log, a line at a time (forensics.js); off by default
    */
-  constructor({ schema, name, room = 'lobby', input, predict, tuning = {}, policy = reconnectPolicy(), refreshableToken = false }) {
+  constructor({ schema, name, room = 'lobby', input, predict, tuning = {}, policy = reconnectPolicy(), refreshableToken = false, forensics = null }) {
     this.#schema = schema;
     this.#who = { name, room };
     this.#input = input ?? (() => ({}));
     this.#predict = predict ?? null;
     this.#predictor = predict ? new Predictor(predict.step, predict.distance, schema.input) : null;
+    this.#forensics = forensics;
+    if (forensics && this.#predictor) this.#predictor.onResolved = (r) => forensics(tickLine(schema, r));
     this.#tuning = { ...DEFAULT_TUNING, ...tuning };
     this.#policy = policy;
     this.#refreshable = refreshableToken;
@@ -504,6 +511,7 @@ export class Session {
     this.#push({ type: 'timer', name: 'tick', ms: 1000 / msg.tick_rate, repeat: true });
     this.#push({ type: 'timer', name: 'ping', ms: this.#tuning.pingIntervalMs, repeat: true });
     this.#send(this.#world.ping(now));
+    this.#forensics?.(headerLine(this.#schema, msg));
     this.#emit('welcome', msg);
     if (msg.resumed) {
       this.#stats.resumes++;

@@ -1,5 +1,9 @@
 //! Why a prediction missed, chosen from evidence, in this order:
 //!
+//! 0. **A stale input.** A prediction whose base is not older than its tick was stepped from
+//!    the server's state of that very tick: the client stamped the input for a tick the server
+//!    had already simulated (and had the snapshot of), so the server stepped it without that
+//!    input and the client stepped it twice: [`Cause::LateInput`].
 //! 1. **Inputs.** Over the ticks the prediction stepped (after its base, up to the mispredicted
 //!    tick), the input the client's prediction applied is compared with the one the server's
 //!    step consumed (both as wire payloads). At the first tick where they differ: if the server
@@ -110,6 +114,13 @@ impl InputPair {
     }
 }
 
+/// The cause when the prediction stepped a tick the server had already simulated (rule 0 of
+/// the module docs): `window` is that tick alone.
+pub fn from_stale(stale: bool, window: &[InputPair]) -> Option<Cause> {
+    let tick = window.last().filter(|_| stale)?;
+    Some(Cause::LateInput { tick: tick.tick, repeated: tick.repeated })
+}
+
 /// The cause the inputs show, if they differ somewhere (rule 1 of the module docs).
 pub fn from_inputs(window: &[InputPair]) -> Option<Cause> {
     let first = window.iter().find(|p| !p.matches())?;
@@ -180,7 +191,7 @@ mod tests {
     #[test]
     fn the_first_differing_input_decides_late_or_different() {
         let same = pair(1, "aa", Some("aa"), false);
-        assert_eq!(from_inputs(&[same.clone()]), None);
+        assert_eq!(from_inputs(std::slice::from_ref(&same)), None);
         // A repeat that happens to equal what the client applied is no cause.
         assert_eq!(from_inputs(&[pair(2, "aa", Some("aa"), true)]), None);
         let late = pair(3, "bb", Some("aa"), true);
@@ -192,6 +203,14 @@ mod tests {
         );
         assert_eq!(from_inputs(&[same, other, late]), Some(Cause::InputDiffers { tick: Tick(4) }));
         assert_eq!(from_inputs(&[gone]), Some(Cause::LateInput { tick: Tick(5), repeated: false }));
+    }
+
+    #[test]
+    fn a_prediction_stepped_from_its_own_tick_is_a_late_input() {
+        let at = [pair(9, "aa", Some("aa"), true)];
+        assert_eq!(from_stale(true, &at), Some(Cause::LateInput { tick: Tick(9), repeated: true }));
+        assert_eq!(from_stale(false, &at), None);
+        assert_eq!(from_stale(true, &[]), None);
     }
 
     #[test]
