@@ -69,6 +69,10 @@
 //! the predicted state shows on the local player's components). World coordinates are the
 //! simulation's (y up).
 //!
+//! **Watching a replay.** On a server started with `tickwire-replay serve FILE`, the same app
+//! joins the recording's room as a spectator (it owns nothing, so no [`LocalPlayer`] appears);
+//! add [`ReplayControlPlugin`] and the [`ReplayControl`] resource shows the playback and drives
+//! it: pause, play, speed, step by keyframe ([`replay`]).
 //! ## Features and tests
 //!
 //! The plugin needs only Bevy's `std` feature (ECS, app, time, transform), so a headless app
@@ -92,6 +96,7 @@ mod components;
 mod intent;
 mod mirror;
 pub mod net;
+pub mod replay;
 pub mod replicate;
 mod session;
 mod status;
@@ -104,6 +109,7 @@ use tickwire_sim::Predict;
 
 pub use components::{Interpolated, LocalPlayer, NetEntity, PlayerName, Replicated};
 pub use intent::NextInput;
+pub use replay::{ReplayAction, ReplayControl, ReplayControlPlugin, ReplayStatus};
 pub use replicate::{LocalSmoothing, NetEntities};
 pub use session::{Connect, MAX_MESSAGES_PER_FRAME, TickwireConnection};
 pub use status::{Connected, ConnectionState, Disconnected, NetStatus, ServerEvent, SessionEnd};

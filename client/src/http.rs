@@ -1,8 +1,9 @@
-//! Plain HTTP GETs to the server a client plays on, over the same TCP (and TLS, for `wss://`
+//! Plain HTTP requests to the server a client plays on, over the same TCP (and TLS, for `wss://`
 //! servers, with the same trust) as its WebSocket: [`fetch_rules`] reads the game's
 //! configuration from `/rules.json?game=NAME`, so that prediction steps with the rules the
 //! server plays by ([`ClientConfig::fetch_rules`] does it on every connect); [`get`] is the
-//! request itself (the bots read `/games`, `/schema.json` and `/metrics` with it).
+//! request itself (the bots read `/games`, `/schema.json` and `/metrics` with it); [`post`]
+//! sends a body-less POST (the Bevy client drives a served replay's `/replay` with it).
 //!
 //! Bounded: one request per connection, a body of at most [`MAX_BODY`] bytes, within a
 //! timeout; any status but 2xx is [`ClientError::Http`].
@@ -11,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty, Limited};
-use hyper::Request;
+use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use tickwire_sim::Predict;
 use tokio::net::TcpStream;
@@ -31,9 +32,24 @@ pub const RULES_TIMEOUT: Duration = Duration::from_secs(5);
 /// `timeout`, and returns the body as text.
 pub async fn get(url: &str, tls: &TlsOptions, timeout: Duration) -> Result<String, ClientError> {
     let target = parse(url)?;
-    tokio::time::timeout(timeout, get_target(&target, url, tls))
+    tokio::time::timeout(timeout, send(Method::GET, &target, url, tls))
         .await
         .map_err(|_| ClientError::Timeout("waiting for an HTTP answer"))?
+}
+
+/// POSTs to `url` with an empty body (parameters in the query), like [`get`].
+pub async fn post(url: &str, tls: &TlsOptions, timeout: Duration) -> Result<String, ClientError> {
+    let target = parse(url)?;
+    tokio::time::timeout(timeout, send(Method::POST, &target, url, tls))
+        .await
+        .map_err(|_| ClientError::Timeout("waiting for an HTTP answer"))?
+}
+
+/// `http[s]://host:port{path}` on the server of the WebSocket URL `ws_url`.
+pub fn server_url(ws_url: &str, path: &str) -> Result<String, ClientError> {
+    let t = ws::parse_url(ws_url)?;
+    let scheme = if t.secure { "https" } else { "http" };
+    Ok(format!("{scheme}://{}{path}", t.authority))
 }
 
 /// The game's rules as the server plays them: its `/rules.json?game=NAME` (on the host of
@@ -48,9 +64,7 @@ pub async fn fetch_rules<P: Predict>(config: &ClientConfig<P>) -> Result<P::Rule
 
 /// `http[s]://host:port/rules.json?game=NAME` for the WebSocket URL `ws_url`.
 pub fn rules_url(ws_url: &str, game: &str) -> Result<String, ClientError> {
-    let t = ws::parse_url(ws_url)?;
-    let scheme = if t.secure { "https" } else { "http" };
-    Ok(format!("{scheme}://{}/rules.json?game={game}", t.authority))
+    server_url(ws_url, &format!("/rules.json?game={game}"))
 }
 
 /// `url` as a connection target (`http://` or `https://`).
@@ -67,7 +81,8 @@ fn parse(url: &str) -> Result<Target, ClientError> {
     ws::parse_url(&format!("{ws}://{rest}"))
 }
 
-async fn get_target(
+async fn send(
+    method: Method,
     target: &Target,
     url: &str,
     options: &TlsOptions,
@@ -75,23 +90,30 @@ async fn get_target(
     let stream = TcpStream::connect((target.host.as_str(), target.port)).await?;
     if target.secure {
         let stream = tls::handshake(options, &target.host, stream).await?;
-        request(TokioIo::new(stream), target, url).await
+        request(TokioIo::new(stream), method, target, url).await
     } else {
-        request(TokioIo::new(stream), target, url).await
+        request(TokioIo::new(stream), method, target, url).await
     }
 }
 
-async fn request<I>(io: I, target: &Target, url: &str) -> Result<String, ClientError>
+async fn request<I>(
+    io: I,
+    method: Method,
+    target: &Target,
+    url: &str,
+) -> Result<String, ClientError>
 where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
     let failed = |e: &dyn std::fmt::Display| {
-        ClientError::Io(std::io::Error::other(format!("GET {url}: {e}")))
+        ClientError::Io(std::io::Error::other(format!("{method} {url}: {e}")))
     };
     let (mut sender, conn) =
         hyper::client::conn::http1::handshake(io).await.map_err(|e| failed(&e))?;
     let conn = tokio::spawn(conn);
-    let req = Request::get(target.path.as_str())
+    let req = Request::builder()
+        .method(method.clone())
+        .uri(target.path.as_str())
         .header(hyper::header::HOST, target.authority.as_str())
         .body(Empty::<Bytes>::new())
         .map_err(|e| failed(&e))?;
@@ -120,6 +142,10 @@ mod tests {
             "https://play.example:443/rules.json?game=tag"
         );
         assert!(matches!(rules_url("http://x/ws", "tag"), Err(ClientError::InvalidUrl { .. })));
+        assert_eq!(
+            server_url("ws://127.0.0.1:7777/ws", "/replay").expect("valid"),
+            "http://127.0.0.1:7777/replay"
+        );
         assert!(matches!(parse("ftp://x/"), Err(ClientError::InvalidUrl { .. })));
         let t = parse("http://[::1]:8080/rules.json?game=a").expect("valid");
         assert_eq!(

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use bevy::prelude::*;
-use client_bevy::{ConnectionState, NetEntities, NetStatus, PlayerName, SessionEnd};
+use client_bevy::{ConnectionState, NetEntities, NetStatus, PlayerName, ReplayControl, SessionEnd};
 use tickwire_protocol::EntityId;
 
 use super::palette;
@@ -129,6 +129,7 @@ fn status_text(
     status: Res<NetStatus>,
     entities: Res<NetEntities>,
     hint: Res<Hint>,
+    replay: Res<ReplayControl>,
     mut q: Single<&mut Text, With<StatusText>>,
 ) {
     let ms = |d: Option<std::time::Duration>| {
@@ -152,7 +153,26 @@ fn status_text(
         status.pending_inputs,
         status.stats.mispredictions
     );
-    let _ = write!(s, "{}\nR reconnect | Esc leave", hint.0);
+    match replay.status().filter(|_| replay.available()) {
+        Some(r) => {
+            let what = if r.error.is_some() {
+                "stopped"
+            } else if r.seeking {
+                "seeking"
+            } else if r.ended {
+                "ended"
+            } else if r.paused {
+                "paused"
+            } else {
+                "playing"
+            };
+            let _ = writeln!(s, "REPLAY tick {}/{} | {what} | {}x", r.tick, r.last_tick, r.speed);
+            let _ = write!(s, "P play/pause | [ ] keyframe | - = speed | R reconnect | Esc leave");
+        }
+        None => {
+            let _ = write!(s, "{}\nR reconnect | Esc leave", hint.0);
+        }
+    }
     if q.0 != s {
         q.0 = s;
     }

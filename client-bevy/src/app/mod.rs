@@ -1,6 +1,8 @@
 //! What both game clients share, on top of the `client-bevy` plugin: the status panel and the
 //! connection banner ([`hud`]), the room feed (joins, leaves, chat, and the lines each game
-//! adds), the session keys (R reconnects, Esc leaves) and the screenshot ([`capture`]).
+//! adds), the session keys (R reconnects, Esc leaves), the replay keys on a server replaying a
+//! recording (P pauses or plays, `[` `]` step by keyframe, `-` `=` halve or double the speed)
+//! and the screenshot ([`capture`]).
 //!
 //! Each game is a module with its own plugin: [`arena`] (top-down shooter) and [`kart`] (the
 //! race). They configure the `TickwirePlugin` for their protocol (which component places an
@@ -13,7 +15,10 @@ pub(crate) mod kart;
 
 use bevy::prelude::*;
 use client_bevy::tickwire_client::Event;
-use client_bevy::{ClientConfig, Connect, NetProtocol, ServerEvent, TickwireConnection};
+use client_bevy::{
+    ClientConfig, Connect, NetProtocol, ReplayControl, ReplayControlPlugin, ServerEvent,
+    TickwireConnection,
+};
 
 pub(crate) use capture::Capture;
 
@@ -48,8 +53,9 @@ impl<P: NetProtocol> Plugin for Shared<P> {
         app.insert_resource(ClearColor(palette::BACKGROUND))
             .insert_resource(Reconnect(self.reconnect.clone()))
             .insert_resource(hud::Hint(self.hint))
+            .add_plugins(ReplayControlPlugin::new(&self.reconnect.url, self.reconnect.tls.clone()))
             .add_plugins(hud::plugin)
-            .add_systems(Update, (session_keys::<P>, room_feed::<P>));
+            .add_systems(Update, (session_keys::<P>, replay_keys, room_feed::<P>));
         if let Some(capture) = &self.capture {
             app.insert_resource(capture.clone()).add_plugins(capture::plugin);
         }
@@ -72,6 +78,26 @@ fn session_keys<P: NetProtocol>(
     }
     if keys.just_pressed(KeyCode::KeyR) {
         connect.write(Connect(reconnect.0.clone()));
+    }
+}
+
+/// On a replay: P pauses or plays, `[` and `]` step by keyframe, `-` and `=` change the speed.
+fn replay_keys(keys: Res<ButtonInput<KeyCode>>, mut replay: ResMut<ReplayControl>) {
+    if !replay.available() {
+        return;
+    }
+    if keys.just_pressed(KeyCode::KeyP) {
+        replay.toggle();
+    }
+    for (key, back) in [(KeyCode::BracketLeft, true), (KeyCode::BracketRight, false)] {
+        if keys.just_pressed(key) {
+            replay.step_keyframe(back);
+        }
+    }
+    for (key, slower) in [(KeyCode::Minus, true), (KeyCode::Equal, false)] {
+        if keys.just_pressed(key) {
+            replay.change_speed(slower);
+        }
     }
 }
 

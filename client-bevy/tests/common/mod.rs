@@ -108,8 +108,14 @@ impl Harness {
     }
 
     fn kart_with(bots: usize, race: KartConfig, drive: bool) -> Harness {
+        Harness::kart_on(ServerConfig::for_tests(), bots, race, drive)
+    }
+
+    /// A kart race on a server configured with `config`, `bots` racers on the autopilot
+    /// (`drive`) or standing.
+    pub fn kart_on(config: ServerConfig, bots: usize, race: KartConfig, drive: bool) -> Harness {
         let rt = runtime();
-        let builder = Server::builder(ServerConfig::for_tests()).game::<Race>(race.clone());
+        let builder = Server::builder(config).game::<Race>(race.clone());
         let server = rt.block_on(builder.spawn()).expect("server");
         let url = server.handle.ws_url();
         let bots = (0..bots)
