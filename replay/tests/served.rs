@@ -3,7 +3,7 @@
 //! recording); the server shuts down, and `tickwire-replay verify` passes every room's file:
 //! the recordings hold what the served rooms consumed, and the games are deterministic.
 //!
-//! Four seconds per game (the three play at once), not thirty: CI's budget.
+//! Thirty seconds per game, as the issue asks; the three play at once.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,7 +20,7 @@ use tickwire_tag::{Tag, TagConfig};
 
 const GAMES: [&str; 3] = ["arena", "kart", "tag"];
 /// How long the bots play.
-const PLAY: Duration = Duration::from_secs(4);
+const PLAY: Duration = Duration::from_secs(30);
 
 fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tickwire-replay-served-{}", std::process::id()));
