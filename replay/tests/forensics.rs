@@ -4,7 +4,7 @@
 //!
 //! - a clean client (idle, then walking one way: a late input would be repeated as itself)
 //!   has no misprediction;
-//! - a client whose game loop hitches (its input source blocks the driver for ~4.5 ticks, then
+//! - a client whose game loop hitches (its input source blocks the driver for 5.5 ticks, then
 //!   turns) sends the inputs of the next ticks too late: the server repeats the previous input,
 //!   and `align` says so, at a tick just after the hitch;
 //! - a client predicting with a faster player than the server's rules mispredicts as soon as it
@@ -30,6 +30,12 @@ use tickwire_sim::glam::Vec2;
 const PLAY: Duration = Duration::from_millis(2_000);
 /// Ticks standing still before walking (the clock settles).
 const IDLE_TICKS: u32 = 20;
+/// Input lead of the clean and rules clients, ticks: well ahead, so that a loaded machine (a
+/// shared CI runner) does not make their inputs late.
+const AHEAD: f64 = 3.0;
+/// The hitch, ticks: more than the default lead (a margin of 1 tick plus the arrival time), less
+/// than the client's resync threshold (8), past which it would jump instead of catching up.
+const HITCH_TICKS: f64 = 5.5;
 
 fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tickwire-forensics-{}", std::process::id()));
@@ -71,12 +77,12 @@ async fn play(
     room: &str,
     log: PathBuf,
     rules: ArenaRules,
+    margin: f64,
     source: impl FnMut(&InputContext<'_, ArenaProtocol>) -> ArenaInput + Send + 'static,
 ) {
     let mut config = ClientConfig::<ArenaProtocol>::new(url, room, "ada").forensics(log);
     config.rules = rules;
-    // Inputs well ahead: a loaded machine (a shared CI runner) should not make them late.
-    config.tuning.input_margin_ticks = 3.0;
+    config.tuning.input_margin_ticks = margin;
     let client = connect_with(config, source).await.expect("connects");
     tokio::time::sleep(PLAY).await;
     client.close().await;
@@ -114,6 +120,7 @@ async fn align_names_the_first_misprediction_and_its_cause() {
             "fx-clean",
             logs("clean"),
             arena.rules.clone(),
+            AHEAD,
             move |_: &InputContext<'_, ArenaProtocol>| {
                 n += 1;
                 walk(n, Vec2::new(1.0, 0.3))
@@ -129,15 +136,16 @@ async fn align_names_the_first_misprediction_and_its_cause() {
             "fx-late",
             logs("late"),
             arena.rules.clone(),
+            1.0, // the default margin
             move |ctx: &InputContext<'_, ArenaProtocol>| {
                 n += 1;
                 if n == 2 * IDLE_TICKS {
                     hitch_at
                         .store(ctx.state.last_input_sent().map_or(0, |t| t.0), Ordering::Relaxed);
-                    // A game loop that hitches: the driver is blocked for ~4.5 ticks (under the
-                    // client's resync threshold of 8, so it catches up instead of jumping).
+                    // A game loop that hitches: the driver is blocked for HITCH_TICKS.
                     let tick_rate = ctx.state.welcome().map_or(30, |w| w.tick_rate);
-                    std::thread::sleep(Duration::from_secs_f64(4.5 / f64::from(tick_rate)));
+                    let hitch = Duration::from_secs_f64(HITCH_TICKS / f64::from(tick_rate));
+                    std::thread::sleep(hitch);
                 }
                 walk(n, if n < 2 * IDLE_TICKS { Vec2::X } else { Vec2::Y })
             },
@@ -151,6 +159,7 @@ async fn align_names_the_first_misprediction_and_its_cause() {
             "fx-rules",
             logs("rules"),
             fast,
+            AHEAD,
             move |_: &InputContext<'_, ArenaProtocol>| {
                 n += 1;
                 walk(n, Vec2::new(-0.5, 1.0))
