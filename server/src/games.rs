@@ -101,6 +101,9 @@ impl GameInfo {
         GameSchema::of::<G::Protocol>()
             .with_context(|| format!("game `{name}`: invalid protocol declarations"))?;
         let schema: &'static GameSchema = <G::Protocol as GameProtocol>::schema();
+        if let Some(grid) = G::interest(config) {
+            grid.validate().with_context(|| format!("game `{name}`: invalid configuration"))?;
+        }
         let sim = Simulation::<G>::new(config, seed, host)
             .with_context(|| format!("game `{name}`: invalid configuration"))?;
         let tick_rate = sim.tick_rate();

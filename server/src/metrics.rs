@@ -44,6 +44,14 @@ pub struct Metrics {
     pub snapshots_dropped: Counter,
     /// Snapshot payloads encoded (shared by all clients with the same baseline).
     pub snapshot_encodes: Counter,
+    /// Size of each snapshot message sent to a client, bytes.
+    pub snapshot_bytes: Histogram,
+    /// Interest management: distinct views per published tick, by game.
+    pub interest_views: HistogramFamily<Label>,
+    /// Interest management: clients whose view changed, by game.
+    pub interest_transitions: Family<Label, Counter>,
+    /// Interest management: entities in each view, by game.
+    pub interest_entities: HistogramFamily<Label>,
     /// Round-trip times measured by server pings, seconds.
     pub rtt: Histogram,
     /// Lag-compensated raycasts, by game and outcome (`hit`/`miss`).
@@ -114,6 +122,10 @@ impl Metrics {
             messages: Family::default(),
             snapshots_dropped: Counter::default(),
             snapshot_encodes: Counter::default(),
+            snapshot_bytes: Histogram::new(exponential_buckets(16.0, 2.0, 14)),
+            interest_views: Family::new_with_constructor(count_buckets),
+            interest_transitions: Family::default(),
+            interest_entities: Family::new_with_constructor(count_buckets),
             rtt: Histogram::new(exponential_buckets(0.5e-3, 2.0, 14)),
             rewinds: Family::default(),
             rewind_seconds: Family::new_with_constructor(rewind_buckets),
@@ -152,6 +164,26 @@ impl Metrics {
             "snapshot_encodes",
             "Snapshot payloads encoded (shared fan-out)",
             m.snapshot_encodes.clone(),
+        );
+        r.register(
+            "snapshot_bytes",
+            "Size of each snapshot message sent to a client",
+            m.snapshot_bytes.clone(),
+        );
+        r.register(
+            "interest_views",
+            "Distinct views per published tick (interest management)",
+            m.interest_views.clone(),
+        );
+        r.register(
+            "interest_transitions",
+            "Clients whose view changed (interest management)",
+            m.interest_transitions.clone(),
+        );
+        r.register(
+            "interest_entities",
+            "Entities in each view per published tick (interest management)",
+            m.interest_entities.clone(),
         );
         r.register("rtt_seconds", "Client round-trip times measured by ping/pong", m.rtt.clone());
         r.register("rewinds", "Lag-compensated raycasts by outcome", m.rewinds.clone());
@@ -222,7 +254,13 @@ impl Metrics {
         let commands = COMMAND_OUTCOMES.map(|outcome| {
             self.commands.get_or_create(&[("game", game), ("outcome", outcome)]).clone()
         });
+        let interest_views = self.interest_views.get_or_create(&label).clone();
+        let interest_transitions = self.interest_transitions.get_or_create(&label).clone();
+        let interest_entities = self.interest_entities.get_or_create(&label).clone();
         GameMetrics {
+            interest_views,
+            interest_transitions,
+            interest_entities,
             game,
             rooms,
             players,
@@ -283,6 +321,10 @@ fn tick_buckets() -> Histogram {
     Histogram::new(exponential_buckets(25e-6, 2.0, 14))
 }
 
+fn count_buckets() -> Histogram {
+    Histogram::new(exponential_buckets(1.0, 2.0, 16))
+}
+
 fn rewind_buckets() -> Histogram {
     Histogram::new(exponential_buckets(8e-3, 2.0, 7))
 }
@@ -317,6 +359,12 @@ pub struct GameMetrics {
     pub inputs: [Counter; 5],
     /// Game commands by outcome, in the order of [`COMMAND_OUTCOMES`].
     pub commands: [Counter; 2],
+    /// Distinct views per published tick (interest management).
+    pub interest_views: Histogram,
+    /// Clients whose view changed (interest management).
+    pub interest_transitions: Counter,
+    /// Entities per view (interest management).
+    pub interest_entities: Histogram,
 }
 
 /// The `outcome` labels of `tickwire_inputs_total`.

@@ -6,6 +6,7 @@ use rand_pcg::Pcg32;
 use tickwire_protocol::game::Protocol;
 use tickwire_protocol::{ClientId, Tick};
 
+use crate::interest::EventPlace;
 use crate::lagcomp::{LagCompensation, Ray, RayHit};
 use crate::replicate::{NetId, NetIds};
 
@@ -36,6 +37,9 @@ impl Audience {
 pub struct Emitted<E> {
     /// Who receives it.
     pub audience: Audience,
+    /// Where it happened, when it is tied to a place or an entity: with interest management
+    /// on, only the clients whose view covers it receive it ([`crate::interest`]).
+    pub place: Option<EventPlace>,
     /// What happened.
     pub event: E,
 }
@@ -98,7 +102,13 @@ impl<P: Protocol> Ctx<'_, P> {
 
     /// Tells `audience` about `event`.
     pub fn emit_to(&mut self, audience: Audience, event: P::Event) {
-        self.events.push(Emitted { audience, event });
+        self.events.push(Emitted { audience, place: None, event });
+    }
+
+    /// Tells the players who can see `place` about `event` (everyone, when the game has no
+    /// interest management): a shot, an explosion, a hit on an entity ([`crate::interest`]).
+    pub fn emit_at(&mut self, place: EventPlace, event: P::Event) {
+        self.events.push(Emitted { audience: Audience::All, place: Some(place), event });
     }
 
     /// Lag compensation: what a ray hits at the view time the server honoured for `shooter`'s

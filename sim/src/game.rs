@@ -8,7 +8,9 @@
 //! What the game decides: what a room's world holds ([`create`](Game::create)), what a joining
 //! player controls ([`join`](Game::join)), what one tick does with the players' inputs
 //! ([`step`](Game::step)), what its commands do, what happens when a player leaves, and which
-//! entities can be hit ([`hit_shapes`](Game::hit_shapes)). What the server decides, the same
+//! entities can be hit ([`hit_shapes`](Game::hit_shapes)), and, optionally, what each client
+//! sees ([`interest`](Game::interest), [`places`](Game::places),
+//! [`viewpoint`](Game::viewpoint)). What the server decides, the same
 //! for every game: input buffering (late, missing, duplicate, too far ahead), which view time a
 //! player's action is judged at (RTT-clamped), rate limits, slow clients, session resume,
 //! limits and metrics. A game never sees a raw client claim.
@@ -20,10 +22,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tickwire_protocol::game::{GameProtocol, Protocol};
 use tickwire_protocol::message::DisconnectReason;
-use tickwire_protocol::{ClientId, SnapshotBuilder};
+use tickwire_protocol::{ClientId, EntityId, SnapshotBuilder};
 
 use crate::ctx::Ctx;
 use crate::input::Inputs;
+use crate::interest::{InterestGrid, Place, Viewpoint};
 use crate::lagcomp::HitShape;
 use crate::replicate::Extract;
 
@@ -168,4 +171,25 @@ pub trait Game: Sized + Send + 'static {
     /// The entities that lag-compensated queries can hit, as they are now. The room records
     /// them every tick for [`Ctx::lag`]. Default: none (no lag compensation).
     fn hit_shapes(_world: &World, _out: &mut Vec<HitShape>) {}
+
+    /// Interest management ([`crate::interest`]): the grid through which each client sees the
+    /// world, or `None` (the default): every client receives every entity.
+    fn interest(_config: &Self::Config) -> Option<InterestGrid> {
+        None
+    }
+
+    /// With interest on: where each replicated entity is, by network id (called once per
+    /// published tick). An entity left out is [`Place::Global`]. Default: none (all global).
+    fn places(&self, _world: &World, _out: &mut Vec<(EntityId, Place)>) {}
+
+    /// With interest on: where `player` looks from. `own` is the place of the entity it
+    /// controls, if [`places`](Self::places) gave one. Default: around that entity's point
+    /// (a player without a point sees only the global entities).
+    fn viewpoint(&self, _world: &World, _player: PlayerRef, own: Option<Place>) -> Viewpoint {
+        match own {
+            Some(Place::At(point)) => Viewpoint::At { point, team: None },
+            Some(Place::Team(team)) => Viewpoint::Nowhere { team: Some(team) },
+            Some(Place::Global) | None => Viewpoint::Nowhere { team: None },
+        }
+    }
 }

@@ -15,6 +15,8 @@
 //!   protocol's components.
 //! - [`input`]: the server's per-client [`InputBuffer`] (early, late, duplicate and missing
 //!   inputs) and [`PlayerInput`], what a step sees.
+//! - [`interest`]: interest management: the grid, places and viewpoints a game declares, and
+//!   one filtered snapshot per distinct view ([`Interest`]).
 //! - [`lagcomp`] and [`history`]: lag compensation as a service: a bounded history of hit
 //!   shapes and rewound raycasts.
 //! - [`golden`]: [`check_vectors`], a game's golden payload vectors kept in a committed file.
@@ -34,6 +36,7 @@ pub mod game;
 pub mod golden;
 pub mod history;
 pub mod input;
+pub mod interest;
 pub mod lagcomp;
 pub mod parity;
 pub mod playtest;
@@ -51,6 +54,7 @@ pub use ctx::{Audience, Ctx, Emitted};
 pub use game::{CommandOf, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, PlayerRef};
 pub use golden::{GoldenError, check_vectors};
 pub use input::{InputBuffer, Inputs, PlayerInput, PushOutcome, TakenInput};
+pub use interest::{EventPlace, Interest, InterestGrid, Place, ViewKey, Viewer, Viewpoint, Views};
 pub use lagcomp::{HitShape, LagCompensation, Ray, RayHit, Rewind, Shape};
 pub use playtest::Playtest;
 pub use predict::Predict;

@@ -23,8 +23,11 @@ use tickwire_protocol::{ClientId, EntityId, Snapshot, SnapshotBuilder, SnapshotE
 use crate::ctx::{Ctx, Emitted};
 use crate::game::{CommandOf, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, PlayerRef};
 use crate::input::PlayerInput;
+use crate::interest::{Interest, Place};
 use crate::lagcomp::{LagCompensation, Rewind};
 use crate::replicate::{NetId, NetIds};
+
+mod views;
 
 /// The event type of a game.
 pub type EventOf<G> = <<G as Game>::Protocol as Protocol>::Event;
@@ -74,6 +77,10 @@ pub struct Simulation<G: Game> {
     players: BTreeMap<ClientId, hecs::Entity>,
     /// The game's schema (looked up once: `GameProtocol::schema` takes a global lock).
     schema: &'static GameSchema,
+    /// Interest management, when the game turned it on ([`Game::interest`]).
+    interest: Option<Interest>,
+    /// Scratch for the game's places, each published tick.
+    places: Vec<(EntityId, Place)>,
 }
 
 impl<G: Game> std::fmt::Debug for Simulation<G> {
@@ -139,6 +146,9 @@ impl<G: Game> Simulation<G> {
             events,
             players: BTreeMap::new(),
             schema: <G::Protocol as GameProtocol>::schema(),
+            // An invalid grid is the game's bug; the server refuses such a game at start-up.
+            interest: G::interest(config).filter(|g| g.validate().is_ok()).map(Interest::new),
+            places: Vec::new(),
         })
     }
 
@@ -224,6 +234,9 @@ impl<G: Game> Simulation<G> {
         else {
             return;
         };
+        if let Some(interest) = &mut self.interest {
+            interest.forget(player.client);
+        }
         let (game, world, mut ctx) = parts!(self, self.tick);
         game.leave(world, player, reason, &mut ctx);
     }

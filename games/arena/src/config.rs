@@ -12,6 +12,7 @@
 use glam::Vec2;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use tickwire_sim::interest::{GridError, InterestGrid};
 
 /// Size of one replication grid step, in world units: every replicated position and per-tick
 /// displacement is a multiple of this.
@@ -132,17 +133,29 @@ pub struct ArenaConfig {
     pub npcs: NpcConfig,
     /// Ticks per second (1..=240).
     pub tick_rate: u16,
+    /// Interest management (`null`, the default: every client sees the whole arena). With a
+    /// grid, `{"cell": 250, "radius": 1, "hysteresis": 16}`, a client receives the players,
+    /// NPCs, shots and hits in the block of cells around its own player only.
+    pub interest: Option<InterestGrid>,
 }
 
 impl Default for ArenaConfig {
     fn default() -> Self {
-        Self { rules: ArenaRules::default(), npcs: NpcConfig::default(), tick_rate: 30 }
+        Self {
+            rules: ArenaRules::default(),
+            npcs: NpcConfig::default(),
+            tick_rate: 30,
+            interest: None,
+        }
     }
 }
 
 /// Why an [`ArenaConfig`] cannot be used.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ConfigError {
+    /// The interest grid is refused.
+    #[error(transparent)]
+    Interest(#[from] GridError),
     /// Tick rate 0 or above [`MAX_TICK_RATE`].
     #[error("tick rate {rate} is outside 1..={MAX_TICK_RATE}")]
     TickRate {
@@ -223,6 +236,9 @@ impl ArenaConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.tick_rate == 0 || self.tick_rate > MAX_TICK_RATE {
             return Err(ConfigError::TickRate { rate: self.tick_rate });
+        }
+        if let Some(grid) = &self.interest {
+            grid.validate()?;
         }
         let r = &self.rules;
         positive("player_radius", r.player_radius)?;

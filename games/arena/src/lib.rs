@@ -85,9 +85,11 @@ pub use protocol::{
 
 use glam::Vec2;
 use hecs::World;
+use tickwire_protocol::EntityId;
 use tickwire_protocol::game::GameProtocol;
 use tickwire_sim::{
-    Ctx, Game, HitShape, Inputs, JoinRefusal, JoinRequest, LeaveReason, NetId, PlayerRef, Shape,
+    Ctx, Game, HitShape, Inputs, InterestGrid, JoinRefusal, JoinRequest, LeaveReason, NetId, Place,
+    PlayerRef, Shape,
 };
 
 use npc::Npcs;
@@ -200,6 +202,17 @@ impl Game for Arena {
         self.npcs.step(world);
         self.fire(world, now, ctx);
         self.respawn(world, now);
+    }
+
+    fn interest(config: &ArenaConfig) -> Option<InterestGrid> {
+        config.interest
+    }
+
+    /// Every replicated entity of the arena has a body: it is where its body is.
+    fn places(&self, world: &World, out: &mut Vec<(EntityId, Place)>) {
+        for (id, body) in world.query::<(&NetId, &Body)>().iter() {
+            out.push((id.0, Place::At(body.pos())));
+        }
     }
 
     fn hit_shapes(world: &World, out: &mut Vec<HitShape>) {

@@ -13,7 +13,7 @@
 use glam::Vec2;
 use hecs::World;
 use tickwire_protocol::{EntityId, Tick};
-use tickwire_sim::{Ctx, Ray};
+use tickwire_sim::{Ctx, EventPlace, Ray};
 
 use crate::components::{Body, Player, PlayerState};
 use crate::config::{ArenaRules, Wall};
@@ -78,14 +78,18 @@ impl Arena {
             let shot = ctx.raycast(world, shooter.client, ray, alive);
             let end = shot.end(&ray);
             let hit = shot.hit.map(|(id, _)| id);
-            ctx.emit(ArenaEvent::Shot {
-                shooter: shooter.id,
-                from_x: origin.x,
-                from_y: origin.y,
-                to_x: end.x,
-                to_y: end.y,
-                hit,
-            });
+            // With interest management, only who sees the shooter sees the tracer.
+            ctx.emit_at(
+                EventPlace::At(origin),
+                ArenaEvent::Shot {
+                    shooter: shooter.id,
+                    from_x: origin.x,
+                    from_y: origin.y,
+                    to_x: end.x,
+                    to_y: end.y,
+                    hit,
+                },
+            );
             if let Some(target) = hit {
                 let rewind_ms = shot.rewind.applied_ms(ctx.tick_rate());
                 self.damage(world, shooter.id, target, now, rewind_ms, ctx);
@@ -111,7 +115,10 @@ impl Arena {
             return;
         };
         player.health = player.health.saturating_sub(damage);
-        ctx.emit(ArenaEvent::Hit { shooter, target, damage, rewind_ms });
+        ctx.emit_at(
+            EventPlace::Entity(target),
+            ArenaEvent::Hit { shooter, target, damage, rewind_ms },
+        );
         if player.health > 0 {
             return;
         }

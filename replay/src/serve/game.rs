@@ -77,9 +77,10 @@ impl<G: Game> Replay<G> {
         let events = self.room.sim.drain_events();
         if let Some(ctx) = ctx {
             for e in events {
-                match e.audience {
-                    Audience::All | Audience::AllBut(_) => ctx.emit(e.event),
-                    Audience::Only(_) => {}
+                match (e.audience, e.place) {
+                    (Audience::Only(_), _) => {}
+                    (_, Some(place)) => ctx.emit_at(place, e.event),
+                    (_, None) => ctx.emit(e.event),
                 }
             }
         }

@@ -5,10 +5,13 @@
 //! the first writer to ask for a given baseline encodes it, and every other writer with that
 //! baseline gets the same bytes. Healthy clients all have the previous tick as baseline, so a
 //! tick costs one delta encode (plus one full encode per tick in which someone joins), whatever
-//! the number of clients.
+//! the number of clients. With interest management there is one frame per view, and a
+//! baseline is the frame a client last received (of its view then): encodings are keyed by the
+//! baseline frame's id, so clients that share a view and a baseline share bytes.
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 use tickwire_protocol::{Schema, Snapshot, SnapshotEncoder, Tick};
@@ -18,16 +21,22 @@ thread_local! {
     static ENCODER: RefCell<SnapshotEncoder> = RefCell::new(SnapshotEncoder::new());
 }
 
-/// A payload keyed by the tick of its baseline (`None` = full).
-type Encoded = (Option<Tick>, Arc<[u8]>);
+/// A payload keyed by its baseline frame's id (`None` = full).
+type Encoded = (Option<u64>, Arc<[u8]>);
+
+/// Frame ids, unique in the process: with interest management a room builds one frame per
+/// view per tick, so a baseline is named by its frame, not by its tick.
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
 /// One tick of a room's replicated state and the payloads encoded from it so far.
 #[derive(Debug)]
 pub struct TickFrame {
+    /// Unique per frame (the cache key of the payloads encoded against it).
+    id: u64,
     snapshot: Snapshot,
     /// The game's component schema (what the snapshot is encoded with).
     schema: &'static Schema,
-    /// Encoded payloads by baseline tick (`None` = full). Locked only to look up or to encode
+    /// Encoded payloads by baseline frame (`None` = full). Locked only to look up or to encode
     /// once; a handful of entries per tick.
     encoded: Mutex<Vec<Encoded>>,
 }
@@ -35,7 +44,8 @@ pub struct TickFrame {
 impl TickFrame {
     /// Wraps a snapshot of a game with this component `schema`.
     pub fn new(snapshot: Snapshot, schema: &'static Schema) -> Self {
-        Self { snapshot, schema, encoded: Mutex::new(Vec::new()) }
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Self { id, snapshot, schema, encoded: Mutex::new(Vec::new()) }
     }
 
     /// The frame's tick.
@@ -55,16 +65,17 @@ impl TickFrame {
         // A baseline must be strictly older; anything else (cannot happen with increasing ticks)
         // falls back to a full snapshot.
         let baseline = baseline.filter(|b| self.tick().is_newer_than(b.tick()));
-        let key = baseline.map(TickFrame::tick);
+        let key = baseline.map(|b| b.id);
+        let tick = baseline.map(TickFrame::tick);
         let mut cache = self.encoded.lock();
         if let Some((_, bytes)) = cache.iter().find(|(k, _)| *k == key) {
-            return (bytes.clone(), key, false);
+            return (bytes.clone(), tick, false);
         }
         let bytes = ENCODER.with(|e| {
             e.borrow_mut().encode(self.schema, baseline.map(|b| &b.snapshot), &self.snapshot)
         });
         let bytes: Arc<[u8]> = bytes.into();
         cache.push((key, bytes.clone()));
-        (bytes, key, true)
+        (bytes, tick, true)
     }
 }

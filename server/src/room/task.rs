@@ -8,7 +8,8 @@
 //!    the measured RTT ([`super::lagcomp`]);
 //! 3. **step** the simulation (which also records the lag-compensation history);
 //! 4. encode the tick's **events** once each (by audience), into the pending messages;
-//! 5. **build the snapshot** straight from the world into a shared [`TickFrame`];
+//! 5. **build the snapshot** straight from the world into a shared [`TickFrame`] (with interest
+//!    management, one more frame per distinct view: `publish.rs`);
 //! 6. **publish** the frame and the events to every member's outbox in one lock per member (a
 //!    snapshot a slow writer has not taken is replaced, never queued; the tick never waits);
 //!    the writers encode deltas from the frame, sharing identical encodings.
@@ -35,8 +36,7 @@ use tickwire_protocol::message::{
 use tickwire_protocol::{ClientId, EntityId, Snapshot, Tick};
 use tickwire_recording::format::Action;
 use tickwire_sim::{
-    Audience, FixedClock, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, PlayerInput,
-    Simulation,
+    FixedClock, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, PlayerInput, Simulation,
 };
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
@@ -45,7 +45,7 @@ use tracing::{debug, info, warn};
 
 use super::frame::TickFrame;
 use super::lagcomp::LagCompPolicy;
-use super::link::{Batch, ClientLink, PublishOutcome, Published};
+use super::link::ClientLink;
 use super::{RoomCommand, RoomInfo};
 use crate::games::GameInfo;
 use crate::metrics::Metrics;
@@ -53,6 +53,7 @@ use crate::registry::Rooms;
 use crate::resume::ResumeTable;
 
 mod admin;
+mod publish;
 mod record;
 
 /// Most ticks run back to back to catch up after a stall; the rest are dropped and counted.
@@ -103,7 +104,7 @@ pub struct Room<G: Game> {
     inputs: Vec<PlayerInput<InputOf<G>>>,
     commands: Vec<CommandMessage>,
     /// Messages encoded since the last published snapshot, with their audience.
-    pending: Vec<(Audience, Arc<[u8]>)>,
+    pending: Vec<publish::Pending>,
     tick_interval: Duration,
     /// Bytes sent to players who have left (the room's total adds its members' own).
     departed_bytes: u64,
@@ -529,20 +530,6 @@ impl<G: Game> Room<G> {
         }
     }
 
-    /// Encodes the events the game emitted, once each, for the next publish.
-    fn collect_events(&mut self) {
-        let schema = self.game.schema;
-        let tick = self.sim.tick();
-        let any_member = !self.members.is_empty();
-        for emitted in self.sim.drain_events() {
-            if any_member {
-                let (kind, payload) = schema.encode_event(&emitted.event);
-                let bytes = event_bytes(tick, RoomEvent::Game { kind, payload });
-                self.pending.push((emitted.audience, bytes));
-            }
-        }
-    }
-
     /// Builds, publishes and returns the tick's frame (`None` if the game wrote a bad
     /// snapshot).
     fn publish_snapshot(&mut self) -> Option<Arc<TickFrame>> {
@@ -565,56 +552,6 @@ impl<G: Game> Room<G> {
         };
         let schema = self.game.schema.components();
         Some(Arc::new(TickFrame::new(snapshot, schema)))
-    }
-
-    fn publish(&mut self, frame: &Arc<TickFrame>) {
-        let now = Instant::now();
-        let pending = std::mem::take(&mut self.pending);
-        // One batch for every member no event names (all events but those for one player),
-        // and one of its own for each member an `Only` or `AllBut` event names.
-        let mut named: Vec<ClientId> = pending
-            .iter()
-            .filter_map(|(a, _)| match *a {
-                Audience::Only(c) | Audience::AllBut(c) => Some(c),
-                Audience::All => None,
-            })
-            .collect();
-        named.sort_unstable();
-        named.dedup();
-        let batch = |keep: &dyn Fn(Audience) -> bool| -> Option<Batch> {
-            let events: Vec<Arc<[u8]>> =
-                pending.iter().filter(|(a, _)| keep(*a)).map(|(_, b)| b.clone()).collect();
-            (!events.is_empty()).then(|| events.into())
-        };
-        let common = batch(&|a| !matches!(a, Audience::Only(_)));
-        for m in self.members.iter().filter(|m| m.detached.is_none()) {
-            let own =
-                named.binary_search(&m.link.id).is_ok().then(|| batch(&|a| a.includes(m.link.id)));
-            let events = own.as_ref().unwrap_or(&common).as_ref();
-            let published = Published {
-                frame: frame.clone(),
-                last_input: m.last_input,
-                stats: m.link.stats.clone(),
-            };
-            match m.link.publish(published, events, now, self.settings.slow_client) {
-                PublishOutcome::Queued => {}
-                PublishOutcome::Superseded => {
-                    self.metrics.snapshots_dropped.inc();
-                }
-                PublishOutcome::TooSlow => {
-                    self.metrics.snapshots_dropped.inc();
-                    debug!(room = %self.name, client = %m.link.id, "client too slow, disconnecting");
-                }
-            };
-        }
-    }
-
-    /// Queues one of Tickwire's room events for everyone; it goes out with the next published
-    /// snapshot.
-    fn broadcast(&mut self, event: RoomEvent) {
-        if !self.members.is_empty() {
-            self.pending.push((Audience::All, event_bytes(self.sim.tick(), event)));
-        }
     }
 
     fn close_all(&self, reason: DisconnectReason) {

@@ -205,6 +205,7 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
             if published.render(self.last_sent.as_deref(), &mut buf) {
                 self.ctx.metrics.snapshot_encodes.inc();
             }
+            self.ctx.metrics.snapshot_bytes.observe(buf.len() as f64);
             let result = self.write(&buf).await;
             self.buf = buf;
             result?;

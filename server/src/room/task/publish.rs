@@ -1,0 +1,184 @@
+//! Publishing a tick: the events encoded once each, and the snapshot frame and event batch each
+//! member gets, through its view when the game has interest management
+//! ([`tickwire_sim::interest`]).
+//!
+//! **Without interest** every attached member gets the tick's one frame, and every member no
+//! event names gets one shared batch of events.
+//!
+//! **With interest** the simulation gives one filtered snapshot per distinct view in use
+//! ([`Simulation::views`](tickwire_sim::Simulation::views)); each becomes a [`TickFrame`] of its
+//! own, shared by the members with that view, and a writer encodes it against the frame it last
+//! sent (of the same view, or of the view it had before: entities that left are despawns,
+//! those that came are spawns). Encodings are cached per (frame, baseline frame), so members
+//! with the same view and the same baseline share bytes. Events tied to a place or an entity
+//! go only to the members whose view covers it; batches are built once per view.
+
+use std::sync::Arc;
+
+use tickwire_protocol::ClientId;
+use tickwire_protocol::message::RoomEvent;
+use tickwire_sim::interest::covers;
+use tickwire_sim::{Audience, EventPlace, Game, InterestGrid, ViewKey, Views};
+use tokio::time::Instant;
+use tracing::debug;
+
+use super::{Room, event_bytes};
+use crate::room::frame::TickFrame;
+use crate::room::link::{Batch, PublishOutcome, Published};
+
+/// An encoded event waiting for the next publish.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    audience: Audience,
+    place: Option<EventPlace>,
+    bytes: Arc<[u8]>,
+}
+
+/// With interest: the grid, and each view's key and frame.
+#[derive(Clone, Copy)]
+struct TickViews<'a> {
+    grid: InterestGrid,
+    keys: &'a [ViewKey],
+    frames: &'a [Arc<TickFrame>],
+}
+
+/// Which members a tick's events reach: by audience, and by view for placed events.
+struct Delivery<'a> {
+    pending: &'a [Pending],
+    views: Option<TickViews<'a>>,
+}
+
+impl Delivery<'_> {
+    /// Whether the member with `client` and view `view` receives `p`.
+    fn reaches(&self, p: &Pending, client: Option<ClientId>, view: usize) -> bool {
+        let audience = match client {
+            Some(c) => p.audience.includes(c),
+            None => !matches!(p.audience, Audience::Only(_)),
+        };
+        audience
+            && match (p.place, self.views) {
+                (Some(place), Some(v)) => {
+                    covers(&v.grid, v.keys[view], v.frames[view].snapshot(), place)
+                }
+                _ => true,
+            }
+    }
+
+    /// The batch for a member (`None`: one no event names) with view `view`.
+    fn batch(&self, client: Option<ClientId>, view: usize) -> Option<Batch> {
+        let events: Vec<Arc<[u8]>> = self
+            .pending
+            .iter()
+            .filter(|p| self.reaches(p, client, view))
+            .map(|p| p.bytes.clone())
+            .collect();
+        (!events.is_empty()).then(|| events.into())
+    }
+}
+
+impl<G: Game> Room<G> {
+    /// Encodes the events the game emitted, once each, for the next publish.
+    pub(super) fn collect_events(&mut self) {
+        let schema = self.game.schema;
+        let tick = self.sim.tick();
+        let any_member = !self.members.is_empty();
+        for emitted in self.sim.drain_events() {
+            if any_member {
+                let (kind, payload) = schema.encode_event(&emitted.event);
+                let bytes = event_bytes(tick, RoomEvent::Game { kind, payload });
+                self.pending.push(Pending {
+                    audience: emitted.audience,
+                    place: emitted.place,
+                    bytes,
+                });
+            }
+        }
+    }
+
+    /// Queues one of Tickwire's room events for everyone; it goes out with the next published
+    /// snapshot.
+    pub(super) fn broadcast(&mut self, event: RoomEvent) {
+        if !self.members.is_empty() {
+            let bytes = event_bytes(self.sim.tick(), event);
+            self.pending.push(Pending { audience: Audience::All, place: None, bytes });
+        }
+    }
+
+    /// Hands `full` (the whole world's frame), or each member's view of it, and the tick's
+    /// events to every attached member.
+    pub(super) fn publish(&mut self, full: &Arc<TickFrame>) {
+        let now = Instant::now();
+        let pending = std::mem::take(&mut self.pending);
+        let attached: Vec<ClientId> =
+            self.members.iter().filter(|m| m.detached.is_none()).map(|m| m.link.id).collect();
+        let views = self.sim.views(full.snapshot(), &attached);
+        let (of, keys, frames) = match views {
+            Some(v) => {
+                self.count_views(&v);
+                let schema = self.game.schema.components();
+                let (keys, frames) = v
+                    .snapshots
+                    .into_iter()
+                    .map(|(key, s)| (key, Arc::new(TickFrame::new(s, schema))))
+                    .unzip();
+                (Some(v.of), keys, frames)
+            }
+            None => (None, Vec::new(), vec![full.clone()]),
+        };
+        let grid = self.sim.interest().copied();
+        let delivery = Delivery {
+            pending: &pending,
+            views: grid.filter(|_| of.is_some()).map(|grid| TickViews {
+                grid,
+                keys: &keys,
+                frames: &frames,
+            }),
+        };
+        // Members an `Only` or `AllBut` event names get a batch of their own.
+        let mut named: Vec<ClientId> = pending
+            .iter()
+            .filter_map(|p| match p.audience {
+                Audience::Only(c) | Audience::AllBut(c) => Some(c),
+                Audience::All => None,
+            })
+            .collect();
+        named.sort_unstable();
+        named.dedup();
+        let mut shared: Vec<Option<Option<Batch>>> = vec![None; frames.len()];
+        let members = self.members.iter().filter(|m| m.detached.is_none());
+        for (i, m) in members.enumerate() {
+            let view = of.as_ref().map_or(0, |of| of[i]);
+            let own = named.binary_search(&m.link.id).is_ok();
+            let batch = if own {
+                delivery.batch(Some(m.link.id), view)
+            } else {
+                shared[view].get_or_insert_with(|| delivery.batch(None, view)).clone()
+            };
+            let published = Published {
+                frame: frames[view].clone(),
+                last_input: m.last_input,
+                stats: m.link.stats.clone(),
+            };
+            match m.link.publish(published, batch.as_ref(), now, self.settings.slow_client) {
+                PublishOutcome::Queued => {}
+                PublishOutcome::Superseded => {
+                    self.metrics.snapshots_dropped.inc();
+                }
+                PublishOutcome::TooSlow => {
+                    self.metrics.snapshots_dropped.inc();
+                    debug!(room = %self.name, client = %m.link.id, "client too slow, disconnecting");
+                }
+            };
+        }
+    }
+
+    /// The interest metrics of one tick's views.
+    fn count_views(&self, views: &Views) {
+        let gm = &self.game.metrics;
+        gm.interest_views.observe(views.snapshots.len() as f64);
+        gm.interest_transitions.inc_by(views.transitions as u64);
+        for (_, s) in &views.snapshots {
+            gm.interest_entities.observe(s.len() as f64);
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! Interest management: which entities each client receives.
+//!
+//! A game turns it on by returning an [`InterestGrid`] from
+//! [`Game::interest`](crate::Game::interest) and saying where its entities are
+//! ([`Game::places`](crate::Game::places)): a [`Place`] per replicated entity, `Global` (seen by
+//! everyone: a scoreboard), `At` a point of the world, or `Team` (seen by that team only). Each
+//! client looks from a [`Viewpoint`] ([`Game::viewpoint`](crate::Game::viewpoint); by default,
+//! where the entity it controls is) and sees the square block of cells `radius` cells around
+//! its centre cell, every `Global` entity and its team's.
+//!
+//! **Views are keys, not clients.** A client's view is a [`ViewKey`]: its centre cell and team.
+//! Every client with the same key receives the same snapshot, so a room builds one filtered
+//! snapshot per distinct key in use ([`Interest::views`]), and the server encodes each once per
+//! baseline: the encodes per tick grow with the number of occupied centre cells and of view
+//! changes, not with the number of clients.
+//!
+//! **Hysteresis.** An entity's cell, and a viewer's centre cell, change only once its point is
+//! [`InterestGrid::hysteresis`] units past the border of its current cell, so that an entity or
+//! a client wandering along a border does not flap between cells (each flap would be a despawn
+//! and a spawn on the wire).
+//!
+//! **On the wire nothing changes:** an entity entering a client's view arrives as a spawn, one
+//! leaving it as a despawn, in the ordinary delta snapshot (PROTOCOL.md §6.8).
+//!
+//! **Events** can be tied to a place or an entity ([`EventPlace`],
+//! [`Ctx::emit_at`](crate::Ctx::emit_at)): such an event reaches only the clients whose view
+//! covers it (and that its audience names).
+//!
+//! Sans-IO and deterministic: it reads places and viewpoints, and writes snapshots.
+
+use std::collections::{BTreeMap, HashMap};
+
+use glam::Vec2;
+use serde::{Deserialize, Serialize};
+use tickwire_protocol::snapshot::SnapshotBuilder;
+use tickwire_protocol::{ClientId, EntityId, Schema, Snapshot};
+
+/// Largest view radius, in cells (a 65×65 block).
+pub const MAX_RADIUS: u16 = 32;
+
+/// The grid a room's clients see the world through (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterestGrid {
+    /// Side of a square cell, world units.
+    pub cell: f32,
+    /// Cells seen around the centre cell in each direction: 1 sees a 3×3 block.
+    pub radius: u16,
+    /// How far past its cell's border (world units) a point must go before its cell changes.
+    pub hysteresis: f32,
+}
+
+/// Why an [`InterestGrid`] is refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum GridError {
+    /// The cell side is not a positive finite number.
+    #[error("interest: the cell side must be positive, not {0}")]
+    Cell(f32),
+    /// The radius is above [`MAX_RADIUS`].
+    #[error("interest: the view radius is at most {MAX_RADIUS} cells, not {0}")]
+    Radius(u16),
+    /// The hysteresis is negative, or not smaller than half a cell.
+    #[error("interest: the hysteresis must be 0 or more and under half a cell, not {0}")]
+    Hysteresis(f32),
+}
+
+impl InterestGrid {
+    /// Checks the grid.
+    pub fn validate(&self) -> Result<(), GridError> {
+        if !(self.cell.is_finite() && self.cell > 0.0) {
+            return Err(GridError::Cell(self.cell));
+        }
+        if self.radius > MAX_RADIUS {
+            return Err(GridError::Radius(self.radius));
+        }
+        if !(self.hysteresis >= 0.0 && self.hysteresis < self.cell / 2.0) {
+            return Err(GridError::Hysteresis(self.hysteresis));
+        }
+        Ok(())
+    }
+
+    /// The cell of a point (no hysteresis).
+    pub fn cell_of(&self, p: Vec2) -> Cell {
+        let c = |v: f32| (v / self.cell).floor().clamp(i32::MIN as f32, i32::MAX as f32) as i32;
+        Cell(c(p.x), c(p.y))
+    }
+
+    /// The cell of a point that was in `current`: `current` until the point is more than the
+    /// hysteresis past its border.
+    pub fn cell_after(&self, current: Cell, p: Vec2) -> Cell {
+        let (s, h) = (self.cell, self.hysteresis);
+        let inside = |c: i32, v: f32| {
+            let lo = c as f32 * s;
+            v >= lo - h && v < lo + s + h
+        };
+        if inside(current.0, p.x) && inside(current.1, p.y) { current } else { self.cell_of(p) }
+    }
+
+    /// Whether a view centred on `centre` covers `cell`.
+    pub fn covers(&self, centre: Cell, cell: Cell) -> bool {
+        let r = i64::from(self.radius);
+        (i64::from(cell.0) - i64::from(centre.0)).abs() <= r
+            && (i64::from(cell.1) - i64::from(centre.1)).abs() <= r
+    }
+}
+
+/// A cell of the grid: `(floor(x / cell), floor(y / cell))`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Cell(pub i32, pub i32);
+
+/// Where an entity is, for interest ([`Game::places`](crate::Game::places)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Place {
+    /// Seen by every client (what [`Game::places`](crate::Game::places) leaves out is global).
+    Global,
+    /// At a point of the world: seen by the clients whose view covers its cell.
+    At(Vec2),
+    /// Seen by the clients of that team only, wherever they look from.
+    Team(u16),
+}
+
+/// Where a client looks from ([`Game::viewpoint`](crate::Game::viewpoint)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Viewpoint {
+    /// Around a point, with a team's entities.
+    At {
+        /// The point.
+        point: Vec2,
+        /// Its team, if any.
+        team: Option<u16>,
+    },
+    /// Only the global entities and a team's (a player with no place in the world, say).
+    Nowhere {
+        /// Its team, if any.
+        team: Option<u16>,
+    },
+    /// Everything (a spectator, an admin tool).
+    Everything,
+}
+
+/// What a client sees, as a key: clients with the same key receive the same snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ViewKey {
+    /// Everything.
+    Everything,
+    /// The block around a centre cell, with a team's entities.
+    Around {
+        /// The centre cell.
+        centre: Cell,
+        /// The team.
+        team: Option<u16>,
+    },
+    /// The global entities and a team's.
+    Nowhere {
+        /// The team.
+        team: Option<u16>,
+    },
+}
+
+/// Where a game event happened, for interest ([`Ctx::emit_at`](crate::Ctx::emit_at)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum EventPlace {
+    /// At a point: for the clients whose view covers its cell.
+    At(Vec2),
+    /// About an entity: for the clients that see it.
+    Entity(EntityId),
+}
+
+/// One client's place in [`Interest::views`]: who, the entity it controls, its viewpoint.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Viewer {
+    /// The client.
+    pub client: ClientId,
+    /// Where it looks from.
+    pub viewpoint: Viewpoint,
+}
+
+/// One tick's views: a key per viewer, a snapshot per distinct key.
+#[derive(Debug, Default)]
+pub struct Views {
+    /// Each viewer's view: an index into [`Self::snapshots`], in the order given.
+    pub of: Vec<usize>,
+    /// The distinct views: their key and snapshot, in the order the viewers first used them.
+    pub snapshots: Vec<(ViewKey, Snapshot)>,
+    /// Viewers whose key changed since their previous view (a new viewer counts).
+    pub transitions: usize,
+}
+
+/// Whether a view (its key and its snapshot) covers an event at `place`: the entity is in the
+/// snapshot, or the point's cell is in the key's block.
+pub fn covers(grid: &InterestGrid, key: ViewKey, snapshot: &Snapshot, place: EventPlace) -> bool {
+    match (place, key) {
+        (_, ViewKey::Everything) => true,
+        (EventPlace::Entity(id), _) => snapshot.get(id).is_some(),
+        (EventPlace::At(p), ViewKey::Around { centre, .. }) => grid.covers(centre, grid.cell_of(p)),
+        (EventPlace::At(_), ViewKey::Nowhere { .. }) => false,
+    }
+}
+
+/// Where an entity is, as the filter reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Where {
+    Cell(Cell),
+    Team(u16),
+}
+
+/// A room's interest state: the cells of its entities and viewers, kept across ticks for the
+/// hysteresis (see the module docs).
+#[derive(Debug)]
+pub struct Interest {
+    grid: InterestGrid,
+    /// Entities that are not global, and where.
+    entities: HashMap<EntityId, Where>,
+    /// Each viewer's last key.
+    viewers: BTreeMap<ClientId, ViewKey>,
+    /// Scratch: this tick's rows by cell and by team, and the global rows.
+    by_cell: HashMap<Cell, Vec<usize>>,
+    by_team: HashMap<u16, Vec<usize>>,
+    global: Vec<usize>,
+}
+
+impl Interest {
+    /// No entities or viewers yet.
+    pub fn new(grid: InterestGrid) -> Self {
+        Self {
+            grid,
+            entities: HashMap::new(),
+            viewers: BTreeMap::new(),
+            by_cell: HashMap::new(),
+            by_team: HashMap::new(),
+            global: Vec::new(),
+        }
+    }
+
+    /// The grid.
+    pub fn grid(&self) -> &InterestGrid {
+        &self.grid
+    }
+
+    /// Takes this tick's places: each listed entity's cell (with hysteresis) or team; the
+    /// entities not listed are global.
+    pub fn place(&mut self, places: &[(EntityId, Place)]) {
+        let mut next = HashMap::with_capacity(places.len());
+        for &(id, place) in places {
+            let at = match place {
+                Place::Global => continue,
+                Place::Team(t) => Where::Team(t),
+                Place::At(p) => match self.entities.get(&id) {
+                    Some(&Where::Cell(c)) => Where::Cell(self.grid.cell_after(c, p)),
+                    _ => Where::Cell(self.grid.cell_of(p)),
+                },
+            };
+            next.insert(id, at);
+        }
+        self.entities = next;
+    }
+
+    /// The cell an entity is in (after the last [`place`](Self::place)), if it has one.
+    pub fn cell(&self, id: EntityId) -> Option<Cell> {
+        match self.entities.get(&id) {
+            Some(Where::Cell(c)) => Some(*c),
+            _ => None,
+        }
+    }
+
+    /// Forgets a viewer (it left): its next view, if it comes back, counts as a transition.
+    pub fn forget(&mut self, client: ClientId) {
+        self.viewers.remove(&client);
+    }
+
+    /// The key of a viewer looking from `viewpoint` (with the centre cell's hysteresis).
+    fn key(&self, client: ClientId, viewpoint: Viewpoint) -> ViewKey {
+        match viewpoint {
+            Viewpoint::Everything => ViewKey::Everything,
+            Viewpoint::Nowhere { team } => ViewKey::Nowhere { team },
+            Viewpoint::At { point, team } => {
+                let centre = match self.viewers.get(&client) {
+                    Some(ViewKey::Around { centre, .. }) => self.grid.cell_after(*centre, point),
+                    _ => self.grid.cell_of(point),
+                };
+                ViewKey::Around { centre, team }
+            }
+        }
+    }
+
+    /// This tick's views of `full` (the whole world's snapshot, of `schema`) for `viewers`,
+    /// after [`place`](Self::place). Viewers not in `viewers` are forgotten.
+    pub fn views(&mut self, full: &Snapshot, schema: &Schema, viewers: &[Viewer]) -> Views {
+        self.index(full);
+        let mut views = Views::default();
+        let mut keys: BTreeMap<ViewKey, usize> = BTreeMap::new();
+        let mut seen = BTreeMap::new();
+        for v in viewers {
+            let key = self.key(v.client, v.viewpoint);
+            if self.viewers.get(&v.client) != Some(&key) {
+                views.transitions += 1;
+            }
+            seen.insert(v.client, key);
+            let next = keys.len();
+            views.of.push(*keys.entry(key).or_insert(next));
+        }
+        self.viewers = seen;
+        // Keys in first-seen order map to indices; build the snapshots in that order.
+        let mut order: Vec<(ViewKey, usize)> = keys.into_iter().collect();
+        order.sort_unstable_by_key(|&(_, i)| i);
+        views.snapshots =
+            order.into_iter().map(|(key, _)| (key, self.filter(full, schema, key))).collect();
+        views
+    }
+
+    /// Sorts the rows of `full` by cell, team and global.
+    fn index(&mut self, full: &Snapshot) {
+        self.by_cell.values_mut().for_each(Vec::clear);
+        self.by_team.values_mut().for_each(Vec::clear);
+        self.global.clear();
+        for (row, &id) in full.ids().iter().enumerate() {
+            match self.entities.get(&id) {
+                Some(Where::Cell(c)) => self.by_cell.entry(*c).or_default().push(row),
+                Some(Where::Team(t)) => self.by_team.entry(*t).or_default().push(row),
+                None => self.global.push(row),
+            }
+        }
+    }
+
+    /// The snapshot of `key`: `full`'s rows the key sees, in id order.
+    fn filter(&self, full: &Snapshot, schema: &Schema, key: ViewKey) -> Snapshot {
+        if key == ViewKey::Everything {
+            return full.clone();
+        }
+        let mut rows: Vec<usize> = self.global.clone();
+        let team = match key {
+            ViewKey::Around { team, .. } | ViewKey::Nowhere { team } => team,
+            ViewKey::Everything => None,
+        };
+        if let Some(t) = team.and_then(|t| self.by_team.get(&t)) {
+            rows.extend_from_slice(t);
+        }
+        if let ViewKey::Around { centre, .. } = key {
+            let r = i64::from(self.grid.radius);
+            for dx in -r..=r {
+                for dy in -r..=r {
+                    let (x, y) = (i64::from(centre.0) + dx, i64::from(centre.1) + dy);
+                    let (Ok(x), Ok(y)) = (i32::try_from(x), i32::try_from(y)) else { continue };
+                    if let Some(cell) = self.by_cell.get(&Cell(x, y)) {
+                        rows.extend_from_slice(cell);
+                    }
+                }
+            }
+        }
+        rows.sort_unstable();
+        let mut out = SnapshotBuilder::new(schema, full.tick(), Snapshot::default());
+        for row in rows {
+            if let Some(e) = full.entity(row) {
+                out.copy(e);
+            }
+        }
+        // invariant: rows are distinct rows of a valid snapshot, so ids are unique.
+        out.finish().unwrap_or_else(|_| Snapshot::empty(schema, full.tick()))
+    }
+}
+
+#[cfg(test)]
+mod tests;

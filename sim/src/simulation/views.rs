@@ -1,0 +1,58 @@
+//! The simulation's side of interest management ([`crate::interest`]): the game's grid, places
+//! and viewpoints turned into one filtered snapshot per distinct view.
+
+use std::collections::HashMap;
+
+use tickwire_protocol::{ClientId, EntityId, Snapshot};
+
+use super::Simulation;
+use crate::game::{Game, PlayerRef};
+use crate::interest::{InterestGrid, Place, Viewer, Views};
+use crate::replicate::NetId;
+
+impl<G: Game> Simulation<G> {
+    /// The interest grid, when the game turned interest management on.
+    pub fn interest(&self) -> Option<&InterestGrid> {
+        self.interest.as_ref().map(|i| i.grid())
+    }
+
+    /// This tick's views of `full` (this tick's [`snapshot`](Self::snapshot)) for `players`
+    /// (in order): asks the game where its entities are and where each player looks from,
+    /// then builds one snapshot per distinct view ([`crate::Interest::views`]). `None` when
+    /// interest is off (every player sees `full`).
+    pub fn views(&mut self, full: &Snapshot, players: &[ClientId]) -> Option<Views> {
+        let interest = self.interest.as_mut()?;
+        self.places.clear();
+        self.game.places(&self.world, &mut self.places);
+        interest.place(&self.places);
+        // The places of the players' own entities.
+        let ids: HashMap<EntityId, ClientId> = players
+            .iter()
+            .filter_map(|&c| {
+                let entity = *self.players.get(&c)?;
+                Some((self.world.get::<&NetId>(entity).ok()?.0, c))
+            })
+            .collect();
+        let mut own: HashMap<ClientId, Place> = HashMap::with_capacity(ids.len());
+        for (id, place) in &self.places {
+            if let Some(&client) = ids.get(id) {
+                own.insert(client, *place);
+            }
+        }
+        let viewers: Vec<Viewer> = players
+            .iter()
+            .map(|&client| {
+                let viewpoint = match self.players.get(&client) {
+                    Some(&entity) => {
+                        let player = PlayerRef { client, entity };
+                        self.game.viewpoint(&self.world, player, own.get(&client).copied())
+                    }
+                    None => crate::interest::Viewpoint::Nowhere { team: None },
+                };
+                Viewer { client, viewpoint }
+            })
+            .collect();
+        let schema = self.schema.components();
+        Some(interest.views(full, schema, &viewers))
+    }
+}
