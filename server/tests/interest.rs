@@ -1,0 +1,200 @@
+//! Interest management, end to end in memory: the real arena room (interest on: cells of 100
+//! units, a 3×3 view, 10 units of hysteresis) with players driven across the map, every byte
+//! each client receives rendered as its writer renders it, and decoded as its client decodes it
+//! (against the snapshot it last received). Checked every tick, for every client:
+//! - **privacy**: no entity farther than the view can reach (per axis: (radius + 1) cells plus
+//!   twice the hysteresis) is in what the client received;
+//! - **completeness and exactness**: every entity within radius cells less twice the hysteresis
+//!   is there, and every entity received has exactly the values a full-view client has;
+//! - **shared encoding**: the payloads encoded in a tick are at most the distinct views plus the
+//!   clients that changed view.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tickwire_arena::{Arena, ArenaConfig, ArenaInput, BODY, Body};
+use tickwire_protocol::codec::decode_server;
+use tickwire_protocol::message::{InputFrame, ServerMessage, ViewTime};
+use tickwire_protocol::snapshot::{DecodeLimits, decode};
+use tickwire_protocol::{ClientId, EntityId, GameProtocol, Snapshot};
+use tickwire_server::room::link::Outgoing;
+use tickwire_server::room::task::{Room, RoomSettings};
+use tickwire_server::room::{ClientLink, RoomInfo, TickFrame};
+use tickwire_server::{GameInfo, Metrics};
+use tickwire_sim::glam::Vec2;
+use tickwire_sim::{HostSettings, InterestGrid, Simulation};
+
+const GRID: InterestGrid = InterestGrid { cell: 100.0, radius: 1, hysteresis: 10.0 };
+
+/// One client as its session and its decoder see it.
+struct Client {
+    link: Arc<ClientLink>,
+    entity: EntityId,
+    /// The frame its writer last sent, and what the client decoded from it.
+    last_sent: Option<Arc<TickFrame>>,
+    world: Option<Snapshot>,
+    /// Where it heads (it turns at the walls of the world).
+    heading: Vec2,
+}
+
+fn room(players: usize) -> (Room<Arena>, Arc<GameInfo>) {
+    let mut config = ArenaConfig::default();
+    config.npcs.count = 400;
+    config.npcs.moving_fraction = 0.5;
+    config.rules.walls.clear();
+    config.interest = Some(GRID);
+    let settings = RoomSettings {
+        max_players: players,
+        slow_client: Duration::from_secs(30),
+        persistent: true,
+        grace: Duration::from_secs(30),
+        resume_grace: Duration::ZERO,
+        max_rewind_ms: 250,
+        tickets: Arc::default(),
+    };
+    let metrics = Arc::new(Metrics::new());
+    let host = HostSettings::default();
+    let game = GameInfo::new::<Arena>(&config, 11, host, &metrics).expect("a valid game");
+    let sim = Simulation::<Arena>::new(&config, 11, host).expect("a valid config");
+    let info = Arc::new(RoomInfo::default());
+    (Room::new("interest".into(), sim, game.clone(), settings, metrics, info), game)
+}
+
+fn body(s: &Snapshot, id: EntityId) -> Option<Body> {
+    s.get(id)?.get(tickwire_arena::schema(), BODY)
+}
+
+/// Per axis, the larger distance between two points.
+fn chebyshev(a: Vec2, b: Vec2) -> f32 {
+    (a - b).abs().max_element()
+}
+
+/// Renders and decodes what `c` was published this tick; returns whether it was encoded.
+fn receive(c: &mut Client, out: &mut Outgoing, buf: &mut Vec<u8>) -> bool {
+    c.link.take(out);
+    out.batches.clear();
+    let published = out.snapshot.take().expect("a snapshot every tick");
+    let encoded = published.render(c.last_sent.as_deref(), buf);
+    let ServerMessage::Snapshot(msg) = decode_server(buf).expect("a server message") else {
+        panic!("not a snapshot")
+    };
+    let schema = tickwire_arena::schema();
+    let baseline = match msg.baseline {
+        Some(t) => {
+            let b = c.world.as_ref().expect("a baseline");
+            assert_eq!(b.tick(), t, "the baseline is the last snapshot received");
+            Some(b)
+        }
+        None => None,
+    };
+    let world = decode(schema, baseline, msg.tick, &msg.payload, &DecodeLimits::default())
+        .expect("decodes");
+    c.world = Some(world);
+    c.last_sent = Some(published.frame);
+    encoded
+}
+
+/// What a client received against the whole world of the same tick.
+fn check(c: &Client, full: &Snapshot) -> Result<(), String> {
+    let got = c.world.as_ref().expect("received");
+    assert_eq!(got.tick(), full.tick());
+    let me = body(full, c.entity).ok_or("no own body")?;
+    let me = Vec2::new(me.x, me.y);
+    let reach = (f32::from(GRID.radius) + 1.0) * GRID.cell + 2.0 * GRID.hysteresis;
+    let sure = f32::from(GRID.radius) * GRID.cell - 2.0 * GRID.hysteresis;
+    for e in got.iter() {
+        let truth = full.get(e.id).ok_or_else(|| format!("{:?} does not exist", e.id))?;
+        if e != truth {
+            return Err(format!("{:?}: received {e:?}, the world has {truth:?}", e.id));
+        }
+        let b = body(full, e.id).ok_or("no body")?;
+        let d = chebyshev(me, Vec2::new(b.x, b.y));
+        if d > reach {
+            return Err(format!("{:?} at {d} units was sent (reach {reach})", e.id));
+        }
+    }
+    for e in full.iter() {
+        let b: Body = e.get(tickwire_arena::schema(), BODY).ok_or("no body")?;
+        if chebyshev(me, Vec2::new(b.x, b.y)) <= sure && got.get(e.id).is_none() {
+            return Err(format!("{:?}, within {sure} units, is missing", e.id));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn clients_crossing_cells_see_exactly_their_view_and_share_encodings() {
+    const PLAYERS: usize = 24;
+    let (mut room, game) = room(PLAYERS);
+    let mut clients: Vec<Client> = (0..PLAYERS)
+        .map(|i| {
+            let link = Arc::new(ClientLink::new(ClientId(i as u32 + 1), game.release_mask.clone()));
+            let welcome = room.join(format!("p{i}"), None, link.clone()).expect("joins");
+            // Half of them run together (one view), the others fan out.
+            let angle = if i % 2 == 0 { 0.7 } else { i as f32 * 0.9 };
+            Client {
+                link,
+                entity: welcome.entity,
+                last_sent: None,
+                world: None,
+                heading: Vec2::from_angle(angle),
+            }
+        })
+        .collect();
+    let schema = <tickwire_arena::ArenaProtocol as GameProtocol>::schema();
+    let world_size = ArenaConfig::default().rules.world;
+    let (mut out, mut buf) = (Outgoing::default(), Vec::new());
+    let mut cells_crossed: BTreeMap<u32, std::collections::BTreeSet<(i32, i32)>> = BTreeMap::new();
+    let mut max_views = 0;
+    for _ in 0..240 {
+        let next = room.sim().tick().next();
+        for c in &mut clients {
+            if let Some(b) =
+                room.sim().snapshot(Snapshot::default()).ok().and_then(|s| body(&s, c.entity))
+            {
+                let p = Vec2::new(b.x, b.y);
+                if p.x < 60.0 || p.x > world_size.x - 60.0 {
+                    c.heading.x = if p.x < 60.0 { c.heading.x.abs() } else { -c.heading.x.abs() };
+                }
+                if p.y < 60.0 || p.y > world_size.y - 60.0 {
+                    c.heading.y = if p.y < 60.0 { c.heading.y.abs() } else { -c.heading.y.abs() };
+                }
+                cells_crossed
+                    .entry(c.link.id.0)
+                    .or_default()
+                    .insert(((p.x / GRID.cell) as i32, (p.y / GRID.cell) as i32));
+            }
+            let input = ArenaInput::toward(c.heading);
+            let frame = InputFrame {
+                tick: next,
+                last_snapshot: Some(room.sim().tick()),
+                view: ViewTime { tick: next, fraction: 0 },
+                payload: schema.encode_input(&input),
+            };
+            c.link.push_input(&frame, next);
+        }
+        let before = game.metrics.interest_transitions.get();
+        room.tick(true);
+        let transitions = (game.metrics.interest_transitions.get() - before) as usize;
+        let full = room.sim().snapshot(Snapshot::default()).expect("a snapshot");
+        let mut encodes = 0;
+        let mut frames = std::collections::BTreeSet::new();
+        for c in &mut clients {
+            encodes += usize::from(receive(c, &mut out, &mut buf));
+            frames.insert(Arc::as_ptr(c.last_sent.as_ref().expect("sent")) as usize);
+            check(c, &full)
+                .unwrap_or_else(|e| panic!("tick {:?}, client {}: {e}", full.tick(), c.link.id));
+        }
+        let views = frames.len();
+        max_views = max_views.max(views);
+        assert!(
+            encodes <= views + transitions,
+            "tick {:?}: {encodes} encodes for {views} views and {transitions} transitions",
+            full.tick()
+        );
+    }
+    let crossed = cells_crossed.values().map(|c| c.len()).min().unwrap_or(0);
+    assert!(crossed >= 6, "every client crossed at least 6 cells (the least: {crossed})");
+    assert!(max_views > 1 && max_views < PLAYERS, "views are shared: at most {max_views}");
+}
