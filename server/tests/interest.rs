@@ -7,15 +7,18 @@
 //! - **completeness and exactness**: every entity within radius cells less twice the hysteresis
 //!   is there, and every entity received has exactly the values a full-view client has;
 //! - **shared encoding**: the payloads encoded in a tick are at most the distinct views plus the
-//!   clients that changed view.
+//!   clients that changed view;
+//! - **events follow interest**: the players fire (a shot is tied to the shooter's point, a hit
+//!   to its target): a client receives every shot fired within its sure range and none beyond
+//!   its reach, and a hit only on an entity it sees.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tickwire_arena::{Arena, ArenaConfig, ArenaInput, BODY, Body};
+use tickwire_arena::{Arena, ArenaConfig, ArenaEvent, ArenaInput, BODY, Body};
 use tickwire_protocol::codec::decode_server;
-use tickwire_protocol::message::{InputFrame, ServerMessage, ViewTime};
+use tickwire_protocol::message::{InputFrame, RoomEvent, ServerMessage, ViewTime};
 use tickwire_protocol::snapshot::{DecodeLimits, decode};
 use tickwire_protocol::{ClientId, EntityId, GameProtocol, Snapshot};
 use tickwire_server::room::link::Outgoing;
@@ -36,6 +39,9 @@ struct Client {
     world: Option<Snapshot>,
     /// Where it heads (it turns at the walls of the world).
     heading: Vec2,
+    /// The shots (shooter, origin) and the hits' targets it received this tick.
+    shots: Vec<(EntityId, Vec2)>,
+    hits: Vec<EntityId>,
 }
 
 fn room(players: usize) -> (Room<Arena>, Arc<GameInfo>) {
@@ -73,7 +79,20 @@ fn chebyshev(a: Vec2, b: Vec2) -> f32 {
 /// Renders and decodes what `c` was published this tick; returns whether it was encoded.
 fn receive(c: &mut Client, out: &mut Outgoing, buf: &mut Vec<u8>) -> bool {
     c.link.take(out);
-    out.batches.clear();
+    c.shots.clear();
+    c.hits.clear();
+    let game = <tickwire_arena::ArenaProtocol as GameProtocol>::schema();
+    for message in out.batches.drain(..).flat_map(|b| b.to_vec()) {
+        let Ok(ServerMessage::Event(e)) = decode_server(&message) else { continue };
+        let RoomEvent::Game { kind, payload } = e.event else { continue };
+        match game.decode_event::<ArenaEvent>(kind, &payload).expect("an arena event") {
+            ArenaEvent::Shot { shooter, from_x, from_y, .. } => {
+                c.shots.push((shooter, Vec2::new(from_x, from_y)));
+            }
+            ArenaEvent::Hit { target, .. } => c.hits.push(target),
+            _ => {}
+        }
+    }
     let published = out.snapshot.take().expect("a snapshot every tick");
     let encoded = published.render(c.last_sent.as_deref(), buf);
     let ServerMessage::Snapshot(msg) = decode_server(buf).expect("a server message") else {
@@ -120,7 +139,37 @@ fn check(c: &Client, full: &Snapshot) -> Result<(), String> {
             return Err(format!("{:?}, within {sure} units, is missing", e.id));
         }
     }
+    if let Some(t) = c.hits.iter().find(|t| got.get(**t).is_none()) {
+        return Err(format!("a hit on {t:?}, which it does not see"));
+    }
     Ok(())
+}
+
+/// Every shot of the tick (each was received by at least its shooter) against what each
+/// client received: all within its sure range, none beyond its reach.
+fn check_shots(clients: &[Client], full: &Snapshot) -> Result<usize, String> {
+    let all: std::collections::BTreeSet<(EntityId, [u32; 2])> = clients
+        .iter()
+        .flat_map(|c| c.shots.iter().map(|(s, p)| (*s, [p.x.to_bits(), p.y.to_bits()])))
+        .collect();
+    let reach = (f32::from(GRID.radius) + 1.0) * GRID.cell + 2.0 * GRID.hysteresis;
+    let sure = f32::from(GRID.radius) * GRID.cell - 2.0 * GRID.hysteresis;
+    for c in clients {
+        let me = body(full, c.entity).ok_or("no own body")?;
+        let me = Vec2::new(me.x, me.y);
+        for &(shooter, [x, y]) in &all {
+            let at = Vec2::new(f32::from_bits(x), f32::from_bits(y));
+            let got = c.shots.iter().any(|&(s, p)| s == shooter && p == at);
+            let d = chebyshev(me, at);
+            if d <= sure && !got {
+                return Err(format!("{}: missed {shooter:?}'s shot {d} units away", c.link.id));
+            }
+            if d > reach && got {
+                return Err(format!("{}: got {shooter:?}'s shot {d} units away", c.link.id));
+            }
+        }
+    }
+    Ok(all.len())
 }
 
 #[test]
@@ -139,6 +188,8 @@ fn clients_crossing_cells_see_exactly_their_view_and_share_encodings() {
                 last_sent: None,
                 world: None,
                 heading: Vec2::from_angle(angle),
+                shots: Vec::new(),
+                hits: Vec::new(),
             }
         })
         .collect();
@@ -147,6 +198,7 @@ fn clients_crossing_cells_see_exactly_their_view_and_share_encodings() {
     let (mut out, mut buf) = (Outgoing::default(), Vec::new());
     let mut cells_crossed: BTreeMap<u32, std::collections::BTreeSet<(i32, i32)>> = BTreeMap::new();
     let mut max_views = 0;
+    let (mut shots, mut hits) = (0, 0);
     for _ in 0..240 {
         let next = room.sim().tick().next();
         for c in &mut clients {
@@ -165,7 +217,8 @@ fn clients_crossing_cells_see_exactly_their_view_and_share_encodings() {
                     .or_default()
                     .insert(((p.x / GRID.cell) as i32, (p.y / GRID.cell) as i32));
             }
-            let input = ArenaInput::toward(c.heading);
+            // Everyone fires ahead, as fast as the weapon allows.
+            let input = ArenaInput::toward(c.heading).aiming(Vec2::ZERO, c.heading).firing(true);
             let frame = InputFrame {
                 tick: next,
                 last_snapshot: Some(room.sim().tick()),
@@ -186,6 +239,9 @@ fn clients_crossing_cells_see_exactly_their_view_and_share_encodings() {
             check(c, &full)
                 .unwrap_or_else(|e| panic!("tick {:?}, client {}: {e}", full.tick(), c.link.id));
         }
+        shots +=
+            check_shots(&clients, &full).unwrap_or_else(|e| panic!("tick {:?}: {e}", full.tick()));
+        hits += clients.iter().map(|c| c.hits.len()).sum::<usize>();
         let views = frames.len();
         max_views = max_views.max(views);
         assert!(
@@ -197,4 +253,5 @@ fn clients_crossing_cells_see_exactly_their_view_and_share_encodings() {
     let crossed = cells_crossed.values().map(|c| c.len()).min().unwrap_or(0);
     assert!(crossed >= 6, "every client crossed at least 6 cells (the least: {crossed})");
     assert!(max_views > 1 && max_views < PLAYERS, "views are shared: at most {max_views}");
+    assert!(shots > 100 && hits > 0, "{shots} shots and {hits} hits received: the players fought");
 }
