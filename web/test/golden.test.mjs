@@ -105,7 +105,7 @@ test('the spec’s demo schema hashes as in §5.4', () => {
   });
   assert.equal(demo.canonicalText.length, 154);
   assert.equal(demo.hash, 0xf5a6f33f6949e09en);
-  // §6.8: the worked example.
+  // §6.9: the worked example.
   const full = Snapshot.fromEntities(demo, 7, [{ id: 3, mask: 1, values: [25, 17, 1] }]);
   assert.equal(hex(encodeSnapshot(demo, null, full)), '4b3e230a');
   const delta = Snapshot.fromEntities(demo, 9, [{ id: 3, mask: 1, values: [20, 17, 0] }]);

@@ -297,7 +297,7 @@ pub(crate) mod tests {
         ));
     }
 
-    /// The `demo` schema of `PROTOCOL.md` §5.3 and §6.8.
+    /// The `demo` schema of `PROTOCOL.md` §5.3 and §6.9.
     pub(crate) fn demo() -> Schema {
         const BALL: &[FieldDef] = &[
             FieldDef::linear("x", FieldCodec::Fixed { min: 0.0, max: 100.0, step: 0.5 }, 1),

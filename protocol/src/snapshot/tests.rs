@@ -235,7 +235,7 @@ fn respawning_a_baseline_id_is_rejected() {
 
 #[test]
 fn spec_worked_example() {
-    // PROTOCOL.md §6.8: schema `demo`, entity 3 with x = 25, vx = 17, live = 1 at tick 7, then
+    // PROTOCOL.md §6.9: schema `demo`, entity 3 with x = 25, vx = 17, live = 1 at tick 7, then
     // x = 20, live = 0 at tick 9 (x was predicted at 25 + (17 - 20) * 2 = 19).
     let s = crate::schema::tests::demo();
     let lim = DecodeLimits::default();
