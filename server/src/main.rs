@@ -100,6 +100,9 @@ struct MintToken {
     /// Seconds until the token expires.
     #[arg(long, default_value_t = 60)]
     ttl_secs: u64,
+    /// The player joins as a spectator: it sees the whole world and controls nothing.
+    #[arg(long)]
+    spectator: bool,
 }
 
 impl MintToken {
@@ -117,6 +120,7 @@ impl MintToken {
         let mut claims =
             Claims::new(self.player, self.room, now, self.ttl_secs).with_audience(self.audience);
         claims.game = self.game;
+        claims.spectator = self.spectator;
         Ok(signer.mint(&claims)?)
     }
 }

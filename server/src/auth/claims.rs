@@ -42,6 +42,11 @@ pub struct Claims {
     /// `jti`: a unique id per token. A token is single use: its id is remembered until it
     /// expires.
     pub jti: String,
+    /// `spectator`: the player joins as a **spectator**: it controls nothing, its inputs and
+    /// commands are ignored, and it sees the whole world even where the game limits what
+    /// players see (interest management, PROTOCOL.md §6.8). For admin tools and broadcasters.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub spectator: bool,
 }
 
 impl Claims {
@@ -62,7 +67,13 @@ impl Claims {
             nbf: Some(now),
             iat: Some(now),
             jti: new_token_id(),
+            spectator: false,
         }
+    }
+
+    /// The same claims for a spectator.
+    pub fn spectating(self) -> Self {
+        Self { spectator: true, ..self }
     }
 
     /// The same claims bound to `game`.

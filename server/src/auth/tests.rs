@@ -322,6 +322,7 @@ fn the_protocol_example_token_verifies() {
         nbf: None,
         iat: None,
         jti: "id-1".into(),
+        spectator: false,
     };
     assert_eq!(v.check(Some(&token), LOBBY, NOW), Ok(want));
     assert_eq!(v.check(Some(&token), LOBBY, 1_800_000_065), Err(AuthError::Expired));

@@ -43,6 +43,18 @@ pub enum RoomCommand {
         /// Where the room answers.
         reply: oneshot::Sender<Result<Welcome, RejectReason>>,
     },
+    /// A session joins as a spectator (a join token's `spectator` claim): it controls nothing
+    /// and sees the whole world.
+    Watch {
+        /// The spectator's display name.
+        name: String,
+        /// The player id its join token vouched for.
+        account: Option<String>,
+        /// The link the room and session will share.
+        link: Arc<ClientLink>,
+        /// Where the room answers.
+        reply: oneshot::Sender<Result<Welcome, RejectReason>>,
+    },
     /// A session that lost its connection wants its player back; `link` carries the player's
     /// client id.
     Resume {
@@ -209,6 +221,19 @@ impl RoomHandle {
     ) -> Result<Result<Welcome, RejectReason>, RoomGone> {
         let (reply, answer) = oneshot::channel();
         let cmd = RoomCommand::Join { name, account, link, reply };
+        self.commands.send(cmd).await.map_err(|_| RoomGone)?;
+        answer.await.map_err(|_| RoomGone)
+    }
+
+    /// Joins as a spectator (see [`RoomCommand::Watch`]).
+    pub async fn watch(
+        &self,
+        name: String,
+        account: Option<String>,
+        link: Arc<ClientLink>,
+    ) -> Result<Result<Welcome, RejectReason>, RoomGone> {
+        let (reply, answer) = oneshot::channel();
+        let cmd = RoomCommand::Watch { name, account, link, reply };
         self.commands.send(cmd).await.map_err(|_| RoomGone)?;
         answer.await.map_err(|_| RoomGone)
     }

@@ -55,6 +55,9 @@ use crate::resume::ResumeTable;
 mod admin;
 mod publish;
 mod record;
+mod watch;
+
+pub use watch::SPECTATOR_ENTITY;
 
 /// Most ticks run back to back to catch up after a stall; the rest are dropped and counted.
 pub const MAX_CATCH_UP: u32 = 4;
@@ -88,6 +91,8 @@ struct Member {
     last_input: Option<Tick>,
     /// When the connection dropped, while the player waits for a resume.
     detached: Option<Instant>,
+    /// A spectator (`watch.rs`): no entity, no game calls, sees everything.
+    spectator: bool,
 }
 
 /// A room's state, owned by its task (or driven directly by benches and tests).
@@ -240,6 +245,9 @@ impl<G: Game> Room<G> {
                 // A session that gave up waiting has gone; its Leave will follow.
                 let _ = reply.send(result);
             }
+            RoomCommand::Watch { name, account, link, reply } => {
+                let _ = reply.send(self.watch(name, account, link));
+            }
             RoomCommand::Resume { link, reply } => {
                 let result = self.resume(link);
                 let _ = reply.send(result);
@@ -306,6 +314,7 @@ impl<G: Game> Room<G> {
             name,
             last_input: None,
             detached: None,
+            spectator: false,
         };
         let at = self.members.partition_point(|m| m.link.id < member.link.id);
         self.members.insert(at, member);
@@ -328,12 +337,14 @@ impl<G: Game> Room<G> {
         let m = &mut self.members[i];
         let old = std::mem::replace(&mut m.link, link);
         m.last_input = None;
-        let (client, id) = (old.id, m.id);
+        let (client, id, spectator) = (old.id, m.id, m.spectator);
         if m.detached.take().is_some() {
             self.game.metrics.players_detached.dec();
-            self.sim.resume(client);
-            self.note(|| Action::Resume { client });
-            self.collect_events();
+            if !spectator {
+                self.sim.resume(client);
+                self.note(|| Action::Resume { client });
+                self.collect_events();
+            }
         } else {
             old.close(DisconnectReason::Replaced);
         }
@@ -350,10 +361,12 @@ impl<G: Game> Room<G> {
         if m.detached.is_none() {
             m.detached = Some(Instant::now());
             self.game.metrics.players_detached.inc();
-            self.sim.detach(link.id);
-            let client = link.id;
-            self.note(|| Action::Detach { client });
-            self.collect_events();
+            if !m.spectator {
+                self.sim.detach(link.id);
+                let client = link.id;
+                self.note(|| Action::Detach { client });
+                self.collect_events();
+            }
             debug!(room = %self.name, client = %link.id, "player detached, awaiting resume");
         }
     }
@@ -378,11 +391,15 @@ impl<G: Game> Room<G> {
         }
         let client = m.link.id;
         self.settings.tickets.revoke(client);
+        self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
+        if m.spectator {
+            debug!(room = %self.name, %client, ?why, "spectator left");
+            return;
+        }
         self.sim.leave(client, why);
         self.note(|| Action::Leave { client, reason: why });
         self.collect_events();
         self.game.metrics.players.dec();
-        self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
         debug!(room = %self.name, %client, ?why, "player left");
         self.broadcast(RoomEvent::Left { client, name: m.name });
     }
@@ -425,7 +442,7 @@ impl<G: Game> Room<G> {
             .members
             .iter()
             .enumerate()
-            .filter(|&(i, _)| Some(i) != skip)
+            .filter(|&(i, m)| Some(i) != skip && !m.spectator)
             .map(|(_, m)| {
                 let event =
                     RoomEvent::Joined { client: m.link.id, entity: m.id, name: m.name.clone() };
@@ -461,6 +478,9 @@ impl<G: Game> Room<G> {
         let schema = self.game.schema;
         for i in 0..self.members.len() {
             self.members[i].link.take_commands(&mut self.commands);
+            if self.members[i].spectator {
+                self.commands.clear(); // a spectator's commands are ignored
+            }
             if self.commands.is_empty() {
                 continue;
             }
@@ -493,7 +513,8 @@ impl<G: Game> Room<G> {
             }
             let (taken, last) = m.link.take_input(next);
             m.last_input = last;
-            let Some(taken) = taken else { continue };
+            // A spectator's inputs are taken (its buffer stays healthy) and ignored.
+            let Some(taken) = taken.filter(|_| !m.spectator) else { continue };
             let Ok(input) = schema.decode_input(taken.input.payload()) else {
                 // The session checked it: only a schema bug gets here.
                 continue;

@@ -68,8 +68,10 @@ pub(crate) async fn admit(
         {
             Err(RejectReason::Unauthorized)
         }
-        (None, Authorized::Token(claims)) => join(ctx, hello, Some(claims.player)).await,
-        (None, Authorized::Open) => join(ctx, hello, None).await,
+        (None, Authorized::Token(claims)) => {
+            join(ctx, hello, Some(claims.player), claims.spectator).await
+        }
+        (None, Authorized::Open) => join(ctx, hello, None, false).await,
     }
 }
 
@@ -86,6 +88,7 @@ async fn join(
     ctx: &Arc<ServerCtx>,
     hello: &Hello,
     player: Option<String>,
+    spectator: bool,
 ) -> Result<Admitted, RejectReason> {
     let game = game(ctx, hello)?;
     let client = ClientId(ctx.next_client_id());
@@ -93,7 +96,12 @@ async fn join(
     // A room may close between the lookup and the join; ask the registry once more.
     for _ in 0..2 {
         let room = ctx.rooms.get_or_create(&hello.game, &hello.room)?;
-        match room.join(hello.name.clone(), player.clone(), link.clone()).await {
+        let joined = if spectator {
+            room.watch(hello.name.clone(), player.clone(), link.clone()).await
+        } else {
+            room.join(hello.name.clone(), player.clone(), link.clone()).await
+        };
+        match joined {
             Ok(Ok(mut welcome)) => {
                 let grant = Grant { room: room.name.clone(), player: player.clone() };
                 welcome.resume_secret = ctx.tickets.issue(client, grant);

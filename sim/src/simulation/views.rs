@@ -7,7 +7,7 @@ use tickwire_protocol::{ClientId, EntityId, Snapshot};
 
 use super::Simulation;
 use crate::game::{Game, PlayerRef};
-use crate::interest::{InterestGrid, Place, Viewer, Views};
+use crate::interest::{InterestGrid, Place, Viewer, Viewpoint, Views};
 use crate::replicate::NetId;
 
 impl<G: Game> Simulation<G> {
@@ -16,19 +16,24 @@ impl<G: Game> Simulation<G> {
         self.interest.as_ref().map(|i| i.grid())
     }
 
-    /// This tick's views of `full` (this tick's [`snapshot`](Self::snapshot)) for `players`
-    /// (in order): asks the game where its entities are and where each player looks from,
-    /// then builds one snapshot per distinct view ([`crate::Interest::views`]). `None` when
-    /// interest is off (every player sees `full`).
-    pub fn views(&mut self, full: &Snapshot, players: &[ClientId]) -> Option<Views> {
+    /// This tick's views of `full` (this tick's [`snapshot`](Self::snapshot)) for `viewers`
+    /// (in order): asks the game where its entities are and where each player looks from
+    /// (unless the viewer's viewpoint is given: a server's spectator sees everything), then
+    /// builds one snapshot per distinct view ([`crate::Interest::views`]). `None` when
+    /// interest is off (every viewer sees `full`).
+    pub fn views(
+        &mut self,
+        full: &Snapshot,
+        viewers: &[(ClientId, Option<Viewpoint>)],
+    ) -> Option<Views> {
         let interest = self.interest.as_mut()?;
         self.places.clear();
         self.game.places(&self.world, &mut self.places);
         interest.place(&self.places);
         // The places of the players' own entities.
-        let ids: HashMap<EntityId, ClientId> = players
+        let ids: HashMap<EntityId, ClientId> = viewers
             .iter()
-            .filter_map(|&c| {
+            .filter_map(|&(c, _)| {
                 let entity = *self.players.get(&c)?;
                 Some((self.world.get::<&NetId>(entity).ok()?.0, c))
             })
@@ -39,15 +44,16 @@ impl<G: Game> Simulation<G> {
                 own.insert(client, *place);
             }
         }
-        let viewers: Vec<Viewer> = players
+        let viewers: Vec<Viewer> = viewers
             .iter()
-            .map(|&client| {
-                let viewpoint = match self.players.get(&client) {
-                    Some(&entity) => {
+            .map(|&(client, given)| {
+                let viewpoint = match (given, self.players.get(&client)) {
+                    (Some(v), _) => v,
+                    (None, Some(&entity)) => {
                         let player = PlayerRef { client, entity };
                         self.game.viewpoint(&self.world, player, own.get(&client).copied())
                     }
-                    None => crate::interest::Viewpoint::Nowhere { team: None },
+                    (None, None) => Viewpoint::Nowhere { team: None },
                 };
                 Viewer { client, viewpoint }
             })

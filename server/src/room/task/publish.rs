@@ -18,7 +18,7 @@ use std::sync::Arc;
 use tickwire_protocol::ClientId;
 use tickwire_protocol::message::RoomEvent;
 use tickwire_sim::interest::covers;
-use tickwire_sim::{Audience, EventPlace, Game, InterestGrid, ViewKey, Views};
+use tickwire_sim::{Audience, EventPlace, Game, InterestGrid, ViewKey, Viewpoint, Views};
 use tokio::time::Instant;
 use tracing::debug;
 
@@ -109,8 +109,13 @@ impl<G: Game> Room<G> {
     pub(super) fn publish(&mut self, full: &Arc<TickFrame>) {
         let now = Instant::now();
         let pending = std::mem::take(&mut self.pending);
-        let attached: Vec<ClientId> =
-            self.members.iter().filter(|m| m.detached.is_none()).map(|m| m.link.id).collect();
+        // Spectators see everything; players look from where the game says.
+        let attached: Vec<(ClientId, Option<Viewpoint>)> = self
+            .members
+            .iter()
+            .filter(|m| m.detached.is_none())
+            .map(|m| (m.link.id, m.spectator.then_some(Viewpoint::Everything)))
+            .collect();
         let views = self.sim.views(full.snapshot(), &attached);
         let (of, keys, frames) = match views {
             Some(v) => {

@@ -1,0 +1,95 @@
+//! Spectators of a live room (a join token's `spectator` claim, PROTOCOL.md §6.8): on an arena
+//! with interest management (cells of 100 units, a 3×3 view), a spectator sees every entity of
+//! the room while a player sees only its block; the spectator owns nothing, is in no roster
+//! and no `Joined` is broadcast for it, its inputs move nothing, and leaving makes no `Left`.
+
+mod common;
+
+use common::*;
+use tickwire_arena::ArenaInput;
+use tickwire_protocol::message::{ClientMessage, DisconnectReason, RoomEvent, ServerMessage};
+use tickwire_server::auth::{Claims, Signer};
+use tickwire_server::room::task::SPECTATOR_ENTITY;
+use tickwire_sim::InterestGrid;
+
+const SECRET: &str = "spectator-secret";
+
+fn token(player: &str, spectator: bool) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let claims = Claims::new(player, "lobby", now, 60);
+    let claims = if spectator { claims.spectating() } else { claims };
+    Signer::hs256(SECRET.as_bytes()).and_then(|s| s.mint(&claims)).expect("a token")
+}
+
+async fn join(url: &str, player: &str, spectator: bool) -> TestClient {
+    let token = token(player, spectator);
+    let mut hello = hello("lobby", player);
+    hello.token = Some(token.clone());
+    TestClient::hello_url(&format!("{url}?token={token}"), hello).await.expect("welcomed")
+}
+
+fn joined_names(events: &[ServerMessage]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::Event(e) => match &e.event {
+                RoomEvent::Joined { name, .. } | RoomEvent::Left { name, .. } => Some(name.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_spectator_sees_the_whole_room_and_is_nobody() {
+    let mut arena = small_arena();
+    arena.npcs.count = 300;
+    arena.interest = Some(InterestGrid { cell: 100.0, radius: 1, hysteresis: 10.0 });
+    let server = server_with(arena, |c| {
+        c.auth_secret = Some(SECRET.to_owned());
+        c.resume_grace_ms = 0;
+    })
+    .await;
+    let url = format!("ws://{}/ws", server.handle.addr());
+    let mut player = join(&url, "ada", false).await;
+    let mut watcher = join(&url, "eye", true).await;
+    assert_eq!(watcher.welcome.entity, SPECTATOR_ENTITY);
+    assert_ne!(player.welcome.entity, SPECTATOR_ENTITY);
+
+    // Both catch up with the room; the spectator has everything, the player its block.
+    player.catch_up(&server.handle).await;
+    watcher.catch_up(&server.handle).await;
+    let full = server.handle.snapshot("lobby").expect("the room publishes");
+    let (seen_by_player, seen_by_watcher) =
+        (player.next_snapshot().await, watcher.next_snapshot().await);
+    assert!(seen_by_watcher.len() >= full.len() - 2, "{} of {}", seen_by_watcher.len(), full.len());
+    assert!(seen_by_watcher.get(player.welcome.entity).is_some(), "the player is seen");
+    assert!(seen_by_player.len() < seen_by_watcher.len() / 2, "the player sees its block only");
+    assert!(seen_by_watcher.get(SPECTATOR_ENTITY).is_none(), "the spectator owns nothing");
+
+    // The player heard of its own join only; the spectator got the roster (the player).
+    // (A `Joined` still pending when the spectator came may reach it beside the roster.)
+    assert_eq!(joined_names(&player.events), ["ada"]);
+    let mut heard = joined_names(&watcher.events);
+    heard.dedup();
+    assert_eq!(heard, ["ada"]);
+
+    // Its inputs move nothing: the room's entities are the same with or without them.
+    let before = server.handle.snapshot("lobby").expect("a snapshot").len();
+    for _ in 0..10 {
+        watcher.input_and_snapshot(ArenaInput::toward(tickwire_sim::glam::Vec2::X)).await;
+    }
+    assert_eq!(server.handle.snapshot("lobby").expect("a snapshot").len(), before);
+
+    // Leaving: no `Left` for anyone.
+    watcher.send(ClientMessage::Disconnect(DisconnectReason::ClientLeft)).await;
+    for _ in 0..15 {
+        player.next_snapshot().await;
+    }
+    assert_eq!(joined_names(&player.events), ["ada"], "no Left for the spectator");
+    server.stop().await.expect("stops");
+}
