@@ -174,6 +174,11 @@ impl<P: Predict> Predictor<P> {
     }
 
     fn push(&mut self, tick: Tick, input: Option<P::Input>, sent: bool) {
+        // A tick the server's state already covers (a late input, or a gap filled after a
+        // stalled game loop) is not stepped again on top of that state.
+        if self.server.as_ref().is_some_and(|(s, _)| !tick.is_newer_than(*s)) {
+            return;
+        }
         if self.pending.len() == MAX_PENDING
             && let Some(oldest) = self.pending.pop_front()
         {

@@ -456,12 +456,16 @@ impl<P: Predict> ClientState<P> {
         let Some(session) = &mut self.session else {
             return 0;
         };
-        let (first, count) = match self.last_input_sent {
+        let (mut first, mut count) = match self.last_input_sent {
             None => (session.clock.split(target).0, 1),
             Some(last) => {
                 let next = last.next();
                 let lag = target - session.clock.relative(next);
-                if lag.abs() > RESYNC_TICKS {
+                if lag.abs() > RESYNC_TICKS || lag >= 2.0 {
+                    // Far off, or more than a tick behind (the game loop stalled): the ticks
+                    // in between would reach the server after it simulated them; stamp the
+                    // target (the server repeats the last input over the gap, and so does
+                    // the prediction).
                     (session.clock.split(target).0, 1)
                 } else if lag < -2.0 {
                     return 0;
@@ -470,6 +474,12 @@ impl<P: Predict> ClientState<P> {
                 }
             }
         };
+        // Never a tick the newest snapshot already covers: the server has simulated it.
+        if let Some(s) = last_snapshot
+            && !first.is_newer_than(s)
+        {
+            (first, count) = (s.next(), 1);
+        }
         let payload = self.game.encode_input(input);
         // The input as the server will decode it (its fields quantized), for prediction.
         let decoded: P::Input = self.game.decode_input(&payload).unwrap_or_else(|_| input.clone());

@@ -88,6 +88,9 @@ export class Predictor {
   }
 
   push(tick, input, sent) {
+    // A tick the server's state already covers (a late input, or a gap filled after a stalled
+    // loop) is not stepped again on top of that state.
+    if (this.server !== null && tickDiff(tick, this.server.tick) <= 0) return;
     if (this.pending.length === MAX_PENDING) this.#resolve(this.pending.shift(), null);
     const alive = this.server?.alive ?? false;
     const after = this.predicted === null ? null : alive ? this.step(this.predicted, input, tick) : this.predicted;

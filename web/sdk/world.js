@@ -209,6 +209,9 @@ export class World {
   inputFrames(now, payload) {
     const ticks = this.#inputTicks(now);
     if (!ticks) return [];
+    // Never a tick the newest snapshot already covers: the server has simulated it.
+    const newest = this.#latest ? this.#latest.snapshot.tick : null;
+    if (newest !== null && tickDiff(ticks.first, newest) <= 0) Object.assign(ticks, { first: (newest + 1) >>> 0, count: 1 });
     const frame = { last_snapshot: this.#latest ? this.#latest.snapshot.tick : null, view: this.#viewTime(now), payload };
     const frames = [];
     for (let k = 0; k < ticks.count; k++) frames.push({ type: 'Input', tick: (ticks.first + k) >>> 0, ...frame });
@@ -222,7 +225,10 @@ export class World {
     if (this.#lastInputSent === null) return { first: this.#clock.split(target).tick, count: 1 };
     const next = (this.#lastInputSent + 1) >>> 0;
     const lag = target - this.#clock.relative(next);
-    if (Math.abs(lag) > RESYNC_TICKS) return { first: this.#clock.split(target).tick, count: 1 };
+    // Far off, or more than a tick behind (a stalled loop): the ticks in between would reach the
+    // server after it simulated them; stamp the target (the server repeats the last input over
+    // the gap, and so does the prediction).
+    if (Math.abs(lag) > RESYNC_TICKS || lag >= 2) return { first: this.#clock.split(target).tick, count: 1 };
     if (lag < -2) return null; // early: pause, leaving no hole
     return { first: next, count: lag >= 1 ? MAX_FRAMES_PER_TICK : 1 };
   }

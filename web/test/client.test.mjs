@@ -168,7 +168,7 @@ test('events: Tickwire’s own and the game’s, decoded by name', async () => {
   const stop = client.onEvent('Kill', (fields, tick) => kills.push([tick, fields]));
   assert.throws(() => client.onEvent('Explosion', () => {}), TypeError, 'an event the arena does not declare');
   ws.deliver({ type: 'Event', tick: 90, event: { type: 'Joined', client: 4, entity: 22, name: 'Ana' } });
-  ws.deliver(gameEvent(91, 'Shot', { shooter: 22, from_x: 100, from_y: 200.5, to_x: 300.03125, to_y: 2100, hit: 7 }));
+  ws.deliver(gameEvent(91, 'Shot', { shooter: 22, from_x: 100, from_y: 200.5, to_x: 300.03125, to_y: 8300, hit: 7 }));
   ws.deliver(gameEvent(92, 'Shot', { shooter: 22, from_x: 1, from_y: 2, to_x: 3, to_y: 4 }));
   ws.deliver(gameEvent(93, 'Kill', { killer: 22, victim: 7 }));
   ws.deliver({ type: 'Event', tick: 94, event: { type: 'Chat', from: 4, name: 'Ana', text: 'gg' } });
@@ -177,7 +177,7 @@ test('events: Tickwire’s own and the game’s, decoded by name', async () => {
   ws.deliver(gameEvent(96, 'Kill', { killer: 7, victim: 22 }));
   assert.deepEqual(events.slice(0, 6), [
     { tick: 90, name: 'Joined', game: false, fields: { client: 4, entity: 22, name: 'Ana' } },
-    { tick: 91, name: 'Shot', game: true, kind: 0, fields: { shooter: 22, from_x: 100, from_y: 200.5, to_x: 300.03125, to_y: 2047.96875, hit: 7 } },
+    { tick: 91, name: 'Shot', game: true, kind: 0, fields: { shooter: 22, from_x: 100, from_y: 200.5, to_x: 300.03125, to_y: 8191.96875, hit: 7 } },
     { tick: 92, name: 'Shot', game: true, kind: 0, fields: { shooter: 22, from_x: 1, from_y: 2, to_x: 3, to_y: 4, hit: null } },
     { tick: 93, name: 'Kill', game: true, kind: 2, fields: { killer: 22, victim: 7 } },
     { tick: 94, name: 'Chat', game: false, fields: { from: 4, name: 'Ana', text: 'gg' } },
@@ -250,6 +250,28 @@ test('past the repeats, skipped ticks step with the default input, as the server
   p.apply(1000, idle);
   assert.equal(p.pending.length, 128);
   assert.equal(p.pending.at(-1).tick, 1000);
+});
+
+test('ticks the server state already covers are not stepped again (a gap filled after a stall)', () => {
+  const steps = [];
+  const p = new Predictor((s, input, tick) => (steps.push(tick), s + 1), (a, b) => Math.abs(a - b), ARENA.input);
+  const right = { move_x: 127, move_y: 0, aim: 0, buttons: 0 };
+  p.reconcile(1, 0, true);
+  p.apply(2, right);
+  p.apply(3, right);
+  // The loop stalls; snapshots of ticks 4..6 arrive (the server repeated the input), then the
+  // next input is for tick 9: only 7 and 8 are filled in on top of the server's state at 6.
+  p.reconcile(6, 5, true);
+  steps.length = 0;
+  p.apply(9, right);
+  assert.deepEqual(steps, [7, 8, 9]);
+  assert.equal(p.position, 8, 'the state of 6, stepped three times');
+  // A late input (its tick is covered) is not stepped.
+  p.reconcile(9, 8, true);
+  steps.length = 0;
+  p.apply(9, right);
+  assert.deepEqual(steps, []);
+  assert.equal(p.position, 8);
 });
 
 test('the client takes a /schema.json description as well as a GameSchema', () => {

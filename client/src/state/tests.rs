@@ -48,6 +48,11 @@ struct Harness {
     joined: bool,
     late_inputs: usize,
     early_inputs: Vec<i32>,
+    /// The game loop is stalled: the client sends no input (the network goes on).
+    stalled: bool,
+    /// The newest snapshot tick the client had when each input frame was sent, and the
+    /// frame's tick.
+    stamped: Vec<(Option<Tick>, Tick)>,
 }
 
 impl Harness {
@@ -83,6 +88,8 @@ impl Harness {
             joined: false,
             late_inputs: 0,
             early_inputs: Vec::new(),
+            stalled: false,
+            stamped: Vec::new(),
         }
     }
 
@@ -190,7 +197,12 @@ impl Harness {
             }
             if self.now >= self.next_client_tick {
                 self.next_client_tick += self.tick;
-                self.client.send_input(self.now, &input);
+                if !self.stalled {
+                    let had = self.client.latest_snapshot().map(Snapshot::tick);
+                    self.client.send_input(self.now, &input);
+                    let sent = self.client.last_input_sent();
+                    self.stamped.extend(sent.map(|t| (had, t)));
+                }
             }
             self.client.handle_timeout(self.now);
             while let Some(bytes) = self.client.poll_transmit(self.now) {
@@ -229,6 +241,31 @@ fn inputs_arrive_just_in_time_and_prediction_is_exact() {
     let server_pos = h.player_pos();
     assert_eq!(h.client.predicted().map(|s| s.pos), Some(server_pos));
     assert_eq!(h.client.stats().mispredictions, 0);
+}
+
+#[test]
+fn after_a_stalled_game_loop_no_input_is_stamped_for_a_simulated_tick() {
+    let mut h = Harness::new(MS * 40);
+    let right = ArenaInput::toward(Vec2::X);
+    h.run(Duration::from_millis(1500), right);
+    let before = h.client.stats();
+    // The game loop stalls for 5.5 ticks while the network goes on, then turns.
+    h.stalled = true;
+    h.run(MS * 183, right);
+    h.stalled = false;
+    let from = h.stamped.len();
+    h.run(Duration::from_millis(1500), ArenaInput::toward(Vec2::Y));
+    for &(had, tick) in &h.stamped[from..] {
+        assert!(had.is_none_or(|s| tick.is_newer_than(s)), "input {tick:?} with snapshot {had:?}");
+    }
+    let after = h.client.stats();
+    assert!(after.prediction_checks > before.prediction_checks + 30, "{after:?}");
+    assert_eq!(after.mispredictions, before.mispredictions, "the stall mispredicts nothing");
+    // Back to the settled margin: the newest inputs arrive in time.
+    let late = h.late_inputs;
+    h.run(Duration::from_millis(500), ArenaInput::IDLE);
+    assert_eq!(h.late_inputs, late);
+    assert_eq!(h.client.predicted().map(|s| s.pos), Some(h.player_pos()));
 }
 
 #[test]
