@@ -12,7 +12,7 @@ import { dequantize, roundHalfAway } from './sdk/schema.js';
 /** Grid steps per world unit: positions and per-tick displacements are multiples of 1/32. */
 export const GRID_PER_UNIT = 32;
 const GRID = 1 / 32;
-const MAX_COORD = 2047 + 31 / 32;
+const MAX_COORD = 8191 + 31 / 32;
 const MAX_STEP = 63 + 31 / 32;
 
 const POSITION = { kind: 'fixed', min: 0, max: MAX_COORD, step: GRID };

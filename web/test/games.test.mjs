@@ -61,12 +61,12 @@ test("the page's arena declaration is the arena's", () => {
 
 test('the arena schema is the server’s shape, and the page finds its fields by name', () => {
   assert.equal(SCHEMA.name, 'arena');
-  assert.deepEqual(SCHEMA.fields.map((f) => f.bits), [16, 16, 12, 12, 10, 2, 8, 16, 1]);
+  assert.deepEqual(SCHEMA.fields.map((f) => f.bits), [18, 18, 12, 12, 10, 2, 8, 16, 1]);
   assert.equal(SCHEMA.fields[0].linear.zero, 2048);
   // games/arena/src/protocol.rs: a 33-bit input, and its events' sizes.
   assert.deepEqual(ARENA.input.fields.map((f) => [f.name, f.bits]), [['move_x', 8], ['move_y', 8], ['aim', 16], ['buttons', 1]]);
   assert.equal(ARENA.input.maxBytes, 5);
-  assert.deepEqual(ARENA.events.map((e) => [e.name, e.maxBits]), [['Shot', 129], ['Hit', 82], ['Kill', 64]]);
+  assert.deepEqual(ARENA.events.map((e) => [e.name, e.maxBits]), [['Shot', 137], ['Hit', 82], ['Kill', 64]]);
   assert.equal(ARENA.commands.length, 0);
   assert.deepEqual(F, { x: 0, y: 1, vx: 2, vy: 3, angle: 4, kind: 5, health: 6, score: 7, alive: 8 });
   const moved = { ...ARENA.describe(), hash: undefined, canonical_text: undefined };

@@ -8,7 +8,7 @@
 //!
 //! | component | field | codec | bits |
 //! | --- | --- | --- | --- |
-//! | `body` | `x`, `y` | fixed 0..=2047.96875 step 1/32, linear from `vx`, `vy` | 16 |
+//! | `body` | `x`, `y` | fixed 0..=8191.96875 step 1/32, linear from `vx`, `vy` | 18 |
 //! | `body` | `vx`, `vy` | fixed -64..=63.96875 step 1/32 (units per tick) | 12 |
 //! | `heading` | `angle` | angle, 10 bits | 10 |
 //! | `npc` | `kind` | uint 0..=3 | 2 |

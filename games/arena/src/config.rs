@@ -19,8 +19,9 @@ use tickwire_sim::interest::{GridError, InterestGrid};
 pub const GRID: f32 = 1.0 / 32.0;
 /// Grid steps per world unit (the inverse of [`GRID`]).
 pub const GRID_PER_UNIT: f32 = 32.0;
-/// Largest coordinate the position codec can carry (`2047 + 31/32`): worlds may be at most this.
-pub const MAX_COORD: f32 = 2047.0 + 31.0 / 32.0;
+/// Largest coordinate the position codec can carry (`8191 + 31/32`, 18 bits on the 1/32 grid):
+/// worlds may be at most this.
+pub const MAX_COORD: f32 = 8191.0 + 31.0 / 32.0;
 /// Largest per-tick displacement the velocity codec can carry.
 pub const MAX_STEP: f32 = 63.0 + 31.0 / 32.0;
 /// Largest per-tick speed a config may ask for, a grid step below [`MAX_STEP`] so that snapping an
@@ -375,7 +376,7 @@ mod tests {
         assert_eq!(with(&|c| c.tick_rate = 0), Err(ConfigError::TickRate { rate: 0 }));
         assert_eq!(with(&|c| c.tick_rate = 241), Err(ConfigError::TickRate { rate: 241 }));
         assert!(matches!(
-            with(&|c| c.rules.world = Vec2::new(2048.0, 100.0)),
+            with(&|c| c.rules.world = Vec2::new(8192.0, 100.0)),
             Err(ConfigError::WorldTooLarge { .. })
         ));
         assert_eq!(with(&|c| c.rules.world = Vec2::splat(MAX_COORD)), Ok(()));

@@ -55,7 +55,7 @@
 //! - The world size, the walls and the radii must be on the grid ([`ArenaConfig::validate`]), so
 //!   every position a collision produces is on it too.
 //!
-//! Positions are `f32` multiples of 1/32 below 2048 (17 significant bits, well within `f32`'s
+//! Positions are `f32` multiples of 1/32 below 8192 (18 significant bits, well within `f32`'s
 //! 24), so sums are exact and quantizing them is lossless. An NPC moving in a straight line thus
 //! costs **zero bytes** in a delta: the codec's prediction is exactly right.
 //!
@@ -268,7 +268,7 @@ mod tests {
         let s = ArenaProtocol::schema();
         assert_eq!(s.components().name(), "arena");
         let bits: Vec<u32> = s.components().fields().iter().map(|f| f.bits).collect();
-        assert_eq!(bits, [16, 16, 12, 12, 10, 2, 8, 16, 1]);
+        assert_eq!(bits, [18, 18, 12, 12, 10, 2, 8, 16, 1]);
         assert_eq!(s.components().fields()[0].linear, Some((2, 2048)));
         assert_eq!(s.input().max_bytes(), 5);
         assert_eq!(s.event_kind("Kill"), Some(2));

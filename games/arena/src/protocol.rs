@@ -4,7 +4,7 @@
 //! | payload | fields | bits |
 //! | --- | --- | --- |
 //! | input | `move_x`, `move_y`: int -127..=127 (the simulation normalises the vector); `aim`: angle, 16 bits; `buttons`: 1 button (bit 0: fire) | 33 (5 bytes) |
-//! | `Shot` | `shooter`: entity; `from_x`, `from_y`, `to_x`, `to_y`: positions (the tracer, 1/32 grid); `hit`: optional entity | 129 or 97 |
+//! | `Shot` | `shooter`: entity; `from_x`, `from_y`, `to_x`, `to_y`: positions (the tracer, 1/32 grid); `hit`: optional entity | 137 or 105 |
 //! | `Hit` | `shooter`, `target`: entities; `damage`: uint 255; `rewind_ms`: uint 1000 (how far back the shot was judged) | 82 |
 //! | `Kill` | `killer`, `victim`: entities | 64 |
 

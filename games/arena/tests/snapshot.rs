@@ -109,6 +109,6 @@ fn grid_values_quantize_exactly() {
     let body = Body { x: tickwire_arena::MAX_COORD, y: 0.031_25, vx: -64.0, vy: 3.34375 };
     let mut q = [0u32; 4];
     body.write(&mut FieldWriter::new(fields, &mut q));
-    assert_eq!(q, [65_535, 1, 0, 2155]);
+    assert_eq!(q, [262_143, 1, 0, 2155]);
     assert_eq!(Body::read(&mut FieldReader::new(fields, &q)), body);
 }
