@@ -2,8 +2,9 @@
 //! respawning (phase 4).
 //!
 //! Spawn points are generated once per arena from the seed (a separate PCG stream from the
-//! NPCs', so joining players never changes NPC behaviour): up to [`SPAWN_POINTS`] grid
-//! positions where a player fits without touching a wall. Each spawn or respawn picks one of
+//! NPCs', so joining players never changes NPC behaviour): up to [`spawn_point_count`] grid
+//! positions where a player fits without touching a wall, [`SPAWN_POINTS`] per 1000×1000 units
+//! of world so that players of a big world start spread over all of it. Each spawn or respawn picks one of
 //! them from that stream.
 
 use glam::Vec2;
@@ -18,8 +19,11 @@ use crate::config::{ArenaConfig, ConfigError, GRID_PER_UNIT};
 use crate::movement::{is_free, move_player};
 use crate::{Arena, ArenaInput};
 
-/// How many spawn points an arena generates.
+/// How many spawn points an arena generates per 1000×1000 units of world (the default world has
+/// exactly this many).
 pub(crate) const SPAWN_POINTS: usize = 16;
+/// Most spawn points an arena generates, whatever its size.
+const MAX_SPAWN_POINTS: usize = 4096;
 /// Attempts to place each spawn point before giving up on it.
 const SPAWN_ATTEMPTS: usize = 256;
 /// PCG stream of the spawn points (the NPCs use another).
@@ -71,8 +75,9 @@ impl SpawnPoints {
         let lo = (rules.player_radius * GRID_PER_UNIT) as u32;
         let hi = (rules.world - Vec2::splat(rules.player_radius)) * GRID_PER_UNIT;
         let (hi_x, hi_y) = (hi.x as u32, hi.y as u32);
-        let mut points = Vec::with_capacity(SPAWN_POINTS);
-        for _ in 0..SPAWN_POINTS {
+        let count = spawn_point_count(rules.world);
+        let mut points = Vec::with_capacity(count);
+        for _ in 0..count {
             for _ in 0..SPAWN_ATTEMPTS {
                 let x = rng.random_range(lo..=hi_x.max(lo)) as f32 / GRID_PER_UNIT;
                 let y = rng.random_range(lo..=hi_y.max(lo)) as f32 / GRID_PER_UNIT;
@@ -97,6 +102,13 @@ impl SpawnPoints {
     pub(crate) fn points(&self) -> &[Vec2] {
         &self.points
     }
+}
+
+/// How many spawn points a world of `size` gets: [`SPAWN_POINTS`] per million square units,
+/// at least [`SPAWN_POINTS`] and at most [`MAX_SPAWN_POINTS`] (an 8,000×8,000 world: 1,024).
+pub(crate) fn spawn_point_count(size: Vec2) -> usize {
+    let per_area = (f64::from(size.x) * f64::from(size.y) / 1e6 * SPAWN_POINTS as f64).round();
+    (per_area as usize).clamp(SPAWN_POINTS, MAX_SPAWN_POINTS)
 }
 
 impl Arena {
@@ -238,5 +250,26 @@ impl Arena {
             player.health = max_health;
             player.alive = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MAX_COORD;
+
+    #[test]
+    fn spawn_points_grow_with_the_world() {
+        assert_eq!(spawn_point_count(Vec2::splat(1000.0)), SPAWN_POINTS);
+        assert_eq!(spawn_point_count(Vec2::splat(100.0)), SPAWN_POINTS, "never fewer");
+        assert_eq!(spawn_point_count(Vec2::splat(8000.0)), 1024);
+        assert_eq!(spawn_point_count(Vec2::splat(MAX_COORD)), 1074);
+        let mut config = ArenaConfig::default();
+        config.rules.world = Vec2::splat(8000.0);
+        config.rules.walls.clear();
+        let spawns = SpawnPoints::generate(&config, 7).expect("room for players");
+        assert_eq!(spawns.points().len(), 1024);
+        let far = spawns.points().iter().filter(|p| p.x > 4000.0 && p.y > 4000.0).count();
+        assert!((200..=320).contains(&far), "{far} of 1,024 in the far quarter");
     }
 }
