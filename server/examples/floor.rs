@@ -1,0 +1,208 @@
+//! The floor benchmark of issue 16: what one client costs a server on Tickwire's stack when the
+//! server does nothing but the socket work of a game tick.
+//!
+//! ```text
+//! cargo run --release -p tickwire-server --example floor -- serve 127.0.0.1:0 --reply-bytes 216
+//! cargo run --release -p tickwire-server --example floor -- load ws://ADDR/ws --clients 500 --pid PID
+//! ```
+//!
+//! - `serve` accepts WebSocket upgrades with the server's own layer (hyper, fastwebsockets,
+//!   `tickwire_server::session::ws`, a multi-threaded tokio runtime) and, per connection, reads
+//!   one small frame and writes one snapshot-sized frame (`--reply-bytes`) for each frame read:
+//!   one read and one write per client per tick, the least a game server does.
+//! - `load` opens `--clients` connections, each sending a 12-byte frame `--rate` times a second
+//!   (phases spread over the tick) and reading the replies; after `--warmup-secs` it samples the
+//!   CPU time of the process `--pid` (the server, from `/proc/PID/stat`) for `--secs` and prints
+//!   the server's cores and its CPU per client per tick, in microseconds.
+//!
+//! `scripts/floor.sh` runs both, pinned to different cores, at several client counts; the same
+//! measurement of `tickwire-server` under bots (`scripts/loadtest.sh`) divided by this floor is
+//! the ratio issue 16 reports.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use bytes::Bytes;
+use clap::{Parser, Subcommand};
+use fastwebsockets::Frame;
+use futures_util::{SinkExt as _, StreamExt as _};
+use http_body_util::Empty;
+use hyper::body::Incoming as Body;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tickwire_server::session::ws::{self, Incoming};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpListener;
+use tokio_tungstenite::tungstenite::Message;
+
+#[derive(Debug, Parser)]
+#[command(about = "The socket floor of a game tick: a minimal server and its load")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve: one snapshot-sized frame written per small frame read.
+    Serve {
+        /// Address to bind.
+        #[arg(default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+        /// Bytes of each reply (a snapshot per client per tick).
+        #[arg(long, default_value_t = 216)]
+        reply_bytes: usize,
+    },
+    /// Load a server and measure its CPU per client per tick.
+    Load {
+        /// The server's WebSocket URL.
+        url: String,
+        /// Connections.
+        #[arg(long, default_value_t = 500)]
+        clients: usize,
+        /// Frames per second per connection (the tick rate).
+        #[arg(long, default_value_t = 30)]
+        rate: u32,
+        /// Seconds before the measurement (connecting included).
+        #[arg(long, default_value_t = 5)]
+        warmup_secs: u64,
+        /// Seconds measured.
+        #[arg(long, default_value_t = 15)]
+        secs: u64,
+        /// The server's process id (its CPU time is measured).
+        #[arg(long)]
+        pid: u32,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Serve { addr, reply_bytes } => {
+            tokio::runtime::Runtime::new()?.block_on(serve(addr, reply_bytes))
+        }
+        Command::Load { url, clients, rate, warmup_secs, secs, pid } => {
+            // The load has its own single thread: it must not look like server work.
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            rt.block_on(load(&url, clients, rate, Duration::from_secs(warmup_secs), secs, pid))
+        }
+    }
+}
+
+async fn serve(addr: SocketAddr, reply_bytes: usize) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("bind {addr}"))?;
+    println!("listening on http://{}", listener.local_addr()?);
+    let reply = Bytes::from(vec![0x5a; reply_bytes]);
+    loop {
+        let (stream, _) = listener.accept().await.context("accept")?;
+        stream.set_nodelay(true)?;
+        let reply = reply.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| upgrade(req, reply.clone()));
+            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            let _ = conn.with_upgrades().await;
+        });
+    }
+}
+
+async fn upgrade(mut req: Request<Body>, reply: Bytes) -> anyhow::Result<Response<Empty<Bytes>>> {
+    if !fastwebsockets::upgrade::is_upgrade_request(&req) {
+        let mut resp = Response::new(Empty::new());
+        *resp.status_mut() = StatusCode::UPGRADE_REQUIRED;
+        return Ok(resp);
+    }
+    let (resp, fut) = fastwebsockets::upgrade::upgrade(&mut req)?;
+    tokio::spawn(async move {
+        if let Ok(ws) = fut.await {
+            answer(ws.into_inner(), &reply).await;
+        }
+    });
+    Ok(resp)
+}
+
+/// One reply per binary frame read, until the client goes.
+async fn answer<S: AsyncRead + AsyncWrite + Unpin>(io: S, reply: &Bytes) {
+    let (mut reader, mut writer) = ws::split(io, 2048);
+    loop {
+        match reader.next().await {
+            Ok(Incoming::Binary(_)) => {
+                let frame = Frame::binary(fastwebsockets::Payload::Borrowed(reply));
+                if writer.write_frame(frame).await.is_err() || writer.flush().await.is_err() {
+                    return;
+                }
+            }
+            Ok(Incoming::Close { .. }) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// User + system CPU time of `pid`, in clock ticks (`/proc/PID/stat` fields 14 and 15).
+fn cpu_ticks(pid: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name (field 2) may hold spaces: count from the closing parenthesis.
+    let rest = stat.rsplit_once(')').context("a stat line")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11).context("utime")?.parse()?;
+    let stime: u64 = fields.get(12).context("stime")?.parse()?;
+    Ok(utime + stime)
+}
+
+async fn load(
+    url: &str,
+    clients: usize,
+    rate: u32,
+    warmup: Duration,
+    secs: u64,
+    pid: u32,
+) -> anyhow::Result<()> {
+    let start = Instant::now();
+    let period = Duration::from_secs(1) / rate.max(1);
+    let mut tasks = Vec::with_capacity(clients);
+    for i in 0..clients {
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .with_context(|| format!("connection {i}"))?;
+        let phase = period * u32::try_from(i % 97).unwrap_or(0) / 97;
+        tasks.push(tokio::spawn(client(socket, period, phase)));
+    }
+    let connected = start.elapsed();
+    tokio::time::sleep(warmup.saturating_sub(connected)).await;
+    let hz = 100.0; // USER_HZ on Linux
+    let (c0, t0) = (cpu_ticks(pid)?, Instant::now());
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let (c1, elapsed) = (cpu_ticks(pid)?, t0.elapsed().as_secs_f64());
+    let cores = (c1 - c0) as f64 / hz / elapsed;
+    let client_ticks = clients as f64 * f64::from(rate) * elapsed;
+    let us = (c1 - c0) as f64 / hz * 1e6 / client_ticks;
+    println!(
+        "floor: {clients} clients at {rate} Hz: server {cores:.3} cores, {us:.2} us per client per tick ({elapsed:.1} s measured, connected in {:.1} s)",
+        connected.as_secs_f64()
+    );
+    for t in tasks {
+        t.abort();
+    }
+    Ok(())
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Sends a small frame every `period` (after `phase`) and reads every reply.
+async fn client(socket: Socket, period: Duration, phase: Duration) {
+    let (mut tx, mut rx) = socket.split();
+    let reader = tokio::spawn(async move { while let Some(Ok(_)) = rx.next().await {} });
+    tokio::time::sleep(phase).await;
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let input = Bytes::from_static(&[1; 12]);
+    loop {
+        ticks.tick().await;
+        if tx.send(Message::Binary(input.clone())).await.is_err() {
+            break;
+        }
+    }
+    reader.abort();
+}
