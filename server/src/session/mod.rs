@@ -88,6 +88,7 @@ where
         room: room.clone(),
         ctrl: ctrl_tx,
         pings: writer.pings.clone(),
+        activity: writer.activity.clone(),
         origin: writer.origin,
     };
     let mut reader_task = tokio::spawn(reader.run(rd));

@@ -1,7 +1,8 @@
 //! The session's reader task: reads frames in its own loop (so that the writer's `select!` only
 //! waits on cancel-safe things) and feeds the room and the writer.
 //!
-//! Every frame read has a deadline (the idle timeout). Frames come through [`WsReader`], which
+//! Each frame read is noted in the session's [`Activity`], which the writer's idle timer reads
+//! (no per-frame deadline: see `writer.rs`). Frames come through [`WsReader`], which
 //! refuses what RFC 6455 or the size limit forbids, and fragmented messages (see `ws.rs`);
 //! text messages end the session here (the protocol is binary). Inputs, commands, pings
 //! (protocol and WebSocket) and chat are rate-limited per client. A game payload (input or
@@ -9,6 +10,7 @@
 //! the schema refuses ends the session (`bad_payload`).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tickwire_protocol::codec::decode_client;
@@ -17,12 +19,12 @@ use tickwire_protocol::rtt::RttEstimator;
 use tickwire_sim::PushOutcome;
 use tokio::io::AsyncRead;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, timeout};
+use tokio::time::Instant;
 use tracing::debug;
 
 use super::end::SessionEnd;
 use super::rate::TokenBucket;
-use super::writer::{Pings, WriterCmd};
+use super::writer::{Activity, Pings, WriterCmd};
 use super::ws::{Incoming, WsReader};
 use crate::ServerCtx;
 use crate::room::{ClientLink, RoomHandle};
@@ -37,6 +39,8 @@ pub(crate) struct Reader {
     pub(crate) room: RoomHandle,
     pub(crate) ctrl: mpsc::Sender<WriterCmd>,
     pub(crate) pings: Pings,
+    /// When a frame was last read, for the writer's idle timer.
+    pub(crate) activity: Activity,
     /// The session's time origin, shared with the writer's pings.
     pub(crate) origin: Instant,
 }
@@ -55,16 +59,16 @@ impl Reader {
         let mut pings = TokenBucket::new(ping_rate, ping_rate, now);
         let mut chat = TokenBucket::new(CHAT_RATE, 5.0, now);
         let mut rtt = RttEstimator::default();
-        let idle = cfg.idle_timeout();
         loop {
-            let incoming = match timeout(idle, ws.next()).await {
-                Err(_) => return SessionEnd::TIMEOUT,
-                Ok(Err(e)) => {
+            let incoming = match ws.next().await {
+                Err(e) => {
                     debug!(client = %self.link.id, "websocket: {e}");
                     return e.end();
                 }
-                Ok(Ok(incoming)) => incoming,
+                Ok(incoming) => incoming,
             };
+            let read_at = u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX);
+            self.activity.store(read_at, Ordering::Relaxed);
             self.ctx.metrics.received(incoming.payload_len());
             let payload = match incoming {
                 Incoming::Binary(payload) => payload,

@@ -1,12 +1,19 @@
 //! The session's writer: the only code that writes to the client's socket.
 //!
-//! It waits (cancel-safely) on four things: the reader ending, control requests from the reader
-//! (pongs, WebSocket pongs, RTT reports), the room's outbox notification, and the ping
-//! timer. Everything pending is written into a buffered writer and flushed once, so a client
-//! costs about one `send()` per tick. Every flush has a deadline: a client that does not drain
-//! its socket is disconnected (`TooSlow`) instead of holding memory.
+//! It waits (cancel-safely) on five things: the reader ending, control requests from the reader
+//! (pongs, WebSocket pongs, RTT reports), the room's outbox notification, the ping timer and
+//! the idle timer. Everything pending is written into a buffered writer and flushed once, so a
+//! client costs about one `send()` per tick. Every flush has a deadline: a client that does not
+//! drain its socket is disconnected (`TooSlow`) instead of holding memory.
+//!
+//! **Timers are armed once, not per tick.** The ping timer is reset only when a ping is sent.
+//! The idle timeout is watched here rather than by a deadline on every frame the reader reads
+//! (a timer armed and cancelled per client per tick): the reader notes when it last read a
+//! frame ([`Activity`]), and the idle timer, when it fires, either ends the session
+//! (`Timeout`) or is re-armed from that note.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use fastwebsockets::{Frame, Payload, WebSocketError, WebSocketWrite};
@@ -49,6 +56,10 @@ pub(crate) enum WriterCmd {
 /// sends them, the reader matches pongs; time is measured from the session's `origin`.
 pub(crate) type Pings = Arc<Mutex<PingTracker>>;
 
+/// When the reader last read a frame, in milliseconds since the session's `origin` (see the
+/// module docs).
+pub(crate) type Activity = Arc<AtomicU64>;
+
 /// The writing half of a session.
 pub(crate) struct Writer<W: AsyncWrite + Unpin> {
     ws: WebSocketWrite<BufWriter<W>>,
@@ -59,6 +70,7 @@ pub(crate) struct Writer<W: AsyncWrite + Unpin> {
     /// The session's time origin (pings carry microseconds since it).
     pub(crate) origin: Instant,
     pub(crate) pings: Pings,
+    pub(crate) activity: Activity,
 }
 
 impl<W: AsyncWrite + Unpin> Writer<W> {
@@ -72,6 +84,7 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
             outgoing: Outgoing::default(),
             origin: Instant::now(),
             pings: Arc::new(Mutex::new(PingTracker::new(interval, Duration::ZERO))),
+            activity: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -120,6 +133,10 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         reader: &mut JoinHandle<SessionEnd>,
     ) -> SessionEnd {
         let deadline = self.ctx.config.slow_client();
+        let idle = self.ctx.config.idle_timeout();
+        let ping_timer = sleep_until(self.origin + self.pings.lock().next_due());
+        let idle_timer = sleep_until(self.last_read() + idle);
+        tokio::pin!(ping_timer, idle_timer);
         loop {
             let step = tokio::select! {
                 biased;
@@ -136,8 +153,18 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
                     None => return SessionEnd::CONNECTION_LOST,
                 },
                 () = link.notified() => timeout(deadline, self.drain(link)).await,
-                () = sleep_until(self.origin + self.pings.lock().next_due()) => {
-                    timeout(deadline, self.ping()).await
+                () = &mut ping_timer => {
+                    let sent = timeout(deadline, self.ping()).await;
+                    ping_timer.as_mut().reset(self.origin + self.pings.lock().next_due());
+                    sent
+                }
+                () = &mut idle_timer => {
+                    let due = self.last_read() + idle;
+                    if Instant::now() >= due {
+                        return SessionEnd::TIMEOUT;
+                    }
+                    idle_timer.as_mut().reset(due);
+                    Ok(Ok(None))
                 }
             };
             match step {
@@ -147,6 +174,11 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
                 Err(_) => return SessionEnd::TOO_SLOW,
             }
         }
+    }
+
+    /// When the reader last read a frame.
+    fn last_read(&self) -> Instant {
+        self.origin + Duration::from_millis(self.activity.load(Ordering::Relaxed))
     }
 
     /// Writes a control request and any others already queued, then flushes.
