@@ -367,6 +367,11 @@ pub fn rewound_shapes(
 }
 
 /// The nearest active shape passing `hittable` along `ray`, within its length.
+///
+/// `hittable` is asked only about the shapes the ray meets nearer than the best so far: it is
+/// the game's judgement against its world (a lookup or two per call), the geometry is a few
+/// multiplications, and a room of 2,000 players firing 250 shots a tick would otherwise ask it
+/// half a million times a tick.
 pub fn cast(
     ray: &Ray,
     shapes: &[HitShape],
@@ -374,8 +379,10 @@ pub fn cast(
 ) -> Option<(EntityId, f32)> {
     let mut best: Option<(EntityId, f32)> = None;
     let mut limit = ray.length;
-    for s in shapes.iter().filter(|s| s.active && hittable(s.id)) {
-        if let Some(d) = s.shape.ray_distance(ray.origin, ray.dir).filter(|d| *d <= limit) {
+    for s in shapes.iter().filter(|s| s.active) {
+        if let Some(d) = s.shape.ray_distance(ray.origin, ray.dir).filter(|d| *d <= limit)
+            && hittable(s.id)
+        {
             limit = d;
             best = Some((s.id, d));
         }

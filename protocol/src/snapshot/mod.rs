@@ -147,6 +147,14 @@ impl<'s> SnapshotBuilder<'s> {
         EntityBuilder { builder: self }
     }
 
+    /// Makes room for `entities` more entities, so that copying a known number of them (an
+    /// interest view's rows) does not grow the buffers one entity at a time.
+    pub fn reserve(&mut self, entities: usize) {
+        self.snap.ids.reserve(entities);
+        self.snap.masks.reserve(entities);
+        self.snap.values.reserve(entities.saturating_mul(self.snap.stride));
+    }
+
     /// Adds an entity of another snapshot of the same schema, as it is (a replay shows a
     /// recorded state this way). An entity whose row does not fit this schema is skipped.
     pub fn copy(&mut self, entity: EntityRef<'_>) {
