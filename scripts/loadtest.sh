@@ -6,6 +6,7 @@
 #   scripts/loadtest.sh                      # the arena: 100 500 1000 2000 clients, 20 s each
 #   COUNTS="50 100" DURATION=10s scripts/loadtest.sh
 #   GAME=kart COUNTS="100 500" scripts/loadtest.sh
+#   SCENARIO=bigworld DURATION=15s scripts/loadtest.sh   # issue 18: 500 1000 2000 bots, interest on and off
 #
 # Knobs (environment): GAME (arena|kart), GAME_CONFIG (the server's --game-config; default as
 # above), COUNTS, DURATION (per step, ramp-up included), RAMP_UP, BEHAVIOUR (arena:
@@ -15,6 +16,18 @@
 # core and the bots on the others: on a small machine the bots otherwise take CPU time from
 # the server, and its tick times measure the bots as much as the server).
 #
+# SCENARIO=bigworld is the interest-management load (benches/src/scenario.rs, `big_world`): the
+# arena in an 8,000×8,000 world with 20,000 NPCs (25% moving), all bots in ONE room, wandering
+# from the arena's spawn points (1,024 of them in a world this size, spread over all of it).
+# INTEREST (default "on off") lists the settings to run; the server is restarted for each, with
+# the grid {"cell":250,"radius":1,"hysteresis":16} or without interest. COUNTS defaults to
+# "500 1000 2000". Its table adds what interest is judged by: payload encodes per tick
+# (tickwire_snapshot_encodes_total delta / ticks), distinct views and view transitions per tick
+# (tickwire_interest_views, tickwire_interest_transitions_total), decode errors and
+# mispredictions; and, per client count, bytes per client per second with interest over without.
+# Without interest every bot decodes and keeps the whole world (about 1 MB a snapshot, 8 kept):
+# a step whose bots outgrow MAX_BOTS_RSS_MB (default 8192) is stopped and marked so.
+#
 # For each step it samples the server's CPU time and RSS from /proc/PID/stat and
 # /proc/PID/status (and the bots' CPU likewise), reads the bots' JSON report (server tick p99
 # from /metrics, bytes per client per second, snapshot-interval p99, errors), and prints a
@@ -23,10 +36,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+SCENARIO="${SCENARIO:-rooms}"
+# The big world, as benches/src/scenario.rs BIG_WORLD_JSON has it (a test there checks this line).
+BIG_WORLD_JSON='{"rules":{"world":[8000,8000],"walls":[{"min":[1600,1600],"max":[2080,3200]},{"min":[5920,4800],"max":[6400,6400]},{"min":[3360,3760],"max":[4640,4240]},{"min":[4800,1200],"max":[6400,1520]},{"min":[1600,6480],"max":[3200,6800]}]},"npcs":{"count":20000,"moving_fraction":0.25},"interest":{"cell":250,"radius":1,"hysteresis":16}}'
+case "$SCENARIO" in
+    rooms) INTEREST="-" ;;
+    bigworld)
+        GAME=arena
+        COUNTS="${COUNTS:-500 1000 2000}"
+        INTEREST="${INTEREST:-on off}"
+        PER_ROOM="${PER_ROOM:-1000000}"
+        ;;
+    *) echo "SCENARIO must be rooms or bigworld" >&2; exit 2 ;;
+esac
 COUNTS="${COUNTS:-100 500 1000 2000}"
 DURATION="${DURATION:-20s}"
 RAMP_UP="${RAMP_UP:-5s}"
 GAME="${GAME:-arena}"
+MAX_BOTS_RSS_MB="${MAX_BOTS_RSS_MB:-8192}"
 case "$GAME" in
     arena) GAME_CONFIG="${GAME_CONFIG:-arena={\"npcs\":{\"count\":1000,\"moving_fraction\":0.25\}\}}"; BEHAVIOUR="${BEHAVIOUR:-wander}"; LOAD="1,000 NPCs per room, 25% moving" ;;
     kart) GAME_CONFIG="${GAME_CONFIG:-kart={\}}"; BEHAVIOUR="${BEHAVIOUR:-race}"; LOAD="200 barrels per room, 25% rolling" ;;
@@ -39,13 +66,23 @@ PORT="${PORT:-7791}"
 
 source "$(dirname "$0")/lib/release-server.sh"
 release_binaries loadtest
+rm -f "$out_dir/rows.jsonl"
 
 max_count=0
 for n in $COUNTS; do ((n > max_count)) && max_count=$n; done
 raise_open_files $((max_count + 256))
 
-start_server "$PORT" --default-game "$GAME" --game-config "$GAME_CONFIG" --default-room r0 \
-    --max-rooms 64 --room-grace-secs 2 --max-connections-per-ip 10000
+# start_for SETTING: the server for one interest setting (`-`: the rooms scenario's GAME_CONFIG).
+start_for() {
+    local config="$GAME_CONFIG"
+    case "$1" in
+        on) config="arena=$BIG_WORLD_JSON" ;;
+        off) config="arena=${BIG_WORLD_JSON%,\"interest\"*}}" ;;
+    esac
+    start_server "$PORT" --default-game "$GAME" --game-config "$config" --default-room r0 \
+        --max-rooms 64 --room-grace-secs 2 --max-connections-per-ip 10000 \
+        --max-players-per-room "$((max_count + 16))"
+}
 
 hz="$(getconf CLK_TCK)"
 # utime + stime of a process, in clock ticks.
@@ -55,49 +92,129 @@ machine_busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 # Resident set size in kB.
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 now_ns() { date +%s%N; }
+# The server's interest counters as JSON: encodes, ticks, views (sum, count), transitions.
+scrape() {
+    curl -fsS "http://127.0.0.1:$PORT/metrics" 2>/dev/null | python3 -c '
+import json, sys
+want = {"tickwire_snapshot_encodes_total": "encodes", "tickwire_tick_duration_seconds_count": "ticks",
+        "tickwire_interest_views_sum": "views_sum", "tickwire_interest_views_count": "views_count",
+        "tickwire_interest_transitions_total": "transitions"}
+out = dict.fromkeys(want.values(), 0.0)
+for line in sys.stdin:
+    if line.startswith("#") or " " not in line:
+        continue
+    series, value = line.rsplit(" ", 1)
+    name = series.split("{")[0]
+    if name in want:
+        out[want[name]] += float(value)
+print(json.dumps(out))' || echo '{}'
+}
+# Resident memory of the bots (the children of PID, time(1)), in kB.
+bots_rss_kb() { ps -o rss= --ppid "$1" 2>/dev/null | awk '{s += $1} END {print s + 0}'; }
 
 rows=()
+for interest in $INTEREST; do
+[[ -n "$server_pid" ]] && stop_server
+start_for "$interest"
 for n in $COUNTS; do
     rooms="$(python3 -c "n=$n; k=max(1, -(-n // $PER_ROOM)); print(','.join(f'r{i}' for i in range(k)))")"
-    json="$out_dir/bots-$n.json"
+    tag="$n${interest/#-/}"
+    json="$out_dir/bots-$tag.json"
+    [[ "$interest" != - ]] && echo "==> interest $interest" >&2
     echo "==> $n clients over $(tr -cd ',' <<<"$rooms" | wc -c | awk '{print $1 + 1}') room(s), $DURATION" >&2
+    metrics0="$(scrape)"
     s_cpu0="$(cpu_ticks "$server_pid")"; m0="$(machine_busy)"; t0="$(now_ns)"
-    /usr/bin/time -f "%U %S" -o "$out_dir/bots-$n.time" "${bots_pin[@]}" "$bots_bin" --url "ws://127.0.0.1:$PORT/ws" --clients "$n" --duration "$DURATION" \
+    /usr/bin/time -f "%U %S" -o "$out_dir/bots-$tag.time" "${bots_pin[@]}" "$bots_bin" --url "ws://127.0.0.1:$PORT/ws" --clients "$n" --duration "$DURATION" \
         --ramp-up "$RAMP_UP" --rooms "$rooms" --game "$GAME" --behaviour "$BEHAVIOUR" \
         --latency "$LATENCY" --jitter "$JITTER" --json "$json" --quiet \
-        >"$out_dir/bots-$n.txt" 2>"$out_dir/bots-$n.err" &
+        >"$out_dir/bots-$tag.txt" 2>"$out_dir/bots-$tag.err" &
     bots_pid=$!
     rss_max=0
+    over=0
     while kill -0 "$bots_pid" 2>/dev/null; do
         r="$(rss_kb "$server_pid")"; ((r > rss_max)) && rss_max=$r
+        if (( $(bots_rss_kb "$bots_pid") > MAX_BOTS_RSS_MB * 1024 )); then
+            echo "bots over MAX_BOTS_RSS_MB=$MAX_BOTS_RSS_MB: stopping this step" >&2
+            over=1
+            kill -TERM $(ps -o pid= --ppid "$bots_pid") 2>/dev/null || true
+        fi
         sleep 1
     done
-    wait "$bots_pid" || echo "bots exited with $? (see $out_dir/bots-$n.err)" >&2
+    wait "$bots_pid" || echo "bots exited with $? (see $out_dir/bots-$tag.err)" >&2
     t1="$(now_ns)"; s_cpu1="$(cpu_ticks "$server_pid")"; m1="$(machine_busy)"
+    metrics1="$(scrape)"
     # The bots' CPU time in clock ticks, from time(1)'s user and system seconds.
-    b_cpu="$(awk -v hz="$hz" 'END {printf "%d", ($1 + $2) * hz}' "$out_dir/bots-$n.time")"
-    cat "$out_dir/bots-$n.txt" >&2
-    rows+=("$(python3 - "$json" "$n" "$s_cpu0" "$s_cpu1" "$b_cpu" "$m0" "$m1" "$t0" "$t1" "$hz" "$rss_max" <<'PY'
+    b_cpu="$(awk -v hz="$hz" 'END {printf "%d", ($1 + $2) * hz}' "$out_dir/bots-$tag.time")"
+    cat "$out_dir/bots-$tag.txt" >&2
+    rows+=("$(python3 - "$json" "$n" "$s_cpu0" "$s_cpu1" "$b_cpu" "$m0" "$m1" "$t0" "$t1" "$hz" "$rss_max" \
+        "$interest" "$metrics0" "$metrics1" "$over" "$out_dir/rows.jsonl" <<'PY'
 import json, sys
-path, n, c0, c1, bc, m0, m1, t0, t1, hz, rss = sys.argv[1:]
+path, n, c0, c1, bc, m0, m1, t0, t1, hz, rss, interest, k0, k1, over, rows = sys.argv[1:]
 wall = (int(t1) - int(t0)) / 1e9
 cpu = lambda ticks: 100.0 * int(ticks) / int(hz) / wall
 server, bots = cpu(int(c1) - int(c0)), cpu(int(bc))
 others = max(0.0, cpu(int(m1) - int(m0)) - server - bots)
+k0, k1 = json.loads(k0), json.loads(k1)
+d = {k: k1.get(k, 0.0) - k0.get(k, 0.0) for k in k1}
+ticks = d.get("ticks", 0.0)
+per_tick = lambda k: "–" if ticks <= 0 else f"{d.get(k, 0.0) / ticks:.1f}"
+views = "–" if d.get("views_count", 0.0) <= 0 else f"{d['views_sum'] / d['views_count']:.1f}"
+note = " stopped: bots over MAX_BOTS_RSS_MB" if over == "1" else ""
 try:
     r = json.load(open(path))
 except (OSError, ValueError):
-    print(f"| {n} | – | {server:.0f} | {int(rss) / 1024:.0f} | – | – | – | {bots:.0f} | {others:.0f} | run failed |")
+    r = None
+if interest == "-":
+    if r is None:
+        print(f"| {n} | – | {server:.0f} | {int(rss) / 1024:.0f} | – | – | – | {bots:.0f} | {others:.0f} | run failed{note} |")
+        sys.exit()
+    tick = r["server_tick_p99_ms"]
+    tick = "–" if tick is None else f"{tick:.2f}"
+    print(f"| {n} | {tick} | {server:.0f} | {int(rss) / 1024:.0f} "
+          f"| {r['bytes_per_bot_per_s']:.0f} | {r['snapshot_interval_ms']['p99']:.1f} "
+          f"| {r['rtt_ms']['p99']:.1f} | {bots:.0f} | {others:.0f} "
+          f"| {r['errors']} ({r['bots_connected']}/{n} connected){note} |")
+    sys.exit()
+if r is None:
+    print(f"| {interest} | {n} | – | {server:.0f} | – | {per_tick('encodes')} | {views} "
+          f"| {per_tick('transitions')} | – | – | – | {int(rss) / 1024:.0f} | {bots:.0f} | run failed{note} |")
     sys.exit()
 tick = r["server_tick_p99_ms"]
 tick = "–" if tick is None else f"{tick:.2f}"
-print(f"| {n} | {tick} | {server:.0f} | {int(rss) / 1024:.0f} "
-      f"| {r['bytes_per_bot_per_s']:.0f} | {r['snapshot_interval_ms']['p99']:.1f} "
-      f"| {r['rtt_ms']['p99']:.1f} | {bots:.0f} | {others:.0f} "
-      f"| {r['errors']} ({r['bots_connected']}/{n} connected) |")
+with open(rows, "a") as f:
+    f.write(json.dumps({"interest": interest, "clients": int(n), "bytes": r["bytes_per_bot_per_s"]}) + "\n")
+print(f"| {interest} | {n} | {r['bytes_per_bot_per_s']:.0f} | {server:.0f} | {tick} "
+      f"| {per_tick('encodes')} | {views} | {per_tick('transitions')} "
+      f"| {r['snapshot_interval_ms']['p99']:.1f} | {r['decode_errors']} "
+      f"| {r['mispredictions']} / {r['prediction_checks']} | {int(rss) / 1024:.0f} | {bots:.0f} "
+      f"| {r['errors']} ({r['bots_connected']}/{n} connected){note} |")
 PY
 )")
 done
+done
+
+if [[ "$SCENARIO" == bigworld ]]; then
+    {
+        echo "Load test: the big world (8,000×8,000, 20,000 NPCs 25% moving, 30 Hz), release server,"
+        echo "bots \`$BEHAVIOUR\` in one room, $DURATION per step (ramp-up $RAMP_UP), link ${LATENCY}±${JITTER};"
+        echo "$(nproc) cores $([[ "${PIN:-0}" == 1 ]] && echo "(server pinned to one, bots to the rest)" || echo "shared by server and bots"). Interest: cell 250, radius 1, hysteresis 16."
+        echo "CPU % is of one core; encodes, views and transitions are per tick, from /metrics."
+        echo
+        echo "| interest | clients | bytes/client/s | server CPU % | server tick p99 (ms) | encodes/tick | views/tick | transitions/tick | snapshot gap p99 (ms) | decode errors | mispredictions / checks | server RSS MB | bots CPU % | errors |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        printf '%s\n' "${rows[@]}"
+        echo
+        python3 - "$out_dir/rows.jsonl" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])] if sys.argv[1] else []
+on = {r["clients"]: r["bytes"] for r in rows if r["interest"] == "on"}
+off = {r["clients"]: r["bytes"] for r in rows if r["interest"] == "off"}
+for n in sorted(set(on) & set(off)):
+    print(f"- {n} clients: bytes/client/s with interest / without = {on[n]:.0f} / {off[n]:.0f} = {on[n] / max(off[n], 1):.4f}")
+PY
+    } | tee "$target_dir/loadtest.md"
+    exit 0
+fi
 
 {
     echo "Load test: release server, game $GAME ($LOAD, 30 Hz), bots behaviour"

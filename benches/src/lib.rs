@@ -11,6 +11,8 @@
 //! - `benches/server_tick.rs`: one full server tick of a room with 100 and 1,000 in-memory
 //!   clients: `Room::tick`, then every client's `take` + `Published::render`, exactly as a
 //!   session writer does.
+//! - `benches/big_world.rs`: the same tick of the big world ([`Scenario::big_world`]: 8,000×8,000
+//!   units, 20,000 NPCs) with 2,000 in-memory clients, with and without interest management.
 //! - `src/bin/snapshot-sizes.rs`: a markdown table of snapshot sizes ([`sizes`]), with and
 //!   without linear prediction, against plain bincode ([`plain`]).
 //!

@@ -1,0 +1,217 @@
+//! One full server tick of the big world (issue 18) with 2,000 clients attached in memory (no
+//! sockets), with and without interest management.
+//!
+//! The world is [`Scenario::big_world`]: 8,000×8,000 units, 20,000 NPCs (25% moving), the
+//! default walls scaled by 8; with interest, the grid [`BIG_WORLD_GRID`] (cells of 250 units, a
+//! 3×3 block seen, hysteresis 16). The 2,000 players join at the arena's spawn points (1,024 of
+//! them in a world this size, spread over all of it) and play the scripted inputs of
+//! `tickwire_benches::script` (running in slowly turning directions across the map, aiming,
+//! firing once per cooldown).
+//!
+//! Each iteration is what the room's task and every session writer do for one tick, as in
+//! `server_tick`: `Room::tick(true)` (drain inputs, step, build the snapshot, with interest the
+//! filtered snapshot of every distinct view, publish to every outbox), then for every client
+//! `ClientLink::take` and `Published::render` against the frame that client was sent last (the
+//! first client of a view and baseline encodes, the others share the payload). Pushing the
+//! inputs is the session readers' work and is not timed; socket writes are not included.
+//!
+//! Each case prints, per tick: the time in `Room::tick` and in the writers, the snapshot bytes
+//! per client, the payload encodes, the distinct views (frames published) and the view
+//! transitions (from the game's metrics). The issue's target: a tick ≤ 4 ms with interest, and
+//! encodes ≤ views + transitions.
+
+mod common;
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use tickwire_arena::{Arena, ArenaProtocol};
+use tickwire_benches::Scenario;
+use tickwire_benches::scenario::BIG_WORLD_GRID;
+use tickwire_benches::script::{player_input, view_for};
+use tickwire_protocol::message::InputFrame;
+use tickwire_protocol::{ClientId, EntityId, GameProtocol};
+use tickwire_server::GameInfo;
+use tickwire_server::room::frame::TickFrame;
+use tickwire_server::room::link::{ClientLink, Outgoing};
+use tickwire_server::room::task::Room;
+
+/// Clients attached: the issue's largest load.
+const CLIENTS: usize = 2_000;
+
+/// One attached client: its link and what its writer remembers.
+struct Client {
+    link: Arc<ClientLink>,
+    last_sent: Option<Arc<TickFrame>>,
+    outgoing: Outgoing,
+    buf: Vec<u8>,
+}
+
+/// What one or more ticks handed to the clients, and the time they took.
+#[derive(Default, Clone, Copy)]
+struct Sent {
+    /// Snapshot message bytes, all clients.
+    snapshots: usize,
+    /// Payload encodes (the rest were shared).
+    encodes: usize,
+    /// Distinct frames published (views; 1 without interest).
+    views: usize,
+    /// Time in `Room::tick`.
+    room: Duration,
+    /// Time in the writers' `take` + `render`.
+    writers: Duration,
+}
+
+impl Sent {
+    fn add(&mut self, other: Sent) {
+        self.snapshots += other.snapshots;
+        self.encodes += other.encodes;
+        self.views += other.views;
+        self.room += other.room;
+        self.writers += other.writers;
+    }
+}
+
+struct Bench {
+    room: Room<Arena>,
+    game: Arc<GameInfo>,
+    clients: Vec<Client>,
+    players: Vec<EntityId>,
+}
+
+impl Bench {
+    fn new(scenario: &Scenario, clients: usize) -> Self {
+        let (mut room, game, _metrics) = common::arena_room(scenario, clients);
+        let mut list: Vec<Client> = Vec::with_capacity(clients);
+        let mut players = Vec::with_capacity(clients);
+        for i in 0..clients {
+            let link = Arc::new(ClientLink::new(ClientId(i as u32 + 1), game.release_mask.clone()));
+            let welcome = room.join(format!("bot{i}"), None, link.clone()).expect("room has space");
+            players.push(welcome.entity);
+            list.push(Client {
+                link,
+                last_sent: None,
+                outgoing: Outgoing::default(),
+                buf: Vec::with_capacity(1024),
+            });
+            // The writers drain their outboxes while others join.
+            if i % 64 == 63 {
+                list.iter_mut().for_each(drain);
+            }
+        }
+        list.iter_mut().for_each(drain);
+        let mut bench = Self { room, game, clients: list, players };
+        // Past the first ticks (full snapshots for everyone) and into a full history.
+        for _ in 0..32 {
+            bench.push_inputs();
+            bench.tick();
+        }
+        bench
+    }
+
+    /// The session readers' part: every client's scripted input for the next tick.
+    fn push_inputs(&self) {
+        let sim = self.room.sim();
+        let next = sim.tick().next();
+        let schema = ArenaProtocol::schema();
+        for (i, c) in self.clients.iter().enumerate() {
+            let input = player_input(sim, &self.players, i, next);
+            let frame = InputFrame {
+                tick: next,
+                last_snapshot: Some(next.offset(-1)),
+                view: view_for(next),
+                payload: schema.encode_input(&input),
+            };
+            c.link.push_input(&frame, next);
+        }
+    }
+
+    /// The timed part: the room's tick and every writer's take + render.
+    fn tick(&mut self) -> Sent {
+        let started = Instant::now();
+        self.room.tick(true);
+        let ticked = Instant::now();
+        let mut sent = Sent { room: ticked - started, ..Sent::default() };
+        let mut frames: HashSet<*const TickFrame> = HashSet::new();
+        for c in &mut self.clients {
+            c.link.take(&mut c.outgoing);
+            c.outgoing.batches.clear();
+            if let Some(published) = c.outgoing.snapshot.take() {
+                sent.encodes += usize::from(published.render(c.last_sent.as_deref(), &mut c.buf));
+                sent.snapshots += c.buf.len();
+                frames.insert(Arc::as_ptr(&published.frame));
+                c.last_sent = Some(published.frame);
+            }
+        }
+        sent.writers = ticked.elapsed();
+        sent.views = frames.len();
+        sent
+    }
+
+    /// Clients whose view changed so far (the room's metric).
+    fn transitions(&self) -> u64 {
+        self.game.metrics.interest_transitions.get()
+    }
+}
+
+/// What a writer does with everything but snapshots: takes it and writes it out.
+fn drain(c: &mut Client) {
+    c.link.take(&mut c.outgoing);
+    c.outgoing.batches.clear();
+}
+
+fn big_world(c: &mut Criterion) {
+    let mut group = c.benchmark_group("server_tick/bigworld-20k");
+    group.sampling_mode(SamplingMode::Flat).sample_size(10);
+    let clients = if cfg!(debug_assertions) { 64 } else { CLIENTS };
+    for interest in [true, false] {
+        let scenario = Scenario::big_world(interest);
+        let mut bench = Bench::new(&scenario, clients);
+        let name =
+            format!("{clients}-clients/{}", if interest { "interest" } else { "everything" });
+        group.throughput(Throughput::Elements(clients as u64));
+        let mut total = Sent::default();
+        let mut ticks = 0u32;
+        let transitions0 = bench.transitions();
+        group.bench_function(name.as_str(), |b| {
+            b.iter_custom(|iters| {
+                let mut elapsed = Duration::ZERO;
+                for _ in 0..iters {
+                    bench.push_inputs();
+                    let sent = bench.tick();
+                    elapsed += sent.room + sent.writers;
+                    total.add(sent);
+                    ticks += 1;
+                }
+                elapsed
+            });
+        });
+        let ticks = ticks.max(1);
+        let per = |v: f64| v / f64::from(ticks);
+        let grid = if interest {
+            format!(
+                "cell {}, radius {}, hysteresis {}",
+                BIG_WORLD_GRID.cell, BIG_WORLD_GRID.radius, BIG_WORLD_GRID.hysteresis
+            )
+        } else {
+            "no interest".to_owned()
+        };
+        println!(
+            "server_tick/bigworld-20k/{name} ({grid}): {} entities; per tick: Room::tick {:.0} µs \
+             + writers {:.0} µs; snapshot message {:.0} B per client; {:.1} payload encodes, \
+             {:.1} views, {:.1} view transitions",
+            bench.room.sim().entity_count(),
+            (total.room / ticks).as_secs_f64() * 1e6,
+            (total.writers / ticks).as_secs_f64() * 1e6,
+            per(total.snapshots as f64) / clients as f64,
+            per(total.encodes as f64),
+            per(total.views as f64),
+            per((bench.transitions() - transitions0) as f64),
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, big_world);
+criterion_main!(benches);
