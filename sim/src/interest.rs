@@ -276,6 +276,12 @@ impl Interest {
         self.sorted = sorted;
     }
 
+    /// Where an entity is (after the last [`place`](Self::place)); `None`: global.
+    fn place_of(&self, id: EntityId) -> Option<Where> {
+        let i = self.entities.binary_search_by_key(&id, |(e, _)| *e).ok()?;
+        Some(self.entities[i].1)
+    }
+
     /// The cell an entity is in (after the last [`place`](Self::place)), if it has one.
     pub fn cell(&self, id: EntityId) -> Option<Cell> {
         let i = self.entities.binary_search_by_key(&id, |(e, _)| *e).ok()?;
@@ -385,5 +391,8 @@ impl Interest {
     }
 }
 
+mod route;
 #[cfg(test)]
 mod tests;
+
+pub use route::EventRoutes;

@@ -150,3 +150,50 @@ fn events_are_covered_by_place_or_entity() {
     assert!(!covers(&GRID, nowhere, snap, EventPlace::At(Vec2::ZERO)));
     assert!(covers(&GRID, ViewKey::Everything, snap, EventPlace::Entity(EntityId(2))));
 }
+
+#[test]
+fn routed_events_reach_exactly_the_views_that_cover_them() {
+    let schema = schema();
+    let ids: Vec<u32> = (1..=40).collect();
+    let full = world(&schema, &ids);
+    let mut interest = Interest::new(GRID);
+    let spot = |i: u32| Vec2::new((i * 37 % 500) as f32, (i * 53 % 400) as f32);
+    let places: Vec<(EntityId, Place)> = ids
+        .iter()
+        .map(|&i| match i % 7 {
+            0 => (EntityId(i), Place::Team(u16::from(i % 2 == 0))),
+            1 => (EntityId(i), Place::Global),
+            _ => (EntityId(i), Place::At(spot(i))),
+        })
+        .collect();
+    interest.place(&places);
+    let viewers: Vec<Viewer> = (0..12u32)
+        .map(|c| {
+            let viewpoint = match c {
+                0 => Viewpoint::Everything,
+                1 => Viewpoint::Nowhere { team: Some(1) },
+                _ => Viewpoint::At { point: spot(c * 5 + 3), team: Some((c % 2) as u16) },
+            };
+            Viewer { client: ClientId(c + 1), viewpoint }
+        })
+        .collect();
+    let views = interest.views(&full, &schema, &viewers);
+    let events: Vec<Option<EventPlace>> = (0..60u32)
+        .map(|k| match k % 4 {
+            0 => None,
+            1 => Some(EventPlace::At(spot(k + 100))),
+            2 => Some(EventPlace::Entity(EntityId(k % 40 + 1))),
+            _ => Some(EventPlace::Entity(EntityId(999))), // not in the world: global
+        })
+        .collect();
+    let routes = interest.route(&full, events.iter().copied());
+    for (key, snap) in &views.snapshots {
+        let want: Vec<usize> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_none_or(|p| covers(&GRID, *key, snap, p)))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(routes.for_view(&GRID, *key), want, "{key:?}");
+    }
+}

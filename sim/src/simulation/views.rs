@@ -16,6 +16,16 @@ impl<G: Game> Simulation<G> {
         self.interest.as_ref().map(|i| i.grid())
     }
 
+    /// With interest on: the tick's events (by their places, in order) sorted by where they
+    /// reach, after this tick's [`views`](Self::views) of `full` ([`crate::Interest::route`]).
+    pub fn route_events(
+        &self,
+        full: &Snapshot,
+        places: impl IntoIterator<Item = Option<crate::interest::EventPlace>>,
+    ) -> Option<crate::interest::EventRoutes> {
+        Some(self.interest.as_ref()?.route(full, places))
+    }
+
     /// This tick's views of `full` (this tick's [`snapshot`](Self::snapshot)) for `viewers`
     /// (in order): asks the game where its entities are and where each player looks from
     /// (unless the viewer's viewpoint is given: a server's spectator sees everything), then

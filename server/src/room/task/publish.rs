@@ -17,8 +17,7 @@ use std::sync::Arc;
 
 use tickwire_protocol::ClientId;
 use tickwire_protocol::message::RoomEvent;
-use tickwire_sim::interest::covers;
-use tickwire_sim::{Audience, EventPlace, Game, InterestGrid, ViewKey, Viewpoint, Views};
+use tickwire_sim::{Audience, EventPlace, Game, Viewpoint, Views};
 use tokio::time::Instant;
 use tracing::debug;
 
@@ -34,44 +33,31 @@ pub(crate) struct Pending {
     bytes: Arc<[u8]>,
 }
 
-/// With interest: the grid, and each view's key and frame.
-#[derive(Clone, Copy)]
-struct TickViews<'a> {
-    grid: InterestGrid,
-    keys: &'a [ViewKey],
-    frames: &'a [Arc<TickFrame>],
-}
-
-/// Which members a tick's events reach: by audience, and by view for placed events.
+/// Which members a tick's events reach: by audience, and by view (the events each view
+/// covers, found once per view from the events sorted by cell:
+/// [`EventRoutes`](tickwire_sim::interest::EventRoutes)).
 struct Delivery<'a> {
     pending: &'a [Pending],
-    views: Option<TickViews<'a>>,
+    /// With interest: the indices of the events each view covers, in order.
+    by_view: Option<Vec<Vec<usize>>>,
 }
 
 impl Delivery<'_> {
-    /// Whether the member with `client` and view `view` receives `p`.
-    fn reaches(&self, p: &Pending, client: Option<ClientId>, view: usize) -> bool {
-        let audience = match client {
+    /// The batch for a member (`None`: one no event names) with view `view`.
+    fn batch(&self, client: Option<ClientId>, view: usize) -> Option<Batch> {
+        let reaches = |p: &Pending| match client {
             Some(c) => p.audience.includes(c),
             None => !matches!(p.audience, Audience::Only(_)),
         };
-        audience
-            && match (p.place, self.views) {
-                (Some(place), Some(v)) => {
-                    covers(&v.grid, v.keys[view], v.frames[view].snapshot(), place)
-                }
-                _ => true,
-            }
-    }
-
-    /// The batch for a member (`None`: one no event names) with view `view`.
-    fn batch(&self, client: Option<ClientId>, view: usize) -> Option<Batch> {
-        let events: Vec<Arc<[u8]>> = self
-            .pending
-            .iter()
-            .filter(|p| self.reaches(p, client, view))
-            .map(|p| p.bytes.clone())
-            .collect();
+        let events: Vec<Arc<[u8]>> = match &self.by_view {
+            Some(by_view) => by_view[view]
+                .iter()
+                .map(|&i| &self.pending[i])
+                .filter(|p| reaches(p))
+                .map(|p| p.bytes.clone())
+                .collect(),
+            None => self.pending.iter().filter(|p| reaches(p)).map(|p| p.bytes.clone()).collect(),
+        };
         (!events.is_empty()).then(|| events.into())
     }
 }
@@ -130,15 +116,14 @@ impl<G: Game> Room<G> {
             }
             None => (None, Vec::new(), vec![full.clone()]),
         };
-        let grid = self.sim.interest().copied();
-        let delivery = Delivery {
-            pending: &pending,
-            views: grid.filter(|_| of.is_some()).map(|grid| TickViews {
-                grid,
-                keys: &keys,
-                frames: &frames,
-            }),
+        let by_view = match (self.sim.interest().copied(), &of) {
+            (Some(grid), Some(_)) => self
+                .sim
+                .route_events(full.snapshot(), pending.iter().map(|p| p.place))
+                .map(|routes| keys.iter().map(|k| routes.for_view(&grid, *k)).collect()),
+            _ => None,
         };
+        let delivery = Delivery { pending: &pending, by_view };
         // Members an `Only` or `AllBut` event names get a batch of their own.
         let mut named: Vec<ClientId> = pending
             .iter()
