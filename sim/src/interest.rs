@@ -175,15 +175,60 @@ pub struct Viewer {
     pub viewpoint: Viewpoint,
 }
 
-/// One tick's views: a key per viewer, a snapshot per distinct key.
+/// One tick's views: a key per viewer, one [`View`] per distinct key.
 #[derive(Debug, Default)]
 pub struct Views {
-    /// Each viewer's view: an index into [`Self::snapshots`], in the order given.
+    /// Each viewer's view: an index into [`Self::views`], in the order given.
     pub of: Vec<usize>,
-    /// The distinct views: their key and snapshot, in the order the viewers first used them.
-    pub snapshots: Vec<(ViewKey, Snapshot)>,
+    /// The distinct views, in the order the viewers first used them.
+    pub views: Vec<View>,
     /// Viewers whose key changed since their previous view (a new viewer counts).
     pub transitions: usize,
+}
+
+/// One distinct view of a tick: its key, and which rows of the tick's whole snapshot it holds.
+/// Its snapshot is cut from the whole one when needed ([`View::snapshot`]): a server can leave
+/// that to whichever thread first encodes the view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    /// The key.
+    pub key: ViewKey,
+    /// The rows of the whole snapshot it holds, in no order (`None`: all of them).
+    pub rows: Option<Vec<usize>>,
+}
+
+impl View {
+    /// Entities in the view, given the whole snapshot.
+    pub fn len(&self, full: &Snapshot) -> usize {
+        self.rows.as_ref().map_or(full.len(), Vec::len)
+    }
+
+    /// Whether the view holds no entity.
+    pub fn is_empty(&self, full: &Snapshot) -> bool {
+        self.len(full) == 0
+    }
+
+    /// The view's snapshot, cut from `full` (of `schema`).
+    pub fn snapshot(&self, full: &Snapshot, schema: &Schema) -> Snapshot {
+        match &self.rows {
+            None => full.clone(),
+            Some(rows) => cut(full, schema, rows.clone()),
+        }
+    }
+}
+
+/// The snapshot of `full`'s `rows` (distinct rows, any order), in id order.
+pub fn cut(full: &Snapshot, schema: &Schema, mut rows: Vec<usize>) -> Snapshot {
+    rows.sort_unstable();
+    let mut out = SnapshotBuilder::new(schema, full.tick(), Snapshot::default());
+    out.reserve(rows.len());
+    for row in rows {
+        if let Some(e) = full.entity(row) {
+            out.copy(e);
+        }
+    }
+    // invariant: distinct rows of a valid snapshot, so ids are unique.
+    out.finish().unwrap_or_else(|_| Snapshot::empty(schema, full.tick()))
 }
 
 /// Whether a view (its key and its snapshot) covers an event at `place`: the entity is in the
@@ -311,9 +356,9 @@ impl Interest {
         }
     }
 
-    /// This tick's views of `full` (the whole world's snapshot, of `schema`) for `viewers`,
-    /// after [`place`](Self::place). Viewers not in `viewers` are forgotten.
-    pub fn views(&mut self, full: &Snapshot, schema: &Schema, viewers: &[Viewer]) -> Views {
+    /// This tick's views of `full` (the whole world's snapshot) for `viewers`, after
+    /// [`place`](Self::place). Viewers not in `viewers` are forgotten.
+    pub fn views(&mut self, full: &Snapshot, viewers: &[Viewer]) -> Views {
         self.index(full);
         let mut views = Views::default();
         let mut keys: BTreeMap<ViewKey, usize> = BTreeMap::new();
@@ -328,11 +373,11 @@ impl Interest {
             views.of.push(*keys.entry(key).or_insert(next));
         }
         self.viewers = seen;
-        // Keys in first-seen order map to indices; build the snapshots in that order.
+        // Keys in first-seen order map to indices; list the views in that order.
         let mut order: Vec<(ViewKey, usize)> = keys.into_iter().collect();
         order.sort_unstable_by_key(|&(_, i)| i);
-        views.snapshots =
-            order.into_iter().map(|(key, _)| (key, self.filter(full, schema, key))).collect();
+        views.views =
+            order.into_iter().map(|(key, _)| View { key, rows: self.rows(key) }).collect();
         views
     }
 
@@ -353,10 +398,10 @@ impl Interest {
         }
     }
 
-    /// The snapshot of `key`: `full`'s rows the key sees, in id order.
-    fn filter(&self, full: &Snapshot, schema: &Schema, key: ViewKey) -> Snapshot {
+    /// The rows of the tick's whole snapshot that `key` sees (`None`: all), in no order.
+    fn rows(&self, key: ViewKey) -> Option<Vec<usize>> {
         if key == ViewKey::Everything {
-            return full.clone();
+            return None;
         }
         let mut rows: Vec<usize> = self.global.clone();
         let team = match key {
@@ -378,16 +423,7 @@ impl Interest {
                 }
             }
         }
-        rows.sort_unstable();
-        let mut out = SnapshotBuilder::new(schema, full.tick(), Snapshot::default());
-        out.reserve(rows.len());
-        for row in rows {
-            if let Some(e) = full.entity(row) {
-                out.copy(e);
-            }
-        }
-        // invariant: rows are distinct rows of a valid snapshot, so ids are unique.
-        out.finish().unwrap_or_else(|_| Snapshot::empty(schema, full.tick()))
+        Some(rows)
     }
 }
 

@@ -54,7 +54,9 @@ pub use ctx::{Audience, Ctx, Emitted};
 pub use game::{CommandOf, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, PlayerRef};
 pub use golden::{GoldenError, check_vectors};
 pub use input::{InputBuffer, Inputs, PlayerInput, PushOutcome, TakenInput};
-pub use interest::{EventPlace, Interest, InterestGrid, Place, ViewKey, Viewer, Viewpoint, Views};
+pub use interest::{
+    EventPlace, Interest, InterestGrid, Place, View, ViewKey, Viewer, Viewpoint, Views,
+};
 pub use lagcomp::{HitShape, LagCompensation, Ray, RayHit, Rewind, Shape};
 pub use playtest::Playtest;
 pub use predict::Predict;

@@ -10,8 +10,8 @@
 //! baseline frame's id, so clients that share a view and a baseline share bytes.
 
 use std::cell::RefCell;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
 use tickwire_protocol::{Schema, Snapshot, SnapshotEncoder, Tick};
@@ -33,7 +33,11 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 pub struct TickFrame {
     /// Unique per frame (the cache key of the payloads encoded against it).
     id: u64,
-    snapshot: Snapshot,
+    tick: Tick,
+    /// The state; a view's is cut from its whole frame by the first thread that needs it.
+    snapshot: OnceLock<Snapshot>,
+    /// A view not cut yet: the tick's whole frame and the rows of it the view holds.
+    source: Mutex<Option<(Arc<TickFrame>, Vec<usize>)>>,
     /// The game's component schema (what the snapshot is encoded with).
     schema: &'static Schema,
     /// Encoded payloads by baseline frame (`None` = full). Locked only to look up or to encode
@@ -45,17 +49,43 @@ impl TickFrame {
     /// Wraps a snapshot of a game with this component `schema`.
     pub fn new(snapshot: Snapshot, schema: &'static Schema) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-        Self { id, snapshot, schema, encoded: Mutex::new(Vec::new()) }
+        let tick = snapshot.tick();
+        Self {
+            id,
+            tick,
+            snapshot: OnceLock::from(snapshot),
+            source: Mutex::new(None),
+            schema,
+            encoded: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// A view of `full` (interest management): the entities of its `rows`. Cutting its
+    /// snapshot is left to the first thread that needs it (a session's writer, most often), so
+    /// that a room's tick does not copy every view.
+    pub fn view(full: Arc<TickFrame>, rows: Vec<usize>) -> Self {
+        Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            tick: full.tick,
+            snapshot: OnceLock::new(),
+            schema: full.schema,
+            source: Mutex::new(Some((full, rows))),
+            encoded: Mutex::new(Vec::new()),
+        }
     }
 
     /// The frame's tick.
     pub fn tick(&self) -> Tick {
-        self.snapshot.tick()
+        self.tick
     }
 
     /// The replicated state.
     pub fn snapshot(&self) -> &Snapshot {
-        &self.snapshot
+        self.snapshot.get_or_init(|| match self.source.lock().take() {
+            Some((full, rows)) => tickwire_sim::interest::cut(full.snapshot(), self.schema, rows),
+            // invariant: a frame is built with its snapshot or with a source.
+            None => Snapshot::empty(self.schema, self.tick),
+        })
     }
 
     /// The payload of this frame as a delta against `baseline` (or full), encoding it only if no
@@ -72,7 +102,7 @@ impl TickFrame {
             return (bytes.clone(), tick, false);
         }
         let bytes = ENCODER.with(|e| {
-            e.borrow_mut().encode(self.schema, baseline.map(|b| &b.snapshot), &self.snapshot)
+            e.borrow_mut().encode(self.schema, baseline.map(TickFrame::snapshot), self.snapshot())
         });
         let bytes: Arc<[u8]> = bytes.into();
         cache.push((key, bytes.clone()));

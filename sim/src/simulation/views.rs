@@ -68,7 +68,6 @@ impl<G: Game> Simulation<G> {
                 Viewer { client, viewpoint }
             })
             .collect();
-        let schema = self.schema.components();
-        Some(interest.views(full, schema, &viewers))
+        Some(interest.views(full, &viewers))
     }
 }

@@ -105,12 +105,17 @@ impl<G: Game> Room<G> {
         let views = self.sim.views(full.snapshot(), &attached);
         let (of, keys, frames) = match views {
             Some(v) => {
-                self.count_views(&v);
-                let schema = self.game.schema.components();
+                self.count_views(&v, full.snapshot().len());
                 let (keys, frames) = v
-                    .snapshots
+                    .views
                     .into_iter()
-                    .map(|(key, s)| (key, Arc::new(TickFrame::new(s, schema))))
+                    .map(|view| {
+                        let frame = match view.rows {
+                            None => full.clone(),
+                            Some(rows) => Arc::new(TickFrame::view(full.clone(), rows)),
+                        };
+                        (view.key, frame)
+                    })
                     .unzip();
                 (Some(v.of), keys, frames)
             }
@@ -162,13 +167,13 @@ impl<G: Game> Room<G> {
         }
     }
 
-    /// The interest metrics of one tick's views.
-    fn count_views(&self, views: &Views) {
+    /// The interest metrics of one tick's views (`whole`: entities in the whole world).
+    fn count_views(&self, views: &Views, whole: usize) {
         let gm = &self.game.metrics;
-        gm.interest_views.observe(views.snapshots.len() as f64);
+        gm.interest_views.observe(views.views.len() as f64);
         gm.interest_transitions.inc_by(views.transitions as u64);
-        for (_, s) in &views.snapshots {
-            gm.interest_entities.observe(s.len() as f64);
+        for v in &views.views {
+            gm.interest_entities.observe(v.rows.as_ref().map_or(whole, Vec::len) as f64);
         }
     }
 }
