@@ -8,12 +8,24 @@
 //!   it, as on a server. The clients' outboxes are drained between ticks, untimed, and ticks
 //!   are paced (untimed) at 30x real time (10x at 1,000 clients) so that the writer is not
 //!   outrun by a loop no server runs; the bench fails if the recording stopped.
+//! - `recording/arena-1k/<n>-clients/{off,on}-cpu`: the same ticks, timed by the CPU time of the
+//!   thread that runs them (`CLOCK_THREAD_CPUTIME_ID`) instead of the wall clock: what the room's
+//!   thread pays, unaffected by other processes taking the cores (the wall time is not: on a
+//!   shared 2-core machine it is noisy), though not by what the writer thread costs the caches.
+//! - Then, per client count, a paired comparison printed as text: two rooms, one recorded,
+//!   ticked in turns of 50 ticks, 40 rounds; the overhead is the median over rounds of the
+//!   ratio of their median ticks (thread CPU and wall), with its quartiles. This is the figure
+//!   to quote on a shared machine: the criterion ids run one after the other, minutes apart
+//!   under whatever else the machine does.
 //! - After the timings, one simulated minute (1,800 ticks at 30 Hz) per client count is
 //!   recorded to a file, and its size is printed: as written (zstd level 3 blocks, keyframes
 //!   every 300 ticks), and re-encoded raw (no compression) and with zstd at other levels.
 //!
 //! `cargo bench -p tickwire-benches --bench recording`; `TICKWIRE_BENCH_PERIOD_US=33333` paces
-//! the ticks at real time (30 Hz) instead.
+//! the ticks at real time (30 Hz) instead; `TICKWIRE_BENCH_SIZES=0` skips the sizes,
+//! `TICKWIRE_BENCH_PAIRED=0` the paired comparison. A room is
+//! built only if a filter selects one of its ids:
+//! `cargo bench -p tickwire-benches --bench recording -- 1000-clients/on-cpu`.
 
 mod common;
 use std::path::{Path, PathBuf};
@@ -97,7 +109,7 @@ impl Bench {
 
     /// Pushes every client's input (untimed), runs the room's tick (timed), drains the
     /// outboxes (untimed).
-    fn tick(&mut self) -> Duration {
+    fn tick(&mut self) -> Timed {
         let sim = self.room.sim();
         let next = sim.tick().next();
         let schema = ArenaProtocol::schema();
@@ -114,13 +126,28 @@ impl Bench {
         if let Some(wait) = self.period.checked_sub(self.last.elapsed()) {
             std::thread::sleep(wait);
         }
+        let cpu = thread_cpu_time();
         let started = Instant::now();
         self.last = started;
         self.room.tick(true);
-        let elapsed = started.elapsed();
+        let wall = started.elapsed();
+        let cpu = thread_cpu_time().saturating_sub(cpu);
         drain(&self.links, &mut self.outgoing);
-        elapsed
+        Timed { wall, cpu }
     }
+}
+
+/// One tick's wall and thread CPU time.
+#[derive(Clone, Copy)]
+struct Timed {
+    wall: Duration,
+    cpu: Duration,
+}
+
+/// The CPU time the calling thread has used so far.
+fn thread_cpu_time() -> Duration {
+    let ts = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 fn drain(links: &[Arc<ClientLink>], outgoing: &mut Outgoing) {
@@ -170,6 +197,64 @@ fn reencoded(bytes: &[u8], compression: Compression) -> usize {
     w.finish(&end.expect("an end")).expect("finish").len()
 }
 
+/// The median of `values` (sorted in place).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The median and the quartiles of `values`, as percent changes from ratios.
+fn spread(mut ratios: Vec<f64>) -> String {
+    ratios.sort_by(f64::total_cmp);
+    let at = |q: usize| (ratios[(ratios.len() - 1) * q / 4] - 1.0) * 100.0;
+    format!("{:+.1}% (quartiles {:+.1}%..{:+.1}%)", at(2), at(1), at(3))
+}
+
+/// Two rooms, one recorded, ticked in turns of `block` ticks for `rounds` rounds (which goes
+/// first alternates): both see the same load from the rest of the machine, which on a shared
+/// machine drifts more than the recording costs. Prints the median tick (thread CPU and wall)
+/// of each, and the overhead: the median over rounds of (the recorded room's median tick) /
+/// (the other's), with its quartiles.
+fn paired(clients: usize, rounds: usize, block: usize) {
+    let dir = temp_dir(&format!("paired-{clients}"));
+    let mut off = Bench::new(clients, None);
+    let mut on = Bench::new(clients, Some(&dir));
+    let (mut cpu, mut wall) = (Vec::new(), Vec::new());
+    let mut all: [Vec<Timed>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..rounds {
+        let mut times: [Vec<Timed>; 2] = [Vec::new(), Vec::new()];
+        for first in [round % 2, 1 - round % 2] {
+            let bench = if first == 0 { &mut off } else { &mut on };
+            times[first] = (0..block).map(|_| bench.tick()).collect();
+        }
+        let med = |t: &[Timed], f: fn(&Timed) -> Duration| {
+            median(&mut t.iter().map(|x| f(x).as_secs_f64()).collect::<Vec<_>>())
+        };
+        cpu.push(med(&times[1], |t| t.cpu) / med(&times[0], |t| t.cpu));
+        wall.push(med(&times[1], |t| t.wall) / med(&times[0], |t| t.wall));
+        for (a, t) in all.iter_mut().zip(times) {
+            a.extend(t);
+        }
+    }
+    assert!(on.room.is_recording(), "the recording kept up");
+    let us = |i: usize, f: fn(&Timed) -> Duration| {
+        median(&mut all[i].iter().map(|x| f(x).as_secs_f64() * 1e6).collect::<Vec<_>>())
+    };
+    println!(
+        "recording/arena-1k/{clients}-clients paired ({rounds} rounds of {block} ticks each): \
+         thread CPU off {:.1} µs, on {:.1} µs, overhead {}; wall off {:.1} µs, on {:.1} µs, \
+         overhead {}",
+        us(0, |t| t.cpu),
+        us(1, |t| t.cpu),
+        spread(cpu),
+        us(0, |t| t.wall),
+        us(1, |t| t.wall),
+        spread(wall),
+    );
+    drop((off, on));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn recording(c: &mut Criterion) {
     let mut group = c.benchmark_group("recording/arena-1k");
     group
@@ -181,20 +266,40 @@ fn recording(c: &mut Criterion) {
     for &clients in &counts {
         for on in [false, true] {
             let dir = temp_dir(&format!("tick-{clients}-{on}"));
-            let mut bench = Bench::new(clients, on.then_some(dir.as_path()));
+            // Built by the first id that runs (a filter may select neither).
+            let mut bench = None;
+            let mut setup = || Bench::new(clients, on.then_some(dir.as_path()));
             let name = format!("{clients}-clients/{}", if on { "on" } else { "off" });
             group.throughput(Throughput::Elements(clients as u64));
             group.bench_function(name.as_str(), |b| {
-                b.iter_custom(|iters| (0..iters).map(|_| bench.tick()).sum());
+                let bench = bench.get_or_insert_with(&mut setup);
+                b.iter_custom(|iters| (0..iters).map(|_| bench.tick().wall).sum());
             });
-            assert!(!on || bench.room.is_recording(), "the recording kept up");
-            drop(bench);
+            group.bench_function(format!("{name}-cpu"), |b| {
+                let bench = bench.get_or_insert_with(&mut setup);
+                b.iter_custom(|iters| (0..iters).map(|_| bench.tick().cpu).sum());
+            });
+            if let Some(bench) = bench {
+                assert!(!on || bench.room.is_recording(), "the recording kept up");
+            }
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
     group.finish();
 
-    // Size: one simulated minute per client count.
+    // Paired: off and on side by side (`TICKWIRE_BENCH_PAIRED=0`: skipped).
+    if std::env::var_os("TICKWIRE_BENCH_PAIRED").is_none_or(|v| v != "0") {
+        let (rounds, block) = if cfg!(debug_assertions) { (2, 4) } else { (40, 50) };
+        for &clients in &counts {
+            paired(clients, rounds, block);
+        }
+    }
+
+    // Size: one simulated minute per client count (`TICKWIRE_BENCH_SIZES=0`: skipped, e.g. to
+    // profile the ticks alone).
+    if std::env::var_os("TICKWIRE_BENCH_SIZES").is_some_and(|v| v == "0") {
+        return;
+    }
     let minute = if cfg!(debug_assertions) { 40 } else { 1_800 };
     for &clients in &counts {
         let dir = temp_dir(&format!("size-{clients}"));
