@@ -6,8 +6,9 @@
 //! wrapped so that
 //! - it re-simulates the recording ([`crate::resim`]) in a world of its own, and its snapshot is
 //!   that world's (so spectators see exactly what the recorded players saw, tick for tick);
-//! - a joining client is a spectator: it gets an entity that is never replicated (an id no
-//!   recorded entity can have, [`SPECTATOR_IDS`]), its inputs and commands are ignored;
+//! - a joining client is a spectator: it gets an entity that is never replicated (the server's
+//!   spectator id, `tickwire_server::room::task::SPECTATOR_ENTITY`, which no recorded entity
+//!   has), its inputs and commands are ignored;
 //! - the recorded game's events to everyone are passed on (those to one recorded player are
 //!   not: a spectator is nobody's player).
 //!
@@ -38,10 +39,6 @@ mod game;
 
 pub use control::{Control, Status};
 pub use game::{Replay, ReplayConfig};
-
-/// The entity ids given to spectators: `u32::MAX - client id`, far above the ids a recorded
-/// room hands out (from 1 up), so a spectator's welcome never names a recorded entity.
-pub const SPECTATOR_IDS: std::ops::RangeInclusive<u32> = (u32::MAX / 2)..=u32::MAX;
 
 /// Longest re-simulation a seek does in one room tick before the tick goes on.
 pub const SEEK_BUDGET: Duration = Duration::from_millis(12);

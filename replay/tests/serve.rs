@@ -12,7 +12,8 @@ use tickwire_client::{ClientConfig, ClientError, connect};
 use tickwire_protocol::message::RejectReason;
 use tickwire_protocol::{EntityId, Snapshot};
 use tickwire_replay::resim::Registry;
-use tickwire_replay::serve::{self, SPECTATOR_IDS, ServeError, Status};
+use tickwire_replay::serve::{self, ServeError, Status};
+use tickwire_server::room::task::SPECTATOR_ENTITY;
 use tickwire_server::{ServerConfig, ServerHandle};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -131,7 +132,7 @@ async fn a_spectator_watches_the_recording_paused_sped_up_and_seeked_by_keyframe
     let client =
         connect(ClientConfig::<ArenaProtocol>::new(&url, &room, "watcher")).await.expect("joins");
     let welcome = client.handle().welcome();
-    assert!(SPECTATOR_IDS.contains(&welcome.entity.0), "{:?}", welcome.entity);
+    assert_eq!(welcome.entity, SPECTATOR_ENTITY);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
         let seen = client.handle().with_state(|s| s.latest_snapshot().map(Snapshot::len));

@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use hecs::World;
 use serde::{Deserialize, Serialize};
-use tickwire_protocol::{EntityId, SnapshotBuilder, Tick};
+use tickwire_protocol::{SnapshotBuilder, Tick};
+use tickwire_server::room::task::SPECTATOR_ENTITY;
 use tickwire_sim::{
     Audience, Ctx, Game, InputOf, JoinRefusal, JoinRequest, LeaveReason, NetId, PlayerRef,
 };
@@ -165,11 +166,11 @@ impl<G: Game> Game for Replay<G> {
     fn join(
         &mut self,
         world: &mut World,
-        who: &JoinRequest<'_>,
+        _who: &JoinRequest<'_>,
         _ctx: &mut Ctx<'_, G::Protocol>,
     ) -> Result<hecs::Entity, JoinRefusal> {
-        let id = u32::MAX - who.player.0.min(*super::SPECTATOR_IDS.start());
-        Ok(world.spawn((NetId(EntityId(id)),)))
+        // Every spectator's entity has the same id: none is ever replicated.
+        Ok(world.spawn((NetId(SPECTATOR_ENTITY),)))
     }
 
     fn leave(
