@@ -148,6 +148,9 @@ async fn a_spectator_watches_the_recording_paused_sped_up_and_seeked_by_keyframe
 
     let s = status(&handle).await;
     assert_eq!((s.game.as_str(), s.last_tick), ("arena", TICKS));
+    let (_, games) = http(&handle, "GET", "/games", None).await;
+    let games: serde_json::Value = serde_json::from_str(&games).expect("json");
+    assert_eq!(games["routes"], serde_json::json!(["/replay"]), "pages find the replay here");
     assert_eq!(s.keyframes, vec![150, 300, 450, 600]);
     let names: Vec<&str> = s.players.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["p0", "p1", "p2"]);

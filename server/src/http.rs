@@ -78,7 +78,10 @@ pub(crate) async fn handle(
         (&Method::GET, "/rules.json") => {
             web::rules_json(&ctx.rooms, req.uri().query().unwrap_or(""), req.headers())
         }
-        (&Method::GET, "/games") => web::games_json(&ctx.rooms, req.headers()),
+        (&Method::GET, "/games") => {
+            let routes: Vec<&str> = ctx.routes.iter().map(|(p, _)| p.as_str()).collect();
+            web::games_json(&ctx.rooms, &routes, req.headers())
+        }
         (
             _,
             "/ws" | "/healthz" | "/metrics" | "/rooms" | "/schema.json" | "/rules.json" | "/games",

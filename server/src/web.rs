@@ -86,9 +86,15 @@ pub(crate) fn rules_json(rooms: &Rooms, query: &str, request: &HeaderMap) -> Res
 }
 
 /// `/games`: every game the server hosts.
-pub(crate) fn games_json(rooms: &Rooms, request: &HeaderMap) -> Resp {
-    let body = serde_json::json!({ "games": rooms.games() }).to_string();
-    cached(JSON, Bytes::from(body), request)
+/// `/games`: every game the server hosts, and the paths of the host's own endpoints
+/// (`routes`, [`ServerBuilder::route`](crate::ServerBuilder::route)) when there are any, so
+/// that a page can tell a replay server (`/replay`) without probing for a 404.
+pub(crate) fn games_json(rooms: &Rooms, routes: &[&str], request: &HeaderMap) -> Resp {
+    let mut body = serde_json::json!({ "games": rooms.games() });
+    if !routes.is_empty() {
+        body["routes"] = serde_json::json!(routes);
+    }
+    cached(JSON, Bytes::from(body.to_string()), request)
 }
 
 /// The game a query's `game` parameter names, or the default game without one.

@@ -2,8 +2,8 @@
 // recording's room as a spectator (the server gives it an entity that is never drawn), and this
 // bar drives the playback over the server's `/replay` endpoint (replay/src/serve/control.rs):
 // play/pause, speed, the previous and next keyframe, and a slider that seeks to the keyframe at
-// or before where it is dropped. It is shown only when `GET /replay` answers (a normal server
-// answers 404, and the bar stays hidden). The help line (the game's keys) is hidden meanwhile. Recorded players' names come from the status, since a
+// or before where it is dropped. It is shown only when the server's `/games` lists `/replay`
+// among its `routes` (a normal server lists none, and the page asks nothing more). The help line (the game's keys) is hidden meanwhile. Recorded players' names come from the status, since a
 // replay does not repeat the room's `Joined` events.
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +12,7 @@ export const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16];
 
 /** Polls `/replay` and wires the bar; resolves with the bar's state object, or null. */
 export async function startReplayBar(page) {
+  if (!(await serves('/replay'))) return null;
   const first = await status();
   if (!first) return null;
   const bar = { status: first, requests: 0, errors: 0, names: new Map() };
@@ -27,6 +28,16 @@ export async function startReplayBar(page) {
     }
   }, 200);
   return bar;
+}
+
+/** Whether the server has the host endpoint `path` (`/games` lists them as `routes`). */
+async function serves(path) {
+  try {
+    const r = await fetch('/games', { cache: 'no-store' });
+    return r.ok && ((await r.json()).routes ?? []).includes(path);
+  } catch {
+    return false;
+  }
 }
 
 async function status() {
