@@ -93,7 +93,17 @@ async fn echo<S: AsyncRead + AsyncWrite + Unpin>(io: S, config: &ServerConfig) {
         let _ = writer.write_frame(close).await;
         let _ = writer.flush().await;
     }
+    if end == SessionEnd::TOO_LARGE || end == SessionEnd::FRAGMENTED {
+        // The peer may still be sending the message we refused, and closing a socket with
+        // unread bytes resets the connection, which can reach the peer before it has read our
+        // close frame (Autobahn 9.1.3 saw "no close code" now and then). Give it a moment to
+        // read the close first.
+        tokio::time::sleep(CLOSE_GRACE).await;
+    }
 }
+
+/// How long the close of a refused oversized message waits before dropping the connection.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_millis(150);
 
 /// The answer the next frame calls for, if any, or how the connection ends.
 async fn next_reply<R: AsyncRead + Unpin>(
