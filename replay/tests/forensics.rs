@@ -4,9 +4,9 @@
 //!
 //! - a clean client (idle, then walking one way: a late input would be repeated as itself)
 //!   has no misprediction;
-//! - a client whose game loop hitches (its input source blocks the driver for 5.5 ticks, then
-//!   turns) sends the inputs of the next ticks too late: the server repeats the previous input,
-//!   and `align` says so, at a tick just after the hitch;
+//! - a client whose inputs reach the server too late (100 ms each way and an input lead three
+//!   ticks short of it) never has an input consumed: when it starts walking, the server has
+//!   none for it, and `align` says so, at its first walking tick or just after;
 //! - a client predicting with a faster player than the server's rules mispredicts as soon as it
 //!   walks, with matching inputs: `align` names a rules mismatch, and the game's own step with
 //!   the recorded rules reproduces the server.
@@ -21,7 +21,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tickwire_arena::{Arena, ArenaConfig, ArenaInput, ArenaProtocol, ArenaRules};
-use tickwire_client::{ClientConfig, ClientError, ForensicsTarget, InputContext, connect_with};
+use tickwire_client::{
+    ClientConfig, ClientError, ForensicsTarget, InputContext, LinkConfig, connect_with,
+};
 use tickwire_replay::reader::{Tail, read_all};
 use tickwire_server::{Server, ServerConfig};
 use tickwire_sim::glam::Vec2;
@@ -33,9 +35,9 @@ const IDLE_TICKS: u32 = 20;
 /// Input lead of the clean and rules clients, ticks: well ahead, so that a loaded machine (a
 /// shared CI runner) does not make their inputs late.
 const AHEAD: f64 = 3.0;
-/// The hitch, ticks: more than the default lead (a margin of 1 tick plus the arrival time), less
-/// than the client's resync threshold (8), past which it would jump instead of catching up.
-const HITCH_TICKS: f64 = 5.5;
+/// The late client's one-way latency, and its input lead (ticks): three ticks short.
+const LATE_LINK: Duration = Duration::from_millis(100);
+const LATE_MARGIN: f64 = -3.0;
 
 fn temp_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tickwire-forensics-{}", std::process::id()));
@@ -78,11 +80,13 @@ async fn play(
     log: PathBuf,
     rules: ArenaRules,
     margin: f64,
+    latency: Duration,
     source: impl FnMut(&InputContext<'_, ArenaProtocol>) -> ArenaInput + Send + 'static,
 ) {
     let mut config = ClientConfig::<ArenaProtocol>::new(url, room, "ada").forensics(log);
     config.rules = rules;
     config.tuning.input_margin_ticks = margin;
+    config.link = LinkConfig { latency, jitter: Duration::ZERO, seed: 1 };
     let client = connect_with(config, source).await.expect("connects");
     tokio::time::sleep(PLAY).await;
     client.close().await;
@@ -121,33 +125,31 @@ async fn align_names_the_first_misprediction_and_its_cause() {
             logs("clean"),
             arena.rules.clone(),
             AHEAD,
+            Duration::ZERO,
             move |_: &InputContext<'_, ArenaProtocol>| {
                 n += 1;
                 walk(n, Vec2::new(1.0, 0.3))
             },
         )
     };
-    // The tick of the last input sent before the hitch.
-    let hitch_at = Arc::new(AtomicU32::new(0));
-    let hitch = {
-        let (mut n, hitch_at) = (0, hitch_at.clone());
+    // The tick of the last idle input sent (the walk starts after it).
+    let walk_from = Arc::new(AtomicU32::new(0));
+    let late = {
+        let (mut n, walk_from) = (0, walk_from.clone());
         play(
             url.clone(),
             "fx-late",
             logs("late"),
             arena.rules.clone(),
-            1.0, // the default margin
+            LATE_MARGIN,
+            LATE_LINK,
             move |ctx: &InputContext<'_, ArenaProtocol>| {
                 n += 1;
-                if n == 2 * IDLE_TICKS {
-                    hitch_at
-                        .store(ctx.state.last_input_sent().map_or(0, |t| t.0), Ordering::Relaxed);
-                    // A game loop that hitches: the driver is blocked for HITCH_TICKS.
-                    let tick_rate = ctx.state.welcome().map_or(30, |w| w.tick_rate);
-                    let hitch = Duration::from_secs_f64(HITCH_TICKS / f64::from(tick_rate));
-                    std::thread::sleep(hitch);
+                if n == IDLE_TICKS {
+                    let sent = ctx.state.last_input_sent().map_or(0, |t| t.0);
+                    walk_from.store(sent, Ordering::Relaxed);
                 }
-                walk(n, if n < 2 * IDLE_TICKS { Vec2::X } else { Vec2::Y })
+                walk(n, Vec2::Y)
             },
         )
     };
@@ -160,13 +162,14 @@ async fn align_names_the_first_misprediction_and_its_cause() {
             logs("rules"),
             fast,
             AHEAD,
+            Duration::ZERO,
             move |_: &InputContext<'_, ArenaProtocol>| {
                 n += 1;
                 walk(n, Vec2::new(-0.5, 1.0))
             },
         )
     };
-    tokio::join!(clean, hitch, rules);
+    tokio::join!(clean, late, rules);
     server.stop().await.expect("stops");
 
     let (code, out) = align(&logs("clean"), &recording(&dir, "fx-clean").await);
@@ -178,10 +181,12 @@ async fn align_names_the_first_misprediction_and_its_cause() {
     assert_eq!(code, Some(1), "{out}");
     let first = &out["first"];
     assert_eq!(first["cause"]["kind"], "late_input", "{out}");
-    assert_eq!(first["cause"]["repeated"], true, "{out}");
     let late = first["cause"]["tick"].as_u64().expect("a tick");
-    let hitch_at = u64::from(hitch_at.load(Ordering::Relaxed));
-    assert!(late > hitch_at && late <= hitch_at + 12, "late at {late}, hitch after {hitch_at}");
+    let walk_from = u64::from(walk_from.load(Ordering::Relaxed));
+    assert!(
+        late > walk_from && late <= walk_from + 12,
+        "late at {late}, walking after {walk_from}"
+    );
     assert!(first["tick"].as_u64() >= Some(late), "{out}");
 
     let (code, out) = align(&logs("rules"), &recording(&dir, "fx-rules").await);
