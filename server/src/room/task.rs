@@ -284,12 +284,7 @@ impl<G: Game> Room<G> {
         account: Option<String>,
         link: Arc<ClientLink>,
     ) -> Result<Welcome, RejectReason> {
-        if self.members.len() >= self.settings.max_players {
-            return Err(RejectReason::RoomFull);
-        }
-        if self.members.iter().any(|m| m.link.id == link.id) {
-            return Err(RejectReason::HelloExpected);
-        }
+        self.has_room_for(&link)?;
         let who = JoinRequest { player: link.id, name: &name, account: account.as_deref() };
         let joined = self.sim.join(&who);
         self.record_join(&who, &joined);
@@ -316,8 +311,7 @@ impl<G: Game> Room<G> {
             detached: None,
             spectator: false,
         };
-        let at = self.members.partition_point(|m| m.link.id < member.link.id);
-        self.members.insert(at, member);
+        self.insert(member);
         self.broadcast(event);
         // What the game emitted while joining, after `Joined`, to the new member too.
         self.collect_events();
@@ -325,6 +319,23 @@ impl<G: Game> Room<G> {
         self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
         debug!(room = %self.name, client = %welcome.client_id, entity = %joined.id, "player joined");
         Ok(welcome)
+    }
+
+    /// Whether `link` may become a member: the room is not full, and it is not one already.
+    fn has_room_for(&self, link: &ClientLink) -> Result<(), RejectReason> {
+        if self.members.len() >= self.settings.max_players {
+            return Err(RejectReason::RoomFull);
+        }
+        if self.members.iter().any(|m| m.link.id == link.id) {
+            return Err(RejectReason::HelloExpected);
+        }
+        Ok(())
+    }
+
+    /// Adds a member, keeping the members sorted by client id.
+    fn insert(&mut self, member: Member) {
+        let at = self.members.partition_point(|m| m.link.id < member.link.id);
+        self.members.insert(at, member);
     }
 
     /// Gives a detached (or still attached) player to a resuming session's `link`, which

@@ -29,12 +29,7 @@ impl<G: Game> Room<G> {
         account: Option<String>,
         link: Arc<ClientLink>,
     ) -> Result<Welcome, RejectReason> {
-        if self.members.len() >= self.settings.max_players {
-            return Err(RejectReason::RoomFull);
-        }
-        if self.members.iter().any(|m| m.link.id == link.id) {
-            return Err(RejectReason::HelloExpected);
-        }
+        self.has_room_for(&link)?;
         self.send_roster(&link, None);
         let welcome = self.welcome(link.id, SPECTATOR_ENTITY, false);
         let member = Member {
@@ -46,8 +41,7 @@ impl<G: Game> Room<G> {
             detached: None,
             spectator: true,
         };
-        let at = self.members.partition_point(|m| m.link.id < member.link.id);
-        self.members.insert(at, member);
+        self.insert(member);
         self.info.players.store(self.members.len(), std::sync::atomic::Ordering::Relaxed);
         debug!(room = %self.name, client = %welcome.client_id, ?account, "spectator joined");
         Ok(welcome)
