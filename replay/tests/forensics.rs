@@ -13,6 +13,8 @@
 //!
 //! About two seconds of play, the three clients at once.
 
+mod served_files;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
@@ -24,8 +26,9 @@ use tickwire_arena::{Arena, ArenaConfig, ArenaInput, ArenaProtocol, ArenaRules};
 use tickwire_client::{
     ClientConfig, ClientError, ForensicsTarget, InputContext, LinkConfig, connect_with,
 };
-use tickwire_replay::reader::{Tail, read_all};
 use tickwire_server::{Server, ServerConfig};
+
+use served_files::{recording, temp_dir};
 use tickwire_sim::glam::Vec2;
 
 /// How long each client plays.
@@ -38,35 +41,6 @@ const AHEAD: f64 = 3.0;
 /// The late client's one-way latency, and its input lead (ticks): three ticks short.
 const LATE_LINK: Duration = Duration::from_millis(100);
 const LATE_MARGIN: f64 = -3.0;
-
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tickwire-forensics-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-/// The finished recording of `room` in `dir` (the writer threads end after the server).
-async fn recording(dir: &Path, room: &str) -> PathBuf {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let found = std::fs::read_dir(dir)
-            .expect("dir")
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| {
-                p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("{room}-")))
-            });
-        if let Some(path) = found {
-            let bytes = std::fs::read(&path).expect("readable");
-            if read_all(&bytes).is_ok_and(|r| matches!(r.tail, Tail::Ended(_))) {
-                return path;
-            }
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no finished recording of {room}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 /// Idle, then walking along `dir`.
 fn walk(n: u32, dir: Vec2) -> ArenaInput {
@@ -106,7 +80,7 @@ fn align(log: &Path, recording: &Path) -> (Option<i32>, Value) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn align_names_the_first_misprediction_and_its_cause() {
-    let dir = temp_dir();
+    let dir = temp_dir("forensics");
     let mut config = ServerConfig::for_tests();
     config.record = Some(dir.clone());
     config.record_keyframe_ticks = 30;

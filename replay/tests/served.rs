@@ -5,7 +5,8 @@
 //!
 //! Thirty seconds per game, as the issue asks; the three play at once.
 
-use std::path::{Path, PathBuf};
+mod served_files;
+
 use std::process::Command;
 use std::time::Duration;
 
@@ -14,46 +15,19 @@ use tickwire_bots::{Chaos, Players, Swarm, SwarmConfig, game};
 use tickwire_kart::{KartConfig, Race};
 use tickwire_protocol::game::Dynamic;
 use tickwire_replay::format::{Action, Record, TickRecord};
-use tickwire_replay::reader::{Tail, read_all};
+use tickwire_replay::reader::read_all;
 use tickwire_server::{Server, ServerConfig};
+
+use served_files::{recording, temp_dir};
 use tickwire_tag::{Tag, TagConfig};
 
 const GAMES: [&str; 3] = ["arena", "kart", "tag"];
 /// How long the bots play.
 const PLAY: Duration = Duration::from_secs(30);
 
-fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tickwire-replay-served-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-/// The finished recording of `room` in `dir` (the writer threads end after the server).
-async fn recording(dir: &Path, room: &str) -> PathBuf {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let found = std::fs::read_dir(dir)
-            .expect("dir")
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| {
-                p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(&format!("{room}-")))
-            });
-        if let Some(path) = found {
-            let bytes = std::fs::read(&path).expect("readable");
-            if read_all(&bytes).is_ok_and(|r| matches!(r.tail, Tail::Ended(_))) {
-                return path;
-            }
-        }
-        assert!(tokio::time::Instant::now() < deadline, "no finished recording of {room}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bots_play_each_game_recorded_and_every_recording_verifies() {
-    let dir = temp_dir();
+    let dir = temp_dir("replay-served");
     let mut config = ServerConfig::for_tests();
     config.record = Some(dir.clone());
     config.record_keyframe_ticks = 30;
