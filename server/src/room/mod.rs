@@ -40,18 +40,9 @@ pub enum RoomCommand {
         account: Option<String>,
         /// The link the room and session will share.
         link: Arc<ClientLink>,
-        /// Where the room answers.
-        reply: oneshot::Sender<Result<Welcome, RejectReason>>,
-    },
-    /// A session joins as a spectator (a join token's `spectator` claim): it controls nothing
-    /// and sees the whole world.
-    Watch {
-        /// The spectator's display name.
-        name: String,
-        /// The player id its join token vouched for.
-        account: Option<String>,
-        /// The link the room and session will share.
-        link: Arc<ClientLink>,
+        /// As a spectator (a join token's `spectator` claim): it controls nothing and sees
+        /// the whole world (`task/watch.rs`).
+        spectator: bool,
         /// Where the room answers.
         reply: oneshot::Sender<Result<Welcome, RejectReason>>,
     },
@@ -212,30 +203,26 @@ impl RoomHandle {
         self.info.clone()
     }
 
-    /// Asks to join; resolves with the welcome or a reject reason.
+    /// Sends the command `make` builds around a reply channel, and waits for the answer.
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> RoomCommand,
+    ) -> Result<T, RoomGone> {
+        let (reply, answer) = oneshot::channel();
+        self.commands.send(make(reply)).await.map_err(|_| RoomGone)?;
+        answer.await.map_err(|_| RoomGone)
+    }
+
+    /// Asks to join, as a player or a `spectator` (see [`RoomCommand::Join`]); resolves with
+    /// the welcome or a reject reason.
     pub async fn join(
         &self,
         name: String,
         account: Option<String>,
         link: Arc<ClientLink>,
+        spectator: bool,
     ) -> Result<Result<Welcome, RejectReason>, RoomGone> {
-        let (reply, answer) = oneshot::channel();
-        let cmd = RoomCommand::Join { name, account, link, reply };
-        self.commands.send(cmd).await.map_err(|_| RoomGone)?;
-        answer.await.map_err(|_| RoomGone)
-    }
-
-    /// Joins as a spectator (see [`RoomCommand::Watch`]).
-    pub async fn watch(
-        &self,
-        name: String,
-        account: Option<String>,
-        link: Arc<ClientLink>,
-    ) -> Result<Result<Welcome, RejectReason>, RoomGone> {
-        let (reply, answer) = oneshot::channel();
-        let cmd = RoomCommand::Watch { name, account, link, reply };
-        self.commands.send(cmd).await.map_err(|_| RoomGone)?;
-        answer.await.map_err(|_| RoomGone)
+        self.ask(|reply| RoomCommand::Join { name, account, link, spectator, reply }).await
     }
 
     /// Asks for a detached player back; resolves with the welcome or `ResumeFailed`.
@@ -243,9 +230,7 @@ impl RoomHandle {
         &self,
         link: Arc<ClientLink>,
     ) -> Result<Result<Welcome, RejectReason>, RoomGone> {
-        let (reply, answer) = oneshot::channel();
-        self.commands.send(RoomCommand::Resume { link, reply }).await.map_err(|_| RoomGone)?;
-        answer.await.map_err(|_| RoomGone)
+        self.ask(|reply| RoomCommand::Resume { link, reply }).await
     }
 
     /// Tells the room a session ended (waits for channel space; the room is never blocked).
@@ -262,22 +247,16 @@ impl RoomHandle {
 
     /// Removes player `client` with `Kicked`; `false` if the room has no such player.
     pub async fn kick(&self, client: ClientId) -> Result<bool, RoomGone> {
-        let (reply, answer) = oneshot::channel();
-        self.commands.send(RoomCommand::Kick { client, reply }).await.map_err(|_| RoomGone)?;
-        answer.await.map_err(|_| RoomGone)
+        self.ask(|reply| RoomCommand::Kick { client, reply }).await
     }
 
     /// Closes the room (`RoomClosed` to every player); resolves with the players removed.
     pub async fn close(&self) -> Result<usize, RoomGone> {
-        let (reply, answer) = oneshot::channel();
-        self.commands.send(RoomCommand::Close { reply }).await.map_err(|_| RoomGone)?;
-        answer.await.map_err(|_| RoomGone)
+        self.ask(|reply| RoomCommand::Close { reply }).await
     }
 
     /// The room's players, as the operator console shows them.
     pub async fn players(&self) -> Result<Vec<PlayerView>, RoomGone> {
-        let (reply, answer) = oneshot::channel();
-        self.commands.send(RoomCommand::Players { reply }).await.map_err(|_| RoomGone)?;
-        answer.await.map_err(|_| RoomGone)
+        self.ask(|reply| RoomCommand::Players { reply }).await
     }
 }

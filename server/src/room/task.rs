@@ -240,13 +240,14 @@ impl<G: Game> Room<G> {
     /// Handles one command from a session.
     pub fn handle(&mut self, cmd: RoomCommand) {
         match cmd {
-            RoomCommand::Join { name, account, link, reply } => {
-                let result = self.join(name, account, link);
+            RoomCommand::Join { name, account, link, spectator, reply } => {
+                let result = if spectator {
+                    self.watch(name, account, link)
+                } else {
+                    self.join(name, account, link)
+                };
                 // A session that gave up waiting has gone; its Leave will follow.
                 let _ = reply.send(result);
-            }
-            RoomCommand::Watch { name, account, link, reply } => {
-                let _ = reply.send(self.watch(name, account, link));
             }
             RoomCommand::Resume { link, reply } => {
                 let result = self.resume(link);

@@ -96,12 +96,7 @@ async fn join(
     // A room may close between the lookup and the join; ask the registry once more.
     for _ in 0..2 {
         let room = ctx.rooms.get_or_create(&hello.game, &hello.room)?;
-        let joined = if spectator {
-            room.watch(hello.name.clone(), player.clone(), link.clone()).await
-        } else {
-            room.join(hello.name.clone(), player.clone(), link.clone()).await
-        };
-        match joined {
+        match room.join(hello.name.clone(), player.clone(), link.clone(), spectator).await {
             Ok(Ok(mut welcome)) => {
                 let grant = Grant { room: room.name.clone(), player: player.clone() };
                 welcome.resume_secret = ctx.tickets.issue(client, grant);
