@@ -19,6 +19,8 @@
 //! measurement of `tickwire-server` under bots (`scripts/loadtest.sh`) divided by this floor is
 //! the ratio issue 16 reports.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -27,12 +29,6 @@ use bytes::Bytes;
 use clap::{Parser, Subcommand};
 use fastwebsockets::Frame;
 use futures_util::{SinkExt as _, StreamExt as _};
-use http_body_util::Empty;
-use hyper::body::Incoming as Body;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tickwire_server::session::ws::{self, Incoming};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
@@ -95,31 +91,11 @@ async fn serve(addr: SocketAddr, reply_bytes: usize) -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr).await.with_context(|| format!("bind {addr}"))?;
     println!("listening on http://{}", listener.local_addr()?);
     let reply = Bytes::from(vec![0x5a; reply_bytes]);
-    loop {
-        let (stream, _) = listener.accept().await.context("accept")?;
-        stream.set_nodelay(true)?;
+    common::serve(listener, true, move |io| {
         let reply = reply.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| upgrade(req, reply.clone()));
-            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-            let _ = conn.with_upgrades().await;
-        });
-    }
-}
-
-async fn upgrade(mut req: Request<Body>, reply: Bytes) -> anyhow::Result<Response<Empty<Bytes>>> {
-    if !fastwebsockets::upgrade::is_upgrade_request(&req) {
-        let mut resp = Response::new(Empty::new());
-        *resp.status_mut() = StatusCode::UPGRADE_REQUIRED;
-        return Ok(resp);
-    }
-    let (resp, fut) = fastwebsockets::upgrade::upgrade(&mut req)?;
-    tokio::spawn(async move {
-        if let Ok(ws) = fut.await {
-            answer(ws.into_inner(), &reply).await;
-        }
-    });
-    Ok(resp)
+        async move { answer(io, &reply).await }
+    })
+    .await
 }
 
 /// One reply per binary frame read, until the client goes.

@@ -15,18 +15,13 @@
 //! messages, so that the fuzzer's text cases test the layer rather than that policy. It sends
 //! no `Disconnect` message (a game protocol message) and has no ping rate limit.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use bytes::Bytes;
 use fastwebsockets::Frame;
-use http_body_util::Empty;
-use hyper::body::Incoming as Body;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use tickwire_server::ServerConfig;
 use tickwire_server::session::SessionEnd;
 use tickwire_server::session::ws::{self, Incoming, WsReader};
@@ -45,34 +40,11 @@ async fn main() -> anyhow::Result<()> {
     let config = Arc::new(ServerConfig::default());
     let listener = TcpListener::bind(addr).await.with_context(|| format!("bind {addr}"))?;
     println!("listening on ws://{}", listener.local_addr()?);
-    loop {
-        let (stream, _) = listener.accept().await.context("accept")?;
+    common::serve(listener, false, move |io| {
         let config = config.clone();
-        tokio::spawn(async move {
-            let service = service_fn(move |req| upgrade(req, config.clone()));
-            let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-            let _ = conn.with_upgrades().await;
-        });
-    }
-}
-
-/// Upgrades any WebSocket request and echoes on it; anything else gets 426.
-async fn upgrade(
-    mut req: Request<Body>,
-    config: Arc<ServerConfig>,
-) -> anyhow::Result<Response<Empty<Bytes>>> {
-    if !fastwebsockets::upgrade::is_upgrade_request(&req) {
-        let mut resp = Response::new(Empty::new());
-        *resp.status_mut() = StatusCode::UPGRADE_REQUIRED;
-        return Ok(resp);
-    }
-    let (resp, fut) = fastwebsockets::upgrade::upgrade(&mut req)?;
-    tokio::spawn(async move {
-        if let Ok(ws) = fut.await {
-            echo(ws.into_inner(), &config).await;
-        }
-    });
-    Ok(resp)
+        async move { echo(io, &config).await }
+    })
+    .await
 }
 
 /// Echoes until the client closes, breaks a rule, falls silent or goes away.
