@@ -26,12 +26,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use tickwire_arena::{Arena, ArenaProtocol};
+use tickwire_arena::Arena;
 use tickwire_benches::Scenario;
 use tickwire_benches::scenario::BIG_WORLD_GRID;
-use tickwire_benches::script::{player_input, view_for};
-use tickwire_protocol::message::InputFrame;
-use tickwire_protocol::{ClientId, EntityId, GameProtocol};
+use tickwire_protocol::{ClientId, EntityId};
 use tickwire_server::GameInfo;
 use tickwire_server::room::frame::TickFrame;
 use tickwire_server::room::link::{ClientLink, Outgoing};
@@ -112,19 +110,7 @@ impl Bench {
 
     /// The session readers' part: every client's scripted input for the next tick.
     fn push_inputs(&self) {
-        let sim = self.room.sim();
-        let next = sim.tick().next();
-        let schema = ArenaProtocol::schema();
-        for (i, c) in self.clients.iter().enumerate() {
-            let input = player_input(sim, &self.players, i, next);
-            let frame = InputFrame {
-                tick: next,
-                last_snapshot: Some(next.offset(-1)),
-                view: view_for(next),
-                payload: schema.encode_input(&input),
-            };
-            c.link.push_input(&frame, next);
-        }
+        common::push_inputs(&self.room, self.clients.iter().map(|c| &*c.link), &self.players);
     }
 
     /// The timed part: the room's tick and every writer's take + render.

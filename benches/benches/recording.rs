@@ -36,8 +36,6 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use tickwire_arena::{Arena, ArenaProtocol};
 use tickwire_benches::Scenario;
 use tickwire_benches::scenario::SEED;
-use tickwire_benches::script::{player_input, view_for};
-use tickwire_protocol::message::InputFrame;
 use tickwire_protocol::{ClientId, EntityId, GameProtocol};
 use tickwire_recording::format::{Header, Record};
 use tickwire_recording::reader::{Tail, read_all};
@@ -110,19 +108,7 @@ impl Bench {
     /// Pushes every client's input (untimed), runs the room's tick (timed), drains the
     /// outboxes (untimed).
     fn tick(&mut self) -> Timed {
-        let sim = self.room.sim();
-        let next = sim.tick().next();
-        let schema = ArenaProtocol::schema();
-        for (i, link) in self.links.iter().enumerate() {
-            let input = player_input(sim, &self.players, i, next);
-            let frame = InputFrame {
-                tick: next,
-                last_snapshot: Some(next.offset(-1)),
-                view: view_for(next),
-                payload: schema.encode_input(&input),
-            };
-            link.push_input(&frame, next);
-        }
+        common::push_inputs(&self.room, self.links.iter().map(|l| &**l), &self.players);
         if let Some(wait) = self.period.checked_sub(self.last.elapsed()) {
             std::thread::sleep(wait);
         }

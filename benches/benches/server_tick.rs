@@ -20,11 +20,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use tickwire_arena::{Arena, ArenaProtocol};
+use tickwire_arena::Arena;
 use tickwire_benches::Scenario;
-use tickwire_benches::script::player_input;
-use tickwire_protocol::message::InputFrame;
-use tickwire_protocol::{ClientId, EntityId, GameProtocol};
+use tickwire_protocol::{ClientId, EntityId};
 use tickwire_server::room::frame::TickFrame;
 use tickwire_server::room::link::{ClientLink, Outgoing};
 use tickwire_server::room::task::Room;
@@ -109,19 +107,7 @@ impl Bench {
         if !self.active {
             return;
         }
-        let sim = self.room.sim();
-        let next = sim.tick().next();
-        let schema = ArenaProtocol::schema();
-        for (i, c) in self.clients.iter().enumerate() {
-            let input = player_input(sim, &self.players, i, next);
-            let frame = InputFrame {
-                tick: next,
-                last_snapshot: Some(next.offset(-1)),
-                view: tickwire_benches::script::view_for(next),
-                payload: schema.encode_input(&input),
-            };
-            c.link.push_input(&frame, next);
-        }
+        common::push_inputs(&self.room, self.clients.iter().map(|c| &*c.link), &self.players);
     }
 
     /// The timed part: the room's tick and every writer's take + render.

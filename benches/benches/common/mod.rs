@@ -34,3 +34,26 @@ pub(crate) fn arena_room(
     let room = Room::new("bench".into(), sim, game.clone(), settings, metrics.clone(), info);
     (room, game, metrics)
 }
+
+/// The session readers' part of a tick: every client's scripted input for the room's next tick
+/// (`tickwire_benches::script`), pushed into its link as a session would.
+pub(crate) fn push_inputs<'a>(
+    room: &Room<Arena>,
+    links: impl IntoIterator<Item = &'a tickwire_server::room::ClientLink>,
+    players: &[tickwire_protocol::EntityId],
+) {
+    use tickwire_protocol::GameProtocol as _;
+    let sim = room.sim();
+    let next = sim.tick().next();
+    let schema = tickwire_arena::ArenaProtocol::schema();
+    for (i, link) in links.into_iter().enumerate() {
+        let input = tickwire_benches::script::player_input(sim, players, i, next);
+        let frame = tickwire_protocol::message::InputFrame {
+            tick: next,
+            last_snapshot: Some(next.offset(-1)),
+            view: tickwire_benches::script::view_for(next),
+            payload: schema.encode_input(&input),
+        };
+        link.push_input(&frame, next);
+    }
+}
