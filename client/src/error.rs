@@ -231,6 +231,7 @@ pub fn reject_label(r: RejectReason) -> &'static str {
         RejectReason::UnknownGame => "rejected_unknown_game",
         RejectReason::GameMismatch => "rejected_game_mismatch",
         RejectReason::JoinRefused { .. } => "rejected_join_refused",
+        RejectReason::RoomElsewhere => "rejected_room_elsewhere",
     }
 }
 

@@ -205,7 +205,7 @@ fn server_message(rng: &mut Rng) -> ServerMessage {
             resume_secret: secret(rng),
             resume_grace_ms: rng.int(32) as u32,
         }),
-        1 => ServerMessage::Reject(match rng.below(13) {
+        1 => ServerMessage::Reject(match rng.below(14) {
             0 => RejectReason::VersionMismatch { server: rng.int(16) as u16 },
             1 => RejectReason::SchemaMismatch { server: rng.int(64) },
             2 => RejectReason::RoomFull,
@@ -218,6 +218,7 @@ fn server_message(rng: &mut Rng) -> ServerMessage {
             9 => RejectReason::ResumeFailed,
             10 => RejectReason::UnknownGame,
             11 => RejectReason::GameMismatch,
+            12 => RejectReason::RoomElsewhere,
             _ => RejectReason::JoinRefused { code: rng.int(16) as u16 },
         }),
         2 => ServerMessage::Snapshot(SnapshotMessage {

@@ -175,6 +175,52 @@ pub struct ServerConfig {
     #[arg(long, env = "TICKWIRE_RECORD_KEYFRAME_TICKS", default_value_t = tickwire_recording::format::DEFAULT_KEYFRAME_INTERVAL)]
     pub record_keyframe_ticks: u32,
 
+    // --- Fleet (server/src/fleet): scale-out with a directory on Redis, under Agones ---
+    /// This server's id in its fleet: the key of its rooms in the directory, and the `server`
+    /// claim of the join tokens it accepts (a token bound to another server is refused).
+    /// Default: the host name (under Kubernetes, the pod's, which is the GameServer's name).
+    #[arg(long, env = "TICKWIRE_SERVER_ID")]
+    pub server_id: Option<String>,
+
+    /// The WebSocket URL players reach this server at, as the directory hands it out
+    /// (`wss://gs-1.example.com:7777/ws`). Default: `ws://ADDR/ws` (`wss` with TLS), or under
+    /// `--agones` the GameServer's address and port.
+    #[arg(long, env = "TICKWIRE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Redis of the fleet's directory (`redis://HOST:PORT`): the server registers its rooms
+    /// there and heartbeats them, claims each room it opens (a room another live server holds
+    /// is refused with `RoomElsewhere`), and a killed server's keys expire.
+    #[arg(long, env = "TICKWIRE_REDIS")]
+    pub redis: Option<String>,
+
+    /// Prefix of the directory's Redis keys (one Redis may hold several fleets).
+    #[arg(long, env = "TICKWIRE_REDIS_PREFIX", default_value = "tw:")]
+    pub redis_prefix: String,
+
+    /// Milliseconds between two registrations of this server and its rooms in Redis.
+    #[arg(long, env = "TICKWIRE_HEARTBEAT_MS", default_value_t = 1000)]
+    pub heartbeat_ms: u64,
+
+    /// Milliseconds a registration lives in Redis without a heartbeat: how long a killed
+    /// server's rooms stay listed. At least twice `--heartbeat-ms`.
+    #[arg(long, env = "TICKWIRE_REGISTRATION_TTL_MS", default_value_t = 5000)]
+    pub registration_ttl_ms: u64,
+
+    /// Run under Agones: report Ready, Health (driven by the rooms' tick loops), the `rooms`
+    /// counter and the `players` list to the SDK sidecar's REST gateway on
+    /// `127.0.0.1:$AGONES_SDK_HTTP_PORT` (default 9358), drain when the GameServer is shut
+    /// down, and call Shutdown at the end.
+    #[arg(long, env = "TICKWIRE_AGONES")]
+    pub agones: bool,
+
+    /// Seconds to drain on SIGTERM (or when Agones shuts the GameServer down) before shutting
+    /// down: the server is labelled draining, refuses new rooms, and its rooms play on until
+    /// they have no players left. 0: no drain, SIGTERM shuts down at once. Default: 30 with
+    /// `--agones` or `--redis`, else 0.
+    #[arg(long, env = "TICKWIRE_DRAIN_GRACE_SECS")]
+    pub drain_grace_secs: Option<u64>,
+
     /// TLS certificate chain (PEM). With `--tls-key`, the port serves HTTPS and `wss://`.
     #[arg(long, env = "TICKWIRE_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<std::path::PathBuf>,
@@ -221,6 +267,23 @@ impl ServerConfig {
         Ok(found)
     }
 
+    /// This server's id in its fleet: `--server-id`, else the host name.
+    pub fn server_id(&self) -> String {
+        self.server_id.clone().unwrap_or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_owned())
+                .ok()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "tickwire".to_owned())
+        })
+    }
+
+    /// How long SIGTERM drains before shutting down (`--drain-grace-secs`).
+    pub fn drain_grace(&self) -> Duration {
+        let fleet = self.agones || self.redis.is_some();
+        Duration::from_secs(self.drain_grace_secs.unwrap_or(if fleet { 30 } else { 0 }))
+    }
+
     /// The game names `--game-config` mentions.
     pub fn game_config_names(&self) -> impl Iterator<Item = &str> + '_ {
         self.game_config.iter().filter_map(|e| e.split_once('=').map(|(n, _)| n.trim()))
@@ -228,6 +291,10 @@ impl ServerConfig {
 
     /// Checks the values that clap cannot.
     pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.heartbeat_ms >= 100 && self.registration_ttl_ms >= 2 * self.heartbeat_ms,
+            "--heartbeat-ms must be at least 100 and --registration-ttl-ms at least twice it"
+        );
         anyhow::ensure!(
             tickwire_protocol::message::hello::valid_room(&self.default_room),
             "--default-room must be 1..=32 characters of [A-Za-z0-9_-]"

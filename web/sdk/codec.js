@@ -341,6 +341,7 @@ const REJECT_REASON = enumeration('kind', [
   ['UnknownGame', null],
   ['GameMismatch', null],
   ['JoinRefused', struct([['code', u16]])],
+  ['RoomElsewhere', null],
 ]);
 const INPUT = struct([
   ['tick', tick],

@@ -37,6 +37,8 @@ export function describeReject(reason, schema = null) {
       return `the room hosts another game than ${game}; pick another room`;
     case 'JoinRefused':
       return `the game refused the player (its reason: code ${reason.code})`;
+    case 'RoomElsewhere':
+      return 'the room is open on another server of the fleet; ask the directory again';
     default:
       return `refused (${reason.kind})`;
   }

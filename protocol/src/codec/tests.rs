@@ -132,6 +132,7 @@ fn arb_server() -> impl Strategy<Value = ServerMessage> {
         Just(ServerMessage::Reject(RejectReason::UnknownGame)),
         Just(ServerMessage::Reject(RejectReason::GameMismatch)),
         any::<u16>().prop_map(|code| ServerMessage::Reject(RejectReason::JoinRefused { code })),
+        Just(ServerMessage::Reject(RejectReason::RoomElsewhere)),
         any::<u16>()
             .prop_map(|server| ServerMessage::Reject(RejectReason::VersionMismatch { server })),
         (

@@ -145,6 +145,9 @@ pub enum RejectReason {
         /// The game's reason.
         code: u16,
     },
+    /// The room is open on another server of the fleet: ask the fleet's directory where
+    /// (a client that was sent here by the directory may ask again).
+    RoomElsewhere,
 }
 
 impl std::fmt::Display for RejectReason {
@@ -167,6 +170,7 @@ impl std::fmt::Display for RejectReason {
             Self::UnknownGame => f.write_str("the server does not host this game"),
             Self::GameMismatch => f.write_str("the room hosts another game"),
             Self::JoinRefused { code } => write!(f, "the game refused the player (code {code})"),
+            Self::RoomElsewhere => f.write_str("the room is open on another server of the fleet"),
         }
     }
 }

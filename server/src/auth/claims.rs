@@ -47,6 +47,11 @@ pub struct Claims {
     /// players see (interest management, PROTOCOL.md §6.8). For admin tools and broadcasters.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub spectator: bool,
+    /// `server`: the one server of a fleet the token is for (its `--server-id`). The fleet's
+    /// directory binds every token it mints to the server that holds the room, so a token
+    /// for server A is refused by server B. Absent: any server that accepts the audience.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
 }
 
 impl Claims {
@@ -68,6 +73,7 @@ impl Claims {
             iat: Some(now),
             jti: new_token_id(),
             spectator: false,
+            server: None,
         }
     }
 
@@ -79,6 +85,11 @@ impl Claims {
     /// The same claims bound to `game`.
     pub fn with_game(self, game: impl Into<String>) -> Self {
         Self { game: Some(game.into()), ..self }
+    }
+
+    /// The same claims bound to the fleet server `id` (its `--server-id`).
+    pub fn for_server(self, id: impl Into<String>) -> Self {
+        Self { server: Some(id.into()), ..self }
     }
 
     /// The same claims for audience `aud`.

@@ -82,6 +82,10 @@ pub enum AuthError {
     /// Already used.
     #[error("token already used")]
     Replayed,
+    /// Bound to another server of the fleet (its `server` claim names another `--server-id`,
+    /// or this server has none).
+    #[error("token is for another server")]
+    WrongServer,
 }
 
 impl AuthError {
@@ -99,6 +103,7 @@ impl AuthError {
             Self::WrongRoom => "token_wrong_room",
             Self::WrongGame => "token_wrong_game",
             Self::Replayed => "token_replayed",
+            Self::WrongServer => "token_wrong_server",
         }
     }
 }
@@ -129,6 +134,9 @@ pub struct Verifier {
     audiences: Vec<String>,
     /// Seconds of clock skew forgiven on `exp` and `nbf`.
     leeway: u64,
+    /// This server's id in its fleet (`--server-id`): a token bound to another server is
+    /// refused.
+    server_id: Option<String>,
     /// Accepted token ids, with the time after which each token is expired anyway (then the id
     /// can be forgotten). At most [`MAX_REMEMBERED_IDS`]: beyond it tokens are refused as
     /// replays until some expire, so memory stays bounded whatever backends mint.
@@ -139,7 +147,13 @@ impl Verifier {
     /// A verifier trusting `keys`, for tokens naming one of `audiences`, forgiving `leeway_secs`
     /// of clock skew.
     pub fn new(keys: KeySet, audiences: Vec<String>, leeway_secs: u64) -> Self {
-        Self { keys, audiences, leeway: leeway_secs, seen: Mutex::new(HashMap::new()) }
+        let seen = Mutex::new(HashMap::new());
+        Self { keys, audiences, leeway: leeway_secs, server_id: None, seen }
+    }
+
+    /// The same verifier for fleet server `id`: tokens bound to another server are refused.
+    pub fn for_server(self, id: Option<String>) -> Self {
+        Self { server_id: id, ..self }
     }
 
     /// The verifier the configuration asks for: `None` (open dev mode) when it names no key.
@@ -164,7 +178,8 @@ impl Verifier {
             // An empty JWK Set: every token would be refused, which is never what was meant.
             return Err(KeyError::NoKeys);
         }
-        Ok(Some(Self::new(keys, config.auth_audience.clone(), config.auth_leeway_secs)))
+        let verifier = Self::new(keys, config.auth_audience.clone(), config.auth_leeway_secs);
+        Ok(Some(verifier.for_server(Some(config.server_id()))))
     }
 
     /// The algorithms this verifier accepts.
@@ -260,6 +275,9 @@ impl Verifier {
         }
         if !claims.aud.names_any(&self.audiences) {
             return Err(AuthError::WrongAudience);
+        }
+        if claims.server.as_ref().is_some_and(|s| Some(s) != self.server_id.as_ref()) {
+            return Err(AuthError::WrongServer);
         }
         if scope.room.is_some_and(|r| r != claims.room) {
             return Err(AuthError::WrongRoom);

@@ -323,6 +323,7 @@ fn the_protocol_example_token_verifies() {
         iat: None,
         jti: "id-1".into(),
         spectator: false,
+        server: None,
     };
     assert_eq!(v.check(Some(&token), LOBBY, NOW), Ok(want));
     assert_eq!(v.check(Some(&token), LOBBY, 1_800_000_065), Err(AuthError::Expired));

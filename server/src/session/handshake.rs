@@ -115,5 +115,6 @@ pub(crate) fn reject_label(r: RejectReason) -> &'static str {
         RejectReason::UnknownGame => "unknown_game",
         RejectReason::GameMismatch => "game_mismatch",
         RejectReason::JoinRefused { .. } => "join_refused",
+        RejectReason::RoomElsewhere => "room_elsewhere",
     }
 }

@@ -1,0 +1,1 @@
+//! # tickwire-directory (being built: see the issue 17 design)

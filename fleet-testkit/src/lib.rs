@@ -1,0 +1,1 @@
+//! # tickwire-fleet-testkit (being built: see the issue 17 design)
