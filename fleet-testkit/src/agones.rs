@@ -1,0 +1,1 @@
+//! The mock Agones SDK sidecar (being written).

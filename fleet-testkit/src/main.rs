@@ -1,0 +1,2 @@
+//! `tickwire-agones-mock` (being written).
+fn main() {}
