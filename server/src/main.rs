@@ -103,6 +103,10 @@ struct MintToken {
     /// The player joins as a spectator: it sees the whole world and controls nothing.
     #[arg(long)]
     spectator: bool,
+    /// Binds the token to one server of a fleet (the `server` claim): only the server started
+    /// with this `--server-id` accepts it.
+    #[arg(long, value_name = "ID")]
+    server: Option<String>,
 }
 
 impl MintToken {
@@ -121,6 +125,7 @@ impl MintToken {
             Claims::new(self.player, self.room, now, self.ttl_secs).with_audience(self.audience);
         claims.game = self.game;
         claims.spectator = self.spectator;
+        claims.server = self.server;
         Ok(signer.mint(&claims)?)
     }
 }

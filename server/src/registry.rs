@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use parking_lot::Mutex;
 use serde::Serialize;
@@ -33,6 +34,8 @@ pub struct Rooms {
     tickets: Arc<ResumeTable>,
     shutdown: CancellationToken,
     tracker: TaskTracker,
+    /// Draining (`crate::fleet`): rooms that exist play on, new ones are refused.
+    draining: AtomicBool,
 }
 
 /// One room in `/rooms`.
@@ -64,7 +67,8 @@ impl Rooms {
         tracker: TaskTracker,
     ) -> Arc<Self> {
         let map = Mutex::new(HashMap::new());
-        Arc::new(Self { map, games, config, metrics, tickets, shutdown, tracker })
+        let draining = AtomicBool::new(false);
+        Arc::new(Self { map, games, config, metrics, tickets, shutdown, tracker, draining })
     }
 
     /// Opens the persistent default room, hosting the default game.
@@ -106,7 +110,7 @@ impl Rooms {
             }
             return Ok(h.clone());
         }
-        if self.shutdown.is_cancelled() {
+        if self.shutdown.is_cancelled() || self.is_draining() {
             return Err(RejectReason::ShuttingDown);
         }
         if map.len() >= self.config.max_rooms {
@@ -118,6 +122,26 @@ impl Rooms {
             self.spawn(factory, name.clone(), false).map_err(|_| RejectReason::TooManyRooms)?;
         map.insert(name, handle.clone());
         Ok(handle)
+    }
+
+    /// Refuses new rooms from now on; the open ones play on (a drain).
+    pub fn set_draining(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether new rooms are refused.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    /// Open rooms.
+    pub fn len(&self) -> usize {
+        self.map.lock().len()
+    }
+
+    /// Whether no room is open.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The room called `name`, if open.

@@ -77,6 +77,12 @@ impl ResumeTable {
         self.map.lock().remove(&client);
     }
 
+    /// The authenticated players holding a ticket: those with a place in a room, playing or
+    /// detached awaiting a resume (the orchestrator's `players` list).
+    pub fn players(&self) -> std::collections::BTreeSet<String> {
+        self.map.lock().values().filter_map(|e| e.grant.player.clone()).collect()
+    }
+
     /// Tickets held.
     pub fn len(&self) -> usize {
         self.map.lock().len()

@@ -1,5 +1,6 @@
 //! [`ServerBuilder::serve`]: what a host's `main` calls: bind, say where the server listens,
-//! run until Ctrl-C or SIGTERM, then shut down gracefully.
+//! run until Ctrl-C or SIGTERM, then shut down gracefully. With a drain grace
+//! (`--drain-grace-secs`, 30 s by default in a fleet), SIGTERM drains first ([`crate::fleet`]).
 
 use tracing::info;
 
@@ -34,8 +35,13 @@ impl ServerBuilder {
         info!(
             "  browser:   {http}://{addr}/   metrics: {http}://{addr}/metrics   rooms: {http}://{addr}/rooms"
         );
+        let drain = !handle.ctx.config.drain_grace().is_zero();
         tokio::spawn(async move {
-            wait_for_signal().await;
+            if wait_for_signal().await == Signal::Terminate && drain {
+                info!("SIGTERM: draining (a second signal shuts down at once)");
+                handle.drain();
+                wait_for_signal().await;
+            }
             info!("signal received, shutting down");
             handle.shutdown();
         });
@@ -43,24 +49,35 @@ impl ServerBuilder {
     }
 }
 
-async fn wait_for_signal() {
+/// The signal that stops the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signal {
+    /// Ctrl-C (SIGINT): shut down now.
+    Interrupt,
+    /// SIGTERM (what Kubernetes sends): drain first, when the server drains.
+    Terminate,
+}
+
+async fn wait_for_signal() -> Signal {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
         match signal(SignalKind::terminate()) {
             Ok(mut term) => {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => Signal::Interrupt,
+                    _ = term.recv() => Signal::Terminate,
                 }
             }
             Err(_) => {
                 let _ = tokio::signal::ctrl_c().await;
+                Signal::Interrupt
             }
         }
     }
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+        Signal::Interrupt
     }
 }

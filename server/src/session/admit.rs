@@ -6,7 +6,8 @@
 //! hello: a token's room is the hello's room, and a connection admitted on a resume ticket
 //! (token servers) must resume with that very ticket. The hello's game must be one the server
 //! hosts (`UnknownGame`), with the same schema (`SchemaMismatch`), and the room must host that
-//! game (`GameMismatch`).
+//! game (`GameMismatch`). In a fleet, a room is claimed in the directory before this server
+//! opens it (`RoomElsewhere` when another server holds it; [`crate::fleet`]).
 
 use std::sync::Arc;
 
@@ -91,6 +92,7 @@ async fn join(
     spectator: bool,
 ) -> Result<Admitted, RejectReason> {
     let game = game(ctx, hello)?;
+    claim(ctx, &hello.room).await?;
     let client = ClientId(ctx.next_client_id());
     let link = Arc::new(ClientLink::new(client, game.release_mask.clone()));
     // A room may close between the lookup and the join; ask the registry once more.
@@ -107,6 +109,26 @@ async fn join(
         }
     }
     Err(RejectReason::TooManyRooms)
+}
+
+/// In a fleet (`--redis`), claims a room this server is about to open: a room another live
+/// server holds is `RoomElsewhere`. When the directory cannot be reached the room opens anyway
+/// (the directory claimed it for this server before handing out the token), and the failure
+/// is counted.
+async fn claim(ctx: &ServerCtx, room: &str) -> Result<(), RejectReason> {
+    let Some(registration) = ctx.fleet.registration() else { return Ok(()) };
+    if ctx.rooms.get(room).is_some() || ctx.rooms.is_draining() || room == ctx.config.default_room {
+        return Ok(());
+    }
+    match registration.claim(room).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(RejectReason::RoomElsewhere),
+        Err(e) => {
+            ctx.metrics.fleet_errors.get_or_create(&[("call", "claim")]).inc();
+            tracing::debug!(error = %e, room, "room claim not checked");
+            Ok(())
+        }
+    }
 }
 
 async fn resume(
