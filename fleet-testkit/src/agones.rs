@@ -1,1 +1,0 @@
-//! The mock Agones SDK sidecar (being written).
