@@ -115,6 +115,29 @@ pub struct ServerConfig {
     #[arg(long, env = "TICKWIRE_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
 
+    // --- Behind a proxy or load balancer (server/src/proxy) ---
+    /// Proxies and load balancers trusted to name their clients (comma-separated IPv4 and IPv6
+    /// networks or addresses: `10.0.0.0/8,::1`). From these peers only, the client address
+    /// the per-IP cap and the logs use is the right-most address of `--forwarded-header` that
+    /// is not itself a trusted proxy (or, with `--proxy-protocol`, the PROXY header's); the
+    /// per-IP cap then applies once the headers are read. From anyone else those headers are
+    /// ignored (counted in `tickwire_forwarding_ignored_total`). Empty: trust no one.
+    #[arg(long, env = "TICKWIRE_TRUSTED_PROXIES", value_delimiter = ',', value_name = "CIDR")]
+    pub trusted_proxies: Vec<crate::proxy::Cidr>,
+
+    /// The header `--trusted-proxies` name the client in: `x-forwarded-for` (nginx's
+    /// `$proxy_add_x_forwarded_for`) or `forwarded` (RFC 7239 `for=`); the other is ignored. A
+    /// malformed one gets HTTP 400.
+    #[arg(long, env = "TICKWIRE_FORWARDED_HEADER", value_enum, default_value = "x-forwarded-for")]
+    pub forwarded_header: crate::proxy::ForwardedHeader,
+
+    /// Connections from `--trusted-proxies` must start with a PROXY protocol v2 header (HAProxy
+    /// `send-proxy-v2`, AWS NLB, ...), which names the client (forwarding headers are then
+    /// ignored); a missing, malformed or over-long (1 KiB) one closes the connection. A
+    /// connection from any other peer that starts with a PROXY header is refused.
+    #[arg(long, env = "TICKWIRE_PROXY_PROTOCOL", requires = "trusted_proxies")]
+    pub proxy_protocol: bool,
+
     /// Seconds to finish after SIGINT/SIGTERM before remaining connections are dropped.
     #[arg(long, env = "TICKWIRE_SHUTDOWN_GRACE_SECS", default_value_t = 5)]
     pub shutdown_grace_secs: u64,

@@ -13,7 +13,6 @@
 //! subprotocol is not echoed).
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -24,7 +23,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use tracing::debug;
 
 use crate::ServerCtx;
-use crate::listener::ConnGuard;
+use crate::listener::{Conn, RequestClient};
 use crate::session::Authorized;
 
 // The embedded browser client is part of the HTTP surface, so it lives under this module.
@@ -50,9 +49,18 @@ fn text(status: StatusCode, body: &'static str) -> Resp {
 pub(crate) async fn handle(
     req: Request<Incoming>,
     ctx: Arc<ServerCtx>,
-    peer: SocketAddr,
-    guard: Arc<ConnGuard>,
+    conn: Arc<Conn>,
 ) -> Result<Resp, Infallible> {
+    // Behind a trusted proxy, the client is known (and admitted under the per-IP cap) only
+    // now that the headers are read: crate::proxy.
+    let client = match conn.client_of(&ctx, req.headers()) {
+        Ok(client) => client,
+        Err(refusal) => {
+            let mut r = reject(&ctx, refusal.status(), refusal.label(), "refused\n");
+            r.headers_mut().insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+            return Ok(r);
+        }
+    };
     let resp = match (req.method(), req.uri().path()) {
         // The operator console and its API (off without --admin-token): crate::admin.
         (method, path) if crate::admin::owns(path) => {
@@ -61,7 +69,7 @@ pub(crate) async fn handle(
         (method, path) if let Some(route) = crate::route::find(&ctx.routes, path) => {
             crate::route::serve(&ctx, route, method, req.uri(), req.headers())
         }
-        (&Method::GET, "/ws") => upgrade(req, ctx, peer, guard),
+        (&Method::GET, "/ws") => upgrade(req, ctx, client, conn),
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (&Method::GET, "/metrics") => respond(
             StatusCode::OK,
@@ -104,8 +112,8 @@ fn reject(ctx: &ServerCtx, status: StatusCode, reason: &'static str, body: &'sta
 fn upgrade(
     mut req: Request<Incoming>,
     ctx: Arc<ServerCtx>,
-    peer: SocketAddr,
-    guard: Arc<ConnGuard>,
+    client: RequestClient,
+    conn: Arc<Conn>,
 ) -> Resp {
     let headers = req.headers();
     if !fastwebsockets::upgrade::is_upgrade_request(&req) {
@@ -164,12 +172,15 @@ fn upgrade(
         }
     };
     let session_ctx = ctx.clone();
+    // The session holds the connection's slots (and the request's own per-IP slot behind a
+    // trusted proxy) until it ends.
     ctx.tracker.spawn(async move {
+        let peer = client.addr;
         match fut.await {
             Ok(ws) => crate::session::run(ws.into_inner(), session_ctx, peer, auth).await,
             Err(e) => debug!(%peer, "upgrade failed: {e}"),
         }
-        drop(guard);
+        drop((client, conn));
     });
     let (mut parts, _) = resp.into_parts();
     if offers_subprotocol {

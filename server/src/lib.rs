@@ -11,6 +11,9 @@
 //! ## Architecture
 //! - [`listener`](crate::Server::run): the accept loop with global and per-IP connection caps;
 //!   each connection is served by hyper (HTTP/1, header timeout) and upgraded by fastwebsockets.
+//! - [`proxy`]: behind a proxy or load balancer, the client a trusted proxy names
+//!   (`--trusted-proxies`: `X-Forwarded-For`, `Forwarded` or the PROXY protocol v2) is the one
+//!   the per-IP cap and the logs use; from any other peer those headers are ignored and counted.
 //! - [`session`]: one task per WebSocket: handshake (hello → welcome or reject), then a reader
 //!   task that decodes client messages and a writer loop that sends what the room publishes.
 //! - [`games`]: the registered games, their type erased behind a factory; sessions and HTTP see
@@ -62,6 +65,7 @@ pub mod games;
 pub mod http;
 mod listener;
 pub mod metrics;
+pub mod proxy;
 pub mod recording;
 pub mod registry;
 pub mod resume;

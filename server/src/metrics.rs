@@ -70,6 +70,10 @@ pub struct Metrics {
     pub sessions_rejected: Family<Label, Counter>,
     /// HTTP requests refused before any session existed, by reason.
     pub http_rejected: Family<Label, Counter>,
+    /// Forwarding headers (`x-forwarded-for`, `forwarded`) and PROXY headers
+    /// (`proxy-protocol`) from peers not in `--trusted-proxies`: ignored, and counted here by
+    /// `header` (spoofing attempts, or a proxy missing from the list).
+    pub forwarding_ignored: Family<Label, Counter>,
     /// Errors from `accept` (e.g. out of file descriptors).
     pub accept_errors: Counter,
     /// Players kept in their room for a resume after their connection dropped, by game.
@@ -135,6 +139,7 @@ impl Metrics {
             sessions_closed: Family::default(),
             sessions_rejected: Family::default(),
             http_rejected: Family::default(),
+            forwarding_ignored: Family::default(),
             accept_errors: Counter::default(),
             players_detached: Family::default(),
             resumes: Family::default(),
@@ -202,6 +207,11 @@ impl Metrics {
         r.register("sessions_closed", "Sessions closed by reason", m.sessions_closed.clone());
         r.register("sessions_rejected", "Hellos refused by reason", m.sessions_rejected.clone());
         r.register("http_rejected", "HTTP requests refused by reason", m.http_rejected.clone());
+        r.register(
+            "forwarding_ignored",
+            "Forwarding or PROXY headers ignored from untrusted peers",
+            m.forwarding_ignored.clone(),
+        );
         r.register("accept_errors", "Errors from accept()", m.accept_errors.clone());
         r.register(
             "players_detached",

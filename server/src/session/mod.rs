@@ -24,7 +24,6 @@ mod reader;
 mod writer;
 pub mod ws;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tickwire_protocol::ClientId;
@@ -40,9 +39,11 @@ use reader::Reader;
 use writer::{CONTROL_CAPACITY, Writer};
 
 use crate::ServerCtx;
+use crate::proxy::ClientAddr;
 
-/// Runs a session on an upgraded connection until it ends.
-pub async fn run<S>(io: S, ctx: Arc<ServerCtx>, peer: SocketAddr, auth: Authorized)
+/// Runs a session on an upgraded connection until it ends; `peer` is the client as the logs
+/// name it (behind a trusted proxy, the one the proxy named).
+pub async fn run<S>(io: S, ctx: Arc<ServerCtx>, peer: ClientAddr, auth: Authorized)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -128,7 +129,7 @@ async fn finish<W: AsyncWrite + Unpin>(
     ctx: &ServerCtx,
     writer: &mut Writer<W>,
     end: SessionEnd,
-    peer: SocketAddr,
+    peer: ClientAddr,
     client: Option<ClientId>,
 ) {
     ctx.metrics.sessions_closed.get_or_create(&[("reason", end.label)]).inc();
