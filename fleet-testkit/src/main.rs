@@ -17,7 +17,7 @@ use std::net::{IpAddr, SocketAddr};
 use anyhow::{Context as _, anyhow};
 use clap::Parser;
 use tickwire_fleet_testkit::agones::{
-    Counter, GameServerState, ListState, MockConfig, MockSidecar,
+    Call, Counter, GameServerState, ListState, MockConfig, MockSidecar,
 };
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
@@ -53,6 +53,15 @@ struct Args {
     /// Turn Unhealthy when health pings stop (5 s period, 3 failures, 5 s initial delay).
     #[arg(long)]
     enforce_health: bool,
+    /// Do not print answered polls (`GET /gameserver`, `POST /health`), which a server sends
+    /// every few seconds; refusals are printed regardless.
+    #[arg(long)]
+    quiet_polls: bool,
+}
+
+/// Whether a call is a routine poll that `--quiet-polls` hides.
+fn is_poll(call: &Call) -> bool {
+    call.status == 200 && matches!(call.path.as_str(), "/gameserver" | "/health")
 }
 
 fn parse_counter(s: &str) -> anyhow::Result<(String, Counter)> {
@@ -99,7 +108,9 @@ impl Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt().with_writer(std::io::stderr).init();
-    let config = Args::parse().config();
+    let args = Args::parse();
+    let quiet_polls = args.quiet_polls;
+    let config = args.config();
     let bind = config.bind;
     let mock = MockSidecar::start(config).await.with_context(|| format!("binding {bind}"))?;
     let mut calls = mock.subscribe();
@@ -109,6 +120,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => return Ok(()),
             call = calls.recv() => match call {
+                Ok(call) if quiet_polls && is_poll(&call) => {}
                 Ok(call) => println!("{}", call.to_json()),
                 Err(RecvError::Lagged(n)) => eprintln!("tickwire-agones-mock: {n} calls not printed (stdout too slow)"),
                 Err(RecvError::Closed) => return Ok(()),
@@ -139,4 +151,26 @@ fn stdin_states() -> mpsc::Receiver<GameServerState> {
         }
     });
     rx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_and_lists_parse_from_flags() {
+        let (name, c) = parse_counter("rooms=3/64").expect("counter");
+        assert_eq!((name.as_str(), c), ("rooms", Counter { count: 3, capacity: 64 }));
+        assert!(parse_counter("rooms=65/64").is_err());
+        assert!(parse_counter("rooms=1").is_err());
+        let (name, l) = parse_list("players=1000").expect("list");
+        assert_eq!((name.as_str(), l.capacity), ("players", 1000));
+        assert!(parse_list("players").is_err());
+        let args =
+            Args::parse_from(["m", "--counter", "a=0/1", "--counter", "b=1/2", "--state", "ready"]);
+        let config = args.config();
+        assert_eq!(config.counters.len(), 2, "given counters replace the default");
+        assert_eq!(config.lists.keys().collect::<Vec<_>>(), ["players"], "the default list stays");
+        assert_eq!(config.initial_state, GameServerState::Ready);
+    }
 }
