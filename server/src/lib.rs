@@ -30,6 +30,10 @@
 //! - [`recording`]: `--record DIR`: each selected room writes a `.twr` session recording
 //!   (`tickwire_recording::format`) from a writer thread fed by a bounded channel; a recording
 //!   that cannot keep up or be written stops, counted, and the room goes on.
+//! - [`fleet`]: one server of many: an orchestrator (Agones' SDK sidecar, or none) told Ready,
+//!   Health (driven by the rooms' tick loops), the open rooms and the players, and the drain on
+//!   SIGTERM; and the rooms registered in the fleet directory's Redis (`--redis`), where
+//!   `tickwire-directory` finds them to route players.
 //! - [`metrics`]: Prometheus metrics. RTT comes from ping/pong with the protocol crate's
 //!   [`tickwire_protocol::rtt`] tracker and estimator, the same code the clients use.
 //!
@@ -61,6 +65,7 @@
 pub mod admin;
 pub mod auth;
 pub mod config;
+pub mod fleet;
 pub mod games;
 pub mod http;
 mod listener;
@@ -118,6 +123,8 @@ pub struct ServerCtx {
     pub tickets: Arc<resume::ResumeTable>,
     /// The host's own HTTP endpoints ([`ServerBuilder::route`]), by path.
     pub routes: Vec<(String, Arc<dyn route::Route>)>,
+    /// The server's place in its fleet: orchestrator, directory registration, drain.
+    pub fleet: fleet::Fleet,
     admission: listener::Admission,
     next_client: AtomicU32,
     started: std::time::Instant,
@@ -147,6 +154,7 @@ pub struct ServerBuilder {
     metrics: Arc<Metrics>,
     games: Vec<Arc<dyn games::GameFactory>>,
     routes: Vec<(String, Arc<dyn route::Route>)>,
+    orchestrator: Option<Box<dyn fleet::Orchestrator>>,
     errors: Vec<anyhow::Error>,
 }
 
@@ -187,6 +195,13 @@ impl ServerBuilder {
             Ok(()) => self.routes.push((path.to_owned(), route)),
             Err(e) => self.errors.push(e),
         }
+        self
+    }
+
+    /// Reports to `orchestrator` (Ready, Health, load, drain, Shutdown; see [`fleet`]) instead
+    /// of the one the configuration names (`--agones`, else none).
+    pub fn orchestrator(mut self, orchestrator: Box<dyn fleet::Orchestrator>) -> Self {
+        self.orchestrator = Some(orchestrator);
         self
     }
 
@@ -240,13 +255,14 @@ impl Server {
             metrics: Arc::new(Metrics::new()),
             games: Vec::new(),
             routes: Vec::new(),
+            orchestrator: None,
             errors: Vec::new(),
         }
     }
 
     async fn bind(builder: ServerBuilder) -> anyhow::Result<Self> {
         use anyhow::Context as _;
-        let ServerBuilder { config, metrics, games, routes, mut errors } = builder;
+        let ServerBuilder { config, metrics, games, routes, orchestrator, mut errors } = builder;
         if !errors.is_empty() {
             return Err(errors.remove(0));
         }
@@ -290,7 +306,10 @@ impl Server {
             (Some(cert), Some(key)) => Some(tls::Tls(tls::acceptor(cert, key)?)),
             _ => None,
         };
+        let local = listener.local_addr().unwrap_or(config.addr);
+        let fleet = fleet_of(&config, local, tls.is_some(), orchestrator)?;
         let ctx = Arc::new(ServerCtx {
+            fleet,
             tls,
             auth,
             players: parking_lot::Mutex::default(),
@@ -332,6 +351,7 @@ impl Server {
     /// the shutdown grace period for sessions to finish.
     pub async fn run(self) -> anyhow::Result<()> {
         let ctx = self.ctx;
+        let fleet = tokio::spawn(fleet::run(ctx.clone()));
         listener::serve(self.listener, ctx.clone()).await;
         info!("shutting down: no longer accepting, closing sessions");
         ctx.tracker.close();
@@ -346,8 +366,41 @@ impl Server {
         while ctx.metrics.recordings.get() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
+        // Last: the orchestrator may remove the process once told.
+        fleet::finish(&ctx, fleet.await.ok().flatten()).await;
         Ok(())
     }
+}
+
+/// The fleet state the configuration asks for: the orchestrator (the builder's, `--agones`, or
+/// none) and the directory registration (`--redis`).
+fn fleet_of(
+    config: &ServerConfig,
+    local: SocketAddr,
+    tls: bool,
+    orchestrator: Option<Box<dyn fleet::Orchestrator>>,
+) -> anyhow::Result<fleet::Fleet> {
+    use anyhow::Context as _;
+    let id = config.server_id();
+    let public_url = config.public_url.clone().unwrap_or_else(|| {
+        let scheme = if tls { "wss" } else { "ws" };
+        format!("{scheme}://{local}/ws")
+    });
+    let ttl = Duration::from_millis(config.registration_ttl_ms);
+    let registration = config
+        .redis
+        .as_deref()
+        .map(|url| fleet::Registration::new(url, &config.redis_prefix, &id, ttl))
+        .transpose()
+        .context("--redis")?;
+    let orchestrator = orchestrator.unwrap_or_else(|| {
+        if config.agones {
+            Box::new(fleet::Agones::new(fleet::sdk::AgonesSdk::from_env()))
+        } else {
+            Box::new(fleet::NoOrchestrator)
+        }
+    });
+    Ok(fleet::Fleet::new(id, public_url, registration, orchestrator))
 }
 
 /// A cloneable handle to a running server.
@@ -372,6 +425,28 @@ impl ServerHandle {
     /// Starts a graceful shutdown.
     pub fn shutdown(&self) {
         self.ctx.shutdown.cancel();
+    }
+
+    /// Starts a drain ([`fleet`]): new rooms are refused, the open ones play on until they
+    /// have no player left or `--drain-grace-secs` is over, then the server shuts down.
+    pub fn drain(&self) {
+        self.ctx.fleet.request_drain();
+    }
+
+    /// The WebSocket URL players reach this server at, as the fleet directory hands it out
+    /// (`--public-url`, the orchestrator's address, or the bound address).
+    pub fn public_url(&self) -> String {
+        self.ctx.fleet.public_url()
+    }
+
+    /// Whether the server drains (refuses new rooms).
+    pub fn is_draining(&self) -> bool {
+        self.ctx.rooms.is_draining()
+    }
+
+    /// Whether the server has begun shutting down.
+    pub fn is_shutting_down(&self) -> bool {
+        self.ctx.shutdown.is_cancelled()
     }
 
     /// The server's metrics.
@@ -430,6 +505,11 @@ impl RunningServer {
     /// Shuts down and waits for the server task.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.handle.shutdown();
+        self.task.await?
+    }
+
+    /// Waits for the server task to end by itself (a drain, or a shutdown asked elsewhere).
+    pub async fn wait(self) -> anyhow::Result<()> {
         self.task.await?
     }
 }

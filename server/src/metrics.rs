@@ -90,6 +90,17 @@ pub struct Metrics {
     /// Recordings stopped while their room went on, by reason (`backlog`, `unwritable`,
     /// `disk_full`, `too_many_files`, `io`, `thread`; see `crate::recording`).
     pub recording_failures: Family<Label, Counter>,
+    /// Health pings sent to the orchestrator (`crate::fleet`).
+    pub fleet_health_pings: Counter,
+    /// Health pings withheld because a room's tick loop stood still.
+    pub fleet_health_withheld: Counter,
+    /// 1 while the server drains (refusing new rooms before it stops).
+    pub fleet_draining: Gauge,
+    /// Registrations written to the fleet directory's Redis.
+    pub fleet_heartbeats: Counter,
+    /// Failed orchestrator and directory calls, by call (`ready`, `health`, `report`, `watch`,
+    /// `draining`, `heartbeat`, `claim`).
+    pub fleet_errors: Family<Label, Counter>,
     /// Last time (ms since start) a rate-limited warning was logged.
     last_warn_ms: AtomicU64,
     /// The per-direction counters above, resolved once: they are bumped for every message, and
@@ -147,6 +158,11 @@ impl Metrics {
             recordings: Gauge::default(),
             recording_bytes: Counter::default(),
             recording_failures: Family::default(),
+            fleet_health_pings: Counter::default(),
+            fleet_health_withheld: Counter::default(),
+            fleet_draining: Gauge::default(),
+            fleet_heartbeats: Counter::default(),
+            fleet_errors: Family::default(),
             last_warn_ms: AtomicU64::new(0),
             registry: Registry::default(),
             hot: HotCounters::default(),
@@ -189,6 +205,27 @@ impl Metrics {
             "interest_entities",
             "Entities in each view per published tick (interest management)",
             m.interest_entities.clone(),
+        );
+        r.register(
+            "fleet_health_pings",
+            "Health pings sent to the orchestrator",
+            m.fleet_health_pings.clone(),
+        );
+        r.register(
+            "fleet_health_withheld",
+            "Health pings withheld: a room's tick loop stood still",
+            m.fleet_health_withheld.clone(),
+        );
+        r.register("fleet_draining", "1 while the server drains", m.fleet_draining.clone());
+        r.register(
+            "fleet_heartbeats",
+            "Registrations written to the fleet directory",
+            m.fleet_heartbeats.clone(),
+        );
+        r.register(
+            "fleet_errors",
+            "Failed orchestrator and directory calls",
+            m.fleet_errors.clone(),
         );
         r.register("rtt_seconds", "Client round-trip times measured by ping/pong", m.rtt.clone());
         r.register("rewinds", "Lag-compensated raycasts by outcome", m.rewinds.clone());

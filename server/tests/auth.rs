@@ -197,3 +197,34 @@ async fn raw_get(addr: std::net::SocketAddr, path: &str, origin: &str) -> (Strin
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     (head.to_owned(), body.to_owned())
 }
+
+#[tokio::test]
+async fn a_token_bound_to_another_fleet_server_is_refused() {
+    let server = server(|c| {
+        secret_server(c);
+        c.server_id = Some("gs-b".into());
+    })
+    .await;
+    let base = format!("ws://{}/ws", server.handle.addr());
+    let for_a = signed(SECRET, &Claims::new("alice", "lobby", now(), 60).for_server("gs-a"));
+    assert_eq!(status_of(&format!("{base}?token={for_a}")).await, 401, "bound to gs-a");
+    let for_b = signed(SECRET, &Claims::new("alice", "lobby", now(), 60).for_server("gs-b"));
+    let c = TestClient::join_url(&format!("{base}?token={for_b}"), "lobby", "alice").await;
+    assert_eq!(c.welcome.room, "lobby", "bound to this server");
+    let unbound = signed(SECRET, &Claims::new("bob", "lobby", now(), 60));
+    let c = TestClient::join_url(&format!("{base}?token={unbound}"), "lobby", "bob").await;
+    assert_eq!(c.welcome.room, "lobby", "a token bound to no server works on any");
+    let metrics = server.handle.metrics().render();
+    assert!(metrics.contains("reason=\"token_wrong_server\"} 1"), "{metrics}");
+    server.stop().await.expect("stops");
+}
+
+#[tokio::test]
+async fn a_server_outside_a_fleet_refuses_tokens_bound_to_a_server() {
+    // Its id defaults to the host name; a token naming another id is refused.
+    let server = server(secret_server).await;
+    let base = format!("ws://{}/ws", server.handle.addr());
+    let bound = signed(SECRET, &Claims::new("alice", "lobby", now(), 60).for_server("gs-zz-9"));
+    assert_eq!(status_of(&format!("{base}?token={bound}")).await, 401);
+    server.stop().await.expect("stops");
+}

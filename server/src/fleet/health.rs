@@ -9,8 +9,6 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::room::RoomHandle;
-
 /// How long a room's tick may stand still before the room counts as wedged.
 pub const WEDGED_AFTER: Duration = Duration::from_secs(3);
 
@@ -21,19 +19,55 @@ pub struct Liveness {
 }
 
 impl Liveness {
-    /// Notes every room's tick at `now`; `Err(name)` names a wedged room.
-    pub fn check(&mut self, rooms: &[RoomHandle], now: Instant) -> Result<(), Arc<str>> {
-        self.seen.retain(|name, _| rooms.iter().any(|r| r.name == *name));
+    /// Notes every open room's tick (`(name, tick)`) at `now`; `Err(name)` names a wedged
+    /// room. Rooms no longer given are forgotten.
+    pub fn check(
+        &mut self,
+        rooms: impl IntoIterator<Item = (Arc<str>, u32)>,
+        now: Instant,
+    ) -> Result<(), Arc<str>> {
+        let rooms: Vec<(Arc<str>, u32)> = rooms.into_iter().collect();
+        self.seen.retain(|name, _| rooms.iter().any(|(n, _)| n == name));
         let mut wedged = None;
-        for room in rooms {
-            let tick = room.info().tick().0;
-            let entry = self.seen.entry(room.name.clone()).or_insert((tick, now));
+        for (name, tick) in rooms {
+            let entry = self.seen.entry(name.clone()).or_insert((tick, now));
             if entry.0 != tick {
                 *entry = (tick, now);
             } else if now.duration_since(entry.1) >= WEDGED_AFTER {
-                wedged = Some(room.name.clone());
+                wedged = Some(name);
             }
         }
         wedged.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rooms(list: &[(&str, u32)]) -> Vec<(Arc<str>, u32)> {
+        list.iter().map(|(n, t)| (Arc::from(*n), *t)).collect()
+    }
+
+    #[test]
+    fn a_room_whose_tick_stands_still_is_wedged_until_it_moves() {
+        let t0 = Instant::now();
+        let mut live = Liveness::default();
+        let s = Duration::from_secs(1);
+        assert_eq!(live.check(rooms(&[("a", 1), ("b", 1)]), t0), Ok(()));
+        assert_eq!(live.check(rooms(&[("a", 30), ("b", 1)]), t0 + 2 * s), Ok(()), "not yet");
+        assert_eq!(live.check(rooms(&[("a", 60), ("b", 1)]), t0 + 3 * s), Err(Arc::from("b")));
+        assert_eq!(live.check(rooms(&[("a", 90), ("b", 2)]), t0 + 4 * s), Ok(()), "moves again");
+    }
+
+    #[test]
+    fn new_rooms_get_time_and_closed_rooms_are_forgotten() {
+        let t0 = Instant::now();
+        let mut live = Liveness::default();
+        let s = Duration::from_secs(1);
+        assert_eq!(live.check(rooms(&[("a", 5)]), t0), Ok(()));
+        assert_eq!(live.check(rooms(&[("a", 9), ("new", 0)]), t0 + 10 * s), Ok(()));
+        assert_eq!(live.check(rooms(&[("a", 12)]), t0 + 20 * s), Ok(()), "`new` closed");
+        assert_eq!(live.seen.len(), 1);
     }
 }

@@ -152,7 +152,8 @@ pub(crate) async fn run(ctx: Arc<ServerCtx>) -> Option<Box<dyn Orchestrator>> {
                 }
             }
             _ = health.tick(), if ready => {
-                match liveness.check(&ctx.rooms.handles(), Instant::now()) {
+                let ticks = ctx.rooms.handles().into_iter().map(|r| (r.name.clone(), r.info().tick().0));
+                match liveness.check(ticks, Instant::now()) {
                     Ok(()) => match orch.health().await {
                         Ok(()) => {
                             ctx.metrics.fleet_health_pings.inc();
@@ -187,7 +188,9 @@ pub(crate) async fn finish(ctx: &ServerCtx, orch: Option<Box<dyn Orchestrator>>)
     for attempt in 0..3 {
         match orch.shutdown().await {
             Ok(()) => return,
-            Err(e) if attempt == 2 => warn!(error = %e, "the orchestrator was not told of the shutdown"),
+            Err(e) if attempt == 2 => {
+                warn!(error = %e, "the orchestrator was not told of the shutdown")
+            }
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     }
@@ -201,8 +204,7 @@ fn interval(period: Duration) -> tokio::time::Interval {
 
 async fn wait_for_first_tick(ctx: &ServerCtx) {
     let default = ctx.rooms.get(&ctx.config.default_room);
-    while default.as_ref().is_some_and(|r| r.info().tick().0 == 0) && !ctx.shutdown.is_cancelled()
-    {
+    while default.as_ref().is_some_and(|r| r.info().tick().0 == 0) && !ctx.shutdown.is_cancelled() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -251,7 +253,11 @@ async fn retry_ready(ctx: &ServerCtx, orch: &mut dyn Orchestrator) -> bool {
 
 async fn start_drain(ctx: &ServerCtx, orch: &mut dyn Orchestrator, log: &mut Throttle) -> Instant {
     let grace = ctx.config.drain_grace();
-    info!(grace_secs = grace.as_secs(), rooms = ctx.rooms.len(), "draining: new rooms refused, waiting for the rooms to empty");
+    info!(
+        grace_secs = grace.as_secs(),
+        rooms = ctx.rooms.len(),
+        "draining: new rooms refused, waiting for the rooms to empty"
+    );
     ctx.rooms.set_draining();
     ctx.metrics.fleet_draining.set(1);
     if let Err(e) = orch.draining().await {

@@ -35,7 +35,8 @@ pub trait Orchestrator: Send + 'static {
     /// A short name for logs.
     fn name(&self) -> &'static str;
     /// Where players reach this process (`host`, `port`), when the orchestrator assigns it.
-    fn public_address(&mut self) -> BoxFuture<'_, Result<Option<(String, u16)>, OrchestratorError>>;
+    fn public_address(&mut self)
+    -> BoxFuture<'_, Result<Option<(String, u16)>, OrchestratorError>>;
     /// The server is bound and its default room ticks: it may be given players.
     fn ready(&mut self) -> BoxFuture<'_, Result<(), OrchestratorError>>;
     /// One health ping: every room's tick loop advanced since the last one.
@@ -62,7 +63,9 @@ impl Orchestrator for NoOrchestrator {
     fn name(&self) -> &'static str {
         "none"
     }
-    fn public_address(&mut self) -> BoxFuture<'_, Result<Option<(String, u16)>, OrchestratorError>> {
+    fn public_address(
+        &mut self,
+    ) -> BoxFuture<'_, Result<Option<(String, u16)>, OrchestratorError>> {
         done(None)
     }
     fn ready(&mut self) -> BoxFuture<'_, Result<(), OrchestratorError>> {
@@ -154,7 +157,9 @@ impl Orchestrator for Agones {
         "agones"
     }
 
-    fn public_address(&mut self) -> BoxFuture<'_, Result<Option<(String, u16)>, OrchestratorError>> {
+    fn public_address(
+        &mut self,
+    ) -> BoxFuture<'_, Result<Option<(String, u16)>, OrchestratorError>> {
         Box::pin(async move {
             let gs = self.sdk.game_server().await.map_err(boxed)?;
             let address = gs["status"]["address"].as_str().filter(|a| !a.is_empty());

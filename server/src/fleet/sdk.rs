@@ -132,15 +132,26 @@ impl AgonesSdk {
     }
 
     /// One request, bounded in time and size.
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, SdkError> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, SdkError> {
         tokio::time::timeout(REQUEST_TIMEOUT, self.send(method, path, body))
             .await
             .map_err(|_| SdkError::Timeout)?
     }
 
-    async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Result<Value, SdkError> {
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, SdkError> {
         let unreachable = |e: &dyn std::fmt::Display| SdkError::Unreachable(e.to_string());
-        let tcp = TcpStream::connect(("127.0.0.1", self.port)).await.map_err(|e| unreachable(&e))?;
+        let tcp =
+            TcpStream::connect(("127.0.0.1", self.port)).await.map_err(|e| unreachable(&e))?;
         let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
             .await
             .map_err(|e| unreachable(&e))?;
@@ -166,7 +177,11 @@ impl AgonesSdk {
                 .as_str()
                 .map(str::to_owned)
                 .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
-            return Err(SdkError::Refused { path: path.to_owned(), status: status.as_u16(), message });
+            return Err(SdkError::Refused {
+                path: path.to_owned(),
+                status: status.as_u16(),
+                message,
+            });
         }
         Ok(value)
     }
