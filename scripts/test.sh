@@ -21,8 +21,12 @@ trap 'rm -f "$log"' EXIT
 exec > >(tee "$log") 2>&1
 
 # System packages the tests need (Debian): Xvfb and Mesa's software Vulkan for the Bevy client's
-# rendered test, Chromium for the browser end-to-end test. Installed only when missing.
+# rendered test, Chromium for the browser end-to-end test, Redis and nginx for the fleet and
+# proxy tests. Installed only when missing.
 ./scripts/install-test-deps.sh all
+
+step "deployment files: yamllint, hadolint and the fields Tickwire relies on (deploy/agones)"
+./scripts/lint-deploy.sh
 
 step "cargo fmt --check"
 cargo fmt --all --check
