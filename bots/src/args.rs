@@ -9,6 +9,7 @@ use anyhow::{Context as _, bail, ensure};
 use clap::Parser;
 use tickwire_client::{LinkConfig, TlsOptions};
 
+use crate::directory::DirectoryTarget;
 use crate::slo::Thresholds;
 use crate::swarm::{Chaos, SwarmConfig};
 
@@ -44,9 +45,30 @@ pub struct Args {
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub ramp_up: Duration,
 
-    /// Rooms to spread the bots over, round-robin (comma-separated).
+    /// Rooms to spread the bots over, round-robin (comma-separated). With --directory, a
+    /// single number N means the rooms `room-0` .. `room-{N-1}` (bot i joins `room-{i % N}`).
     #[arg(long, value_delimiter = ',', default_value = "lobby")]
     pub rooms: Vec<String>,
+
+    /// A fleet's directory (`http://127.0.0.1:7800`, loopback only): each bot asks it where
+    /// its room is (`POST /join`), connects to the server it names with the token it minted,
+    /// and asks again to rejoin when that server is gone. --url is then unused.
+    #[arg(long, value_name = "URL")]
+    pub directory: Option<String>,
+
+    /// The directory's API key (`Authorization: Bearer`).
+    #[arg(
+        long,
+        env = "TICKWIRE_DIRECTORY_API_KEY",
+        hide_env_values = true,
+        requires = "directory"
+    )]
+    pub directory_key: Option<String>,
+
+    /// With --directory: how long a bot whose server is gone keeps asking the directory and
+    /// reconnecting before its session counts as lost.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    pub rejoin_deadline: Duration,
 
     /// The game to play (default: the server's default game, from its `/games`). A game the
     /// bots were not compiled with is played from its `/schema.json` alone.
@@ -156,7 +178,8 @@ impl Args {
         );
         ensure!(self.ramp_up <= self.duration, "--ramp-up must not exceed --duration");
         ensure!(!self.rooms.is_empty(), "--rooms needs at least one room");
-        for room in &self.rooms {
+        let rooms = self.room_names()?;
+        for room in &rooms {
             ensure!(
                 tickwire_protocol::message::hello::valid_room(room),
                 "room `{room}` must be 1..=32 characters of [A-Za-z0-9_-]"
@@ -197,7 +220,7 @@ impl Args {
             clients: self.clients,
             duration: self.duration,
             ramp_up: self.ramp_up,
-            rooms: self.rooms.clone(),
+            rooms,
             link: LinkConfig { latency: self.latency, jitter: self.jitter, seed: self.seed },
             tokens,
             seed: self.seed,
@@ -211,7 +234,34 @@ impl Args {
                     Some(Chaos { fraction, every: self.chaos_every })
                 }
             },
+            directory: self.directory_target()?,
         })
+    }
+
+    /// The rooms: as named, or `room-0..room-{N-1}` for a single number N with --directory.
+    fn room_names(&self) -> anyhow::Result<Vec<String>> {
+        match (&self.directory, self.rooms.as_slice()) {
+            (Some(_), [n]) if n.parse::<usize>().is_ok() => {
+                let n: usize = n.parse()?;
+                ensure!((1..=MAX_CLIENTS).contains(&n), "--rooms N must be 1..={MAX_CLIENTS}");
+                Ok((0..n).map(|i| format!("room-{i}")).collect())
+            }
+            _ => Ok(self.rooms.clone()),
+        }
+    }
+
+    /// The directory mode's target (its game is filled in once the game is known).
+    fn directory_target(&self) -> anyhow::Result<Option<DirectoryTarget>> {
+        let Some(url) = &self.directory else { return Ok(None) };
+        ensure_loopback(url)?;
+        ensure!(url.starts_with("http://"), "--directory must be an http:// URL");
+        ensure!(!self.rejoin_deadline.is_zero(), "--rejoin-deadline must be positive");
+        Ok(Some(DirectoryTarget {
+            url: url.trim_end_matches('/').to_owned(),
+            key: self.directory_key.clone(),
+            game: self.game.clone(),
+            rejoin_deadline: self.rejoin_deadline,
+        }))
     }
 
     /// The SLO thresholds.
@@ -345,6 +395,25 @@ mod tests {
         assert!(parse(&["--ca-cert", file]).swarm_config().is_err(), "bad PEM is refused");
         assert!(parse(&["--ca-cert", "/nonexistent/ca.pem"]).swarm_config().is_err());
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn the_directory_mode_names_its_rooms() {
+        let args = parse(&["--directory", "http://127.0.0.1:7800", "--rooms", "3"]);
+        let c = args.swarm_config().expect("valid");
+        assert_eq!(c.rooms, ["room-0", "room-1", "room-2"]);
+        let target = c.directory.expect("directory mode");
+        assert_eq!((target.url.as_str(), target.key), ("http://127.0.0.1:7800", None));
+        let args = parse(&["--directory", "http://127.0.0.1:7800/", "--directory-key", "k"]);
+        let c = args.swarm_config().expect("valid");
+        assert_eq!(c.rooms, ["lobby"]);
+        assert_eq!(c.directory.expect("directory mode").key.as_deref(), Some("k"));
+        // Without a directory a number is a room name, as before.
+        assert_eq!(parse(&["--rooms", "3"]).swarm_config().expect("valid").rooms, ["3"]);
+        assert!(parse(&["--directory", "http://10.0.0.1:7800"]).swarm_config().is_err());
+        assert!(
+            parse(&["--directory", "http://127.0.0.1:1", "--rooms", "0"]).swarm_config().is_err()
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! - [`game`]: which game the bots play, asked of the server, with its rules.
 //! - [`swarm`]: starting the bots over a ramp-up, collecting their samples, stopping them
 //!   ([`Swarm`], [`Outcome`]).
+//! - [`directory`]: the `--directory` mode: bots ask a fleet's directory where their room is,
+//!   and ask again to rejoin when their server is gone ([`DirectoryTarget`]).
 //! - [`collect`]: hdrhistogram latencies and counter sums.
 //! - [`scrape`]: the server's `/metrics` tick-duration histogram.
 //! - [`report`]: the final [`Report`], as a table and as JSON.
@@ -24,6 +26,7 @@
 pub mod arena;
 pub mod args;
 pub mod collect;
+pub mod directory;
 pub mod game;
 pub mod kart;
 pub mod players;
@@ -35,6 +38,7 @@ pub mod slo;
 pub mod swarm;
 
 pub use args::Args;
+pub use directory::DirectoryTarget;
 pub use players::Players;
 pub use report::{Report, RssSample, ServerTicks};
 pub use slo::{Breach, Thresholds};

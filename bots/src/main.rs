@@ -45,11 +45,26 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<Report> {
-    let config = args.swarm_config()?;
-    let base = args.http_base()?;
+    let mut config = args.swarm_config()?;
+    // Where the game's description and the metrics are: --url's server, or with a directory
+    // one of the fleet's live servers.
+    let base = match &config.directory {
+        None => args.http_base()?,
+        Some(target) => tickwire_bots::directory::a_server_base(target)
+            .await
+            .with_context(|| format!("asking {} for a live server", target.url))?,
+    };
     let name = match &args.game {
         Some(name) => name.clone(),
         None => game::default_game(&base, &config.tls).await?,
+    };
+    if let Some(target) = &mut config.directory {
+        target.game = Some(name.clone());
+        config.url = target.url.clone();
+    }
+    let metrics_url = match (&args.metrics_url, &config.directory) {
+        (None, Some(_)) => format!("{base}/metrics"),
+        _ => args.metrics_url()?,
     };
     // A game the bots were compiled with needs no description: a server with another version
     // of it refuses the hello (`rejected_schema_mismatch`).
@@ -65,9 +80,9 @@ async fn run(args: Args) -> anyhow::Result<Report> {
         None => (game::fetch_schema(&base, &name, &config.tls).await?, serde_json::Value::Null),
     };
     match game::choose(schema, args.behaviour.as_deref(), &rules)? {
-        Chosen::Arena(players) => play(args, config, players).await,
-        Chosen::Kart(players) => play(args, config, players).await,
-        Chosen::Dynamic(players) => play(args, config, players).await,
+        Chosen::Arena(players) => play(args, config, players, metrics_url).await,
+        Chosen::Kart(players) => play(args, config, players, metrics_url).await,
+        Chosen::Dynamic(players) => play(args, config, players, metrics_url).await,
     }
 }
 
@@ -75,8 +90,8 @@ async fn play<P: Predict>(
     args: Args,
     config: SwarmConfig,
     players: Players<P>,
+    metrics_url: String,
 ) -> anyhow::Result<Report> {
-    let metrics_url = args.metrics_url()?;
     let thresholds = args.thresholds();
     let tls = config.tls.clone();
     let before = scrape_ticks(&metrics_url, &tls).await;

@@ -106,8 +106,15 @@ pub struct Report {
     pub resumes: u64,
     /// Time from a dropped connection to the welcome of the next one, milliseconds.
     pub outage_ms: Percentiles,
-    /// Sessions lost to drops (server no longer held the player, or gave up reconnecting).
+    /// Sessions lost to drops (server no longer held the player, gave up reconnecting, or
+    /// could not rejoin through the directory in time).
     pub lost_sessions: u64,
+    /// The directory the bots were routed by (`null`: connected straight to `url`).
+    pub directory: Option<String>,
+    /// Directory mode: sessions whose server was gone, joined again through the directory.
+    pub rejoins: u64,
+    /// Directory mode: from a session's end to the next one's welcome, milliseconds.
+    pub rejoin_ms: Percentiles,
     /// The server's resident memory over the run (empty when `/metrics` was not reachable).
     pub server_rss: Vec<RssSample>,
     /// The server's tick duration p99 over the run, milliseconds (`null` when `/metrics` was
@@ -169,6 +176,9 @@ impl Report {
             resumes: k.resumes,
             outage_ms: l.outage.summary(),
             lost_sessions: measured.lost_sessions,
+            directory: c.directory.as_ref().map(|d| d.url.clone()),
+            rejoins: outcome.rejoins,
+            rejoin_ms: outcome.rejoin_times.summary(),
             server_rss: Vec::new(),
             server_tick_p99_ms: server.map(|s| round3(s.p99_ms)),
             server_ticks: server.map(|s| s.ticks),
@@ -245,6 +255,15 @@ impl Report {
         );
         if self.outage_ms.samples > 0 {
             row("outage (drop to welcome)", pct(&self.outage_ms));
+        }
+        if let Some(directory) = &self.directory {
+            row(
+                "directory rejoins / lost",
+                format!("{} / {} (via {directory})", self.rejoins, self.lost_sessions),
+            );
+            if self.rejoin_ms.samples > 0 {
+                row("rejoin (end to welcome)", pct(&self.rejoin_ms));
+            }
         }
         if let (Some(first), Some(last)) = (self.server_rss.first(), self.server_rss.last()) {
             let max = self.server_rss.iter().map(|s| s.mib).fold(0.0, f64::max);

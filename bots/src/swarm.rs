@@ -7,6 +7,12 @@
 //! drains every client's latency samples into the histograms and sums their counters for the
 //! live view ([`Live`]). Bots are real clients of the game `P` ([`Players`]): each fully decodes
 //! its snapshots, predicts (when the game can be predicted) and interpolates.
+//!
+//! With a directory ([`SwarmConfig::directory`], [`crate::directory`]), a bot first asks the
+//! directory where its room is and connects there with the token it got; when its session
+//! ends because its server is gone, it asks again and rejoins (with backoff, until the
+//! target's deadline): the outcome counts the rejoins, their times and the bots that could not
+//! get back.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,15 +22,16 @@ use parking_lot::Mutex;
 use rand::{Rng as _, SeedableRng as _};
 use rand_pcg::Pcg32;
 use tickwire_client::{
-    ClientConfig, ClientHandle, ClientStats, Connection, EndReason, LinkConfig, Samples,
-    TlsOptions, connect_boxed,
+    Client, ClientConfig, ClientHandle, ClientStats, Connection, EndReason, LinkConfig,
+    ReconnectPolicy, Samples, TlsOptions, connect_boxed,
 };
 use tickwire_sim::Predict;
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use crate::collect::{Counters, Latencies, Tally, count};
+use crate::collect::{Counters, Latencies, LatencyHistogram, Tally, count};
+use crate::directory::{self, DirectoryTarget, Route};
 use crate::players::Players;
 
 /// How often the collector drains the clients' samples.
@@ -59,6 +66,8 @@ pub struct SwarmConfig {
     pub tls: TlsOptions,
     /// Dropping connections on purpose to exercise reconnection (off by default).
     pub chaos: Option<Chaos>,
+    /// Route every bot through a fleet's directory instead of `url` (off by default).
+    pub directory: Option<DirectoryTarget>,
 }
 
 /// Chaos: every `every`, each connected bot's connection is dropped (no goodbye, as a network
@@ -83,6 +92,7 @@ impl std::fmt::Debug for SwarmConfig {
             .field("tokens", &self.tokens.len())
             .field("tls", &self.tls)
             .field("chaos", &self.chaos)
+            .field("directory", &self.directory)
             .finish_non_exhaustive()
     }
 }
@@ -102,6 +112,7 @@ impl SwarmConfig {
             connect_timeout: Duration::from_secs(10),
             tls: TlsOptions::default(),
             chaos: None,
+            directory: None,
         }
     }
 
@@ -126,6 +137,33 @@ impl SwarmConfig {
         c.tuning.max_events = 16;
         c.event_capacity = 16;
         c
+    }
+
+    /// Bot `i`'s configuration for the server and token `route` names. Its own reconnection
+    /// is short (a few attempts within about a second), and a refused resume is not turned
+    /// into a fresh join (the token is single use): past that the directory routes it again.
+    fn routed_config<P: Predict>(
+        &self,
+        i: usize,
+        players: &Players<P>,
+        route: Route,
+    ) -> ClientConfig<P> {
+        let mut c = self.client_config(i, players);
+        c.url = route.ws_url;
+        c.token = Some(route.token);
+        c.reconnect = ReconnectPolicy {
+            max_attempts: 3,
+            initial_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(400),
+            rejoin_when_expired: false,
+            seed: Some(self.seed ^ i as u64),
+        };
+        c
+    }
+
+    /// Bot `i`'s room.
+    fn room(&self, i: usize) -> &str {
+        self.rooms.get(i % self.rooms.len().max(1)).map_or("lobby", String::as_str)
     }
 }
 
@@ -183,6 +221,11 @@ pub struct Outcome {
     pub bot_seconds: f64,
     /// Connections dropped on purpose by chaos.
     pub chaos_drops: u64,
+    /// Directory mode: sessions that ended with the server gone and were joined again through
+    /// the directory.
+    pub rejoins: u64,
+    /// Directory mode: from a session's end to the next session's welcome, per rejoin.
+    pub rejoin_times: LatencyHistogram,
 }
 
 impl Outcome {
@@ -192,11 +235,16 @@ impl Outcome {
     }
 
     /// Sessions lost to a drop: the server no longer held the player (a fresh join made a new
-    /// one), or the bot gave up reconnecting.
+    /// one), the bot gave up reconnecting, or (directory mode) it could not rejoin through the
+    /// directory before its deadline.
     pub fn lost_sessions(&self) -> u64 {
-        self.counters.sessions_lost + self.disconnects.get("reconnect_failed").copied().unwrap_or(0)
+        let tally = |label| self.disconnects.get(label).copied().unwrap_or(0);
+        self.counters.sessions_lost + tally("reconnect_failed") + tally(REJOIN_FAILED)
     }
 }
+
+/// The disconnect label of a bot that could not rejoin through the directory in time.
+pub const REJOIN_FAILED: &str = "rejoin_failed";
 
 /// How one bot's run ended.
 #[derive(Debug)]
@@ -205,8 +253,18 @@ enum BotEnd {
     NotStarted,
     /// The connection failed.
     Failed(&'static str),
-    /// It played.
-    Played { reason: EndReason, early: bool, connected_for: Duration, stats: Box<ClientStats> },
+    /// It played: one session, or (directory mode) several, joined by rejoins.
+    Played {
+        /// Why the last session ended.
+        reason: EndReason,
+        /// Whether it ended before the stop (counted under `label`).
+        early: Option<&'static str>,
+        connected_for: Duration,
+        /// Each session's counters.
+        stats: Vec<ClientStats>,
+        /// From each session's end to the next one's welcome.
+        rejoin_times: Vec<Duration>,
+    },
 }
 
 #[derive(Debug)]
@@ -344,6 +402,8 @@ async fn orchestrate<P: Predict>(
         counters: Counters::default(),
         bot_seconds: 0.0,
         chaos_drops: 0,
+        rejoins: 0,
+        rejoin_times: LatencyHistogram::default(),
     };
     let finishing = async {
         while let Some(end) = bots.join_next().await {
@@ -353,12 +413,20 @@ async fn orchestrate<P: Predict>(
                     outcome.failed += 1;
                     count(&mut outcome.connect_errors, label);
                 }
-                Ok(BotEnd::Played { reason, early, connected_for, stats }) => {
+                Ok(BotEnd::Played { reason, early, connected_for, stats, rejoin_times }) => {
                     outcome.connected += 1;
-                    outcome.counters.add(&stats);
+                    for s in &stats {
+                        outcome.counters.add(s);
+                    }
                     outcome.bot_seconds += connected_for.as_secs_f64();
-                    if early {
-                        count(&mut outcome.disconnects, reason.label());
+                    if let Some(label) = early {
+                        tracing::debug!(label, "session ended early: {reason}");
+                        count(&mut outcome.disconnects, label);
+                    }
+                    outcome.rejoins += rejoin_times.len() as u64;
+                    for t in rejoin_times {
+                        let us = u32::try_from(t.as_micros()).unwrap_or(u32::MAX);
+                        outcome.rejoin_times.record(us);
                     }
                 }
                 Err(_) => count(&mut outcome.connect_errors, "bot_task_panicked"),
@@ -419,9 +487,22 @@ async fn bot<P: Predict>(
         () = sleep_until(start + offset) => {}
         () = shared.stop.cancelled() => return BotEnd::NotStarted,
     }
+    match config.directory.clone() {
+        None => direct(i, &config, &players, &shared).await,
+        Some(target) => routed(i, &config, &players, &shared, &target).await,
+    }
+}
+
+/// A bot connected straight to `config.url`: one session.
+async fn direct<P: Predict>(
+    i: usize,
+    config: &SwarmConfig,
+    players: &Players<P>,
+    shared: &Shared<P>,
+) -> BotEnd {
     let behaviour = (players.spawn)(config.seed.wrapping_mul(1_000_003) ^ i as u64);
-    let connecting = connect_boxed(config.client_config(i, &players), behaviour);
-    let mut client = tokio::select! {
+    let connecting = connect_boxed(config.client_config(i, players), behaviour);
+    let client = tokio::select! {
         r = connecting => match r {
             Ok(client) => client,
             Err(e) => {
@@ -432,6 +513,120 @@ async fn bot<P: Predict>(
         },
         () = shared.stop.cancelled() => return BotEnd::NotStarted,
     };
+    let session = play(client, shared).await;
+    let early = session.ended.as_ref().map(|r| r.label());
+    BotEnd::Played {
+        reason: session.reason(),
+        early,
+        connected_for: session.connected_for,
+        stats: vec![session.stats],
+        rejoin_times: Vec::new(),
+    }
+}
+
+/// A bot routed by the directory: sessions joined by rejoins until the stop, a final end, or
+/// a rejoin that misses its deadline.
+async fn routed<P: Predict>(
+    i: usize,
+    config: &SwarmConfig,
+    players: &Players<P>,
+    shared: &Shared<P>,
+    target: &DirectoryTarget,
+) -> BotEnd {
+    let mut client = match route_and_connect(i, config, players, shared, target).await {
+        Ok(client) => client,
+        Err(None) => return BotEnd::NotStarted,
+        Err(Some(label)) => {
+            *shared.failed.lock() += 1;
+            return BotEnd::Failed(label);
+        }
+    };
+    let mut stats = Vec::new();
+    let mut rejoin_times = Vec::new();
+    let mut connected_for = Duration::ZERO;
+    loop {
+        let session = play(client, shared).await;
+        connected_for += session.connected_for;
+        stats.push(session.stats);
+        let reason = match session.ended {
+            Some(reason) if directory::rejoinable(&reason) => reason,
+            ended => {
+                let early = ended.as_ref().map(|r| r.label());
+                let reason = ended.unwrap_or(EndReason::Left);
+                return BotEnd::Played { reason, early, connected_for, stats, rejoin_times };
+            }
+        };
+        tracing::debug!(bot = i, "session ended ({reason}): asking the directory again");
+        let ended_at = Instant::now();
+        client = match route_and_connect(i, config, players, shared, target).await {
+            Ok(client) => client,
+            Err(stopped_or_failed) => {
+                let early = stopped_or_failed.map(|_| REJOIN_FAILED);
+                return BotEnd::Played { reason, early, connected_for, stats, rejoin_times };
+            }
+        };
+        rejoin_times.push(ended_at.elapsed());
+    }
+}
+
+/// Asks the directory and connects where it says, again after each failure (backoff) until
+/// the target's deadline. `Err(None)`: stopped; `Err(Some(label))`: the last failure.
+async fn route_and_connect<P: Predict>(
+    i: usize,
+    config: &SwarmConfig,
+    players: &Players<P>,
+    shared: &Shared<P>,
+    target: &DirectoryTarget,
+) -> Result<Client<P>, Option<&'static str>> {
+    let deadline = Instant::now() + target.rejoin_deadline;
+    let player = format!("bot-{i}");
+    let mut attempt = 0;
+    loop {
+        let tried = async {
+            let route = directory::ask(target, config.room(i), &player).await.map_err(|e| {
+                tracing::debug!(bot = i, "directory: {e}");
+                e.label()
+            })?;
+            let behaviour = (players.spawn)(config.seed.wrapping_mul(1_000_003) ^ i as u64);
+            connect_boxed(config.routed_config(i, players, route), behaviour).await.map_err(|e| {
+                tracing::debug!(bot = i, "connection failed: {e}");
+                e.label()
+            })
+        };
+        let label = tokio::select! {
+            r = tried => match r {
+                Ok(client) => return Ok(client),
+                Err(label) => label,
+            },
+            () = shared.stop.cancelled() => return Err(None),
+        };
+        let Some(pause) = directory::backoff(attempt, deadline) else {
+            return Err(Some(label));
+        };
+        attempt += 1;
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = shared.stop.cancelled() => return Err(None),
+        }
+    }
+}
+
+/// One session, from a connected client to its end or the stop.
+struct Session {
+    /// Why it ended before the stop (`None`: the stop closed it).
+    ended: Option<EndReason>,
+    connected_for: Duration,
+    stats: ClientStats,
+}
+
+impl Session {
+    fn reason(&self) -> EndReason {
+        self.ended.clone().unwrap_or(EndReason::Left)
+    }
+}
+
+/// Plays a connected client until its session ends or the swarm stops.
+async fn play<P: Predict>(mut client: Client<P>, shared: &Shared<P>) -> Session {
     let handle = client.handle();
     shared.handles.lock().push(handle.clone());
     let connected_at = Instant::now();
@@ -439,18 +634,11 @@ async fn bot<P: Predict>(
         reason = client.closed() => Some(reason),
         () = shared.stop.cancelled() => None,
     };
-    let (reason, early) = match ended {
-        Some(reason) => {
-            tracing::debug!(bot = i, "session ended early: {reason}");
-            *shared.ended_early.lock() += 1;
-            (reason, true)
+    match &ended {
+        Some(_) => *shared.ended_early.lock() += 1,
+        None => {
+            client.close().await;
         }
-        None => (client.close().await, false),
-    };
-    BotEnd::Played {
-        reason,
-        early,
-        connected_for: connected_at.elapsed(),
-        stats: Box::new(handle.stats()),
     }
+    Session { ended, connected_for: connected_at.elapsed(), stats: handle.stats() }
 }
