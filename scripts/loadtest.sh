@@ -12,7 +12,7 @@
 # above), COUNTS, DURATION (per step, ramp-up included), RAMP_UP, BEHAVIOUR (arena:
 # idle|wander|fight, kart: race; random or idle for either; default wander / race), PER_ROOM
 # (players per room: bots are spread over ceil(clients/PER_ROOM) rooms r0, r1, ...),
-# LATENCY/JITTER (bots' link conditioner), PORT, SKIP_BUILD=1, PIN=1 (the server on its own
+# MAX_ROOMS (the server's --max-rooms, default 256), LATENCY/JITTER (bots' link conditioner), PORT, SKIP_BUILD=1, PIN=1 (the server on its own
 # core and the bots on the others: on a small machine the bots otherwise take CPU time from
 # the server, and its tick times measure the bots as much as the server).
 #
@@ -82,7 +82,7 @@ start_for() {
         off) config="arena=${BIG_WORLD_JSON%,\"interest\"*}}" ;;
     esac
     start_server "$PORT" --default-game "$GAME" --game-config "$config" --default-room r0 \
-        --max-rooms 64 --room-grace-secs 2 --max-connections-per-ip 10000 \
+        --max-rooms "${MAX_ROOMS:-256}" --room-grace-secs 2 --max-connections-per-ip 10000 \
         --max-players-per-room "$((2 * max_count + 16))" # the last step's players may still be detached
 }
 
