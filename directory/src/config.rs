@@ -24,6 +24,11 @@ pub struct DirectoryConfig {
     /// Lifetime of a new room's claim before its server opens it and refreshes the claim
     /// itself: it covers the player's connect.
     pub pending_ttl: Duration,
+    /// How long a replica reuses the live servers' records it read for joins (zero: read them
+    /// on every join). Safe: the pick-and-claim script still checks that the owner and the
+    /// chosen server are alive; what may lag by this much is a new server getting its first
+    /// rooms, and a server that started draining getting one more.
+    pub servers_cache: Duration,
     /// Bound on every Redis call (a slower answer is a 503 `redis_unavailable`).
     pub redis_timeout: Duration,
     /// Most HTTP connections served at once; more wait in the kernel's accept queue.
@@ -43,6 +48,7 @@ impl DirectoryConfig {
             api_key: None,
             token_ttl: Duration::from_secs(60),
             pending_ttl: Duration::from_millis(15_000),
+            servers_cache: Duration::ZERO,
             redis_timeout: Duration::from_millis(1000),
             max_connections: 4096,
             request_timeout: Duration::from_secs(5),
@@ -60,6 +66,7 @@ impl std::fmt::Debug for DirectoryConfig {
             .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
             .field("token_ttl", &self.token_ttl)
             .field("pending_ttl", &self.pending_ttl)
+            .field("servers_cache", &self.servers_cache)
             .field("redis_timeout", &self.redis_timeout)
             .field("max_connections", &self.max_connections)
             .field("request_timeout", &self.request_timeout)

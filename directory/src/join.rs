@@ -1,7 +1,8 @@
 //! A join: where room R is (or which server gets it), and a token for that server.
 //!
 //! 1. Check the names ([`crate::pick`]).
-//! 2. Read the live servers' records ([`Store::live_servers`]: two round trips).
+//! 2. Read the live servers' records ([`Store::live_servers`]: two round trips), or take the
+//!    replica's copy of them when `servers_cache` is on and the copy is fresh enough.
 //! 3. Choose the candidates for a new room: live, not draining, hosting the game, shuffled.
 //! 4. Run the pick-and-claim script (one round trip): the room's live owner, or the least
 //!    loaded candidate, claimed atomically across replicas.
@@ -9,6 +10,8 @@
 
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crate::cache::ServersCache;
 
 use serde::{Deserialize, Serialize};
 use tickwire_server::auth::{Claims, KeyError, Signer};
@@ -71,6 +74,8 @@ pub struct Directory {
     store: Store,
     signer: Signer,
     metrics: Arc<Metrics>,
+    /// The live servers' records as last read, for joins (off when `servers_cache` is zero).
+    cache: ServersCache,
 }
 
 impl Directory {
@@ -80,7 +85,8 @@ impl Directory {
         let store =
             Store::new(&config.redis_url, &config.prefix, config.redis_timeout, metrics.clone())?;
         let signer = Signer::hs256(config.auth_secret.as_bytes())?;
-        Ok(Self { config, store, signer, metrics })
+        let cache = ServersCache::new(config.servers_cache);
+        Ok(Self { config, store, signer, metrics, cache })
     }
 
     /// Its configuration.
@@ -112,7 +118,7 @@ impl Directory {
         if let Some(game) = &req.game {
             check_game(game)?;
         }
-        let records = self.store.live_servers(now_ms()).await?;
+        let records = self.records_for_join().await?;
         let candidates = candidates(&records, req.game.as_deref(), random_seed())?;
         let claim =
             self.store.pick_and_claim(&req.room, &candidates, self.config.pending_ttl).await?;
@@ -131,6 +137,17 @@ impl Directory {
         };
         let token = self.mint(req, &id)?;
         Ok(JoinAnswer { room: req.room.clone(), server: id, ws_url, token, created })
+    }
+
+    /// The live servers' records: the cached copy if fresh, else read (and cached).
+    async fn records_for_join(&self) -> Result<Arc<Vec<ServerRecord>>, DirectoryError> {
+        let now = Instant::now();
+        if let Some(records) = self.cache.get(now) {
+            return Ok(records);
+        }
+        let records = Arc::new(self.store.live_servers(now_ms()).await?);
+        self.cache.put(now, records.clone());
+        Ok(records)
     }
 
     fn mint(&self, req: &JoinRequest, server: &str) -> Result<String, DirectoryError> {

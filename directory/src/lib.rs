@@ -23,9 +23,11 @@
 //! - [`pick`]: candidates for a new room and name checks (pure).
 //! - [`store`]: Redis: records, the pick-and-claim script, every call under a timeout.
 //! - [`record`]: what a server writes about itself.
+//! - `cache`: an optional per-replica copy of the records for joins (`servers_cache`).
 //! - [`http`]: the HTTP API and its limits.
 //! - [`metrics`], [`error`]: Prometheus text and the stable error codes.
 
+mod cache;
 pub mod config;
 pub mod error;
 pub mod http;

@@ -148,3 +148,30 @@ async fn no_capacity_and_unknown_games_are_refused() {
     let (status, answer) = join(&dir.url(), body, None).await;
     assert_eq!((status, answer["code"].as_str()), (404, Some("unknown_game")), "{answer}");
 }
+
+#[tokio::test]
+async fn with_a_cached_server_list_a_dead_server_is_never_picked() {
+    let redis = Redis::start();
+    let a = FakeServer::new(&redis, "gs-a");
+    a.register();
+    FakeServer::new(&redis, "gs-b").register();
+    let dir = directory(&redis, |c| c.servers_cache = std::time::Duration::from_secs(60)).await;
+    let (status, _) = join(&dir.url(), json!({"room": "warm", "player": "p"}), None).await;
+    assert_eq!(status, 200);
+    // gs-a dies; the replica's copy still lists it, the script does not pick it.
+    a.die();
+    for i in 0..10 {
+        let body = json!({"room": format!("c{i}"), "player": "p"});
+        let (status, answer) = join(&dir.url(), body, None).await;
+        assert_eq!((status, answer["server"].as_str()), (200, Some("gs-b")), "{answer}");
+    }
+    // A server registered after the copy was read still gets its rooms' joins.
+    let c = FakeServer::new(&redis, "gs-c");
+    c.register();
+    redis.command(&["SET", "tw:room:on-c", "gs-c", "PX", "60000"]);
+    let (_, answer) = join(&dir.url(), json!({"room": "on-c", "player": "p"}), None).await;
+    assert_eq!(
+        (answer["server"].as_str(), answer["ws_url"].as_str()),
+        (Some("gs-c"), Some(c.ws_url().as_str()))
+    );
+}
