@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -202,10 +202,8 @@ async fn start_directory(addr: SocketAddr, redis: &RedisServer, logs: &Path, nam
         .args(["--addr", &addr.to_string(), "--redis", &redis.url()])
         .args(["--auth-secret", SECRET, "--api-key", API_KEY]);
     let proc = Proc::spawn(name, &mut cmd, logs);
-    let up = eventually(Duration::from_secs(10), || {
-        std::net::TcpStream::connect(addr).is_ok()
-    })
-    .await;
+    let up =
+        eventually(Duration::from_secs(10), || std::net::TcpStream::connect(addr).is_ok()).await;
     assert!(up, "the directory listens on {addr}");
     proc
 }
@@ -216,7 +214,7 @@ async fn a_fleet_of_three_servers_behind_the_directory() {
     std::fs::create_dir_all(&logs).expect("log dir");
     let redis = RedisServer::start().expect("redis-server (scripts/install-test-deps.sh fleet)");
     let mut a = game_server("gs-a", "127.0.0.2", &redis, &logs).await;
-    let mut b = game_server("gs-b", "127.0.0.3", &redis, &logs).await;
+    let b = game_server("gs-b", "127.0.0.3", &redis, &logs).await;
     let mut c = game_server("gs-c", "127.0.0.4", &redis, &logs).await;
     let dir_addr = free_addr("127.0.0.1");
     let mut directory = start_directory(dir_addr, &redis, &logs, "directory").await;
@@ -251,9 +249,14 @@ async fn a_fleet_of_three_servers_behind_the_directory() {
         let health = paths.iter().position(|p| p == "/health");
         assert!(health.is_some_and(|h| h > ready), "{}: {paths:?}", server.id);
         let agrees = || mock_matches(server, &redis);
-        assert!(eventually(Duration::from_secs(5), agrees).await, "{}: {:?} {:?} vs {:?}",
-            server.id, server.mock.counter("rooms"), server.mock.list("players").map(|l| l.values.len()),
-            records(&redis).get(server.id));
+        assert!(
+            eventually(Duration::from_secs(5), agrees).await,
+            "{}: {:?} {:?} vs {:?}",
+            server.id,
+            server.mock.counter("rooms"),
+            server.mock.list("players").map(|l| l.values.len()),
+            records(&redis).get(server.id)
+        );
     }
 
     // A token the directory minted for one server is refused by another.
@@ -276,7 +279,12 @@ async fn a_fleet_of_three_servers_behind_the_directory() {
     assert_eq!(status, 200);
     let names = |text: &str| -> BTreeSet<String> {
         let v: Value = serde_json::from_str(text).unwrap_or_default();
-        v["rooms"].as_array().into_iter().flatten().filter_map(|r| r["name"].as_str().map(str::to_owned)).collect()
+        v["rooms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r["name"].as_str().map(str::to_owned))
+            .collect()
     };
     assert_eq!(names(&before), names(&after), "the restarted directory lists the same rooms");
     assert!(names(&after).len() >= ROOMS, "{after}");
@@ -297,7 +305,11 @@ async fn a_fleet_of_three_servers_behind_the_directory() {
     assert_eq!(paths.last().map(String::as_str), Some("/shutdown"), "Shutdown last: {paths:?}");
     assert_eq!(a.mock.labels().get("agones.dev/sdk-draining").map(String::as_str), Some("true"));
     let moved = || all_bot_rooms(&redis) == ROOMS && !bot_rooms(&redis).contains_key("gs-a");
-    assert!(eventually(REJOIN_BOUND, moved).await, "gs-a's rooms recreated: {:?}", bot_rooms(&redis));
+    assert!(
+        eventually(REJOIN_BOUND, moved).await,
+        "gs-a's rooms recreated: {:?}",
+        bot_rooms(&redis)
+    );
 
     // SIGKILL: gs-b vanishes; its keys expire; its players rejoin elsewhere.
     let killed = Instant::now();
@@ -306,16 +318,23 @@ async fn a_fleet_of_three_servers_behind_the_directory() {
     assert!(eventually(Duration::from_secs(5), gone).await, "gs-b's registration expired");
     let expired = killed.elapsed();
     let back = || all_bot_rooms(&redis) == ROOMS && bot_rooms(&redis).keys().eq(["gs-c"]);
-    assert!(eventually(REJOIN_BOUND, back).await, "gs-b's rooms recreated: {:?}", bot_rooms(&redis));
+    assert!(
+        eventually(REJOIN_BOUND, back).await,
+        "gs-b's rooms recreated: {:?}",
+        bot_rooms(&redis)
+    );
     let recovered = killed.elapsed();
-    println!("fleet: gs-b killed; registration gone after {expired:?}, all {ROOMS} rooms back on gs-c after {recovered:?}");
+    println!(
+        "fleet: gs-b killed; registration gone after {expired:?}, all {ROOMS} rooms back on gs-c after {recovered:?}"
+    );
     let agrees = || mock_matches(&c, &redis);
     assert!(eventually(Duration::from_secs(5), agrees).await, "gs-c's counters after the moves");
 
     // The bots end; none lost its session.
     let status = bots.exited(Duration::from_secs(60)).await.expect("the bots finish");
     let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(&report).expect("bots report")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("bots report"))
+            .expect("json");
     println!("fleet: bots {}", serde_json::to_string(&json!({
         "rejoins": report["rejoins"], "lost_sessions": report["lost_sessions"], "rejoin_ms": report["rejoin_ms"],
     })).unwrap_or_default());

@@ -3,7 +3,7 @@
 //! routed to the server that holds their room (`tickwire-directory`).
 //!
 //! Two tasks, both ended by the server's shutdown:
-//! - [`run`] drives the orchestrator: **Ready** once the default room ticks; a **Health** ping
+//! - `run` drives the orchestrator: **Ready** once the default room ticks; a **Health** ping
 //!   every [`HEALTH_PERIOD`] while every room's tick loop advances ([`health::Liveness`]); the
 //!   server's [`Load`] (open rooms, authenticated players) every [`REPORT_PERIOD`]; and the
 //!   **drain**, started by [`crate::ServerHandle::drain`] (SIGTERM) or by the orchestrator: new

@@ -2,7 +2,7 @@
 //! host's own), and what it is told back. [`NoOrchestrator`] (the default) does nothing;
 //! [`Agones`] speaks to the Agones SDK sidecar ([`super::sdk`]).
 //!
-//! The server drives it from one task ([`super::run`]): `ready` once the listener is bound and
+//! The server drives it from one task (`fleet::run`): `ready` once the listener is bound and
 //! the default room ticks, `health` while every room's tick loop advances, `report` with the
 //! server's [`Load`] every second (Agones batches SDK mutations each second too),
 //! `drain_requested` polled, `draining` when a drain starts, and `shutdown` at the very end.

@@ -12,7 +12,7 @@
 //! - `rooms:{id}`: the rooms this server holds or was picked for; its size is the server's load
 //!   for the directory's least-rooms choice.
 //!
-//! One heartbeat is one script call ([`HEARTBEAT`]): it rewrites the record, refreshes the
+//! One heartbeat is one script call (the `HEARTBEAT` script): it rewrites the record, refreshes the
 //! claims of the open rooms, releases the rooms closed since the last heartbeat and prunes the
 //! directory's expired picks. Every call is bounded by the connection's response timeout; a
 //! Redis outage is logged and counted, and the next heartbeat tries again.
