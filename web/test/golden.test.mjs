@@ -55,7 +55,7 @@ test('the messages cover every variant of every enum', () => {
   assert.equal(count('client:'), 7, 'ClientMessage variants');
   assert.equal(count('server:'), 8, 'ServerMessage variants');
   assert.equal(count('reject:'), codec.REJECT_REASONS.length, 'RejectReason variants');
-  assert.equal(codec.REJECT_REASONS.length, 13);
+  assert.equal(codec.REJECT_REASONS.length, 14);
   assert.equal(count('server-disconnect:'), codec.DISCONNECT_REASONS.length, 'DisconnectReason variants');
   assert.equal(count('event:'), 4, 'RoomEvent variants');
 });

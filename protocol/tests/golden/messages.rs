@@ -148,6 +148,7 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
         ("reject_unknown_game", RejectReason::UnknownGame),
         ("reject_game_mismatch", RejectReason::GameMismatch),
         ("reject_join_refused", RejectReason::JoinRefused { code: 300 }),
+        ("reject_room_elsewhere", RejectReason::RoomElsewhere),
     ];
     v.extend(rejects.into_iter().map(|(name, r)| server(name, ServerMessage::Reject(r))));
     v.extend([
