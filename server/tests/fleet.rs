@@ -327,6 +327,16 @@ async fn rooms_are_registered_claimed_and_released_in_the_directory_redis() {
     );
     assert!(server.handle.rooms().iter().all(|r| r.name != "taken"));
 
+    // A room the directory picked for this server, not yet opened: a draining server gives it
+    // up (it would refuse it), and keeps the rooms it has open.
+    redis.command(&["SET", "tw:room:pending", "gs-t", "PX", "10000"]).expect("set");
+    redis.command(&["SADD", "tw:rooms:gs-t", "pending"]).expect("sadd");
+    server.handle.drain();
+    let given_up = || redis_get(&redis, "tw:room:pending").is_empty();
+    assert!(eventually(Duration::from_secs(3), given_up).await, "the pick is released");
+    assert_eq!(redis_get(&redis, "tw:room:r1"), "gs-t", "the open room stays claimed");
+    assert_eq!(record()["draining"], true);
+
     alice.send(ClientMessage::Disconnect(DisconnectReason::ClientLeft)).await;
     let released =
         || redis_get(&redis, "tw:room:r1").is_empty() && record()["rooms"] == serde_json::json!([]);

@@ -14,7 +14,7 @@
 //!
 //! One heartbeat is one script call (the `HEARTBEAT` script): it rewrites the record, refreshes the
 //! claims of the open rooms, releases the rooms closed since the last heartbeat and prunes the
-//! directory's expired picks. Every call is bounded by the connection's response timeout; a
+//! directory's expired picks (all its picks not yet opened, once draining). Every call is bounded by the connection's response timeout; a
 //! Redis outage is logged and counted, and the next heartbeat tries again.
 
 use std::collections::BTreeSet;
@@ -37,17 +37,20 @@ redis.call('PEXPIRE', KEYS[2], ARGV[2])
 return 1
 ";
 
-/// One heartbeat. ARGV: prefix, id, TTL ms, record JSON, record expiry (unix ms), the number
-/// of open rooms N, the N open rooms, then the rooms closed since the last heartbeat. Returns
-/// the open rooms another server holds (conflicts).
+/// One heartbeat. ARGV: prefix, id, TTL ms, record JSON, record expiry (unix ms), draining
+/// (`1` or `0`), the number of open rooms N, the N open rooms, then the rooms closed since the
+/// last heartbeat. Returns the open rooms another server holds (conflicts). A draining server
+/// also gives up the rooms the directory picked for it that it has not opened: it would refuse
+/// them.
 const HEARTBEAT: &str = r"
 local p, id, ttl = ARGV[1], ARGV[2], ARGV[3]
 redis.call('SET', p .. 'server:' .. id, ARGV[4], 'PX', ttl)
 redis.call('ZADD', p .. 'servers', ARGV[5], id)
 local set = p .. 'rooms:' .. id
-local n = tonumber(ARGV[6])
+local draining = ARGV[6] == '1'
+local n = tonumber(ARGV[7])
 local open, conflicts = {}, {}
-for i = 7, 6 + n do
+for i = 8, 7 + n do
   local room = ARGV[i]
   open[room] = true
   local key = p .. 'room:' .. room
@@ -59,14 +62,21 @@ for i = 7, 6 + n do
     redis.call('SADD', set, room)
   end
 end
-for i = 7 + n, #ARGV do
+for i = 8 + n, #ARGV do
   local key = p .. 'room:' .. ARGV[i]
   if redis.call('GET', key) == id then redis.call('DEL', key) end
   redis.call('SREM', set, ARGV[i])
 end
 for _, room in ipairs(redis.call('SMEMBERS', set)) do
-  if not open[room] and redis.call('GET', p .. 'room:' .. room) ~= id then
-    redis.call('SREM', set, room)
+  if not open[room] then
+    local key = p .. 'room:' .. room
+    local owner = redis.call('GET', key)
+    if owner ~= id then
+      redis.call('SREM', set, room)
+    elseif draining then
+      redis.call('DEL', key)
+      redis.call('SREM', set, room)
+    end
   end
 end
 redis.call('PEXPIRE', set, ttl)
@@ -200,6 +210,7 @@ impl Registration {
             .arg(self.ttl_ms())
             .arg(json)
             .arg(record.updated_ms.saturating_add(self.ttl_ms()))
+            .arg(if record.draining { "1" } else { "0" })
             .arg(open.len());
         for room in open.iter().chain(closed) {
             call.arg(room);
