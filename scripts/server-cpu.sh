@@ -7,6 +7,7 @@
 #
 #   scripts/server-cpu.sh                            # 500 and 1000 clients
 #   COUNTS="500" WORKERS=1 scripts/server-cpu.sh     # TOKIO_WORKER_THREADS for the server
+#   COUNTS="500" RATE=60 scripts/server-cpu.sh       # the arena at 60 Hz
 #
 # Loopback only; each step is bounded (about RAMP_UP + SETTLE + WINDOW + 5 seconds).
 set -euo pipefail
@@ -18,7 +19,8 @@ SETTLE="${SETTLE:-7}"
 WINDOW="${WINDOW:-12}"
 WORKERS="${WORKERS:-2}"
 PORT="${PORT:-7795}"
-CONFIG='arena={"npcs":{"count":1000,"moving_fraction":0.25}}'
+RATE="${RATE:-30}"
+CONFIG="arena={\"npcs\":{\"count\":1000,\"moving_fraction\":0.25},\"tick_rate\":$RATE}"
 
 target_dir="$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
@@ -37,7 +39,7 @@ trap stop EXIT INT TERM
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz="$(getconf CLK_TCK)"
 
-printf '| clients | server workers | server cores | server us per client per tick |\n|---:|---:|---:|---:|\n'
+printf '| clients | rate (Hz) | server workers | server cores | server us per client per tick |\n|---:|---:|---:|---:|---:|\n'
 for n in $COUNTS; do
     TOKIO_WORKER_THREADS="$WORKERS" taskset -c 0 "$server" --addr "127.0.0.1:$PORT" \
         --max-players-per-room $((n + 16)) --max-connections-per-ip $((n + 16)) \
@@ -58,5 +60,5 @@ for n in $COUNTS; do
     server_pid=""
     python3 -c "
 c = ($c1 - $c0) / $hz; t = ($t1 - $t0) / 1e9
-print(f'| $n | $WORKERS | {c / t:.3f} | {c / ($n * 30 * t) * 1e6:.2f} |')"
+print(f'| $n | $RATE | $WORKERS | {c / t:.3f} | {c / ($n * $RATE * t) * 1e6:.2f} |')"
 done
