@@ -10,7 +10,7 @@
 //!   rooms are refused (`ShuttingDown`), the orchestrator is told (Agones: label
 //!   `draining=true`), the rooms play on until none has a player or `--drain-grace-secs` is
 //!   over, then the server shuts down and, last of all, tells the orchestrator (**Shutdown**).
-//! - the heartbeat rewrites this server's registration every `--heartbeat-ms`
+//! - the heartbeat (`heartbeat.rs`) rewrites this server's registration every `--heartbeat-ms`
 //!   ([`registry`]) and removes it when the server stops.
 //!
 //! Orchestrator and Redis failures never stop the server: they are logged (at most once per
@@ -18,11 +18,11 @@
 //! period tries again (the Agones sidecar may start after the server).
 
 pub mod health;
+mod heartbeat;
 pub mod orchestrator;
 pub mod registry;
 pub mod sdk;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -124,7 +124,7 @@ pub(crate) async fn run(ctx: Arc<ServerCtx>) -> Option<Box<dyn Orchestrator>> {
     wait_for_first_tick(&ctx).await;
     adopt_public_address(&ctx, orch.as_mut()).await;
     if let Some(registration) = ctx.fleet.registration.clone() {
-        ctx.tracker.spawn(heartbeats(ctx.clone(), registration));
+        ctx.tracker.spawn(heartbeat::run(ctx.clone(), registration));
     }
     let mut ready = retry_ready(&ctx, orch.as_mut()).await;
     let mut report = interval(REPORT_PERIOD);
@@ -277,74 +277,19 @@ fn finish_drain_when_done(ctx: &ServerCtx, deadline: Instant) {
     }
 }
 
-/// Registers this server every `--heartbeat-ms` until shutdown, then deregisters it.
-async fn heartbeats(ctx: Arc<ServerCtx>, registration: Registration) {
-    let mut tick = tokio::time::interval(Duration::from_millis(ctx.config.heartbeat_ms));
-    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut registered: BTreeSet<String> = BTreeSet::new();
-    let mut log = Throttle::default();
-    loop {
-        tokio::select! {
-            () = ctx.shutdown.cancelled() => break,
-            _ = tick.tick() => {}
-        }
-        let record = record(&ctx);
-        let open: BTreeSet<String> = record.rooms.iter().map(|r| r.name.clone()).collect();
-        let closed: BTreeSet<String> = registered.difference(&open).cloned().collect();
-        match registration.heartbeat(&record, &open, &closed).await {
-            Ok(conflicts) => {
-                ctx.metrics.fleet_heartbeats.inc();
-                for room in conflicts {
-                    warn!(%room, "another server of the fleet holds this open room");
-                }
-                registered = open;
-            }
-            Err(e) => log.warn(&ctx, "heartbeat", &e),
-        }
-    }
-    let mut all = registered;
-    all.extend(record(&ctx).rooms.into_iter().map(|r| r.name));
-    match registration.deregister(&all).await {
-        Ok(()) => info!(id = %ctx.fleet.id, "left the fleet directory"),
-        Err(e) => warn!(error = %e, "could not leave the fleet directory: its keys will expire"),
-    }
-}
-
-/// This server's record for the directory. The default room is the server's own (every
-/// server of a fleet has one, under the same name): it is neither listed nor claimed, and the
-/// directory may place `--max-rooms` − 1 rooms here.
-fn record(ctx: &ServerCtx) -> ServerRecord {
-    let rooms: Vec<RoomEntry> = ctx
-        .rooms
-        .summaries()
-        .into_iter()
-        .filter(|r| r.name != ctx.config.default_room)
-        .map(|r| RoomEntry { name: r.name, game: r.game.to_owned(), players: r.players })
-        .collect();
-    let updated_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    ServerRecord {
-        id: ctx.fleet.id.clone(),
-        ws_url: ctx.fleet.public_url(),
-        http_url: ctx.fleet.http_url.lock().clone(),
-        max_rooms: ctx.config.max_rooms.saturating_sub(1),
-        draining: ctx.rooms.is_draining(),
-        games: ctx.rooms.games().into_iter().map(|g| g.name.to_owned()).collect(),
-        players: rooms.iter().map(|r| r.players).sum(),
-        rooms,
-        updated_ms,
-    }
-}
-
 /// Logs a failing call at most once per 10 s per kind; counts every failure.
 #[derive(Debug, Default)]
-struct Throttle {
+pub(crate) struct Throttle {
     last: std::collections::HashMap<&'static str, Instant>,
 }
 
 impl Throttle {
-    fn warn(&mut self, ctx: &ServerCtx, call: &'static str, error: &dyn std::fmt::Display) {
+    pub(crate) fn warn(
+        &mut self,
+        ctx: &ServerCtx,
+        call: &'static str,
+        error: &dyn std::fmt::Display,
+    ) {
         ctx.metrics.fleet_errors.get_or_create(&[("call", call)]).inc();
         let now = Instant::now();
         let due = self.last.get(call).is_none_or(|t| now.duration_since(*t) >= REPORT_PERIOD * 10);
