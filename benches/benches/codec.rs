@@ -6,7 +6,9 @@
 //! bounces is averaged in:
 //! - `encode/full`, `encode/delta-1`, `encode/delta-5` (baseline 1 or 5 ticks old), with one
 //!   reused `SnapshotEncoder` and output buffer, as the server's frame cache does;
-//! - `decode/full`, `decode/delta-1`, `decode/delta-5` of those payloads.
+//! - `decode/full`, `decode/delta-1`, `decode/delta-5` of those payloads, allocating the result
+//!   (`decode`), and `decode-into/…` the same with one reused `SnapshotDecoder` and output
+//!   snapshot, as a client does.
 //!
 //! Throughput is reported as entities and payload bytes per second, and each scenario first
 //! prints its payload sizes (bytes per snapshot, per moving entity), so bytes sit next to time.
@@ -18,7 +20,7 @@ use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterio
 use tickwire_benches::scenario::warmup_ticks;
 use tickwire_benches::sizes::{OLD_BASELINE, Stats};
 use tickwire_benches::{CODEC_SCENARIOS, Scenario, record};
-use tickwire_protocol::snapshot::{DecodeLimits, decode};
+use tickwire_protocol::snapshot::{DecodeLimits, SnapshotDecoder, decode};
 use tickwire_protocol::{Snapshot, SnapshotEncoder};
 
 /// Measured (current) snapshots per scenario; each has its baselines recorded before it.
@@ -157,6 +159,18 @@ fn decode_bench(
             let tick = case.current.tick();
             let snap = decode(schema, kind.baseline(case), tick, kind.payload(case), &limits);
             black_box(snap.map(|s| s.len()).unwrap_or(0))
+        });
+    });
+    let mut decoder = SnapshotDecoder::new();
+    let mut out = Snapshot::default();
+    g.bench_function(format!("decode-into/{}", kind.name()), |b| {
+        b.iter(|| {
+            let case = &cases[i % cases.len()];
+            i += 1;
+            let (tick, payload) = (case.current.tick(), kind.payload(case));
+            let r =
+                decoder.decode_into(schema, kind.baseline(case), tick, payload, &limits, &mut out);
+            black_box(r.map(|()| out.len()).unwrap_or(0))
         });
     });
 }

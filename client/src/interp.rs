@@ -51,12 +51,13 @@ impl SnapshotHistory {
         Self { snaps: VecDeque::with_capacity(capacity), capacity }
     }
 
-    /// Appends the newest snapshot, forgetting the oldest when full.
-    pub fn push(&mut self, snap: Snapshot) {
-        if self.snaps.len() == self.capacity {
-            self.snaps.pop_front();
-        }
+    /// Appends the newest snapshot, forgetting the oldest when full; returns the one
+    /// forgotten, whose buffers the next decode can reuse
+    /// ([`tickwire_protocol::SnapshotDecoder::decode_into`]).
+    pub fn push(&mut self, snap: Snapshot) -> Option<Snapshot> {
+        let evicted = if self.snaps.len() == self.capacity { self.snaps.pop_front() } else { None };
         self.snaps.push_back(snap);
+        evicted
     }
 
     /// The newest snapshot (the delta baseline).

@@ -9,7 +9,8 @@
 //! 2. The `Welcome` starts the clock ([`crate::clock`]), the predictor ([`crate::predict`]) and
 //!    the pings; a `Reject` ends the state with [`EndReason::Rejected`].
 //! 3. Each `Snapshot` is decoded against the held snapshot its `baseline` names (normally the
-//!    newest) and appended to the history ([`crate::interp`]); it feeds the clock, a
+//!    newest), into the buffers of the snapshot the history forgot last (no allocation once
+//!    warm), and appended to the history ([`crate::interp`]); it feeds the clock, a
 //!    snapshot-interval sample, and the reconciliation of the local player.
 //! 4. Once per tick the driver calls [`send_input`](ClientState::send_input) with the game's
 //!    input: it encodes it with the game's schema and stamps the frame with the tick the server
@@ -49,7 +50,7 @@ use tickwire_protocol::message::{
     Chat, ClientMessage, CommandMessage, DisconnectReason, EventMessage, Hello, InputFrame, Ping,
     Pong, ResumeTicket, RoomEvent, RttReport, ServerMessage, SnapshotMessage, ViewTime, Welcome,
 };
-use tickwire_protocol::snapshot::{DecodeLimits, decode};
+use tickwire_protocol::snapshot::{DecodeLimits, SnapshotDecoder};
 use tickwire_protocol::{ClientId, EntityId, GameSchema, Schema, Snapshot, SnapshotError, Tick};
 use tickwire_sim::Predict;
 
@@ -206,6 +207,11 @@ pub struct ClientState<P: Predict> {
     pings: PingTracker,
     server_rtt: Option<RttReport>,
     history: SnapshotHistory,
+    /// Decodes every snapshot, keeping its scratch space from one to the next.
+    decoder: SnapshotDecoder,
+    /// The snapshot the history forgot last, whose buffers the next decode fills (empty until
+    /// the history is full; a failed decode hands its buffer back here).
+    spare: Snapshot,
     last_input_ack: Option<Tick>,
     last_snapshot_at: Option<Duration>,
     last_received: Duration,
@@ -251,6 +257,8 @@ impl<P: Predict> ClientState<P> {
             pings: PingTracker::new(tuning.ping_interval, now),
             server_rtt: None,
             history: SnapshotHistory::new(tuning.history_len),
+            decoder: SnapshotDecoder::new(),
+            spare: Snapshot::default(),
             last_input_ack: None,
             last_snapshot_at: None,
             last_received: now,
@@ -789,14 +797,17 @@ impl<P: Predict> ClientState<P> {
             },
         };
         let schema = self.game.components();
-        let snap =
-            match decode(schema, baseline, msg.tick, &msg.payload, &self.tuning.decode_limits) {
-                Ok(s) => s,
-                Err(e) => {
-                    self.stats.decode_errors += 1;
-                    return Err(self.fail(e.into()));
-                }
-            };
+        // The snapshot the history forgot last time lends its buffers: once they have grown
+        // to the room's size, a decode allocates nothing.
+        let mut snap = std::mem::take(&mut self.spare);
+        let limits = &self.tuning.decode_limits;
+        let decoded =
+            self.decoder.decode_into(schema, baseline, msg.tick, &msg.payload, limits, &mut snap);
+        if let Err(e) = decoded {
+            self.spare = snap;
+            self.stats.decode_errors += 1;
+            return Err(self.fail(e.into()));
+        }
         self.stats.snapshots += 1;
         if msg.baseline.is_none() {
             self.stats.full_snapshots += 1;
@@ -826,7 +837,9 @@ impl<P: Predict> ClientState<P> {
                 }
             }
         }
-        self.history.push(snap);
+        if let Some(old) = self.history.push(snap) {
+            self.spare = old;
+        }
         Ok(())
     }
 

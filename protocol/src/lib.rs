@@ -46,7 +46,7 @@ pub use game::{GameProtocol, GameSchema, PayloadError, Protocol};
 pub use ids::{ClientId, EntityId, Tick};
 pub use message::{ClientMessage, ServerMessage};
 pub use schema::{ComponentDef, FieldCodec, FieldDef, Replicate, Schema};
-pub use snapshot::{Snapshot, SnapshotBuilder, SnapshotEncoder};
+pub use snapshot::{Snapshot, SnapshotBuilder, SnapshotDecoder, SnapshotEncoder};
 
 /// The protocol version carried in the hello. Peers with different versions refuse each other.
 pub const PROTOCOL_VERSION: u16 = 4;

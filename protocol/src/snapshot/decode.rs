@@ -2,7 +2,7 @@
 //! than the baseline's size plus what [`DecodeLimits`] and the payload's length allow.
 
 use super::Snapshot;
-use super::predict::{apply, predict};
+use super::predict::{apply, linear};
 use crate::bits::{BitReader, OrderCosts, zigzag};
 use crate::error::SnapshotError;
 use crate::ids::{EntityId, Tick};
@@ -22,6 +22,9 @@ impl Default for DecodeLimits {
 }
 
 /// Decodes `payload`, the snapshot for `tick`, against `baseline` (`None` for a full snapshot).
+///
+/// Allocates the result and the decoder's scratch space; a client decoding every tick keeps a
+/// [`SnapshotDecoder`] and calls [`SnapshotDecoder::decode_into`] instead.
 pub fn decode(
     schema: &Schema,
     baseline: Option<&Snapshot>,
@@ -29,26 +32,92 @@ pub fn decode(
     payload: &[u8],
     limits: &DecodeLimits,
 ) -> Result<Snapshot, SnapshotError> {
-    let empty = Snapshot::empty(schema, tick);
-    let (base, ticks) = match baseline {
-        Some(b) => {
-            let ticks = tick.diff(b.tick);
-            if ticks <= 0 {
-                return Err(SnapshotError::NotAfterBaseline { tick, baseline: b.tick });
-            }
-            (b, i64::from(ticks))
-        }
-        None => (&empty, 0),
-    };
-    let stride = schema.field_count();
-    let fields = schema.fields();
-    let mut r = BitReader::new(payload);
+    let mut out = Snapshot::default();
+    SnapshotDecoder::new().decode_into(schema, baseline, tick, payload, limits, &mut out)?;
+    Ok(out)
+}
 
-    // Despawns: ascending indices into the baseline.
-    let mut alive = vec![true; base.len()];
-    let count = read_count(&mut r, "despawn", base.len())?;
-    if count > 0 {
-        let order = Order::read(&mut r, "despawn gap")?;
+/// A snapshot decoder that keeps its scratch space between calls, so that decoding a
+/// snapshot into a recycled [`Snapshot`] allocates nothing once the buffers have grown to
+/// the room's size (the counterpart of [`super::SnapshotEncoder`]).
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotDecoder {
+    /// Per baseline entity: not despawned by the payload being decoded.
+    alive: Vec<bool>,
+    /// The schema's linearly predicted fields (rebuilt per call: a few entries).
+    linear: Vec<Linear>,
+    /// The field-difference code orders of the change list, one per field.
+    orders: Vec<Order>,
+    /// What each field's differences would cost in each order, to check `orders`.
+    diff_costs: Vec<OrderCosts>,
+    /// The spawned entities, before they are merged into the output.
+    spawned: Snapshot,
+}
+
+/// A linearly predicted field, with what its prediction needs (so that the per-entity loop
+/// reads nothing but the entity's row).
+#[derive(Debug, Clone, Copy)]
+struct Linear {
+    /// The presence bit of its component.
+    bit: u32,
+    field: usize,
+    velocity: usize,
+    /// The velocity's quantized value that stands for no motion.
+    zero: i64,
+    max_q: u32,
+}
+
+impl SnapshotDecoder {
+    /// A decoder with empty scratch space.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes `payload`, the snapshot for `tick`, against `baseline` (`None` for a full
+    /// snapshot) into `out`, reusing `out`'s allocations: the result equals what [`decode`]
+    /// returns. On error `out` holds an unspecified (but well-formed) snapshot.
+    pub fn decode_into(
+        &mut self,
+        schema: &Schema,
+        baseline: Option<&Snapshot>,
+        tick: Tick,
+        payload: &[u8],
+        limits: &DecodeLimits,
+        out: &mut Snapshot,
+    ) -> Result<(), SnapshotError> {
+        let empty = Snapshot::empty(schema, tick);
+        let (base, ticks) = match baseline {
+            Some(b) => {
+                let ticks = tick.diff(b.tick);
+                if ticks <= 0 {
+                    return Err(SnapshotError::NotAfterBaseline { tick, baseline: b.tick });
+                }
+                (b, i64::from(ticks))
+            }
+            None => (&empty, 0),
+        };
+        let mut r = BitReader::new(payload);
+        let survivors = self.read_despawns(&mut r, base)?;
+        self.start_survivors(schema, base, ticks, out, tick);
+        self.read_changes(&mut r, schema, out, survivors)?;
+        self.read_spawns(&mut r, schema, base, limits, out)?;
+        r.finish()
+    }
+
+    /// Despawns: ascending indices into the baseline, marked in `alive`. Returns the number
+    /// of survivors.
+    fn read_despawns(
+        &mut self,
+        r: &mut BitReader<'_>,
+        base: &Snapshot,
+    ) -> Result<usize, SnapshotError> {
+        self.alive.clear();
+        self.alive.resize(base.len(), true);
+        let count = read_count(r, "despawn", base.len())?;
+        if count == 0 {
+            return Ok(base.len());
+        }
+        let order = Order::read(r, "despawn gap")?;
         let mut costs = OrderCosts::default();
         let mut next = 0u64;
         for _ in 0..count {
@@ -56,7 +125,7 @@ pub fn decode(
             let gap = r.exp_golomb(order.k)?;
             costs.add(gap);
             let index = next.saturating_add(gap);
-            let slot = usize::try_from(index).ok().and_then(|i| alive.get_mut(i));
+            let slot = usize::try_from(index).ok().and_then(|i| self.alive.get_mut(i));
             let Some(slot) = slot else {
                 return Err(SnapshotError::IndexOutOfRange {
                     what: "despawn",
@@ -69,73 +138,93 @@ pub fn decode(
             next = index + 1;
         }
         order.check(&costs)?;
+        // Despawn indices are strictly ascending, so each one cleared a different slot.
+        Ok(base.len() - count)
     }
 
-    // Survivors start from their predicted values. The linearly predicted fields are listed
-    // once, with the presence bit of their component; predictions read the baseline's row.
-    let linear: Vec<(u32, usize)> = if ticks > 0 {
-        schema
-            .components()
-            .iter()
-            .enumerate()
-            .flat_map(|(ci, comp)| {
-                comp.field_range()
-                    .filter(|&f| fields[f].linear.is_some())
-                    .map(move |f| (1 << ci, f))
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let survivors = alive.iter().filter(|a| **a).count();
-    let mut out = Snapshot {
-        tick,
-        stride,
-        ids: Vec::with_capacity(survivors),
-        masks: Vec::with_capacity(survivors),
-        values: Vec::with_capacity(survivors * stride),
-    };
-    if survivors == base.len() {
-        // No despawns (the common case): copy the baseline wholesale, then predict.
-        out.ids.extend_from_slice(&base.ids);
-        out.masks.extend_from_slice(&base.masks);
-        out.values.extend_from_slice(&base.values);
-        if !linear.is_empty() {
-            // invariant: a schema with a linear field has stride > 0.
-            let rows = base.masks.iter().zip(base.values.chunks_exact(stride));
-            for (row, (&mask, bv)) in rows.enumerate() {
-                for &(bit, f) in &linear {
-                    if mask & bit != 0 {
-                        out.values[row * stride + f] = predict(fields, bv, f, ticks);
+    /// Fills `out` with the survivors at their predicted values: the linearly predicted
+    /// fields of present components move on their velocity, every other field holds.
+    fn start_survivors(
+        &mut self,
+        schema: &Schema,
+        base: &Snapshot,
+        ticks: i64,
+        out: &mut Snapshot,
+        tick: Tick,
+    ) {
+        let stride = schema.field_count();
+        let fields = schema.fields();
+        self.linear.clear();
+        if ticks > 0 {
+            for (ci, comp) in schema.components().iter().enumerate() {
+                for field in comp.field_range() {
+                    let info = &fields[field];
+                    if let Some((velocity, zero)) = info.linear {
+                        let max_q = info.max_q;
+                        self.linear.push(Linear { bit: 1 << ci, field, velocity, zero, max_q });
                     }
                 }
             }
         }
-    } else {
-        for (i, _) in alive.iter().enumerate().filter(|(_, a)| **a) {
-            let bv = &base.values[i * stride..(i + 1) * stride];
-            let mask = base.masks[i];
-            out.ids.push(base.ids[i]);
+        out.tick = tick;
+        out.stride = stride;
+        out.ids.clear();
+        out.masks.clear();
+        out.values.clear();
+        if stride == 0 {
+            // No fields: rows are ids and masks only (and nothing is predicted).
+            let alive = base.ids.iter().zip(&base.masks).zip(&self.alive).filter(|(_, a)| **a);
+            for ((&id, &mask), _) in alive {
+                out.ids.push(id);
+                out.masks.push(mask);
+            }
+            return;
+        }
+        let rows = base.ids.iter().zip(&base.masks).zip(base.values.chunks_exact(stride));
+        if self.alive.iter().all(|a| *a) {
+            // No despawns (the common case): copy the baseline wholesale, then predict.
+            out.ids.extend_from_slice(&base.ids);
+            out.masks.extend_from_slice(&base.masks);
+            out.values.extend_from_slice(&base.values);
+            if self.linear.is_empty() {
+                return;
+            }
+            let rows = rows.zip(out.values.chunks_exact_mut(stride));
+            for (((_, &mask), bv), ov) in rows {
+                predict_row(&self.linear, mask, bv, ov, ticks);
+            }
+            return;
+        }
+        for (((&id, &mask), bv), _) in rows.zip(&self.alive).filter(|(_, a)| **a) {
+            out.ids.push(id);
             out.masks.push(mask);
             let start = out.values.len();
             out.values.extend_from_slice(bv);
-            for &(bit, f) in &linear {
-                if mask & bit != 0 {
-                    out.values[start + f] = predict(fields, bv, f, ticks);
-                }
-            }
+            predict_row(&self.linear, mask, bv, &mut out.values[start..], ticks);
         }
     }
 
-    // Changed entities: ascending indices into the survivors.
-    let count = read_count(&mut r, "change", survivors)?;
-    if count > 0 {
-        let mut orders = Vec::with_capacity(stride);
-        for _ in 0..stride {
-            orders.push(Order::read(&mut r, "field difference")?);
+    /// Changed entities: ascending indices into the survivors, each with its changed
+    /// components and the prediction errors of its changed fields.
+    fn read_changes(
+        &mut self,
+        r: &mut BitReader<'_>,
+        schema: &Schema,
+        out: &mut Snapshot,
+        survivors: usize,
+    ) -> Result<(), SnapshotError> {
+        let count = read_count(r, "change", survivors)?;
+        if count == 0 {
+            return Ok(());
         }
-        let mut diff_costs = vec![OrderCosts::default(); stride];
-        let order = Order::read(&mut r, "change gap")?;
+        let stride = out.stride;
+        self.orders.clear();
+        for _ in 0..stride {
+            self.orders.push(Order::read(r, "field difference")?);
+        }
+        self.diff_costs.clear();
+        self.diff_costs.resize(stride, OrderCosts::default());
+        let order = Order::read(r, "change gap")?;
         let mut costs = OrderCosts::default();
         let mut next = 0u64;
         for _ in 0..count {
@@ -154,28 +243,39 @@ pub fn decode(
                     });
                 }
             };
-            read_change(&mut r, schema, &mut out, row, &orders, &mut diff_costs)?;
+            read_change(r, schema, out, row, &self.orders, &mut self.diff_costs)?;
             next = index + 1;
         }
         order.check(&costs)?;
-        for (order, costs) in orders.iter().zip(&diff_costs) {
+        for (order, costs) in self.orders.iter().zip(&self.diff_costs) {
             order.check(costs)?;
         }
+        Ok(())
     }
 
-    // Spawns: ascending ids with raw values, merged into the survivors.
-    let room = limits.max_entities.saturating_sub(survivors);
-    let count = read_count(&mut r, "spawn", room)?;
-    if count > 0 {
-        let order = Order::read(&mut r, "spawn gap")?;
+    /// Spawns: ascending ids with raw values, merged into the survivors.
+    fn read_spawns(
+        &mut self,
+        r: &mut BitReader<'_>,
+        schema: &Schema,
+        base: &Snapshot,
+        limits: &DecodeLimits,
+        out: &mut Snapshot,
+    ) -> Result<(), SnapshotError> {
+        let room = limits.max_entities.saturating_sub(out.len());
+        let count = read_count(r, "spawn", room)?;
+        if count == 0 {
+            return Ok(());
+        }
+        let stride = out.stride;
+        let order = Order::read(r, "spawn gap")?;
         let mut costs = OrderCosts::default();
-        let mut spawned = Snapshot {
-            tick,
-            stride,
-            ids: Vec::with_capacity(count),
-            masks: Vec::with_capacity(count),
-            values: Vec::with_capacity(count * stride),
-        };
+        let spawned = &mut self.spawned;
+        spawned.tick = out.tick;
+        spawned.stride = stride;
+        spawned.ids.clear();
+        spawned.masks.clear();
+        spawned.values.clear();
         let mut next = 0u64;
         for _ in 0..count {
             let at = r.position();
@@ -192,14 +292,29 @@ pub fn decode(
             spawned.masks.push(0);
             spawned.values.resize(spawned.values.len() + stride, 0);
             let row = spawned.ids.len() - 1;
-            read_spawn(&mut r, schema, &mut spawned, row)?;
+            read_spawn(r, schema, spawned, row)?;
             next = id + 1;
         }
         order.check(&costs)?;
-        out = merge(out, spawned, r.position())?;
+        merge_into(out, &self.spawned, r.position())
     }
-    r.finish()?;
-    Ok(out)
+}
+
+/// Moves the linearly predicted fields of one entity `ticks` ticks on: `bv` is its baseline
+/// row, `ov` its output row (a copy of `bv`).
+#[inline]
+fn predict_row(predicted: &[Linear], mask: u32, bv: &[u32], ov: &mut [u32], ticks: i64) {
+    for l in predicted {
+        if mask & l.bit == 0 {
+            continue;
+        }
+        // invariant: the schema's field indices are below its stride, the rows' length.
+        if let (Some(&value), Some(&velocity), Some(slot)) =
+            (bv.get(l.field), bv.get(l.velocity), ov.get_mut(l.field))
+        {
+            *slot = linear(value, velocity, l.zero, l.max_q, ticks);
+        }
+    }
 }
 
 /// A code order read from the payload, remembered with its position so that it can be checked
@@ -360,29 +475,33 @@ fn read_change(
     Ok(())
 }
 
-/// Merges two id-sorted snapshots; an id in both is an error.
-fn merge(a: Snapshot, b: Snapshot, bit: usize) -> Result<Snapshot, SnapshotError> {
-    let stride = a.stride;
-    let mut out = Snapshot {
-        tick: a.tick,
-        stride,
-        ids: Vec::with_capacity(a.len() + b.len()),
-        masks: Vec::with_capacity(a.len() + b.len()),
-        values: Vec::with_capacity(a.values.len() + b.values.len()),
-    };
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        let take_a = match (a.ids.get(i), b.ids.get(j)) {
-            (Some(x), Some(y)) if x == y => {
-                return Err(SnapshotError::BadSpawnId { id: u64::from(y.0), bit });
-            }
-            (Some(x), Some(y)) => x < y,
-            (Some(_), None) => true,
-            _ => false,
-        };
-        let (src, k) = if take_a { (&a, &mut i) } else { (&b, &mut j) };
-        out.push_raw(src.ids[*k], src.masks[*k], &src.values[*k * stride..(*k + 1) * stride]);
-        *k += 1;
+/// Merges the id-sorted `spawned` into the id-sorted `out`, in place (from the back, so that
+/// every row moves once); an id in both is an error.
+fn merge_into(out: &mut Snapshot, spawned: &Snapshot, bit: usize) -> Result<(), SnapshotError> {
+    let stride = out.stride;
+    let (n, m) = (out.len(), spawned.len());
+    out.ids.resize(n + m, EntityId::default());
+    out.masks.resize(n + m, 0);
+    out.values.resize((n + m) * stride, 0);
+    let (mut i, mut j) = (n, m);
+    while j > 0 {
+        let k = i + j - 1;
+        let spawn = spawned.ids[j - 1];
+        if i > 0 && out.ids[i - 1] == spawn {
+            return Err(SnapshotError::BadSpawnId { id: u64::from(spawn.0), bit });
+        }
+        if i > 0 && out.ids[i - 1] > spawn {
+            i -= 1;
+            out.ids[k] = out.ids[i];
+            out.masks[k] = out.masks[i];
+            out.values.copy_within(i * stride..(i + 1) * stride, k * stride);
+        } else {
+            j -= 1;
+            out.ids[k] = spawn;
+            out.masks[k] = spawned.masks[j];
+            out.values[k * stride..(k + 1) * stride]
+                .copy_from_slice(&spawned.values[j * stride..(j + 1) * stride]);
+        }
     }
-    Ok(out)
+    Ok(())
 }

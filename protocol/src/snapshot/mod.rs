@@ -7,7 +7,8 @@
 //!
 //! [`SnapshotEncoder::encode`] writes either a **full** snapshot or a **delta** against a
 //! baseline the client already has (a full snapshot is a delta against the empty snapshot), and
-//! [`decode`] applies one to a baseline. The bit layout is specified in `PROTOCOL.md` §6:
+//! [`decode`] applies one to a baseline ([`SnapshotDecoder::decode_into`] does it into a
+//! recycled snapshot, allocating nothing). The bit layout is specified in `PROTOCOL.md` §6:
 //! despawns (as index gaps into the baseline), changed entities (index gaps into the survivors,
 //! then per component a changed bit and per field the prediction error), spawns (id gaps, then
 //! raw quantized values), all with adaptive Exp-Golomb codes.
@@ -16,7 +17,7 @@ mod decode;
 mod encode;
 mod predict;
 
-pub use decode::{DecodeLimits, decode};
+pub use decode::{DecodeLimits, SnapshotDecoder, decode};
 pub use encode::SnapshotEncoder;
 
 use crate::error::SnapshotError;

@@ -10,12 +10,17 @@ pub(crate) fn predict(fields: &[FieldInfo], base: &[u32], f: usize, ticks: i64) 
     let info = &fields[f];
     match info.linear {
         None => base[f],
-        Some((vel, zero)) => {
-            let v = i64::from(base[vel]) - zero;
-            let p = i64::from(base[f]).saturating_add(v.saturating_mul(ticks));
-            p.clamp(0, i64::from(info.max_q)) as u32
-        }
+        Some((vel, zero)) => linear(base[f], base[vel], zero, info.max_q, ticks),
     }
+}
+
+/// A linear prediction: `value` moved `ticks` times by the velocity whose quantized value is
+/// `velocity` (`zero` stands for no motion), clamped to `0..=max_q`.
+#[inline]
+pub(crate) fn linear(value: u32, velocity: u32, zero: i64, max_q: u32, ticks: i64) -> u32 {
+    let v = i64::from(velocity) - zero;
+    let p = i64::from(value).saturating_add(v.saturating_mul(ticks));
+    p.clamp(0, i64::from(max_q)) as u32
 }
 
 /// The signed difference coded for field `f` when the actual value is `cur` and the

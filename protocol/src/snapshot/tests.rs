@@ -386,3 +386,52 @@ fn copying_every_entity_rebuilds_the_snapshot_at_another_tick() {
     assert_eq!(copy.ids(), original.ids());
     assert!(copy.iter().zip(original.iter()).all(|(a, b)| a == b));
 }
+
+proptest! {
+    #[test]
+    fn decode_into_a_reused_buffer_equals_decode(
+        pairs in prop::collection::vec(arb_pair(), 1..4),
+        junk in prop::collection::vec(any::<u8>(), 0..48),
+    ) {
+        // One decoder and one output buffer through several deltas, full snapshots and junk:
+        // whatever the buffer held before, the result is exactly what `decode` returns.
+        let s = schema();
+        let lim = DecodeLimits::default();
+        let mut decoder = SnapshotDecoder::new();
+        let mut out = Snapshot::default();
+        for (a, b, dt) in &pairs {
+            let sa = build(&s, 70, a);
+            let sb = build(&s, 70 + dt, b);
+            let delta = SnapshotEncoder::new().encode(&s, Some(&sa), &sb);
+            let full = SnapshotEncoder::new().encode(&s, None, &sb);
+            for (base, bytes) in [(Some(&sa), &delta), (None, &full), (Some(&sa), &junk), (None, &junk)] {
+                let want = decode(&s, base, sb.tick(), bytes, &lim);
+                let got = decoder.decode_into(&s, base, sb.tick(), bytes, &lim, &mut out);
+                match want {
+                    Ok(want) => {
+                        prop_assert_eq!(got, Ok(()));
+                        prop_assert_eq!(&out, &want);
+                    }
+                    Err(e) => prop_assert_eq!(got, Err(e)),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn decode_into_merges_spawns_between_survivors() {
+    // Spawns land before, between and after the survivors, with a despawn on the way.
+    let s = schema();
+    let a: Vec<Ent> = [10, 20, 30].iter().map(|&i| mover(i, i as f32, 1.0)).collect();
+    let b: Vec<Ent> =
+        [5, 10, 15, 30, 35, 40].iter().map(|&i| mover(i, i as f32 + 2.0, 1.0)).collect();
+    let (sa, sb) = (build(&s, 1, &a), build(&s, 3, &b));
+    let bytes = SnapshotEncoder::new().encode(&s, Some(&sa), &sb);
+    let mut out = build(&s, 99, &a); // a buffer holding something else
+    let mut decoder = SnapshotDecoder::new();
+    decoder
+        .decode_into(&s, Some(&sa), sb.tick(), &bytes, &DecodeLimits::default(), &mut out)
+        .expect("decodes");
+    assert_eq!(out, sb);
+}
