@@ -15,6 +15,12 @@
 //!   CPU time of the process `--pid` (the server, from `/proc/PID/stat`) for `--secs` and prints
 //!   the server's cores and its CPU per client per tick, in microseconds.
 //!
+//! - `serve --tick-rate HZ` is the **ticked floor**: the structure of a tick-driven server without
+//!   its game. Each connection has a reader task that reads (and drops) the client's frames, and
+//!   a writer task woken by a ticker `HZ` times a second (a `Notify` per connection, as a room
+//!   notifies its clients' outboxes) that writes one reply. Two wake-ups per client per tick
+//!   instead of one: the difference between the two floors is what that structure costs.
+//!
 //! `scripts/floor.sh` runs both, pinned to different cores, at several client counts; the same
 //! measurement of `tickwire-server` under bots (`scripts/loadtest.sh`) divided by this floor is
 //! the ratio issue 16 reports.
@@ -22,6 +28,7 @@
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
@@ -32,6 +39,7 @@ use futures_util::{SinkExt as _, StreamExt as _};
 use tickwire_server::session::ws::{self, Incoming};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
 
 #[derive(Debug, Parser)]
@@ -51,6 +59,10 @@ enum Command {
         /// Bytes of each reply (a snapshot per client per tick).
         #[arg(long, default_value_t = 216)]
         reply_bytes: usize,
+        /// Ticked: write each connection's reply from a writer task woken this many times a
+        /// second, instead of in answer to each frame read (0).
+        #[arg(long, default_value_t = 0)]
+        tick_rate: u32,
     },
     /// Load a server and measure its CPU per client per tick.
     Load {
@@ -76,8 +88,8 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Serve { addr, reply_bytes } => {
-            tokio::runtime::Runtime::new()?.block_on(serve(addr, reply_bytes))
+        Command::Serve { addr, reply_bytes, tick_rate } => {
+            tokio::runtime::Runtime::new()?.block_on(serve(addr, reply_bytes, tick_rate))
         }
         Command::Load { url, clients, rate, warmup_secs, secs, pid } => {
             // The load has its own single thread: it must not look like server work.
@@ -87,15 +99,64 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(addr: SocketAddr, reply_bytes: usize) -> anyhow::Result<()> {
+async fn serve(addr: SocketAddr, reply_bytes: usize, tick_rate: u32) -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr).await.with_context(|| format!("bind {addr}"))?;
     println!("listening on http://{}", listener.local_addr()?);
     let reply = Bytes::from(vec![0x5a; reply_bytes]);
+    if tick_rate == 0 {
+        return common::serve(listener, true, move |io| {
+            let reply = reply.clone();
+            async move { answer(io, &reply).await }
+        })
+        .await;
+    }
+    let clients = Clients::default();
+    tokio::spawn(ticker(clients.clone(), tick_rate));
     common::serve(listener, true, move |io| {
-        let reply = reply.clone();
-        async move { answer(io, &reply).await }
+        let (reply, clients) = (reply.clone(), clients.clone());
+        async move { answer_ticked(io, &reply, &clients).await }
     })
     .await
+}
+
+/// The ticked floor's connections: each one's writer wake-up.
+type Clients = Arc<parking_lot::Mutex<Vec<Weak<Notify>>>>;
+
+/// Wakes every connection's writer `rate` times a second, as a room publishing a tick does.
+async fn ticker(clients: Clients, rate: u32) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1) / rate.max(1));
+    loop {
+        tick.tick().await;
+        clients.lock().retain(|c| c.upgrade().map(|n| n.notify_one()).is_some());
+    }
+}
+
+/// A reader task that drops what the client sends, and a writer that sends one reply per tick.
+async fn answer_ticked<S>(io: S, reply: &Bytes, clients: &Clients)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut reader, mut writer) = ws::split(io, 2048);
+    let mut read = tokio::spawn(async move {
+        while let Ok(incoming) = reader.next().await {
+            if matches!(incoming, Incoming::Close { .. }) {
+                return;
+            }
+        }
+    });
+    let notify = Arc::new(Notify::new());
+    clients.lock().push(Arc::downgrade(&notify));
+    loop {
+        tokio::select! {
+            _ = &mut read => return,
+            () = notify.notified() => {
+                let frame = Frame::binary(fastwebsockets::Payload::Borrowed(reply));
+                if writer.write_frame(frame).await.is_err() || writer.flush().await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// One reply per binary frame read, until the client goes.
