@@ -9,6 +9,7 @@
 #   scripts/floor.sh                          # 100 500 1000 clients, 30 Hz, 216-byte replies
 #   COUNTS="500" RATE=60 REPLY_BYTES=300 SECS=20 scripts/floor.sh
 #   TICKED=1 scripts/floor.sh                 # the ticked floor: replies from a writer task per tick
+#   TICKED=1 DIRECT=1 scripts/floor.sh        # the room-driven floor: the ticker writes every reply
 #
 # The server runs on core 0 and the load on core 1 (taskset), so that the load's CPU is not
 # the server's. Loopback only; each step is bounded (WARMUP + SECS seconds).
@@ -22,7 +23,9 @@ WARMUP="${WARMUP:-5}"
 SECS="${SECS:-15}"
 # TICKED=1: the ticked floor (a reader task and a writer task woken at the tick rate per
 # connection, the structure of a tick-driven server); 0: replies in answer to each frame read.
+# DIRECT=1 (with TICKED=1): the room-driven floor (the ticker writes every reply itself).
 TICKED="$([[ "${TICKED:-0}" == 1 ]] && echo "$RATE" || echo 0)"
+DIRECT="$([[ "${DIRECT:-0}" == 1 ]] && echo --direct || true)"
 
 target_dir="$(cargo metadata --format-version 1 --no-deps |
     python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
@@ -41,7 +44,7 @@ trap stop EXIT INT TERM
 
 printf '| clients | rate | reply bytes | server cores | server us per client per tick |\n|---:|---:|---:|---:|---:|\n'
 for n in $COUNTS; do
-    taskset -c 0 "$bin" serve 127.0.0.1:0 --reply-bytes "$REPLY_BYTES" --tick-rate "$TICKED" >"$log" 2>&1 &
+    taskset -c 0 "$bin" serve 127.0.0.1:0 --reply-bytes "$REPLY_BYTES" --tick-rate "$TICKED" $DIRECT >"$log" 2>&1 &
     server_pid=$!
     for _ in $(seq 50); do grep -q listening "$log" && break; sleep 0.1; done
     addr="$(grep -o '127.0.0.1:[0-9]*' "$log" | head -1)"

@@ -20,6 +20,10 @@
 //!   a writer task woken by a ticker `HZ` times a second (a `Notify` per connection, as a room
 //!   notifies its clients' outboxes) that writes one reply. Two wake-ups per client per tick
 //!   instead of one: the difference between the two floors is what that structure costs.
+//! - `serve --tick-rate HZ --direct` is the **room-driven floor**: no writer tasks; the ticker
+//!   itself writes each connection's reply with a non-blocking `try_write` on its socket (a
+//!   whole WebSocket frame), and a reader task per connection reads and drops what comes in.
+//!   One wake-up per client per tick again, with the sends made from the tick.
 //!
 //! `scripts/floor.sh` runs both, pinned to different cores, at several client counts; the same
 //! measurement of `tickwire-server` under bots (`scripts/loadtest.sh`) divided by this floor is
@@ -37,8 +41,10 @@ use clap::{Parser, Subcommand};
 use fastwebsockets::Frame;
 use futures_util::{SinkExt as _, StreamExt as _};
 use tickwire_server::session::ws::{self, Incoming};
+use tokio::io::AsyncReadExt as _;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -63,6 +69,10 @@ enum Command {
         /// second, instead of in answer to each frame read (0).
         #[arg(long, default_value_t = 0)]
         tick_rate: u32,
+        /// With `--tick-rate`: the ticker writes the replies itself (`try_write`), no writer
+        /// tasks.
+        #[arg(long, requires = "tick_rate")]
+        direct: bool,
     },
     /// Load a server and measure its CPU per client per tick.
     Load {
@@ -88,7 +98,10 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Serve { addr, reply_bytes, tick_rate } => {
+        Command::Serve { addr, reply_bytes, tick_rate, direct } if direct => {
+            tokio::runtime::Runtime::new()?.block_on(serve_direct(addr, reply_bytes, tick_rate))
+        }
+        Command::Serve { addr, reply_bytes, tick_rate, .. } => {
             tokio::runtime::Runtime::new()?.block_on(serve(addr, reply_bytes, tick_rate))
         }
         Command::Load { url, clients, rate, warmup_secs, secs, pid } => {
@@ -174,6 +187,67 @@ async fn answer<S: AsyncRead + AsyncWrite + Unpin>(io: S, reply: &Bytes) {
             Ok(_) => {}
         }
     }
+}
+
+/// The room-driven floor: the ticker writes every connection's reply itself.
+async fn serve_direct(addr: SocketAddr, reply_bytes: usize, rate: u32) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("bind {addr}"))?;
+    println!("listening on http://{}", listener.local_addr()?);
+    let frame = Bytes::from(unmasked_binary_frame(reply_bytes));
+    let sockets: Sockets = Arc::default();
+    tokio::spawn(write_from_ticks(sockets.clone(), frame, rate));
+    common::serve(listener, true, move |io| {
+        let sockets = sockets.clone();
+        async move {
+            let Ok(parts) = io.into_inner().downcast::<hyper_util::rt::TokioIo<TcpStream>>() else {
+                return;
+            };
+            let (mut read, write) = parts.io.into_inner().into_split();
+            let write = Arc::new(write);
+            sockets.lock().push(Arc::downgrade(&write));
+            let mut buf = vec![0u8; 4096];
+            while matches!(read.read(&mut buf).await, Ok(n) if n > 0) {}
+            drop(write);
+        }
+    })
+    .await
+}
+
+/// The room-driven floor's connections: each one's writing half.
+type Sockets = Arc<parking_lot::Mutex<Vec<Weak<OwnedWriteHalf>>>>;
+
+/// Each tick, writes `frame` to every connection with `try_write` (a full socket buffer drops
+/// the reply: a floor, not a server).
+async fn write_from_ticks(sockets: Sockets, frame: Bytes, rate: u32) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1) / rate.max(1));
+    loop {
+        tick.tick().await;
+        sockets.lock().retain(|s| {
+            s.upgrade()
+                .map(|w| {
+                    let _ = w.try_write(&frame);
+                })
+                .is_some()
+        });
+    }
+}
+
+/// A server's WebSocket binary frame of `len` zero-ish bytes (FIN, opcode 2, unmasked).
+fn unmasked_binary_frame(len: usize) -> Vec<u8> {
+    let mut frame = vec![0x82];
+    match u16::try_from(len) {
+        Ok(n) if n < 126 => frame.push(n as u8),
+        Ok(n) => {
+            frame.push(126);
+            frame.extend_from_slice(&n.to_be_bytes());
+        }
+        Err(_) => {
+            frame.push(127);
+            frame.extend_from_slice(&(len as u64).to_be_bytes());
+        }
+    }
+    frame.resize(frame.len() + len, 0x5a);
+    frame
 }
 
 /// User + system CPU time of `pid`, in clock ticks (`/proc/PID/stat` fields 14 and 15).
