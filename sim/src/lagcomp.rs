@@ -23,7 +23,9 @@
 //!    recorded ticks around it, as the client interpolated. A shape is hittable only if it was
 //!    active at both ticks, is active now, and passes the game's filter.
 //! 3. [`cast`]: the nearest shape along the ray within its length (the game ends the ray at
-//!    its own static geometry, walls say, which does not move and is not rewound).
+//!    its own static geometry, walls say, which does not move and is not rewound). From the
+//!    second raycast against the same shapes on, through a uniform grid of them (`grid.rs`):
+//!    the same answer, from the shapes of the cells the ray crosses.
 //!
 //! Every raycast is recorded as a [`Rewind`], which the server counts in its metrics. Shapes
 //! are 2D (circles and axis-aligned boxes). Everything works on reused buffers: a raycast
@@ -36,6 +38,13 @@ use tickwire_protocol::message::ViewTime;
 use tickwire_protocol::{ClientId, EntityId, Tick};
 
 use crate::history::LagHistory;
+
+mod grid;
+
+use grid::ShapeGrid;
+
+/// Fewest active shapes worth a [`ShapeGrid`]; fewer are tested one by one.
+const GRID_MIN_SHAPES: usize = 64;
 
 /// A hittable shape in world coordinates.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -177,6 +186,12 @@ pub struct LagCompensation {
     /// for: raycasts of one step with the same rewind share them.
     rewound: Vec<HitShape>,
     rewound_for: Option<(Tick, u32)>,
+    /// A spatial index of `rewound`, built at the second raycast against it (a lone raycast
+    /// costs less without one); `indexed` once it is built and usable.
+    grid: ShapeGrid,
+    indexed: bool,
+    /// Raycasts against `rewound` so far.
+    casts: u32,
     rewinds: Vec<Rewind>,
 }
 
@@ -207,6 +222,9 @@ impl LagCompensation {
             present_at: None,
             rewound: Vec::new(),
             rewound_for: None,
+            grid: ShapeGrid::default(),
+            indexed: false,
+            casts: 0,
             rewinds: Vec::new(),
         }
     }
@@ -286,8 +304,9 @@ impl LagCompensation {
                 &mut self.rewound,
             );
             self.rewound_for = Some(key);
+            (self.indexed, self.casts) = (false, 0);
         }
-        let hit = cast(&ray, &self.rewound, &hittable);
+        let hit = self.cast_rewound(&ray, &hittable);
         let rewind = Rewind {
             shooter,
             requested_ticks: plan.requested_ticks,
@@ -298,6 +317,24 @@ impl LagCompensation {
         };
         self.rewinds.push(rewind);
         RayHit { hit, rewind }
+    }
+
+    /// [`cast`] against the rewound shapes, through their [`ShapeGrid`] from the second
+    /// raycast on (the same answer, from the few shapes near the ray).
+    fn cast_rewound(
+        &mut self,
+        ray: &Ray,
+        hittable: impl Fn(EntityId) -> bool,
+    ) -> Option<(EntityId, f32)> {
+        self.casts = self.casts.saturating_add(1);
+        if self.casts == 2 && self.rewound.len() >= GRID_MIN_SHAPES {
+            self.indexed = self.grid.build(&self.rewound);
+        }
+        if self.indexed {
+            self.grid.cast(ray, &self.rewound, hittable)
+        } else {
+            cast(ray, &self.rewound, hittable)
+        }
     }
 }
 
