@@ -19,6 +19,47 @@ use tickwire_protocol::{Schema, Snapshot, SnapshotEncoder, Tick};
 thread_local! {
     /// Encoder scratch buffers, one per worker thread.
     static ENCODER: RefCell<SnapshotEncoder> = RefCell::new(SnapshotEncoder::new());
+    /// The snapshots of dropped views, one pool per thread, to cut the next views into.
+    static SPARE: RefCell<Spare> = RefCell::new(Spare::default());
+}
+
+/// Most entities the spare view snapshots of one thread hold (at the arena's 10 or so fields,
+/// about 12 MiB): a big world's views of a tick and the next (about 170,000 entities at 2,000
+/// clients) fit, and a room whose views grow past it allocates the excess as it did before.
+const SPARE_ENTITIES: usize = 256 * 1024;
+
+/// Snapshots of dropped views, kept for their allocations (see [`TickFrame::snapshot`]).
+#[derive(Debug, Default)]
+struct Spare {
+    snapshots: Vec<Snapshot>,
+    /// Entities held by `snapshots` (their lengths when dropped: a bound on what they hold).
+    entities: usize,
+}
+
+impl Spare {
+    /// A snapshot to cut a view into (what it holds does not matter).
+    fn take() -> Snapshot {
+        let spare = SPARE.try_with(|s| {
+            let mut s = s.borrow_mut();
+            let snapshot = s.snapshots.pop()?;
+            s.entities -= snapshot.len();
+            Some(snapshot)
+        });
+        spare.ok().flatten().unwrap_or_default()
+    }
+
+    /// Keeps a dropped view's snapshot for a later view, unless the pool is full.
+    fn give(snapshot: Snapshot) {
+        // A thread being torn down has no pool left: the snapshot is freed.
+        let _ = SPARE.try_with(|s| {
+            let mut s = s.borrow_mut();
+            let entities = s.entities + snapshot.len();
+            if entities <= SPARE_ENTITIES {
+                s.entities = entities;
+                s.snapshots.push(snapshot);
+            }
+        });
+    }
 }
 
 /// A payload keyed by its baseline frame's id (`None` = full).
@@ -38,6 +79,8 @@ pub struct TickFrame {
     snapshot: OnceLock<Snapshot>,
     /// A view not cut yet: the tick's whole frame and the rows of it the view holds.
     source: Mutex<Option<(Arc<TickFrame>, Vec<usize>)>>,
+    /// Whether this is a view, whose snapshot goes back to the thread's spares when dropped.
+    view: bool,
     /// The game's component schema (what the snapshot is encoded with).
     schema: &'static Schema,
     /// Encoded payloads by baseline frame (`None` = full). Locked only to look up or to encode
@@ -55,6 +98,7 @@ impl TickFrame {
             tick,
             snapshot: OnceLock::from(snapshot),
             source: Mutex::new(None),
+            view: false,
             schema,
             encoded: Mutex::new(Vec::new()),
         }
@@ -70,6 +114,7 @@ impl TickFrame {
             snapshot: OnceLock::new(),
             schema: full.schema,
             source: Mutex::new(Some((full, rows))),
+            view: true,
             encoded: Mutex::new(Vec::new()),
         }
     }
@@ -79,10 +124,14 @@ impl TickFrame {
         self.tick
     }
 
-    /// The replicated state.
+    /// The replicated state. A view's is cut into the snapshot of a view dropped before on this
+    /// thread, if any: no allocation once warm.
     pub fn snapshot(&self) -> &Snapshot {
         self.snapshot.get_or_init(|| match self.source.lock().take() {
-            Some((full, rows)) => tickwire_sim::interest::cut(full.snapshot(), self.schema, rows),
+            Some((full, mut rows)) => {
+                let (full, spare) = (full.snapshot(), Spare::take());
+                tickwire_sim::interest::cut_into(full, self.schema, &mut rows, spare)
+            }
             // invariant: a frame is built with its snapshot or with a source.
             None => Snapshot::empty(self.schema, self.tick),
         })
@@ -107,5 +156,92 @@ impl TickFrame {
         let bytes: Arc<[u8]> = bytes.into();
         cache.push((key, bytes.clone()));
         (bytes, tick, true)
+    }
+}
+
+impl Drop for TickFrame {
+    /// A view's snapshot goes back to this thread's spares.
+    fn drop(&mut self) {
+        if let Some(snapshot) = self.view.then(|| self.snapshot.take()).flatten() {
+            Spare::give(snapshot);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tickwire_protocol::schema::Replicate;
+    use tickwire_protocol::{EntityId, SnapshotBuilder};
+    use tickwire_sim::interest;
+
+    use super::*;
+
+    tickwire_protocol::component! {
+        /// A point, so that rows and ticks differ.
+        #[derive(Debug, Clone, Copy, PartialEq, Default)]
+        pub struct Spot as "spot" {
+            /// Across.
+            pub x: f32 = fixed(0.0, 1023.5, 0.5),
+            /// Down.
+            pub y: f32 = fixed(0.0, 1023.5, 0.5),
+        }
+    }
+
+    fn schema() -> &'static Schema {
+        Box::leak(Box::new(Schema::new("frame-test", &[Spot::DEF]).expect("a schema")))
+    }
+
+    /// 300 entities at `tick`, every third one moved by the tick.
+    fn whole(schema: &'static Schema, tick: u32) -> Arc<TickFrame> {
+        let mut b = SnapshotBuilder::new(schema, Tick(tick), Snapshot::default());
+        for id in 1..=300u32 {
+            let moved = if id % 3 == 0 { tick as f32 } else { 0.0 };
+            b.entity(EntityId(id)).set(0, &Spot { x: id as f32 + moved, y: moved });
+        }
+        Arc::new(TickFrame::new(b.finish().expect("unique ids"), schema))
+    }
+
+    /// Views of different sizes, rows in no order.
+    fn rows(tick: u32) -> Vec<Vec<usize>> {
+        let shift = tick as usize % 7;
+        vec![
+            (0..300).rev().step_by(2).collect(),
+            (shift..40 + shift).collect(),
+            (0..300).filter(|r| r % 5 == shift % 5).collect(),
+            vec![299, 0, 150],
+            vec![],
+        ]
+    }
+
+    fn spares() -> usize {
+        SPARE.with(|s| s.borrow().snapshots.len())
+    }
+
+    #[test]
+    fn views_cut_into_spare_snapshots_encode_the_same_bytes_as_fresh_ones() {
+        let schema = schema();
+        // Views of tick 1, dropped: their snapshots are spares, dirty with tick 1's rows.
+        let old = whole(schema, 1);
+        let views: Vec<TickFrame> =
+            rows(1).into_iter().map(|r| TickFrame::view(old.clone(), r)).collect();
+        views.iter().for_each(|v| assert!(v.snapshot().len() <= 300));
+        drop(views);
+        assert_eq!(spares(), rows(1).len());
+        let (full2, full3) = (whole(schema, 2), whole(schema, 3));
+        for (r2, r3) in rows(2).into_iter().zip(rows(3)) {
+            let fresh2 =
+                TickFrame::new(interest::cut(full2.snapshot(), schema, r2.clone()), schema);
+            let fresh3 =
+                TickFrame::new(interest::cut(full3.snapshot(), schema, r3.clone()), schema);
+            let (view2, view3) =
+                (TickFrame::view(full2.clone(), r2), TickFrame::view(full3.clone(), r3));
+            assert_eq!(view2.snapshot(), fresh2.snapshot());
+            assert_eq!(view3.snapshot(), fresh3.snapshot());
+            // Both were cut into spares (and go back when dropped, at the end of the loop).
+            assert_eq!(spares(), rows(1).len() - 2);
+            assert_eq!(view2.payload(None).0, fresh2.payload(None).0);
+            assert_eq!(view3.payload(Some(&view2)).0, fresh3.payload(Some(&fresh2)).0);
+        }
+        assert_eq!(spares(), rows(1).len());
     }
 }

@@ -121,6 +121,40 @@ fn each_view_gets_its_block_the_globals_and_its_team() {
 }
 
 #[test]
+fn an_entity_place_is_the_last_one_given() {
+    let mut interest = Interest::new(GRID);
+    let (here, there) = (Place::At(Vec2::new(50.0, 50.0)), Place::At(Vec2::new(350.0, 50.0)));
+    interest.place(&[
+        (EntityId(3), here),
+        (EntityId(1), Place::Global),
+        (EntityId(3), there),
+        (EntityId(2), Place::Team(7)),
+        (EntityId(4), there),
+        (EntityId(4), Place::Global),
+    ]);
+    assert_eq!(interest.place_of_entity(EntityId(1)), Some(Place::Global));
+    assert_eq!(interest.place_of_entity(EntityId(2)), Some(Place::Team(7)));
+    assert_eq!(interest.place_of_entity(EntityId(3)), Some(there), "listed twice: the last");
+    assert_eq!(interest.place_of_entity(EntityId(4)), Some(Place::Global));
+    assert_eq!(interest.place_of_entity(EntityId(5)), None, "not listed");
+    assert_eq!(interest.place_of_entity(EntityId(0)), None);
+    assert_eq!(interest.cell(EntityId(3)), Some(Cell(3, 0)));
+}
+
+/// A dirty buffer changes nothing: a view cut into one equals one cut fresh.
+#[test]
+fn a_view_cut_into_a_used_buffer_is_the_same() {
+    let schema = schema();
+    let full = world(&schema, &[1, 2, 3, 5, 8, 13, 21]);
+    let used = world(&schema, &[4, 6, 7, 9, 10, 11, 12, 14, 30]);
+    for rows in [vec![6, 0, 3], vec![], vec![1, 2, 4, 5, 0, 6, 3]] {
+        let mut sorted = rows.clone();
+        let again = cut_into(&full, &schema, &mut sorted, used.clone());
+        assert_eq!(again, cut(&full, &schema, rows));
+    }
+}
+
+#[test]
 fn entities_keep_their_cell_within_the_hysteresis() {
     let schema = schema();
     let full = world(&schema, &[1]);

@@ -1,13 +1,11 @@
 //! The simulation's side of interest management ([`crate::interest`]): the game's grid, places
 //! and viewpoints turned into one filtered snapshot per distinct view.
 
-use std::collections::HashMap;
-
-use tickwire_protocol::{ClientId, EntityId, Snapshot};
+use tickwire_protocol::{ClientId, Snapshot};
 
 use super::Simulation;
 use crate::game::{Game, PlayerRef};
-use crate::interest::{InterestGrid, Place, Viewer, Viewpoint, Views};
+use crate::interest::{InterestGrid, Viewer, Viewpoint, Views};
 use crate::replicate::NetId;
 
 impl<G: Game> Simulation<G> {
@@ -40,20 +38,6 @@ impl<G: Game> Simulation<G> {
         self.places.clear();
         self.game.places(&self.world, &mut self.places);
         interest.place(&self.places);
-        // The places of the players' own entities.
-        let ids: HashMap<EntityId, ClientId> = viewers
-            .iter()
-            .filter_map(|&(c, _)| {
-                let entity = *self.players.get(&c)?;
-                Some((self.world.get::<&NetId>(entity).ok()?.0, c))
-            })
-            .collect();
-        let mut own: HashMap<ClientId, Place> = HashMap::with_capacity(ids.len());
-        for (id, place) in &self.places {
-            if let Some(&client) = ids.get(id) {
-                own.insert(client, *place);
-            }
-        }
         let viewers: Vec<Viewer> = viewers
             .iter()
             .map(|&(client, given)| {
@@ -61,7 +45,11 @@ impl<G: Game> Simulation<G> {
                     (Some(v), _) => v,
                     (None, Some(&entity)) => {
                         let player = PlayerRef { client, entity };
-                        self.game.viewpoint(&self.world, player, own.get(&client).copied())
+                        // The place of the player's own entity (found in the sorted places, not
+                        // by hashing each of them).
+                        let id = self.world.get::<&NetId>(entity).ok().map(|n| n.0);
+                        let own = id.and_then(|id| interest.place_of_entity(id));
+                        self.game.viewpoint(&self.world, player, own)
                     }
                     (None, None) => Viewpoint::Nowhere { team: None },
                 };
