@@ -110,6 +110,8 @@ pub struct Room<G: Game> {
     commands: Vec<CommandMessage>,
     /// Messages encoded since the last published snapshot, with their audience.
     pending: Vec<publish::Pending>,
+    /// The attached members and their viewpoints, rebuilt each tick into the same buffer.
+    attached: Vec<(ClientId, Option<tickwire_sim::Viewpoint>)>,
     tick_interval: Duration,
     /// Bytes sent to players who have left (the room's total adds its members' own).
     departed_bytes: u64,
@@ -153,6 +155,7 @@ impl<G: Game> Room<G> {
             inputs: Vec::new(),
             commands: Vec::new(),
             pending: Vec::new(),
+            attached: Vec::new(),
             tick_interval: Duration::from_secs_f64(1.0 / f64::from(tick_rate)),
             departed_bytes: 0,
             closing: false,

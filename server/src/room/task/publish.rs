@@ -96,13 +96,16 @@ impl<G: Game> Room<G> {
         let now = Instant::now();
         let pending = std::mem::take(&mut self.pending);
         // Spectators see everything; players look from where the game says.
-        let attached: Vec<(ClientId, Option<Viewpoint>)> = self
-            .members
-            .iter()
-            .filter(|m| m.detached.is_none())
-            .map(|m| (m.link.id, m.spectator.then_some(Viewpoint::Everything)))
-            .collect();
+        let mut attached = std::mem::take(&mut self.attached);
+        attached.clear();
+        attached.extend(
+            self.members
+                .iter()
+                .filter(|m| m.detached.is_none())
+                .map(|m| (m.link.id, m.spectator.then_some(Viewpoint::Everything))),
+        );
         let views = self.sim.views(full.snapshot(), &attached);
+        self.attached = attached;
         let (of, keys, frames) = match views {
             Some(v) => {
                 self.count_views(&v, full.snapshot().len());
