@@ -177,7 +177,8 @@ impl Directory {
     /// Every room of every live server (`GET /rooms`), sorted by name.
     pub async fn rooms(&self) -> Result<Vec<RoomEntry>, DirectoryError> {
         let records = self.store.live_servers(now_ms()).await?;
-        let mut rooms: Vec<RoomEntry> = records.iter().flat_map(|r| r.room_entries()).collect();
+        let mut rooms: Vec<RoomEntry> =
+            records.iter().flat_map(crate::record::room_entries).collect();
         rooms.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.server.cmp(&b.server)));
         Ok(rooms)
     }

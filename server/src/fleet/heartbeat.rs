@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::time::MissedTickBehavior;
 use tracing::{info, warn};
 
-use super::{Registration, RoomEntry, ServerRecord, Throttle};
+use super::{Registration, ServerRecord, ServerRoom, Throttle};
 use crate::ServerCtx;
 
 /// Registers this server every `--heartbeat-ms` until shutdown, then deregisters it.
@@ -48,12 +48,12 @@ pub(super) async fn run(ctx: Arc<ServerCtx>, registration: Registration) {
 /// server of a fleet has one, under the same name): it is neither listed nor claimed, and the
 /// directory may place `--max-rooms` − 1 rooms here.
 fn record(ctx: &ServerCtx) -> ServerRecord {
-    let rooms: Vec<RoomEntry> = ctx
+    let rooms: Vec<ServerRoom> = ctx
         .rooms
         .summaries()
         .into_iter()
         .filter(|r| r.name != ctx.config.default_room)
-        .map(|r| RoomEntry { name: r.name, game: r.game.to_owned(), players: r.players })
+        .map(|r| ServerRoom { name: r.name, game: r.game.to_owned(), players: r.players as u64 })
         .collect();
     let updated_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -62,7 +62,7 @@ fn record(ctx: &ServerCtx) -> ServerRecord {
         id: ctx.fleet.id.clone(),
         ws_url: ctx.fleet.public_url(),
         http_url: ctx.fleet.http_url.lock().clone(),
-        max_rooms: ctx.config.max_rooms.saturating_sub(1),
+        max_rooms: ctx.config.max_rooms.saturating_sub(1) as u64,
         draining: ctx.rooms.is_draining(),
         games: ctx.rooms.games().into_iter().map(|g| g.name.to_owned()).collect(),
         players: rooms.iter().map(|r| r.players).sum(),

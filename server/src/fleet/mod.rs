@@ -32,7 +32,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 pub use orchestrator::{Agones, Load, NoOrchestrator, Orchestrator};
-pub use registry::{Registration, RoomEntry, ServerRecord};
+pub use registry::{Registration, ServerRecord, ServerRoom};
 
 use crate::ServerCtx;
 

@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Longest wait for one Redis answer.
 pub const REDIS_TIMEOUT: Duration = Duration::from_millis(800);
@@ -95,38 +95,55 @@ redis.call('ZREM', p .. 'servers', id)
 return 1
 ";
 
-/// One room in a server record.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct RoomEntry {
+/// One open room in a server's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRoom {
     /// The room's name.
     pub name: String,
     /// The game it hosts.
+    #[serde(default)]
     pub game: String,
     /// Its players (attached or awaiting a resume).
-    pub players: usize,
+    #[serde(default)]
+    pub players: u64,
 }
 
-/// A server's record (`server:{id}`), as the directory reads it.
-#[derive(Debug, Clone, Serialize)]
+/// A server's record (`server:{id}`): written by the server every heartbeat, read by the
+/// directory (`tickwire-directory`). Fields a reader does not know are ignored and missing
+/// optional ones default, so servers and directories can be upgraded apart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerRecord {
-    /// The server's fleet id.
+    /// The server's fleet id (`--server-id`): the `server` claim of the tokens minted for it.
     pub id: String,
     /// The WebSocket URL players reach it at.
     pub ws_url: String,
     /// Its HTTP base URL (`/rooms`, `/metrics`).
+    #[serde(default)]
     pub http_url: String,
-    /// Most rooms it opens.
-    pub max_rooms: usize,
-    /// Draining: refusing new rooms.
+    /// Most rooms the directory may place on it (its room set reaching this means full).
+    pub max_rooms: u64,
+    /// Draining: it finishes its rooms but gets no new ones.
+    #[serde(default)]
     pub draining: bool,
     /// The games it hosts.
+    #[serde(default)]
     pub games: Vec<String>,
     /// Its open rooms.
-    pub rooms: Vec<RoomEntry>,
+    #[serde(default)]
+    pub rooms: Vec<ServerRoom>,
     /// Players in its rooms.
-    pub players: usize,
+    #[serde(default)]
+    pub players: u64,
     /// When the record was written (unix ms).
+    #[serde(default)]
     pub updated_ms: u64,
+}
+
+impl ServerRecord {
+    /// Whether it hosts `game` (any game when `None`).
+    pub fn hosts(&self, game: Option<&str>) -> bool {
+        game.is_none_or(|g| self.games.iter().any(|h| h == g))
+    }
 }
 
 /// Why a Redis call failed.
