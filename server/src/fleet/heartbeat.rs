@@ -61,7 +61,7 @@ fn record(ctx: &ServerCtx) -> ServerRecord {
     ServerRecord {
         id: ctx.fleet.id.clone(),
         ws_url: ctx.fleet.public_url(),
-        http_url: ctx.fleet.http_url.lock().clone(),
+        http_url: super::http_of(&ctx.fleet.public_url()),
         max_rooms: ctx.config.max_rooms.saturating_sub(1) as u64,
         draining: ctx.rooms.is_draining(),
         games: ctx.rooms.games().into_iter().map(|g| g.name.to_owned()).collect(),

@@ -51,7 +51,6 @@ pub struct Fleet {
     /// This server's fleet id (`--server-id`).
     pub id: String,
     public_url: Mutex<String>,
-    http_url: Mutex<String>,
     drain: CancellationToken,
     registration: Option<Registration>,
     orchestrator: Mutex<Option<Box<dyn Orchestrator>>>,
@@ -75,11 +74,9 @@ impl Fleet {
         registration: Option<Registration>,
         orchestrator: Box<dyn Orchestrator>,
     ) -> Self {
-        let http_url = http_of(&public_url);
         Self {
             id,
             public_url: Mutex::new(public_url),
-            http_url: Mutex::new(http_url),
             drain: CancellationToken::new(),
             registration,
             orchestrator: Mutex::new(Some(orchestrator)),
@@ -103,7 +100,7 @@ impl Fleet {
 }
 
 /// `http(s)://authority` of a `ws(s)://authority/...` URL.
-fn http_of(ws_url: &str) -> String {
+pub(crate) fn http_of(ws_url: &str) -> String {
     let (scheme, rest) = match ws_url.split_once("://") {
         Some(("wss", rest)) => ("https", rest),
         Some((_, rest)) => ("http", rest),
@@ -221,7 +218,6 @@ async fn adopt_public_address(ctx: &ServerCtx, orch: &mut dyn Orchestrator) {
                 let scheme = if ctx.tls.is_some() { "wss" } else { "ws" };
                 let url = format!("{scheme}://{host}:{port}/ws");
                 info!(%url, "public URL from the orchestrator");
-                *ctx.fleet.http_url.lock() = http_of(&url);
                 *ctx.fleet.public_url.lock() = url;
                 return;
             }
