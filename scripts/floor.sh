@@ -32,7 +32,7 @@ target_dir="$(cargo metadata --format-version 1 --no-deps |
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     cargo build --release -q -p tickwire-server --example floor
 fi
-bin="$target_dir/release/examples/floor"
+bin="${FLOOR_BIN:-$target_dir/release/examples/floor}" # FLOOR_BIN: another build
 max=0
 for n in $COUNTS; do ((n > max)) && max=$n; done
 ulimit -n $((2 * max + 256)) 2>/dev/null || { echo "open-files limit too low for $max clients" >&2; exit 1; }

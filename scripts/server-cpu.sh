@@ -8,6 +8,7 @@
 #   scripts/server-cpu.sh                            # 500 and 1000 clients
 #   COUNTS="500" WORKERS=1 scripts/server-cpu.sh     # TOKIO_WORKER_THREADS for the server
 #   COUNTS="500" RATE=60 scripts/server-cpu.sh       # the arena at 60 Hz
+#   SERVER_BIN=/tmp/old-server SKIP_BUILD=1 scripts/server-cpu.sh   # another build
 #
 # Loopback only; each step is bounded (about RAMP_UP + SETTLE + WINDOW + 5 seconds).
 set -euo pipefail
@@ -27,8 +28,9 @@ target_dir="$(cargo metadata --format-version 1 --no-deps |
 if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
     cargo build --release -q -p tickwire-server -p tickwire-bots
 fi
-server="$target_dir/release/tickwire-server"
-bots="$target_dir/release/tickwire-bots"
+# SERVER_BIN / BOTS_BIN: other builds (e.g. two commits' servers under the same bots, run in turn).
+server="${SERVER_BIN:-$target_dir/release/tickwire-server}"
+bots="${BOTS_BIN:-$target_dir/release/tickwire-bots}"
 max=0
 for n in $COUNTS; do ((n > max)) && max=$n; done
 ulimit -n $((2 * max + 256)) 2>/dev/null || { echo "open-files limit too low for $max clients" >&2; exit 1; }

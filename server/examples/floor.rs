@@ -40,9 +40,10 @@ use bytes::Bytes;
 use clap::{Parser, Subcommand};
 use fastwebsockets::Frame;
 use futures_util::{SinkExt as _, StreamExt as _};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
 use tickwire_server::session::ws::{self, Incoming};
 use tokio::io::AsyncReadExt as _;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
@@ -145,11 +146,9 @@ async fn ticker(clients: Clients, rate: u32) {
 }
 
 /// A reader task that drops what the client sends, and a writer that sends one reply per tick.
-async fn answer_ticked<S>(io: S, reply: &Bytes, clients: &Clients)
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut reader, mut writer) = ws::split(io, 2048);
+async fn answer_ticked(io: TokioIo<Upgraded>, reply: &Bytes, clients: &Clients) {
+    let Ok((r, w)) = ws::tcp_halves(io) else { return };
+    let (mut reader, mut writer) = ws::from_halves(r, w, 2048);
     let mut read = tokio::spawn(async move {
         while let Ok(incoming) = reader.next().await {
             if matches!(incoming, Incoming::Close { .. }) {
@@ -173,8 +172,9 @@ where
 }
 
 /// One reply per binary frame read, until the client goes.
-async fn answer<S: AsyncRead + AsyncWrite + Unpin>(io: S, reply: &Bytes) {
-    let (mut reader, mut writer) = ws::split(io, 2048);
+async fn answer(io: TokioIo<Upgraded>, reply: &Bytes) {
+    let Ok((r, w)) = ws::tcp_halves(io) else { return };
+    let (mut reader, mut writer) = ws::from_halves(r, w, 2048);
     loop {
         match reader.next().await {
             Ok(Incoming::Binary(_)) => {

@@ -22,10 +22,12 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use fastwebsockets::Frame;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
 use tickwire_server::ServerConfig;
 use tickwire_server::session::SessionEnd;
 use tickwire_server::session::ws::{self, Incoming, WsReader};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::AsyncRead;
 use tokio::net::TcpListener;
 use tokio::time::timeout;
 
@@ -47,9 +49,11 @@ async fn main() -> anyhow::Result<()> {
     .await
 }
 
-/// Echoes until the client closes, breaks a rule, falls silent or goes away.
-async fn echo<S: AsyncRead + AsyncWrite + Unpin>(io: S, config: &ServerConfig) {
-    let (mut reader, mut writer) = ws::split(io, config.max_message_bytes);
+/// Echoes until the client closes, breaks a rule, falls silent or goes away. The connection is
+/// split as a game session splits it (`ws::tcp_halves`), so Autobahn reads through the same path.
+async fn echo(io: TokioIo<Upgraded>, config: &ServerConfig) {
+    let Ok((r, w)) = ws::tcp_halves(io) else { return };
+    let (mut reader, mut writer) = ws::from_halves(r, w, config.max_message_bytes);
     let end = loop {
         match next_reply(&mut reader, config).await {
             Ok(Some(reply)) => {

@@ -226,6 +226,35 @@ async fn pings_are_answered_with_their_payload_before_and_after_the_hello() {
     server.stop().await.expect("clean stop");
 }
 
+/// A client may send its first frames in the same packet as its upgrade request: hyper reads
+/// them with the request, and the session, which takes the TCP stream back from hyper
+/// (`ws::tcp_halves`), must read them before anything else on the socket.
+#[tokio::test]
+async fn frames_sent_with_the_upgrade_request_are_read_first() {
+    let server = server(|_| {}).await;
+    let addr = server.handle.addr();
+    let mut s = TcpStream::connect(addr).await.expect("connect");
+    let hello = encode_client(&ClientMessage::Hello(hello("lobby", "eager")));
+    let mut bytes = UPGRADE_REQUEST.as_bytes().to_vec();
+    bytes.extend(frame(true, 9, b"early", None));
+    bytes.extend(frame(true, 2, &hello, None));
+    bytes.extend(frame(true, 9, b"late", None));
+    s.write_all(&bytes).await.expect("one write");
+    switched(&mut s).await;
+    s.write_all(&frame(true, 8, &close_payload(1000, b""), None)).await.expect("close");
+    let closing = read_until_closed(&mut s, WAIT).await;
+    assert_eq!(closing.close, Some((1000, "client_left".to_owned())), "{closing:?}");
+    let pongs: Vec<_> = closing.before.iter().filter(|f| f.opcode == 10).collect();
+    assert_eq!(pongs.len(), 2, "{:?}", closing.before);
+    assert_eq!(
+        (pongs[0].payload.as_slice(), pongs[1].payload.as_slice()),
+        (&b"early"[..], &b"late"[..])
+    );
+    let welcome = decode_server(&closing.before[1].payload).expect("decodes");
+    assert!(matches!(welcome, ServerMessage::Welcome(_)), "{welcome:?}");
+    server.stop().await.expect("clean stop");
+}
+
 #[tokio::test]
 async fn a_message_of_exactly_the_limit_is_read_and_one_byte_more_is_too_large() {
     let server = server(|_| {}).await;

@@ -26,9 +26,12 @@ pub mod ws;
 
 use std::sync::Arc;
 
+use fastwebsockets::WebSocketWrite;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
 use tickwire_protocol::ClientId;
 use tickwire_protocol::message::{RejectReason, ServerMessage};
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, BufWriter};
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
@@ -37,17 +40,42 @@ pub use end::SessionEnd;
 use handshake::NoHello;
 use reader::Reader;
 use writer::{CONTROL_CAPACITY, Writer};
+use ws::WsReader;
 
 use crate::ServerCtx;
 use crate::proxy::ClientAddr;
 
 /// Runs a session on an upgraded connection until it ends; `peer` is the client as the logs
 /// name it (behind a trusted proxy, the one the proxy named).
-pub async fn run<S>(io: S, ctx: Arc<ServerCtx>, peer: ClientAddr, auth: Authorized)
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+///
+/// A plain TCP connection is taken back from hyper and split into the stream's own halves, so
+/// that the reader and the writer share no lock and reach the socket without hyper's
+/// indirection (issue 16); the bytes hyper had already read past the handshake come first. A
+/// TLS connection goes through `tokio::io::split` ([`ws::tcp_halves`]).
+pub async fn run(io: TokioIo<Upgraded>, ctx: Arc<ServerCtx>, peer: ClientAddr, auth: Authorized) {
+    let max = ctx.config.max_message_bytes;
+    match ws::tcp_halves(io) {
+        Ok((r, w)) => {
+            let (rd, wr) = ws::from_halves(r, w, max);
+            run_split(rd, wr, ctx, peer, auth).await;
+        }
+        Err(io) => {
+            let (rd, wr) = ws::split(io, max);
+            run_split(rd, wr, ctx, peer, auth).await;
+        }
+    }
+}
+
+async fn run_split<R, W>(
+    mut rd: WsReader<R>,
+    wr: WebSocketWrite<BufWriter<W>>,
+    ctx: Arc<ServerCtx>,
+    peer: ClientAddr,
+    auth: Authorized,
+) where
+    R: AsyncRead + Unpin + Send + 'static,
+    W: AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut rd, wr) = ws::split(io, ctx.config.max_message_bytes);
     let mut writer = Writer::new(wr, ctx.clone());
 
     let hello = match handshake::read_hello(&mut rd, &mut writer, &ctx.config, &ctx.shutdown).await

@@ -21,10 +21,16 @@
 //! them through its one writer, counts pings against its rate limit, and sends exactly one
 //! close frame, with the session's own code.
 
-use std::io;
+use std::io::{self, Cursor};
+
+use bytes::Bytes;
 
 use fastwebsockets::{Frame, OpCode, Payload, Role, WebSocketError, WebSocketRead, WebSocketWrite};
-use tokio::io::{AsyncRead, AsyncWrite, BufWriter, ReadHalf, WriteHalf};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, BufWriter, Chain, ReadHalf, WriteHalf};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 
 use super::end::SessionEnd;
 use super::guard::{Guarded, Violation};
@@ -42,6 +48,20 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let (r, w) = tokio::io::split(io);
+    from_halves(r, w, max_message_bytes)
+}
+
+/// [`split`] for a connection already in two halves, such as a TCP stream's owned halves
+/// (no lock between them, unlike `tokio::io::split`'s).
+pub fn from_halves<R, W>(
+    r: R,
+    w: W,
+    max_message_bytes: usize,
+) -> (WsReader<R>, WebSocketWrite<BufWriter<W>>)
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let (mut ws, write) = fastwebsockets::after_handshake_split(
         Guarded::new(r),
         BufWriter::with_capacity(WRITE_BUFFER, w),
@@ -52,6 +72,23 @@ where
     ws.set_auto_pong(false);
     ws.set_auto_close(false);
     (WsReader { ws }, write)
+}
+
+/// The reading half of a plain TCP connection taken back from hyper: the bytes hyper had
+/// already read past the handshake, then the stream's own reading half.
+pub type TcpRead = Chain<Cursor<Bytes>, OwnedReadHalf>;
+
+/// Takes a plain TCP connection back from hyper, in the stream's own halves: the reader and
+/// the writer then share no lock (unlike `tokio::io::split`'s) and reach the socket without
+/// hyper's indirection. Anything else (TLS) is given back.
+pub fn tcp_halves(io: TokioIo<Upgraded>) -> Result<(TcpRead, OwnedWriteHalf), TokioIo<Upgraded>> {
+    match io.into_inner().downcast::<TokioIo<TcpStream>>() {
+        Ok(parts) => {
+            let (r, w) = parts.io.into_inner().into_split();
+            Ok((Cursor::new(parts.read_buf).chain(r), w))
+        }
+        Err(upgraded) => Err(TokioIo::new(upgraded)),
+    }
 }
 
 /// A client message or control frame, checked.

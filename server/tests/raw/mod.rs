@@ -12,12 +12,22 @@ use tokio::net::TcpStream;
 /// The masking key of every frame built here.
 pub const MASK: [u8; 4] = [0x12, 0x34, 0x56, 0x78];
 
+/// A WebSocket upgrade request, written by hand.
+pub const UPGRADE_REQUEST: &str = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\
+    Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+    Sec-WebSocket-Version: 13\r\n\r\n";
+
 /// Upgrades a raw TCP connection to WebSocket by hand.
 pub async fn raw_ws(addr: SocketAddr) -> TcpStream {
     let mut s = TcpStream::connect(addr).await.expect("connect");
-    let req = "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-               Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-    s.write_all(req.as_bytes()).await.expect("write");
+    s.write_all(UPGRADE_REQUEST.as_bytes()).await.expect("write");
+    switched(&mut s).await;
+    s
+}
+
+/// Reads the answer to an upgrade request, byte by byte (nothing past it), and checks it is
+/// `101 Switching Protocols`.
+pub async fn switched(s: &mut TcpStream) {
     let mut head = Vec::new();
     while !head.ends_with(b"\r\n\r\n") {
         let mut b = [0u8; 1];
@@ -25,7 +35,6 @@ pub async fn raw_ws(addr: SocketAddr) -> TcpStream {
         head.push(b[0]);
     }
     assert!(head.starts_with(b"HTTP/1.1 101"), "{}", String::from_utf8_lossy(&head));
-    s
 }
 
 /// A client frame, masked, with an arbitrary declared length.
