@@ -87,6 +87,11 @@ start_for() {
 }
 
 hz="$(getconf CLK_TCK)"
+# Whole seconds of RAMP_UP and DURATION ("10s"), for the steady window; the tick rate from the
+# game config ({"tick_rate": N}, else the games' default 30), for CPU per client per tick.
+secs_of() { python3 -c 'import re, sys; m = re.fullmatch(r"(\d+)(ms|s)?", sys.argv[1]); print(0 if not m else int(m[1]) // (1000 if m[2] == "ms" else 1))' "$1"; }
+ramp_s="$(secs_of "$RAMP_UP")"; duration_s="$(secs_of "$DURATION")"
+tick_rate="$(python3 -c 'import json, re, sys; m = re.search(r"\"tick_rate\"\s*:\s*(\d+)", sys.argv[1]); print(m[1] if m else 30)' "$GAME_CONFIG")"
 # utime + stime of a process, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # Busy clock ticks of the whole machine (all cores; everything but idle and iowait).
@@ -133,7 +138,14 @@ for n in $COUNTS; do
     bots_pid=$!
     rss_max=0
     over=0
+    # The steady window: from 2 s after the ramp-up to 1 s before the bots stop.
+    step_start="$(date +%s)"; w0="0 0"; w1="0 0"
     while kill -0 "$bots_pid" 2>/dev/null; do
+        el=$(($(date +%s) - step_start))
+        if ((el >= ramp_s + 2 && el <= duration_s - 1)); then
+            [[ "$w0" == "0 0" ]] && w0="$(cpu_ticks "$server_pid") $(now_ns)"
+            w1="$(cpu_ticks "$server_pid") $(now_ns)"
+        fi
         r="$(rss_kb "$server_pid")"; ((r > rss_max)) && rss_max=$r
         if (( $(bots_rss_kb "$bots_pid") > MAX_BOTS_RSS_MB * 1024 )); then
             echo "bots over MAX_BOTS_RSS_MB=$MAX_BOTS_RSS_MB: stopping this step" >&2
@@ -149,10 +161,15 @@ for n in $COUNTS; do
     b_cpu="$(awk -v hz="$hz" 'END {printf "%d", ($1 + $2) * hz}' "$out_dir/bots-$tag.time")"
     cat "$out_dir/bots-$tag.txt" >&2
     rows+=("$(python3 - "$json" "$n" "$s_cpu0" "$s_cpu1" "$b_cpu" "$m0" "$m1" "$t0" "$t1" "$hz" "$rss_max" \
-        "$interest" "$metrics0" "$metrics1" "$over" "$out_dir/rows.jsonl" <<'PY'
+        "$interest" "$metrics0" "$metrics1" "$over" "$out_dir/rows.jsonl" "$w0 $w1" "$tick_rate" <<'PY'
 import json, sys
-path, n, c0, c1, bc, m0, m1, t0, t1, hz, rss, interest, k0, k1, over, rows = sys.argv[1:]
+path, n, c0, c1, bc, m0, m1, t0, t1, hz, rss, interest, k0, k1, over, rows, win, rate = sys.argv[1:]
 wall = (int(t1) - int(t0)) / 1e9
+# Steady state: the server's cores over the window, and its CPU per client per tick.
+wc0, wt0, wc1, wt1 = (int(x) for x in win.split())
+steady = (wc1 - wc0) / int(hz) / ((wt1 - wt0) / 1e9) if wt1 > wt0 else None
+steady_txt = "–" if steady is None else f"{steady:.3f}"
+per_client = "–" if steady is None else f"{steady / (int(n) * float(rate)) * 1e6:.2f}"
 cpu = lambda ticks: 100.0 * int(ticks) / int(hz) / wall
 server, bots = cpu(int(c1) - int(c0)), cpu(int(bc))
 others = max(0.0, cpu(int(m1) - int(m0)) - server - bots)
@@ -168,13 +185,16 @@ except (OSError, ValueError):
     r = None
 if interest == "-":
     if r is None:
-        print(f"| {n} | – | {server:.0f} | {int(rss) / 1024:.0f} | – | – | – | {bots:.0f} | {others:.0f} | run failed{note} |")
+        print(f"| {n} | – | {server:.0f} | {steady_txt} | {per_client} | {int(rss) / 1024:.0f} | – | – | – | – | {bots:.0f} | – | {others:.0f} | run failed{note} |")
         sys.exit()
     tick = r["server_tick_p99_ms"]
     tick = "–" if tick is None else f"{tick:.2f}"
-    print(f"| {n} | {tick} | {server:.0f} | {int(rss) / 1024:.0f} "
+    snaps = r["snapshots_received"]
+    per_snapshot = "–" if snaps <= 0 else f"{int(bc) / int(hz) / snaps * 1e6:.1f}"
+    print(f"| {n} | {tick} | {server:.0f} | {steady_txt} | {per_client} | {int(rss) / 1024:.0f} "
           f"| {r['bytes_per_bot_per_s']:.0f} | {r['snapshot_interval_ms']['p99']:.1f} "
-          f"| {r['rtt_ms']['p99']:.1f} | {bots:.0f} | {others:.0f} "
+          f"| {r['rtt_ms']['p99']:.1f} | {r['mispredictions']} / {r['prediction_checks']} "
+          f"| {bots:.0f} | {per_snapshot} | {others:.0f} "
           f"| {r['errors']} ({r['bots_connected']}/{n} connected){note} |")
     sys.exit()
 if r is None:
@@ -219,12 +239,15 @@ PY
 fi
 
 {
-    echo "Load test: release server, game $GAME ($LOAD, 30 Hz), bots behaviour"
+    echo "Load test: release server, game $GAME ($LOAD, $tick_rate Hz), bots behaviour"
     echo "\`$BEHAVIOUR\`, $DURATION per step (ramp-up $RAMP_UP), at most $PER_ROOM players per room,"
     echo "link ${LATENCY}±${JITTER}; $(nproc) cores $([[ "${PIN:-0}" == 1 ]] && echo "(server pinned to one, bots to the rest)" || echo "shared by server and bots"). CPU % is of one core;"
     echo "\"others\" is what every other process on the machine used meanwhile."
     echo
-    echo "| clients | server tick p99 (ms) | server CPU % | server RSS MB | bytes/client/s | snapshot gap p99 (ms) | RTT p99 (ms) | bots CPU % | others CPU % | errors |"
-    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    echo "\"steady\" is the server's CPU from 2 s after the ramp-up to 1 s before the bots stop, in cores,"
+    echo "and per client per tick; the bots' CPU per snapshot is over the whole step."
+    echo
+    echo "| clients | server tick p99 (ms) | server CPU % | server steady (cores) | server µs per client per tick | server RSS MB | bytes/client/s | snapshot gap p99 (ms) | RTT p99 (ms) | mispredictions / checks | bots CPU % | bots µs per snapshot | others CPU % | errors |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     printf '%s\n' "${rows[@]}"
 } | tee "$target_dir/loadtest.md"
