@@ -31,7 +31,17 @@ pub struct Players<P: Predict> {
     pub behaviour: String,
     /// Makes each bot's behaviour from its seed.
     pub spawn: Spawner<P>,
+    /// Snapshots each bot keeps ([`Tuning::history_len`]): [`INTERPOLATING_HISTORY`] for a
+    /// behaviour that reads remote entities as drawn (interpolated), else 1, and each delta is
+    /// decoded in place into the newest snapshot (no copy of the world per snapshot).
+    ///
+    /// [`Tuning::history_len`]: tickwire_client::Tuning::history_len
+    pub history: usize,
 }
+
+/// The snapshots kept by a bot that interpolates: the render time is about two ticks behind
+/// the newest snapshot, more on a jittery link.
+pub const INTERPOLATING_HISTORY: usize = 5;
 
 impl<P: Predict> Clone for Players<P> {
     fn clone(&self) -> Self {
@@ -40,6 +50,7 @@ impl<P: Predict> Clone for Players<P> {
             rules: self.rules.clone(),
             behaviour: self.behaviour.clone(),
             spawn: self.spawn.clone(),
+            history: self.history,
         }
     }
 }
@@ -49,6 +60,7 @@ impl<P: Predict> std::fmt::Debug for Players<P> {
         f.debug_struct("Players")
             .field("game", &self.schema.name())
             .field("behaviour", &self.behaviour)
+            .field("history", &self.history)
             .finish_non_exhaustive()
     }
 }
@@ -71,7 +83,9 @@ impl<P: Predict> Players<P> {
             "idle" => Arc::new(|_| Box::new(Idle)),
             _ => return None,
         };
-        Some(Self { schema, rules: P::Rules::default(), behaviour: behaviour.to_owned(), spawn })
+        // Neither reads a remote entity.
+        let rules = P::Rules::default();
+        Some(Self { schema, rules, behaviour: behaviour.to_owned(), spawn, history: 1 })
     }
 }
 
@@ -86,7 +100,10 @@ pub fn arena(behaviour: &str, rules: ArenaRules) -> Option<Players<ArenaProtocol
         Some(b) => {
             let spawn: Spawner<ArenaProtocol> =
                 Arc::new(move |seed| Box::new(ArenaBot::new(b, seed)));
-            Players { schema, rules: ArenaRules::default(), behaviour: behaviour.to_owned(), spawn }
+            // Only a fighter reads other entities (its target, as drawn).
+            let history = if b == ArenaBehaviour::Fight { INTERPOLATING_HISTORY } else { 1 };
+            let rules = ArenaRules::default();
+            Players { schema, rules, behaviour: behaviour.to_owned(), spawn, history }
         }
         None => Players::generic(schema, behaviour)?,
     };
@@ -99,7 +116,9 @@ pub fn kart(behaviour: &str, rules: KartRules) -> Option<Players<KartProtocol>> 
     let players = match behaviour {
         "race" => {
             let spawn: Spawner<KartProtocol> = Arc::new(|seed| Box::new(RaceBot::new(seed)));
-            Players { schema, rules: KartRules::default(), behaviour: behaviour.to_owned(), spawn }
+            // A racer reads only its own kart.
+            let rules = KartRules::default();
+            Players { schema, rules, behaviour: behaviour.to_owned(), spawn, history: 1 }
         }
         _ => Players::generic(schema, behaviour)?,
     };

@@ -36,8 +36,6 @@ use crate::players::Players;
 
 /// How often the collector drains the clients' samples.
 pub const COLLECT_EVERY: Duration = Duration::from_millis(250);
-/// Snapshots each bot keeps (interpolation needs a few ticks behind the newest).
-const BOT_HISTORY: usize = 5;
 /// Time allowed for every bot to say goodbye at the end.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -133,7 +131,7 @@ impl SwarmConfig {
         c.link = LinkConfig { seed: self.link.seed ^ (i as u64).wrapping_mul(0x9e37), ..self.link };
         c.connect_timeout = self.connect_timeout;
         c.tls = self.tls.clone();
-        c.tuning.history_len = BOT_HISTORY;
+        c.tuning.history_len = players.history;
         c.tuning.max_events = 16;
         c.event_capacity = 16;
         c

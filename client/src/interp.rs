@@ -45,10 +45,24 @@ pub struct SnapshotHistory {
 }
 
 impl SnapshotHistory {
-    /// A history of at most `capacity` snapshots (at least 2).
+    /// A history of at most `capacity` snapshots (at least 1). A history of one holds only
+    /// the newest: nothing to interpolate between ([`Self::bracket`] holds the newest, or
+    /// extrapolates from it), for a client that never draws remote entities; its owner may
+    /// decode each delta in place ([`Self::take_newest`]).
     pub fn new(capacity: usize) -> Self {
-        let capacity = capacity.max(2);
+        let capacity = capacity.max(1);
         Self { snaps: VecDeque::with_capacity(capacity), capacity }
+    }
+
+    /// The most snapshots held.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Removes the newest snapshot and returns it (to decode the next delta into it, in place,
+    /// and [`push`](Self::push) it back).
+    pub fn take_newest(&mut self) -> Option<Snapshot> {
+        self.snaps.pop_back()
     }
 
     /// Appends the newest snapshot, forgetting the oldest when full; returns the one

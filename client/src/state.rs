@@ -73,7 +73,10 @@ pub const COMMANDS_PER_SECOND: usize = 10;
 /// Knobs of the core, with defaults that suit a 30 Hz server.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tuning {
-    /// Snapshots kept for interpolation (and as delta baselines); at least 2.
+    /// Snapshots kept for interpolation (and as delta baselines); at least 1. With 1 there is
+    /// no interpolation ([`ClientState::bracket`] gives the newest snapshot as it is) and each
+    /// delta is decoded in place into the newest snapshot, without copying it: for a headless
+    /// client (a bot) that never draws remote entities.
     pub history_len: usize,
     /// Base interpolation delay behind the newest snapshot, ticks (jitter adds to it).
     pub interp_delay_ticks: f64,
@@ -781,33 +784,21 @@ impl<P: Predict> ClientState<P> {
             self.stats.stale_snapshots += 1;
             return Ok(());
         }
-        let baseline = match msg.baseline {
-            None => None,
-            Some(b) => match self.history.get(b) {
-                Some(s) => Some(s),
-                None => {
-                    self.stats.decode_errors += 1;
-                    let e = SnapshotError::BaselineMismatch {
-                        tick: msg.tick,
-                        expected: b,
-                        actual: newest,
-                    };
-                    return Err(self.fail(e.into()));
-                }
-            },
-        };
-        let schema = self.game.components();
-        // The snapshot the history forgot last time lends its buffers: once they have grown
-        // to the room's size, a decode allocates nothing.
-        let mut snap = std::mem::take(&mut self.spare);
-        let limits = &self.tuning.decode_limits;
-        let decoded =
-            self.decoder.decode_into(schema, baseline, msg.tick, &msg.payload, limits, &mut snap);
-        if let Err(e) = decoded {
-            self.spare = snap;
+        if let Some(b) = msg.baseline
+            && self.history.get(b).is_none()
+        {
             self.stats.decode_errors += 1;
+            let e = SnapshotError::BaselineMismatch { tick: msg.tick, expected: b, actual: newest };
             return Err(self.fail(e.into()));
         }
+        let snap = match self.decode(&msg) {
+            Ok(snap) => snap,
+            Err(e) => {
+                self.stats.decode_errors += 1;
+                return Err(self.fail(e.into()));
+            }
+        };
+        let schema = self.game.components();
         self.stats.snapshots += 1;
         if msg.baseline.is_none() {
             self.stats.full_snapshots += 1;
@@ -841,6 +832,32 @@ impl<P: Predict> ClientState<P> {
             self.spare = old;
         }
         Ok(())
+    }
+
+    /// Decodes a snapshot whose baseline (if any) is held. A delta against the newest, when
+    /// the history keeps only the newest, is decoded in place into it (a failure leaves the
+    /// history empty: what remains is no baseline). Otherwise the snapshot the history forgot
+    /// last lends its buffers: once they have grown to the room's size, a decode allocates
+    /// nothing (a failure hands them back).
+    fn decode(&mut self, msg: &SnapshotMessage) -> Result<Snapshot, SnapshotError> {
+        let schema = self.game.components();
+        let limits = &self.tuning.decode_limits;
+        if msg.baseline.is_some() && self.history.capacity() == 1 {
+            // invariant: the baseline is held, and a history of one holds only the newest.
+            let mut snap = self.history.take_newest().unwrap_or_default();
+            self.decoder.decode_in_place(schema, msg.tick, &msg.payload, limits, &mut snap)?;
+            return Ok(snap);
+        }
+        let baseline = msg.baseline.and_then(|b| self.history.get(b));
+        let mut snap = std::mem::take(&mut self.spare);
+        match self.decoder.decode_into(schema, baseline, msg.tick, &msg.payload, limits, &mut snap)
+        {
+            Ok(()) => Ok(snap),
+            Err(e) => {
+                self.spare = snap;
+                Err(e)
+            }
+        }
     }
 
     fn on_event(&mut self, e: EventMessage) -> Result<(), ProtocolError> {

@@ -334,6 +334,34 @@ fn reconstructed_world_equals_the_servers() {
 }
 
 #[test]
+fn a_history_of_one_decodes_in_place_and_equals_the_servers() {
+    let mut h = Harness::new(MS * 10);
+    let tuning = Tuning { history_len: 1, ..Tuning::default() };
+    h.client = state("lobby", tuning, h.now).expect("valid hello");
+    h.run(Duration::from_secs(2), ArenaInput::toward(Vec2::new(1.0, 1.0)));
+    let server = h.sent.clone().expect("sent");
+    h.run(MS * 15, ArenaInput::IDLE);
+    let stats = h.client.stats();
+    assert_eq!(h.client.history().len(), 1);
+    assert_eq!(h.client.latest_snapshot(), Some(&server));
+    assert_eq!((stats.full_snapshots, stats.decode_errors, stats.mispredictions), (1, 0, 0));
+    assert!(stats.snapshots > 55 && stats.prediction_checks > 50, "{stats:?}");
+    // Remote entities are drawn as the newest snapshot has them.
+    let bracket = h.client.bracket(h.now).expect("bracket");
+    assert_eq!((bracket.from.tick(), bracket.to.tick()), (server.tick(), server.tick()));
+    // A delta that fails to decode in place leaves no baseline behind.
+    let bad = SnapshotMessage {
+        tick: server.tick().next(),
+        baseline: Some(server.tick()),
+        last_input: None,
+        payload: vec![0xff; 4],
+    };
+    let got = h.client.handle_message(h.now, ServerMessage::Snapshot(bad));
+    assert!(matches!(got, Err(ProtocolError::Snapshot(_))), "{got:?}");
+    assert!(h.client.history().is_empty());
+}
+
+#[test]
 fn server_pings_are_answered_with_the_held_time() {
     let mut h = Harness::new(MS);
     h.run(MS * 100, ArenaInput::IDLE);

@@ -52,6 +52,12 @@ pub struct SnapshotDecoder {
     diff_costs: Vec<OrderCosts>,
     /// The spawned entities, before they are merged into the output.
     spawned: Snapshot,
+    /// In-place decoding: the ids of the baseline's despawned entities, ascending (a spawn may
+    /// not reuse one, and they are gone from the snapshot by the time spawns are read).
+    despawned: Vec<EntityId>,
+    /// In-place decoding of a schema whose velocity fields are themselves predicted: the
+    /// baseline row being predicted (otherwise the row is read and written in place).
+    row: Vec<u32>,
 }
 
 /// A linearly predicted field, with what its prediction needs (so that the per-entity loop
@@ -100,7 +106,33 @@ impl SnapshotDecoder {
         let survivors = self.read_despawns(&mut r, base)?;
         self.start_survivors(schema, base, ticks, out, tick);
         self.read_changes(&mut r, schema, out, survivors)?;
-        self.read_spawns(&mut r, schema, base, limits, out)?;
+        self.read_spawns(&mut r, schema, Some(base), limits, out)?;
+        r.finish()
+    }
+
+    /// Decodes `payload`, the snapshot for `tick`, as a delta against `snap` itself, which
+    /// becomes that snapshot: the result equals what [`decode`] returns with `snap` as the
+    /// baseline, without copying the baseline (rows that neither move nor change are only
+    /// read). For a client that keeps no snapshot but the newest. On error `snap` holds an
+    /// unspecified (but well-formed) snapshot: it is no baseline for anything any more.
+    pub fn decode_in_place(
+        &mut self,
+        schema: &Schema,
+        tick: Tick,
+        payload: &[u8],
+        limits: &DecodeLimits,
+        snap: &mut Snapshot,
+    ) -> Result<(), SnapshotError> {
+        let ticks = tick.diff(snap.tick);
+        if ticks <= 0 {
+            return Err(SnapshotError::NotAfterBaseline { tick, baseline: snap.tick });
+        }
+        debug_assert_eq!(snap.stride, schema.field_count(), "a snapshot of another schema");
+        let mut r = BitReader::new(payload);
+        let survivors = self.read_despawns(&mut r, snap)?;
+        self.survive_in_place(schema, i64::from(ticks), snap, tick);
+        self.read_changes(&mut r, schema, snap, survivors)?;
+        self.read_spawns(&mut r, schema, None, limits, snap)?;
         r.finish()
     }
 
@@ -153,19 +185,7 @@ impl SnapshotDecoder {
         tick: Tick,
     ) {
         let stride = schema.field_count();
-        let fields = schema.fields();
-        self.linear.clear();
-        if ticks > 0 {
-            for (ci, comp) in schema.components().iter().enumerate() {
-                for field in comp.field_range() {
-                    let info = &fields[field];
-                    if let Some((velocity, zero)) = info.linear {
-                        let max_q = info.max_q;
-                        self.linear.push(Linear { bit: 1 << ci, field, velocity, zero, max_q });
-                    }
-                }
-            }
-        }
+        self.prepare_linear(schema, ticks);
         out.tick = tick;
         out.stride = stride;
         out.ids.clear();
@@ -201,6 +221,68 @@ impl SnapshotDecoder {
             let start = out.values.len();
             out.values.extend_from_slice(bv);
             predict_row(&self.linear, mask, bv, &mut out.values[start..], ticks);
+        }
+    }
+
+    /// Lists the schema's linearly predicted fields in `linear` (none when `ticks` is 0).
+    fn prepare_linear(&mut self, schema: &Schema, ticks: i64) {
+        let fields = schema.fields();
+        self.linear.clear();
+        if ticks <= 0 {
+            return;
+        }
+        for (ci, comp) in schema.components().iter().enumerate() {
+            for field in comp.field_range() {
+                let info = &fields[field];
+                if let Some((velocity, zero)) = info.linear {
+                    let max_q = info.max_q;
+                    self.linear.push(Linear { bit: 1 << ci, field, velocity, zero, max_q });
+                }
+            }
+        }
+    }
+
+    /// [`Self::start_survivors`] in place: removes the despawned rows (remembering their ids)
+    /// and moves the survivors' linearly predicted fields on, writing only the fields that
+    /// move.
+    fn survive_in_place(&mut self, schema: &Schema, ticks: i64, snap: &mut Snapshot, tick: Tick) {
+        self.prepare_linear(schema, ticks);
+        snap.tick = tick;
+        self.despawned.clear();
+        let stride = snap.stride;
+        if !self.alive.iter().all(|a| *a) {
+            let mut kept = 0;
+            for (i, &alive) in self.alive.iter().enumerate() {
+                if !alive {
+                    self.despawned.push(snap.ids[i]);
+                    continue;
+                }
+                if kept != i {
+                    snap.ids[kept] = snap.ids[i];
+                    snap.masks[kept] = snap.masks[i];
+                    snap.values.copy_within(i * stride..(i + 1) * stride, kept * stride);
+                }
+                kept += 1;
+            }
+            snap.ids.truncate(kept);
+            snap.masks.truncate(kept);
+            snap.values.truncate(kept * stride);
+        }
+        if self.linear.is_empty() || stride == 0 {
+            return;
+        }
+        // A velocity that is itself predicted must be read before it moves: predict from a
+        // copy of the row then (no schema in this repository does that).
+        let chained = self.linear.iter().any(|l| self.linear.iter().any(|m| m.field == l.velocity));
+        let rows = snap.masks.iter().zip(snap.values.chunks_exact_mut(stride));
+        for (&mask, row) in rows {
+            if chained {
+                self.row.clear();
+                self.row.extend_from_slice(row);
+                predict_row(&self.linear, mask, &self.row, row, ticks);
+            } else {
+                predict_row_in_place(&self.linear, mask, row, ticks);
+            }
         }
     }
 
@@ -253,12 +335,14 @@ impl SnapshotDecoder {
         Ok(())
     }
 
-    /// Spawns: ascending ids with raw values, merged into the survivors.
+    /// Spawns: ascending ids with raw values, merged into the survivors. `base` is the
+    /// baseline, `None` when decoding in place (the baseline is then the survivors in `out`
+    /// and the `despawned` ids).
     fn read_spawns(
         &mut self,
         r: &mut BitReader<'_>,
         schema: &Schema,
-        base: &Snapshot,
+        base: Option<&Snapshot>,
         limits: &DecodeLimits,
         out: &mut Snapshot,
     ) -> Result<(), SnapshotError> {
@@ -284,7 +368,11 @@ impl SnapshotDecoder {
             let id = next.saturating_add(gap);
             // Ids are never reused, so a spawn may not name an entity of the baseline, not even
             // one despawned above (that pair would be a non-canonical way to write a change).
-            let id32 = u32::try_from(id).ok().filter(|&id32| base.get(EntityId(id32)).is_none());
+            let in_baseline = |e: EntityId| match base {
+                Some(base) => base.get(e).is_some(),
+                None => out.get(e).is_some() || self.despawned.binary_search(&e).is_ok(),
+            };
+            let id32 = u32::try_from(id).ok().filter(|&id32| !in_baseline(EntityId(id32)));
             let Some(id32) = id32 else {
                 return Err(SnapshotError::BadSpawnId { id, bit: at });
             };
@@ -313,6 +401,26 @@ fn predict_row(predicted: &[Linear], mask: u32, bv: &[u32], ov: &mut [u32], tick
             (bv.get(l.field), bv.get(l.velocity), ov.get_mut(l.field))
         {
             *slot = linear(value, velocity, l.zero, l.max_q, ticks);
+        }
+    }
+}
+
+/// [`predict_row`] on a row that is both the baseline and the output, for schemas where no
+/// velocity field is itself predicted; a field that does not move is not written.
+#[inline]
+fn predict_row_in_place(predicted: &[Linear], mask: u32, row: &mut [u32], ticks: i64) {
+    for l in predicted {
+        if mask & l.bit == 0 {
+            continue;
+        }
+        // invariant: the schema's field indices are below its stride, the rows' length.
+        if let (Some(&value), Some(&velocity)) = (row.get(l.field), row.get(l.velocity)) {
+            let moved = linear(value, velocity, l.zero, l.max_q, ticks);
+            if moved != value
+                && let Some(slot) = row.get_mut(l.field)
+            {
+                *slot = moved;
+            }
         }
     }
 }
