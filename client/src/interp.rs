@@ -24,9 +24,10 @@
 
 use std::collections::VecDeque;
 use std::f32::consts::TAU;
+use std::sync::OnceLock;
 
 use tickwire_protocol::schema::{FieldCodec, FieldInfo, FieldReader, MAX_FIELDS_PER_COMPONENT};
-use tickwire_protocol::snapshot::EntityRef;
+use tickwire_protocol::snapshot::{EntityRef, Replica};
 use tickwire_protocol::{EntityId, Replicate, Schema, Snapshot, Tick};
 
 /// Most ticks a position is extrapolated past the newest snapshot.
@@ -38,20 +39,32 @@ pub fn render_delay(base: f64, jitter_ticks: f64) -> f64 {
 }
 
 /// The last few decoded snapshots, oldest first.
+///
+/// A history of one ([`SnapshotHistory::new`]`(1)`) keeps the newest as a [`Replica`], which
+/// a delta is decoded into without a pass over every entity
+/// ([`tickwire_protocol::SnapshotDecoder::decode_replica`]); it is written out as a
+/// [`Snapshot`] only when one is asked for ([`newest`](SnapshotHistory::newest),
+/// [`bracket`](SnapshotHistory::bracket), ...), once per snapshot received, and
+/// [`newest_entity`](SnapshotHistory::newest_entity) reads one entity without that.
 #[derive(Debug, Clone)]
 pub struct SnapshotHistory {
+    /// With a capacity above 1: the snapshots, oldest first.
     snaps: VecDeque<Snapshot>,
     capacity: usize,
+    /// With a capacity of 1: the newest snapshot.
+    replica: Option<Replica>,
+    /// `replica` written out, made when first asked for after each decode.
+    written: OnceLock<Snapshot>,
 }
 
 impl SnapshotHistory {
     /// A history of at most `capacity` snapshots (at least 1). A history of one holds only
-    /// the newest: nothing to interpolate between ([`Self::bracket`] holds the newest, or
-    /// extrapolates from it), for a client that never draws remote entities; its owner may
-    /// decode each delta in place ([`Self::take_newest`]).
+    /// the newest, as a [`Replica`]: nothing to interpolate between ([`Self::bracket`] holds
+    /// the newest, or extrapolates from it), for a client that never draws remote entities.
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
-        Self { snaps: VecDeque::with_capacity(capacity), capacity }
+        let snaps = VecDeque::with_capacity(if capacity == 1 { 0 } else { capacity });
+        Self { snaps, capacity, replica: None, written: OnceLock::new() }
     }
 
     /// The most snapshots held.
@@ -59,44 +72,93 @@ impl SnapshotHistory {
         self.capacity
     }
 
-    /// Removes the newest snapshot and returns it (to decode the next delta into it, in place,
-    /// and [`push`](Self::push) it back).
-    pub fn take_newest(&mut self) -> Option<Snapshot> {
-        self.snaps.pop_back()
-    }
-
     /// Appends the newest snapshot, forgetting the oldest when full; returns the one
     /// forgotten, whose buffers the next decode can reuse
-    /// ([`tickwire_protocol::SnapshotDecoder::decode_into`]).
+    /// ([`tickwire_protocol::SnapshotDecoder::decode_into`]). A history of one makes it its
+    /// replica (and returns nothing: its buffers stay with the new replica's decodes).
     pub fn push(&mut self, snap: Snapshot) -> Option<Snapshot> {
+        if self.capacity == 1 {
+            self.replica = Some(Replica::new(snap));
+            self.written = OnceLock::new();
+            return None;
+        }
         let evicted = if self.snaps.len() == self.capacity { self.snaps.pop_front() } else { None };
         self.snaps.push_back(snap);
         evicted
     }
 
+    /// A history of one: the newest snapshot, to decode the next delta into
+    /// ([`tickwire_protocol::SnapshotDecoder::decode_replica`]).
+    pub(crate) fn replica_mut(&mut self) -> Option<&mut Replica> {
+        self.written = OnceLock::new();
+        self.replica.as_mut()
+    }
+
+    /// Forgets the newest snapshot of a history of one (a delta failed to decode into it:
+    /// what remains is no baseline).
+    pub(crate) fn forget_replica(&mut self) {
+        self.replica = None;
+        self.written = OnceLock::new();
+    }
+
     /// The newest snapshot (the delta baseline).
     pub fn newest(&self) -> Option<&Snapshot> {
-        self.snaps.back()
+        match &self.replica {
+            Some(r) => Some(self.written.get_or_init(|| r.clone().into_snapshot())),
+            None => self.snaps.back(),
+        }
+    }
+
+    /// The newest snapshot's tick.
+    pub fn newest_tick(&self) -> Option<Tick> {
+        match &self.replica {
+            Some(r) => Some(r.tick()),
+            None => self.snaps.back().map(Snapshot::tick),
+        }
+    }
+
+    /// Entity `id` of the newest snapshot (a history of one writes its values into `buf`).
+    pub fn newest_entity<'a>(
+        &'a self,
+        id: EntityId,
+        buf: &'a mut Vec<u32>,
+    ) -> Option<EntityRef<'a>> {
+        match &self.replica {
+            Some(r) => r.get(id, buf),
+            None => self.snaps.back()?.get(id),
+        }
+    }
+
+    /// Whether the snapshot of `tick` is held.
+    pub fn holds(&self, tick: Tick) -> bool {
+        match &self.replica {
+            Some(r) => r.tick() == tick,
+            None => self.snaps.iter().any(|s| s.tick() == tick),
+        }
     }
 
     /// The snapshot of `tick`, if still held.
     pub fn get(&self, tick: Tick) -> Option<&Snapshot> {
+        if self.replica.is_some() {
+            return self.newest().filter(|s| s.tick() == tick);
+        }
         self.snaps.iter().rev().find(|s| s.tick() == tick)
     }
 
     /// Snapshots held, oldest first.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Snapshot> + '_ {
-        self.snaps.iter()
+        let replica = self.replica.as_ref().and_then(|_| self.newest());
+        self.snaps.iter().chain(replica)
     }
 
     /// Number of snapshots held.
     pub fn len(&self) -> usize {
-        self.snaps.len()
+        self.snaps.len() + usize::from(self.replica.is_some())
     }
 
     /// Whether no snapshot is held.
     pub fn is_empty(&self) -> bool {
-        self.snaps.is_empty()
+        self.len() == 0
     }
 
     /// The snapshots around `render`, a time in ticks relative to `origin` (see
@@ -109,13 +171,13 @@ impl SnapshotHistory {
         render: f64,
     ) -> Option<Bracket<'a>> {
         let rel = |s: &Snapshot| f64::from(s.tick().diff(origin));
-        let newest = self.snaps.back()?;
+        let newest = self.newest()?;
         if render >= rel(newest) {
             let ahead = (render - rel(newest)).min(MAX_EXTRAPOLATION);
             return Some(Bracket { schema, from: newest, to: newest, t: 0.0, ahead: ahead as f32 });
         }
         // invariant: the history is not empty (it has a newest).
-        let oldest = self.snaps.front()?;
+        let oldest = self.snaps.front().unwrap_or(newest);
         if render <= rel(oldest) {
             return Some(Bracket { schema, from: oldest, to: oldest, t: 0.0, ahead: 0.0 });
         }

@@ -212,6 +212,8 @@ pub struct ClientState<P: Predict> {
     history: SnapshotHistory,
     /// Decodes every snapshot, keeping its scratch space from one to the next.
     decoder: SnapshotDecoder,
+    /// The controlled entity's row, read from a history of one (its replica).
+    row: Vec<u32>,
     /// The snapshot the history forgot last, whose buffers the next decode fills (empty until
     /// the history is full; a failed decode hands its buffer back here).
     spare: Snapshot,
@@ -261,6 +263,7 @@ impl<P: Predict> ClientState<P> {
             server_rtt: None,
             history: SnapshotHistory::new(tuning.history_len),
             decoder: SnapshotDecoder::new(),
+            row: Vec::new(),
             spare: Snapshot::default(),
             last_input_ack: None,
             last_snapshot_at: None,
@@ -463,7 +466,7 @@ impl<P: Predict> ClientState<P> {
             return 0;
         };
         let view = self.view_time(now);
-        let last_snapshot = self.history.newest().map(Snapshot::tick);
+        let last_snapshot = self.history.newest_tick();
         let Some(session) = &mut self.session else {
             return 0;
         };
@@ -686,7 +689,7 @@ impl<P: Predict> ClientState<P> {
     /// `arrival − delay`, never past the newest snapshot. `None` before the first snapshot.
     pub fn render_time(&self, now: Duration) -> Option<f64> {
         let s = self.session.as_ref()?;
-        let newest = s.clock.relative(self.history.newest()?.tick());
+        let newest = s.clock.relative(self.history.newest_tick()?);
         let delay = render_delay(self.tuning.interp_delay_ticks, s.clock.jitter_ticks());
         Some((s.clock.arrival(now) - delay).min(newest))
     }
@@ -725,7 +728,8 @@ impl<P: Predict> ClientState<P> {
 
     /// The controlled entity's state as the newest snapshot has it.
     pub fn server_state(&self) -> Option<P::State> {
-        let e = self.history.newest()?.get(self.own_entity()?)?;
+        let mut row = Vec::new();
+        let e = self.history.newest_entity(self.own_entity()?, &mut row)?;
         P::read_state(self.game.components(), e)
     }
 
@@ -779,25 +783,30 @@ impl<P: Predict> ClientState<P> {
     }
 
     fn on_snapshot(&mut self, now: Duration, msg: SnapshotMessage) -> Result<(), ProtocolError> {
-        let newest = self.history.newest().map(Snapshot::tick);
+        let newest = self.history.newest_tick();
         if newest.is_some_and(|n| !msg.tick.is_newer_than(n)) {
             self.stats.stale_snapshots += 1;
             return Ok(());
         }
         if let Some(b) = msg.baseline
-            && self.history.get(b).is_none()
+            && !self.history.holds(b)
         {
             self.stats.decode_errors += 1;
             let e = SnapshotError::BaselineMismatch { tick: msg.tick, expected: b, actual: newest };
             return Err(self.fail(e.into()));
         }
-        let snap = match self.decode(&msg) {
-            Ok(snap) => snap,
+        match self.decode(&msg) {
+            Ok(Some(snap)) => {
+                if let Some(old) = self.history.push(snap) {
+                    self.spare = old;
+                }
+            }
+            Ok(None) => {} // decoded in the history
             Err(e) => {
                 self.stats.decode_errors += 1;
                 return Err(self.fail(e.into()));
             }
-        };
+        }
         let schema = self.game.components();
         self.stats.snapshots += 1;
         if msg.baseline.is_none() {
@@ -809,7 +818,8 @@ impl<P: Predict> ClientState<P> {
         self.last_input_ack = msg.last_input;
         if let Some(s) = &mut self.session {
             s.clock.observe(now, msg.tick);
-            let own = snap.get(s.welcome.entity).and_then(|e| P::read_state(schema, e));
+            let own = self.history.newest_entity(s.welcome.entity, &mut self.row);
+            let own = own.and_then(|e| P::read_state(schema, e));
             let r = s.predictor.reconcile(msg.tick, own);
             if r.had_input && msg.last_input.is_none_or(|l| msg.tick.is_newer_than(l)) {
                 self.stats.inputs_late += 1;
@@ -828,31 +838,35 @@ impl<P: Predict> ClientState<P> {
                 }
             }
         }
-        if let Some(old) = self.history.push(snap) {
-            self.spare = old;
-        }
         Ok(())
     }
 
-    /// Decodes a snapshot whose baseline (if any) is held. A delta against the newest, when
-    /// the history keeps only the newest, is decoded in place into it (a failure leaves the
-    /// history empty: what remains is no baseline). Otherwise the snapshot the history forgot
-    /// last lends its buffers: once they have grown to the room's size, a decode allocates
-    /// nothing (a failure hands them back).
-    fn decode(&mut self, msg: &SnapshotMessage) -> Result<Snapshot, SnapshotError> {
+    /// Decodes a snapshot whose baseline (if any) is held: `None` when it was decoded into
+    /// the history itself. A delta, when the history keeps only the newest, is decoded into
+    /// that (its replica: no pass over every entity; a failure leaves the history empty, as
+    /// what remains is no baseline). Otherwise the snapshot the history forgot last lends its
+    /// buffers: once they have grown to the room's size, a decode allocates nothing (a failure
+    /// hands them back).
+    fn decode(&mut self, msg: &SnapshotMessage) -> Result<Option<Snapshot>, SnapshotError> {
         let schema = self.game.components();
         let limits = &self.tuning.decode_limits;
-        if msg.baseline.is_some() && self.history.capacity() == 1 {
-            // invariant: the baseline is held, and a history of one holds only the newest.
-            let mut snap = self.history.take_newest().unwrap_or_default();
-            self.decoder.decode_in_place(schema, msg.tick, &msg.payload, limits, &mut snap)?;
-            return Ok(snap);
+        if msg.baseline.is_some()
+            && let Some(replica) = self.history.replica_mut()
+        {
+            // The baseline is held, and a history with a replica holds only the newest.
+            let decoded =
+                self.decoder.decode_replica(schema, msg.tick, &msg.payload, limits, replica);
+            if decoded.is_err() {
+                self.history.forget_replica();
+            }
+            return decoded.map(|()| None);
         }
+        // A snapshot held, not being the newest of a history of one, is in its list.
         let baseline = msg.baseline.and_then(|b| self.history.get(b));
         let mut snap = std::mem::take(&mut self.spare);
         match self.decoder.decode_into(schema, baseline, msg.tick, &msg.payload, limits, &mut snap)
         {
-            Ok(()) => Ok(snap),
+            Ok(()) => Ok(Some(snap)),
             Err(e) => {
                 self.spare = snap;
                 Err(e)

@@ -1,6 +1,7 @@
 //! The snapshot path allocates nothing per snapshot once warmed up: a client that has filled
-//! its history decodes each delta into the buffers of the snapshot it forgets (issue 16: the
-//! bots' CPU went to allocating and copying a fresh snapshot every tick).
+//! its history decodes each delta into the buffers of the snapshot it forgets, and one that
+//! keeps only the newest decodes into that (issue 16: the bots' CPU went to allocating and
+//! copying a fresh snapshot every tick).
 //!
 //! A counting global allocator counts the allocations made while
 //! [`ClientState::handle_message`] handles a snapshot message (built beforehand): moving NPCs,
@@ -56,13 +57,13 @@ fn world(tick: u32) -> Snapshot {
     b.finish().expect("unique ids")
 }
 
-fn playing() -> ClientState<ArenaProtocol> {
+fn playing(tuning: Tuning) -> ClientState<ArenaProtocol> {
     let hello = ClientConfig::<ArenaProtocol>::new("ws://127.0.0.1/ws", "lobby", "bot").hello();
     let mut s = ClientState::new(
         hello,
         ArenaProtocol::schema(),
         Default::default(),
-        Tuning::default(),
+        tuning,
         Duration::ZERO,
     )
     .expect("valid hello");
@@ -83,8 +84,16 @@ fn playing() -> ClientState<ArenaProtocol> {
 
 #[test]
 fn a_warm_client_decodes_snapshots_without_allocating() {
+    // With the default history, and with a history of one (a bot's: the newest as a replica,
+    // and the own entity read from it every snapshot).
+    for history_len in [Tuning::default().history_len, 1] {
+        decodes_without_allocating(Tuning { history_len, ..Tuning::default() });
+    }
+}
+
+fn decodes_without_allocating(tuning: Tuning) {
     let schema = tickwire_arena::schema();
-    let mut state = playing();
+    let mut state = playing(tuning);
     let mut encoder = SnapshotEncoder::new();
     let mut samples = Samples::default();
     let mut previous: Option<Snapshot> = None;
@@ -110,8 +119,9 @@ fn a_warm_client_decodes_snapshots_without_allocating() {
         previous = Some(current);
     }
     assert_eq!(state.stats().snapshots, 100);
+    assert_eq!(state.history().len(), tuning.history_len.min(100));
     assert_eq!(state.stats().decode_errors, 0);
-    assert_eq!(state.latest_snapshot().map(Snapshot::len), Some(1 + NPCS as usize));
+    assert_eq!(state.latest_snapshot(), Some(&world(110)));
     let total: usize = counted.iter().sum();
-    assert_eq!(total, 0, "allocations per snapshot after warm-up: {counted:?}");
+    assert_eq!(total, 0, "allocations per snapshot after warm-up ({tuning:?}): {counted:?}");
 }

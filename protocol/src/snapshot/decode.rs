@@ -1,8 +1,8 @@
 //! The snapshot decoder (`PROTOCOL.md` §6). Hostile input never panics and never allocates more
 //! than the baseline's size plus what [`DecodeLimits`] and the payload's length allow.
 
-use super::Snapshot;
 use super::predict::{apply, linear};
+use super::{Replica, Snapshot};
 use crate::bits::{BitReader, OrderCosts, zigzag};
 use crate::error::SnapshotError;
 use crate::ids::{EntityId, Tick};
@@ -62,8 +62,8 @@ pub struct SnapshotDecoder {
 
 /// A linearly predicted field, with what its prediction needs (so that the per-entity loop
 /// reads nothing but the entity's row).
-#[derive(Debug, Clone, Copy)]
-struct Linear {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Linear {
     /// The presence bit of its component.
     bit: u32,
     field: usize,
@@ -105,8 +105,8 @@ impl SnapshotDecoder {
         let mut r = BitReader::new(payload);
         let survivors = self.read_despawns(&mut r, base)?;
         self.start_survivors(schema, base, ticks, out, tick);
-        self.read_changes(&mut r, schema, out, survivors)?;
-        self.read_spawns(&mut r, schema, Some(base), limits, out)?;
+        self.read_changes(&mut r, schema, out, survivors, None)?;
+        self.read_spawns(&mut r, schema, Some(base), limits, out, None)?;
         r.finish()
     }
 
@@ -131,9 +131,84 @@ impl SnapshotDecoder {
         let mut r = BitReader::new(payload);
         let survivors = self.read_despawns(&mut r, snap)?;
         self.survive_in_place(schema, i64::from(ticks), snap, tick);
-        self.read_changes(&mut r, schema, snap, survivors)?;
-        self.read_spawns(&mut r, schema, None, limits, snap)?;
+        self.read_changes(&mut r, schema, snap, survivors, None)?;
+        self.read_spawns(&mut r, schema, None, limits, snap, None)?;
         r.finish()
+    }
+
+    /// Decodes `payload`, the snapshot for `tick`, as a delta against `replica`, which becomes
+    /// that snapshot (see [`Replica`]): like [`Self::decode_in_place`], but the rows that
+    /// neither change nor despawn are not even read, so a snapshot costs what its changes
+    /// cost, not what the world holds. On error `replica` holds an unspecified (but
+    /// well-formed) state: it is no baseline for anything any more.
+    pub fn decode_replica(
+        &mut self,
+        schema: &Schema,
+        tick: Tick,
+        payload: &[u8],
+        limits: &DecodeLimits,
+        replica: &mut Replica,
+    ) -> Result<(), SnapshotError> {
+        let ticks = tick.diff(replica.rows.tick);
+        if ticks <= 0 {
+            return Err(SnapshotError::NotAfterBaseline { tick, baseline: replica.rows.tick });
+        }
+        debug_assert_eq!(replica.rows.stride, schema.field_count(), "a replica of another schema");
+        let mut r = BitReader::new(payload);
+        let survivors = self.read_despawns(&mut r, &replica.rows)?;
+        self.prepare_linear(schema, 1);
+        if self.chained() {
+            // Moving a row later by the sum of the ticks is exact only for constant
+            // velocities: bring every row forward now (then every anchor is `tick`).
+            self.survive_in_place(schema, i64::from(ticks), &mut replica.rows, tick);
+            replica.anchors.clear();
+            replica.anchors.resize(replica.rows.len(), tick);
+        } else {
+            self.compact(&mut replica.rows, Some(&mut replica.anchors));
+            replica.rows.tick = tick;
+        }
+        replica.linear.clone_from(&self.linear);
+        let rows = &mut replica.rows;
+        self.read_changes(&mut r, schema, rows, survivors, Some(&mut replica.anchors))?;
+        self.read_spawns(&mut r, schema, None, limits, rows, Some(&mut replica.anchors))?;
+        r.finish()
+    }
+
+    /// Whether a linearly predicted field's velocity is itself predicted.
+    fn chained(&self) -> bool {
+        self.linear.iter().any(|l| self.linear.iter().any(|m| m.field == l.velocity))
+    }
+
+    /// Removes the rows `alive` marks despawned from `snap` (and their `anchors`), keeping
+    /// their ids in `despawned`.
+    fn compact(&mut self, snap: &mut Snapshot, mut anchors: Option<&mut Vec<Tick>>) {
+        self.despawned.clear();
+        if self.alive.iter().all(|a| *a) {
+            return;
+        }
+        let stride = snap.stride;
+        let mut kept = 0;
+        for (i, &alive) in self.alive.iter().enumerate() {
+            if !alive {
+                self.despawned.push(snap.ids[i]);
+                continue;
+            }
+            if kept != i {
+                snap.ids[kept] = snap.ids[i];
+                snap.masks[kept] = snap.masks[i];
+                snap.values.copy_within(i * stride..(i + 1) * stride, kept * stride);
+                if let Some(a) = anchors.as_deref_mut() {
+                    a.copy_within(i..=i, kept);
+                }
+            }
+            kept += 1;
+        }
+        snap.ids.truncate(kept);
+        snap.masks.truncate(kept);
+        snap.values.truncate(kept * stride);
+        if let Some(a) = anchors {
+            a.truncate(kept);
+        }
     }
 
     /// Despawns: ascending indices into the baseline, marked in `alive`. Returns the number
@@ -248,32 +323,14 @@ impl SnapshotDecoder {
     fn survive_in_place(&mut self, schema: &Schema, ticks: i64, snap: &mut Snapshot, tick: Tick) {
         self.prepare_linear(schema, ticks);
         snap.tick = tick;
-        self.despawned.clear();
+        self.compact(snap, None);
         let stride = snap.stride;
-        if !self.alive.iter().all(|a| *a) {
-            let mut kept = 0;
-            for (i, &alive) in self.alive.iter().enumerate() {
-                if !alive {
-                    self.despawned.push(snap.ids[i]);
-                    continue;
-                }
-                if kept != i {
-                    snap.ids[kept] = snap.ids[i];
-                    snap.masks[kept] = snap.masks[i];
-                    snap.values.copy_within(i * stride..(i + 1) * stride, kept * stride);
-                }
-                kept += 1;
-            }
-            snap.ids.truncate(kept);
-            snap.masks.truncate(kept);
-            snap.values.truncate(kept * stride);
-        }
         if self.linear.is_empty() || stride == 0 {
             return;
         }
         // A velocity that is itself predicted must be read before it moves: predict from a
         // copy of the row then (no schema in this repository does that).
-        let chained = self.linear.iter().any(|l| self.linear.iter().any(|m| m.field == l.velocity));
+        let chained = self.chained();
         let rows = snap.masks.iter().zip(snap.values.chunks_exact_mut(stride));
         for (&mask, row) in rows {
             if chained {
@@ -294,6 +351,7 @@ impl SnapshotDecoder {
         schema: &Schema,
         out: &mut Snapshot,
         survivors: usize,
+        mut anchors: Option<&mut Vec<Tick>>,
     ) -> Result<(), SnapshotError> {
         let count = read_count(r, "change", survivors)?;
         if count == 0 {
@@ -325,6 +383,9 @@ impl SnapshotDecoder {
                     });
                 }
             };
+            if let Some(anchors) = anchors.as_deref_mut() {
+                bring_forward(&self.linear, out, anchors, row);
+            }
             read_change(r, schema, out, row, &self.orders, &mut self.diff_costs)?;
             next = index + 1;
         }
@@ -345,6 +406,7 @@ impl SnapshotDecoder {
         base: Option<&Snapshot>,
         limits: &DecodeLimits,
         out: &mut Snapshot,
+        anchors: Option<&mut Vec<Tick>>,
     ) -> Result<(), SnapshotError> {
         let room = limits.max_entities.saturating_sub(out.len());
         let count = read_count(r, "spawn", room)?;
@@ -384,7 +446,7 @@ impl SnapshotDecoder {
             next = id + 1;
         }
         order.check(&costs)?;
-        merge_into(out, &self.spawned, r.position())
+        merge_into(out, &self.spawned, r.position(), anchors)
     }
 }
 
@@ -408,7 +470,7 @@ fn predict_row(predicted: &[Linear], mask: u32, bv: &[u32], ov: &mut [u32], tick
 /// [`predict_row`] on a row that is both the baseline and the output, for schemas where no
 /// velocity field is itself predicted; a field that does not move is not written.
 #[inline]
-fn predict_row_in_place(predicted: &[Linear], mask: u32, row: &mut [u32], ticks: i64) {
+pub(super) fn predict_row_in_place(predicted: &[Linear], mask: u32, row: &mut [u32], ticks: i64) {
     for l in predicted {
         if mask & l.bit == 0 {
             continue;
@@ -422,6 +484,22 @@ fn predict_row_in_place(predicted: &[Linear], mask: u32, row: &mut [u32], ticks:
                 *slot = moved;
             }
         }
+    }
+}
+
+/// Brings row `row` of a [`Replica`]'s rows from its anchor to the rows' tick (before a change
+/// is applied to it, which needs its predicted values).
+fn bring_forward(linear: &[Linear], rows: &mut Snapshot, anchors: &mut [Tick], row: usize) {
+    let stride = rows.stride;
+    let (Some(anchor), Some(&mask)) = (anchors.get_mut(row), rows.masks.get(row)) else {
+        return;
+    };
+    let behind = i64::from(rows.tick.diff(*anchor));
+    *anchor = rows.tick;
+    if let Some(values) = rows.values.get_mut(row * stride..(row + 1) * stride)
+        && behind > 0
+    {
+        predict_row_in_place(linear, mask, values, behind);
     }
 }
 
@@ -585,12 +663,21 @@ fn read_change(
 
 /// Merges the id-sorted `spawned` into the id-sorted `out`, in place (from the back, so that
 /// every row moves once); an id in both is an error.
-fn merge_into(out: &mut Snapshot, spawned: &Snapshot, bit: usize) -> Result<(), SnapshotError> {
+fn merge_into(
+    out: &mut Snapshot,
+    spawned: &Snapshot,
+    bit: usize,
+    mut anchors: Option<&mut Vec<Tick>>,
+) -> Result<(), SnapshotError> {
     let stride = out.stride;
     let (n, m) = (out.len(), spawned.len());
     out.ids.resize(n + m, EntityId::default());
     out.masks.resize(n + m, 0);
     out.values.resize((n + m) * stride, 0);
+    if let Some(a) = anchors.as_deref_mut() {
+        // Spawns are exact at the snapshot's tick.
+        a.resize(n + m, out.tick);
+    }
     let (mut i, mut j) = (n, m);
     while j > 0 {
         let k = i + j - 1;
@@ -603,8 +690,14 @@ fn merge_into(out: &mut Snapshot, spawned: &Snapshot, bit: usize) -> Result<(), 
             out.ids[k] = out.ids[i];
             out.masks[k] = out.masks[i];
             out.values.copy_within(i * stride..(i + 1) * stride, k * stride);
+            if let Some(a) = anchors.as_deref_mut() {
+                a.copy_within(i..=i, k);
+            }
         } else {
             j -= 1;
+            if let Some(a) = anchors.as_deref_mut() {
+                a[k] = out.tick;
+            }
             out.ids[k] = spawn;
             out.masks[k] = spawned.masks[j];
             out.values[k * stride..(k + 1) * stride]

@@ -8,7 +8,9 @@
 //! [`SnapshotEncoder::encode`] writes either a **full** snapshot or a **delta** against a
 //! baseline the client already has (a full snapshot is a delta against the empty snapshot), and
 //! [`decode`] applies one to a baseline ([`SnapshotDecoder::decode_into`] does it into a
-//! recycled snapshot, allocating nothing). The bit layout is specified in `PROTOCOL.md` §6:
+//! recycled snapshot, allocating nothing; [`SnapshotDecoder::decode_in_place`] into the
+//! baseline itself; [`SnapshotDecoder::decode_replica`] into a [`Replica`], whose rows are
+//! brought forward only when they change or are read). The bit layout is specified in `PROTOCOL.md` §6:
 //! despawns (as index gaps into the baseline), changed entities (index gaps into the survivors,
 //! then per component a changed bit and per field the prediction error), spawns (id gaps, then
 //! raw quantized values), all with adaptive Exp-Golomb codes.
@@ -16,9 +18,11 @@
 mod decode;
 mod encode;
 mod predict;
+mod replica;
 
 pub use decode::{DecodeLimits, SnapshotDecoder, decode};
 pub use encode::SnapshotEncoder;
+pub use replica::Replica;
 
 use crate::error::SnapshotError;
 use crate::ids::{EntityId, Tick};

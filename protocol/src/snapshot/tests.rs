@@ -546,3 +546,138 @@ fn decode_in_place_predicts_from_the_baseline_when_a_velocity_is_predicted_too()
         Some(Thrown { v: 5.0, x: 106.0, a: 1.0 })
     );
 }
+
+/// A chain of worlds, each a successor of the one before (as `arb_pair` makes them): some
+/// entities despawned, moved on their velocity, edited or spawned, over 1 to 39 ticks.
+fn arb_chain() -> impl Strategy<Value = Vec<(Vec<Ent>, u32)>> {
+    (arb_world(), prop::collection::vec((prop::collection::vec(0u8..4, 60), 1u32..40), 1..6))
+        .prop_map(|(first, steps)| {
+            let mut chain = vec![(first, 0)];
+            for (ops, dt) in steps {
+                let prev = &chain[chain.len() - 1].0;
+                let mut next = Vec::new();
+                for (e, op) in prev.iter().zip(ops.iter().cycle()) {
+                    let mut e = e.clone();
+                    match op {
+                        0 => continue, // despawn
+                        1 => {}        // as it was
+                        2 => {
+                            if let Some(body) = &mut e.body {
+                                body.vx = -body.vx;
+                            }
+                        }
+                        _ => e.stats = Some(Stats { health: 9, alive: false }),
+                    }
+                    next.push(e);
+                }
+                // A spawn above every id so far.
+                let top = prev.iter().map(|e| e.id).max().unwrap_or(0) + 500;
+                next.push(mover(top + dt, 300.0, 2.0));
+                chain.push((next, dt));
+            }
+            chain
+        })
+}
+
+proptest! {
+    #[test]
+    fn a_replica_reads_what_eager_decoding_gives(
+        chain in arb_chain(),
+        reads in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
+    ) {
+        // A chain of deltas, each against the state before it (as a server deltas against
+        // what it sent): after every step, the replica (decoding lazily) reads the same
+        // entities as the snapshot decoded eagerly. The worlds do not move their movers, so
+        // most of their rows change; the rest are moved by the codec's prediction only.
+        let s = schema();
+        let lim = DecodeLimits::default();
+        let mut decoder = SnapshotDecoder::new();
+        let mut tick = 1000u32;
+        let mut eager = build(&s, tick, &chain[0].0);
+        let mut replica = Replica::new(eager.clone());
+        let mut buf = Vec::new();
+        for (world, dt) in &chain[1..] {
+            tick += dt;
+            let next = build(&s, tick, world);
+            let bytes = SnapshotEncoder::new().encode(&s, Some(&eager), &next);
+            eager = decode(&s, Some(&eager), Tick(tick), &bytes, &lim).expect("valid");
+            decoder.decode_replica(&s, Tick(tick), &bytes, &lim, &mut replica).expect("valid");
+            prop_assert_eq!(replica.tick(), eager.tick());
+            prop_assert_eq!(replica.ids(), eager.ids());
+            for r in &reads {
+                if eager.is_empty() {
+                    break;
+                }
+                let i = r.index(eager.len());
+                let want = eager.entity(i).expect("in range");
+                prop_assert_eq!(replica.get(want.id, &mut buf), Some(want));
+            }
+        }
+        prop_assert_eq!(replica.into_snapshot(), eager);
+    }
+
+    #[test]
+    fn a_replica_fails_where_decode_fails(
+        (a, b, dt) in arb_pair(),
+        flips in prop::collection::vec(any::<prop::sample::Index>(), 1..3),
+        junk in prop::collection::vec(any::<u8>(), 0..48),
+    ) {
+        let s = schema();
+        let lim = DecodeLimits::default();
+        let sa = build(&s, 70, &a);
+        let sb = build(&s, 70 + dt, &b);
+        let mut mutated = SnapshotEncoder::new().encode(&s, Some(&sa), &sb);
+        for f in &flips {
+            let bit = f.index(mutated.len() * 8);
+            mutated[bit / 8] ^= 1 << (bit % 8);
+        }
+        let mut decoder = SnapshotDecoder::new();
+        for bytes in [&mutated, &junk] {
+            let want = decode(&s, Some(&sa), sb.tick(), bytes, &lim);
+            let mut replica = Replica::new(sa.clone());
+            let got = decoder.decode_replica(&s, sb.tick(), bytes, &lim, &mut replica);
+            match want {
+                Ok(want) => {
+                    prop_assert_eq!(got, Ok(()));
+                    prop_assert_eq!(replica.into_snapshot(), want);
+                }
+                Err(e) => prop_assert_eq!(got, Err(e)),
+            }
+        }
+    }
+}
+
+#[test]
+fn a_replica_leaves_unchanged_rows_unread_until_asked() {
+    // Two movers, nothing changes over two deltas: the stored rows stay at the first tick
+    // (nothing was written), and reading one brings it forward 2 + 3 ticks.
+    let s = schema();
+    let lim = DecodeLimits::default();
+    let first = build(&s, 10, &[mover(1, 100.0, 2.0), mover(2, 50.0, 0.0)]);
+    let mut replica = Replica::new(first.clone());
+    let mut decoder = SnapshotDecoder::new();
+    decoder.decode_replica(&s, Tick(12), &[0x07], &lim, &mut replica).expect("valid");
+    decoder.decode_replica(&s, Tick(15), &[0x07], &lim, &mut replica).expect("valid");
+    assert_eq!(replica.rows.values, first.values, "no row was touched");
+    let mut buf = Vec::new();
+    let e = replica.get(EntityId(1), &mut buf).expect("entity 1");
+    assert_eq!(e.get::<Body>(&s, 0).map(|b| b.x), Some(110.0));
+    let eager = decode(&s, Some(&first), Tick(15), &[0x07], &lim).expect("valid");
+    assert_eq!(replica.into_snapshot(), eager);
+}
+
+#[test]
+fn a_replica_of_a_predicted_velocity_is_brought_forward_eagerly() {
+    let s = Schema::new("thrown", &[Thrown::DEF]).expect("valid schema");
+    let mut b = SnapshotBuilder::new(&s, Tick(10), Snapshot::default());
+    b.entity(EntityId(1)).set(0, &Thrown { v: 2.0, x: 100.0, a: 1.0 });
+    let base = b.finish().expect("unique ids");
+    let lim = DecodeLimits::default();
+    let mut replica = Replica::new(base.clone());
+    let mut decoder = SnapshotDecoder::new();
+    decoder.decode_replica(&s, Tick(11), &[0x07], &lim, &mut replica).expect("valid");
+    decoder.decode_replica(&s, Tick(13), &[0x07], &lim, &mut replica).expect("valid");
+    let once = decode(&s, Some(&base), Tick(11), &[0x07], &lim).expect("valid");
+    let twice = decode(&s, Some(&once), Tick(13), &[0x07], &lim).expect("valid");
+    assert_eq!(replica.into_snapshot(), twice);
+}
