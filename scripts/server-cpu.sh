@@ -39,9 +39,11 @@ server_pid=""
 stop() { [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true; }
 trap stop EXIT INT TERM
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Context switches of all the process's threads (voluntary and not): the wake-ups it paid for.
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {s += $2} END {print s + 0}'; }
 hz="$(getconf CLK_TCK)"
 
-printf '| clients | rate (Hz) | server workers | server cores | server us per client per tick |\n|---:|---:|---:|---:|---:|\n'
+printf '| clients | rate (Hz) | server workers | server cores | server us per client per tick | context switches per client per tick |\n|---:|---:|---:|---:|---:|---:|\n'
 for n in $COUNTS; do
     TOKIO_WORKER_THREADS="$WORKERS" taskset -c 0 "$server" --addr "127.0.0.1:$PORT" \
         --max-players-per-room $((n + 16)) --max-connections-per-ip $((n + 16)) \
@@ -53,14 +55,15 @@ for n in $COUNTS; do
         --ramp-up "${RAMP_UP}s" --rooms lobby --game arena --behaviour wander --quiet >/dev/null 2>&1 &
     bots_pid=$!
     sleep $((RAMP_UP + SETTLE))
-    c0="$(cpu_ticks "$server_pid")"; t0="$(date +%s%N)"
+    c0="$(cpu_ticks "$server_pid")"; t0="$(date +%s%N)"; x0="$(switches "$server_pid")"
     sleep "$WINDOW"
-    c1="$(cpu_ticks "$server_pid")"; t1="$(date +%s%N)"
+    c1="$(cpu_ticks "$server_pid")"; t1="$(date +%s%N)"; x1="$(switches "$server_pid")"
     wait "$bots_pid" || true
     stop
     wait "$server_pid" 2>/dev/null || true
     server_pid=""
     python3 -c "
 c = ($c1 - $c0) / $hz; t = ($t1 - $t0) / 1e9
-print(f'| $n | $RATE | $WORKERS | {c / t:.3f} | {c / ($n * $RATE * t) * 1e6:.2f} |')"
+x = ($x1 - $x0) / ($n * $RATE * t)
+print(f'| $n | $RATE | $WORKERS | {c / t:.3f} | {c / ($n * $RATE * t) * 1e6:.2f} | {x:.2f} |')"
 done

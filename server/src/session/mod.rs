@@ -1,7 +1,7 @@
-//! One WebSocket session: handshake, then a reader task and a writer loop.
+//! One WebSocket session: handshake, then one task whose writer loop also polls the reader.
 //!
 //! ```text
-//!   socket ──► reader task ──► ClientLink.inputs ──► room task (tick)
+//!   socket ──► reader ──► ClientLink.inputs ──► room task (tick)
 //!                  │  pongs, control frames              │
 //!                  ▼  (bounded, try_send)                ▼ outbox: latest snapshot + events
 //!   socket ◄── writer loop ◄──────────────────────────────┘ (Notify)
@@ -120,9 +120,11 @@ async fn run_split<R, W>(
         activity: writer.activity.clone(),
         origin: writer.origin,
     };
-    let mut reader_task = tokio::spawn(reader.run(rd));
-    let end = writer.run(&link, ctrl_rx, &mut reader_task).await;
-    reader_task.abort();
+    // The reader is a future the writer's loop polls, not a task of its own: one task per
+    // session, and the reader's frame parsing (not cancel-safe) is never dropped mid-frame.
+    let reading = reader.run(rd);
+    tokio::pin!(reading);
+    let end = writer.run(&link, ctrl_rx, reading).await;
     if let Some(player) = &player {
         let mut players = ctx.players.lock();
         if players.get(player).is_some_and(|l| Arc::ptr_eq(l, &link)) {

@@ -1,5 +1,7 @@
-//! The session's reader task: reads frames in its own loop (so that the writer's `select!` only
-//! waits on cancel-safe things) and feeds the room and the writer.
+//! The session's reader: reads frames in its own loop and feeds the room and the writer. It is
+//! a future the writer's loop polls beside its other work (one task per session, issue 16);
+//! being polled, never re-created, it keeps its place in a frame across the writer's wake-ups
+//! (fastwebsockets' frame parsing is not cancel-safe).
 //!
 //! Each frame read is noted in the session's [`Activity`], which the writer's idle timer reads
 //! (no per-frame deadline: see `writer.rs`). Frames come through [`WsReader`], which

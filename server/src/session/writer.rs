@@ -1,8 +1,9 @@
 //! The session's writer: the only code that writes to the client's socket.
 //!
-//! It waits (cancel-safely) on five things: the reader ending, control requests from the reader
-//! (pongs, WebSocket pongs, RTT reports), the room's outbox notification, the ping timer and
-//! the idle timer. Everything pending is written into a buffered writer and flushed once, so a
+//! It waits on five things: the reader (a future this loop polls, so that a session is one
+//! task; it is kept across iterations, never dropped mid-frame) ending, control requests from
+//! the reader (pongs, WebSocket pongs, RTT reports), the room's outbox notification, the ping
+//! timer and the idle timer; all but the reader are cancel-safe. Everything pending is written into a buffered writer and flushed once, so a
 //! client costs about one `send()` per tick. Every flush has a deadline: a client that does not
 //! drain its socket is disconnected (`TooSlow`) instead of holding memory.
 //!
@@ -12,6 +13,8 @@
 //! frame ([`Activity`]), and the idle timer, when it fires, either ends the session
 //! (`Timeout`) or is re-armed from that note.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -23,7 +26,6 @@ use tickwire_protocol::message::{DisconnectReason, Pong, RttReport, ServerMessag
 use tickwire_protocol::rtt::PingTracker;
 use tokio::io::{AsyncWrite, BufWriter};
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::end::SessionEnd;
@@ -130,7 +132,7 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         &mut self,
         link: &ClientLink,
         mut ctrl: mpsc::Receiver<WriterCmd>,
-        reader: &mut JoinHandle<SessionEnd>,
+        mut reader: Pin<&mut impl Future<Output = SessionEnd>>,
     ) -> SessionEnd {
         let deadline = self.ctx.config.slow_client();
         let idle = self.ctx.config.idle_timeout();
@@ -140,8 +142,7 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         loop {
             let step = tokio::select! {
                 biased;
-                end = &mut *reader => {
-                    let end = end.unwrap_or(SessionEnd::CONNECTION_LOST);
+                end = reader.as_mut() => {
                     if end != SessionEnd::CONNECTION_LOST {
                         // Pings read before the end are owed their pongs (RFC 6455 §5.5.2).
                         let _ = timeout(deadline, self.owed_pongs(&mut ctrl)).await;
