@@ -1,8 +1,11 @@
 //! # tickwire-bots
 //!
 //! A load tester for Tickwire servers: many headless bots, each a full
-//! [`tickwire_client`] client (it decodes every snapshot, interpolates, predicts, answers
-//! pings and sends an input every tick), driven from one process.
+//! [`tickwire_client`] client (it decodes every snapshot, predicts, answers pings and sends an
+//! input every tick), driven from one process. A behaviour that reads remote entities as drawn
+//! (the arena's fight) keeps a history to interpolate; the others keep only the newest
+//! snapshot, as a replica that a delta updates without a pass over the whole world
+//! ([`Players::history`]).
 //!
 //! - [`args`]: the command line ([`Args`]) and its validation; only loopback targets.
 //! - [`players`]: what the bots play: a game and a behaviour ([`Players`]); every game has the
