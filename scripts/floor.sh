@@ -25,6 +25,9 @@ SECS="${SECS:-15}"
 # connection, the structure of a tick-driven server); 0: replies in answer to each frame read.
 # DIRECT=1 (with TICKED=1): the room-driven floor (the ticker writes every reply itself).
 TICKED="$([[ "${TICKED:-0}" == 1 ]] && echo "$RATE" || echo 0)"
+# Tokio workers of the floor server (one core: one worker, as tokio picks by itself and as
+# scripts/server-cpu.sh runs Tickwire; compare at equal worker counts).
+WORKERS="${WORKERS:-1}"
 DIRECT="$([[ "${DIRECT:-0}" == 1 ]] && echo --direct || true)"
 
 target_dir="$(cargo metadata --format-version 1 --no-deps |
@@ -44,7 +47,7 @@ trap stop EXIT INT TERM
 
 printf '| clients | rate | reply bytes | server cores | server us per client per tick |\n|---:|---:|---:|---:|---:|\n'
 for n in $COUNTS; do
-    taskset -c 0 "$bin" serve 127.0.0.1:0 --reply-bytes "$REPLY_BYTES" --tick-rate "$TICKED" $DIRECT >"$log" 2>&1 &
+    TOKIO_WORKER_THREADS="$WORKERS" taskset -c 0 "$bin" serve 127.0.0.1:0 --reply-bytes "$REPLY_BYTES" --tick-rate "$TICKED" $DIRECT >"$log" 2>&1 &
     server_pid=$!
     for _ in $(seq 50); do grep -q listening "$log" && break; sleep 0.1; done
     addr="$(grep -o '127.0.0.1:[0-9]*' "$log" | head -1)"

@@ -6,7 +6,7 @@
 # is how far Tickwire is from the socket floor.
 #
 #   scripts/server-cpu.sh                            # 500 and 1000 clients
-#   COUNTS="500" WORKERS=1 scripts/server-cpu.sh     # TOKIO_WORKER_THREADS for the server
+#   COUNTS="500" WORKERS=2 scripts/server-cpu.sh     # TOKIO_WORKER_THREADS for the server
 #   COUNTS="500" RATE=60 scripts/server-cpu.sh       # the arena at 60 Hz
 #   SERVER_BIN=/tmp/old-server SKIP_BUILD=1 scripts/server-cpu.sh   # another build
 #
@@ -18,7 +18,9 @@ COUNTS="${COUNTS:-500 1000}"
 RAMP_UP="${RAMP_UP:-5}"
 SETTLE="${SETTLE:-7}"
 WINDOW="${WINDOW:-12}"
-WORKERS="${WORKERS:-2}"
+# One tokio worker by default: the server has one core here, and tokio itself would pick one
+# (as it does for the floor in scripts/floor.sh); compare at equal worker counts.
+WORKERS="${WORKERS:-1}"
 PORT="${PORT:-7795}"
 RATE="${RATE:-30}"
 CONFIG="arena={\"npcs\":{\"count\":1000,\"moving_fraction\":0.25},\"tick_rate\":$RATE}"
