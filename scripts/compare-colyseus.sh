@@ -108,7 +108,7 @@ logs, hz, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 tickwire = {}
 for line in open(os.path.join(logs, "tickwire.md")):
     cells = [c.strip() for c in line.strip().strip("|").split("|")]
-    if len(cells) == 5 and cells[0].isdigit():
+    if len(cells) >= 5 and cells[0].isdigit():
         tickwire[int(cells[0])] = (float(cells[3]), float(cells[4]))
 
 rows, details = [], []
