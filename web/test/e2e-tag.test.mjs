@@ -94,9 +94,13 @@ test('the tag page plays against a real server in Chromium', { skip, timeout: 12
     await sleep(400);
     const after = (await state()).remote[0];
     assert.ok(Math.hypot(after.x - before.x, after.y - before.y) > 20, `the chaser moved: ${JSON.stringify([before, after])}`);
+    // Not yet: say what each side sees, so that a timeout tells why (a chase that stalls, a
+    // tag the server made but the page never heard of, a page that lost its link).
     const s = await until('the tag', async () => {
       const s = await state();
-      return s.tag.tagged > 0 && s;
+      if (s.tag.tagged > 0) return s;
+      const tags = chaser.events.filter((e) => e.name === 'Tagged').map((e) => e.fields);
+      throw new Error(`chaser at ${JSON.stringify(chaser.fields(chaser.entity))}, sees the runner at ${JSON.stringify(chaser.fields(target.entity))}; the page: connected ${s.connected}, own ${JSON.stringify(s.own)}; tags the chaser heard: ${JSON.stringify(tags)}`);
     }, 15000);
     assert.ok(s.feed.includes('chaser tagged runner: you are it'), JSON.stringify(s.feed));
     await until('the page’s runner to be it', async () => (await state()).own.it);
