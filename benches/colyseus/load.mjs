@@ -19,6 +19,7 @@
 import { parseArgs } from "node:util";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Client, Protocol } from "@colyseus/sdk";
+import { prng } from "./random.mjs"; // one stream per client
 
 const { values: args } = parseArgs({
   options: {
@@ -39,17 +40,6 @@ const RAMP_UP_MS = Number(args["ramp-up"]) * 1000;
 const WINDOW_START_MS = Number(args["window-start"]) * 1000;
 const WINDOW_MS = Number(args.window) * 1000;
 const RATE = Number(args.rate);
-
-// Seeded PRNG (mulberry32), one stream per client.
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // The arena's move vector: the direction scaled so its longer component is 127.
 function quantize(dx, dy) {

@@ -12,6 +12,8 @@ import { parseArgs } from "node:util";
 import { Room, defineRoom, defineServer, matchMaker } from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { Encoder, schema, t } from "@colyseus/schema";
+import { DEFAULT_RULES, GRID_PER_UNIT, movePlayer, movementRules } from "../../web/arena.js";
+import { prng, randInt } from "./random.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -23,21 +25,15 @@ const { values: args } = parseArgs({
   },
 });
 
-// The arena's default rules (games/arena/src/config.rs: ArenaRules and NpcConfig).
-const WORLD = 1000;
-const WALLS = [
-  [200, 200, 260, 400],
-  [740, 600, 800, 800],
-  [420, 470, 580, 530],
-  [600, 150, 800, 190],
-  [200, 810, 400, 850],
-];
-const PLAYER_SPEED = 200; // units per second
-const PLAYER_RADIUS = 12;
-const NPC_RADIUS = 8;
-const NPC_SPEED = 100; // units per second
-const MAX_HEALTH = 100;
-const GRID = 32; // steps per unit: positions and per-tick displacements live on the 1/32 grid
+// The arena's default rules (games/arena/src/config.rs: ArenaRules), as the browser page has
+// them (web/arena.js, checked against the Rust game by the web parity tests).
+const WORLD = DEFAULT_RULES.world[0];
+const WALLS = DEFAULT_RULES.walls.map((w) => [w.min[0], w.min[1], w.max[0], w.max[1]]);
+const PLAYER_RADIUS = DEFAULT_RULES.player_radius;
+const NPC_RADIUS = DEFAULT_RULES.npc_radius;
+const MAX_HEALTH = DEFAULT_RULES.max_health;
+const NPC_SPEED = 100; // units per second (NpcConfig's default)
+const GRID = GRID_PER_UNIT; // steps per unit: positions and per-tick displacements live on the 1/32 grid
 const MIN_RUN_MS = 1000;
 const MAX_RUN_MS = 3000;
 
@@ -68,81 +64,10 @@ const Player = Entity.extend(
 );
 const ArenaState = schema({ entities: t.map(Entity) }, "ArenaState");
 
-// A small seeded PRNG (mulberry32), so runs are repeatable.
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let r = Math.imul(a ^ (a >>> 15), 1 | a);
-    r = (r + Math.imul(r ^ (r >>> 7), 61 | r)) ^ r;
-    return ((r ^ (r >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const randInt = (rand, lo, hi) => lo + Math.floor(rand() * (hi - lo + 1)); // lo..=hi
-
-// Player movement, as games/arena/src/movement.rs: the move vector (-127..=127 each) is
-// normalised, scaled to one tick of the speed cap and rounded toward zero to the grid, then
-// applied one axis at a time, stopping at the world bounds and at the first wall (exact
-// circle-vs-box in grid steps).
-const units = (v) => Math.round(v * GRID);
-const WALL_UNITS = WALLS.map(([x0, y0, x1, y1]) => [units(x0), units(y0), units(x1), units(y1)]);
-
-function ceilSqrt(n) {
-  if (n <= 0) return 0;
-  let s = Math.floor(Math.sqrt(n));
-  while (s * s < n) s++;
-  while (s > 0 && (s - 1) * (s - 1) >= n) s--;
-  return s;
-}
-
-function stepUnits(mx, my, maxStep) {
-  const cap = maxStep * GRID;
-  const fx = mx / 127;
-  const fy = my / 127;
-  const len = Math.sqrt(fx * fx + fy * fy);
-  const scale = len > 1 ? cap / len : cap;
-  let dx = Math.trunc(fx * scale);
-  let dy = Math.trunc(fy * scale);
-  while (dx * dx + dy * dy > cap * cap) {
-    if (Math.abs(dx) >= Math.abs(dy)) dx -= Math.sign(dx);
-    else dy -= Math.sign(dy);
-  }
-  return [dx, dy];
-}
-
-function sweep(p, axis, delta, r, world) {
-  const a = axis;
-  const b = 1 - axis;
-  const from = p[a];
-  if (delta === 0) return from;
-  let to = from + delta;
-  const lo = r;
-  const hi = world - r;
-  if (delta > 0 && to > hi) to = Math.max(hi, from);
-  else if (delta < 0 && to < lo) to = Math.min(lo, from);
-  for (const w of WALL_UNITS) {
-    const wmin = [w[0], w[1]];
-    const wmax = [w[2], w[3]];
-    const off = Math.max(wmin[b] - p[b], p[b] - wmax[b], 0);
-    if (off >= r) continue;
-    const reach = ceilSqrt(r * r - off * off);
-    const near = wmin[a] - reach;
-    const far = wmax[a] + reach;
-    if (delta > 0 && from <= near && to > near) to = near;
-    else if (delta < 0 && from >= far && to < far) to = far;
-  }
-  return to;
-}
-
-function movePlayer(x, y, mx, my, tickSeconds) {
-  const start = [units(x), units(y)];
-  const [dx, dy] = stepUnits(mx, my, PLAYER_SPEED * tickSeconds);
-  const r = units(PLAYER_RADIUS);
-  const world = units(WORLD);
-  const nx = sweep(start, 0, dx, r, world);
-  const ny = sweep([nx, start[1]], 1, dy, r, world);
-  return [nx / GRID, ny / GRID, (nx - start[0]) / GRID, (ny - start[1]) / GRID];
-}
+// Player movement is games/arena/src/movement.rs as the browser page ports it (web/arena.js
+// `movePlayer`: the move vector normalised, scaled to one tick of the speed cap, rounded toward
+// zero to the 1/32 grid, then swept one axis at a time against the bounds and the walls).
+const MOVEMENT = movementRules(DEFAULT_RULES, Number(args.rate));
 
 function isFree(x, y) {
   const r = PLAYER_RADIUS;
@@ -173,7 +98,6 @@ class ArenaRoom extends Room {
     this.autoDispose = false;
     this.state = new ArenaState();
     this.rand = prng(Number(args.seed));
-    this.tickSeconds = 1 / RATE;
     this.npcStep = (NPC_SPEED / RATE) * GRID;
     this.runTicks = [Math.max(1, Math.ceil((MIN_RUN_MS * RATE) / 1000)), Math.max(1, Math.ceil((MAX_RUN_MS * RATE) / 1000))];
     this.lo = NPC_RADIUS;
@@ -238,11 +162,11 @@ class ArenaRoom extends Room {
       }
       const mx = Math.max(-127, Math.min(127, input.x | 0));
       const my = Math.max(-127, Math.min(127, input.y | 0));
-      const [x, y, vx, vy] = movePlayer(player.x, player.y, mx, my, this.tickSeconds);
-      player.x = x;
-      player.y = y;
-      player.vx = vx;
-      player.vy = vy;
+      const moved = movePlayer(player, { move_x: mx, move_y: my }, MOVEMENT);
+      player.x = moved.x;
+      player.y = moved.y;
+      player.vx = moved.dx;
+      player.vy = moved.dy;
       if (typeof input.aim === "number") player.angle = input.aim;
     }
     // 2. NPCs: move and bounce; the ones whose run is over stop and as many still ones start.

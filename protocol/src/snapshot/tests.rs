@@ -319,6 +319,32 @@ fn arb_pair() -> impl Strategy<Value = (Vec<Ent>, Vec<Ent>, u32)> {
     )
 }
 
+/// `bytes` with the bits `flips` picks flipped.
+fn flipped(mut bytes: Vec<u8>, flips: &[prop::sample::Index]) -> Vec<u8> {
+    for f in flips {
+        let bit = f.index(bytes.len() * 8);
+        bytes[bit / 8] ^= 1 << (bit % 8);
+    }
+    bytes
+}
+
+/// A decode into a buffer (`got`, leaving `out`) had the outcome `decode` had (`want`): the
+/// same snapshot, or the same error.
+fn same_outcome(
+    want: Result<Snapshot, SnapshotError>,
+    got: Result<(), SnapshotError>,
+    out: &Snapshot,
+) -> Result<(), TestCaseError> {
+    match want {
+        Ok(want) => {
+            prop_assert_eq!(got, Ok(()));
+            prop_assert_eq!(out, &want);
+        }
+        Err(e) => prop_assert_eq!(got, Err(e)),
+    }
+    Ok(())
+}
+
 proptest! {
     #[test]
     fn delta_applied_to_baseline_gives_current((a, b, dt) in arb_pair(), t0 in any::<u32>()) {
@@ -350,11 +376,7 @@ proptest! {
         let s = schema();
         let sa = build(&s, 50, &a);
         let sb = build(&s, 50 + dt, &b);
-        let mut bytes = SnapshotEncoder::new().encode(&s, Some(&sa), &sb);
-        for f in &flips {
-            let bit = f.index(bytes.len() * 8);
-            bytes[bit / 8] ^= 1 << (bit % 8);
-        }
+        let bytes = flipped(SnapshotEncoder::new().encode(&s, Some(&sa), &sb), &flips);
         if let Ok(snap) = decode(&s, Some(&sa), sb.tick(), &bytes, &DecodeLimits::default()) {
             let again = SnapshotEncoder::new().encode(&s, Some(&sa), &snap);
             prop_assert_eq!(again, bytes);
@@ -407,13 +429,7 @@ proptest! {
             for (base, bytes) in [(Some(&sa), &delta), (None, &full), (Some(&sa), &junk), (None, &junk)] {
                 let want = decode(&s, base, sb.tick(), bytes, &lim);
                 let got = decoder.decode_into(&s, base, sb.tick(), bytes, &lim, &mut out);
-                match want {
-                    Ok(want) => {
-                        prop_assert_eq!(got, Ok(()));
-                        prop_assert_eq!(&out, &want);
-                    }
-                    Err(e) => prop_assert_eq!(got, Err(e)),
-                }
+                same_outcome(want, got, &out)?;
             }
         }
     }
@@ -453,22 +469,12 @@ proptest! {
             let sa = build(&s, 70, a);
             let sb = build(&s, 70 + dt, b);
             let delta = SnapshotEncoder::new().encode(&s, Some(&sa), &sb);
-            let mut mutated = delta.clone();
-            for f in &flips {
-                let bit = f.index(mutated.len() * 8);
-                mutated[bit / 8] ^= 1 << (bit % 8);
-            }
+            let mutated = flipped(delta.clone(), &flips);
             for bytes in [&delta, &mutated, &junk] {
                 let want = decode(&s, Some(&sa), sb.tick(), bytes, &lim);
                 let mut snap = sa.clone();
                 let got = decoder.decode_in_place(&s, sb.tick(), bytes, &lim, &mut snap);
-                match want {
-                    Ok(want) => {
-                        prop_assert_eq!(got, Ok(()));
-                        prop_assert_eq!(&snap, &want);
-                    }
-                    Err(e) => prop_assert_eq!(got, Err(e)),
-                }
+                same_outcome(want, got, &snap)?;
             }
         }
     }
@@ -626,23 +632,13 @@ proptest! {
         let lim = DecodeLimits::default();
         let sa = build(&s, 70, &a);
         let sb = build(&s, 70 + dt, &b);
-        let mut mutated = SnapshotEncoder::new().encode(&s, Some(&sa), &sb);
-        for f in &flips {
-            let bit = f.index(mutated.len() * 8);
-            mutated[bit / 8] ^= 1 << (bit % 8);
-        }
+        let mutated = flipped(SnapshotEncoder::new().encode(&s, Some(&sa), &sb), &flips);
         let mut decoder = SnapshotDecoder::new();
         for bytes in [&mutated, &junk] {
             let want = decode(&s, Some(&sa), sb.tick(), bytes, &lim);
             let mut replica = Replica::new(sa.clone());
             let got = decoder.decode_replica(&s, sb.tick(), bytes, &lim, &mut replica);
-            match want {
-                Ok(want) => {
-                    prop_assert_eq!(got, Ok(()));
-                    prop_assert_eq!(replica.into_snapshot(), want);
-                }
-                Err(e) => prop_assert_eq!(got, Err(e)),
-            }
+            same_outcome(want, got, &replica.into_snapshot())?;
         }
     }
 }
