@@ -110,36 +110,10 @@ impl SnapshotDecoder {
         r.finish()
     }
 
-    /// Decodes `payload`, the snapshot for `tick`, as a delta against `snap` itself, which
-    /// becomes that snapshot: the result equals what [`decode`] returns with `snap` as the
-    /// baseline, without copying the baseline (rows that neither move nor change are only
-    /// read). For a client that keeps no snapshot but the newest. On error `snap` holds an
-    /// unspecified (but well-formed) snapshot: it is no baseline for anything any more.
-    pub fn decode_in_place(
-        &mut self,
-        schema: &Schema,
-        tick: Tick,
-        payload: &[u8],
-        limits: &DecodeLimits,
-        snap: &mut Snapshot,
-    ) -> Result<(), SnapshotError> {
-        let ticks = tick.diff(snap.tick);
-        if ticks <= 0 {
-            return Err(SnapshotError::NotAfterBaseline { tick, baseline: snap.tick });
-        }
-        debug_assert_eq!(snap.stride, schema.field_count(), "a snapshot of another schema");
-        let mut r = BitReader::new(payload);
-        let survivors = self.read_despawns(&mut r, snap)?;
-        self.survive_in_place(schema, i64::from(ticks), snap, tick);
-        self.read_changes(&mut r, schema, snap, survivors, None)?;
-        self.read_spawns(&mut r, schema, None, limits, snap, None)?;
-        r.finish()
-    }
-
     /// Decodes `payload`, the snapshot for `tick`, as a delta against `replica`, which becomes
-    /// that snapshot (see [`Replica`]): like [`Self::decode_in_place`], but the rows that
-    /// neither change nor despawn are not even read, so a snapshot costs what its changes
-    /// cost, not what the world holds. On error `replica` holds an unspecified (but
+    /// that snapshot (see [`Replica`]), without copying it: the rows that neither change nor
+    /// despawn are not even read, so a snapshot costs what its changes cost, not what the
+    /// world holds. For a client that keeps no snapshot but the newest. On error `replica` holds an unspecified (but
     /// well-formed) state: it is no baseline for anything any more.
     pub fn decode_replica(
         &mut self,

@@ -8,8 +8,8 @@
 //! [`SnapshotEncoder::encode`] writes either a **full** snapshot or a **delta** against a
 //! baseline the client already has (a full snapshot is a delta against the empty snapshot), and
 //! [`decode`] applies one to a baseline ([`SnapshotDecoder::decode_into`] does it into a
-//! recycled snapshot, allocating nothing; [`SnapshotDecoder::decode_in_place`] into the
-//! baseline itself; [`SnapshotDecoder::decode_replica`] into a [`Replica`], whose rows are
+//! recycled snapshot, allocating nothing; [`SnapshotDecoder::decode_replica`] into a
+//! [`Replica`], the baseline itself, whose rows are
 //! brought forward only when they change or are read). The bit layout is specified in `PROTOCOL.md` §6:
 //! despawns (as index gaps into the baseline), changed entities (index gaps into the survivors,
 //! then per component a changed bit and per field the prediction error), spawns (id gaps, then

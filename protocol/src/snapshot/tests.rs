@@ -452,38 +452,10 @@ fn decode_into_merges_spawns_between_survivors() {
     assert_eq!(out, sb);
 }
 
-proptest! {
-    #[test]
-    fn decode_in_place_equals_decode(
-        pairs in prop::collection::vec(arb_pair(), 1..4),
-        flips in prop::collection::vec(any::<prop::sample::Index>(), 0..3),
-        junk in prop::collection::vec(any::<u8>(), 0..48),
-    ) {
-        // One decoder through several deltas (valid, with a few bits flipped, and junk), each
-        // decoded in place into a copy of its baseline: the same result, or the same error, as
-        // `decode` against the untouched baseline.
-        let s = schema();
-        let lim = DecodeLimits::default();
-        let mut decoder = SnapshotDecoder::new();
-        for (a, b, dt) in &pairs {
-            let sa = build(&s, 70, a);
-            let sb = build(&s, 70 + dt, b);
-            let delta = SnapshotEncoder::new().encode(&s, Some(&sa), &sb);
-            let mutated = flipped(delta.clone(), &flips);
-            for bytes in [&delta, &mutated, &junk] {
-                let want = decode(&s, Some(&sa), sb.tick(), bytes, &lim);
-                let mut snap = sa.clone();
-                let got = decoder.decode_in_place(&s, sb.tick(), bytes, &lim, &mut snap);
-                same_outcome(want, got, &snap)?;
-            }
-        }
-    }
-}
-
 #[test]
-fn decode_in_place_rejects_a_respawned_baseline_id_and_an_old_tick() {
-    // As `respawning_a_baseline_id_is_rejected`, in place: entity 4 is gone from the snapshot
-    // by the time the spawns are read, and still may not come back.
+fn a_replica_rejects_a_respawned_baseline_id_and_an_old_tick() {
+    // As `respawning_a_baseline_id_is_rejected`, into a replica: entity 4 is gone from it by
+    // the time the spawns are read, and still may not come back.
     let s = schema();
     let base = build(&s, 1, &[mover(4, 1.0, 0.0)]);
     let mut w = crate::bits::BitWriter::default();
@@ -498,14 +470,15 @@ fn decode_in_place_rejects_a_respawned_baseline_id_and_an_old_tick() {
     let bytes = w.finish();
     let lim = DecodeLimits::default();
     let mut decoder = SnapshotDecoder::new();
-    let got = decoder.decode_in_place(&s, Tick(2), &bytes, &lim, &mut base.clone());
+    let got = decoder.decode_replica(&s, Tick(2), &bytes, &lim, &mut Replica::new(base.clone()));
     assert!(matches!(got, Err(SnapshotError::BadSpawnId { id: 4, .. })), "{got:?}");
-    let got = decoder.decode_in_place(&s, Tick(1), &[0x07], &lim, &mut base.clone());
+    let got = decoder.decode_replica(&s, Tick(1), &[0x07], &lim, &mut Replica::new(base));
     assert!(matches!(got, Err(SnapshotError::NotAfterBaseline { .. })), "{got:?}");
 }
 
 /// A component whose velocity is itself predicted from an acceleration, the velocity listed
-/// first: predicting in place field by field would move the position with the new velocity.
+/// first: predicting in place field by field would move the position with the new velocity
+/// (and deferring the motion would be wrong: a replica brings such rows forward eagerly).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Thrown {
     v: f32,
@@ -533,7 +506,7 @@ impl Replicate for Thrown {
 }
 
 #[test]
-fn decode_in_place_predicts_from_the_baseline_when_a_velocity_is_predicted_too() {
+fn a_replica_predicts_from_the_baseline_when_a_velocity_is_predicted_too() {
     let s = Schema::new("thrown", &[Thrown::DEF]).expect("valid schema");
     let mut b = SnapshotBuilder::new(&s, Tick(10), Snapshot::default());
     b.entity(EntityId(1)).set(0, &Thrown { v: 2.0, x: 100.0, a: 1.0 });
@@ -541,10 +514,11 @@ fn decode_in_place_predicts_from_the_baseline_when_a_velocity_is_predicted_too()
     let lim = DecodeLimits::default();
     let nothing_changed = [0x07]; // no despawns, changes or spawns
     let want = decode(&s, Some(&base), Tick(13), &nothing_changed, &lim).expect("valid");
-    let mut snap = base.clone();
+    let mut replica = Replica::new(base);
     SnapshotDecoder::new()
-        .decode_in_place(&s, Tick(13), &nothing_changed, &lim, &mut snap)
+        .decode_replica(&s, Tick(13), &nothing_changed, &lim, &mut replica)
         .expect("valid");
+    let snap = replica.into_snapshot();
     assert_eq!(snap, want);
     // x moved 3 ticks at the baseline's velocity (2), the velocity 3 ticks at 1.
     assert_eq!(
