@@ -12,7 +12,8 @@
 # above), COUNTS, DURATION (per step, ramp-up included), RAMP_UP, BEHAVIOUR (arena:
 # idle|wander|fight, kart: race; random or idle for either; default wander / race), PER_ROOM
 # (players per room: bots are spread over ceil(clients/PER_ROOM) rooms r0, r1, ...),
-# MAX_ROOMS (the server's --max-rooms, default 256), LATENCY/JITTER (bots' link conditioner), PORT, SKIP_BUILD=1, PIN=1 (the server on its own
+# MAX_ROOMS (the server's --max-rooms, default 256), LATENCY/JITTER (bots' link conditioner), PORT,
+# SKIP_BUILD=1, SERVER_BIN / BOTS_BIN (other builds, for paired runs), PIN=1 (the server on its own
 # core and the bots on the others: on a small machine the bots otherwise take CPU time from
 # the server, and its tick times measure the bots as much as the server).
 #

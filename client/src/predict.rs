@@ -9,7 +9,9 @@
 //! reset to the server's at `S` and the inputs stamped after `S` are replayed on top of it.
 //! Since the function and the quantized inputs are the same on both sides, the prediction is
 //! exact whenever the server applied every input: replaying changes nothing, and no correction
-//! is ever visible.
+//! is ever visible. So when the prediction for `S` equals the server's state at `S`, the replay
+//! is skipped (the pending predictions were stepped from that very state already): a client
+//! that predicts well steps each input once.
 //!
 //! The prediction stored with the input of tick `S` is compared with the server's state at
 //! `S`: a difference counts as a **misprediction** (an input arrived late, the player was hit
@@ -75,7 +77,7 @@ pub struct Reconciliation {
     /// How far that prediction was from the server's state ([`Predict::distance`]; 0 when
     /// exact).
     pub error: f32,
-    /// Inputs replayed on top of the server's state.
+    /// Inputs replayed on top of the server's state (none when the prediction was exact).
     pub replayed: usize,
 }
 
@@ -194,6 +196,7 @@ impl<P: Predict> Predictor<P> {
     /// `state` (`None` if the snapshot does not hold it, or it cannot be predicted now).
     pub fn reconcile(&mut self, tick: Tick, state: Option<P::State>) -> Reconciliation {
         let mut out = Reconciliation::default();
+        let mut exact = false;
         while let Some(p) = self.pending.pop_front() {
             if p.tick.is_newer_than(tick) {
                 self.pending.push_front(p);
@@ -206,17 +209,23 @@ impl<P: Predict> Predictor<P> {
             out.had_input = p.sent;
             if let (Some(predicted), Some(actual)) = (&p.after, &state) {
                 out.checked = true;
-                out.error = if predicted == actual {
-                    0.0
-                } else {
-                    P::distance(predicted, actual).max(f32::MIN_POSITIVE)
-                };
+                exact = predicted == actual;
+                out.error =
+                    if exact { 0.0 } else { P::distance(predicted, actual).max(f32::MIN_POSITIVE) };
             }
             self.resolve(p, state.as_ref());
         }
         let Some(state) = state else {
             return out;
         };
+        if exact && self.pending.iter().all(|p| p.after.is_some()) {
+            // The prediction for `tick` was the server's state, and every pending prediction
+            // was stepped from it: replaying would give each of them again (the step is a
+            // function of the state and the input). Only their base moves.
+            self.pending.iter_mut().for_each(|p| p.base = Some(tick));
+            self.server = Some((tick, state));
+            return out;
+        }
         let mut at = state.clone();
         for i in 0..self.pending.len() {
             // invariant: i < len.
@@ -299,9 +308,73 @@ mod tests {
         // The server applied 11 and 12; snapshot 12 says so.
         let server = [input(127, 0); 2].iter().fold(start, server_step);
         let r = p.reconcile(Tick(12), alive(server));
-        assert_eq!(r, Reconciliation { had_input: true, checked: true, error: 0.0, replayed: 3 });
+        // Exact: the pending predictions already start from that state, nothing is replayed.
+        assert_eq!(r, Reconciliation { had_input: true, checked: true, error: 0.0, replayed: 0 });
         assert_eq!(p.pending(), 3);
         assert_eq!(pos(&p), Some(Vec2::new(100.0 + 5.0 * step, 100.0)));
+        // The server says the player was stopped at tick 13 (pushed back, say): 14 and 15 are
+        // replayed from where it says.
+        let stopped = Vec2::new(90.0, 100.0);
+        let r = p.reconcile(Tick(13), alive(stopped));
+        assert!(r.checked && r.error > 0.0, "{r:?}");
+        assert_eq!(r.replayed, 2);
+        assert_eq!(pos(&p), Some(Vec2::new(90.0 + 2.0 * step, 100.0)));
+    }
+
+    /// Whatever the server says, skipping the replay after an exact prediction leaves the
+    /// predictor where a replay would have: the same predicted state, and the same pending
+    /// predictions and bases (a twin that always replays is the reference).
+    #[test]
+    fn skipping_the_replay_gives_what_replaying_gives() {
+        let rules = ArenaRules::default();
+        let mut p = predictor(rules.clone());
+        let mut twin = predictor(rules);
+        let start = Vec2::new(300.0, 150.0);
+        for q in [&mut p, &mut twin] {
+            q.reconcile(Tick(0), alive(start));
+        }
+        let axis = |t: u32, k: u32| ((t * k) % 255) as i8 as i16 as i32;
+        let mut skipped = 0;
+        for t in 1..=400u32 {
+            let i = input(axis(t, 37).clamp(-127, 127) as i8, axis(t, 91).clamp(-127, 127) as i8);
+            p.apply(Tick(t), i);
+            twin.apply(Tick(t), i);
+            if t > 3 && t % 2 == 0 {
+                // The server is 3 ticks behind. It agrees with the prediction, except every
+                // 7th tick, when it moved the player on its own.
+                let acked = Tick(t - 3);
+                let predicted = p.pending.iter().find(|q| q.tick == acked).and_then(|q| q.after);
+                let mut server = predicted.map_or(start, |s| s.pos);
+                if t % 7 == 0 {
+                    server.x += 1.5;
+                }
+                let r = p.reconcile(acked, alive(server));
+                skipped += usize::from(r.checked && r.error == 0.0 && r.replayed == 0);
+                twin.replay_always(acked, alive(server));
+                assert_eq!(p.predicted(), twin.predicted(), "tick {t}");
+                let bases = |q: &Predictor<ArenaProtocol>| {
+                    q.pending.iter().map(|q| (q.tick, q.after, q.base)).collect::<Vec<_>>()
+                };
+                assert_eq!(bases(&p), bases(&twin), "tick {t}");
+            }
+        }
+        assert!(skipped > 50, "exact predictions skipped the replay {skipped} times");
+    }
+
+    impl<P: Predict> Predictor<P> {
+        /// What [`Predictor::reconcile`] did before it skipped exact replays.
+        fn replay_always(&mut self, tick: Tick, state: Option<P::State>) {
+            self.pending.retain(|p| p.tick.is_newer_than(tick));
+            let Some(state) = state else { return };
+            let mut at = state.clone();
+            for i in 0..self.pending.len() {
+                at = self.step(&at, self.pending[i].input.as_ref());
+                self.pending[i].after = Some(at.clone());
+                self.pending[i].base = Some(tick);
+            }
+            self.server = Some((tick, state));
+            self.predicted = Some(at);
+        }
     }
 
     #[test]

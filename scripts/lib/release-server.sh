@@ -4,6 +4,7 @@
 #
 #   source "$(dirname "$0")/lib/release-server.sh"
 #   release_binaries loadtest           # sets target_dir, out_dir, server_bin, bots_bin
+#                                       # (SERVER_BIN / BOTS_BIN: other builds)
 #   raise_open_files 2256               # or exit
 #   start_server "$PORT" --default-room r0    # sets server_pid; waits for /healthz
 
@@ -15,8 +16,9 @@ release_binaries() {
     if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
         cargo build --release -p tickwire-server -p tickwire-bots
     fi
-    server_bin="$target_dir/release/tickwire-server"
-    bots_bin="$target_dir/release/tickwire-bots"
+    # SERVER_BIN / BOTS_BIN: other builds (two commits' bots run in turn, say).
+    server_bin="${SERVER_BIN:-$target_dir/release/tickwire-server}"
+    bots_bin="${BOTS_BIN:-$target_dir/release/tickwire-bots}"
 }
 
 # Every bot is one socket in the bots and one in the server: stay under the open-files limit.

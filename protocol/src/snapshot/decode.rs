@@ -42,8 +42,11 @@ pub fn decode(
 /// the room's size (the counterpart of [`super::SnapshotEncoder`]).
 #[derive(Debug, Clone, Default)]
 pub struct SnapshotDecoder {
-    /// Per baseline entity: not despawned by the payload being decoded.
+    /// Per baseline entity: not despawned by the payload being decoded (sized and filled only
+    /// when `despawns` is not 0).
     alive: Vec<bool>,
+    /// Entities the payload being decoded despawns.
+    despawns: usize,
     /// The schema's linearly predicted fields (rebuilt per call: a few entries).
     linear: Vec<Linear>,
     /// The field-difference code orders of the change list, one per field.
@@ -157,7 +160,7 @@ impl SnapshotDecoder {
     /// their ids in `despawned`.
     fn compact(&mut self, snap: &mut Snapshot, mut anchors: Option<&mut Vec<Tick>>) {
         self.despawned.clear();
-        if self.alive.iter().all(|a| *a) {
+        if self.despawns == 0 {
             return;
         }
         let stride = snap.stride;
@@ -192,12 +195,13 @@ impl SnapshotDecoder {
         r: &mut BitReader<'_>,
         base: &Snapshot,
     ) -> Result<usize, SnapshotError> {
-        self.alive.clear();
-        self.alive.resize(base.len(), true);
+        self.despawns = 0;
         let count = read_count(r, "despawn", base.len())?;
         if count == 0 {
             return Ok(base.len());
         }
+        self.alive.clear();
+        self.alive.resize(base.len(), true);
         let order = Order::read(r, "despawn gap")?;
         let mut costs = OrderCosts::default();
         let mut next = 0u64;
@@ -220,6 +224,7 @@ impl SnapshotDecoder {
         }
         order.check(&costs)?;
         // Despawn indices are strictly ascending, so each one cleared a different slot.
+        self.despawns = count;
         Ok(base.len() - count)
     }
 
@@ -240,6 +245,11 @@ impl SnapshotDecoder {
         out.ids.clear();
         out.masks.clear();
         out.values.clear();
+        if stride == 0 && self.despawns == 0 {
+            out.ids.extend_from_slice(&base.ids);
+            out.masks.extend_from_slice(&base.masks);
+            return;
+        }
         if stride == 0 {
             // No fields: rows are ids and masks only (and nothing is predicted).
             let alive = base.ids.iter().zip(&base.masks).zip(&self.alive).filter(|(_, a)| **a);
@@ -250,7 +260,7 @@ impl SnapshotDecoder {
             return;
         }
         let rows = base.ids.iter().zip(&base.masks).zip(base.values.chunks_exact(stride));
-        if self.alive.iter().all(|a| *a) {
+        if self.despawns == 0 {
             // No despawns (the common case): copy the baseline wholesale, then predict.
             out.ids.extend_from_slice(&base.ids);
             out.masks.extend_from_slice(&base.masks);
