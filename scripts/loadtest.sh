@@ -139,13 +139,16 @@ for n in $COUNTS; do
     bots_pid=$!
     rss_max=0
     over=0
-    # The steady window: from 2 s after the ramp-up to 1 s before the bots stop.
-    step_start="$(date +%s)"; w0="0 0"; w1="0 0"
+    # The steady window: from 2 s after the ramp-up to 1 s before the bots stop. The bots'
+    # process is time(1)'s child (taskset, when pinned, execs it).
+    step_start="$(date +%s)"; w0="0 0 0"; w1="0 0 0"; bots_child=""
     while kill -0 "$bots_pid" 2>/dev/null; do
         el=$(($(date +%s) - step_start))
+        [[ -z "$bots_child" ]] && bots_child="$(ps -o pid= --ppid "$bots_pid" | awk 'NR == 1 {print $1}')"
         if ((el >= ramp_s + 2 && el <= duration_s - 1)); then
-            [[ "$w0" == "0 0" ]] && w0="$(cpu_ticks "$server_pid") $(now_ns)"
-            w1="$(cpu_ticks "$server_pid") $(now_ns)"
+            window="$(cpu_ticks "$server_pid") $(now_ns) $(cpu_ticks "${bots_child:-0}")"
+            [[ "$w0" == "0 0 0" ]] && w0="$window"
+            w1="$window"
         fi
         r="$(rss_kb "$server_pid")"; ((r > rss_max)) && rss_max=$r
         if (( $(bots_rss_kb "$bots_pid") > MAX_BOTS_RSS_MB * 1024 )); then
@@ -166,11 +169,14 @@ for n in $COUNTS; do
 import json, sys
 path, n, c0, c1, bc, m0, m1, t0, t1, hz, rss, interest, k0, k1, over, rows, win, rate = sys.argv[1:]
 wall = (int(t1) - int(t0)) / 1e9
-# Steady state: the server's cores over the window, and its CPU per client per tick.
-wc0, wt0, wc1, wt1 = (int(x) for x in win.split())
-steady = (wc1 - wc0) / int(hz) / ((wt1 - wt0) / 1e9) if wt1 > wt0 else None
+# Steady state: the server's cores over the window, and its CPU per client per tick; the bots'
+# cores over the window, per snapshot at the rate the bots' own steady window saw.
+wc0, wt0, wb0, wc1, wt1, wb1 = (int(x) for x in win.split())
+span = (wt1 - wt0) / 1e9
+steady = (wc1 - wc0) / int(hz) / span if wt1 > wt0 else None
 steady_txt = "–" if steady is None else f"{steady:.3f}"
 per_client = "–" if steady is None else f"{steady / (int(n) * float(rate)) * 1e6:.2f}"
+bots_steady = (wb1 - wb0) / int(hz) / span if wt1 > wt0 and wb0 > 0 else None
 cpu = lambda ticks: 100.0 * int(ticks) / int(hz) / wall
 server, bots = cpu(int(c1) - int(c0)), cpu(int(bc))
 others = max(0.0, cpu(int(m1) - int(m0)) - server - bots)
@@ -184,23 +190,29 @@ try:
     r = json.load(open(path))
 except (OSError, ValueError):
     r = None
+# The bots' steady window (see tickwire_bots::swarm::STEADY_SETTLE): gap p99, mispredictions.
+st = (r or {}).get("steady")
+st_gap = "–" if not st else f"{st['snapshot_interval_ms']['p99']:.1f}"
+st_mis = "–" if not st else f"{st['mispredictions']} / {st['prediction_checks']}"
+st_rate = st["snapshots_received"] / st["seconds"] if st and st["seconds"] > 0 else 0
+st_per = "–" if bots_steady is None or st_rate <= 0 else f"{bots_steady / st_rate * 1e6:.1f}"
 if interest == "-":
     if r is None:
-        print(f"| {n} | – | {server:.0f} | {steady_txt} | {per_client} | {int(rss) / 1024:.0f} | – | – | – | – | {bots:.0f} | – | {others:.0f} | run failed{note} |")
+        print(f"| {n} | – | {server:.0f} | {steady_txt} | {per_client} | {int(rss) / 1024:.0f} | – | – | – | – | – | – | {bots:.0f} | – | – | {others:.0f} | run failed{note} |")
         sys.exit()
     tick = r["server_tick_p99_ms"]
     tick = "–" if tick is None else f"{tick:.2f}"
     snaps = r["snapshots_received"]
     per_snapshot = "–" if snaps <= 0 else f"{int(bc) / int(hz) / snaps * 1e6:.1f}"
     print(f"| {n} | {tick} | {server:.0f} | {steady_txt} | {per_client} | {int(rss) / 1024:.0f} "
-          f"| {r['bytes_per_bot_per_s']:.0f} | {r['snapshot_interval_ms']['p99']:.1f} "
-          f"| {r['rtt_ms']['p99']:.1f} | {r['mispredictions']} / {r['prediction_checks']} "
-          f"| {bots:.0f} | {per_snapshot} | {others:.0f} "
+          f"| {r['bytes_per_bot_per_s']:.0f} | {r['snapshot_interval_ms']['p99']:.1f} | {st_gap} "
+          f"| {r['rtt_ms']['p99']:.1f} | {r['mispredictions']} / {r['prediction_checks']} | {st_mis} "
+          f"| {bots:.0f} | {per_snapshot} | {st_per} | {others:.0f} "
           f"| {r['errors']} ({r['bots_connected']}/{n} connected){note} |")
     sys.exit()
 if r is None:
     print(f"| {interest} | {n} | – | {server:.0f} | – | {per_tick('encodes')} | {views} "
-          f"| {per_tick('transitions')} | – | – | – | {int(rss) / 1024:.0f} | {bots:.0f} | run failed{note} |")
+          f"| {per_tick('transitions')} | – | – | – | – | – | {int(rss) / 1024:.0f} | {bots:.0f} | run failed{note} |")
     sys.exit()
 tick = r["server_tick_p99_ms"]
 tick = "–" if tick is None else f"{tick:.2f}"
@@ -208,8 +220,8 @@ with open(rows, "a") as f:
     f.write(json.dumps({"interest": interest, "clients": int(n), "bytes": r["bytes_per_bot_per_s"]}) + "\n")
 print(f"| {interest} | {n} | {r['bytes_per_bot_per_s']:.0f} | {server:.0f} | {tick} "
       f"| {per_tick('encodes')} | {views} | {per_tick('transitions')} "
-      f"| {r['snapshot_interval_ms']['p99']:.1f} | {r['decode_errors']} "
-      f"| {r['mispredictions']} / {r['prediction_checks']} | {int(rss) / 1024:.0f} | {bots:.0f} "
+      f"| {r['snapshot_interval_ms']['p99']:.1f} | {st_gap} | {r['decode_errors']} "
+      f"| {r['mispredictions']} / {r['prediction_checks']} | {st_mis} | {int(rss) / 1024:.0f} | {bots:.0f} "
       f"| {r['errors']} ({r['bots_connected']}/{n} connected){note} |")
 PY
 )")
@@ -223,8 +235,8 @@ if [[ "$SCENARIO" == bigworld ]]; then
         echo "$(nproc) cores $([[ "${PIN:-0}" == 1 ]] && echo "(server pinned to one, bots to the rest)" || echo "shared by server and bots"). Interest: cell 250, radius 1, hysteresis 16."
         echo "CPU % is of one core; encodes, views and transitions are per tick, from /metrics."
         echo
-        echo "| interest | clients | bytes/client/s | server CPU % | server tick p99 (ms) | encodes/tick | views/tick | transitions/tick | snapshot gap p99 (ms) | decode errors | mispredictions / checks | server RSS MB | bots CPU % | errors |"
-        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        echo "| interest | clients | bytes/client/s | server CPU % | server tick p99 (ms) | encodes/tick | views/tick | transitions/tick | snapshot gap p99 (ms) | steady gap p99 (ms) | decode errors | mispredictions / checks | steady mispredictions / checks | server RSS MB | bots CPU % | errors |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
         printf '%s\n' "${rows[@]}"
         echo
         python3 - "$out_dir/rows.jsonl" <<'PY'
@@ -246,9 +258,11 @@ fi
     echo "\"others\" is what every other process on the machine used meanwhile."
     echo
     echo "\"steady\" is the server's CPU from 2 s after the ramp-up to 1 s before the bots stop, in cores,"
-    echo "and per client per tick; the bots' CPU per snapshot is over the whole step."
+    echo "and per client per tick, and the bots' CPU over the same window per snapshot; the bots' own"
+    echo "steady figures (gap, mispredictions) are from 2 s after the ramp-up to the stop. The other"
+    echo "columns are over the whole step, joins and goodbyes included."
     echo
-    echo "| clients | server tick p99 (ms) | server CPU % | server steady (cores) | server µs per client per tick | server RSS MB | bytes/client/s | snapshot gap p99 (ms) | RTT p99 (ms) | mispredictions / checks | bots CPU % | bots µs per snapshot | others CPU % | errors |"
-    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    echo "| clients | server tick p99 (ms) | server CPU % | server steady (cores) | server µs per client per tick | server RSS MB | bytes/client/s | snapshot gap p99 (ms) | steady gap p99 (ms) | RTT p99 (ms) | mispredictions / checks | steady mispredictions / checks | bots CPU % | bots µs per snapshot | bots steady µs per snapshot | others CPU % | errors |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     printf '%s\n' "${rows[@]}"
 } | tee "$target_dir/loadtest.md"

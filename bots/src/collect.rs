@@ -103,6 +103,12 @@ pub struct Latencies {
 impl Latencies {
     /// Records drained samples (and empties `samples`).
     pub fn record(&mut self, samples: &mut Samples) {
+        self.add(samples);
+        samples.clear();
+    }
+
+    /// Records drained samples, leaving them in `samples`.
+    pub fn add(&mut self, samples: &Samples) {
         for &us in &samples.rtt_us {
             self.rtt.record(us);
         }
@@ -112,7 +118,6 @@ impl Latencies {
         for &us in &samples.outage_us {
             self.outage.record(us);
         }
-        samples.clear();
     }
 
     /// Adds every sample of `other`.
@@ -178,18 +183,30 @@ impl Counters {
 
     /// Adds other sums.
     pub fn merge(&mut self, o: &Counters) {
-        self.snapshots += o.snapshots;
-        self.bytes_received += o.bytes_received;
-        self.bytes_sent += o.bytes_sent;
-        self.inputs_sent += o.inputs_sent;
-        self.inputs_late += o.inputs_late;
-        self.decode_errors += o.decode_errors;
-        self.events += o.events;
-        self.prediction_checks += o.prediction_checks;
-        self.mispredictions += o.mispredictions;
-        self.reconnect_attempts += o.reconnect_attempts;
-        self.resumes += o.resumes;
-        self.sessions_lost += o.sessions_lost;
+        *self = self.zip_with(o, u64::saturating_add);
+    }
+
+    /// What grew since `earlier` (sums of the same bots, taken before).
+    pub fn since(&self, earlier: &Counters) -> Counters {
+        self.zip_with(earlier, u64::saturating_sub)
+    }
+
+    /// `f` of each counter and its counterpart in `o`.
+    fn zip_with(&self, o: &Counters, f: impl Fn(u64, u64) -> u64) -> Counters {
+        Counters {
+            snapshots: f(self.snapshots, o.snapshots),
+            bytes_received: f(self.bytes_received, o.bytes_received),
+            bytes_sent: f(self.bytes_sent, o.bytes_sent),
+            inputs_sent: f(self.inputs_sent, o.inputs_sent),
+            inputs_late: f(self.inputs_late, o.inputs_late),
+            decode_errors: f(self.decode_errors, o.decode_errors),
+            events: f(self.events, o.events),
+            prediction_checks: f(self.prediction_checks, o.prediction_checks),
+            mispredictions: f(self.mispredictions, o.mispredictions),
+            reconnect_attempts: f(self.reconnect_attempts, o.reconnect_attempts),
+            resumes: f(self.resumes, o.resumes),
+            sessions_lost: f(self.sessions_lost, o.sessions_lost),
+        }
     }
 }
 
@@ -235,4 +252,21 @@ mod tests {
         count(&mut t, "too_slow");
         assert_eq!(t["too_slow"], 2);
     }
+}
+
+/// What the bots measured in the steady window: from [`STEADY_SETTLE`] after the ramp-up to the
+/// last collection before the stop (joins and goodbyes left out, as the load script leaves them
+/// out of the server's CPU).
+///
+/// [`STEADY_SETTLE`]: crate::swarm::STEADY_SETTLE
+#[derive(Debug, Clone, Default)]
+pub struct Steady {
+    /// When it began, from the start of the run.
+    pub from: Duration,
+    /// How long it lasted.
+    pub length: Duration,
+    /// RTT and snapshot-interval histograms of the window.
+    pub latencies: Latencies,
+    /// The counters' growth over the window.
+    pub counters: Counters,
 }

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::collect::{Percentiles, Tally};
+use crate::collect::{Percentiles, Steady, Tally};
 use crate::slo::{Breach, Measured, Thresholds, evaluate};
 use crate::swarm::Outcome;
 
@@ -70,6 +70,9 @@ pub struct Report {
     pub rtt_ms: Percentiles,
     /// Interval between consecutive snapshots at a bot, milliseconds.
     pub snapshot_interval_ms: Percentiles,
+    /// The same figures in the steady window, joins and goodbyes left out (`null`: the run
+    /// ended before it began; see [`crate::swarm::STEADY_SETTLE`]).
+    pub steady: Option<SteadyReport>,
     /// Snapshots decoded, all bots.
     pub snapshots_received: u64,
     /// WebSocket payload bytes received, all bots.
@@ -157,6 +160,7 @@ impl Report {
             connect_errors: outcome.connect_errors.clone(),
             rtt_ms: l.rtt.summary(),
             snapshot_interval_ms: l.snapshot_gap.summary(),
+            steady: outcome.steady.as_ref().map(SteadyReport::new),
             snapshots_received: k.snapshots,
             bytes_received: k.bytes_received,
             snapshots_per_bot_per_s: round3(per_bot_s(k.snapshots)),
@@ -230,6 +234,14 @@ impl Report {
         row("connect errors", tally(&self.connect_errors));
         row("rtt", pct(&self.rtt_ms));
         row("snapshot interval", pct(&self.snapshot_interval_ms));
+        if let Some(st) = &self.steady {
+            let window = format!("{:.1}s from {:.1}s", st.seconds, st.from_s);
+            row("steady window", window);
+            row("  rtt", pct(&st.rtt_ms));
+            row("  snapshot interval", pct(&st.snapshot_interval_ms));
+            let checks = format!("{} / {}", st.mispredictions, st.prediction_checks);
+            row("  mispredictions / checks", checks);
+        }
         row("snapshots per bot per s", format!("{:.2}", self.snapshots_per_bot_per_s));
         row("bytes per bot per s", format!("{:.0}", self.bytes_per_bot_per_s));
         row(
@@ -302,4 +314,40 @@ impl Report {
 
 fn round3(v: f64) -> f64 {
     (v * 1e3).round() / 1e3
+}
+
+/// What the bots measured in the steady window ([`Steady`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SteadyReport {
+    /// When the window began, seconds from the start.
+    pub from_s: f64,
+    /// Its length, seconds.
+    pub seconds: f64,
+    /// RTT of the bots' own pings, milliseconds.
+    pub rtt_ms: Percentiles,
+    /// Interval between consecutive snapshots at a bot, milliseconds.
+    pub snapshot_interval_ms: Percentiles,
+    /// Snapshots decoded, all bots.
+    pub snapshots_received: u64,
+    /// Messages or snapshots that failed to decode.
+    pub decode_errors: u64,
+    /// Local-player predictions checked against a snapshot.
+    pub prediction_checks: u64,
+    /// Of which wrong.
+    pub mispredictions: u64,
+}
+
+impl SteadyReport {
+    fn new(s: &Steady) -> Self {
+        Self {
+            from_s: round3(s.from.as_secs_f64()),
+            seconds: round3(s.length.as_secs_f64()),
+            rtt_ms: s.latencies.rtt.summary(),
+            snapshot_interval_ms: s.latencies.snapshot_gap.summary(),
+            snapshots_received: s.counters.snapshots,
+            decode_errors: s.counters.decode_errors,
+            prediction_checks: s.counters.prediction_checks,
+            mispredictions: s.counters.mispredictions,
+        }
+    }
 }

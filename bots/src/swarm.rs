@@ -30,12 +30,15 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use crate::collect::{Counters, Latencies, LatencyHistogram, Tally, count};
+use crate::collect::{Counters, Latencies, LatencyHistogram, Steady, Tally, count};
 use crate::directory::{self, DirectoryTarget, Route};
 use crate::players::Players;
 
 /// How often the collector drains the clients' samples.
 pub const COLLECT_EVERY: Duration = Duration::from_millis(250);
+/// The steady window ([`Outcome::steady`]) starts this long after the ramp-up (as the load
+/// script's window of the server's CPU does).
+pub const STEADY_SETTLE: Duration = Duration::from_secs(2);
 /// Time allowed for every bot to say goodbye at the end.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
@@ -213,6 +216,9 @@ pub struct Outcome {
     pub disconnects: Tally,
     /// RTT and snapshot-interval histograms.
     pub latencies: Latencies,
+    /// The same, and the counters' growth, in the steady window (`None`: the run ended before
+    /// it began): from [`STEADY_SETTLE`] after the ramp-up to the stop.
+    pub steady: Option<Steady>,
     /// Sums of the bots' counters.
     pub counters: Counters,
     /// Sum over bots of the time each was connected, seconds.
@@ -348,6 +354,9 @@ async fn orchestrate<P: Predict>(
     let mut ticker = interval(COLLECT_EVERY);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let deadline = start + config.duration;
+    let steady_from = start + config.ramp_up + STEADY_SETTLE;
+    // The steady window, once begun: its histograms and the counters when it began.
+    let mut steady: Option<(Instant, Steady, Counters)> = None;
     let mut last = (start, Counters::default());
     let mut ticks = 0u64;
     let mut chaos = config.chaos.map(|c| (c, Pcg32::seed_from_u64(config.seed ^ 0xc4a05), start));
@@ -363,8 +372,20 @@ async fn orchestrate<P: Predict>(
             *last_round = Instant::now();
             unleash(&shared, c.fraction, rng);
         }
-        let counters = collect(&shared, &mut scratch, &mut total, &mut window);
+        let in_window = steady.as_mut().map(|(_, s, _)| &mut s.latencies);
+        let counters = collect(&shared, &mut scratch, &mut total, &mut window, in_window);
         let now = Instant::now();
+        match &mut steady {
+            Some((began, s, first)) => {
+                s.length = now.duration_since(*began);
+                s.counters = counters.since(first);
+            }
+            None if now >= steady_from => {
+                let from = now.duration_since(start);
+                steady = Some((now, Steady { from, ..Steady::default() }, counters));
+            }
+            None => {}
+        }
         let dt = now.duration_since(last.0).as_secs_f64().max(1e-3);
         let mut live = shared.live.lock();
         live.elapsed = now.duration_since(start);
@@ -397,6 +418,7 @@ async fn orchestrate<P: Predict>(
         connect_errors: Tally::new(),
         disconnects: Tally::new(),
         latencies: Latencies::default(),
+        steady: None,
         counters: Counters::default(),
         bot_seconds: 0.0,
         chaos_drops: 0,
@@ -435,7 +457,8 @@ async fn orchestrate<P: Predict>(
         bots.abort_all();
         count(&mut outcome.disconnects, "stop_timeout");
     }
-    collect(&shared, &mut scratch, &mut total, &mut window);
+    collect(&shared, &mut scratch, &mut total, &mut window, None);
+    outcome.steady = steady.map(|(_, s, _)| s);
     outcome.chaos_drops = shared.chaos_drops.load(Ordering::Relaxed);
     outcome.latencies = total;
     outcome.elapsed = start.elapsed();
@@ -453,12 +476,14 @@ fn unleash<P: Predict>(shared: &Shared<P>, fraction: f64, rng: &mut Pcg32) {
     }
 }
 
-/// Drains every client's samples into `total` and `window`; returns the counters' sums.
+/// Drains every client's samples into `total`, `window` and `steady` (if in the steady
+/// window); returns the counters' sums.
 fn collect<P: Predict>(
     shared: &Shared<P>,
     scratch: &mut Samples,
     total: &mut Latencies,
     window: &mut Latencies,
+    steady: Option<&mut Latencies>,
 ) -> Counters {
     let handles = shared.handles.lock().clone();
     let mut sums = Counters::default();
@@ -468,6 +493,9 @@ fn collect<P: Predict>(
     }
     for &us in &scratch.rtt_us {
         window.rtt.record(us);
+    }
+    if let Some(steady) = steady {
+        steady.add(scratch);
     }
     total.record(scratch);
     sums

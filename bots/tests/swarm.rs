@@ -86,6 +86,14 @@ async fn every_bot_connects_decodes_and_sees_the_servers_world() {
     assert!(report.snapshot_interval_ms.p50 > 20.0 && report.snapshot_interval_ms.p50 < 50.0);
     assert!(report.server_ticks.is_some_and(|n| n > 100), "two rooms ticked for 3 s");
     assert!(report.slo.passed, "{:?}", report.slo);
+    // The steady window: from 2 s after the 0.5 s ramp-up to the stop, a part of the run.
+    let steady = report.steady.as_ref().expect("a steady window in a 3 s run");
+    assert!(steady.from_s >= 2.5 && steady.seconds > 0.0, "{}", report.table());
+    assert!(steady.from_s + steady.seconds <= 3.1, "{}", report.table());
+    assert!(steady.snapshot_interval_ms.samples > 0 && steady.snapshot_interval_ms.p50 > 20.0);
+    assert!(steady.snapshots_received > 0, "{}", report.table());
+    assert!(steady.snapshots_received < report.snapshots_received / 2, "{}", report.table());
+    assert!(steady.snapshot_interval_ms.samples < report.snapshot_interval_ms.samples);
 
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).expect("valid JSON");
     for field in [
@@ -126,6 +134,8 @@ async fn every_bot_connects_decodes_and_sees_the_servers_world() {
         assert!(json["rtt_ms"].get(p).is_some() && json["snapshot_interval_ms"].get(p).is_some());
     }
     assert!(json["server_tick_p99_ms"].as_f64().is_some());
+    assert!(json["steady"]["snapshot_interval_ms"]["p99"].as_f64().is_some());
+    assert!(json["steady"]["mispredictions"].as_u64().is_some());
     server.stop().await.expect("server stops");
 }
 

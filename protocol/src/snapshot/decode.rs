@@ -106,10 +106,13 @@ impl SnapshotDecoder {
             None => (&empty, 0),
         };
         let mut r = BitReader::new(payload);
-        let survivors = self.read_despawns(&mut r, base)?;
+        let survivors = self.read_despawns(&mut r, base.len())?;
         self.start_survivors(schema, base, ticks, out, tick);
-        self.read_changes(&mut r, schema, out, survivors, None)?;
-        self.read_spawns(&mut r, schema, Some(base), limits, out, None)?;
+        self.read_changes(&mut r, schema, out, survivors)?;
+        let room = limits.max_entities.saturating_sub(out.len());
+        if self.read_spawns(&mut r, schema, Held::Snapshot(base), room, out.stride, tick)? {
+            merge_into(out, &self.spawned, r.position())?;
+        }
         r.finish()
     }
 
@@ -126,28 +129,31 @@ impl SnapshotDecoder {
         limits: &DecodeLimits,
         replica: &mut Replica,
     ) -> Result<(), SnapshotError> {
-        let ticks = tick.diff(replica.rows.tick);
+        let ticks = tick.diff(replica.tick());
         if ticks <= 0 {
-            return Err(SnapshotError::NotAfterBaseline { tick, baseline: replica.rows.tick });
+            return Err(SnapshotError::NotAfterBaseline { tick, baseline: replica.tick() });
         }
-        debug_assert_eq!(replica.rows.stride, schema.field_count(), "a replica of another schema");
+        debug_assert_eq!(replica.fields(), schema.field_count(), "a replica of another schema");
         let mut r = BitReader::new(payload);
-        let survivors = self.read_despawns(&mut r, &replica.rows)?;
+        let survivors = self.read_despawns(&mut r, replica.len())?;
         self.prepare_linear(schema, 1);
+        replica.linear.clone_from(&self.linear);
+        self.despawned.clear();
+        if self.despawns > 0 {
+            replica.remove_dead(&self.alive, &mut self.despawned);
+        }
         if self.chained() {
             // Moving a row later by the sum of the ticks is exact only for constant
             // velocities: bring every row forward now (then every anchor is `tick`).
-            self.survive_in_place(schema, i64::from(ticks), &mut replica.rows, tick);
-            replica.anchors.clear();
-            replica.anchors.resize(replica.rows.len(), tick);
+            replica.bring_all_forward(tick, &mut self.row);
         } else {
-            self.compact(&mut replica.rows, Some(&mut replica.anchors));
-            replica.rows.tick = tick;
+            replica.set_tick(tick);
         }
-        replica.linear.clone_from(&self.linear);
-        let rows = &mut replica.rows;
-        self.read_changes(&mut r, schema, rows, survivors, Some(&mut replica.anchors))?;
-        self.read_spawns(&mut r, schema, None, limits, rows, Some(&mut replica.anchors))?;
+        self.read_changes(&mut r, schema, replica, survivors)?;
+        let room = limits.max_entities.saturating_sub(replica.len());
+        if self.read_spawns(&mut r, schema, Held::Replica(replica), room, replica.fields(), tick)? {
+            replica.merge(&self.spawned);
+        }
         r.finish()
     }
 
@@ -156,52 +162,16 @@ impl SnapshotDecoder {
         self.linear.iter().any(|l| self.linear.iter().any(|m| m.field == l.velocity))
     }
 
-    /// Removes the rows `alive` marks despawned from `snap` (and their `anchors`), keeping
-    /// their ids in `despawned`.
-    fn compact(&mut self, snap: &mut Snapshot, mut anchors: Option<&mut Vec<Tick>>) {
-        self.despawned.clear();
-        if self.despawns == 0 {
-            return;
-        }
-        let stride = snap.stride;
-        let mut kept = 0;
-        for (i, &alive) in self.alive.iter().enumerate() {
-            if !alive {
-                self.despawned.push(snap.ids[i]);
-                continue;
-            }
-            if kept != i {
-                snap.ids[kept] = snap.ids[i];
-                snap.masks[kept] = snap.masks[i];
-                snap.values.copy_within(i * stride..(i + 1) * stride, kept * stride);
-                if let Some(a) = anchors.as_deref_mut() {
-                    a.copy_within(i..=i, kept);
-                }
-            }
-            kept += 1;
-        }
-        snap.ids.truncate(kept);
-        snap.masks.truncate(kept);
-        snap.values.truncate(kept * stride);
-        if let Some(a) = anchors {
-            a.truncate(kept);
-        }
-    }
-
     /// Despawns: ascending indices into the baseline, marked in `alive`. Returns the number
     /// of survivors.
-    fn read_despawns(
-        &mut self,
-        r: &mut BitReader<'_>,
-        base: &Snapshot,
-    ) -> Result<usize, SnapshotError> {
+    fn read_despawns(&mut self, r: &mut BitReader<'_>, len: usize) -> Result<usize, SnapshotError> {
         self.despawns = 0;
-        let count = read_count(r, "despawn", base.len())?;
+        let count = read_count(r, "despawn", len)?;
         if count == 0 {
-            return Ok(base.len());
+            return Ok(len);
         }
         self.alive.clear();
-        self.alive.resize(base.len(), true);
+        self.alive.resize(len, true);
         let order = Order::read(r, "despawn gap")?;
         let mut costs = OrderCosts::default();
         let mut next = 0u64;
@@ -215,7 +185,7 @@ impl SnapshotDecoder {
                 return Err(SnapshotError::IndexOutOfRange {
                     what: "despawn",
                     index,
-                    len: base.len(),
+                    len,
                     bit: at,
                 });
             };
@@ -225,7 +195,7 @@ impl SnapshotDecoder {
         order.check(&costs)?;
         // Despawn indices are strictly ascending, so each one cleared a different slot.
         self.despawns = count;
-        Ok(base.len() - count)
+        Ok(len - count)
     }
 
     /// Fills `out` with the survivors at their predicted values: the linearly predicted
@@ -301,47 +271,20 @@ impl SnapshotDecoder {
         }
     }
 
-    /// [`Self::start_survivors`] in place: removes the despawned rows (remembering their ids)
-    /// and moves the survivors' linearly predicted fields on, writing only the fields that
-    /// move.
-    fn survive_in_place(&mut self, schema: &Schema, ticks: i64, snap: &mut Snapshot, tick: Tick) {
-        self.prepare_linear(schema, ticks);
-        snap.tick = tick;
-        self.compact(snap, None);
-        let stride = snap.stride;
-        if self.linear.is_empty() || stride == 0 {
-            return;
-        }
-        // A velocity that is itself predicted must be read before it moves: predict from a
-        // copy of the row then (no schema in this repository does that).
-        let chained = self.chained();
-        let rows = snap.masks.iter().zip(snap.values.chunks_exact_mut(stride));
-        for (&mask, row) in rows {
-            if chained {
-                self.row.clear();
-                self.row.extend_from_slice(row);
-                predict_row(&self.linear, mask, &self.row, row, ticks);
-            } else {
-                predict_row_in_place(&self.linear, mask, row, ticks);
-            }
-        }
-    }
-
     /// Changed entities: ascending indices into the survivors, each with its changed
     /// components and the prediction errors of its changed fields.
     fn read_changes(
         &mut self,
         r: &mut BitReader<'_>,
         schema: &Schema,
-        out: &mut Snapshot,
+        out: &mut impl Changing,
         survivors: usize,
-        mut anchors: Option<&mut Vec<Tick>>,
     ) -> Result<(), SnapshotError> {
         let count = read_count(r, "change", survivors)?;
         if count == 0 {
             return Ok(());
         }
-        let stride = out.stride;
+        let stride = schema.field_count();
         self.orders.clear();
         for _ in 0..stride {
             self.orders.push(Order::read(r, "field difference")?);
@@ -367,10 +310,9 @@ impl SnapshotDecoder {
                     });
                 }
             };
-            if let Some(anchors) = anchors.as_deref_mut() {
-                bring_forward(&self.linear, out, anchors, row);
-            }
-            read_change(r, schema, out, row, &self.orders, &mut self.diff_costs)?;
+            let (mask, values, ids) = out.row_for_change(row);
+            let id = || ids[row];
+            read_change(r, schema, (mask, values, &id), &self.orders, &mut self.diff_costs)?;
             next = index + 1;
         }
         order.check(&costs)?;
@@ -380,28 +322,26 @@ impl SnapshotDecoder {
         Ok(())
     }
 
-    /// Spawns: ascending ids with raw values, merged into the survivors. `base` is the
-    /// baseline, `None` when decoding in place (the baseline is then the survivors in `out`
-    /// and the `despawned` ids).
+    /// Spawns: ascending ids with raw values, read into `spawned` (rows of `stride` fields at
+    /// `tick`) for the caller to merge into the survivors; at most `room` of them. None may be
+    /// an entity `held` names. Returns whether there were any.
     fn read_spawns(
         &mut self,
         r: &mut BitReader<'_>,
         schema: &Schema,
-        base: Option<&Snapshot>,
-        limits: &DecodeLimits,
-        out: &mut Snapshot,
-        anchors: Option<&mut Vec<Tick>>,
-    ) -> Result<(), SnapshotError> {
-        let room = limits.max_entities.saturating_sub(out.len());
+        held: Held<'_>,
+        room: usize,
+        stride: usize,
+        tick: Tick,
+    ) -> Result<bool, SnapshotError> {
         let count = read_count(r, "spawn", room)?;
         if count == 0 {
-            return Ok(());
+            return Ok(false);
         }
-        let stride = out.stride;
         let order = Order::read(r, "spawn gap")?;
         let mut costs = OrderCosts::default();
         let spawned = &mut self.spawned;
-        spawned.tick = out.tick;
+        spawned.tick = tick;
         spawned.stride = stride;
         spawned.ids.clear();
         spawned.masks.clear();
@@ -414,9 +354,11 @@ impl SnapshotDecoder {
             let id = next.saturating_add(gap);
             // Ids are never reused, so a spawn may not name an entity of the baseline, not even
             // one despawned above (that pair would be a non-canonical way to write a change).
-            let in_baseline = |e: EntityId| match base {
-                Some(base) => base.get(e).is_some(),
-                None => out.get(e).is_some() || self.despawned.binary_search(&e).is_ok(),
+            let in_baseline = |e: EntityId| match held {
+                Held::Snapshot(base) => base.get(e).is_some(),
+                Held::Replica(replica) => {
+                    replica.holds(e) || self.despawned.binary_search(&e).is_ok()
+                }
             };
             let id32 = u32::try_from(id).ok().filter(|&id32| !in_baseline(EntityId(id32)));
             let Some(id32) = id32 else {
@@ -430,14 +372,42 @@ impl SnapshotDecoder {
             next = id + 1;
         }
         order.check(&costs)?;
-        merge_into(out, &self.spawned, r.position(), anchors)
+        Ok(true)
+    }
+}
+
+/// What a payload's spawns may not name: the baseline's entities. Decoding in place, the
+/// baseline is the replica's survivors and the ids despawned above.
+#[derive(Clone, Copy)]
+enum Held<'a> {
+    Snapshot(&'a Snapshot),
+    Replica(&'a Replica),
+}
+
+/// Where changes are read into: an eagerly decoded [`Snapshot`] or a [`Replica`].
+trait Changing {
+    /// Row `row`'s mask and values, ready for a change (a replica's row brought forward),
+    /// and every id (read only to name the row's entity in an error).
+    fn row_for_change(&mut self, row: usize) -> (&mut u32, &mut [u32], &[EntityId]);
+}
+
+impl Changing for Snapshot {
+    fn row_for_change(&mut self, row: usize) -> (&mut u32, &mut [u32], &[EntityId]) {
+        let s = self.stride;
+        (&mut self.masks[row], &mut self.values[row * s..(row + 1) * s], &self.ids)
+    }
+}
+
+impl Changing for Replica {
+    fn row_for_change(&mut self, row: usize) -> (&mut u32, &mut [u32], &[EntityId]) {
+        Replica::row_for_change(self, row)
     }
 }
 
 /// Moves the linearly predicted fields of one entity `ticks` ticks on: `bv` is its baseline
 /// row, `ov` its output row (a copy of `bv`).
 #[inline]
-fn predict_row(predicted: &[Linear], mask: u32, bv: &[u32], ov: &mut [u32], ticks: i64) {
+pub(super) fn predict_row(predicted: &[Linear], mask: u32, bv: &[u32], ov: &mut [u32], ticks: i64) {
     for l in predicted {
         if mask & l.bit == 0 {
             continue;
@@ -468,22 +438,6 @@ pub(super) fn predict_row_in_place(predicted: &[Linear], mask: u32, row: &mut [u
                 *slot = moved;
             }
         }
-    }
-}
-
-/// Brings row `row` of a [`Replica`]'s rows from its anchor to the rows' tick (before a change
-/// is applied to it, which needs its predicted values).
-fn bring_forward(linear: &[Linear], rows: &mut Snapshot, anchors: &mut [Tick], row: usize) {
-    let stride = rows.stride;
-    let (Some(anchor), Some(&mask)) = (anchors.get_mut(row), rows.masks.get(row)) else {
-        return;
-    };
-    let behind = i64::from(rows.tick.diff(*anchor));
-    *anchor = rows.tick;
-    if let Some(values) = rows.values.get_mut(row * stride..(row + 1) * stride)
-        && behind > 0
-    {
-        predict_row_in_place(linear, mask, values, behind);
     }
 }
 
@@ -534,17 +488,18 @@ fn read_count(
     Ok(count as usize) // invariant: count <= limit, which came from a usize
 }
 
+/// A raw field value; `entity` names the entity if it is out of range.
 fn read_raw(
     r: &mut BitReader<'_>,
     info: &FieldInfo,
     component: &'static str,
-    entity: EntityId,
+    entity: &dyn Fn() -> EntityId,
 ) -> Result<u32, SnapshotError> {
     let bit = r.position();
     let v = r.read(info.bits)?;
     if v > info.max_q {
         return Err(SnapshotError::ValueOutOfRange {
-            entity,
+            entity: entity(),
             component,
             field: info.def.name,
             value: i64::from(v),
@@ -567,35 +522,36 @@ fn read_spawn(
             snap.masks[row] |= 1 << ci;
             for f in comp.field_range() {
                 snap.values[row * stride + f] =
-                    read_raw(r, &schema.fields()[f], comp.def.name, id)?;
+                    read_raw(r, &schema.fields()[f], comp.def.name, &|| id)?;
             }
         }
     }
     Ok(())
 }
 
+/// A changed entity's row, as [`Changing::row_for_change`] gives it: its mask, its values, and
+/// its id (asked for only to name it in an error).
+type ChangedRow<'a> = (&'a mut u32, &'a mut [u32], &'a dyn Fn() -> EntityId);
+
 fn read_change(
     r: &mut BitReader<'_>,
     schema: &Schema,
-    out: &mut Snapshot,
-    row: usize,
+    (mask, values, id): ChangedRow<'_>,
     orders: &[Order],
     diff_costs: &mut [OrderCosts],
 ) -> Result<(), SnapshotError> {
     let start_bit = r.position();
-    let stride = out.stride;
-    let id = out.ids[row];
     let fields = schema.fields();
     let mut any = false;
     for (ci, comp) in schema.components().iter().enumerate() {
         let bit = 1u32 << ci;
         let range = comp.field_range();
-        if out.masks[row] & bit == 0 {
+        if *mask & bit == 0 {
             if r.bit()? {
                 any = true;
-                out.masks[row] |= bit;
+                *mask |= bit;
                 for f in range {
-                    out.values[row * stride + f] = read_raw(r, &fields[f], comp.def.name, id)?;
+                    values[f] = read_raw(r, &fields[f], comp.def.name, id)?;
                 }
             }
             continue;
@@ -605,20 +561,20 @@ fn read_change(
         }
         any = true;
         if !r.bit()? {
-            out.masks[row] &= !bit;
-            out.values[row * stride + range.start..row * stride + range.end].fill(0);
+            *mask &= !bit;
+            values[range].fill(0);
             continue;
         }
         let at = r.position();
         let field_mask = if range.len() > 1 { r.read(range.len() as u32)? } else { 1 };
         if field_mask == 0 {
-            return Err(SnapshotError::EmptyChange { entity: id, bit: at });
+            return Err(SnapshotError::EmptyChange { entity: id(), bit: at });
         }
         for (n, f) in range.enumerate() {
             if field_mask & (1 << n) == 0 {
                 continue;
             }
-            let slot = &mut out.values[row * stride + f];
+            let slot = &mut values[f];
             if fields[f].def.codec == FieldCodec::Bool {
                 *slot ^= 1;
                 continue;
@@ -629,7 +585,7 @@ fn read_change(
             let value = (diff != 0).then(|| apply(&fields[f], *slot, diff)).flatten();
             let Some(value) = value else {
                 return Err(SnapshotError::ValueOutOfRange {
-                    entity: id,
+                    entity: id(),
                     component: comp.def.name,
                     field: fields[f].def.name,
                     value: i64::from(*slot).saturating_add(diff),
@@ -640,28 +596,19 @@ fn read_change(
         }
     }
     if !any {
-        return Err(SnapshotError::EmptyChange { entity: id, bit: start_bit });
+        return Err(SnapshotError::EmptyChange { entity: id(), bit: start_bit });
     }
     Ok(())
 }
 
 /// Merges the id-sorted `spawned` into the id-sorted `out`, in place (from the back, so that
 /// every row moves once); an id in both is an error.
-fn merge_into(
-    out: &mut Snapshot,
-    spawned: &Snapshot,
-    bit: usize,
-    mut anchors: Option<&mut Vec<Tick>>,
-) -> Result<(), SnapshotError> {
+fn merge_into(out: &mut Snapshot, spawned: &Snapshot, bit: usize) -> Result<(), SnapshotError> {
     let stride = out.stride;
     let (n, m) = (out.len(), spawned.len());
     out.ids.resize(n + m, EntityId::default());
     out.masks.resize(n + m, 0);
     out.values.resize((n + m) * stride, 0);
-    if let Some(a) = anchors.as_deref_mut() {
-        // Spawns are exact at the snapshot's tick.
-        a.resize(n + m, out.tick);
-    }
     let (mut i, mut j) = (n, m);
     while j > 0 {
         let k = i + j - 1;
@@ -674,14 +621,8 @@ fn merge_into(
             out.ids[k] = out.ids[i];
             out.masks[k] = out.masks[i];
             out.values.copy_within(i * stride..(i + 1) * stride, k * stride);
-            if let Some(a) = anchors.as_deref_mut() {
-                a.copy_within(i..=i, k);
-            }
         } else {
             j -= 1;
-            if let Some(a) = anchors.as_deref_mut() {
-                a[k] = out.tick;
-            }
             out.ids[k] = spawn;
             out.masks[k] = spawned.masks[j];
             out.values[k * stride..(k + 1) * stride]

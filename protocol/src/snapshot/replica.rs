@@ -10,19 +10,33 @@
 //! field's range only ever stops the motion), so the values read equal those of the eagerly
 //! decoded snapshot. A schema whose velocity fields are themselves predicted breaks that; its
 //! rows are all brought forward at every decode.
+//!
+//! **A row is one run of words: its mask, its anchor, then its values.** A delta touches few
+//! rows of a large world, each at a place of its own, so each touch is a cache miss: one
+//! contiguous row costs one (a [`Snapshot`], whose masks and values are separate arrays, costs
+//! one per array). Ids are a separate array, searched by [`Replica::get`] and read by the
+//! decoder only to name an entity in an error.
 
-use super::decode::{Linear, predict_row_in_place};
+use super::decode::{Linear, predict_row, predict_row_in_place};
 use super::{EntityRef, Snapshot};
 use crate::ids::{EntityId, Tick};
+
+/// Words before a row's values: its mask and its anchor.
+const HEAD: usize = 2;
 
 /// The newest state of a room, decoded with [`super::SnapshotDecoder::decode_replica`] (see
 /// the module docs). Reads give what the eagerly decoded [`Snapshot`] holds.
 #[derive(Debug, Clone, Default)]
 pub struct Replica {
-    /// The rows, each exact at its anchor; `rows.tick` is the replica's tick.
-    pub(super) rows: Snapshot,
-    /// Per row: the tick its linearly predicted fields were last brought to.
-    pub(super) anchors: Vec<Tick>,
+    /// The tick of the state it holds.
+    tick: Tick,
+    /// Fields per row.
+    fields: usize,
+    /// Entity ids, ascending.
+    ids: Vec<EntityId>,
+    /// Per row, `HEAD + fields` words: the mask, the anchor (the tick its linearly predicted
+    /// fields were last brought to), the values.
+    pub(super) rows: Vec<u32>,
     /// The schema's linearly predicted fields (set by the decoder).
     pub(super) linear: Vec<Linear>,
 }
@@ -30,51 +44,61 @@ pub struct Replica {
 impl Replica {
     /// A replica holding `snap` (every row exact at its tick).
     pub fn new(snap: Snapshot) -> Self {
-        let anchors = vec![snap.tick; snap.len()];
-        Self { rows: snap, anchors, linear: Vec::new() }
+        let (fields, anchor) = (snap.stride, snap.tick.0);
+        let mut rows = Vec::with_capacity(snap.len() * (HEAD + fields));
+        for i in 0..snap.len() {
+            rows.extend_from_slice(&[snap.masks[i], anchor]);
+            rows.extend_from_slice(&snap.values[i * fields..(i + 1) * fields]);
+        }
+        Self { tick: snap.tick, fields, ids: snap.ids, rows, linear: Vec::new() }
     }
 
     /// The tick of the state it holds.
     pub fn tick(&self) -> Tick {
-        self.rows.tick
+        self.tick
     }
 
     /// Number of entities.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.ids.len()
     }
 
     /// Whether there are no entities.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.ids.is_empty()
     }
 
     /// Entity ids, ascending.
     pub fn ids(&self) -> &[EntityId] {
-        self.rows.ids()
+        &self.ids
     }
 
     /// The entity with id `id` at the replica's tick, its values written to `buf`.
     pub fn get<'b>(&self, id: EntityId, buf: &'b mut Vec<u32>) -> Option<EntityRef<'b>> {
-        let i = self.rows.ids.binary_search(&id).ok()?;
-        let row = self.rows.entity(i)?;
+        let i = self.ids.binary_search(&id).ok()?;
+        let row = self.row(i);
+        let (mask, anchor) = (row[0], Tick(row[1]));
         buf.clear();
-        buf.extend_from_slice(row.values);
-        self.bring_forward(i, row.mask, buf);
-        Some(EntityRef { id, mask: row.mask, values: buf })
+        buf.extend_from_slice(&row[HEAD..]);
+        self.bring_forward(anchor, mask, buf);
+        Some(EntityRef { id, mask, values: buf })
     }
 
     /// Writes the whole state into `out` (reusing its buffers): the snapshot an eager decode
     /// gives.
     pub fn to_snapshot(&self, out: &mut Snapshot) {
-        out.clone_from(&self.rows);
-        let stride = out.stride;
-        if stride == 0 {
-            return;
-        }
-        let rows = out.masks.iter().zip(out.values.chunks_exact_mut(stride));
-        for (i, (&mask, values)) in rows.enumerate() {
-            self.bring_forward(i, mask, values);
+        out.tick = self.tick;
+        out.stride = self.fields;
+        out.ids.clone_from(&self.ids);
+        out.masks.clear();
+        out.values.clear();
+        for i in 0..self.len() {
+            let row = self.row(i);
+            let (mask, anchor) = (row[0], Tick(row[1]));
+            out.masks.push(mask);
+            let start = out.values.len();
+            out.values.extend_from_slice(&row[HEAD..]);
+            self.bring_forward(anchor, mask, &mut out.values[start..]);
         }
     }
 
@@ -85,12 +109,113 @@ impl Replica {
         out
     }
 
-    /// Moves `values`, row `i`'s values as stored, from the row's anchor to the tick.
-    fn bring_forward(&self, i: usize, mask: u32, values: &mut [u32]) {
-        let anchor = self.anchors.get(i).copied().unwrap_or(self.rows.tick);
-        let behind = i64::from(self.rows.tick.diff(anchor));
+    /// Words per row.
+    fn width(&self) -> usize {
+        HEAD + self.fields
+    }
+
+    fn row(&self, i: usize) -> &[u32] {
+        let w = self.width();
+        &self.rows[i * w..(i + 1) * w]
+    }
+
+    /// Moves `values`, a row's values as stored (exact at `anchor`), to the replica's tick.
+    fn bring_forward(&self, anchor: Tick, mask: u32, values: &mut [u32]) {
+        let behind = i64::from(self.tick.diff(anchor));
         if behind > 0 {
             predict_row_in_place(&self.linear, mask, values, behind);
+        }
+    }
+
+    /// The fields per row (the schema's field count).
+    pub(super) fn fields(&self) -> usize {
+        self.fields
+    }
+
+    /// Moves the replica to `tick`, leaving its rows where they are.
+    pub(super) fn set_tick(&mut self, tick: Tick) {
+        self.tick = tick;
+    }
+
+    /// Whether an entity of this id is held.
+    pub(super) fn holds(&self, id: EntityId) -> bool {
+        self.ids.binary_search(&id).is_ok()
+    }
+
+    /// Row `row`'s mask and values, brought to the replica's tick first (a change is about
+    /// to be applied to it, which needs its predicted values); and every id, to name the row's
+    /// entity in an error.
+    pub(super) fn row_for_change(&mut self, row: usize) -> (&mut u32, &mut [u32], &[EntityId]) {
+        let (w, tick) = (self.width(), self.tick);
+        let cells = &mut self.rows[row * w..(row + 1) * w];
+        let (head, values) = cells.split_at_mut(HEAD);
+        let behind = i64::from(tick.diff(Tick(head[1])));
+        if behind > 0 {
+            predict_row_in_place(&self.linear, head[0], values, behind);
+        }
+        head[1] = tick.0;
+        (&mut head[0], values, &self.ids)
+    }
+
+    /// Brings every row to `tick` now, predicting from a copy of each (`scratch`): for schemas
+    /// whose velocity fields are themselves predicted (see the module docs).
+    pub(super) fn bring_all_forward(&mut self, tick: Tick, scratch: &mut Vec<u32>) {
+        let w = self.width();
+        for cells in self.rows.chunks_exact_mut(w) {
+            let (head, values) = cells.split_at_mut(HEAD);
+            let behind = i64::from(tick.diff(Tick(head[1])));
+            if behind > 0 {
+                scratch.clear();
+                scratch.extend_from_slice(values);
+                predict_row(&self.linear, head[0], scratch, values, behind);
+            }
+            head[1] = tick.0;
+        }
+        self.tick = tick;
+    }
+
+    /// Removes the rows `alive` marks despawned, pushing their ids to `despawned`.
+    pub(super) fn remove_dead(&mut self, alive: &[bool], despawned: &mut Vec<EntityId>) {
+        let w = self.width();
+        let mut kept = 0;
+        for (i, &alive) in alive.iter().enumerate().take(self.ids.len()) {
+            if !alive {
+                despawned.push(self.ids[i]);
+                continue;
+            }
+            if kept != i {
+                self.ids[kept] = self.ids[i];
+                self.rows.copy_within(i * w..(i + 1) * w, kept * w);
+            }
+            kept += 1;
+        }
+        self.ids.truncate(kept);
+        self.rows.truncate(kept * w);
+    }
+
+    /// Merges the id-sorted `spawned` (exact at the replica's tick, no id held already) in
+    /// place, from the back so that every row moves once.
+    pub(super) fn merge(&mut self, spawned: &Snapshot) {
+        let (w, f) = (self.width(), self.fields);
+        let (n, m) = (self.len(), spawned.len());
+        self.ids.resize(n + m, EntityId::default());
+        self.rows.resize((n + m) * w, 0);
+        let (mut i, mut j) = (n, m);
+        while j > 0 {
+            let k = i + j - 1;
+            let spawn = spawned.ids[j - 1];
+            if i > 0 && self.ids[i - 1] > spawn {
+                i -= 1;
+                self.ids[k] = self.ids[i];
+                self.rows.copy_within(i * w..(i + 1) * w, k * w);
+            } else {
+                j -= 1;
+                self.ids[k] = spawn;
+                let row = &mut self.rows[k * w..(k + 1) * w];
+                row[0] = spawned.masks[j];
+                row[1] = self.tick.0;
+                row[HEAD..].copy_from_slice(&spawned.values[j * f..(j + 1) * f]);
+            }
         }
     }
 }

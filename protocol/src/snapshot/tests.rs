@@ -628,7 +628,7 @@ fn a_replica_leaves_unchanged_rows_unread_until_asked() {
     let mut decoder = SnapshotDecoder::new();
     decoder.decode_replica(&s, Tick(12), &[0x07], &lim, &mut replica).expect("valid");
     decoder.decode_replica(&s, Tick(15), &[0x07], &lim, &mut replica).expect("valid");
-    assert_eq!(replica.rows.values, first.values, "no row was touched");
+    assert_eq!(replica.rows, Replica::new(first.clone()).rows, "no row was touched");
     let mut buf = Vec::new();
     let e = replica.get(EntityId(1), &mut buf).expect("entity 1");
     assert_eq!(e.get::<Body>(&s, 0).map(|b| b.x), Some(110.0));
