@@ -25,6 +25,8 @@ pub struct SnapshotEncoder {
     diffs: Vec<Vec<u64>>,
     gaps: Vec<u64>,
     pred: Vec<u32>,
+    /// Per field: the code order of its differences in this delta.
+    orders: Vec<u32>,
 }
 
 impl SnapshotEncoder {
@@ -89,9 +91,9 @@ impl SnapshotEncoder {
         // Changes: per-field code orders, then survivor-index gaps and bodies.
         w.exp_golomb(self.changes.len() as u64, 0);
         if !self.changes.is_empty() {
-            let orders: Vec<u32> =
-                self.diffs.iter().map(|d| best_exp_golomb_order(d.iter().copied())).collect();
-            for &k in &orders {
+            self.orders.clear();
+            self.orders.extend(self.diffs.iter().map(|d| best_exp_golomb_order(d.iter().copied())));
+            for &k in &self.orders {
                 w.write(k, 4);
             }
             self.gaps.clear();
@@ -105,7 +107,7 @@ impl SnapshotEncoder {
             for (i, c) in self.changes.iter().enumerate() {
                 w.exp_golomb(self.gaps[i], k);
                 let rows = Rows { base, cur: current, c: *c, ticks };
-                write_change(&mut w, schema, &rows, &orders, &mut self.pred);
+                write_change(&mut w, schema, &rows, &self.orders, &mut self.pred);
             }
         }
         // Spawns: id gaps, each followed by the entity's raw values.

@@ -23,8 +23,9 @@ use tickwire_protocol::snapshot::Subset;
 use tickwire_protocol::{Schema, Snapshot, SnapshotEncoder, Tick};
 
 thread_local! {
-    /// Encoder scratch buffers, one per worker thread.
-    static ENCODER: RefCell<SnapshotEncoder> = RefCell::new(SnapshotEncoder::new());
+    /// Encoder scratch buffers and the buffer payloads are written into (then copied to their
+    /// shared allocation), one per worker thread.
+    static ENCODER: RefCell<(SnapshotEncoder, Vec<u8>)> = RefCell::default();
 }
 
 /// A payload keyed by its baseline frame's id (`None` = full).
@@ -127,12 +128,12 @@ impl TickFrame {
         if let Some((_, bytes)) = cache.iter().find(|(k, _)| *k == key) {
             return (bytes.clone(), tick, false);
         }
-        let mut bytes = Vec::new();
-        ENCODER.with(|e| {
+        let bytes: Arc<[u8]> = ENCODER.with(|e| {
+            let (encoder, buf) = &mut *e.borrow_mut();
             let base = baseline.map(TickFrame::subset);
-            e.borrow_mut().encode_subset_into(self.schema, base, self.subset(), &mut bytes);
+            encoder.encode_subset_into(self.schema, base, self.subset(), buf);
+            Arc::from(buf.as_slice())
         });
-        let bytes: Arc<[u8]> = bytes.into();
         cache.push((key, bytes.clone()));
         (bytes, tick, true)
     }
