@@ -215,24 +215,13 @@ impl View {
     }
 }
 
-/// The snapshot of `full`'s `rows` (distinct rows, any order), in id order.
+/// The snapshot of `full`'s `rows` (distinct rows, any order), in id order. (A server does
+/// not cut its views: it encodes their rows in place, [`tickwire_protocol::snapshot::Subset`].)
 pub fn cut(full: &Snapshot, schema: &Schema, mut rows: Vec<usize>) -> Snapshot {
-    cut_into(full, schema, &mut rows, Snapshot::default())
-}
-
-/// [`cut`] into `buffer`'s allocations (a snapshot no longer needed: what it held does not
-/// matter, the result is the same as [`cut`]'s), sorting `rows` in place. A server cuts one
-/// snapshot per view per tick; reusing the last ticks' spares saves three allocations each.
-pub fn cut_into(
-    full: &Snapshot,
-    schema: &Schema,
-    rows: &mut [usize],
-    buffer: Snapshot,
-) -> Snapshot {
     rows.sort_unstable();
-    let mut out = SnapshotBuilder::new(schema, full.tick(), buffer);
+    let mut out = SnapshotBuilder::new(schema, full.tick(), Snapshot::default());
     out.reserve(rows.len());
-    for &row in rows.iter() {
+    for &row in &rows {
         if let Some(e) = full.entity(row) {
             out.copy(e);
         }

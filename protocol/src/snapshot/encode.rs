@@ -1,10 +1,11 @@
 //! The snapshot encoder (`PROTOCOL.md` §6). One encoder is reused across ticks so that its
 //! scratch buffers are allocated once.
 
-use super::Snapshot;
 use super::predict::{difference, predict};
 use crate::bits::{BitWriter, best_exp_golomb_order, zigzag};
 use crate::schema::{FieldCodec, Schema};
+
+use super::{Snapshot, Subset};
 
 /// A changed entity: its index among the survivors, and its rows in baseline and current.
 #[derive(Debug, Clone, Copy)]
@@ -57,14 +58,30 @@ impl SnapshotEncoder {
         current: &Snapshot,
         out: &mut Vec<u8>,
     ) {
-        let empty = Snapshot::empty(schema, current.tick);
+        let baseline = baseline.map(Subset::all);
+        self.encode_subset_into(schema, baseline, Subset::all(current), out);
+    }
+
+    /// Like [`encode_into`](Self::encode_into), for some rows of the snapshots ([`Subset`]):
+    /// the bytes are those of the snapshots holding just those rows.
+    ///
+    /// # Panics
+    /// As [`encode`](Self::encode).
+    pub fn encode_subset_into(
+        &mut self,
+        schema: &Schema,
+        baseline: Option<Subset<'_>>,
+        current: Subset<'_>,
+        out: &mut Vec<u8>,
+    ) {
+        let empty = Snapshot::empty(schema, current.tick());
         let (base, ticks) = match baseline {
             Some(b) => {
-                let ticks = current.tick.diff(b.tick);
-                assert!(ticks > 0, "delta baseline {} is not before {}", b.tick, current.tick);
+                let ticks = current.tick().diff(b.tick());
+                assert!(ticks > 0, "delta baseline {} is not before {}", b.tick(), current.tick());
                 (b, i64::from(ticks))
             }
-            None => (&empty, 0),
+            None => (Subset::all(&empty), 0),
         };
         self.classify(schema, base, current, ticks);
 
@@ -97,7 +114,7 @@ impl SnapshotEncoder {
         self.gaps.clear();
         let mut prev = -1i64;
         for &row in &self.spawns {
-            let id = i64::from(current.ids[row as usize].0);
+            let id = i64::from(current.id(row as usize).0);
             self.gaps.push((id - prev - 1) as u64);
             prev = id;
         }
@@ -114,7 +131,7 @@ impl SnapshotEncoder {
     }
 
     /// Splits entities into despawned, changed and spawned, and collects field differences.
-    fn classify(&mut self, schema: &Schema, base: &Snapshot, cur: &Snapshot, ticks: i64) {
+    fn classify(&mut self, schema: &Schema, base: Subset<'_>, cur: Subset<'_>, ticks: i64) {
         self.despawns.clear();
         self.changes.clear();
         self.spawns.clear();
@@ -124,13 +141,12 @@ impl SnapshotEncoder {
         let fields = schema.fields();
         let (mut i, mut j, mut survivor) = (0usize, 0usize, 0u32);
         while i < base.len() || j < cur.len() {
-            let bid = base.ids.get(i);
-            let cid = cur.ids.get(j);
+            let bid = base.get_id(i);
+            let cid = cur.get_id(j);
             match (bid, cid) {
                 (Some(b), Some(c)) if b == c => {
-                    let bv = &base.values[i * base.stride..(i + 1) * base.stride];
-                    let cv = &cur.values[j * cur.stride..(j + 1) * cur.stride];
-                    let (bm, cm) = (base.masks[i], cur.masks[j]);
+                    let (bv, cv) = (base.values(i), cur.values(j));
+                    let (bm, cm) = (base.mask(i), cur.mask(j));
                     let mut changed = bm != cm;
                     for comp in schema
                         .components()
@@ -171,8 +187,8 @@ impl SnapshotEncoder {
 
 /// A changed entity with the snapshots it lives in.
 struct Rows<'a> {
-    base: &'a Snapshot,
-    cur: &'a Snapshot,
+    base: Subset<'a>,
+    cur: Subset<'a>,
     c: Change,
     ticks: i64,
 }
@@ -187,9 +203,8 @@ fn write_change(
 ) {
     let Rows { base, cur, c, ticks } = *rows;
     let (bi, ci) = (c.base as usize, c.cur as usize);
-    let bv = &base.values[bi * base.stride..(bi + 1) * base.stride];
-    let cv = &cur.values[ci * cur.stride..(ci + 1) * cur.stride];
-    let (bm, cm) = (base.masks[bi], cur.masks[ci]);
+    let (bv, cv) = (base.values(bi), cur.values(ci));
+    let (bm, cm) = (base.mask(bi), cur.mask(ci));
     let (fields, bits) = (schema.fields(), schema.bits());
     for (idx, comp) in schema.components().iter().enumerate() {
         let (had, has) = (bm & (1 << idx) != 0, cm & (1 << idx) != 0);
@@ -233,9 +248,8 @@ fn write_change(
 }
 
 /// Writes a spawned entity's body: per component a presence bit, then raw quantized values.
-fn write_spawn(w: &mut BitWriter, schema: &Schema, cur: &Snapshot, row: usize) {
-    let cv = &cur.values[row * cur.stride..(row + 1) * cur.stride];
-    let mask = cur.masks[row];
+fn write_spawn(w: &mut BitWriter, schema: &Schema, cur: Subset<'_>, row: usize) {
+    let (cv, mask) = (cur.values(row), cur.mask(row));
     let bits = schema.bits();
     for (idx, comp) in schema.components().iter().enumerate() {
         let has = mask & (1 << idx) != 0;

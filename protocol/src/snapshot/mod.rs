@@ -19,10 +19,12 @@ mod decode;
 mod encode;
 mod predict;
 mod replica;
+mod subset;
 
 pub use decode::{DecodeLimits, SnapshotDecoder, decode};
 pub use encode::SnapshotEncoder;
 pub use replica::Replica;
+pub use subset::Subset;
 
 use crate::error::SnapshotError;
 use crate::ids::{EntityId, Tick};

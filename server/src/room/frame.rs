@@ -8,59 +8,24 @@
 //! the number of clients. With interest management there is one frame per view, and a
 //! baseline is the frame a client last received (of its view then): encodings are keyed by the
 //! baseline frame's id, so clients that share a view and a baseline share bytes.
+//!
+//! **A view is never copied out.** Its frame holds the tick's whole frame and the rows of it
+//! the view sees, sorted by the first writer that needs them; the encoder reads those rows in
+//! place ([`Subset`]), and the bytes are those of the view's own snapshot
+//! ([`TickFrame::snapshot`], cut only when asked for).
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use parking_lot::Mutex;
+use tickwire_protocol::snapshot::Subset;
 use tickwire_protocol::{Schema, Snapshot, SnapshotEncoder, Tick};
 
 thread_local! {
     /// Encoder scratch buffers and the buffer payloads are written into (then copied to their
     /// shared allocation), one per worker thread.
     static ENCODER: RefCell<(SnapshotEncoder, Vec<u8>)> = RefCell::default();
-    /// The snapshots of dropped views, one pool per thread, to cut the next views into.
-    static SPARE: RefCell<Spare> = RefCell::new(Spare::default());
-}
-
-/// Most entities the spare view snapshots of one thread hold (at the arena's 10 or so fields,
-/// about 12 MiB): a big world's views of a tick and the next (about 170,000 entities at 2,000
-/// clients) fit, and a room whose views grow past it allocates the excess as it did before.
-const SPARE_ENTITIES: usize = 256 * 1024;
-
-/// Snapshots of dropped views, kept for their allocations (see [`TickFrame::snapshot`]).
-#[derive(Debug, Default)]
-struct Spare {
-    snapshots: Vec<Snapshot>,
-    /// Entities held by `snapshots` (their lengths when dropped: a bound on what they hold).
-    entities: usize,
-}
-
-impl Spare {
-    /// A snapshot to cut a view into (what it holds does not matter).
-    fn take() -> Snapshot {
-        let spare = SPARE.try_with(|s| {
-            let mut s = s.borrow_mut();
-            let snapshot = s.snapshots.pop()?;
-            s.entities -= snapshot.len();
-            Some(snapshot)
-        });
-        spare.ok().flatten().unwrap_or_default()
-    }
-
-    /// Keeps a dropped view's snapshot for a later view, unless the pool is full.
-    fn give(snapshot: Snapshot) {
-        // A thread being torn down has no pool left: the snapshot is freed.
-        let _ = SPARE.try_with(|s| {
-            let mut s = s.borrow_mut();
-            let entities = s.entities + snapshot.len();
-            if entities <= SPARE_ENTITIES {
-                s.entities = entities;
-                s.snapshots.push(snapshot);
-            }
-        });
-    }
 }
 
 /// A payload keyed by its baseline frame's id (`None` = full).
@@ -70,18 +35,29 @@ type Encoded = (Option<u64>, Arc<[u8]>);
 /// view per tick, so a baseline is named by its frame, not by its tick.
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
+/// What a frame holds: a whole world, or a view of one.
+#[derive(Debug)]
+enum State {
+    Whole(Snapshot),
+    View {
+        /// The tick's whole frame.
+        full: Arc<TickFrame>,
+        /// The rows of it the view sees, as the room listed them; taken to be sorted.
+        unsorted: Mutex<Vec<usize>>,
+        /// The same rows, ascending: set by the first thread that needs them.
+        rows: OnceLock<Vec<usize>>,
+        /// The view as a snapshot of its own, cut when someone asks for it.
+        cut: OnceLock<Snapshot>,
+    },
+}
+
 /// One tick of a room's replicated state and the payloads encoded from it so far.
 #[derive(Debug)]
 pub struct TickFrame {
     /// Unique per frame (the cache key of the payloads encoded against it).
     id: u64,
     tick: Tick,
-    /// The state; a view's is cut from its whole frame by the first thread that needs it.
-    snapshot: OnceLock<Snapshot>,
-    /// A view not cut yet: the tick's whole frame and the rows of it the view holds.
-    source: Mutex<Option<(Arc<TickFrame>, Vec<usize>)>>,
-    /// Whether this is a view, whose snapshot goes back to the thread's spares when dropped.
-    view: bool,
+    state: State,
     /// The game's component schema (what the snapshot is encoded with).
     schema: &'static Schema,
     /// Encoded payloads by baseline frame (`None` = full). Locked only to look up or to encode
@@ -94,30 +70,18 @@ impl TickFrame {
     pub fn new(snapshot: Snapshot, schema: &'static Schema) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let tick = snapshot.tick();
-        Self {
-            id,
-            tick,
-            snapshot: OnceLock::from(snapshot),
-            source: Mutex::new(None),
-            view: false,
-            schema,
-            encoded: Mutex::new(Vec::new()),
-        }
+        Self { id, tick, state: State::Whole(snapshot), schema, encoded: Mutex::new(Vec::new()) }
     }
 
-    /// A view of `full` (interest management): the entities of its `rows`. Cutting its
-    /// snapshot is left to the first thread that needs it (a session's writer, most often), so
-    /// that a room's tick does not copy every view.
+    /// A view of `full` (interest management): the entities of its `rows` (distinct rows of
+    /// `full`, in any order). Sorting them is left to the first thread that needs them (a
+    /// session's writer, most often), so that a room's tick does not sort every view.
     pub fn view(full: Arc<TickFrame>, rows: Vec<usize>) -> Self {
-        Self {
-            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            tick: full.tick,
-            snapshot: OnceLock::new(),
-            schema: full.schema,
-            source: Mutex::new(Some((full, rows))),
-            view: true,
-            encoded: Mutex::new(Vec::new()),
-        }
+        let (tick, schema) = (full.tick, full.schema);
+        let unsorted = Mutex::new(rows);
+        let state = State::View { full, unsorted, rows: OnceLock::new(), cut: OnceLock::new() };
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Self { id, tick, state, schema, encoded: Mutex::new(Vec::new()) }
     }
 
     /// The frame's tick.
@@ -125,17 +89,30 @@ impl TickFrame {
         self.tick
     }
 
-    /// The replicated state. A view's is cut into the snapshot of a view dropped before on this
-    /// thread, if any: no allocation once warm.
+    /// The replicated state (a view's is cut from its whole frame the first time).
     pub fn snapshot(&self) -> &Snapshot {
-        self.snapshot.get_or_init(|| match self.source.lock().take() {
-            Some((full, mut rows)) => {
-                let (full, spare) = (full.snapshot(), Spare::take());
-                tickwire_sim::interest::cut_into(full, self.schema, &mut rows, spare)
+        match &self.state {
+            State::Whole(snapshot) => snapshot,
+            State::View { cut, .. } => cut.get_or_init(|| self.subset().to_snapshot()),
+        }
+    }
+
+    /// The state as the encoder reads it: the whole snapshot, or the view's rows of it.
+    fn subset(&self) -> Subset<'_> {
+        match &self.state {
+            State::Whole(snapshot) => Subset::all(snapshot),
+            State::View { full, unsorted, rows, .. } => {
+                let rows = rows.get_or_init(|| {
+                    let mut rows = std::mem::take(&mut *unsorted.lock());
+                    rows.sort_unstable();
+                    rows
+                });
+                // invariant: distinct rows of `full` (`view`'s contract), now sorted. Were they
+                // not, the view would show nothing rather than the whole world.
+                let full = full.snapshot();
+                Subset::new(full, rows).unwrap_or(Subset::none(full))
             }
-            // invariant: a frame is built with its snapshot or with a source.
-            None => Snapshot::empty(self.schema, self.tick),
-        })
+        }
     }
 
     /// The payload of this frame as a delta against `baseline` (or full), encoding it only if no
@@ -153,25 +130,12 @@ impl TickFrame {
         }
         let bytes: Arc<[u8]> = ENCODER.with(|e| {
             let (encoder, buf) = &mut *e.borrow_mut();
-            encoder.encode_into(
-                self.schema,
-                baseline.map(TickFrame::snapshot),
-                self.snapshot(),
-                buf,
-            );
+            let base = baseline.map(TickFrame::subset);
+            encoder.encode_subset_into(self.schema, base, self.subset(), buf);
             Arc::from(buf.as_slice())
         });
         cache.push((key, bytes.clone()));
         (bytes, tick, true)
-    }
-}
-
-impl Drop for TickFrame {
-    /// A view's snapshot goes back to this thread's spares.
-    fn drop(&mut self) {
-        if let Some(snapshot) = self.view.then(|| self.snapshot.take()).flatten() {
-            Spare::give(snapshot);
-        }
     }
 }
 
@@ -220,35 +184,35 @@ mod tests {
         ]
     }
 
-    fn spares() -> usize {
-        SPARE.with(|s| s.borrow().snapshots.len())
+    #[test]
+    fn views_encode_the_bytes_of_their_cut_snapshots() {
+        let schema = schema();
+        let (full2, full3) = (whole(schema, 2), whole(schema, 3));
+        for (r2, r3) in rows(2).into_iter().zip(rows(3)) {
+            let cut2 = TickFrame::new(interest::cut(full2.snapshot(), schema, r2.clone()), schema);
+            let cut3 = TickFrame::new(interest::cut(full3.snapshot(), schema, r3.clone()), schema);
+            let (view2, view3) =
+                (TickFrame::view(full2.clone(), r2), TickFrame::view(full3.clone(), r3));
+            assert_eq!(view3.payload(Some(&view2)).0, cut3.payload(Some(&cut2)).0);
+            assert_eq!(view3.payload(None).0, cut3.payload(None).0);
+            // Against the whole frame of the tick before (a spectator's last frame, say).
+            assert_eq!(view3.payload(Some(&full2)).0, cut3.payload(Some(&full2)).0);
+            // Cut when asked for, and the same as the cut snapshot.
+            assert_eq!(view2.snapshot(), cut2.snapshot());
+            assert_eq!(view3.snapshot(), cut3.snapshot());
+        }
     }
 
     #[test]
-    fn views_cut_into_spare_snapshots_encode_the_same_bytes_as_fresh_ones() {
+    fn payloads_are_encoded_once_per_baseline() {
         let schema = schema();
-        // Views of tick 1, dropped: their snapshots are spares, dirty with tick 1's rows.
-        let old = whole(schema, 1);
-        let views: Vec<TickFrame> =
-            rows(1).into_iter().map(|r| TickFrame::view(old.clone(), r)).collect();
-        views.iter().for_each(|v| assert!(v.snapshot().len() <= 300));
-        drop(views);
-        assert_eq!(spares(), rows(1).len());
         let (full2, full3) = (whole(schema, 2), whole(schema, 3));
-        for (r2, r3) in rows(2).into_iter().zip(rows(3)) {
-            let fresh2 =
-                TickFrame::new(interest::cut(full2.snapshot(), schema, r2.clone()), schema);
-            let fresh3 =
-                TickFrame::new(interest::cut(full3.snapshot(), schema, r3.clone()), schema);
-            let (view2, view3) =
-                (TickFrame::view(full2.clone(), r2), TickFrame::view(full3.clone(), r3));
-            assert_eq!(view2.snapshot(), fresh2.snapshot());
-            assert_eq!(view3.snapshot(), fresh3.snapshot());
-            // Both were cut into spares (and go back when dropped, at the end of the loop).
-            assert_eq!(spares(), rows(1).len() - 2);
-            assert_eq!(view2.payload(None).0, fresh2.payload(None).0);
-            assert_eq!(view3.payload(Some(&view2)).0, fresh3.payload(Some(&fresh2)).0);
-        }
-        assert_eq!(spares(), rows(1).len());
+        let base = TickFrame::view(full2, (0..100).rev().collect());
+        let view = TickFrame::view(full3, (50..150).collect());
+        let (first, _, encoded) = view.payload(Some(&base));
+        assert!(encoded);
+        let (again, tick, encoded) = view.payload(Some(&base));
+        assert!(!encoded && Arc::ptr_eq(&first, &again) && tick == Some(Tick(2)));
+        assert!(view.payload(None).2, "another baseline, another encode");
     }
 }

@@ -141,19 +141,6 @@ fn an_entity_place_is_the_last_one_given() {
     assert_eq!(interest.cell(EntityId(3)), Some(Cell(3, 0)));
 }
 
-/// A dirty buffer changes nothing: a view cut into one equals one cut fresh.
-#[test]
-fn a_view_cut_into_a_used_buffer_is_the_same() {
-    let schema = schema();
-    let full = world(&schema, &[1, 2, 3, 5, 8, 13, 21]);
-    let used = world(&schema, &[4, 6, 7, 9, 10, 11, 12, 14, 30]);
-    for rows in [vec![6, 0, 3], vec![], vec![1, 2, 4, 5, 0, 6, 3]] {
-        let mut sorted = rows.clone();
-        let again = cut_into(&full, &schema, &mut sorted, used.clone());
-        assert_eq!(again, cut(&full, &schema, rows));
-    }
-}
-
 #[test]
 fn entities_keep_their_cell_within_the_hysteresis() {
     let schema = schema();
