@@ -84,6 +84,10 @@ pub(crate) struct Shared<P: Predict> {
     /// Set by [`crate::ClientHandle::drop_connection`]: the driver drops the connection
     /// without a goodbye (a simulated network failure).
     pub(crate) kill: AtomicBool,
+    /// Set (then `wake` notified) by a reader delivering straight to the state when it ends:
+    /// its end is in the channel, which the driver then reads (it does not poll the channel
+    /// every turn for the one message it will ever get). Cleared for each connection.
+    pub(crate) reader_ended: AtomicBool,
     /// What the connection is doing, for [`crate::ClientHandle::connection`].
     pub(crate) status: Mutex<Connection>,
     /// The forensics log, when on: written by the driver after each turn's work (never under
@@ -100,6 +104,7 @@ impl<P: Predict> Shared<P> {
             wake: Notify::new(),
             leaving: AtomicBool::new(false),
             kill: AtomicBool::new(false),
+            reader_ended: AtomicBool::new(false),
             status: Mutex::new(Connection::Connecting),
             forensics: None,
         }
@@ -143,6 +148,12 @@ pub(crate) async fn read_loop<P: Predict>(
     epoch: Instant,
     delivery: Delivery<P>,
 ) {
+    // Delivering straight to the state, the reader tells the driver it ended (after its end is
+    // in the channel, or when it is dropped: aborted, or unwinding).
+    let _ended = match &delivery {
+        Delivery::Direct(shared, _) => Some(ReaderEnded(shared.clone())),
+        Delivery::Queued => None,
+    };
     // Control frames owed by fastwebsockets are not needed: auto-close and auto-pong are off.
     let mut ignore = |_| ready(Ok::<(), Infallible>(()));
     let end = loop {
@@ -187,6 +198,17 @@ pub(crate) async fn read_loop<P: Predict>(
     let _ = tx.send(Incoming::End(end)).await;
 }
 
+/// Tells the driver, when dropped, that a reader delivering straight to the state has ended
+/// ([`Shared::reader_ended`]).
+struct ReaderEnded<P: Predict>(Arc<Shared<P>>);
+
+impl<P: Predict> Drop for ReaderEnded<P> {
+    fn drop(&mut self) {
+        self.0.reader_ended.store(true, Ordering::Release);
+        self.0.wake.notify_one();
+    }
+}
+
 /// Moves queued events into the event channel while it has room (the rest wait in the
 /// state's bounded queue).
 fn forward_events<P: Predict>(
@@ -221,6 +243,9 @@ impl<P: Predict> Driver<P> {
         let mut outgoing: DelayQueue<Vec<u8>> = DelayQueue::new(DELAYED_CAPACITY);
         let mut next_tick = self.shared.now() + self.tick;
         let mut rx_open = true;
+        // Without a link conditioner the reader delivers straight to the state, and the
+        // channel carries only its end (see `Shared::reader_ended`).
+        let direct = self.link.is_none();
         let mut ended_at: Option<Duration> = None;
         let sleep = sleep_until(self.shared.epoch + next_tick);
         tokio::pin!(sleep);
@@ -230,6 +255,14 @@ impl<P: Predict> Driver<P> {
                 // A simulated network failure: no goodbye, no close frame.
                 self.shared.state.lock().transport_ended(EndReason::ConnectionLost);
                 return EndReason::ConnectionLost;
+            }
+            if direct && rx_open && self.shared.reader_ended.load(Ordering::Acquire) {
+                let end = match self.incoming_rx.try_recv() {
+                    Ok(end) => end,
+                    Err(_) => Incoming::End(EndReason::ConnectionLost),
+                };
+                rx_open = false;
+                let _ = incoming.push(now, end);
             }
             let (reason, next_timeout) = {
                 let mut state = self.shared.state.lock();
@@ -307,7 +340,7 @@ impl<P: Predict> Driver<P> {
             sleep.as_mut().reset(self.shared.epoch + deadline.max(now));
             tokio::select! {
                 biased;
-                msg = self.incoming_rx.recv(), if rx_open && incoming.len() < DELAYED_CAPACITY => {
+                msg = self.incoming_rx.recv(), if !direct && rx_open && incoming.len() < DELAYED_CAPACITY => {
                     let msg = msg.unwrap_or(Incoming::End(EndReason::ConnectionLost));
                     if matches!(msg, Incoming::End(_)) {
                         rx_open = false;

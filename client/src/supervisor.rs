@@ -165,6 +165,7 @@ impl<P: Predict> Supervisor<P> {
             Some(_) => Delivery::Queued,
             None => Delivery::Direct(self.shared.clone(), self.events.clone()),
         };
+        self.shared.reader_ended.store(false, std::sync::atomic::Ordering::Release);
         let reader = tokio::spawn(read_loop(conn.reader, incoming_tx, self.shared.epoch, delivery));
         let mut driver = Driver {
             shared: self.shared.clone(),

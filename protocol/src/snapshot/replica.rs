@@ -17,6 +17,8 @@
 //! one per array). Ids are a separate array, searched by [`Replica::get`] and read by the
 //! decoder only to name an entity in an error.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::decode::{Linear, predict_row, predict_row_in_place};
 use super::{EntityRef, Snapshot};
 use crate::ids::{EntityId, Tick};
@@ -39,6 +41,19 @@ pub struct Replica {
     pub(super) rows: Vec<u32>,
     /// The schema's linearly predicted fields (set by the decoder).
     pub(super) linear: Vec<Linear>,
+    /// The row [`Replica::get`] found last: a client reads its own entity after every decode,
+    /// and rows move only when entities before it come or go.
+    hint: Hint,
+}
+
+/// A row number kept across reads through `&Replica` (see [`Replica::get`]).
+#[derive(Debug, Default)]
+struct Hint(AtomicUsize);
+
+impl Clone for Hint {
+    fn clone(&self) -> Self {
+        Self(AtomicUsize::new(self.0.load(Ordering::Relaxed)))
+    }
 }
 
 impl Replica {
@@ -50,7 +65,7 @@ impl Replica {
             rows.extend_from_slice(&[snap.masks[i], anchor]);
             rows.extend_from_slice(&snap.values[i * fields..(i + 1) * fields]);
         }
-        Self { tick: snap.tick, fields, ids: snap.ids, rows, linear: Vec::new() }
+        Self { tick: snap.tick, fields, ids: snap.ids, rows, ..Self::default() }
     }
 
     /// The tick of the state it holds.
@@ -73,9 +88,17 @@ impl Replica {
         &self.ids
     }
 
-    /// The entity with id `id` at the replica's tick, its values written to `buf`.
+    /// The entity with id `id` at the replica's tick, its values written to `buf`. Reading
+    /// the same entity again finds it without a search while no entity before it came or went.
     pub fn get<'b>(&self, id: EntityId, buf: &'b mut Vec<u32>) -> Option<EntityRef<'b>> {
-        let i = self.ids.binary_search(&id).ok()?;
+        let hint = self.hint.0.load(Ordering::Relaxed);
+        let i = if self.ids.get(hint) == Some(&id) {
+            hint
+        } else {
+            let i = self.ids.binary_search(&id).ok()?;
+            self.hint.0.store(i, Ordering::Relaxed);
+            i
+        };
         let row = self.row(i);
         let (mask, anchor) = (row[0], Tick(row[1]));
         buf.clear();
