@@ -3,7 +3,7 @@
 //! ```text
 //!   socket ──► reader ──► ClientLink.inputs ──► room task (tick)
 //!                  │  pongs, control frames              │
-//!                  ▼  (bounded, try_send)                ▼ outbox: latest snapshot + events
+//!                  ▼  (bounded queue)                    ▼ outbox: latest snapshot + events
 //!   socket ◄── writer loop ◄──────────────────────────────┘ (Notify)
 //! ```
 //!
@@ -32,14 +32,13 @@ use hyper_util::rt::TokioIo;
 use tickwire_protocol::ClientId;
 use tickwire_protocol::message::{RejectReason, ServerMessage};
 use tokio::io::{AsyncRead, AsyncWrite, BufWriter};
-use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
 pub use admit::Authorized;
 pub use end::SessionEnd;
 use handshake::NoHello;
 use reader::Reader;
-use writer::{CONTROL_CAPACITY, Writer};
+use writer::{Control, Writer};
 use ws::WsReader;
 
 use crate::ServerCtx;
@@ -110,12 +109,12 @@ async fn run_split<R, W>(
         return finish(&ctx, &mut writer, end, peer, Some(client)).await;
     }
 
-    let (ctrl_tx, ctrl_rx) = mpsc::channel(CONTROL_CAPACITY);
+    let ctrl = Control::default();
     let reader = Reader {
         ctx: ctx.clone(),
         link: link.clone(),
         room: room.clone(),
-        ctrl: ctrl_tx,
+        ctrl: ctrl.clone(),
         pings: writer.pings.clone(),
         activity: writer.activity.clone(),
         origin: writer.origin,
@@ -124,7 +123,7 @@ async fn run_split<R, W>(
     // session, and the reader's frame parsing (not cancel-safe) is never dropped mid-frame.
     let reading = reader.run(rd);
     tokio::pin!(reading);
-    let end = writer.run(&link, ctrl_rx, reading).await;
+    let end = writer.run(&link, ctrl, reading).await;
     if let Some(player) = &player {
         let mut players = ctx.players.lock();
         if players.get(player).is_some_and(|l| Arc::ptr_eq(l, &link)) {

@@ -20,13 +20,12 @@ use tickwire_protocol::message::{ClientMessage, Pong, RttReport};
 use tickwire_protocol::rtt::RttEstimator;
 use tickwire_sim::PushOutcome;
 use tokio::io::AsyncRead;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tracing::debug;
 
 use super::end::SessionEnd;
 use super::rate::TokenBucket;
-use super::writer::{Activity, Pings, WriterCmd};
+use super::writer::{Activity, Control, Pings, WriterCmd};
 use super::ws::{Incoming, WsReader};
 use crate::ServerCtx;
 use crate::room::{ClientLink, RoomHandle};
@@ -39,7 +38,7 @@ pub(crate) struct Reader {
     pub(crate) ctx: Arc<ServerCtx>,
     pub(crate) link: Arc<ClientLink>,
     pub(crate) room: RoomHandle,
-    pub(crate) ctrl: mpsc::Sender<WriterCmd>,
+    pub(crate) ctrl: Control,
     pub(crate) pings: Pings,
     /// When a frame was last read, for the writer's idle timer.
     pub(crate) activity: Activity,
@@ -83,7 +82,7 @@ impl Reader {
                         debug!(client = %self.link.id, "websocket ping flood");
                         return SessionEnd::RATE_LIMITED;
                     }
-                    if self.ctrl.try_send(WriterCmd::WsPong(payload.to_vec())).is_err() {
+                    if self.ctrl.push(WriterCmd::WsPong(payload.to_vec())).is_err() {
                         return SessionEnd::RATE_LIMITED;
                     }
                     continue;
@@ -137,7 +136,7 @@ impl Reader {
                         return SessionEnd::RATE_LIMITED;
                     }
                     let pong = Pong { id: ping.id, echo_us: ping.sent_us, held_us: 0 };
-                    if self.ctrl.try_send(WriterCmd::Pong { pong, received: now }).is_err() {
+                    if self.ctrl.push(WriterCmd::Pong { pong, received: now }).is_err() {
                         return SessionEnd::RATE_LIMITED;
                     }
                 }
@@ -154,7 +153,7 @@ impl Reader {
                         let report =
                             RttReport { rtt_us: micros(srtt), jitter_us: micros(rtt.rttvar()) };
                         // A full control queue only delays the next report.
-                        let _ = self.ctrl.try_send(WriterCmd::Rtt(report));
+                        let _ = self.ctrl.push(WriterCmd::Rtt(report));
                     }
                 }
                 ClientMessage::Chat(c) => {

@@ -2,8 +2,9 @@
 //!
 //! It waits on five things: the reader (a future this loop polls, so that a session is one
 //! task; it is kept across iterations, never dropped mid-frame) ending, control requests from
-//! the reader (pongs, WebSocket pongs, RTT reports), the room's outbox notification, the ping
-//! timer and the idle timer; all but the reader are cancel-safe. Everything pending is written into a buffered writer and flushed once, so a
+//! the reader (pongs, WebSocket pongs, RTT reports: a plain bounded queue, [`Control`], since
+//! the reader only ever queues while this loop polls it), the room's outbox notification, the
+//! ping timer and the idle timer; all but the reader are cancel-safe. Everything pending is written into a buffered writer and flushed once, so a
 //! client costs about one `send()` per tick. Every flush has a deadline: a client that does not
 //! drain its socket is disconnected (`TooSlow`) instead of holding memory.
 //!
@@ -13,10 +14,12 @@
 //! frame ([`Activity`]), and the idle timer, when it fires, either ends the session
 //! (`Timeout`) or is re-armed from that note.
 
-use std::future::Future;
+use std::collections::VecDeque;
+use std::future::{Future, poll_fn};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::Duration;
 
 use fastwebsockets::{Frame, Payload, WebSocketError, WebSocketWrite};
@@ -25,7 +28,6 @@ use tickwire_protocol::codec::encode_server;
 use tickwire_protocol::message::{DisconnectReason, Pong, RttReport, ServerMessage};
 use tickwire_protocol::rtt::PingTracker;
 use tokio::io::{AsyncWrite, BufWriter};
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::end::SessionEnd;
@@ -34,9 +36,40 @@ use crate::ServerCtx;
 use crate::room::frame::TickFrame;
 use crate::room::link::{ClientLink, Outgoing};
 
-/// Capacity of the reader → writer control channel. The reader uses `try_send`; a full queue
-/// means the client floods pings and ends the session (`RateLimited`).
+/// Capacity of the reader → writer control queue ([`Control`]). A full queue means the client
+/// floods pings and ends the session (`RateLimited`).
 pub(crate) const CONTROL_CAPACITY: usize = 32;
+
+/// The reader's requests to the writer, at most [`CONTROL_CAPACITY`].
+///
+/// Not a channel: the reader is a future the writer's `select!` polls, so it only ever queues
+/// during that poll, and the writer looks at the queue right after it in the same round
+/// ([`Control::ready`]). Nothing needs waking, and the writer's wake-ups (one per tick at
+/// least) do not each pay for a channel's receive.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Control(Arc<Mutex<VecDeque<WriterCmd>>>);
+
+impl Control {
+    /// Queues `cmd`, or gives it back when the queue is full.
+    pub(crate) fn push(&self, cmd: WriterCmd) -> Result<(), WriterCmd> {
+        let mut queue = self.0.lock();
+        if queue.len() >= CONTROL_CAPACITY {
+            return Err(cmd);
+        }
+        queue.push_back(cmd);
+        Ok(())
+    }
+
+    fn pop(&self) -> Option<WriterCmd> {
+        self.0.lock().pop_front()
+    }
+
+    /// Ready while a request waits. It registers no waker, which is correct only when polled
+    /// after the reader in the same `select!` round (see the type's docs).
+    fn ready(&self) -> impl Future<Output = ()> + '_ {
+        poll_fn(|_| if self.0.lock().is_empty() { Poll::Pending } else { Poll::Ready(()) })
+    }
+}
 
 /// A request from the reader to the writer.
 #[derive(Debug)]
@@ -131,7 +164,7 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
     pub(crate) async fn run(
         &mut self,
         link: &ClientLink,
-        mut ctrl: mpsc::Receiver<WriterCmd>,
+        ctrl: Control,
         mut reader: Pin<&mut impl Future<Output = SessionEnd>>,
     ) -> SessionEnd {
         let deadline = self.ctx.config.slow_client();
@@ -145,14 +178,12 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
                 end = reader.as_mut() => {
                     if end != SessionEnd::CONNECTION_LOST {
                         // Pings read before the end are owed their pongs (RFC 6455 §5.5.2).
-                        let _ = timeout(deadline, self.owed_pongs(&mut ctrl)).await;
+                        let _ = timeout(deadline, self.owed_pongs(&ctrl)).await;
                     }
                     return end;
                 }
-                cmd = ctrl.recv() => match cmd {
-                    Some(cmd) => timeout(deadline, self.control(cmd, &mut ctrl)).await,
-                    None => return SessionEnd::CONNECTION_LOST,
-                },
+                // Right after the reader, which is what makes `ready` correct.
+                () = ctrl.ready() => timeout(deadline, self.control(&ctrl)).await,
                 () = link.notified() => timeout(deadline, self.drain(link)).await,
                 () = &mut ping_timer => {
                     let sent = timeout(deadline, self.ping()).await;
@@ -182,14 +213,9 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         self.origin + Duration::from_millis(self.activity.load(Ordering::Relaxed))
     }
 
-    /// Writes a control request and any others already queued, then flushes.
-    async fn control(
-        &mut self,
-        first: WriterCmd,
-        ctrl: &mut mpsc::Receiver<WriterCmd>,
-    ) -> Result<Option<SessionEnd>, WebSocketError> {
-        let mut next = Some(first);
-        while let Some(cmd) = next {
+    /// Writes the queued control requests, then flushes.
+    async fn control(&mut self, ctrl: &Control) -> Result<Option<SessionEnd>, WebSocketError> {
+        while let Some(cmd) = ctrl.pop() {
             match cmd {
                 WriterCmd::WsPong(payload) => self.ws.write_frame(ws::pong(payload)).await?,
                 WriterCmd::Pong { mut pong, received } => {
@@ -203,7 +229,6 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
                     self.write(&bytes).await?;
                 }
             }
-            next = ctrl.try_recv().ok();
         }
         self.ws.flush().await?;
         Ok(None)
@@ -211,11 +236,8 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
 
     /// Writes the pongs still queued for WebSocket pings (the rest of the queue is moot once
     /// the session ends), without flushing: the close that follows flushes.
-    async fn owed_pongs(
-        &mut self,
-        ctrl: &mut mpsc::Receiver<WriterCmd>,
-    ) -> Result<(), WebSocketError> {
-        while let Ok(cmd) = ctrl.try_recv() {
+    async fn owed_pongs(&mut self, ctrl: &Control) -> Result<(), WebSocketError> {
+        while let Some(cmd) = ctrl.pop() {
             if let WriterCmd::WsPong(payload) = cmd {
                 self.ws.write_frame(ws::pong(payload)).await?;
             }
