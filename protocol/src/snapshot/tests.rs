@@ -211,12 +211,9 @@ fn non_canonical_code_orders_are_rejected() {
     ));
 }
 
-#[test]
-fn respawning_a_baseline_id_is_rejected() {
-    // Despawning entity 4 and spawning a new entity 4 would be a second encoding of a change
-    // (ids are never reused), so the decoder refuses it.
-    let s = schema();
-    let base = build(&s, 1, &[mover(4, 1.0, 0.0)]);
+/// A delta against a baseline whose only entity is 4: it despawns entity 4 and spawns an
+/// entity 4 (with no components).
+fn respawn_entity_4() -> Vec<u8> {
     let mut w = crate::bits::BitWriter::default();
     w.exp_golomb(1, 0); // one despawn
     w.write(0, 4);
@@ -226,7 +223,16 @@ fn respawning_a_baseline_id_is_rejected() {
     w.write(2, 4); // gap 4 is cheapest with k = 2
     w.exp_golomb(4, 2);
     w.write(0, 3); // no components
-    let bytes = w.finish();
+    w.finish()
+}
+
+#[test]
+fn respawning_a_baseline_id_is_rejected() {
+    // Despawning entity 4 and spawning a new entity 4 would be a second encoding of a change
+    // (ids are never reused), so the decoder refuses it.
+    let s = schema();
+    let base = build(&s, 1, &[mover(4, 1.0, 0.0)]);
+    let bytes = respawn_entity_4();
     assert!(matches!(
         decode(&s, Some(&base), Tick(2), &bytes, &DecodeLimits::default()),
         Err(SnapshotError::BadSpawnId { id: 4, .. })
@@ -458,16 +464,7 @@ fn a_replica_rejects_a_respawned_baseline_id_and_an_old_tick() {
     // the time the spawns are read, and still may not come back.
     let s = schema();
     let base = build(&s, 1, &[mover(4, 1.0, 0.0)]);
-    let mut w = crate::bits::BitWriter::default();
-    w.exp_golomb(1, 0); // one despawn
-    w.write(0, 4);
-    w.exp_golomb(0, 0); // index 0
-    w.exp_golomb(0, 0); // no changes
-    w.exp_golomb(1, 0); // one spawn
-    w.write(2, 4); // gap 4 is cheapest with k = 2
-    w.exp_golomb(4, 2);
-    w.write(0, 3); // no components
-    let bytes = w.finish();
+    let bytes = respawn_entity_4();
     let lim = DecodeLimits::default();
     let mut decoder = SnapshotDecoder::new();
     let got = decoder.decode_replica(&s, Tick(2), &bytes, &lim, &mut Replica::new(base.clone()));
