@@ -55,11 +55,12 @@ pub struct SnapshotDecoder {
     diff_costs: Vec<OrderCosts>,
     /// The spawned entities, before they are merged into the output.
     spawned: Snapshot,
-    /// In-place decoding: the ids of the baseline's despawned entities, ascending (a spawn may
-    /// not reuse one, and they are gone from the snapshot by the time spawns are read).
+    /// Decoding into a [`Replica`]: the ids of the baseline's despawned entities, ascending (a
+    /// spawn may not reuse one, and they are gone from the replica by the time spawns are
+    /// read).
     despawned: Vec<EntityId>,
-    /// In-place decoding of a schema whose velocity fields are themselves predicted: the
-    /// baseline row being predicted (otherwise the row is read and written in place).
+    /// Decoding into a [`Replica`] of a schema whose velocity fields are themselves predicted:
+    /// a copy of the row being predicted (otherwise rows are read and written in place).
     row: Vec<u32>,
 }
 

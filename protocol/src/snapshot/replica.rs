@@ -144,10 +144,7 @@ impl Replica {
 
     /// Moves `values`, a row's values as stored (exact at `anchor`), to the replica's tick.
     fn bring_forward(&self, anchor: Tick, mask: u32, values: &mut [u32]) {
-        let behind = i64::from(self.tick.diff(anchor));
-        if behind > 0 {
-            predict_row_in_place(&self.linear, mask, values, behind);
-        }
+        move_on(&self.linear, anchor, self.tick, mask, values);
     }
 
     /// The fields per row (the schema's field count).
@@ -172,10 +169,7 @@ impl Replica {
         let (w, tick) = (self.width(), self.tick);
         let cells = &mut self.rows[row * w..(row + 1) * w];
         let (head, values) = cells.split_at_mut(HEAD);
-        let behind = i64::from(tick.diff(Tick(head[1])));
-        if behind > 0 {
-            predict_row_in_place(&self.linear, head[0], values, behind);
-        }
+        move_on(&self.linear, Tick(head[1]), tick, head[0], values);
         head[1] = tick.0;
         (&mut head[0], values, &self.ids)
     }
@@ -240,6 +234,15 @@ impl Replica {
                 row[HEAD..].copy_from_slice(&spawned.values[j * f..(j + 1) * f]);
             }
         }
+    }
+}
+
+/// Moves `values` (a row with component mask `mask`, exact at `anchor`) on to `tick`, in place
+/// (see the module docs for why moving later is exact).
+fn move_on(linear: &[Linear], anchor: Tick, tick: Tick, mask: u32, values: &mut [u32]) {
+    let behind = i64::from(tick.diff(anchor));
+    if behind > 0 {
+        predict_row_in_place(linear, mask, values, behind);
     }
 }
 

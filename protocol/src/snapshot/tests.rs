@@ -502,12 +502,18 @@ impl Replicate for Thrown {
     }
 }
 
-#[test]
-fn a_replica_predicts_from_the_baseline_when_a_velocity_is_predicted_too() {
+/// The `Thrown` schema and a snapshot of tick 10 holding one thrown entity (v 2, x 100, a 1).
+fn thrown_at_10() -> (Schema, Snapshot) {
     let s = Schema::new("thrown", &[Thrown::DEF]).expect("valid schema");
     let mut b = SnapshotBuilder::new(&s, Tick(10), Snapshot::default());
     b.entity(EntityId(1)).set(0, &Thrown { v: 2.0, x: 100.0, a: 1.0 });
     let base = b.finish().expect("unique ids");
+    (s, base)
+}
+
+#[test]
+fn a_replica_predicts_from_the_baseline_when_a_velocity_is_predicted_too() {
+    let (s, base) = thrown_at_10();
     let lim = DecodeLimits::default();
     let nothing_changed = [0x07]; // no despawns, changes or spawns
     let want = decode(&s, Some(&base), Tick(13), &nothing_changed, &lim).expect("valid");
@@ -635,10 +641,7 @@ fn a_replica_leaves_unchanged_rows_unread_until_asked() {
 
 #[test]
 fn a_replica_of_a_predicted_velocity_is_brought_forward_eagerly() {
-    let s = Schema::new("thrown", &[Thrown::DEF]).expect("valid schema");
-    let mut b = SnapshotBuilder::new(&s, Tick(10), Snapshot::default());
-    b.entity(EntityId(1)).set(0, &Thrown { v: 2.0, x: 100.0, a: 1.0 });
-    let base = b.finish().expect("unique ids");
+    let (s, base) = thrown_at_10();
     let lim = DecodeLimits::default();
     let mut replica = Replica::new(base.clone());
     let mut decoder = SnapshotDecoder::new();
