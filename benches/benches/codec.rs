@@ -10,6 +10,10 @@
 //!   (`decode`), and `decode-into/…` the same with one reused `SnapshotDecoder` and output
 //!   snapshot, as a client does.
 //!
+//! `replicas/…` decodes a run of delta-1 payloads into [`Replica`]s, as a headless bot does:
+//! into one replica (its rows stay in cache) and round-robin into 2,000 (the load test's bots,
+//! about 100 MB of rows: each changed row is a cache miss, as in the bots' profile).
+//!
 //! Throughput is reported as entities and payload bytes per second, and each scenario first
 //! prints its payload sizes (bytes per snapshot, per moving entity), so bytes sit next to time.
 //! `snapshot-sizes` gives the same sizes over 300 ticks, with percentiles.
@@ -20,7 +24,7 @@ use criterion::{BenchmarkGroup, Criterion, Throughput, criterion_group, criterio
 use tickwire_benches::scenario::warmup_ticks;
 use tickwire_benches::sizes::{OLD_BASELINE, Stats};
 use tickwire_benches::{CODEC_SCENARIOS, Scenario, record};
-use tickwire_protocol::snapshot::{DecodeLimits, SnapshotDecoder, decode};
+use tickwire_protocol::snapshot::{DecodeLimits, Replica, SnapshotDecoder, decode};
 use tickwire_protocol::{Snapshot, SnapshotEncoder};
 
 /// Measured (current) snapshots per scenario; each has its baselines recorded before it.
@@ -196,5 +200,48 @@ fn print_sizes(scenario: &Scenario, entities: u64, moving: f64, cases: &[Case]) 
     );
 }
 
-criterion_group!(benches, codec);
+/// The replicas of `replicas/…`'s cold case: the 2,000-bot load test's clients.
+fn cold_replicas() -> usize {
+    if cfg!(debug_assertions) { 20 } else { 2_000 }
+}
+
+/// Delta-1 payloads of consecutive ticks decoded into one replica and round-robin into
+/// [`cold_replicas`] replicas (see the module docs). Each replica walks the whole run, then
+/// starts again from a copy of its first state.
+fn replicas(c: &mut Criterion) {
+    let scenario = Scenario::new(1_000, 0.25);
+    let mut arena = scenario.arena().expect("valid scenario");
+    let steps = 2 * measured_ticks();
+    let snaps = record(&mut arena, warmup_ticks(), steps + 1);
+    let schema = tickwire_arena::schema();
+    let mut enc = SnapshotEncoder::new();
+    let deltas: Vec<(tickwire_protocol::Tick, Vec<u8>)> = (1..snaps.len())
+        .map(|i| (snaps[i].tick(), enc.encode(schema, Some(&snaps[i - 1]), &snaps[i])))
+        .collect();
+    let first = Replica::new(snaps[0].clone());
+    let limits = DecodeLimits::default();
+    let mut group = c.benchmark_group(format!("replicas/{}", scenario.label()));
+    for count in [1, cold_replicas()] {
+        let mut decoder = SnapshotDecoder::new();
+        let mut replicas = vec![first.clone(); count];
+        let mut i = 0usize;
+        group.bench_function(format!("decode-delta-1/{count}"), |b| {
+            b.iter(|| {
+                let (slot, step) = (i % count, (i / count) % deltas.len());
+                i += 1;
+                let replica = &mut replicas[slot];
+                if step == 0 {
+                    replica.clone_from(&first);
+                }
+                let (tick, payload) = &deltas[step];
+                let r = decoder.decode_replica(schema, *tick, payload, &limits, replica);
+                r.expect("a recorded delta decodes");
+                black_box(replica.len())
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, codec, replicas);
 criterion_main!(benches);

@@ -51,6 +51,8 @@ pub struct SnapshotDecoder {
     linear: Vec<Linear>,
     /// The field-difference code orders of the change list, one per field.
     orders: Vec<Order>,
+    /// The change list, read and not yet applied (see `read_changes`).
+    edits: Vec<Edit>,
     /// What each field's differences would cost in each order, to check `orders`.
     diff_costs: Vec<OrderCosts>,
     /// The spawned entities, before they are merged into the output.
@@ -274,6 +276,13 @@ impl SnapshotDecoder {
 
     /// Changed entities: ascending indices into the survivors, each with its changed
     /// components and the prediction errors of its changed fields.
+    ///
+    /// Read in two passes: every change is read into `edits` first (a change's bits depend on
+    /// its row's mask, not on its values), asking the cache for each row as soon as its index
+    /// is known, then the edits are applied. In a large replica each changed row is a cache
+    /// miss; this way the misses overlap instead of following one another (see
+    /// [`Replica`]'s docs). Errors are those a single pass would report: an edit that cannot be
+    /// applied lies before wherever reading stopped, so it is reported first.
     fn read_changes(
         &mut self,
         r: &mut BitReader<'_>,
@@ -293,11 +302,33 @@ impl SnapshotDecoder {
         self.diff_costs.clear();
         self.diff_costs.resize(stride, OrderCosts::default());
         let order = Order::read(r, "change gap")?;
+        self.edits.clear();
+        out.prefetch_masks();
+        let read = self.read_edits(r, schema, out, (count, survivors), order.k);
+        apply_edits(&self.edits, schema, out)?;
+        order.check(&read?)?;
+        for (order, costs) in self.orders.iter().zip(&self.diff_costs) {
+            order.check(costs)?;
+        }
+        Ok(())
+    }
+
+    /// The first pass of [`read_changes`](Self::read_changes): `count` changes of `survivors`
+    /// rows, their gaps coded in order `k`, read into `edits`, masks updated. Returns what the
+    /// gaps cost in each order.
+    fn read_edits(
+        &mut self,
+        r: &mut BitReader<'_>,
+        schema: &Schema,
+        out: &mut impl Changing,
+        (count, survivors): (usize, usize),
+        k: u32,
+    ) -> Result<OrderCosts, SnapshotError> {
         let mut costs = OrderCosts::default();
         let mut next = 0u64;
         for _ in 0..count {
             let at = r.position();
-            let gap = r.exp_golomb(order.k)?;
+            let gap = r.exp_golomb(k)?;
             costs.add(gap);
             let index = next.saturating_add(gap);
             let row = match usize::try_from(index) {
@@ -311,16 +342,23 @@ impl SnapshotDecoder {
                     });
                 }
             };
-            let (mask, values, ids) = out.row_for_change(row);
-            let id = || ids[row];
-            read_change(r, schema, (mask, values, &id), &self.orders, &mut self.diff_costs)?;
+            out.prefetch(row);
+            let mut mask = *out.mask_mut(row);
+            self.edits.push(Edit::Row { row, mask });
+            let id = || out.id(row);
+            let read = read_change(
+                r,
+                schema,
+                (&mut mask, &id),
+                &self.orders,
+                &mut self.diff_costs,
+                &mut self.edits,
+            );
+            *out.mask_mut(row) = mask;
+            read?;
             next = index + 1;
         }
-        order.check(&costs)?;
-        for (order, costs) in self.orders.iter().zip(&self.diff_costs) {
-            order.check(costs)?;
-        }
-        Ok(())
+        Ok(costs)
     }
 
     /// Spawns: ascending ids with raw values, read into `spawned` (rows of `stride` fields at
@@ -387,21 +425,57 @@ enum Held<'a> {
 
 /// Where changes are read into: an eagerly decoded [`Snapshot`] or a [`Replica`].
 trait Changing {
-    /// Row `row`'s mask and values, ready for a change (a replica's row brought forward),
-    /// and every id (read only to name the row's entity in an error).
-    fn row_for_change(&mut self, row: usize) -> (&mut u32, &mut [u32], &[EntityId]);
+    /// Row `row`'s mask, updated as its change is read.
+    fn mask_mut(&mut self, row: usize) -> &mut u32;
+    /// A hint that row `row`'s values are about to change (see [`Replica::prefetch`]).
+    fn prefetch(&self, row: usize);
+    /// A hint that the masks of changed rows are about to be read (see
+    /// [`Replica::prefetch_masks`]).
+    fn prefetch_masks(&self) {}
+    /// Row `row`'s values, ready for a change (a replica's row brought forward with `mask`,
+    /// the row's mask before the change).
+    fn values_for_change(&mut self, row: usize, mask: u32) -> &mut [u32];
+    /// Row `row`'s entity (read only to name it in an error).
+    fn id(&self, row: usize) -> EntityId;
 }
 
 impl Changing for Snapshot {
-    fn row_for_change(&mut self, row: usize) -> (&mut u32, &mut [u32], &[EntityId]) {
+    fn mask_mut(&mut self, row: usize) -> &mut u32 {
+        &mut self.masks[row]
+    }
+
+    /// Nothing: an eager decode has just walked every row.
+    fn prefetch(&self, _row: usize) {}
+
+    fn values_for_change(&mut self, row: usize, _mask: u32) -> &mut [u32] {
         let s = self.stride;
-        (&mut self.masks[row], &mut self.values[row * s..(row + 1) * s], &self.ids)
+        &mut self.values[row * s..(row + 1) * s]
+    }
+
+    fn id(&self, row: usize) -> EntityId {
+        self.ids[row]
     }
 }
 
 impl Changing for Replica {
-    fn row_for_change(&mut self, row: usize) -> (&mut u32, &mut [u32], &[EntityId]) {
-        Replica::row_for_change(self, row)
+    fn mask_mut(&mut self, row: usize) -> &mut u32 {
+        &mut self.masks[row]
+    }
+
+    fn prefetch(&self, row: usize) {
+        Replica::prefetch(self, row);
+    }
+
+    fn prefetch_masks(&self) {
+        Replica::prefetch_masks(self);
+    }
+
+    fn values_for_change(&mut self, row: usize, mask: u32) -> &mut [u32] {
+        Replica::values_for_change(self, row, mask)
+    }
+
+    fn id(&self, row: usize) -> EntityId {
+        self.ids()[row]
     }
 }
 
@@ -530,16 +604,35 @@ fn read_spawn(
     Ok(())
 }
 
-/// A changed entity's row, as [`Changing::row_for_change`] gives it: its mask, its values, and
-/// its id (asked for only to name it in an error).
-type ChangedRow<'a> = (&'a mut u32, &'a mut [u32], &'a dyn Fn() -> EntityId);
+/// One step of applying a payload's changes, as the first pass of
+/// [`SnapshotDecoder::read_changes`] reads it.
+#[derive(Debug, Clone, Copy)]
+enum Edit {
+    /// The edits that follow are to row `row`, whose mask before them was `mask`.
+    Row { row: usize, mask: u32 },
+    /// A field of an added component, set to a raw value.
+    Set { field: usize, value: u32 },
+    /// A removed component's fields `from..to`, cleared.
+    Clear { from: usize, to: usize },
+    /// A boolean field, flipped.
+    Flip { field: usize },
+    /// A prediction error `diff`, read at `bit`, added to field `field` of component
+    /// `component` (0 is an error: an unchanged field is not sent).
+    Add { component: usize, field: usize, diff: i64, bit: usize },
+}
 
+/// A changed entity's mask (updated as its change is read) and its id (asked for only to name
+/// it in an error).
+type ChangedRow<'a> = (&'a mut u32, &'a dyn Fn() -> EntityId);
+
+/// Reads one changed entity's body into `edits`.
 fn read_change(
     r: &mut BitReader<'_>,
     schema: &Schema,
-    (mask, values, id): ChangedRow<'_>,
+    (mask, id): ChangedRow<'_>,
     orders: &[Order],
     diff_costs: &mut [OrderCosts],
+    edits: &mut Vec<Edit>,
 ) -> Result<(), SnapshotError> {
     let start_bit = r.position();
     let fields = schema.fields();
@@ -552,7 +645,8 @@ fn read_change(
                 any = true;
                 *mask |= bit;
                 for f in range {
-                    values[f] = read_raw(r, &fields[f], comp.def.name, id)?;
+                    let value = read_raw(r, &fields[f], comp.def.name, id)?;
+                    edits.push(Edit::Set { field: f, value });
                 }
             }
             continue;
@@ -563,7 +657,7 @@ fn read_change(
         any = true;
         if !r.bit()? {
             *mask &= !bit;
-            values[range].fill(0);
+            edits.push(Edit::Clear { from: range.start, to: range.end });
             continue;
         }
         let at = r.position();
@@ -575,29 +669,56 @@ fn read_change(
             if field_mask & (1 << n) == 0 {
                 continue;
             }
-            let slot = &mut values[f];
             if fields[f].def.codec == FieldCodec::Bool {
-                *slot ^= 1;
+                edits.push(Edit::Flip { field: f });
                 continue;
             }
-            let at = r.position();
+            let bit = r.position();
             let diff = r.signed_exp_golomb(orders[f].k)?;
             diff_costs[f].add(zigzag(diff));
-            let value = (diff != 0).then(|| apply(&fields[f], *slot, diff)).flatten();
-            let Some(value) = value else {
-                return Err(SnapshotError::ValueOutOfRange {
-                    entity: id(),
-                    component: comp.def.name,
-                    field: fields[f].def.name,
-                    value: i64::from(*slot).saturating_add(diff),
-                    bit: at,
-                });
-            };
-            *slot = value;
+            edits.push(Edit::Add { component: ci, field: f, diff, bit });
         }
     }
     if !any {
         return Err(SnapshotError::EmptyChange { entity: id(), bit: start_bit });
+    }
+    Ok(())
+}
+
+/// The second pass of [`SnapshotDecoder::read_changes`]: applies `edits` to `out`.
+fn apply_edits(
+    edits: &[Edit],
+    schema: &Schema,
+    out: &mut impl Changing,
+) -> Result<(), SnapshotError> {
+    let fields = schema.fields();
+    let mut row = 0;
+    let mut values: &mut [u32] = &mut [];
+    for &edit in edits {
+        match edit {
+            Edit::Row { row: r, mask } => {
+                row = r;
+                values = out.values_for_change(r, mask);
+            }
+            Edit::Set { field, value } => values[field] = value,
+            Edit::Clear { from, to } => values[from..to].fill(0),
+            Edit::Flip { field } => values[field] ^= 1,
+            Edit::Add { component, field, diff, bit } => {
+                let slot = &mut values[field];
+                let info = &fields[field];
+                let Some(value) = (diff != 0).then(|| apply(info, *slot, diff)).flatten() else {
+                    let value = i64::from(*slot).saturating_add(diff);
+                    return Err(SnapshotError::ValueOutOfRange {
+                        entity: out.id(row),
+                        component: schema.components()[component].def.name,
+                        field: info.def.name,
+                        value,
+                        bit,
+                    });
+                };
+                *slot = value;
+            }
+        }
     }
     Ok(())
 }

@@ -11,20 +11,26 @@
 //! decoded snapshot. A schema whose velocity fields are themselves predicted breaks that; its
 //! rows are all brought forward at every decode.
 //!
-//! **A row is one run of words: its mask, its anchor, then its values.** A delta touches few
-//! rows of a large world, each at a place of its own, so each touch is a cache miss: one
-//! contiguous row costs one (a [`Snapshot`], whose masks and values are separate arrays, costs
-//! one per array). Ids are a separate array, searched by [`Replica::get`] and read by the
-//! decoder only to name an entity in an error.
+//! **A row is one run of words: its anchor, then its values; masks are a dense array apart.**
+//! A delta touches few rows of a large world, each at a place of its own, so each touch is a
+//! cache miss. The decoder needs a changed row's mask to read the change's bits, but its values
+//! only to apply them. So it asks the cache for every mask at once (a few KB), reads every
+//! change, asking the cache for each row as soon as it knows which ([`Replica::prefetch`]),
+//! then applies the changes: the misses overlap instead of following one another. In the
+//! `replicas` codec bench (2,000 replicas of 1,100 entities, decoded round-robin) this took a
+//! delta from 2.55 to 1.44 µs. Ids are a separate array, searched by [`Replica::get`] and read
+//! by the decoder only to name an entity in an error.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+use prefetch_index::prefetch_index;
 
 use super::decode::{Linear, predict_row, predict_row_in_place};
 use super::{EntityRef, Snapshot};
 use crate::ids::{EntityId, Tick};
 
-/// Words before a row's values: its mask and its anchor.
-const HEAD: usize = 2;
+/// Words before a row's values: its anchor.
+const HEAD: usize = 1;
 
 /// The newest state of a room, decoded with [`super::SnapshotDecoder::decode_replica`] (see
 /// the module docs). Reads give what the eagerly decoded [`Snapshot`] holds.
@@ -36,8 +42,10 @@ pub struct Replica {
     fields: usize,
     /// Entity ids, ascending.
     ids: Vec<EntityId>,
-    /// Per row, `HEAD + fields` words: the mask, the anchor (the tick its linearly predicted
-    /// fields were last brought to), the values.
+    /// Per row, its component mask.
+    pub(super) masks: Vec<u32>,
+    /// Per row, `HEAD + fields` words: the anchor (the tick its linearly predicted fields were
+    /// last brought to), then the values.
     pub(super) rows: Vec<u32>,
     /// The schema's linearly predicted fields (set by the decoder).
     pub(super) linear: Vec<Linear>,
@@ -62,10 +70,11 @@ impl Replica {
         let (fields, anchor) = (snap.stride, snap.tick.0);
         let mut rows = Vec::with_capacity(snap.len() * (HEAD + fields));
         for i in 0..snap.len() {
-            rows.extend_from_slice(&[snap.masks[i], anchor]);
+            rows.push(anchor);
             rows.extend_from_slice(&snap.values[i * fields..(i + 1) * fields]);
         }
-        Self { tick: snap.tick, fields, ids: snap.ids, rows, ..Self::default() }
+        let (tick, ids, masks) = (snap.tick, snap.ids, snap.masks);
+        Self { tick, fields, ids, masks, rows, ..Self::default() }
     }
 
     /// The tick of the state it holds.
@@ -99,8 +108,8 @@ impl Replica {
             self.hint.0.store(i, Ordering::Relaxed);
             i
         };
-        let row = self.row(i);
-        let (mask, anchor) = (row[0], Tick(row[1]));
+        let (row, mask) = (self.row(i), self.masks[i]);
+        let anchor = Tick(row[0]);
         buf.clear();
         buf.extend_from_slice(&row[HEAD..]);
         self.bring_forward(anchor, mask, buf);
@@ -116,8 +125,8 @@ impl Replica {
         out.masks.clear();
         out.values.clear();
         for i in 0..self.len() {
-            let row = self.row(i);
-            let (mask, anchor) = (row[0], Tick(row[1]));
+            let (row, mask) = (self.row(i), self.masks[i]);
+            let anchor = Tick(row[0]);
             out.masks.push(mask);
             let start = out.values.len();
             out.values.extend_from_slice(&row[HEAD..]);
@@ -162,31 +171,48 @@ impl Replica {
         self.ids.binary_search(&id).is_ok()
     }
 
-    /// Row `row`'s mask and values, brought to the replica's tick first (a change is about
-    /// to be applied to it, which needs its predicted values); and every id, to name the row's
-    /// entity in an error.
-    pub(super) fn row_for_change(&mut self, row: usize) -> (&mut u32, &mut [u32], &[EntityId]) {
+    /// Asks the cache for every mask: a delta's changes are read one after the other, each
+    /// needing its row's mask, so the masks are asked for all at once (a few KB, one request
+    /// per cache line) rather than missed one change at a time. A hint: it changes nothing.
+    pub(super) fn prefetch_masks(&self) {
+        const PER_LINE: usize = 64 / size_of::<u32>();
+        for i in (0..self.masks.len()).step_by(PER_LINE) {
+            prefetch_index(&self.masks, i);
+        }
+    }
+
+    /// Asks the cache for row `row` (both ends: a row may straddle two lines), which a
+    /// change will soon be applied to. A hint: it changes nothing.
+    pub(super) fn prefetch(&self, row: usize) {
+        let w = self.width();
+        prefetch_index(&self.rows, row * w);
+        prefetch_index(&self.rows, row * w + w - 1);
+    }
+
+    /// Row `row`'s values, brought to the replica's tick first with `mask`, the row's mask
+    /// before the change about to be applied to them (which needs their predicted values).
+    pub(super) fn values_for_change(&mut self, row: usize, mask: u32) -> &mut [u32] {
         let (w, tick) = (self.width(), self.tick);
         let cells = &mut self.rows[row * w..(row + 1) * w];
         let (head, values) = cells.split_at_mut(HEAD);
-        move_on(&self.linear, Tick(head[1]), tick, head[0], values);
-        head[1] = tick.0;
-        (&mut head[0], values, &self.ids)
+        move_on(&self.linear, Tick(head[0]), tick, mask, values);
+        head[0] = tick.0;
+        values
     }
 
     /// Brings every row to `tick` now, predicting from a copy of each (`scratch`): for schemas
     /// whose velocity fields are themselves predicted (see the module docs).
     pub(super) fn bring_all_forward(&mut self, tick: Tick, scratch: &mut Vec<u32>) {
         let w = self.width();
-        for cells in self.rows.chunks_exact_mut(w) {
+        for (cells, &mask) in self.rows.chunks_exact_mut(w).zip(&self.masks) {
             let (head, values) = cells.split_at_mut(HEAD);
-            let behind = i64::from(tick.diff(Tick(head[1])));
+            let behind = i64::from(tick.diff(Tick(head[0])));
             if behind > 0 {
                 scratch.clear();
                 scratch.extend_from_slice(values);
-                predict_row(&self.linear, head[0], scratch, values, behind);
+                predict_row(&self.linear, mask, scratch, values, behind);
             }
-            head[1] = tick.0;
+            head[0] = tick.0;
         }
         self.tick = tick;
     }
@@ -202,11 +228,13 @@ impl Replica {
             }
             if kept != i {
                 self.ids[kept] = self.ids[i];
+                self.masks[kept] = self.masks[i];
                 self.rows.copy_within(i * w..(i + 1) * w, kept * w);
             }
             kept += 1;
         }
         self.ids.truncate(kept);
+        self.masks.truncate(kept);
         self.rows.truncate(kept * w);
     }
 
@@ -216,6 +244,7 @@ impl Replica {
         let (w, f) = (self.width(), self.fields);
         let (n, m) = (self.len(), spawned.len());
         self.ids.resize(n + m, EntityId::default());
+        self.masks.resize(n + m, 0);
         self.rows.resize((n + m) * w, 0);
         let (mut i, mut j) = (n, m);
         while j > 0 {
@@ -224,13 +253,14 @@ impl Replica {
             if i > 0 && self.ids[i - 1] > spawn {
                 i -= 1;
                 self.ids[k] = self.ids[i];
+                self.masks[k] = self.masks[i];
                 self.rows.copy_within(i * w..(i + 1) * w, k * w);
             } else {
                 j -= 1;
                 self.ids[k] = spawn;
+                self.masks[k] = spawned.masks[j];
                 let row = &mut self.rows[k * w..(k + 1) * w];
-                row[0] = spawned.masks[j];
-                row[1] = self.tick.0;
+                row[0] = self.tick.0;
                 row[HEAD..].copy_from_slice(&spawned.values[j * f..(j + 1) * f]);
             }
         }

@@ -240,6 +240,46 @@ fn respawning_a_baseline_id_is_rejected() {
 }
 
 #[test]
+fn a_change_out_of_range_is_reported_before_a_later_read_error() {
+    // Changes are read in one pass and applied in a second (decode.rs), yet the error must be
+    // the one met first in the payload: here entity 4's health goes to -50 in the first change,
+    // and the second change is cut short.
+    let s = schema();
+    let ent =
+        |id| Ent { id, body: None, heading: None, stats: Some(Stats { health: 50, alive: true }) };
+    let base = build(&s, 1, &[ent(4), ent(5)]);
+    let mut w = crate::bits::BitWriter::default();
+    w.exp_golomb(0, 0); // no despawns
+    w.exp_golomb(2, 0); // two changes
+    for f in 0..s.field_count() {
+        w.write(if f == 5 { 6 } else { 0 }, 4);
+    }
+    w.write(0, 4); // gap order
+    w.exp_golomb(0, 0); // survivor 0
+    w.bit(false); // body: absent, not added
+    w.bit(false); // heading: absent, not added
+    w.bit(true); // stats changed
+    w.bit(true); // still present
+    w.write(0b01, 2); // health changed
+    let bit = w.bit_len();
+    w.signed_exp_golomb(-100, 6);
+    w.exp_golomb(0, 0); // survivor 1, whose body never comes
+    let bytes = w.finish();
+    let expected = Err(SnapshotError::ValueOutOfRange {
+        entity: EntityId(4),
+        component: "stats",
+        field: "health",
+        value: -50,
+        bit,
+    });
+    let lim = DecodeLimits::default();
+    assert_eq!(decode(&s, Some(&base), Tick(2), &bytes, &lim).map(|_| ()), expected);
+    let mut replica = Replica::new(base);
+    let r = SnapshotDecoder::new().decode_replica(&s, Tick(2), &bytes, &lim, &mut replica);
+    assert_eq!(r, expected);
+}
+
+#[test]
 fn spec_worked_example() {
     // PROTOCOL.md §6.9: schema `demo`, entity 3 with x = 25, vx = 17, live = 1 at tick 7, then
     // x = 20, live = 0 at tick 9 (x was predicted at 25 + (17 - 20) * 2 = 19).
