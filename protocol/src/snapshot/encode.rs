@@ -7,6 +7,10 @@ use crate::schema::{FieldCodec, Schema};
 
 use super::{Snapshot, Subset};
 
+/// How many rows ahead of its walk the encoder asks the cache for a subset's rows
+/// ([`Subset::prefetch`]).
+const PREFETCH_AHEAD: usize = 6;
+
 /// A changed entity: its index among the survivors, and its rows in baseline and current.
 #[derive(Debug, Clone, Copy)]
 struct Change {
@@ -138,9 +142,31 @@ impl SnapshotEncoder {
         self.diffs.resize_with(schema.field_count(), Vec::new);
         self.diffs.iter_mut().for_each(Vec::clear);
         self.pred.resize(schema.field_count(), 0);
+        // Two copies of the walk: whole snapshots are read in order and need no prefetching
+        // (a test in their loop costs them 3%).
+        if base.is_scattered() || cur.is_scattered() {
+            self.walk::<true>(schema, base, cur, ticks);
+        } else {
+            self.walk::<false>(schema, base, cur, ticks);
+        }
+    }
+
+    /// [`classify`](Self::classify)'s walk through both subsets in id order; `SCATTERED`: ask
+    /// the cache for their rows ahead of it ([`Subset::prefetch`]).
+    fn walk<const SCATTERED: bool>(
+        &mut self,
+        schema: &Schema,
+        base: Subset<'_>,
+        cur: Subset<'_>,
+        ticks: i64,
+    ) {
         let fields = schema.fields();
         let (mut i, mut j, mut survivor) = (0usize, 0usize, 0u32);
         while i < base.len() || j < cur.len() {
+            if SCATTERED {
+                base.prefetch(i + PREFETCH_AHEAD);
+                cur.prefetch(j + PREFETCH_AHEAD);
+            }
             let bid = base.get_id(i);
             let cid = cur.get_id(j);
             match (bid, cid) {
