@@ -71,6 +71,7 @@ pub mod forensics;
 pub mod http;
 pub mod input;
 pub mod interp;
+pub mod late;
 pub mod link;
 pub mod predict;
 pub mod reconnect;

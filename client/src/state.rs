@@ -34,8 +34,9 @@
 //! The server simulates an input stamped `T` when it steps to `T`, and drops it if it arrives
 //! later. With `server_now` the clock's estimate of the server's tick, the frame must be stamped
 //! `floor(server_now + rtt/2 + margin) + 1`, with
-//! `margin = Tuning::input_margin_ticks + 2·jitter + rttvar` (arrival jitter and RTT variation
-//! in ticks, together at most 6).
+//! `margin = Tuning::input_margin_ticks + 2·jitter + rttvar + late` (arrival jitter and RTT
+//! variation in ticks, together at most 6; `late`, at most 4, grows with each input the
+//! snapshots show arrived late and decays while none does: [`crate::late`]).
 //! Consecutive frames get consecutive ticks, so the server never has to fill a hole; only when
 //! that drifts a tick late does a call send two frames (the server allows twice the tick rate),
 //! more than two ticks early a call sends nothing (the stream pauses, leaving no hole), and more
@@ -58,6 +59,7 @@ use crate::clock::{ClockSync, RESYNC_TICKS};
 use crate::error::{ClientError, EndReason, ProtocolError};
 use crate::forensics::{self, LineQueue};
 use crate::interp::{Bracket, Interpolated, SnapshotHistory, render_delay};
+use crate::late::LateMargin;
 use crate::predict::Predictor;
 use crate::rtt::{PingTracker, RttEstimator, micros};
 use crate::stats::{ClientStats, Samples};
@@ -194,6 +196,8 @@ struct Session<P: Predict> {
     welcome: Welcome,
     clock: ClockSync,
     predictor: Predictor<P>,
+    /// Margin earned by late inputs.
+    late: LateMargin,
 }
 
 /// The sans-IO client core of game `P` (see the module docs).
@@ -755,7 +759,7 @@ impl<P: Predict> ClientState<P> {
         // Arrival jitter covers the server → client path; the RTT variation also covers the
         // way back, which is the one inputs take.
         let spread = 2.0 * s.clock.jitter_ticks() + s.clock.ticks(self.rtt.rttvar());
-        let margin = self.tuning.input_margin_ticks + spread.min(6.0);
+        let margin = self.tuning.input_margin_ticks + spread.min(6.0) + s.late.ticks(now);
         Some((at_arrival + margin).floor() + 1.0)
     }
 
@@ -778,7 +782,7 @@ impl<P: Predict> ClientState<P> {
             q.push(forensics::header_line(self.game, &welcome));
             predictor.record_resolved();
         }
-        self.session = Some(Session { welcome, clock, predictor });
+        self.session = Some(Session { welcome, clock, predictor, late: LateMargin::default() });
         self.phase = Phase::Playing;
     }
 
@@ -823,6 +827,7 @@ impl<P: Predict> ClientState<P> {
             let r = s.predictor.reconcile(msg.tick, own);
             if r.had_input && msg.last_input.is_none_or(|l| msg.tick.is_newer_than(l)) {
                 self.stats.inputs_late += 1;
+                s.late.late(now);
             }
             if r.checked {
                 self.stats.prediction_checks += 1;

@@ -53,6 +53,8 @@ struct Harness {
     /// The newest snapshot tick the client had when each input frame was sent, and the
     /// frame's tick.
     stamped: Vec<(Option<Tick>, Tick)>,
+    /// Extra delay for what the client sends meanwhile (what was sent before is not overtaken).
+    uplink_stall: Duration,
 }
 
 impl Harness {
@@ -90,6 +92,7 @@ impl Harness {
             early_inputs: Vec::new(),
             stalled: false,
             stamped: Vec::new(),
+            uplink_stall: Duration::ZERO,
         }
     }
 
@@ -209,7 +212,8 @@ impl Harness {
                 let due = match &mut self.link {
                     Some(l) => l.outgoing(self.now),
                     None => self.now + self.latency,
-                };
+                } + self.uplink_stall;
+                let due = self.to_server.back().map_or(due, |&(last, _)| due.max(last));
                 self.to_server.push_back((due, bytes));
             }
         }
@@ -284,6 +288,36 @@ fn under_jitter_the_margin_grows_and_inputs_still_arrive_in_time() {
     assert!(h.client.snapshot(view.tick).is_some() || newest.diff(view.tick) < 8);
     let stats = h.client.stats();
     assert_eq!(stats.inputs_late, 0, "{stats:?}");
+}
+
+#[test]
+fn late_inputs_raise_the_margin_so_that_the_next_stalls_are_absorbed() {
+    let mut h = Harness::new(MS * 40);
+    let right = ArenaInput::toward(Vec2::X);
+    h.run(Duration::from_secs(2), right);
+    assert_eq!(h.late_inputs, 0);
+    // Once a second the uplink stalls for 150 ms (4.5 ticks), as when a saturated server reads
+    // its sockets late.
+    let mut late_per_stall = Vec::new();
+    for _ in 0..4 {
+        let before = h.late_inputs;
+        h.uplink_stall = MS * 150;
+        h.run(MS * 100, right);
+        h.uplink_stall = Duration::ZERO;
+        h.run(MS * 900, right);
+        late_per_stall.push(h.late_inputs - before);
+    }
+    assert!(late_per_stall[0] > 0, "the first stall makes inputs late: {late_per_stall:?}");
+    assert_eq!(late_per_stall[1..], [0, 0, 0], "the next ones are absorbed: {late_per_stall:?}");
+    let stats = h.client.stats();
+    assert_eq!(stats.inputs_late, late_per_stall[0] as u64, "the client saw each: {stats:?}");
+    // Calm again: the margins (this one and the RTT variation's, which the stalled pings
+    // raised) fall back, and no input is late.
+    let (late, after_stalls) = (h.late_inputs, *h.early_inputs.last().expect("inputs"));
+    h.run(Duration::from_secs(12), right);
+    let calm = *h.early_inputs.last().expect("inputs");
+    assert!(calm < after_stalls, "ticks ahead at arrival: {after_stalls}, then {calm}");
+    assert_eq!(h.late_inputs, late);
 }
 
 #[test]
