@@ -5,8 +5,9 @@
 //! moment, a link that stalls. Inputs sent then arrive after their tick was simulated, the
 //! server repeats the previous input, and the prediction is corrected. The snapshots tell the
 //! client: a snapshot of a tick it sent an input for, whose `last_input` is older, means that
-//! input was late. Each late input adds [`STEP_TICKS`] to the margin (at most [`MAX_TICKS`]),
-//! and the margin decays by [`DECAY_TICKS_PER_SEC`]: a link that was late once keeps its
+//! input was late. Each late input adds [`STEP_TICKS`] to the margin (at most
+//! `Tuning::max_late_margin_ticks`, [`MAX_TICKS`] by default; 0 turns it off), and the margin
+//! decays by [`DECAY_TICKS_PER_SEC`]: a link that was late once keeps its
 //! inputs a little earlier for a while, as TCP keeps its retransmission timeout up after a
 //! loss. Input latency is traded for fewer corrections only while inputs actually come late.
 //!
@@ -16,7 +17,7 @@ use std::time::Duration;
 
 /// Ticks added to the margin per late input.
 pub const STEP_TICKS: f64 = 1.0;
-/// The most this margin adds, in ticks.
+/// The most this margin adds by default, in ticks (`Tuning::max_late_margin_ticks`).
 pub const MAX_TICKS: f64 = 4.0;
 /// How fast the margin falls back while no input is late, in ticks per second.
 pub const DECAY_TICKS_PER_SEC: f64 = 0.5;
@@ -36,9 +37,9 @@ impl LateMargin {
         (self.ticks - elapsed * DECAY_TICKS_PER_SEC).max(0.0)
     }
 
-    /// An input was late: the margin grows by [`STEP_TICKS`] (up to [`MAX_TICKS`]).
-    pub fn late(&mut self, now: Duration) {
-        self.ticks = (self.ticks(now) + STEP_TICKS).min(MAX_TICKS);
+    /// An input was late: the margin grows by [`STEP_TICKS`], up to `max` ticks.
+    pub fn late(&mut self, now: Duration, max: f64) {
+        self.ticks = (self.ticks(now) + STEP_TICKS).min(max.max(0.0));
         self.at = now;
     }
 }
@@ -53,17 +54,21 @@ mod tests {
     fn each_late_input_adds_a_step_up_to_the_cap_then_it_decays_to_zero() {
         let mut m = LateMargin::default();
         assert_eq!(m.ticks(S * 10), 0.0);
-        m.late(S * 10);
-        m.late(S * 10);
+        m.late(S * 10, MAX_TICKS);
+        m.late(S * 10, MAX_TICKS);
         assert_eq!(m.ticks(S * 10), 2.0 * STEP_TICKS);
         for _ in 0..10 {
-            m.late(S * 10);
+            m.late(S * 10, MAX_TICKS);
         }
         assert_eq!(m.ticks(S * 10), MAX_TICKS);
         assert_eq!(m.ticks(S * 12), MAX_TICKS - 2.0 * DECAY_TICKS_PER_SEC);
         assert_eq!(m.ticks(S * 100), 0.0);
         // A late input after some decay adds to what is left, not to the old peak.
-        m.late(S * 14);
+        m.late(S * 14, MAX_TICKS);
         assert_eq!(m.ticks(S * 14), MAX_TICKS - 4.0 * DECAY_TICKS_PER_SEC + STEP_TICKS);
+        // A cap of 0 turns it off.
+        let mut off = LateMargin::default();
+        off.late(S, 0.0);
+        assert_eq!(off.ticks(S), 0.0);
     }
 }

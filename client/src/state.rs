@@ -84,6 +84,9 @@ pub struct Tuning {
     pub interp_delay_ticks: f64,
     /// Safety margin added to the input tick, ticks (jitter adds to it).
     pub input_margin_ticks: f64,
+    /// The most that late inputs add to the input margin, ticks ([`crate::late`]); 0 keeps
+    /// inputs on the clock's margin alone, however late they come.
+    pub max_late_margin_ticks: f64,
     /// Interval between our own pings (at least 100 ms).
     pub ping_interval: Duration,
     /// The session ends with [`EndReason::Timeout`] after this long without any message.
@@ -100,6 +103,7 @@ impl Default for Tuning {
             history_len: 8,
             interp_delay_ticks: 2.0,
             input_margin_ticks: 1.0,
+            max_late_margin_ticks: crate::late::MAX_TICKS,
             ping_interval: Duration::from_secs(1),
             silence_timeout: Duration::from_secs(10),
             max_events: 256,
@@ -827,7 +831,7 @@ impl<P: Predict> ClientState<P> {
             let r = s.predictor.reconcile(msg.tick, own);
             if r.had_input && msg.last_input.is_none_or(|l| msg.tick.is_newer_than(l)) {
                 self.stats.inputs_late += 1;
-                s.late.late(now);
+                s.late.late(now, self.tuning.max_late_margin_ticks);
             }
             if r.checked {
                 self.stats.prediction_checks += 1;

@@ -60,6 +60,8 @@ async fn play(
     let mut config = ClientConfig::<ArenaProtocol>::new(url, room, "ada").forensics(log);
     config.rules = rules;
     config.tuning.input_margin_ticks = margin;
+    // The late client must stay late: no margin earned from its late inputs.
+    config.tuning.max_late_margin_ticks = 0.0;
     config.link = LinkConfig { latency, jitter: Duration::ZERO, seed: 1 };
     let client = connect_with(config, source).await.expect("connects");
     tokio::time::sleep(PLAY).await;
