@@ -241,10 +241,20 @@ pub struct OrderCosts([u64; 16]);
 
 impl OrderCosts {
     /// Adds one value to the list.
+    ///
+    /// Its code length for every order at once, from two counts of bits instead of sixteen
+    /// wide additions: with `b` the bit length of `n` and `t` the number of ones it starts
+    /// with, `n + 2^k` is `k + 1` bits long when `k ≥ b`, and otherwise `b` bits, or `b + 1`
+    /// when the addition carries out of the top bit, which it does exactly when `k ≥ b − t`.
+    /// Branch-free per order, so the sixteen lanes are computed together.
     #[inline]
     pub fn add(&mut self, n: u64) {
+        let b = 64 - n.leading_zeros();
+        let t = if b == 0 { 0 } else { (!(n << (64 - b))).leading_zeros() };
         for (k, total) in (0u32..).zip(self.0.iter_mut()) {
-            *total += u64::from(exp_golomb_len(n, k));
+            // Wraps (and is not used) when `k ≥ b`.
+            let below = (2 * b + 2 * u32::from(k + t >= b)).wrapping_sub(k + 1);
+            *total += u64::from(if k >= b { k + 1 } else { below });
         }
     }
 
@@ -363,6 +373,18 @@ mod tests {
                 prop_assert_eq!(r.read(n), Ok((u as u32) & mask));
             }
             prop_assert!(r.finish().is_ok());
+        }
+
+        #[test]
+        fn order_costs_add_the_code_lengths(
+            values in prop::collection::vec(prop_oneof![any::<u64>(), 0u64..70_000], 0..16),
+        ) {
+            let mut costs = OrderCosts::default();
+            values.iter().for_each(|&n| costs.add(n));
+            for k in 0u32..16 {
+                let total: u64 = values.iter().map(|&n| u64::from(exp_golomb_len(n, k))).sum();
+                prop_assert_eq!(costs.0[k as usize], total, "k = {}", k);
+            }
         }
 
         #[test]
