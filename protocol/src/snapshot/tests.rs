@@ -4,6 +4,7 @@ use proptest::prelude::*;
 
 use super::test_schema::{Body, Heading, Stats, schema};
 use super::*;
+use crate::bits::BitWriter;
 use crate::ids::{EntityId, Tick};
 
 /// A world entity before quantization: which components it has and their values.
@@ -155,6 +156,28 @@ fn hostile_payloads_give_typed_errors() {
     ));
 }
 
+/// The start of a delta of the test schema with `changes` changes, the first of which (of
+/// survivor 0) changes only its health, by `diff` in code order `order` (the order of every
+/// other field is 0). Returns the writer and the bit at which `diff` starts.
+fn health_change(s: &Schema, changes: u64, order: u32, diff: i64) -> (BitWriter, usize) {
+    let mut w = BitWriter::default();
+    w.exp_golomb(0, 0); // no despawns
+    w.exp_golomb(changes, 0);
+    for f in 0..s.field_count() {
+        w.write(if f == 5 { order } else { 0 }, 4);
+    }
+    w.write(0, 4); // gap order
+    w.exp_golomb(0, 0); // survivor 0
+    w.bit(false); // body: absent, not added
+    w.bit(false); // heading: absent, not added
+    w.bit(true); // stats changed
+    w.bit(true); // still present
+    w.write(0b01, 2); // health changed
+    let bit = w.bit_len();
+    w.signed_exp_golomb(diff, order);
+    (w, bit)
+}
+
 #[test]
 fn non_canonical_code_orders_are_rejected() {
     let s = schema();
@@ -187,20 +210,7 @@ fn non_canonical_code_orders_are_rejected() {
     let base = build(&s, 1, &[ent(50)]);
     let good = SnapshotEncoder::new().encode(&s, Some(&base), &build(&s, 2, &[ent(49)]));
     let change = |order: u32| {
-        let mut w = crate::bits::BitWriter::default();
-        w.exp_golomb(0, 0); // no despawns
-        w.exp_golomb(1, 0); // one change
-        for f in 0..s.field_count() {
-            w.write(if f == 5 { order } else { 0 }, 4);
-        }
-        w.write(0, 4); // gap order
-        w.exp_golomb(0, 0); // survivor 0
-        w.bit(false); // body: absent, not added
-        w.bit(false); // heading: absent, not added
-        w.bit(true); // stats changed
-        w.bit(true); // still present
-        w.write(0b01, 2); // health changed
-        w.signed_exp_golomb(-1, order);
+        let (mut w, _) = health_change(&s, 1, order, -1);
         w.exp_golomb(0, 0); // no spawns
         w.finish()
     };
@@ -248,21 +258,7 @@ fn a_change_out_of_range_is_reported_before_a_later_read_error() {
     let ent =
         |id| Ent { id, body: None, heading: None, stats: Some(Stats { health: 50, alive: true }) };
     let base = build(&s, 1, &[ent(4), ent(5)]);
-    let mut w = crate::bits::BitWriter::default();
-    w.exp_golomb(0, 0); // no despawns
-    w.exp_golomb(2, 0); // two changes
-    for f in 0..s.field_count() {
-        w.write(if f == 5 { 6 } else { 0 }, 4);
-    }
-    w.write(0, 4); // gap order
-    w.exp_golomb(0, 0); // survivor 0
-    w.bit(false); // body: absent, not added
-    w.bit(false); // heading: absent, not added
-    w.bit(true); // stats changed
-    w.bit(true); // still present
-    w.write(0b01, 2); // health changed
-    let bit = w.bit_len();
-    w.signed_exp_golomb(-100, 6);
+    let (mut w, bit) = health_change(&s, 2, 6, -100);
     w.exp_golomb(0, 0); // survivor 1, whose body never comes
     let bytes = w.finish();
     let expected = Err(SnapshotError::ValueOutOfRange {
