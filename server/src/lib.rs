@@ -43,10 +43,10 @@
 //!
 //! Every queue is bounded: a room's command channel ([`room::COMMAND_CAPACITY`]), a client's
 //! outbox (one snapshot slot, [`room::link::MAX_QUEUED_BATCHES`] batches of events), its input
-//! buffer, its game-command queue ([`room::link::MAX_QUEUED_COMMANDS`]), the reader →
-//! writer control queue (32 requests), and a recorded room's channel to its writer thread
-//! ([`recording::CHANNEL_CAPACITY`]). A slow client loses superseded snapshots and is disconnected when it
-//! stays behind; it never slows the tick.
+//! buffer, its game-command queue ([`room::link::MAX_QUEUED_COMMANDS`]), the reader → writer
+//! control queue (`CONTROL_CAPACITY`, 32 requests), and a recorded room's channel to its
+//! writer thread ([`recording::CHANNEL_CAPACITY`]). A slow client loses superseded snapshots
+//! and is disconnected when it stays behind; it never slows the tick.
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {

@@ -122,8 +122,8 @@ impl SnapshotDecoder {
     /// Decodes `payload`, the snapshot for `tick`, as a delta against `replica`, which becomes
     /// that snapshot (see [`Replica`]), without copying it: the rows that neither change nor
     /// despawn are not even read, so a snapshot costs what its changes cost, not what the
-    /// world holds. For a client that keeps no snapshot but the newest. On error `replica` holds an unspecified (but
-    /// well-formed) state: it is no baseline for anything any more.
+    /// world holds. For a client that keeps no snapshot but the newest. On error `replica`
+    /// holds an unspecified (but well-formed) state: it is no baseline for anything any more.
     pub fn decode_replica(
         &mut self,
         schema: &Schema,

@@ -4,9 +4,10 @@
 //! task; it is kept across iterations, never dropped mid-frame) ending, control requests from
 //! the reader (pongs, WebSocket pongs, RTT reports: a plain bounded queue, [`Control`], since
 //! the reader only ever queues while this loop polls it), the room's outbox notification, the
-//! ping timer and the idle timer; all but the reader are cancel-safe. Everything pending is written into a buffered writer and flushed once, so a
-//! client costs about one `send()` per tick. Every flush has a deadline: a client that does not
-//! drain its socket is disconnected (`TooSlow`) instead of holding memory.
+//! ping timer and the idle timer; all but the reader are cancel-safe. Everything pending is
+//! written into a buffered writer and flushed once, so a client costs about one `send()` per
+//! tick. Every flush has a deadline: a client that does not drain its socket is disconnected
+//! (`TooSlow`) instead of holding memory.
 //!
 //! **Timers are armed once, not per tick.** The ping timer is reset only when a ping is sent.
 //! The idle timeout is watched here rather than by a deadline on every frame the reader reads
