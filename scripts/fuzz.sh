@@ -8,7 +8,8 @@
 # game payload an input or command carries is decoded with both built-in games' schemas and
 # typed values, and must re-encode identically too) and
 # snapshot (first byte picks full or delta against a fixed baseline; what decodes must re-encode
-# identically). Seeds are fuzz/corpus/<target>/ (committed; regenerate with
+# identically) and chunks (first byte picks the chunks a client holds, none or a fixed set; a
+# `Chunks` message it accepts must be the one a conforming server sends for that change). Seeds are fuzz/corpus/<target>/ (committed; regenerate with
 # `cargo run --manifest-path fuzz/Cargo.toml --example seeds`); inputs the fuzzer finds go to
 # fuzz/target/corpus/<target>/ (not committed), findings to fuzz/artifacts/<target>/.
 # Uses nightly with AddressSanitizer when a nightly toolchain is installed, else stable with
@@ -40,7 +41,7 @@ fi
 fuzz_target="${TICKWIRE_FUZZ_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tickwire/fuzz-target}"
 unset CARGO_TARGET_DIR
 
-for target in client_message snapshot; do
+for target in client_message snapshot chunks; do
     echo "==> fuzz $target for ${seconds}s"
     work="fuzz/target/corpus/$target"
     mkdir -p "$work"

@@ -1,5 +1,6 @@
 //! One full server tick of the big world (issue 18) with 2,000 clients attached in memory (no
-//! sockets), with and without interest management.
+//! sockets), with and without interest management, and with interest for clients that read
+//! their views as snapshots (protocol version 4, `interest`) or as chunks (version 5, `chunks`).
 //!
 //! The world is [`Scenario::big_world`]: 8,000×8,000 units, 20,000 NPCs (25% moving), the
 //! default walls scaled by 8; with interest, the grid [`BIG_WORLD_GRID`] (cells of 250 units, a
@@ -16,9 +17,10 @@
 //! inputs is the session readers' work and is not timed; socket writes are not included.
 //!
 //! Each case prints, per tick: the time in `Room::tick` and in the writers, the snapshot bytes
-//! per client, the payload encodes, the distinct views (frames published) and the view
-//! transitions (from the game's metrics). The issue's target: a tick ≤ 4 ms with interest, and
-//! encodes ≤ views + transitions.
+//! per client, the payload encodes, the distinct views (frames published), the distinct chunks
+//! sent (with chunks) and the view transitions (from the game's metrics). The issue's target: a
+//! tick ≤ 4 ms with interest, and encodes ≤ views + transitions (with views as snapshots; with
+//! chunks, encodes grow with the chunks in use instead).
 
 mod common;
 use std::collections::HashSet;
@@ -31,7 +33,7 @@ use tickwire_benches::Scenario;
 use tickwire_benches::scenario::BIG_WORLD_GRID;
 use tickwire_protocol::{ClientId, EntityId};
 use tickwire_server::GameInfo;
-use tickwire_server::room::frame::TickFrame;
+use tickwire_server::room::Shown;
 use tickwire_server::room::link::{ClientLink, Outgoing};
 use tickwire_server::room::task::Room;
 
@@ -41,7 +43,7 @@ const CLIENTS: usize = 2_000;
 /// One attached client: its link and what its writer remembers.
 struct Client {
     link: Arc<ClientLink>,
-    last_sent: Option<Arc<TickFrame>>,
+    last_sent: Option<Shown>,
     outgoing: Outgoing,
     buf: Vec<u8>,
 }
@@ -55,6 +57,8 @@ struct Sent {
     encodes: usize,
     /// Distinct frames published (views; 1 without interest).
     views: usize,
+    /// Distinct chunk frames sent (views as chunks).
+    chunks: usize,
     /// Time in `Room::tick`.
     room: Duration,
     /// Time in the writers' `take` + `render`.
@@ -66,6 +70,7 @@ impl Sent {
         self.snapshots += other.snapshots;
         self.encodes += other.encodes;
         self.views += other.views;
+        self.chunks += other.chunks;
         self.room += other.room;
         self.writers += other.writers;
     }
@@ -79,12 +84,13 @@ struct Bench {
 }
 
 impl Bench {
-    fn new(scenario: &Scenario, clients: usize) -> Self {
+    fn new(scenario: &Scenario, clients: usize, chunks: bool) -> Self {
         let (mut room, game, _metrics) = common::arena_room(scenario, clients);
         let mut list: Vec<Client> = Vec::with_capacity(clients);
         let mut players = Vec::with_capacity(clients);
         for i in 0..clients {
-            let link = Arc::new(ClientLink::new(ClientId(i as u32 + 1), game.release_mask.clone()));
+            let link = ClientLink::new(ClientId(i as u32 + 1), game.release_mask.clone());
+            let link = Arc::new(link.with_chunks(chunks));
             let welcome = room.join(format!("bot{i}"), None, link.clone()).expect("room has space");
             players.push(welcome.entity);
             list.push(Client {
@@ -119,19 +125,26 @@ impl Bench {
         self.room.tick(true);
         let ticked = Instant::now();
         let mut sent = Sent { room: ticked - started, ..Sent::default() };
-        let mut frames: HashSet<*const TickFrame> = HashSet::new();
         for c in &mut self.clients {
             c.link.take(&mut c.outgoing);
             c.outgoing.batches.clear();
             if let Some(published) = c.outgoing.snapshot.take() {
-                sent.encodes += usize::from(published.render(c.last_sent.as_deref(), &mut c.buf));
+                sent.encodes += published.render(c.last_sent.as_ref(), &mut c.buf);
                 sent.snapshots += c.buf.len();
-                frames.insert(Arc::as_ptr(&published.frame));
-                c.last_sent = Some(published.frame);
+                c.last_sent = Some(published.shown);
             }
         }
         sent.writers = ticked.elapsed();
+        // Counted out of the timed part: what each client was just sent.
+        let (mut frames, mut chunks) = (HashSet::new(), HashSet::new());
+        for shown in self.clients.iter().filter_map(|c| c.last_sent.as_ref()) {
+            frames.insert(shown.addr());
+            if let Shown::Chunks(view) = shown {
+                chunks.extend(view.chunks.iter().map(|(_, f)| Arc::as_ptr(f)));
+            }
+        }
         sent.views = frames.len();
+        sent.chunks = chunks.len();
         sent
     }
 
@@ -151,11 +164,12 @@ fn big_world(c: &mut Criterion) {
     let mut group = c.benchmark_group("server_tick/bigworld-20k");
     group.sampling_mode(SamplingMode::Flat).sample_size(10);
     let clients = if cfg!(debug_assertions) { 64 } else { CLIENTS };
-    for interest in [true, false] {
+    for (case, interest, chunked) in
+        [("interest", true, false), ("chunks", true, true), ("everything", false, false)]
+    {
         let scenario = Scenario::big_world(interest);
-        let mut bench = Bench::new(&scenario, clients);
-        let name =
-            format!("{clients}-clients/{}", if interest { "interest" } else { "everything" });
+        let mut bench = Bench::new(&scenario, clients, chunked);
+        let name = format!("{clients}-clients/{case}");
         group.throughput(Throughput::Elements(clients as u64));
         let mut total = Sent::default();
         let mut ticks = 0u32;
@@ -186,13 +200,14 @@ fn big_world(c: &mut Criterion) {
         println!(
             "server_tick/bigworld-20k/{name} ({grid}): {} entities; per tick: Room::tick {:.0} µs \
              + writers {:.0} µs; snapshot message {:.0} B per client; {:.1} payload encodes, \
-             {:.1} views, {:.1} view transitions",
+             {:.1} views, {:.1} chunks, {:.1} view transitions",
             bench.room.sim().entity_count(),
             (total.room / ticks).as_secs_f64() * 1e6,
             (total.writers / ticks).as_secs_f64() * 1e6,
             per(total.snapshots as f64) / clients as f64,
             per(total.encodes as f64),
             per(total.views as f64),
+            per(total.chunks as f64),
             per((bench.transitions() - transitions0) as f64),
         );
     }

@@ -23,7 +23,7 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use tickwire_arena::Arena;
 use tickwire_benches::Scenario;
 use tickwire_protocol::{ClientId, EntityId};
-use tickwire_server::room::frame::TickFrame;
+use tickwire_server::room::Shown;
 use tickwire_server::room::link::{ClientLink, Outgoing};
 use tickwire_server::room::task::Room;
 
@@ -31,7 +31,7 @@ use tickwire_server::room::task::Room;
 struct Client {
     link: Arc<ClientLink>,
     entity: EntityId,
-    last_sent: Option<Arc<TickFrame>>,
+    last_sent: Option<Shown>,
     outgoing: Outgoing,
     buf: Vec<u8>,
 }
@@ -122,9 +122,9 @@ impl Bench {
                 c.outgoing.batches.iter().flat_map(|b| b.iter()).map(|m| m.len()).sum::<usize>();
             c.outgoing.batches.clear();
             if let Some(published) = c.outgoing.snapshot.take() {
-                sent.encodes += usize::from(published.render(c.last_sent.as_deref(), &mut c.buf));
+                sent.encodes += published.render(c.last_sent.as_ref(), &mut c.buf);
                 sent.snapshots += c.buf.len();
-                c.last_sent = Some(published.frame);
+                c.last_sent = Some(published.shown);
             }
         }
         sent.writers = ticked.elapsed();

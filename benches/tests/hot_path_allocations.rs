@@ -17,7 +17,7 @@ use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use tickwire_arena::Arena;
 use tickwire_benches::Scenario;
 use tickwire_protocol::ClientId;
-use tickwire_server::room::frame::TickFrame;
+use tickwire_server::room::Shown;
 use tickwire_server::room::link::{ClientLink, Outgoing};
 use tickwire_server::room::task::Room;
 
@@ -29,7 +29,7 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 /// One attached client: its link and what its writer keeps between ticks.
 struct Client {
     link: Arc<ClientLink>,
-    last_sent: Option<Arc<TickFrame>>,
+    last_sent: Option<Shown>,
     outgoing: Outgoing,
     buf: Vec<u8>,
 }
@@ -41,8 +41,8 @@ fn tick(room: &mut Room<Arena>, clients: &mut [Client]) {
         c.link.take(&mut c.outgoing);
         c.outgoing.batches.clear();
         if let Some(published) = c.outgoing.snapshot.take() {
-            published.render(c.last_sent.as_deref(), &mut c.buf);
-            c.last_sent = Some(published.frame);
+            published.render(c.last_sent.as_ref(), &mut c.buf);
+            c.last_sent = Some(published.shown);
         }
     }
 }

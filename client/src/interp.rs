@@ -26,9 +26,10 @@ use std::collections::VecDeque;
 use std::f32::consts::TAU;
 use std::sync::OnceLock;
 
+use tickwire_protocol::message::ChunksMessage;
 use tickwire_protocol::schema::{FieldCodec, FieldInfo, FieldReader, MAX_FIELDS_PER_COMPONENT};
-use tickwire_protocol::snapshot::{EntityRef, Replica};
-use tickwire_protocol::{EntityId, Replicate, Schema, Snapshot, Tick};
+use tickwire_protocol::snapshot::{ChunkSet, DecodeLimits, EntityRef, Replica, SnapshotDecoder};
+use tickwire_protocol::{EntityId, Replicate, Schema, Snapshot, SnapshotError, Tick};
 
 /// Most ticks a position is extrapolated past the newest snapshot.
 pub const MAX_EXTRAPOLATION: f64 = 3.0;
@@ -42,19 +43,34 @@ pub fn render_delay(base: f64, jitter_ticks: f64) -> f64 {
 ///
 /// A history of one ([`SnapshotHistory::new`]`(1)`) keeps the newest as a [`Replica`], which
 /// a delta is decoded into without a pass over every entity
-/// ([`tickwire_protocol::SnapshotDecoder::decode_replica`]); it is written out as a
+/// ([`tickwire_protocol::SnapshotDecoder::decode_replica`]), or, when the server sends views as
+/// chunks (`PROTOCOL.md` §6.10), as the [`ChunkSet`] itself; either is written out as a
 /// [`Snapshot`] only when one is asked for ([`newest`](SnapshotHistory::newest),
 /// [`bracket`](SnapshotHistory::bracket), ...), once per snapshot received, and
-/// [`newest_entity`](SnapshotHistory::newest_entity) reads one entity without that.
+/// [`newest_entity`](SnapshotHistory::newest_entity) reads one entity without that. A longer
+/// history writes every view as chunks out as a snapshot.
 #[derive(Debug, Clone)]
 pub struct SnapshotHistory {
     /// With a capacity above 1: the snapshots, oldest first.
     snaps: VecDeque<Snapshot>,
     capacity: usize,
-    /// With a capacity of 1: the newest snapshot.
-    replica: Option<Replica>,
-    /// `replica` written out, made when first asked for after each decode.
+    /// With a capacity of 1: the newest snapshot, when it is not in `snaps`.
+    one: One,
+    /// `one` written out, made when first asked for after each decode.
     written: OnceLock<Snapshot>,
+    /// The chunks held, when the server sends views as chunks.
+    chunks: ChunkSet,
+}
+
+/// How a history of one holds its newest snapshot.
+#[derive(Debug, Clone)]
+enum One {
+    /// In `snaps` (or none yet).
+    Plain,
+    /// As a replica, that deltas are decoded into.
+    Replica(Replica),
+    /// As the history's chunks.
+    Chunks,
 }
 
 impl SnapshotHistory {
@@ -64,7 +80,8 @@ impl SnapshotHistory {
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
         let snaps = VecDeque::with_capacity(if capacity == 1 { 0 } else { capacity });
-        Self { snaps, capacity, replica: None, written: OnceLock::new() }
+        let (one, written, chunks) = (One::Plain, OnceLock::new(), ChunkSet::new());
+        Self { snaps, capacity, one, written, chunks }
     }
 
     /// The most snapshots held.
@@ -78,7 +95,7 @@ impl SnapshotHistory {
     /// replica (and returns nothing: its buffers stay with the new replica's decodes).
     pub fn push(&mut self, snap: Snapshot) -> Option<Snapshot> {
         if self.capacity == 1 {
-            self.replica = Some(Replica::new(snap));
+            self.one = One::Replica(Replica::new(snap));
             self.written = OnceLock::new();
             return None;
         }
@@ -87,33 +104,94 @@ impl SnapshotHistory {
         evicted
     }
 
+    /// Applies a view as chunks (see [`ChunkSet::update`]). A history of one holds the chunks
+    /// as its newest; a longer one appends the view, written out into `spare` (whose buffers
+    /// are reused, and which gets back the snapshot forgotten), unless it is not newer than
+    /// the newest held (the first view of a resumed connection can be): then only the chunks
+    /// change. Returns whether the view became the newest.
+    pub(crate) fn apply_chunks(
+        &mut self,
+        decoder: &mut SnapshotDecoder,
+        schema: &Schema,
+        msg: &ChunksMessage,
+        limits: &DecodeLimits,
+        spare: &mut Snapshot,
+    ) -> Result<bool, SnapshotError> {
+        let stale = self.newest_tick().is_some_and(|n| !msg.tick.is_newer_than(n));
+        if self.capacity == 1 {
+            let result = self.chunks.update(decoder, schema, msg, limits);
+            self.snaps.clear();
+            self.one = if result.is_ok() { One::Chunks } else { One::Plain };
+            self.written = OnceLock::new();
+            return result.map(|()| !stale);
+        }
+        self.chunks.apply(decoder, schema, msg, limits, spare)?;
+        if stale {
+            return Ok(false);
+        }
+        let view = std::mem::take(spare);
+        if let Some(old) = self.push(view) {
+            *spare = old;
+        }
+        Ok(true)
+    }
+
+    /// Forgets the chunks held (a new connection's first view is sent in full); a history of
+    /// one keeps their view, written out, as its newest.
+    pub(crate) fn forget_chunks(&mut self) {
+        if matches!(self.one, One::Chunks) {
+            let mut view = Snapshot::default();
+            self.chunks.view_into(&mut view);
+            self.snaps.clear();
+            self.snaps.push_back(view);
+            self.one = One::Plain;
+            self.written = OnceLock::new();
+        }
+        self.chunks.clear();
+    }
+
     /// A history of one: the newest snapshot, to decode the next delta into
     /// ([`tickwire_protocol::SnapshotDecoder::decode_replica`]).
     pub(crate) fn replica_mut(&mut self) -> Option<&mut Replica> {
         self.written = OnceLock::new();
-        self.replica.as_mut()
+        match &mut self.one {
+            One::Replica(r) => Some(r),
+            _ => None,
+        }
     }
 
     /// Forgets the newest snapshot of a history of one (a delta failed to decode into it:
     /// what remains is no baseline).
     pub(crate) fn forget_replica(&mut self) {
-        self.replica = None;
+        self.one = One::Plain;
         self.written = OnceLock::new();
+    }
+
+    /// Whether the newest snapshot is held apart from `snaps` (a history of one's replica or
+    /// chunks).
+    fn apart(&self) -> bool {
+        !matches!(self.one, One::Plain)
     }
 
     /// The newest snapshot (the delta baseline).
     pub fn newest(&self) -> Option<&Snapshot> {
-        match &self.replica {
-            Some(r) => Some(self.written.get_or_init(|| r.clone().into_snapshot())),
-            None => self.snaps.back(),
+        match &self.one {
+            One::Replica(r) => Some(self.written.get_or_init(|| r.clone().into_snapshot())),
+            One::Chunks => Some(self.written.get_or_init(|| {
+                let mut out = Snapshot::default();
+                self.chunks.view_into(&mut out);
+                out
+            })),
+            One::Plain => self.snaps.back(),
         }
     }
 
     /// The newest snapshot's tick.
     pub fn newest_tick(&self) -> Option<Tick> {
-        match &self.replica {
-            Some(r) => Some(r.tick()),
-            None => self.snaps.back().map(Snapshot::tick),
+        match &self.one {
+            One::Replica(r) => Some(r.tick()),
+            One::Chunks => self.chunks.tick(),
+            One::Plain => self.snaps.back().map(Snapshot::tick),
         }
     }
 
@@ -123,23 +201,24 @@ impl SnapshotHistory {
         id: EntityId,
         buf: &'a mut Vec<u32>,
     ) -> Option<EntityRef<'a>> {
-        match &self.replica {
-            Some(r) => r.get(id, buf),
-            None => self.snaps.back()?.get(id),
+        match &self.one {
+            One::Replica(r) => r.get(id, buf),
+            One::Chunks => self.chunks.get(id, buf),
+            One::Plain => self.snaps.back()?.get(id),
         }
     }
 
     /// Whether the snapshot of `tick` is held.
     pub fn holds(&self, tick: Tick) -> bool {
-        match &self.replica {
-            Some(r) => r.tick() == tick,
-            None => self.snaps.iter().any(|s| s.tick() == tick),
+        if self.apart() {
+            return self.newest_tick() == Some(tick);
         }
+        self.snaps.iter().any(|s| s.tick() == tick)
     }
 
     /// The snapshot of `tick`, if still held.
     pub fn get(&self, tick: Tick) -> Option<&Snapshot> {
-        if self.replica.is_some() {
+        if self.apart() {
             return self.newest().filter(|s| s.tick() == tick);
         }
         self.snaps.iter().rev().find(|s| s.tick() == tick)
@@ -147,13 +226,13 @@ impl SnapshotHistory {
 
     /// Snapshots held, oldest first.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Snapshot> + '_ {
-        let replica = self.replica.as_ref().and_then(|_| self.newest());
-        self.snaps.iter().chain(replica)
+        let apart = self.apart().then(|| self.newest()).flatten();
+        self.snaps.iter().chain(apart)
     }
 
     /// Number of snapshots held.
     pub fn len(&self) -> usize {
-        self.snaps.len() + usize::from(self.replica.is_some())
+        self.snaps.len() + usize::from(self.apart())
     }
 
     /// Whether no snapshot is held.

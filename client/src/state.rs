@@ -48,8 +48,9 @@ use std::time::Duration;
 use tickwire_protocol::codec::{decode_server, encode_client};
 use tickwire_protocol::game::Payload;
 use tickwire_protocol::message::{
-    Chat, ClientMessage, CommandMessage, DisconnectReason, EventMessage, Hello, InputFrame, Ping,
-    Pong, ResumeTicket, RoomEvent, RttReport, ServerMessage, SnapshotMessage, ViewTime, Welcome,
+    Chat, ChunksMessage, ClientMessage, CommandMessage, DisconnectReason, EventMessage, Hello,
+    InputFrame, Ping, Pong, ResumeTicket, RoomEvent, RttReport, ServerMessage, SnapshotMessage,
+    ViewTime, Welcome,
 };
 use tickwire_protocol::snapshot::{DecodeLimits, SnapshotDecoder};
 use tickwire_protocol::{ClientId, EntityId, GameSchema, Schema, Snapshot, SnapshotError, Tick};
@@ -325,6 +326,7 @@ impl<P: Predict> ClientState<P> {
                 self.phase = Phase::Ended(EndReason::Rejected(r))
             }
             ServerMessage::Snapshot(s) if playing => return self.on_snapshot(now, s),
+            ServerMessage::Chunks(c) if playing => return self.on_chunks(now, c),
             ServerMessage::Ping(ping) => {
                 self.stats.server_pings += 1;
                 self.queue(Transmit::Pong { ping, received: now });
@@ -402,6 +404,8 @@ impl<P: Predict> ClientState<P> {
         if ticket.is_none() {
             self.history = SnapshotHistory::new(self.tuning.history_len);
         }
+        // The new connection's first view is sent in full.
+        self.history.forget_chunks();
         let hello = Hello { resume: ticket, ..self.hello.clone() };
         self.transmit.clear();
         self.transmit.push_back(Transmit::Message(ClientMessage::Hello(hello)));
@@ -815,21 +819,53 @@ impl<P: Predict> ClientState<P> {
                 return Err(self.fail(e.into()));
             }
         }
+        self.received(now, msg.tick, msg.baseline.is_none(), msg.last_input)
+    }
+
+    /// A view as chunks (protocol version 5, `PROTOCOL.md` §6.10): applied to the chunks the
+    /// history holds, and the newest snapshot of the history (see
+    /// [`SnapshotHistory::apply_chunks`]).
+    fn on_chunks(&mut self, now: Duration, msg: ChunksMessage) -> Result<(), ProtocolError> {
+        let schema = self.game.components();
+        let limits = &self.tuning.decode_limits;
+        let (decoder, spare) = (&mut self.decoder, &mut self.spare);
+        match self.history.apply_chunks(decoder, schema, &msg, limits, spare) {
+            Ok(true) => self.received(now, msg.tick, msg.baseline.is_none(), msg.last_input),
+            Ok(false) => {
+                self.stats.stale_snapshots += 1;
+                Ok(())
+            }
+            Err(e) => {
+                self.stats.decode_errors += 1;
+                Err(self.fail(e.into()))
+            }
+        }
+    }
+
+    /// What follows a snapshot (or a view as chunks) added to the history: the counters, a
+    /// snapshot-gap sample, the clock and the reconciliation of the local player.
+    fn received(
+        &mut self,
+        now: Duration,
+        tick: Tick,
+        full: bool,
+        last_input: Option<Tick>,
+    ) -> Result<(), ProtocolError> {
         let schema = self.game.components();
         self.stats.snapshots += 1;
-        if msg.baseline.is_none() {
+        if full {
             self.stats.full_snapshots += 1;
         }
         if let Some(prev) = self.last_snapshot_at.replace(now) {
             self.samples.push_gap(now.saturating_sub(prev));
         }
-        self.last_input_ack = msg.last_input;
+        self.last_input_ack = last_input;
         if let Some(s) = &mut self.session {
-            s.clock.observe(now, msg.tick);
+            s.clock.observe(now, tick);
             let own = self.history.newest_entity(s.welcome.entity, &mut self.row);
             let own = own.and_then(|e| P::read_state(schema, e));
-            let r = s.predictor.reconcile(msg.tick, own);
-            if r.had_input && msg.last_input.is_none_or(|l| msg.tick.is_newer_than(l)) {
+            let r = s.predictor.reconcile(tick, own);
+            if r.had_input && last_input.is_none_or(|l| tick.is_newer_than(l)) {
                 self.stats.inputs_late += 1;
                 s.late.late(now, self.tuning.max_late_margin_ticks);
             }

@@ -1,13 +1,16 @@
-//! Writes the seed corpora `fuzz/corpus/{client_message,snapshot}/` (committed): the client
-//! messages of the golden vectors, inputs and commands carrying the built-in games' payload
-//! vectors (`games/*/vectors.json`), and snapshot payloads encoded for each scenario.
+//! Writes the seed corpora `fuzz/corpus/{client_message,snapshot,chunks}/` (committed): the
+//! client messages of the golden vectors, inputs and commands carrying the built-in games'
+//! payload vectors (`games/*/vectors.json`), snapshot payloads encoded for each scenario, and
+//! chunks messages (the golden ones, and views of the fixture's entities as chunks).
 //!
 //! `cargo run --manifest-path fuzz/Cargo.toml --example seeds`
 
 use std::path::Path;
 
-use tickwire_protocol::message::{ClientMessage, CommandMessage, InputFrame};
-use tickwire_protocol::snapshot::decode;
+use tickwire_protocol::message::{
+    ChunkKey, ChunksMessage, ClientMessage, CommandMessage, InputFrame, ServerMessage,
+};
+use tickwire_protocol::snapshot::{ChunkSet, Snapshot, SnapshotDecoder, chunk_delta, decode};
 use tickwire_protocol::{SnapshotEncoder, Tick, codec};
 use tickwire_protocol_fuzz::{Ent, Scenario, build, fixture};
 
@@ -51,6 +54,8 @@ fn main() {
         }
     }
 
+    chunk_seeds(root, &golden);
+
     let f = fixture();
     let dir = root.join("corpus/snapshot");
     std::fs::create_dir_all(&dir).expect("mkdir");
@@ -78,6 +83,55 @@ fn main() {
         let check = decode(&f.schema, Some(base), tick, &payload, &Default::default());
         assert_eq!(check.as_ref(), Ok(&cur), "{s:?}");
         write(&dir, &format!("{s:?}_changes"), &[&[s.byte()][..], &payload].concat());
+    }
+}
+
+/// Seeds of the chunks target: the golden `Chunks` messages, and messages a conforming server
+/// sends a client holding the fixture's chunks (or none): the same view in full, nothing
+/// changed, and chunks changed, dropped and new.
+fn chunk_seeds(root: &Path, golden: &serde_json::Value) {
+    let f = fixture();
+    let dir = root.join("corpus/chunks");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    for v in golden["messages"].as_array().expect("messages") {
+        let name = v["name"].as_str().expect("name");
+        if name.starts_with("chunks") {
+            write(&dir, &format!("golden_{name}"), &[&[0][..], &unhex(v["hex"].as_str().expect("hex"))].concat());
+        }
+    }
+    let held: Vec<(ChunkKey, Snapshot)> = f.chunks.held().collect();
+    let held: Vec<(ChunkKey, &Snapshot)> = held.iter().map(|(k, s)| (*k, s)).collect();
+    let moved = build(&f.schema, Tick(101), &fixture_moved(3));
+    let cell = |ids: &[u32]| {
+        let ents: Vec<Ent> = fixture_moved(3).into_iter().filter(|e| ids.contains(&e.0)).collect();
+        build(&f.schema, Tick(101), &ents)
+    };
+    let changed = [
+        (ChunkKey::Global, cell(&[9])),
+        (ChunkKey::Cell { x: 0, y: 0 }, cell(&[1, 2, 30])),
+        (ChunkKey::Cell { x: 5, y: 5 }, cell(&[3, 20, 31])),
+    ];
+    let predicted: Vec<(ChunkKey, Snapshot)> = held
+        .iter()
+        .map(|(k, s)| (*k, decode(&f.schema, Some(s), Tick(101), &[0x07], &Default::default()).expect("predicts")))
+        .collect();
+    assert_eq!(moved.len(), changed.iter().map(|(_, s)| s.len()).sum::<usize>(), "every entity in a chunk");
+    let cases: [(&str, u8, Option<Tick>, Vec<(ChunkKey, Snapshot)>); 3] = [
+        ("full", 0, None, held.iter().map(|(k, s)| (*k, (*s).clone())).collect()),
+        ("predicted", 1, Some(Tick(100)), predicted),
+        ("changed", 1, Some(Tick(100)), changed.to_vec()),
+    ];
+    for (name, selector, baseline, view) in cases {
+        let view: Vec<(ChunkKey, &Snapshot)> = view.iter().map(|(k, s)| (*k, s)).collect();
+        let from: &[(ChunkKey, &Snapshot)] = if selector == 0 { &[] } else { &held };
+        let (dropped, chunks) = chunk_delta(&mut SnapshotEncoder::new(), &f.schema, from, &view);
+        let tick = view.first().map_or(Tick(101), |(_, s)| s.tick());
+        let msg = ServerMessage::Chunks(ChunksMessage { tick, baseline, last_input: None, dropped, chunks });
+        let mut set = if selector == 0 { ChunkSet::new() } else { f.chunks.clone() };
+        let ServerMessage::Chunks(m) = &msg else { unreachable!() };
+        set.apply(&mut SnapshotDecoder::new(), &f.schema, m, &Default::default(), &mut Snapshot::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        write(&dir, name, &[&[selector][..], &codec::encode_server(&msg)].concat());
     }
 }
 

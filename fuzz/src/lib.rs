@@ -14,12 +14,14 @@ use std::sync::OnceLock;
 use tickwire_arena::ArenaProtocol;
 use tickwire_kart::KartProtocol;
 use tickwire_protocol::game::{GameProtocol, GameSchema, MessageSchema, Protocol};
-use tickwire_protocol::message::ClientMessage;
+use tickwire_protocol::message::{ChunkKey, ClientMessage, ServerMessage};
 
 use tickwire_protocol::schema::{
     ComponentDef, FieldCodec, FieldDef, FieldReader, FieldWriter, Replicate, Schema,
 };
-use tickwire_protocol::snapshot::{DecodeLimits, Snapshot, decode};
+use tickwire_protocol::snapshot::{
+    ChunkSet, DecodeLimits, Snapshot, SnapshotDecoder, chunk_delta, decode,
+};
 use tickwire_protocol::{EntityId, SnapshotBuilder, SnapshotEncoder, Tick, codec};
 
 /// `decode_client`, then `encode_client` must reproduce the input; a game payload it carries
@@ -95,6 +97,42 @@ pub fn snapshot(data: &[u8]) {
     }
 }
 
+/// `data[0]` even: a client holding no chunk, odd: one holding [`Fixture::chunks`]; the rest is
+/// a server message. A `Chunks` message the set accepts must be the one a conforming server
+/// sends for the change it makes ([`chunk_delta`]); whatever else, nothing panics.
+pub fn chunks(data: &[u8]) {
+    let Some((&selector, bytes)) = data.split_first() else {
+        return;
+    };
+    let Ok(ServerMessage::Chunks(msg)) = codec::decode_server(bytes) else { return };
+    let f = fixture();
+    let mut set = if selector % 2 == 0 { ChunkSet::new() } else { f.chunks.clone() };
+    let before: Vec<(ChunkKey, Snapshot)> = set.held().collect();
+    let limits = DecodeLimits { max_entities: 4096 };
+    let mut view = Snapshot::default();
+    if set.apply(&mut SnapshotDecoder::new(), &f.schema, &msg, &limits, &mut view).is_ok() {
+        // A message with no baseline starts from no chunk, whatever was held.
+        let from = if msg.baseline.is_some() { &before[..] } else { &[] };
+        let held: Vec<(ChunkKey, &Snapshot)> = from.iter().map(|(k, s)| (*k, s)).collect();
+        let after: Vec<(ChunkKey, Snapshot)> = set.held().collect();
+        let after: Vec<(ChunkKey, &Snapshot)> = after.iter().map(|(k, s)| (*k, s)).collect();
+        let (dropped, chunks) = chunk_delta(&mut SnapshotEncoder::new(), &f.schema, &held, &after);
+        assert!(dropped == msg.dropped && chunks == msg.chunks, "non-canonical accepted: {msg:?}");
+        let mut merged: Vec<_> = after.iter().flat_map(|(_, s)| s.ids().iter().copied()).collect();
+        merged.sort_unstable();
+        assert!(view.ids() == merged.as_slice(), "the view is not the chunks' entities");
+    }
+}
+
+/// The fixture's entities cut into chunks at tick 100: 9 global, 5 in team 1, 1 and 2 in cell
+/// (0, 0), 3 and 20 in cell (3, -1).
+pub const CHUNKS: [(ChunkKey, &[u32]); 4] = [
+    (ChunkKey::Global, &[9]),
+    (ChunkKey::Team(1), &[5]),
+    (ChunkKey::Cell { x: 0, y: 0 }, &[1, 2]),
+    (ChunkKey::Cell { x: 3, y: -1 }, &[3, 20]),
+];
+
 /// What a snapshot input is decoded as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -134,6 +172,8 @@ pub struct Fixture {
     pub baseline: Snapshot,
     /// The same entities at tick 2^32 - 2.
     pub wrapped: Snapshot,
+    /// The baseline's entities held as the chunks of [`CHUNKS`] (tick 100).
+    pub chunks: ChunkSet,
 }
 
 impl Fixture {
@@ -227,6 +267,26 @@ pub fn fixture() -> &'static Fixture {
         let schema = Schema::new("fuzz", &COMPONENTS).unwrap_or_else(|e| panic!("{e}"));
         let baseline = build(&schema, Tick(100), &BASELINE);
         let wrapped = build(&schema, Tick(u32::MAX - 1), &BASELINE);
-        Fixture { schema, baseline, wrapped }
+        let chunks = chunk_set(&schema);
+        Fixture { schema, baseline, wrapped, chunks }
     })
+}
+
+/// The entities of the baseline with these ids, at tick 100.
+pub fn chunk_of(schema: &Schema, ids: &[u32]) -> Snapshot {
+    let entities: Vec<Ent> = BASELINE.iter().filter(|e| ids.contains(&e.0)).copied().collect();
+    build(schema, Tick(100), &entities)
+}
+
+/// A set holding the chunks of [`CHUNKS`], as a full message gives them.
+fn chunk_set(schema: &Schema) -> ChunkSet {
+    let view: Vec<(ChunkKey, Snapshot)> = CHUNKS.iter().map(|(k, ids)| (*k, chunk_of(schema, ids))).collect();
+    let view: Vec<(ChunkKey, &Snapshot)> = view.iter().map(|(k, s)| (*k, s)).collect();
+    let (dropped, chunks) = chunk_delta(&mut SnapshotEncoder::new(), schema, &[], &view);
+    let msg = tickwire_protocol::message::ChunksMessage { tick: Tick(100), baseline: None, last_input: None, dropped, chunks };
+    let mut set = ChunkSet::new();
+    let mut out = Snapshot::default();
+    // invariant: a conforming full message of the fixture's entities (checked by the seed generator).
+    set.apply(&mut SnapshotDecoder::new(), schema, &msg, &DecodeLimits::default(), &mut out).unwrap_or_else(|e| panic!("{e}"));
+    set
 }

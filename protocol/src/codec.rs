@@ -19,7 +19,7 @@ use bincode::error::EncodeError;
 
 use crate::error::DecodeError;
 use crate::ids::Tick;
-use crate::message::{ClientMessage, ServerMessage};
+use crate::message::{ChunkKey, ClientMessage, ServerMessage};
 
 /// Largest client → server message, in bytes. Client messages are tiny (a hello with a token is
 /// the largest); anything bigger is hostile.
@@ -86,6 +86,62 @@ pub fn encode_snapshot_into(
     out.reserve(n + payload.len());
     out.extend_from_slice(&buf[..n]);
     out.extend_from_slice(payload);
+}
+
+/// Appends the encoding of `ServerMessage::Chunks(ChunksMessage { tick, baseline, last_input,
+/// dropped, chunks })` to `out` without building the message: each chunk's payload, shared by
+/// every client that holds the chunk, is copied once per client and never re-encoded.
+/// Byte-identical to [`encode_server`] of the same message (`chunks` as `(key, payload)`); the
+/// message is [`encode_chunks_head_into`] then [`encode_chunks_tail_into`].
+pub fn encode_chunks_into<'a, I>(
+    out: &mut Vec<u8>,
+    head: (Tick, Option<Tick>, Option<Tick>),
+    dropped: &[ChunkKey],
+    chunks: I,
+) where
+    I: IntoIterator<Item = (ChunkKey, &'a [u8])>,
+    I::IntoIter: ExactSizeIterator,
+{
+    encode_chunks_head_into(out, head);
+    encode_chunks_tail_into(out, dropped, chunks);
+}
+
+/// Appends the first part of a `ServerMessage::Chunks`: the variant and the fields up to
+/// `last_input`, the only per-client one.
+pub fn encode_chunks_head_into(out: &mut Vec<u8>, head: (Tick, Option<Tick>, Option<Tick>)) {
+    let (tick, baseline, last_input) = head;
+    let cfg = standard().with_little_endian().with_variable_int_encoding();
+    // Variant index 8, then the struct's fields in order.
+    // invariant: encoding into memory cannot fail (no I/O; the limit applies to decoding only).
+    let _ = bincode::encode_into_writer((8u32, tick, baseline, last_input), VecWriter(out), cfg);
+}
+
+/// Appends the rest of a `ServerMessage::Chunks` (after [`encode_chunks_head_into`]): the
+/// dropped keys and the chunks, the same for every client with the same view and baseline view.
+pub fn encode_chunks_tail_into<'a, I>(out: &mut Vec<u8>, dropped: &[ChunkKey], chunks: I)
+where
+    I: IntoIterator<Item = (ChunkKey, &'a [u8])>,
+    I::IntoIter: ExactSizeIterator,
+{
+    let chunks = chunks.into_iter();
+    let cfg = standard().with_little_endian().with_variable_int_encoding();
+    let mut w = VecWriter(out);
+    // A Vec's length is a u64 varint.
+    let _ = bincode::encode_into_writer((dropped, chunks.len() as u64), &mut w, cfg);
+    for (key, payload) in chunks {
+        let _ = bincode::encode_into_writer((key, payload.len() as u64), &mut w, cfg);
+        w.0.extend_from_slice(payload);
+    }
+}
+
+/// A bincode writer that appends to a `Vec`.
+struct VecWriter<'a>(&'a mut Vec<u8>);
+
+impl Writer for VecWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
 }
 
 fn encode<T: Encode>(msg: &T) -> Vec<u8> {

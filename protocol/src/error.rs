@@ -3,6 +3,7 @@
 use thiserror::Error;
 
 use crate::ids::{EntityId, Tick};
+use crate::message::ChunkKey;
 
 /// A schema declaration that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -200,11 +201,30 @@ pub enum SnapshotError {
         /// The baseline's tick.
         baseline: Tick,
     },
-    /// Building a snapshot with the same entity twice.
+    /// Building a snapshot with the same entity twice (with chunks: an entity in two chunks).
     #[error("entity {entity} appears twice in a snapshot")]
     DuplicateEntity {
         /// The repeated entity.
         entity: EntityId,
+    },
+    /// A chunks message drops a chunk the client does not hold, or both drops and lists one
+    /// (`PROTOCOL.md` §6.10).
+    #[error("chunk {key:?} is dropped but {why}")]
+    UnknownChunk {
+        /// The chunk.
+        key: ChunkKey,
+        /// What is wrong: "not held" or "also listed".
+        why: &'static str,
+    },
+    /// A chunk that would be empty after the message (a server drops such chunks), or a chunk
+    /// listed with the empty delta (a server leaves unchanged chunks out): either has another,
+    /// canonical, encoding.
+    #[error("chunk {key:?} is {why} (non-canonical)")]
+    EmptyChunk {
+        /// The chunk.
+        key: ChunkKey,
+        /// "empty" or "listed unchanged".
+        why: &'static str,
     },
 }
 
@@ -269,6 +289,8 @@ impl SnapshotError {
             Self::BaselineMismatch { .. } => "baseline_mismatch",
             Self::NotAfterBaseline { .. } => "not_after_baseline",
             Self::DuplicateEntity { .. } => "duplicate_entity",
+            Self::UnknownChunk { .. } => "unknown_chunk",
+            Self::EmptyChunk { .. } => "empty_chunk",
         }
     }
 }

@@ -48,5 +48,13 @@ pub use message::{ClientMessage, ServerMessage};
 pub use schema::{ComponentDef, FieldCodec, FieldDef, Replicate, Schema};
 pub use snapshot::{Snapshot, SnapshotBuilder, SnapshotDecoder, SnapshotEncoder};
 
-/// The protocol version carried in the hello. Peers with different versions refuse each other.
-pub const PROTOCOL_VERSION: u16 = 4;
+/// The protocol version carried in the hello: the version this crate speaks.
+pub const PROTOCOL_VERSION: u16 = 5;
+
+/// The oldest version a server built on this crate still serves (`PROTOCOL.md` §7): version 4
+/// is version 5 without `ServerMessage::Chunks`, so a server sends a version-4 client its view
+/// as ordinary snapshots. A peer outside `MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION` is refused.
+pub const MIN_PROTOCOL_VERSION: u16 = 4;
+
+/// The first version whose clients read interest views as chunks (`ServerMessage::Chunks`).
+pub const CHUNKS_VERSION: u16 = 5;

@@ -42,7 +42,8 @@ pub struct Metrics {
     pub messages: Family<Label, Counter>,
     /// Snapshots replaced before a slow client's writer could send them.
     pub snapshots_dropped: Counter,
-    /// Snapshot payloads encoded (shared by all clients with the same baseline).
+    /// Snapshot payloads encoded (shared by all clients with the same baseline), chunk payloads
+    /// included (each shared by all clients that hold the chunk, with the same baseline).
     pub snapshot_encodes: Counter,
     /// Size of each snapshot message sent to a client, bytes.
     pub snapshot_bytes: Histogram,

@@ -7,23 +7,26 @@
 //! - **completeness and exactness**: every entity within radius cells less twice the hysteresis
 //!   is there, and every entity received has exactly the values a full-view client has;
 //! - **shared encoding**: the payloads encoded in a tick are at most the distinct views plus the
-//!   clients that changed view;
+//!   clients that changed view, for clients that read views as snapshots (protocol version 4);
+//!   for those that read them as chunks (version 5, every third client here), at most two per
+//!   chunk in use (a delta, and a full one for clients new to the chunk), however many clients
+//!   hold it;
 //! - **events follow interest**: the players fire (a shot is tied to the shooter's point, a hit
 //!   to its target): a client receives every shot fired within its sure range and none beyond
 //!   its reach, and a hit only on an entity it sees.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tickwire_arena::{Arena, ArenaConfig, ArenaEvent, ArenaInput, BODY, Body};
 use tickwire_protocol::codec::decode_server;
 use tickwire_protocol::message::{InputFrame, RoomEvent, ServerMessage, ViewTime};
-use tickwire_protocol::snapshot::{DecodeLimits, decode};
+use tickwire_protocol::snapshot::{ChunkSet, DecodeLimits, SnapshotDecoder, decode};
 use tickwire_protocol::{ClientId, EntityId, GameProtocol, Snapshot};
 use tickwire_server::room::link::Outgoing;
 use tickwire_server::room::task::{Room, RoomSettings};
-use tickwire_server::room::{ClientLink, RoomInfo, TickFrame};
+use tickwire_server::room::{ClientLink, RoomInfo, Shown};
 use tickwire_server::{GameInfo, Metrics};
 use tickwire_sim::glam::Vec2;
 use tickwire_sim::{HostSettings, InterestGrid, Simulation};
@@ -34,9 +37,11 @@ const GRID: InterestGrid = InterestGrid { cell: 100.0, radius: 1, hysteresis: 10
 struct Client {
     link: Arc<ClientLink>,
     entity: EntityId,
-    /// The frame its writer last sent, and what the client decoded from it.
-    last_sent: Option<Arc<TickFrame>>,
+    /// What its writer last sent, and what the client decoded from it.
+    last_sent: Option<Shown>,
     world: Option<Snapshot>,
+    /// The chunks it holds, when it reads views as chunks.
+    chunks: Option<ChunkSet>,
     /// Where it heads (it turns at the walls of the world).
     heading: Vec2,
     /// The shots (shooter, origin) and the hits' targets it received this tick.
@@ -76,8 +81,9 @@ fn chebyshev(a: Vec2, b: Vec2) -> f32 {
     (a - b).abs().max_element()
 }
 
-/// Renders and decodes what `c` was published this tick; returns whether it was encoded.
-fn receive(c: &mut Client, out: &mut Outgoing, buf: &mut Vec<u8>) -> bool {
+/// Renders and decodes what `c` was published this tick; returns how many payloads that
+/// encoded.
+fn receive(c: &mut Client, out: &mut Outgoing, buf: &mut Vec<u8>) -> usize {
     c.link.take(out);
     c.shots.clear();
     c.hits.clear();
@@ -94,11 +100,23 @@ fn receive(c: &mut Client, out: &mut Outgoing, buf: &mut Vec<u8>) -> bool {
         }
     }
     let published = out.snapshot.take().expect("a snapshot every tick");
-    let encoded = published.render(c.last_sent.as_deref(), buf);
-    let ServerMessage::Snapshot(msg) = decode_server(buf).expect("a server message") else {
-        panic!("not a snapshot")
-    };
+    let encoded = published.render(c.last_sent.as_ref(), buf);
     let schema = tickwire_arena::schema();
+    let msg = match (decode_server(buf).expect("a server message"), &mut c.chunks) {
+        (ServerMessage::Snapshot(msg), None) => msg,
+        (ServerMessage::Chunks(msg), Some(set)) => {
+            let mut world = Snapshot::default();
+            let limits = DecodeLimits::default();
+            set.apply(&mut SnapshotDecoder::new(), schema, &msg, &limits, &mut world)
+                .expect("applies");
+            c.world = Some(world);
+            c.last_sent = Some(published.shown);
+            return encoded;
+        }
+        (other, _) => {
+            panic!("{}: {other:?} for a client reading chunks: {}", c.link.id, c.chunks.is_some())
+        }
+    };
     let baseline = match msg.baseline {
         Some(t) => {
             let b = c.world.as_ref().expect("a baseline");
@@ -110,7 +128,7 @@ fn receive(c: &mut Client, out: &mut Outgoing, buf: &mut Vec<u8>) -> bool {
     let world = decode(schema, baseline, msg.tick, &msg.payload, &DecodeLimits::default())
         .expect("decodes");
     c.world = Some(world);
-    c.last_sent = Some(published.frame);
+    c.last_sent = Some(published.shown);
     encoded
 }
 
@@ -148,7 +166,7 @@ fn check(c: &Client, full: &Snapshot) -> Result<(), String> {
 /// Every shot of the tick (each was received by at least its shooter) against what each
 /// client received: all within its sure range, none beyond its reach.
 fn check_shots(clients: &[Client], full: &Snapshot) -> Result<usize, String> {
-    let all: std::collections::BTreeSet<(EntityId, [u32; 2])> = clients
+    let all: BTreeSet<(EntityId, [u32; 2])> = clients
         .iter()
         .flat_map(|c| c.shots.iter().map(|(s, p)| (*s, [p.x.to_bits(), p.y.to_bits()])))
         .collect();
@@ -178,7 +196,8 @@ fn clients_crossing_cells_see_exactly_their_view_and_share_encodings() {
     let (mut room, game) = room(PLAYERS);
     let mut clients: Vec<Client> = (0..PLAYERS)
         .map(|i| {
-            let link = Arc::new(ClientLink::new(ClientId(i as u32 + 1), game.release_mask.clone()));
+            let link = ClientLink::new(ClientId(i as u32 + 1), game.release_mask.clone());
+            let link = Arc::new(link.with_chunks(i % 3 == 0));
             let welcome = room.join(format!("p{i}"), None, link.clone()).expect("joins");
             // Half of them run together (one view), the others fan out.
             let angle = if i % 2 == 0 { 0.7 } else { i as f32 * 0.9 };
@@ -187,6 +206,7 @@ fn clients_crossing_cells_see_exactly_their_view_and_share_encodings() {
                 entity: welcome.entity,
                 last_sent: None,
                 world: None,
+                chunks: (i % 3 == 0).then(ChunkSet::new),
                 heading: Vec2::from_angle(angle),
                 shots: Vec::new(),
                 hits: Vec::new(),
@@ -196,8 +216,8 @@ fn clients_crossing_cells_see_exactly_their_view_and_share_encodings() {
     let schema = <tickwire_arena::ArenaProtocol as GameProtocol>::schema();
     let world_size = ArenaConfig::default().rules.world;
     let (mut out, mut buf) = (Outgoing::default(), Vec::new());
-    let mut cells_crossed: BTreeMap<u32, std::collections::BTreeSet<(i32, i32)>> = BTreeMap::new();
-    let mut max_views = 0;
+    let mut cells_crossed: BTreeMap<u32, BTreeSet<(i32, i32)>> = BTreeMap::new();
+    let (mut max_views, mut max_chunks) = (0, 0);
     let (mut shots, mut hits) = (0, 0);
     for _ in 0..240 {
         let next = room.sim().tick().next();
@@ -231,11 +251,20 @@ fn clients_crossing_cells_see_exactly_their_view_and_share_encodings() {
         room.tick(true);
         let transitions = (game.metrics.interest_transitions.get() - before) as usize;
         let full = room.sim().snapshot(Snapshot::default()).expect("a snapshot");
-        let mut encodes = 0;
-        let mut frames = std::collections::BTreeSet::new();
+        let (mut encodes, mut chunk_encodes) = (0, 0);
+        let (mut frames, mut chunks) = (BTreeSet::new(), BTreeSet::new());
         for c in &mut clients {
-            encodes += usize::from(receive(c, &mut out, &mut buf));
-            frames.insert(Arc::as_ptr(c.last_sent.as_ref().expect("sent")) as usize);
+            let encoded = receive(c, &mut out, &mut buf);
+            match c.last_sent.as_ref().expect("sent") {
+                Shown::Frame(frame) => {
+                    encodes += encoded;
+                    frames.insert(Arc::as_ptr(frame) as usize);
+                }
+                Shown::Chunks(view) => {
+                    chunk_encodes += encoded;
+                    chunks.extend(view.chunks.iter().map(|(_, f)| Arc::as_ptr(f) as usize));
+                }
+            }
             check(c, &full)
                 .unwrap_or_else(|e| panic!("tick {:?}, client {}: {e}", full.tick(), c.link.id));
         }
@@ -249,9 +278,17 @@ fn clients_crossing_cells_see_exactly_their_view_and_share_encodings() {
             "tick {:?}: {encodes} encodes for {views} views and {transitions} transitions",
             full.tick()
         );
+        assert!(
+            chunk_encodes <= 2 * chunks.len(),
+            "tick {:?}: {chunk_encodes} chunk encodes for {} chunks in use",
+            full.tick(),
+            chunks.len()
+        );
+        max_chunks = max_chunks.max(chunks.len());
     }
     let crossed = cells_crossed.values().map(|c| c.len()).min().unwrap_or(0);
     assert!(crossed >= 6, "every client crossed at least 6 cells (the least: {crossed})");
     assert!(max_views > 1 && max_views < PLAYERS, "views are shared: at most {max_views}");
+    assert!(max_chunks > 9, "the clients reading chunks held {max_chunks} chunks at most");
     assert!(shots > 100 && hits > 0, "{shots} shots and {hits} hits received: the players fought");
 }

@@ -2,11 +2,14 @@
 //! with interest management (cells of 100 units, a 3×3 view), a spectator sees every entity of
 //! the room while a player sees only its block; the spectator owns nothing, is in no roster
 //! and no `Joined` is broadcast for it, its inputs move nothing, and leaving makes no `Left`.
+//! Run twice: with clients of protocol version 5 (views as chunks) and of version 4 (views as
+//! snapshots, which a version-5 server still serves).
 
 mod common;
 
 use common::*;
 use tickwire_arena::ArenaInput;
+use tickwire_protocol::PROTOCOL_VERSION;
 use tickwire_protocol::message::{ClientMessage, DisconnectReason, RoomEvent, ServerMessage};
 use tickwire_server::auth::{Claims, Signer};
 use tickwire_server::room::task::SPECTATOR_ENTITY;
@@ -24,10 +27,13 @@ fn token(player: &str, spectator: bool) -> String {
     Signer::hs256(SECRET.as_bytes()).and_then(|s| s.mint(&claims)).expect("a token")
 }
 
-async fn join(url: &str, player: &str, spectator: bool) -> TestClient {
+/// Joins as `player` (a spectator or not), speaking protocol `version`: 5 gets its views as
+/// chunks, 4 as snapshots.
+async fn join(url: &str, player: &str, spectator: bool, version: u16) -> TestClient {
     let token = token(player, spectator);
     let mut hello = hello("lobby", player);
     hello.token = Some(token.clone());
+    hello.protocol_version = version;
     TestClient::hello_url(&format!("{url}?token={token}"), hello).await.expect("welcomed")
 }
 
@@ -46,6 +52,15 @@ fn joined_names(events: &[ServerMessage]) -> Vec<String> {
 
 #[tokio::test]
 async fn a_spectator_sees_the_whole_room_and_is_nobody() {
+    spectate(PROTOCOL_VERSION).await;
+}
+
+#[tokio::test]
+async fn a_version_4_spectator_and_player_get_their_views_as_snapshots() {
+    spectate(4).await;
+}
+
+async fn spectate(version: u16) {
     let mut arena = small_arena();
     arena.npcs.count = 300;
     arena.interest = Some(InterestGrid { cell: 100.0, radius: 1, hysteresis: 10.0 });
@@ -55,8 +70,8 @@ async fn a_spectator_sees_the_whole_room_and_is_nobody() {
     })
     .await;
     let url = format!("ws://{}/ws", server.handle.addr());
-    let mut player = join(&url, "ada", false).await;
-    let mut watcher = join(&url, "eye", true).await;
+    let mut player = join(&url, "ada", false, version).await;
+    let mut watcher = join(&url, "eye", true, version).await;
     assert_eq!(watcher.welcome.entity, SPECTATOR_ENTITY);
     assert_ne!(player.welcome.entity, SPECTATOR_ENTITY);
 
@@ -70,6 +85,11 @@ async fn a_spectator_sees_the_whole_room_and_is_nobody() {
     assert!(seen_by_watcher.get(player.welcome.entity).is_some(), "the player is seen");
     assert!(seen_by_player.len() < seen_by_watcher.len() / 2, "the player sees its block only");
     assert!(seen_by_watcher.get(SPECTATOR_ENTITY).is_none(), "the spectator owns nothing");
+    let chunked = version >= tickwire_protocol::CHUNKS_VERSION;
+    for c in [&player, &watcher] {
+        assert_eq!(c.chunked == c.snapshots, chunked, "{} of {} as chunks", c.chunked, c.snapshots);
+        assert!(chunked || c.chunked == 0);
+    }
 
     // The player heard of its own join only; the spectator got the roster (the player).
     // (A `Joined` still pending when the spectator came may reach it beside the roster.)

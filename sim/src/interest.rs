@@ -30,6 +30,7 @@
 
 use glam::Vec2;
 use serde::{Deserialize, Serialize};
+use tickwire_protocol::message::ChunkKey;
 use tickwire_protocol::snapshot::SnapshotBuilder;
 use tickwire_protocol::{ClientId, EntityId, Schema, Snapshot};
 
@@ -184,35 +185,13 @@ pub struct Views {
     pub transitions: usize,
 }
 
-/// One distinct view of a tick: its key, and which rows of the tick's whole snapshot it holds.
-/// Its snapshot is cut from the whole one when needed ([`View::snapshot`]): a server can leave
-/// that to whichever thread first encodes the view.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One distinct view of a tick: its key. Which rows of the tick's whole snapshot it holds are
+/// listed when someone needs them ([`Interest::rows`], [`Interest::view_snapshot`]): a server
+/// whose clients read views as chunks needs only the keys ([`Interest::chunk_keys`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct View {
     /// The key.
     pub key: ViewKey,
-    /// The rows of the whole snapshot it holds, in no order (`None`: all of them).
-    pub rows: Option<Vec<usize>>,
-}
-
-impl View {
-    /// Entities in the view, given the whole snapshot.
-    pub fn len(&self, full: &Snapshot) -> usize {
-        self.rows.as_ref().map_or(full.len(), Vec::len)
-    }
-
-    /// Whether the view holds no entity.
-    pub fn is_empty(&self, full: &Snapshot) -> bool {
-        self.len(full) == 0
-    }
-
-    /// The view's snapshot, cut from `full` (of `schema`).
-    pub fn snapshot(&self, full: &Snapshot, schema: &Schema) -> Snapshot {
-        match &self.rows {
-            None => full.clone(),
-            Some(rows) => cut(full, schema, rows.clone()),
-        }
-    }
 }
 
 /// The snapshot of `full`'s `rows` (distinct rows, any order), in id order. (A server does
@@ -387,7 +366,7 @@ impl Interest {
             seen.insert(v.client, key);
             // A key seen first gets the next index and its view, in first-seen order.
             let index = *keys.entry(key).or_insert_with(|| {
-                views.views.push(View { key, rows: self.rows(key) });
+                views.views.push(View { key });
                 views.views.len() - 1
             });
             views.of.push(index);
@@ -414,40 +393,105 @@ impl Interest {
         }
     }
 
-    /// The rows of the tick's whole snapshot that `key` sees (`None`: all): the global rows,
-    /// the team's, then each cell's of the block, each of these runs in row order. Allocated
-    /// once, at its size.
-    fn rows(&self, key: ViewKey) -> Option<Vec<usize>> {
-        let team = match key {
-            ViewKey::Everything => return None,
-            ViewKey::Around { team, .. } | ViewKey::Nowhere { team } => team,
-        };
-        let mut runs: Vec<&[usize]> = Vec::with_capacity(self.block_len() + 2);
-        runs.push(&self.global);
-        if let Some(t) = team.and_then(|t| self.by_team.get(&t)) {
-            runs.push(t);
-        }
-        if let ViewKey::Around { centre, .. } = key {
-            let r = i64::from(self.grid.radius);
-            for dx in -r..=r {
-                for dy in -r..=r {
-                    let (x, y) = (i64::from(centre.0) + dx, i64::from(centre.1) + dy);
-                    let (Ok(x), Ok(y)) = (i32::try_from(x), i32::try_from(y)) else { continue };
-                    if let Some(cell) = self.by_cell.get(&Cell(x, y)) {
-                        runs.push(cell);
-                    }
-                }
-            }
-        }
-        let mut rows = Vec::with_capacity(runs.iter().map(|r| r.len()).sum());
-        runs.iter().for_each(|run| rows.extend_from_slice(run));
-        Some(rows)
+    /// The rows of the tick's whole snapshot (after [`views`](Self::views)) that `key` sees
+    /// (`None`: all), in no order: the global rows, the team's, then each cell's of the block,
+    /// each of these runs in row order. Allocated once, at its size.
+    pub fn rows(&self, key: ViewKey) -> Option<Vec<usize>> {
+        let mut rows = Vec::with_capacity(self.view_len(key, 0));
+        self.runs(key, |run| rows.extend_from_slice(run)).then_some(rows)
     }
 
-    /// Cells in a view's block.
-    fn block_len(&self) -> usize {
-        let side = 2 * usize::from(self.grid.radius) + 1;
-        side * side
+    /// The number of entities `key` sees (after [`views`](Self::views)), of `whole` in the
+    /// world, without listing them.
+    pub fn view_len(&self, key: ViewKey, whole: usize) -> usize {
+        let mut len = 0;
+        if self.runs(key, |run| len += run.len()) { len } else { whole }
+    }
+
+    /// Calls `f` with each run of rows `key` sees (see [`rows`](Self::rows)); `false` for a key
+    /// that sees everything.
+    fn runs(&self, key: ViewKey, mut f: impl FnMut(&[usize])) -> bool {
+        let team = match key {
+            ViewKey::Everything => return false,
+            ViewKey::Around { team, .. } | ViewKey::Nowhere { team } => team,
+        };
+        f(&self.global);
+        if let Some(t) = team.and_then(|t| self.by_team.get(&t)) {
+            f(t);
+        }
+        if let ViewKey::Around { centre, .. } = key {
+            self.block(centre).filter_map(|c| self.by_cell.get(&c)).for_each(|rows| f(rows));
+        }
+        true
+    }
+
+    /// The snapshot of what `key` sees of `full`, this tick's whole snapshot (of `schema`).
+    pub fn view_snapshot(&self, key: ViewKey, full: &Snapshot, schema: &Schema) -> Snapshot {
+        match self.rows(key) {
+            None => full.clone(),
+            Some(rows) => cut(full, schema, rows),
+        }
+    }
+
+    /// This tick's chunks (after [`views`](Self::views)), for clients that read their views as
+    /// chunks (`PROTOCOL.md` §6.10): every non-empty part of the world, by ascending key,
+    /// each with its rows of the tick's whole snapshot, ascending. An entity is in exactly one.
+    pub fn chunks(&self) -> Vec<(ChunkKey, &[usize])> {
+        let mut out = Vec::with_capacity(self.by_cell.len() + self.by_team.len() + 1);
+        if !self.global.is_empty() {
+            out.push((ChunkKey::Global, &self.global[..]));
+        }
+        let mut teams: Vec<_> = self.by_team.iter().filter(|(_, r)| !r.is_empty()).collect();
+        teams.sort_unstable_by_key(|(t, _)| **t);
+        out.extend(teams.into_iter().map(|(t, rows)| (ChunkKey::Team(*t), &rows[..])));
+        let start = out.len();
+        out.extend(
+            self.by_cell
+                .iter()
+                .filter(|(_, r)| !r.is_empty())
+                .map(|(c, rows)| (ChunkKey::Cell { x: c.0, y: c.1 }, &rows[..])),
+        );
+        out[start..].sort_unstable_by_key(|(k, _)| *k);
+        out
+    }
+
+    /// The keys of the non-empty chunks a view sees ([`chunks`](Self::chunks)), ascending, into
+    /// `out` (cleared first): the global chunk, its team's, and the cells of its block
+    /// (`Everything`: every chunk).
+    pub fn chunk_keys(&self, key: ViewKey, out: &mut Vec<ChunkKey>) {
+        out.clear();
+        let team = match key {
+            ViewKey::Everything => {
+                out.extend(self.chunks().into_iter().map(|(k, _)| k));
+                return;
+            }
+            ViewKey::Around { team, .. } | ViewKey::Nowhere { team } => team,
+        };
+        if !self.global.is_empty() {
+            out.push(ChunkKey::Global);
+        }
+        if let Some(t) = team.filter(|t| self.by_team.get(t).is_some_and(|r| !r.is_empty())) {
+            out.push(ChunkKey::Team(t));
+        }
+        if let ViewKey::Around { centre, .. } = key {
+            let occupied = |c: &Cell| self.by_cell.get(c).is_some_and(|r| !r.is_empty());
+            out.extend(
+                self.block(centre).filter(occupied).map(|c| ChunkKey::Cell { x: c.0, y: c.1 }),
+            );
+        }
+    }
+
+    /// The cells of the block around `centre`, x then y ascending (the order of their chunk
+    /// keys); cells past the edge of `i32` do not exist.
+    fn block(&self, centre: Cell) -> impl Iterator<Item = Cell> {
+        let r = i64::from(self.grid.radius);
+        (-r..=r).flat_map(move |dx| {
+            (-r..=r).filter_map(move |dy| {
+                let x = i32::try_from(i64::from(centre.0) + dx).ok()?;
+                let y = i32::try_from(i64::from(centre.1) + dy).ok()?;
+                Some(Cell(x, y))
+            })
+        })
     }
 }
 

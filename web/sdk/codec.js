@@ -8,6 +8,8 @@
 //   { type: 'Input', tick, last_snapshot, view: { tick, fraction }, payload: Uint8Array }
 //   { type: 'Command', kind, payload: Uint8Array }
 //   { type: 'Snapshot', tick, baseline, last_input, payload: Uint8Array }
+//   { type: 'Chunks', tick, baseline, last_input, dropped: [{ type: 'Cell', x, y }],
+//     chunks: [{ key: { type: 'Global' }, payload: Uint8Array }] }   (version 5; see below)
 //   { type: 'Reject', reason: { kind: 'SchemaMismatch', server: 0x…n } }
 //   { type: 'Event', tick, event: { type: 'Game', kind, payload: Uint8Array } }
 //   { type: 'Event', tick, event: { type: 'Joined', client, entity, name } }
@@ -24,6 +26,9 @@
 
 import { validName } from './schema.js';
 
+// This SDK speaks protocol version 4 (a version-5 server serves it, PROTOCOL.md §7): its views
+// arrive as snapshots. It decodes version 5's `Chunks` envelope all the same (the golden
+// vectors hold one), but never asks for it.
 export const PROTOCOL_VERSION = 4;
 export const CLIENT_MESSAGE_LIMIT = 2048;
 export const SERVER_MESSAGE_LIMIT = 4 * 1024 * 1024;
@@ -206,6 +211,35 @@ const bytes = {
   json: (v) => Array.from(v),
   unjson: (j) => Uint8Array.from(j),
 };
+/** `i32`: zigzagged, then a u32 varint (§2.1). */
+const i32 = {
+  enc: (w, v) => w.varint(((v << 1) ^ (v >> 31)) >>> 0, 32),
+  dec: (r) => {
+    const u = r.varint(32);
+    return (u >>> 1) ^ -(u & 1);
+  },
+  json: id,
+  unjson: id,
+};
+/** `Vec<T>`: a u64 length, then the items (each at least one byte, so a length above the bytes left is refused at once). */
+const vec = (t) => ({
+  enc: (w, v) => {
+    w.varint(v.length, 64);
+    for (const x of v) t.enc(w, x);
+  },
+  dec: (r) => {
+    const at = r.pos;
+    const len = r.varint(64);
+    if (len > BigInt(r.bytes.length - r.pos)) {
+      throw new DecodeError('malformed', `a list at ${at} claims ${len} items, more than the bytes left`);
+    }
+    const out = [];
+    for (let i = 0n; i < len; i++) out.push(t.dec(r));
+    return out;
+  },
+  json: (v) => v.map((x) => t.json(x)),
+  unjson: (j) => j.map((x) => t.unjson(x)),
+});
 /** `[u8; n]`: n raw bytes, no length prefix (§2.1). */
 const byteArray = (n) => ({
   enc: (w, v) => {
@@ -360,6 +394,19 @@ const SNAPSHOT = struct([
   ['last_input', option(tick)],
   ['payload', bytes],
 ]);
+/** `ChunkKey` (§6.10): `{ type: 'Global' }`, `{ type: 'Team', team }`, `{ type: 'Cell', x, y }`. */
+const CHUNK_KEY = enumeration('type', [
+  ['Global', null],
+  ['Team', u16, 'team'],
+  ['Cell', struct([['x', i32], ['y', i32]])],
+]);
+const CHUNKS = struct([
+  ['tick', tick],
+  ['baseline', option(tick)],
+  ['last_input', option(tick)],
+  ['dropped', vec(CHUNK_KEY)],
+  ['chunks', vec(struct([['key', CHUNK_KEY], ['payload', bytes]]))],
+]);
 /** `RoomEvent`: Tickwire's own (who joined, left, said what) and the game's (`Game`). */
 const ROOM_EVENT = enumeration('type', [
   ['Joined', struct([['client', u32], ['entity', u32], ['name', str]])],
@@ -404,6 +451,7 @@ const SERVER_MESSAGE = enumeration('type', [
   ['Rtt', RTT],
   ['Event', EVENT],
   ['Disconnect', DISCONNECT, 'reason'],
+  ['Chunks', CHUNKS],
 ]);
 
 // ---- Validation (PROTOCOL.md §3, step 5 of §2.2) -----------------------------------------
@@ -451,8 +499,23 @@ function validateClient(m) {
   }
 }
 
+/** The order of chunk keys: `Global` < `Team` (by team) < `Cell` (by x, then y). */
+export function compareChunkKeys(a, b) {
+  const rank = { Global: 0, Team: 1, Cell: 2 };
+  if (a.type !== b.type) return rank[a.type] - rank[b.type];
+  if (a.type === 'Team') return a.team - b.team;
+  if (a.type === 'Cell') return a.x - b.x || a.y - b.y;
+  return 0;
+}
+
+const ascending = (keys) => keys.every((k, i) => i === 0 || compareChunkKeys(keys[i - 1], k) < 0);
+
 function validateServer(m) {
-  if (m.type === 'Welcome') {
+  if (m.type === 'Chunks') {
+    if (!ascending(m.dropped) || !ascending(m.chunks.map((c) => c.key))) {
+      throw invalid('Chunks.chunks', 'keys must strictly ascend in each list');
+    }
+  } else if (m.type === 'Welcome') {
     if (!validRoom(m.room)) throw invalid('Welcome.room', 'must be 1..=32 bytes of [A-Za-z0-9_-]');
     if (m.tick_rate === 0) throw invalid('Welcome.tick_rate', 'is zero');
   } else if (m.type === 'Event') {

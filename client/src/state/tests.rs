@@ -4,10 +4,13 @@
 use std::collections::VecDeque;
 
 use glam::Vec2;
+use std::collections::BTreeMap;
 use tickwire_arena::{Arena, ArenaConfig, ArenaInput, ArenaProtocol, PLAYER, schema};
 use tickwire_protocol::codec::{decode_client, encode_server};
-use tickwire_protocol::message::RejectReason;
-use tickwire_protocol::{GameProtocol, PROTOCOL_VERSION, SnapshotEncoder};
+
+use tickwire_protocol::message::{ChunkKey, RejectReason};
+use tickwire_protocol::snapshot::chunk_delta;
+use tickwire_protocol::{GameProtocol, PROTOCOL_VERSION, SnapshotBuilder, SnapshotEncoder};
 use tickwire_sim::input::DEFAULT_CAPACITY;
 use tickwire_sim::{HostSettings, InputBuffer, JoinRequest, PlayerInput, PushOutcome, Simulation};
 
@@ -55,6 +58,9 @@ struct Harness {
     stamped: Vec<(Option<Tick>, Tick)>,
     /// Extra delay for what the client sends meanwhile (what was sent before is not overtaken).
     uplink_stall: Duration,
+    /// Views as chunks (`PROTOCOL.md` §6.10): when set, the server sends its world cut into
+    /// chunks (cells 150 units wide), and this is what the client holds.
+    chunks: Option<Vec<(ChunkKey, Snapshot)>>,
 }
 
 impl Harness {
@@ -93,6 +99,7 @@ impl Harness {
             stalled: false,
             stamped: Vec::new(),
             uplink_stall: Duration::ZERO,
+            chunks: None,
         }
     }
 
@@ -166,6 +173,19 @@ impl Harness {
             return;
         }
         let snap = self.sim.snapshot(Snapshot::default()).expect("unique ids");
+        if let Some(held) = self.chunks.take() {
+            let view = cut_into_chunks(&snap);
+            let from: Vec<_> = held.iter().map(|(k, s)| (*k, s)).collect();
+            let to: Vec<_> = view.iter().map(|(k, s)| (*k, s)).collect();
+            let (dropped, chunks) = chunk_delta(&mut self.encoder, schema(), &from, &to);
+            let baseline = self.sent.as_ref().map(Snapshot::tick);
+            let last_input = self.inputs.last_consumed();
+            let msg = ChunksMessage { tick: snap.tick(), baseline, last_input, dropped, chunks };
+            self.send_to_client(&ServerMessage::Chunks(msg));
+            self.chunks = Some(view);
+            self.sent = Some(snap);
+            return;
+        }
         let payload = self.encoder.encode(schema(), self.sent.as_ref(), &snap);
         let msg = SnapshotMessage {
             tick: snap.tick(),
@@ -393,6 +413,57 @@ fn a_history_of_one_decodes_in_place_and_equals_the_servers() {
     let got = h.client.handle_message(h.now, ServerMessage::Snapshot(bad));
     assert!(matches!(got, Err(ProtocolError::Snapshot(_))), "{got:?}");
     assert!(h.client.history().is_empty());
+}
+
+/// The arena's entities cut into chunks by where they are: cells 150 units wide.
+fn cut_into_chunks(world: &Snapshot) -> Vec<(ChunkKey, Snapshot)> {
+    let mut cells: BTreeMap<ChunkKey, SnapshotBuilder<'_>> = BTreeMap::new();
+    for e in world.iter() {
+        let body = e.get::<tickwire_arena::Body>(schema(), tickwire_arena::BODY);
+        let at = body.map_or(Vec2::ZERO, |b| Vec2::new(b.x, b.y));
+        let key = ChunkKey::Cell { x: (at.x / 150.0) as i32, y: (at.y / 150.0) as i32 };
+        let cell = cells
+            .entry(key)
+            .or_insert_with(|| SnapshotBuilder::new(schema(), world.tick(), Snapshot::default()));
+        cell.copy(e);
+    }
+    cells.into_iter().map(|(k, b)| (k, b.finish().expect("unique ids"))).collect()
+}
+
+#[test]
+fn views_as_chunks_rebuild_the_servers_world_in_any_history() {
+    for history_len in [1, 8] {
+        let mut h = Harness::new(MS * 10);
+        h.chunks = Some(Vec::new());
+        let tuning = Tuning { history_len, ..Tuning::default() };
+        h.client = state("lobby", tuning, h.now).expect("valid hello");
+        h.run(Duration::from_secs(3), ArenaInput::toward(Vec2::new(1.0, 0.3)));
+        let server = h.sent.clone().expect("sent");
+        h.run(MS * 15, ArenaInput::IDLE);
+        let stats = h.client.stats();
+        assert_eq!(h.client.latest_snapshot(), Some(&server), "history of {history_len}");
+        assert_eq!(h.client.history().len(), history_len.min(stats.snapshots as usize));
+        assert_eq!((stats.full_snapshots, stats.decode_errors, stats.mispredictions), (1, 0, 0));
+        assert!(stats.snapshots > 85 && stats.prediction_checks > 80, "{stats:?}");
+        let held = h.chunks.as_ref().expect("chunks").len();
+        assert!(held > 1, "the world spans {held} cells");
+        // The own entity is read from the chunks (a history of one merges nothing for it).
+        let mut row = Vec::new();
+        let own = h.client.history().newest_entity(h.me, &mut row).map(|e| e.values.to_vec());
+        assert_eq!(own.as_deref(), server.get(h.me).map(|e| e.values));
+        // A new connection keeps the view and forgets the chunks: its first view is full.
+        h.client.transport_ended(EndReason::ConnectionLost);
+        h.client.restart(h.now, true);
+        assert_eq!(h.client.latest_snapshot(), Some(&server), "kept across the restart");
+        h.chunks = Some(Vec::new());
+        h.sent = None;
+        h.run(Duration::from_secs(1), ArenaInput::IDLE);
+        let stats = h.client.stats();
+        assert_eq!((stats.full_snapshots, stats.decode_errors), (2, 0), "{stats:?}");
+        let server = h.sent.clone().expect("sent");
+        h.run(MS * 15, ArenaInput::IDLE);
+        assert_eq!(h.client.latest_snapshot(), Some(&server), "after the restart");
+    }
 }
 
 #[test]

@@ -156,7 +156,34 @@ fn arb_server() -> impl Strategy<Value = ServerMessage> {
         (any::<u32>(), arb_event())
             .prop_map(|(t, event)| ServerMessage::Event(EventMessage { tick: Tick(t), event })),
         arb_reason().prop_map(ServerMessage::Disconnect),
+        arb_chunks().prop_map(ServerMessage::Chunks),
     ]
+}
+
+fn arb_key() -> impl Strategy<Value = ChunkKey> {
+    prop_oneof![
+        Just(ChunkKey::Global),
+        any::<u16>().prop_map(ChunkKey::Team),
+        (any::<i32>(), any::<i32>()).prop_map(|(x, y)| ChunkKey::Cell { x, y }),
+    ]
+}
+
+/// A chunks message with both key lists ascending (as `validate` wants).
+fn arb_chunks() -> impl Strategy<Value = ChunksMessage> {
+    (
+        any::<u32>(),
+        any::<Option<u32>>(),
+        any::<Option<u32>>(),
+        prop::collection::btree_set(arb_key(), 0..6),
+        prop::collection::btree_map(arb_key(), prop::collection::vec(any::<u8>(), 0..40), 0..6),
+    )
+        .prop_map(|(t, b, l, dropped, chunks)| ChunksMessage {
+            tick: Tick(t),
+            baseline: b.map(Tick),
+            last_input: l.map(Tick),
+            dropped: dropped.into_iter().collect(),
+            chunks: chunks.into_iter().map(|(key, payload)| Chunk { key, payload }).collect(),
+        })
 }
 
 proptest! {
@@ -166,6 +193,14 @@ proptest! {
         let mut out = vec![0xaa];
         encode_snapshot_into(&mut out, Tick(t), b.map(Tick), l.map(Tick), &payload);
         prop_assert_eq!(&out[1..], &encode_server(&msg)[..]);
+    }
+
+    #[test]
+    fn chunks_fast_path_matches_bincode(msg in arb_chunks()) {
+        let mut out = vec![0xaa];
+        let chunks = msg.chunks.iter().map(|c| (c.key, c.payload.as_slice()));
+        encode_chunks_into(&mut out, (msg.tick, msg.baseline, msg.last_input), &msg.dropped, chunks);
+        prop_assert_eq!(&out[1..], &encode_server(&ServerMessage::Chunks(msg))[..]);
     }
 
     #[test]
@@ -372,4 +407,30 @@ fn hello_version_reads_the_frozen_prefix_even_of_an_undecodable_hello() {
     assert_eq!(hello_version(&[0x00, 0xfb, 0x34]), None);
     assert_eq!(hello_version(&[0x01, 0x02]), None);
     assert_eq!(hello_version(&[]), None);
+}
+
+#[test]
+fn chunk_keys_out_of_order_are_refused() {
+    let cell = |x| ChunkKey::Cell { x, y: 0 };
+    let chunk = |key| Chunk { key, payload: vec![0x07] };
+    let ok = ChunksMessage {
+        tick: Tick(3),
+        baseline: Some(Tick(2)),
+        last_input: None,
+        dropped: vec![ChunkKey::Global, ChunkKey::Team(2), cell(-1)],
+        chunks: vec![chunk(ChunkKey::Team(9)), chunk(cell(-5)), chunk(cell(4))],
+    };
+    let bytes = encode_server(&ServerMessage::Chunks(ok.clone()));
+    assert_eq!(decode_server(&bytes), Ok(ServerMessage::Chunks(ok.clone())));
+    let mut repeated = ok.clone();
+    repeated.dropped.push(cell(-1));
+    let mut unordered = ok.clone();
+    unordered.chunks.swap(0, 1);
+    for bad in [repeated, unordered] {
+        let bytes = encode_server(&ServerMessage::Chunks(bad));
+        assert!(matches!(
+            decode_server(&bytes),
+            Err(DecodeError::Invalid { message: "Chunks", field: "chunks", .. })
+        ));
+    }
 }

@@ -6,6 +6,7 @@
 //! [`ServerMessage::validate`] check what the type system cannot (lengths, finite floats); the
 //! codec runs them, so a decoded message is always a valid one.
 
+pub mod chunks;
 pub mod disconnect;
 pub mod event;
 pub mod hello;
@@ -16,6 +17,7 @@ pub mod snapshot;
 use bincode::{Decode, Encode};
 use serde::Serialize;
 
+pub use chunks::{Chunk, ChunkKey, ChunksMessage};
 pub use disconnect::DisconnectReason;
 pub use event::{Chat, CommandMessage, EventMessage, MAX_CHAT_LEN, RoomEvent};
 pub use hello::{Hello, RESUME_SECRET_LEN, RejectReason, ResumeTicket, Welcome};
@@ -63,6 +65,9 @@ pub enum ServerMessage {
     Event(EventMessage),
     /// Variant 7: the session is ending; the connection closes.
     Disconnect(DisconnectReason),
+    /// Variant 8: replicated state as the chunks of the client's view (protocol version 5,
+    /// interest management).
+    Chunks(ChunksMessage),
 }
 
 fn invalid(message: &'static str, field: &'static str, why: &'static str) -> DecodeError {
@@ -141,10 +146,11 @@ impl ServerMessage {
             Self::Rtt(_) => "Rtt",
             Self::Event(_) => "Event",
             Self::Disconnect(_) => "Disconnect",
+            Self::Chunks(_) => "Chunks",
         }
     }
 
-    /// Checks what bincode cannot: string lengths.
+    /// Checks what bincode cannot: string lengths, and that chunk keys ascend.
     pub fn validate(&self) -> Result<(), DecodeError> {
         match self {
             Self::Event(EventMessage { event: RoomEvent::Chat { name, text, .. }, .. }) => {
@@ -159,6 +165,9 @@ impl ServerMessage {
                 Err(invalid("Welcome", "room", "must be 1..=32 bytes of [A-Za-z0-9_-]"))
             }
             Self::Welcome(w) if w.tick_rate == 0 => Err(invalid("Welcome", "tick_rate", "is zero")),
+            Self::Chunks(c) if !c.keys_ascend() => {
+                Err(invalid("Chunks", "chunks", "keys must strictly ascend in each list"))
+            }
             _ => Ok(()),
         }
     }

@@ -119,6 +119,11 @@ impl SnapshotDecoder {
         r.finish()
     }
 
+    /// The ids the last successful decode spawned, ascending.
+    pub(super) fn spawned_ids(&self) -> &[EntityId] {
+        &self.spawned.ids
+    }
+
     /// Decodes `payload`, the snapshot for `tick`, as a delta against `replica`, which becomes
     /// that snapshot (see [`Replica`]), without copying it: the rows that neither change nor
     /// despawn are not even read, so a snapshot costs what its changes cost, not what the
@@ -373,6 +378,12 @@ impl SnapshotDecoder {
         stride: usize,
         tick: Tick,
     ) -> Result<bool, SnapshotError> {
+        let spawned = &mut self.spawned;
+        spawned.tick = tick;
+        spawned.stride = stride;
+        spawned.ids.clear();
+        spawned.masks.clear();
+        spawned.values.clear();
         let count = read_count(r, "spawn", room)?;
         if count == 0 {
             return Ok(false);
@@ -380,11 +391,6 @@ impl SnapshotDecoder {
         let order = Order::read(r, "spawn gap")?;
         let mut costs = OrderCosts::default();
         let spawned = &mut self.spawned;
-        spawned.tick = tick;
-        spawned.stride = stride;
-        spawned.ids.clear();
-        spawned.masks.clear();
-        spawned.values.clear();
         let mut next = 0u64;
         for _ in 0..count {
             let at = r.position();

@@ -15,12 +15,14 @@
 //! then per component a changed bit and per field the prediction error), spawns (id gaps, then
 //! raw quantized values), all with adaptive Exp-Golomb codes.
 
+mod chunks;
 mod decode;
 mod encode;
 mod predict;
 mod replica;
 mod subset;
 
+pub use chunks::{ChunkSet, EMPTY_DELTA, chunk_delta};
 pub use decode::{DecodeLimits, SnapshotDecoder, decode};
 pub use encode::SnapshotEncoder;
 pub use replica::Replica;
@@ -230,5 +232,7 @@ impl EntityBuilder<'_, '_> {
 #[cfg(test)]
 pub(crate) mod test_schema;
 
+#[cfg(test)]
+mod chunk_tests;
 #[cfg(test)]
 mod tests;

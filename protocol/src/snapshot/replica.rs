@@ -134,6 +134,16 @@ impl Replica {
         }
     }
 
+    /// Appends row `i`, brought to the replica's tick, to `out` (of the same schema).
+    pub(super) fn push_row(&self, i: usize, out: &mut Snapshot) {
+        let (row, mask) = (self.row(i), self.masks[i]);
+        out.ids.push(self.ids[i]);
+        out.masks.push(mask);
+        let start = out.values.len();
+        out.values.extend_from_slice(&row[HEAD..]);
+        self.bring_forward(Tick(row[0]), mask, &mut out.values[start..]);
+    }
+
     /// The state as a snapshot.
     pub fn into_snapshot(self) -> Snapshot {
         let mut out = Snapshot::default();

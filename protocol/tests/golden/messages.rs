@@ -170,6 +170,35 @@ pub(crate) fn valid(snapshot_payload: &[u8]) -> Vec<MessageVector> {
                 payload: vec![0x07],
             }),
         ),
+        server(
+            "chunks_first",
+            ServerMessage::Chunks(ChunksMessage {
+                tick: Tick(100),
+                baseline: None,
+                last_input: None,
+                dropped: vec![],
+                chunks: vec![
+                    Chunk { key: ChunkKey::Global, payload: vec![0x07] },
+                    Chunk {
+                        key: ChunkKey::Cell { x: -3, y: 300 },
+                        payload: snapshot_payload.to_vec(),
+                    },
+                ],
+            }),
+        ),
+        server(
+            "chunks_delta",
+            ServerMessage::Chunks(ChunksMessage {
+                tick: Tick(101),
+                baseline: Some(Tick(100)),
+                last_input: Some(Tick(102)),
+                dropped: vec![ChunkKey::Team(7), ChunkKey::Cell { x: -70_000, y: 2 }],
+                chunks: vec![Chunk {
+                    key: ChunkKey::Cell { x: i32::MAX, y: i32::MIN },
+                    payload: vec![0x03, 0x58],
+                }],
+            }),
+        ),
         server("ping_from_server", ServerMessage::Ping(Ping { id: 1, sent_us: 0 })),
         server(
             "pong_from_server",
@@ -260,6 +289,35 @@ pub(crate) fn hostile() -> Vec<HostileMessage> {
             &[0x07],
             "malformed",
             "ClientMessage has 7 variants",
+        ),
+        hostile_one(
+            "unordered_chunks",
+            "server",
+            &codec::encode_server(&ServerMessage::Chunks(ChunksMessage {
+                tick: Tick(5),
+                baseline: Some(Tick(4)),
+                last_input: None,
+                dropped: vec![ChunkKey::Cell { x: 1, y: 0 }, ChunkKey::Cell { x: 0, y: 9 }],
+                chunks: vec![],
+            })),
+            "invalid",
+            "Chunks.dropped lists cell (1, 0) before cell (0, 9): keys must strictly ascend",
+        ),
+        hostile_one(
+            "repeated_chunk",
+            "server",
+            &codec::encode_server(&ServerMessage::Chunks(ChunksMessage {
+                tick: Tick(5),
+                baseline: None,
+                last_input: None,
+                dropped: vec![],
+                chunks: vec![
+                    Chunk { key: ChunkKey::Team(2), payload: vec![0x07] },
+                    Chunk { key: ChunkKey::Team(2), payload: vec![0x07] },
+                ],
+            })),
+            "invalid",
+            "Chunks.chunks lists team 2 twice",
         ),
         hostile_one(
             "truncated_ping",

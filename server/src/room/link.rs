@@ -20,7 +20,7 @@ use tickwire_sim::{InputBuffer, PushOutcome, TakenInput};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use super::frame::TickFrame;
+use super::chunks::Shown;
 use super::stats::LinkStats;
 
 /// Most message batches (a tick's events, a join's player list, ...) queued for one client. A
@@ -42,8 +42,8 @@ pub const MAX_QUEUED_COMMANDS: usize = 16;
 /// A snapshot handed to a client's writer.
 #[derive(Debug, Clone)]
 pub struct Published {
-    /// The shared frame.
-    pub frame: Arc<TickFrame>,
+    /// The shared frame, or the client's view as chunks.
+    pub shown: Shown,
     /// The newest input tick of this client consumed by the simulation.
     pub last_input: Option<Tick>,
     /// The client's counters: rendering adds the snapshot's bytes.
@@ -51,21 +51,38 @@ pub struct Published {
 }
 
 impl Published {
-    /// Writes this snapshot's `ServerMessage::Snapshot` into `out` (cleared first) as a delta
-    /// against `last_sent`, the frame previously sent on the same connection (or in full).
-    /// Returns whether this call had to encode the payload (else it was shared).
-    pub fn render(&self, last_sent: Option<&TickFrame>, out: &mut Vec<u8>) -> bool {
-        let (payload, baseline, encoded) = self.frame.payload(last_sent);
+    /// Writes this snapshot's message (`ServerMessage::Snapshot`, or `ServerMessage::Chunks`
+    /// for a view as chunks) into `out` (cleared first) as a delta against `last_sent`, what
+    /// was previously sent on the same connection (or in full). Returns how many payloads
+    /// this call had to encode (the others were shared).
+    pub fn render(&self, last_sent: Option<&Shown>, out: &mut Vec<u8>) -> usize {
         out.clear();
-        tickwire_protocol::codec::encode_snapshot_into(
-            out,
-            self.frame.tick(),
-            baseline,
-            self.last_input,
-            &payload,
-        );
+        let encodes = match &self.shown {
+            Shown::Frame(frame) => {
+                let last = match last_sent {
+                    Some(Shown::Frame(f)) => Some(&**f),
+                    _ => None,
+                };
+                let (payload, baseline, encoded) = frame.payload(last);
+                tickwire_protocol::codec::encode_snapshot_into(
+                    out,
+                    frame.tick(),
+                    baseline,
+                    self.last_input,
+                    &payload,
+                );
+                usize::from(encoded)
+            }
+            Shown::Chunks(view) => {
+                let last = match last_sent {
+                    Some(Shown::Chunks(c)) => Some(&**c),
+                    _ => None,
+                };
+                view.render(last, self.last_input, out)
+            }
+        };
         self.stats.sent(out.len());
-        encoded
+        encodes
     }
 }
 
@@ -89,6 +106,8 @@ pub struct ClientLink {
     notify: Notify,
     /// Smoothed RTT in microseconds (`u32::MAX` until measured); written by the session.
     rtt_us: AtomicU32,
+    /// Whether the client reads its view as chunks (protocol version 5, [`super::chunks`]).
+    chunks: bool,
     /// What the operator console shows of this client (bytes, drops, input lateness, jitter);
     /// shared with every [`Published`] snapshot so that rendering one counts its bytes.
     pub stats: Arc<LinkStats>,
@@ -116,8 +135,22 @@ impl ClientLink {
             outbox: Mutex::new(Outbox::default()),
             notify: Notify::new(),
             rtt_us: AtomicU32::new(u32::MAX),
+            chunks: false,
             stats: Arc::default(),
         }
+    }
+
+    /// The same link, for a client that reads its view as chunks (protocol version 5) when the
+    /// game has interest management, or not.
+    #[must_use]
+    pub fn with_chunks(mut self, chunks: bool) -> Self {
+        self.chunks = chunks;
+        self
+    }
+
+    /// Whether the client reads its view as chunks.
+    pub fn chunks(&self) -> bool {
+        self.chunks
     }
 
     /// Session side: buffers an input frame for the room; `next_tick` is the room's next tick.

@@ -5,6 +5,7 @@
 //! bounded command channel; inputs, game commands and outgoing messages go through each
 //! client's [`ClientLink`]. See [`task`] for the order of work in one tick.
 
+pub mod chunks;
 pub mod frame;
 pub mod lagcomp;
 pub mod link;
@@ -21,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::games::GameInfo;
 
+pub use chunks::{ChunkedView, Shown};
 pub use frame::TickFrame;
 pub use link::ClientLink;
 pub use stats::{LinkSnapshot, TickPercentiles};

@@ -11,8 +11,8 @@
 
 use std::sync::Arc;
 
-use tickwire_protocol::ClientId;
 use tickwire_protocol::message::{Hello, RejectReason, ResumeTicket, Welcome};
+use tickwire_protocol::{CHUNKS_VERSION, ClientId};
 
 use crate::ServerCtx;
 use crate::auth::Claims;
@@ -85,6 +85,11 @@ fn game<'a>(ctx: &'a ServerCtx, hello: &Hello) -> Result<&'a Arc<GameInfo>, Reje
     Ok(game)
 }
 
+/// Whether the client reads its view as chunks (protocol version 5, `PROTOCOL.md` §6.10).
+fn chunks(hello: &Hello) -> bool {
+    hello.protocol_version >= CHUNKS_VERSION
+}
+
 async fn join(
     ctx: &Arc<ServerCtx>,
     hello: &Hello,
@@ -94,7 +99,8 @@ async fn join(
     let game = game(ctx, hello)?;
     claim(ctx, &hello.room).await?;
     let client = ClientId(ctx.next_client_id());
-    let link = Arc::new(ClientLink::new(client, game.release_mask.clone()));
+    let link = ClientLink::new(client, game.release_mask.clone());
+    let link = Arc::new(link.with_chunks(chunks(hello)));
     // A room may close between the lookup and the join; ask the registry once more.
     for _ in 0..2 {
         let room = ctx.rooms.get_or_create(&hello.game, &hello.room)?;
@@ -152,7 +158,8 @@ async fn resume(
     if room.game.name != game.name {
         return Err(RejectReason::ResumeFailed);
     }
-    let link = Arc::new(ClientLink::new(ticket.client_id, game.release_mask.clone()));
+    let link = ClientLink::new(ticket.client_id, game.release_mask.clone());
+    let link = Arc::new(link.with_chunks(chunks(hello)));
     match room.resume(link.clone()).await {
         Ok(Ok(mut welcome)) => {
             welcome.resume_secret = secret;

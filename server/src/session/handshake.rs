@@ -1,9 +1,9 @@
 //! The first message: a [`Hello`], read within the handshake timeout and checked before the
 //! client may join a room.
 
-use tickwire_protocol::PROTOCOL_VERSION;
 use tickwire_protocol::codec::{decode_client, hello_version};
 use tickwire_protocol::message::{ClientMessage, Hello, RejectReason};
+use tickwire_protocol::{MIN_PROTOCOL_VERSION, PROTOCOL_VERSION};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::timeout;
 use tracing::debug;
@@ -79,7 +79,7 @@ fn hello(payload: &[u8]) -> Result<Hello, NoHello> {
         Ok(_) => Err(NoHello::Reject(RejectReason::HelloExpected)),
         Err(e) => match hello_version(payload) {
             // A peer of another version: say so (PROTOCOL.md §7), not "malformed".
-            Some(v) if v != PROTOCOL_VERSION => {
+            Some(v) if !speaks(v) => {
                 Err(NoHello::Reject(RejectReason::VersionMismatch { server: PROTOCOL_VERSION }))
             }
             _ => {
@@ -93,10 +93,16 @@ fn hello(payload: &[u8]) -> Result<Hello, NoHello> {
 /// Checks a decoded hello's protocol version (the decoder already checked names and lengths;
 /// admission checks the game and its schema hash).
 pub(crate) fn check(hello: &Hello) -> Result<(), RejectReason> {
-    if hello.protocol_version != PROTOCOL_VERSION {
+    if !speaks(hello.protocol_version) {
         return Err(RejectReason::VersionMismatch { server: PROTOCOL_VERSION });
     }
     Ok(())
+}
+
+/// Whether this server serves clients of protocol `version` (`PROTOCOL.md` §7): version 5, and
+/// version 4, whose clients get their views as snapshots instead of chunks.
+fn speaks(version: u16) -> bool {
+    (MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&version)
 }
 
 /// Metrics label of a reject reason.

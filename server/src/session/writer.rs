@@ -34,7 +34,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 use super::end::SessionEnd;
 use super::ws;
 use crate::ServerCtx;
-use crate::room::frame::TickFrame;
+use crate::room::chunks::Shown;
 use crate::room::link::{ClientLink, Outgoing};
 
 /// Capacity of the reader → writer control queue ([`Control`]). A full queue means the client
@@ -101,7 +101,7 @@ pub(crate) struct Writer<W: AsyncWrite + Unpin> {
     ws: WebSocketWrite<BufWriter<W>>,
     ctx: Arc<ServerCtx>,
     buf: Vec<u8>,
-    last_sent: Option<Arc<TickFrame>>,
+    last_sent: Option<Shown>,
     outgoing: Outgoing,
     /// The session's time origin (pings carry microseconds since it).
     pub(crate) origin: Instant,
@@ -258,14 +258,13 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         self.outgoing.batches = batches;
         if let Some(published) = self.outgoing.snapshot.take() {
             let mut buf = std::mem::take(&mut self.buf);
-            if published.render(self.last_sent.as_deref(), &mut buf) {
-                self.ctx.metrics.snapshot_encodes.inc();
-            }
+            let encodes = published.render(self.last_sent.as_ref(), &mut buf);
+            self.ctx.metrics.snapshot_encodes.inc_by(encodes as u64);
             self.ctx.metrics.snapshot_bytes.observe(buf.len() as f64);
             let result = self.write(&buf).await;
             self.buf = buf;
             result?;
-            self.last_sent = Some(published.frame);
+            self.last_sent = Some(published.shown);
         }
         self.ws.flush().await?;
         Ok(self.outgoing.close.map(SessionEnd::from_reason))

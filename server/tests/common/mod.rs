@@ -12,7 +12,7 @@ use tickwire_protocol::codec::{decode_server, encode_client};
 use tickwire_protocol::message::{
     ClientMessage, DisconnectReason, Hello, InputFrame, Pong, ServerMessage, ViewTime, Welcome,
 };
-use tickwire_protocol::snapshot::{DecodeLimits, decode};
+use tickwire_protocol::snapshot::{ChunkSet, DecodeLimits, SnapshotDecoder, decode};
 use tickwire_protocol::{GameProtocol, PROTOCOL_VERSION, Snapshot, Tick};
 use tickwire_server::{RunningServer, Server, ServerConfig};
 use tokio::net::TcpStream;
@@ -128,6 +128,10 @@ pub struct TestClient {
     pub events: Vec<ServerMessage>,
     pub rtt_reports: usize,
     pub snapshots: usize,
+    /// The chunks it holds (views as chunks, protocol version 5 with interest management).
+    pub chunks: ChunkSet,
+    /// How many of its snapshots came as chunks.
+    pub chunked: usize,
 }
 
 impl TestClient {
@@ -157,6 +161,8 @@ impl TestClient {
                 events: Vec::new(),
                 rtt_reports: 0,
                 snapshots: 0,
+                chunks: ChunkSet::new(),
+                chunked: 0,
             }),
             other => Err(other),
         }
@@ -196,6 +202,19 @@ impl TestClient {
                 self.latest = Some(snap.clone());
                 self.last_input = s.last_input;
                 self.snapshots += 1;
+                Some(snap)
+            }
+            Got::Msg(ServerMessage::Chunks(c)) => {
+                let mut snap = Snapshot::default();
+                let limits = DecodeLimits::default();
+                let mut decoder = SnapshotDecoder::new();
+                self.chunks
+                    .apply(&mut decoder, self.components, &c, &limits, &mut snap)
+                    .expect("chunks apply");
+                self.latest = Some(snap.clone());
+                self.last_input = c.last_input;
+                self.snapshots += 1;
+                self.chunked += 1;
                 Some(snap)
             }
             Got::Msg(ServerMessage::Ping(p)) => {

@@ -46,7 +46,8 @@ fn views_of(
     viewers: &[Viewer],
 ) -> (Views, Vec<(ViewKey, Snapshot)>) {
     let views = interest.views(full, viewers);
-    let cut = views.views.iter().map(|v| (v.key, v.snapshot(full, schema))).collect();
+    let cut =
+        views.views.iter().map(|v| (v.key, interest.view_snapshot(v.key, full, schema))).collect();
     (views, cut)
 }
 
@@ -105,7 +106,7 @@ fn each_view_gets_its_block_the_globals_and_its_team() {
     assert_eq!(seen[2], vec![5, 6], "nowhere: the globals");
     assert_eq!(seen[3], vec![1, 2, 3, 4, 5, 6]);
     assert!(snapshots.iter().all(|(_, s)| s.tick() == Tick(1)));
-    assert_eq!(views.views[3].rows, None, "everything: no rows to cut");
+    assert_eq!(interest.rows(views.views[3].key), None, "everything: no rows to cut");
 
     // Next tick: a stays, c moves a little past the border (hysteresis), then far.
     let c2 = Viewer { client: ClientId(3), viewpoint: at(105.0, 40.0) };

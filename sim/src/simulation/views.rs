@@ -14,6 +14,13 @@ impl<G: Game> Simulation<G> {
         self.interest.as_ref().map(|i| i.grid())
     }
 
+    /// With interest on, the interest state after this tick's [`views`](Self::views): its
+    /// chunks ([`Interest::chunks`](crate::interest::Interest::chunks)) and the chunks each
+    /// view covers.
+    pub fn interest_state(&self) -> Option<&crate::interest::Interest> {
+        self.interest.as_ref()
+    }
+
     /// With interest on: the tick's events (by their places, in order) sorted by where they
     /// reach, after this tick's [`views`](Self::views) of `full` ([`crate::Interest::route`]).
     pub fn route_events(

@@ -16,12 +16,15 @@
 use std::sync::Arc;
 
 use tickwire_protocol::ClientId;
+use tickwire_protocol::message::ChunkKey;
 use tickwire_protocol::message::RoomEvent;
+use tickwire_sim::interest::{Interest, ViewKey};
 use tickwire_sim::{Audience, EventPlace, Game, Viewpoint, Views};
 use tokio::time::Instant;
 use tracing::debug;
 
 use super::{Room, event_bytes};
+use crate::room::chunks::{ChunkedView, Shown};
 use crate::room::frame::TickFrame;
 use crate::room::link::{Batch, PublishOutcome, Published};
 
@@ -106,23 +109,12 @@ impl<G: Game> Room<G> {
         );
         let views = self.sim.views(full.snapshot(), &attached);
         self.attached = attached;
-        let (of, keys, frames) = match views {
+        let (of, keys): (_, Vec<ViewKey>) = match views {
             Some(v) => {
                 self.count_views(&v, full.snapshot().len());
-                let (keys, frames) = v
-                    .views
-                    .into_iter()
-                    .map(|view| {
-                        let frame = match view.rows {
-                            None => full.clone(),
-                            Some(rows) => Arc::new(TickFrame::view(full.clone(), rows)),
-                        };
-                        (view.key, frame)
-                    })
-                    .unzip();
-                (Some(v.of), keys, frames)
+                (Some(v.of), v.views.iter().map(|view| view.key).collect())
             }
-            None => (None, Vec::new(), vec![full.clone()]),
+            None => (None, Vec::new()),
         };
         let by_view = match (self.sim.interest().copied(), &of) {
             (Some(grid), Some(_)) => self
@@ -132,6 +124,8 @@ impl<G: Game> Room<G> {
             _ => None,
         };
         let delivery = Delivery { pending: &pending, by_view };
+        let mut shows = Shows::new(full, &keys);
+        let interest = self.sim.interest_state().filter(|_| of.is_some());
         // Members an `Only` or `AllBut` event names get a batch of their own.
         let mut named: Vec<ClientId> = pending
             .iter()
@@ -142,7 +136,7 @@ impl<G: Game> Room<G> {
             .collect();
         named.sort_unstable();
         named.dedup();
-        let mut shared: Vec<Option<Option<Batch>>> = vec![None; frames.len()];
+        let mut shared: Vec<Option<Option<Batch>>> = vec![None; keys.len().max(1)];
         let members = self.members.iter().filter(|m| m.detached.is_none());
         for (i, m) in members.enumerate() {
             let view = of.as_ref().map_or(0, |of| of[i]);
@@ -152,11 +146,9 @@ impl<G: Game> Room<G> {
             } else {
                 shared[view].get_or_insert_with(|| delivery.batch(None, view)).clone()
             };
-            let published = Published {
-                frame: frames[view].clone(),
-                last_input: m.last_input,
-                stats: m.link.stats.clone(),
-            };
+            let shown = shows.shown(interest, view, m.link.chunks());
+            let published =
+                Published { shown, last_input: m.last_input, stats: m.link.stats.clone() };
             match m.link.publish(published, batch.as_ref(), now, self.settings.slow_client) {
                 PublishOutcome::Queued => {}
                 PublishOutcome::Superseded => {
@@ -175,8 +167,84 @@ impl<G: Game> Room<G> {
         let gm = &self.game.metrics;
         gm.interest_views.observe(views.views.len() as f64);
         gm.interest_transitions.inc_by(views.transitions as u64);
-        for v in &views.views {
-            gm.interest_entities.observe(v.rows.as_ref().map_or(whole, Vec::len) as f64);
+        if let Some(interest) = self.sim.interest_state() {
+            for v in &views.views {
+                gm.interest_entities.observe(interest.view_len(v.key, whole) as f64);
+            }
         }
+    }
+}
+
+/// What each member is shown this tick (built when a member first needs it, once per view):
+/// the tick's whole frame (no interest, or a view of everything), its view's frame, or its view
+/// as chunks ([`crate::room::chunks`]).
+struct Shows<'k> {
+    /// The tick's whole frame.
+    full: &'k Arc<TickFrame>,
+    /// The view keys of the tick (none without interest).
+    keys: &'k [ViewKey],
+    /// Each view's frame, once built.
+    frames: Vec<Option<Arc<TickFrame>>>,
+    /// The tick's chunks as frames, by ascending key, once a member reads chunks.
+    chunks: Option<Vec<(ChunkKey, Arc<TickFrame>)>>,
+    /// Each view as chunks, once built.
+    chunked: Vec<Option<Arc<ChunkedView>>>,
+    /// Scratch: a view's chunk keys.
+    scratch: Vec<ChunkKey>,
+}
+
+impl<'k> Shows<'k> {
+    fn new(full: &'k Arc<TickFrame>, keys: &'k [ViewKey]) -> Self {
+        let (frames, chunked) = (vec![None; keys.len()], vec![None; keys.len()]);
+        Self { full, keys, frames, chunks: None, chunked, scratch: Vec::new() }
+    }
+
+    /// What a member with view `view` is shown: as chunks when it reads them (`chunks`) and
+    /// the room has views (`interest`).
+    fn shown(&mut self, interest: Option<&Interest>, view: usize, chunks: bool) -> Shown {
+        let Some(interest) = interest.filter(|_| view < self.keys.len()) else {
+            return Shown::Frame(self.full.clone());
+        };
+        if chunks {
+            return Shown::Chunks(self.chunked(interest, view));
+        }
+        let full = self.full;
+        let frame = self.frames[view].get_or_insert_with(|| match interest.rows(self.keys[view]) {
+            None => full.clone(),
+            Some(rows) => Arc::new(TickFrame::view(full.clone(), rows)),
+        });
+        Shown::Frame(frame.clone())
+    }
+
+    /// View `view` as chunks.
+    fn chunked(&mut self, interest: &Interest, view: usize) -> Arc<ChunkedView> {
+        if let Some(built) = &self.chunked[view] {
+            return built.clone();
+        }
+        let full = self.full;
+        let frames = self.chunks.get_or_insert_with(|| {
+            let frame = |rows: &[usize]| Arc::new(TickFrame::view(full.clone(), rows.to_vec()));
+            interest.chunks().into_iter().map(|(key, rows)| (key, frame(rows))).collect()
+        });
+        interest.chunk_keys(self.keys[view], &mut self.scratch);
+        // Both ascend, and the cells of a block's column are most often next to each other in
+        // `frames`: look right after the last one found before searching the rest.
+        let mut from = 0;
+        let chunks = self
+            .scratch
+            .iter()
+            .filter_map(|key| {
+                let rest = frames.get(from..)?;
+                let i = match rest.first() {
+                    Some((k, _)) if k == key => 0,
+                    _ => rest.binary_search_by_key(key, |(k, _)| *k).ok()?,
+                };
+                from += i + 1;
+                Some((*key, rest[i].1.clone()))
+            })
+            .collect();
+        let built = Arc::new(ChunkedView::new(full.tick(), chunks));
+        self.chunked[view] = Some(built.clone());
+        built
     }
 }
