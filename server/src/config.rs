@@ -56,6 +56,21 @@ pub struct ServerConfig {
     #[arg(long, env = "TICKWIRE_RESUME_GRACE_MS", default_value_t = 30_000)]
     pub resume_grace_ms: u32,
 
+    /// With interest management, send clients of protocol version 5 their views as chunks
+    /// (PROTOCOL.md §6.10: each occupied cell encoded once per tick, whatever the number of
+    /// views) rather than as snapshots (one encoding per distinct view and baseline). Chunks
+    /// cost less encoding when views are many, and a few more bytes per client: in the big
+    /// world at 2,000 clients, 5.7 against 9.9 ms of server work per tick (in memory) and
+    /// 4,800 against 4,100 bytes per client per second. Version-4 clients always get snapshots.
+    #[arg(
+        long,
+        env = "TICKWIRE_INTEREST_CHUNKS",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        value_name = "true|false"
+    )]
+    pub interest_chunks: bool,
+
     /// Seed of the rooms' simulations (every game's randomness comes from it); each room mixes
     /// its name in, so rooms differ and each is reproducible.
     #[arg(long, env = "TICKWIRE_SEED", default_value_t = 1)]

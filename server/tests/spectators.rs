@@ -2,8 +2,9 @@
 //! with interest management (cells of 100 units, a 3×3 view), a spectator sees every entity of
 //! the room while a player sees only its block; the spectator owns nothing, is in no roster
 //! and no `Joined` is broadcast for it, its inputs move nothing, and leaving makes no `Left`.
-//! Run twice: with clients of protocol version 5 (views as chunks) and of version 4 (views as
-//! snapshots, which a version-5 server still serves).
+//! Run three times: with clients of protocol version 5 (views as chunks), of version 4 (views
+//! as snapshots, which a version-5 server still serves), and of version 5 on a server told not
+//! to send chunks (`--interest-chunks false`).
 
 mod common;
 
@@ -52,21 +53,29 @@ fn joined_names(events: &[ServerMessage]) -> Vec<String> {
 
 #[tokio::test]
 async fn a_spectator_sees_the_whole_room_and_is_nobody() {
-    spectate(PROTOCOL_VERSION).await;
+    spectate(PROTOCOL_VERSION, true).await;
 }
 
 #[tokio::test]
 async fn a_version_4_spectator_and_player_get_their_views_as_snapshots() {
-    spectate(4).await;
+    spectate(4, true).await;
 }
 
-async fn spectate(version: u16) {
+#[tokio::test]
+async fn a_server_without_interest_chunks_sends_views_as_snapshots() {
+    spectate(PROTOCOL_VERSION, false).await;
+}
+
+/// The scenario, with clients of protocol `version` on a server that sends views as chunks
+/// (`--interest-chunks`) or not.
+async fn spectate(version: u16, interest_chunks: bool) {
     let mut arena = small_arena();
     arena.npcs.count = 300;
     arena.interest = Some(InterestGrid { cell: 100.0, radius: 1, hysteresis: 10.0 });
     let server = server_with(arena, |c| {
         c.auth_secret = Some(SECRET.to_owned());
         c.resume_grace_ms = 0;
+        c.interest_chunks = interest_chunks;
     })
     .await;
     let url = format!("ws://{}/ws", server.handle.addr());
@@ -85,7 +94,7 @@ async fn spectate(version: u16) {
     assert!(seen_by_watcher.get(player.welcome.entity).is_some(), "the player is seen");
     assert!(seen_by_player.len() < seen_by_watcher.len() / 2, "the player sees its block only");
     assert!(seen_by_watcher.get(SPECTATOR_ENTITY).is_none(), "the spectator owns nothing");
-    let chunked = version >= tickwire_protocol::CHUNKS_VERSION;
+    let chunked = interest_chunks && version >= tickwire_protocol::CHUNKS_VERSION;
     for c in [&player, &watcher] {
         assert_eq!(c.chunked == c.snapshots, chunked, "{} of {} as chunks", c.chunked, c.snapshots);
         assert!(chunked || c.chunked == 0);

@@ -85,9 +85,10 @@ fn game<'a>(ctx: &'a ServerCtx, hello: &Hello) -> Result<&'a Arc<GameInfo>, Reje
     Ok(game)
 }
 
-/// Whether the client reads its view as chunks (protocol version 5, `PROTOCOL.md` §6.10).
-fn chunks(hello: &Hello) -> bool {
-    hello.protocol_version >= CHUNKS_VERSION
+/// Whether the client gets its view as chunks: it reads them (protocol version 5,
+/// `PROTOCOL.md` §6.10) and the server sends them (`--interest-chunks`).
+fn chunks(ctx: &ServerCtx, hello: &Hello) -> bool {
+    ctx.config.interest_chunks && hello.protocol_version >= CHUNKS_VERSION
 }
 
 async fn join(
@@ -100,7 +101,7 @@ async fn join(
     claim(ctx, &hello.room).await?;
     let client = ClientId(ctx.next_client_id());
     let link = ClientLink::new(client, game.release_mask.clone());
-    let link = Arc::new(link.with_chunks(chunks(hello)));
+    let link = Arc::new(link.with_chunks(chunks(ctx, hello)));
     // A room may close between the lookup and the join; ask the registry once more.
     for _ in 0..2 {
         let room = ctx.rooms.get_or_create(&hello.game, &hello.room)?;
@@ -159,7 +160,7 @@ async fn resume(
         return Err(RejectReason::ResumeFailed);
     }
     let link = ClientLink::new(ticket.client_id, game.release_mask.clone());
-    let link = Arc::new(link.with_chunks(chunks(hello)));
+    let link = Arc::new(link.with_chunks(chunks(ctx, hello)));
     match room.resume(link.clone()).await {
         Ok(Ok(mut welcome)) => {
             welcome.resume_secret = secret;
