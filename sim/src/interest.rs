@@ -9,18 +9,22 @@
 //! its centre cell, every `Global` entity and its team's.
 //!
 //! **Views are keys, not clients.** A client's view is a [`ViewKey`]: its centre cell and team.
-//! Every client with the same key receives the same snapshot, so a room builds one filtered
-//! snapshot per distinct key in use ([`Interest::views`]), and the server encodes each once per
-//! baseline: the encodes per tick grow with the number of occupied centre cells and of view
-//! changes, not with the number of clients.
+//! Every client with the same key sees the same entities ([`Interest::views`] gives the
+//! distinct keys in use; [`Interest::rows`] lists what one sees, when asked). A server sends a
+//! view either as one snapshot, encoded once per view and baseline (the encodes per tick grow
+//! with the occupied centre cells and the view changes, not with the clients), or as
+//! **chunks**: the tick's entities are cut into chunks, the global ones, each team's and each
+//! cell's ([`Interest::chunks`]), a view is the chunks it covers ([`Interest::chunk_keys`]),
+//! and each chunk is encoded once per baseline for every view that holds it.
 //!
 //! **Hysteresis.** An entity's cell, and a viewer's centre cell, change only once its point is
 //! [`InterestGrid::hysteresis`] units past the border of its current cell, so that an entity or
 //! a client wandering along a border does not flap between cells (each flap would be a despawn
 //! and a spawn on the wire).
 //!
-//! **On the wire nothing changes:** an entity entering a client's view arrives as a spawn, one
-//! leaving it as a despawn, in the ordinary delta snapshot (PROTOCOL.md §6.8).
+//! **On the wire:** as a snapshot, an entity entering a client's view arrives as a spawn, one
+//! leaving it as a despawn, in the ordinary delta snapshot (PROTOCOL.md §6.8); as chunks, a
+//! cell entering the view arrives in full and one leaving it is dropped (§6.10).
 //!
 //! **Events** can be tied to a place or an entity ([`EventPlace`],
 //! [`Ctx::emit_at`](crate::Ctx::emit_at)): such an event reaches only the clients whose view

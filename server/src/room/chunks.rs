@@ -166,31 +166,18 @@ impl ChunkedView {
 mod tests {
     use tickwire_protocol::codec::decode_server;
     use tickwire_protocol::message::ServerMessage;
-    use tickwire_protocol::schema::Replicate;
     use tickwire_protocol::snapshot::{ChunkSet, DecodeLimits, SnapshotDecoder};
     use tickwire_protocol::{EntityId, Schema, Snapshot, SnapshotBuilder};
 
     use super::*;
-
-    tickwire_protocol::component! {
-        /// A point, so that rows and ticks differ.
-        #[derive(Debug, Clone, Copy, PartialEq, Default)]
-        pub struct Spot as "spot" {
-            /// Across.
-            pub x: f32 = fixed(0.0, 1023.5, 0.5),
-        }
-    }
-
-    fn schema() -> &'static Schema {
-        Box::leak(Box::new(Schema::new("chunks-test", &[Spot::DEF]).expect("a schema")))
-    }
+    use crate::room::frame::tests::{Spot, schema};
 
     /// 60 entities at `tick`, entity `i` at `i + tick` (so each moves right by one a tick),
     /// cut into cells 20 wide: the whole frame and its chunks.
     fn chunks(schema: &'static Schema, tick: u32) -> Vec<(ChunkKey, Arc<TickFrame>)> {
         let mut b = SnapshotBuilder::new(schema, Tick(tick), Snapshot::default());
         for id in 0..60u32 {
-            b.entity(EntityId(id)).set(0, &Spot { x: (id + tick) as f32 });
+            b.entity(EntityId(id)).set(0, &Spot { x: (id + tick) as f32, y: 0.0 });
         }
         let full = Arc::new(TickFrame::new(b.finish().expect("unique ids"), schema));
         let mut cells: Vec<(ChunkKey, Vec<usize>)> = Vec::new();
@@ -219,7 +206,7 @@ mod tests {
     fn expected(schema: &'static Schema, tick: u32, top: u32) -> Snapshot {
         let mut b = SnapshotBuilder::new(schema, Tick(tick), Snapshot::default());
         for id in (0..60u32).filter(|id| (id + tick) / 20 <= top) {
-            b.entity(EntityId(id)).set(0, &Spot { x: (id + tick) as f32 });
+            b.entity(EntityId(id)).set(0, &Spot { x: (id + tick) as f32, y: 0.0 });
         }
         b.finish().expect("unique ids")
     }

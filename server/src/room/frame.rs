@@ -5,9 +5,10 @@
 //! the first writer to ask for a given baseline encodes it, and every other writer with that
 //! baseline gets the same bytes. Healthy clients all have the previous tick as baseline, so a
 //! tick costs one delta encode (plus one full encode per tick in which someone joins), whatever
-//! the number of clients. With interest management there is one frame per view, and a
-//! baseline is the frame a client last received (of its view then): encodings are keyed by the
-//! baseline frame's id, so clients that share a view and a baseline share bytes.
+//! the number of clients. With interest management there is one frame per view (or per chunk,
+//! for clients that read views as chunks: [`super::chunks`]), and a baseline is the frame a
+//! client last received (of its view, or chunk, then): encodings are keyed by the baseline
+//! frame's id, so clients that share a view and a baseline share bytes.
 //!
 //! **A view is never copied out.** Its frame holds the tick's whole frame and the rows of it
 //! the view sees, sorted by the first writer that needs them; the encoder reads those rows in
@@ -140,7 +141,7 @@ impl TickFrame {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use tickwire_protocol::schema::Replicate;
     use tickwire_protocol::{EntityId, SnapshotBuilder};
     use tickwire_sim::interest;
@@ -158,7 +159,8 @@ mod tests {
         }
     }
 
-    fn schema() -> &'static Schema {
+    /// A schema of one component, [`Spot`] (the chunk tests use it too).
+    pub(in crate::room) fn schema() -> &'static Schema {
         Box::leak(Box::new(Schema::new("frame-test", &[Spot::DEF]).expect("a schema")))
     }
 

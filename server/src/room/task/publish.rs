@@ -5,13 +5,19 @@
 //! **Without interest** every attached member gets the tick's one frame, and every member no
 //! event names gets one shared batch of events.
 //!
-//! **With interest** the simulation gives one filtered snapshot per distinct view in use
-//! ([`Simulation::views`](tickwire_sim::Simulation::views)); each becomes a [`TickFrame`] of its
-//! own, shared by the members with that view, and a writer encodes it against the frame it last
-//! sent (of the same view, or of the view it had before: entities that left are despawns,
-//! those that came are spawns). Encodings are cached per (frame, baseline frame), so members
-//! with the same view and the same baseline share bytes. Events tied to a place or an entity
-//! go only to the members whose view covers it; batches are built once per view.
+//! **With interest** the simulation gives the distinct views in use
+//! ([`Simulation::views`](tickwire_sim::Simulation::views)), and each member is shown its view
+//! ([`Shows`], built when a member first needs it, once per view):
+//! - to a member that reads views as snapshots, as a [`TickFrame`] of its own, shared by the
+//!   members with that view; a writer encodes it against the frame it last sent (of the same
+//!   view, or of the view it had before: entities that left are despawns, those that came are
+//!   spawns). Encodings are cached per (frame, baseline frame), so members with the same view
+//!   and the same baseline share bytes;
+//! - to a member that reads chunks, as the chunks it covers ([`crate::room::chunks`]): the
+//!   tick's chunks become frames once, shared by every view that holds them.
+//!
+//! Events tied to a place or an entity go only to the members whose view covers it; batches
+//! are built once per view.
 
 use std::sync::Arc;
 
