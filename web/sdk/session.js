@@ -38,8 +38,10 @@ import { ProtocolError, World } from './world.js';
 export const DEFAULT_TUNING = Object.freeze({
   /** Base interpolation delay, ticks (plus twice the jitter). */
   interpDelayTicks: 2,
-  /** Extra ticks of input lead (plus twice the jitter). */
+  /** Extra ticks of input lead (plus twice the jitter and the RTT variation). */
   inputMarginTicks: 1,
+  /** The most ticks of lead late inputs can add (late.js); 0 turns it off. */
+  maxLateMarginTicks: 4,
   /** Interval of our own pings, ms. */
   pingIntervalMs: 1000,
   /** Silence after which the session is considered dead, ms. */

@@ -6,16 +6,20 @@
 // readable (frozen) during an outage. Time enters as `now` (ms, any epoch).
 //
 // Timing follows the Rust client (`client/src/state.rs`): an input is stamped
-// `floor(server_now + rtt/2 + margin + 2·jitter) + 1`, remote entities are drawn
+// `floor(server_now + rtt/2 + margin + min(2·jitter + rttvar, 6) + late) + 1` (`late`: the
+// margin late inputs earned, late.js), remote entities are drawn
 // `interpDelayTicks + 2·jitter` ticks behind the newest snapshot, and that render time is the
 // input's `view` (lag compensation).
 
 import { decodeSnapshot, tickDiff } from './snapshot.js';
 import { ClockSync, RttEstimator, RESYNC_TICKS } from './clock.js';
 import { SnapshotHistory, renderDelay } from './interp.js';
+import { LateMargin } from './late.js';
 
 /** Our own pings remembered until their pong (older ones are forgotten). */
 const MAX_PINGS_IN_FLIGHT = 8;
+/** Input ticks remembered to tell late inputs (two seconds at 30 Hz). */
+const SENT_TICKS_KEPT = 64;
 /** The most input frames sent in one tick (the server allows twice the tick rate). */
 const MAX_FRAMES_PER_TICK = 2;
 
@@ -52,6 +56,12 @@ export class World {
   #players = new Map();
   /** The newest input tick sent (wire tick), or null before the first. */
   #lastInputSent = null;
+  /** Margin earned by late inputs. */
+  #late = new LateMargin();
+  /** The ticks of the last inputs sent (at most SENT_TICKS_KEPT), to find late ones. */
+  #sentTicks = [];
+  /** Inputs found late so far. */
+  #inputsLate = 0;
   /** ping id → sent at (ms); at most MAX_PINGS_IN_FLIGHT, oldest forgotten. */
   #pings = new Map();
   #nextPing = 0;
@@ -154,6 +164,12 @@ export class World {
     this.#clock.observe(now, msg.tick);
     this.#history.push(this.#clock.relative(msg.tick), snapshot);
     this.#latest = { snapshot, lastInput: msg.last_input, baseline: msg.baseline, receivedAt: now, bytes: size };
+    // An input sent for this tick that the server had not consumed by then came late.
+    const consumed = msg.last_input !== null && tickDiff(msg.tick, msg.last_input) <= 0;
+    if (!consumed && this.#sentTicks.includes(msg.tick)) {
+      this.#inputsLate++;
+      this.#late.late(now, this.#tuning.maxLateMarginTicks);
+    }
     return this.#latest;
   }
 
@@ -216,6 +232,10 @@ export class World {
     const frames = [];
     for (let k = 0; k < ticks.count; k++) frames.push({ type: 'Input', tick: (ticks.first + k) >>> 0, ...frame });
     this.#lastInputSent = frames.at(-1).tick;
+    for (const f of frames) {
+      this.#sentTicks.push(f.tick);
+      if (this.#sentTicks.length > SENT_TICKS_KEPT) this.#sentTicks.shift();
+    }
     return frames;
   }
 
@@ -237,8 +257,25 @@ export class World {
   #inputTarget(now) {
     const rtt = this.rttMs;
     const atArrival = this.#clock.serverNow(now, rtt) + this.#clock.ticks(rtt / 2);
-    const margin = this.#tuning.inputMarginTicks + Math.min(2 * this.#clock.jitterTicks, 6);
+    // Arrival jitter covers the server → client path; the RTT variation also covers the way
+    // back, the one inputs take. Late inputs add their own margin (late.js).
+    const spread = 2 * this.#clock.jitterTicks + this.#clock.ticks(this.#rtt.rttvar);
+    const margin = this.#tuning.inputMarginTicks + Math.min(spread, 6) + this.#late.ticks(now);
     return Math.floor(atArrival + margin) + 1;
+  }
+
+  /**
+   * Inputs found late so far: the snapshot of a tick this client sent an input for had an
+   * older `last_input`. Each stamps the next inputs a little further ahead for a while
+   * (late.js).
+   */
+  get inputsLate() {
+    return this.#inputsLate;
+  }
+
+  /** The margin late inputs add now, ticks. */
+  lateMarginTicks(now) {
+    return this.#late.ticks(now);
   }
 
   /** The view time sent with inputs: what is being rendered (tick and 1/256ths of it). */

@@ -132,6 +132,35 @@ test('snapshots: full, then deltas against the previous one; acknowledged in sta
   assert.equal(h.s.stats.snapshots, 2);
 });
 
+test('a late input stamps the next ones further ahead for a while (the Rust client’s late margin)', () => {
+  /** A session that sends an input, then gets the snapshot of its tick, on time or late. */
+  const run = (late, options = {}) => {
+    const h = connected(options);
+    const s1 = world(101, 300);
+    h.now += 33;
+    h.deliver(snapshotMsg(null, s1));
+    h.s.sendInput(h.now);
+    const sent = h.sent('Input').at(-1).tick;
+    h.now += 33;
+    h.deliver(snapshotMsg(s1, world(sent, 300), late ? sent - 1 : sent));
+    h.s.sendInput(h.now);
+    return { h, next: h.sent('Input').at(-1).tick };
+  };
+  const onTime = run(false);
+  const late = run(true);
+  assert.equal(onTime.h.s.world.inputsLate, 0);
+  assert.equal(late.h.s.world.inputsLate, 1, 'the snapshot of its tick had an older last_input');
+  assert.equal(late.h.s.world.lateMarginTicks(late.h.now), 1);
+  assert.ok(late.next > onTime.next, `stamped further ahead: ${late.next} against ${onTime.next}`);
+  assert.equal(late.h.s.world.lateMarginTicks(late.h.now + 1000), 0.5, 'half a tick a second');
+  assert.equal(late.h.s.world.lateMarginTicks(late.h.now + 3000), 0);
+  // Off with a cap of 0.
+  const off = run(true, { tuning: { maxLateMarginTicks: 0 } });
+  assert.equal(off.h.s.world.inputsLate, 1);
+  assert.equal(off.h.s.world.lateMarginTicks(off.h.now), 0);
+  assert.equal(off.next, onTime.next);
+});
+
 test('the input is the game’s fields; the predictor and the input event see them as the server will', () => {
   const seen = [];
   let aim = 1;
