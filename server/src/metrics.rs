@@ -53,6 +53,9 @@ pub struct Metrics {
     pub interest_transitions: Family<Label, Counter>,
     /// Interest management: entities in each view, by game.
     pub interest_entities: HistogramFamily<Label>,
+    /// Interest management: chunks per published tick sent to clients that read views as
+    /// chunks, by game.
+    pub interest_chunks: HistogramFamily<Label>,
     /// Round-trip times measured by server pings, seconds.
     pub rtt: Histogram,
     /// Lag-compensated raycasts, by game and outcome (`hit`/`miss`).
@@ -142,6 +145,7 @@ impl Metrics {
             interest_views: Family::new_with_constructor(count_buckets),
             interest_transitions: Family::default(),
             interest_entities: Family::new_with_constructor(count_buckets),
+            interest_chunks: Family::new_with_constructor(count_buckets),
             rtt: Histogram::new(exponential_buckets(0.5e-3, 2.0, 14)),
             rewinds: Family::default(),
             rewind_seconds: Family::new_with_constructor(rewind_buckets),
@@ -206,6 +210,11 @@ impl Metrics {
             "interest_entities",
             "Entities in each view per published tick (interest management)",
             m.interest_entities.clone(),
+        );
+        r.register(
+            "interest_chunks",
+            "Chunks per published tick, for clients that read views as chunks (interest management)",
+            m.interest_chunks.clone(),
         );
         r.register(
             "fleet_health_pings",
@@ -305,10 +314,12 @@ impl Metrics {
         let interest_views = self.interest_views.get_or_create(&label).clone();
         let interest_transitions = self.interest_transitions.get_or_create(&label).clone();
         let interest_entities = self.interest_entities.get_or_create(&label).clone();
+        let interest_chunks = self.interest_chunks.get_or_create(&label).clone();
         GameMetrics {
             interest_views,
             interest_transitions,
             interest_entities,
+            interest_chunks,
             game,
             rooms,
             players,
@@ -413,6 +424,8 @@ pub struct GameMetrics {
     pub interest_transitions: Counter,
     /// Entities per view (interest management).
     pub interest_entities: Histogram,
+    /// Chunks per published tick, for clients that read views as chunks.
+    pub interest_chunks: Histogram,
 }
 
 /// The `outcome` labels of `tickwire_inputs_total`.

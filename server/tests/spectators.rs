@@ -99,6 +99,9 @@ async fn spectate(version: u16, interest_chunks: bool) {
         assert_eq!(c.chunked == c.snapshots, chunked, "{} of {} as chunks", c.chunked, c.snapshots);
         assert!(chunked || c.chunked == 0);
     }
+    let (_, text) = http_get(server.handle.addr(), "/metrics").await;
+    let ticks_with_chunks = metric(&text, "tickwire_interest_chunks_count{game=\"arena\"}");
+    assert_eq!(ticks_with_chunks > 0.0, chunked, "chunks counted in {ticks_with_chunks} ticks");
 
     // The player heard of its own join only; the spectator got the roster (the player).
     // (A `Joined` still pending when the spectator came may reach it beside the roster.)

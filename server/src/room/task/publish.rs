@@ -166,6 +166,9 @@ impl<G: Game> Room<G> {
                 }
             };
         }
+        if let Some(chunks) = &shows.chunks {
+            self.game.metrics.interest_chunks.observe(chunks.len() as f64);
+        }
     }
 
     /// The interest metrics of one tick's views (`whole`: entities in the whole world).
