@@ -23,8 +23,9 @@
 # INTEREST (default "on off") lists the settings to run; the server is restarted for each, with
 # the grid {"cell":250,"radius":1,"hysteresis":16} or without interest. COUNTS defaults to
 # "500 1000 2000". Its table adds what interest is judged by: payload encodes per tick
-# (tickwire_snapshot_encodes_total delta / ticks), distinct views and view transitions per tick
-# (tickwire_interest_views, tickwire_interest_transitions_total), decode errors and
+# (tickwire_snapshot_encodes_total delta / ticks), distinct views, chunks in use (for bots that
+# read views as chunks) and view transitions per tick (tickwire_interest_views,
+# tickwire_interest_chunks, tickwire_interest_transitions_total), decode errors and
 # mispredictions; and, per client count, bytes per client per second with interest over without.
 # Without interest every bot decodes and keeps the whole world (about 1 MB a snapshot, 8 kept):
 # a step whose bots outgrow MAX_BOTS_RSS_MB (default 8192) is stopped and marked so.
@@ -100,13 +101,15 @@ machine_busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 # Resident set size in kB.
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 now_ns() { date +%s%N; }
-# The server's interest counters as JSON: encodes, ticks, views (sum, count), transitions.
+# The server's interest counters as JSON: encodes, ticks, views and chunks (sum, count),
+# transitions.
 scrape() {
     curl -fsS "http://127.0.0.1:$PORT/metrics" 2>/dev/null | python3 -c '
 import json, sys
 want = {"tickwire_snapshot_encodes_total": "encodes", "tickwire_tick_duration_seconds_count": "ticks",
         "tickwire_interest_views_sum": "views_sum", "tickwire_interest_views_count": "views_count",
-        "tickwire_interest_transitions_total": "transitions"}
+        "tickwire_interest_transitions_total": "transitions",
+        "tickwire_interest_chunks_sum": "chunks_sum", "tickwire_interest_chunks_count": "chunks_count"}
 out = dict.fromkeys(want.values(), 0.0)
 for line in sys.stdin:
     if line.startswith("#") or " " not in line:
@@ -185,6 +188,7 @@ d = {k: k1.get(k, 0.0) - k0.get(k, 0.0) for k in k1}
 ticks = d.get("ticks", 0.0)
 per_tick = lambda k: "–" if ticks <= 0 else f"{d.get(k, 0.0) / ticks:.1f}"
 views = "–" if d.get("views_count", 0.0) <= 0 else f"{d['views_sum'] / d['views_count']:.1f}"
+chunks = "–" if d.get("chunks_count", 0.0) <= 0 else f"{d['chunks_sum'] / d['chunks_count']:.1f}"
 note = " stopped: bots over MAX_BOTS_RSS_MB" if over == "1" else ""
 try:
     r = json.load(open(path))
@@ -211,7 +215,7 @@ if interest == "-":
           f"| {r['errors']} ({r['bots_connected']}/{n} connected){note} |")
     sys.exit()
 if r is None:
-    print(f"| {interest} | {n} | – | {server:.0f} | – | {per_tick('encodes')} | {views} "
+    print(f"| {interest} | {n} | – | {server:.0f} | – | {per_tick('encodes')} | {views} | {chunks} "
           f"| {per_tick('transitions')} | – | – | – | – | – | {int(rss) / 1024:.0f} | {bots:.0f} | run failed{note} |")
     sys.exit()
 tick = r["server_tick_p99_ms"]
@@ -219,7 +223,7 @@ tick = "–" if tick is None else f"{tick:.2f}"
 with open(rows, "a") as f:
     f.write(json.dumps({"interest": interest, "clients": int(n), "bytes": r["bytes_per_bot_per_s"]}) + "\n")
 print(f"| {interest} | {n} | {r['bytes_per_bot_per_s']:.0f} | {server:.0f} | {tick} "
-      f"| {per_tick('encodes')} | {views} | {per_tick('transitions')} "
+      f"| {per_tick('encodes')} | {views} | {chunks} | {per_tick('transitions')} "
       f"| {r['snapshot_interval_ms']['p99']:.1f} | {st_gap} | {r['decode_errors']} "
       f"| {r['mispredictions']} / {r['prediction_checks']} | {st_mis} | {int(rss) / 1024:.0f} | {bots:.0f} "
       f"| {r['errors']} ({r['bots_connected']}/{n} connected){note} |")
@@ -233,10 +237,11 @@ if [[ "$SCENARIO" == bigworld ]]; then
         echo "Load test: the big world (8,000×8,000, 20,000 NPCs 25% moving, 30 Hz), release server,"
         echo "bots \`$BEHAVIOUR\` in one room, $DURATION per step (ramp-up $RAMP_UP), link ${LATENCY}±${JITTER};"
         echo "$(nproc) cores $([[ "${PIN:-0}" == 1 ]] && echo "(server pinned to one, bots to the rest)" || echo "shared by server and bots"). Interest: cell 250, radius 1, hysteresis 16."
-        echo "CPU % is of one core; encodes, views and transitions are per tick, from /metrics."
+        echo "CPU % is of one core; encodes, views, chunks (views sent as chunks, PROTOCOL.md §6.10) and"
+        echo "transitions are per tick, from /metrics."
         echo
-        echo "| interest | clients | bytes/client/s | server CPU % | server tick p99 (ms) | encodes/tick | views/tick | transitions/tick | snapshot gap p99 (ms) | steady gap p99 (ms) | decode errors | mispredictions / checks | steady mispredictions / checks | server RSS MB | bots CPU % | errors |"
-        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        echo "| interest | clients | bytes/client/s | server CPU % | server tick p99 (ms) | encodes/tick | views/tick | chunks/tick | transitions/tick | snapshot gap p99 (ms) | steady gap p99 (ms) | decode errors | mispredictions / checks | steady mispredictions / checks | server RSS MB | bots CPU % | errors |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
         printf '%s\n' "${rows[@]}"
         echo
         python3 - "$out_dir/rows.jsonl" <<'PY'

@@ -166,8 +166,9 @@ impl<G: Game> Room<G> {
                 }
             };
         }
-        if let Some(chunks) = &shows.chunks {
-            self.game.metrics.interest_chunks.observe(chunks.len() as f64);
+        if shows.chunks.is_some() {
+            let in_use = shows.in_use.iter().filter(|&&used| used).count();
+            self.game.metrics.interest_chunks.observe(in_use as f64);
         }
     }
 
@@ -196,6 +197,8 @@ struct Shows<'k> {
     frames: Vec<Option<Arc<TickFrame>>>,
     /// The tick's chunks as frames, by ascending key, once a member reads chunks.
     chunks: Option<Vec<(ChunkKey, Arc<TickFrame>)>>,
+    /// Which of `chunks` some view holds (the metric's chunks in use).
+    in_use: Vec<bool>,
     /// Each view as chunks, once built.
     chunked: Vec<Option<Arc<ChunkedView>>>,
     /// Scratch: a view's chunk keys.
@@ -205,7 +208,8 @@ struct Shows<'k> {
 impl<'k> Shows<'k> {
     fn new(full: &'k Arc<TickFrame>, keys: &'k [ViewKey]) -> Self {
         let (frames, chunked) = (vec![None; keys.len()], vec![None; keys.len()]);
-        Self { full, keys, frames, chunks: None, chunked, scratch: Vec::new() }
+        let (chunks, in_use, scratch) = (None, Vec::new(), Vec::new());
+        Self { full, keys, frames, chunks, in_use, chunked, scratch }
     }
 
     /// What a member with view `view` is shown: as chunks when it reads them (`chunks`) and
@@ -235,6 +239,7 @@ impl<'k> Shows<'k> {
             let frame = |rows: &[usize]| Arc::new(TickFrame::view(full.clone(), rows.to_vec()));
             interest.chunks().into_iter().map(|(key, rows)| (key, frame(rows))).collect()
         });
+        self.in_use.resize(frames.len(), false);
         interest.chunk_keys(self.keys[view], &mut self.scratch);
         // Both ascend, and the cells of a block's column are most often next to each other in
         // `frames`: look right after the last one found before searching the rest.
@@ -248,6 +253,7 @@ impl<'k> Shows<'k> {
                     Some((k, _)) if k == key => 0,
                     _ => rest.binary_search_by_key(key, |(k, _)| *k).ok()?,
                 };
+                self.in_use[from + i] = true;
                 from += i + 1;
                 Some((*key, rest[i].1.clone()))
             })
