@@ -95,6 +95,8 @@ impl SnapshotHistory {
     /// replica (and returns nothing: its buffers stay with the new replica's decodes).
     pub fn push(&mut self, snap: Snapshot) -> Option<Snapshot> {
         if self.capacity == 1 {
+            // A view written out by `forget_chunks` goes: a history of one holds one snapshot.
+            self.snaps.clear();
             self.one = One::Replica(Replica::new(snap));
             self.written = OnceLock::new();
             return None;
@@ -163,6 +165,7 @@ impl SnapshotHistory {
     /// Forgets the newest snapshot of a history of one (a delta failed to decode into it:
     /// what remains is no baseline).
     pub(crate) fn forget_replica(&mut self) {
+        self.snaps.clear();
         self.one = One::Plain;
         self.written = OnceLock::new();
     }

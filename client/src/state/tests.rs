@@ -197,6 +197,29 @@ impl Harness {
         self.sent = Some(snap);
     }
 
+    /// Runs until the client has the last snapshot the server sent (on its way for at most the
+    /// latency, well under a tick), and returns it.
+    fn caught_up(&mut self) -> Snapshot {
+        let server = self.sent.clone().expect("sent");
+        for _ in 0..100 {
+            if self.client.latest_snapshot().map(Snapshot::tick) == Some(server.tick()) {
+                break;
+            }
+            self.run(MS, ArenaInput::IDLE);
+        }
+        server
+    }
+
+    /// The connection drops, with what was in flight, and the client starts a new one
+    /// (resuming).
+    fn new_connection(&mut self) {
+        self.client.transport_ended(EndReason::ConnectionLost);
+        self.to_client.clear();
+        self.to_server.clear();
+        self.joined = false;
+        self.client.restart(self.now, true);
+    }
+
     fn player_pos(&self) -> Vec2 {
         self.sim.game().player(self.sim.world(), self.me).expect("player").pos
     }
@@ -438,8 +461,7 @@ fn views_as_chunks_rebuild_the_servers_world_in_any_history() {
         let tuning = Tuning { history_len, ..Tuning::default() };
         h.client = state("lobby", tuning, h.now).expect("valid hello");
         h.run(Duration::from_secs(3), ArenaInput::toward(Vec2::new(1.0, 0.3)));
-        let server = h.sent.clone().expect("sent");
-        h.run(MS * 15, ArenaInput::IDLE);
+        let server = h.caught_up();
         let stats = h.client.stats();
         assert_eq!(h.client.latest_snapshot(), Some(&server), "history of {history_len}");
         assert_eq!(h.client.history().len(), history_len.min(stats.snapshots as usize));
@@ -452,17 +474,23 @@ fn views_as_chunks_rebuild_the_servers_world_in_any_history() {
         let own = h.client.history().newest_entity(h.me, &mut row).map(|e| e.values.to_vec());
         assert_eq!(own.as_deref(), server.get(h.me).map(|e| e.values));
         // A new connection keeps the view and forgets the chunks: its first view is full.
-        h.client.transport_ended(EndReason::ConnectionLost);
-        h.client.restart(h.now, true);
+        h.new_connection();
         assert_eq!(h.client.latest_snapshot(), Some(&server), "kept across the restart");
         h.chunks = Some(Vec::new());
         h.sent = None;
         h.run(Duration::from_secs(1), ArenaInput::IDLE);
         let stats = h.client.stats();
         assert_eq!((stats.full_snapshots, stats.decode_errors), (2, 0), "{stats:?}");
-        let server = h.sent.clone().expect("sent");
-        h.run(MS * 15, ArenaInput::IDLE);
+        let server = h.caught_up();
         assert_eq!(h.client.latest_snapshot(), Some(&server), "after the restart");
+        // The next connection sends snapshots (another server of a fleet, say).
+        h.new_connection();
+        (h.chunks, h.sent) = (None, None);
+        h.run(Duration::from_secs(1), ArenaInput::IDLE);
+        let server = h.caught_up();
+        assert_eq!(h.client.latest_snapshot(), Some(&server), "snapshots after chunks");
+        assert_eq!(h.client.history().len(), history_len, "history of {history_len}");
+        assert_eq!(h.client.stats().decode_errors, 0);
     }
 }
 
