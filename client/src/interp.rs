@@ -179,7 +179,7 @@ impl SnapshotHistory {
     /// The newest snapshot (the delta baseline).
     pub fn newest(&self) -> Option<&Snapshot> {
         match &self.one {
-            One::Replica(r) => Some(self.written.get_or_init(|| r.clone().into_snapshot())),
+            One::Replica(r) => Some(self.written.get_or_init(|| r.snapshot())),
             One::Chunks => Some(self.written.get_or_init(|| {
                 let mut out = Snapshot::default();
                 self.chunks.view_into(&mut out);

@@ -111,6 +111,13 @@ impl InterestGrid {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Cell(pub i32, pub i32);
 
+impl Cell {
+    /// The key of this cell's chunk (`PROTOCOL.md` §6.10).
+    pub fn key(self) -> ChunkKey {
+        ChunkKey::Cell { x: self.0, y: self.1 }
+    }
+}
+
 /// Where an entity is, for interest ([`Game::places`](crate::Game::places)).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Place {
@@ -402,29 +409,32 @@ impl Interest {
     /// each of these runs in row order. Allocated once, at its size.
     pub fn rows(&self, key: ViewKey) -> Option<Vec<usize>> {
         let mut rows = Vec::with_capacity(self.view_len(key, 0));
-        self.runs(key, |run| rows.extend_from_slice(run)).then_some(rows)
+        self.parts(key, |_, run| rows.extend_from_slice(run)).then_some(rows)
     }
 
     /// The number of entities `key` sees (after [`views`](Self::views)), of `whole` in the
     /// world, without listing them.
     pub fn view_len(&self, key: ViewKey, whole: usize) -> usize {
         let mut len = 0;
-        if self.runs(key, |run| len += run.len()) { len } else { whole }
+        if self.parts(key, |_, run| len += run.len()) { len } else { whole }
     }
 
-    /// Calls `f` with each run of rows `key` sees (see [`rows`](Self::rows)); `false` for a key
-    /// that sees everything.
-    fn runs(&self, key: ViewKey, mut f: impl FnMut(&[usize])) -> bool {
+    /// Calls `f` with each part of the world `key` sees, as a chunk key and its rows (empty
+    /// for a part with no entity this tick): the global part, the team's, then each cell of the
+    /// block, in ascending key order. `false` for a key that sees everything.
+    fn parts(&self, key: ViewKey, mut f: impl FnMut(ChunkKey, &[usize])) -> bool {
         let team = match key {
             ViewKey::Everything => return false,
             ViewKey::Around { team, .. } | ViewKey::Nowhere { team } => team,
         };
-        f(&self.global);
-        if let Some(t) = team.and_then(|t| self.by_team.get(&t)) {
-            f(t);
+        f(ChunkKey::Global, &self.global);
+        if let Some(t) = team {
+            f(ChunkKey::Team(t), self.by_team.get(&t).map_or(&[], Vec::as_slice));
         }
         if let ViewKey::Around { centre, .. } = key {
-            self.block(centre).filter_map(|c| self.by_cell.get(&c)).for_each(|rows| f(rows));
+            for cell in self.block(centre) {
+                f(cell.key(), self.by_cell.get(&cell).map_or(&[], Vec::as_slice));
+            }
         }
         true
     }
@@ -453,7 +463,7 @@ impl Interest {
             self.by_cell
                 .iter()
                 .filter(|(_, r)| !r.is_empty())
-                .map(|(c, rows)| (ChunkKey::Cell { x: c.0, y: c.1 }, &rows[..])),
+                .map(|(c, rows)| (c.key(), &rows[..])),
         );
         out[start..].sort_unstable_by_key(|(k, _)| *k);
         out
@@ -464,24 +474,8 @@ impl Interest {
     /// (`Everything`: every chunk).
     pub fn chunk_keys(&self, key: ViewKey, out: &mut Vec<ChunkKey>) {
         out.clear();
-        let team = match key {
-            ViewKey::Everything => {
-                out.extend(self.chunks().into_iter().map(|(k, _)| k));
-                return;
-            }
-            ViewKey::Around { team, .. } | ViewKey::Nowhere { team } => team,
-        };
-        if !self.global.is_empty() {
-            out.push(ChunkKey::Global);
-        }
-        if let Some(t) = team.filter(|t| self.by_team.get(t).is_some_and(|r| !r.is_empty())) {
-            out.push(ChunkKey::Team(t));
-        }
-        if let ViewKey::Around { centre, .. } = key {
-            let occupied = |c: &Cell| self.by_cell.get(c).is_some_and(|r| !r.is_empty());
-            out.extend(
-                self.block(centre).filter(occupied).map(|c| ChunkKey::Cell { x: c.0, y: c.1 }),
-            );
+        if !self.parts(key, |k, rows| out.extend((!rows.is_empty()).then_some(k))) {
+            out.extend(self.chunks().into_iter().map(|(k, _)| k));
         }
     }
 

@@ -63,8 +63,6 @@ pub struct ChunkSet {
     held: Vec<(ChunkKey, Replica)>,
     /// Scratch: the chunks after the message being applied.
     next: Vec<(ChunkKey, Replica)>,
-    /// Scratch: a new chunk's full snapshot.
-    spare: Snapshot,
     /// Scratch: the entities a message spawned, and the chunk each is in.
     spawned: Vec<(EntityId, usize)>,
     /// Scratch for the merge (see [`Merge`]).
@@ -104,13 +102,13 @@ impl ChunkSet {
 
     /// The chunks held, by ascending key, each written out as a snapshot.
     pub fn held(&self) -> impl Iterator<Item = (ChunkKey, Snapshot)> + '_ {
-        self.held.iter().map(|(k, r)| (*k, r.clone().into_snapshot()))
+        self.held.iter().map(|(k, r)| (*k, r.snapshot()))
     }
 
     /// A chunk held, written out as a snapshot.
     pub fn chunk(&self, key: ChunkKey) -> Option<Snapshot> {
         let i = self.held.binary_search_by_key(&key, |(k, _)| *k).ok()?;
-        Some(self.held[i].1.clone().into_snapshot())
+        Some(self.held[i].1.snapshot())
     }
 
     /// Entities in the view.
@@ -292,13 +290,14 @@ impl ChunkSet {
         limits: &DecodeLimits,
         c: usize,
     ) -> Result<Replica, SnapshotError> {
-        let snap = &mut self.spare;
-        decoder.decode_into(schema, None, msg.tick, &chunk.payload, limits, snap)?;
+        // Decoded into a snapshot of its own, which the replica then takes over.
+        let mut snap = Snapshot::default();
+        decoder.decode_into(schema, None, msg.tick, &chunk.payload, limits, &mut snap)?;
         if snap.is_empty() {
             return Err(SnapshotError::EmptyChunk { key: chunk.key, why: "empty" });
         }
         self.spawned.extend(snap.ids().iter().map(|&id| (id, c)));
-        Ok(Replica::new(snap.clone()))
+        Ok(Replica::new(snap))
     }
 }
 

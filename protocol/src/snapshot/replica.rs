@@ -144,6 +144,13 @@ impl Replica {
         self.bring_forward(Tick(row[0]), mask, &mut out.values[start..]);
     }
 
+    /// The whole state written out as a new snapshot ([`to_snapshot`](Self::to_snapshot)).
+    pub fn snapshot(&self) -> Snapshot {
+        let mut out = Snapshot::default();
+        self.to_snapshot(&mut out);
+        out
+    }
+
     /// The state as a snapshot.
     pub fn into_snapshot(self) -> Snapshot {
         let mut out = Snapshot::default();

@@ -61,11 +61,19 @@ pub enum Shown {
 }
 
 impl Shown {
-    /// The tick.
-    pub fn tick(&self) -> Tick {
+    /// The frame shown, if it is one.
+    pub fn frame(&self) -> Option<&TickFrame> {
         match self {
-            Self::Frame(f) => f.tick(),
-            Self::Chunks(c) => c.tick,
+            Self::Frame(f) => Some(f),
+            Self::Chunks(_) => None,
+        }
+    }
+
+    /// The view as chunks shown, if it is one.
+    pub fn chunked(&self) -> Option<&ChunkedView> {
+        match self {
+            Self::Chunks(c) => Some(c),
+            Self::Frame(_) => None,
         }
     }
 

@@ -59,11 +59,7 @@ impl Published {
         out.clear();
         let encodes = match &self.shown {
             Shown::Frame(frame) => {
-                let last = match last_sent {
-                    Some(Shown::Frame(f)) => Some(&**f),
-                    _ => None,
-                };
-                let (payload, baseline, encoded) = frame.payload(last);
+                let (payload, baseline, encoded) = frame.payload(last_sent.and_then(Shown::frame));
                 tickwire_protocol::codec::encode_snapshot_into(
                     out,
                     frame.tick(),
@@ -74,11 +70,7 @@ impl Published {
                 usize::from(encoded)
             }
             Shown::Chunks(view) => {
-                let last = match last_sent {
-                    Some(Shown::Chunks(c)) => Some(&**c),
-                    _ => None,
-                };
-                view.render(last, self.last_input, out)
+                view.render(last_sent.and_then(Shown::chunked), self.last_input, out)
             }
         };
         self.stats.sent(out.len());
