@@ -16,6 +16,8 @@
 //! first client of a view and baseline encodes, the others share the payload). Pushing the
 //! inputs is the session readers' work and is not timed; socket writes are not included.
 //!
+//! `BIG_WORLD_CASES=chunks,everything` runs only the cases named (the setup of each is long).
+//!
 //! Each case prints, per tick: the time in `Room::tick` and in the writers, the snapshot bytes
 //! per client, the payload encodes, the distinct views (frames published), the distinct chunks
 //! sent (with chunks) and the view transitions (from the game's metrics). The issue's target: a
@@ -119,8 +121,36 @@ impl Bench {
         common::push_inputs(&self.room, self.clients.iter().map(|c| &*c.link), &self.players);
     }
 
-    /// The timed part: the room's tick and every writer's take + render.
+    /// One tick: the timed part ([`Self::step`]), then the accounting of what was sent.
     fn tick(&mut self) -> Sent {
+        let sent = self.step();
+        self.account(sent)
+    }
+
+    /// [`Self::step`], never inlined: what a profiler counts alone in a run of
+    /// `BIG_WORLD_TICKS` (`valgrind --tool=callgrind --toggle-collect=big_world::Bench::profiled`),
+    /// without the setup's ticks, the inputs or the accounting.
+    #[inline(never)]
+    fn profiled(&mut self) -> Sent {
+        self.step()
+    }
+
+    /// Counted out of the timed part: what each client was just sent.
+    fn account(&self, mut sent: Sent) -> Sent {
+        let (mut frames, mut chunks) = (HashSet::new(), HashSet::new());
+        for shown in self.clients.iter().filter_map(|c| c.last_sent.as_ref()) {
+            frames.insert(shown.addr());
+            if let Shown::Chunks(view) = shown {
+                chunks.extend(view.chunks.iter().map(|(_, f)| Arc::as_ptr(f)));
+            }
+        }
+        sent.views = frames.len();
+        sent.chunks = chunks.len();
+        sent
+    }
+
+    /// The timed part: the room's tick and every writer's take + render.
+    fn step(&mut self) -> Sent {
         let started = Instant::now();
         self.room.tick(true);
         let ticked = Instant::now();
@@ -135,16 +165,6 @@ impl Bench {
             }
         }
         sent.writers = ticked.elapsed();
-        // Counted out of the timed part: what each client was just sent.
-        let (mut frames, mut chunks) = (HashSet::new(), HashSet::new());
-        for shown in self.clients.iter().filter_map(|c| c.last_sent.as_ref()) {
-            frames.insert(shown.addr());
-            if let Shown::Chunks(view) = shown {
-                chunks.extend(view.chunks.iter().map(|(_, f)| Arc::as_ptr(f)));
-            }
-        }
-        sent.views = frames.len();
-        sent.chunks = chunks.len();
         sent
     }
 
@@ -164,9 +184,15 @@ fn big_world(c: &mut Criterion) {
     let mut group = c.benchmark_group("server_tick/bigworld-20k");
     group.sampling_mode(SamplingMode::Flat).sample_size(10);
     let clients = if cfg!(debug_assertions) { 64 } else { CLIENTS };
-    for (case, interest, chunked) in
-        [("interest", true, false), ("chunks", true, true), ("everything", false, false)]
-    {
+    // Building each case's room of 2,000 clients takes seconds (minutes under a profiler):
+    // `BIG_WORLD_CASES=chunks` builds only the cases named (comma-separated).
+    let only = std::env::var("BIG_WORLD_CASES").ok();
+    // `BIG_WORLD_TICKS=n`: n ticks of each case, not timed by criterion (the same ticks from
+    // run to run, for counting instructions with a profiler).
+    let fixed: Option<u32> = std::env::var("BIG_WORLD_TICKS").ok().and_then(|n| n.parse().ok());
+    let cases = [("interest", true, false), ("chunks", true, true), ("everything", false, false)];
+    let wanted = |case: &str| only.as_deref().is_none_or(|o| o.split(',').any(|c| c == case));
+    for (case, interest, chunked) in cases.into_iter().filter(|(case, ..)| wanted(case)) {
         let scenario = Scenario::big_world(interest);
         let mut bench = Bench::new(&scenario, clients, chunked);
         let name = format!("{clients}-clients/{case}");
@@ -174,19 +200,28 @@ fn big_world(c: &mut Criterion) {
         let mut total = Sent::default();
         let mut ticks = 0u32;
         let transitions0 = bench.transitions();
-        group.bench_function(name.as_str(), |b| {
-            b.iter_custom(|iters| {
-                let mut elapsed = Duration::ZERO;
-                for _ in 0..iters {
-                    bench.push_inputs();
-                    let sent = bench.tick();
-                    elapsed += sent.room + sent.writers;
-                    total.add(sent);
-                    ticks += 1;
-                }
-                elapsed
+        if let Some(n) = fixed {
+            for _ in 0..n {
+                bench.push_inputs();
+                let sent = bench.profiled();
+                total.add(bench.account(sent));
+            }
+            ticks = n;
+        } else {
+            group.bench_function(name.as_str(), |b| {
+                b.iter_custom(|iters| {
+                    let mut elapsed = Duration::ZERO;
+                    for _ in 0..iters {
+                        bench.push_inputs();
+                        let sent = bench.tick();
+                        elapsed += sent.room + sent.writers;
+                        total.add(sent);
+                        ticks += 1;
+                    }
+                    elapsed
+                });
             });
-        });
+        }
         let ticks = ticks.max(1);
         let per = |v: f64| v / f64::from(ticks);
         let grid = if interest {
@@ -198,7 +233,7 @@ fn big_world(c: &mut Criterion) {
             "no interest".to_owned()
         };
         println!(
-            "server_tick/bigworld-20k/{name} ({grid}): {} entities; per tick: Room::tick {:.0} µs \
+            "server_tick/bigworld-20k/{name} ({grid}): {} entities; per tick (of {ticks}): Room::tick {:.0} µs \
              + writers {:.0} µs; snapshot message {:.0} B per client; {:.1} payload encodes, \
              {:.1} views, {:.1} chunks, {:.1} view transitions",
             bench.room.sim().entity_count(),

@@ -482,15 +482,21 @@ impl Interest {
     /// The cells of the block around `centre`, x then y ascending (the order of their chunk
     /// keys); cells past the edge of `i32` do not exist.
     fn block(&self, centre: Cell) -> impl Iterator<Item = Cell> {
-        let r = i64::from(self.grid.radius);
-        (-r..=r).flat_map(move |dx| {
-            (-r..=r).filter_map(move |dy| {
-                let x = i32::try_from(i64::from(centre.0) + dx).ok()?;
-                let y = i32::try_from(i64::from(centre.1) + dy).ok()?;
-                Some(Cell(x, y))
-            })
-        })
+        block(&self.grid, centre)
     }
+}
+
+/// The cells of `grid`'s block around `centre`, x then y ascending; cells past the edge of
+/// `i32` do not exist.
+fn block(grid: &InterestGrid, centre: Cell) -> impl Iterator<Item = Cell> {
+    let r = i64::from(grid.radius);
+    (-r..=r).flat_map(move |dx| {
+        (-r..=r).filter_map(move |dy| {
+            let x = i32::try_from(i64::from(centre.0) + dx).ok()?;
+            let y = i32::try_from(i64::from(centre.1) + dy).ok()?;
+            Some(Cell(x, y))
+        })
+    })
 }
 
 mod hash;

@@ -2,11 +2,9 @@
 //! everywhere, so that each view finds its own from the cells of its block instead of checking
 //! every event against every view.
 
-use std::collections::HashMap;
-
 use tickwire_protocol::Snapshot;
 
-use super::{Cell, EventPlace, Interest, InterestGrid, ViewKey, Where};
+use super::{Cell, EventPlace, Interest, InterestGrid, Map, ViewKey, Where, block};
 
 /// A tick's events sorted by where they reach (see the module docs). Indices are the events'
 /// positions in the list given to [`Interest::route`].
@@ -14,8 +12,8 @@ use super::{Cell, EventPlace, Interest, InterestGrid, ViewKey, Where};
 pub struct EventRoutes {
     /// Unplaced events, and events about an entity every view sees.
     everywhere: Vec<usize>,
-    by_cell: HashMap<Cell, Vec<usize>>,
-    by_team: HashMap<u16, Vec<usize>>,
+    by_cell: Map<Cell, Vec<usize>>,
+    by_team: Map<u16, Vec<usize>>,
     /// Every event (what a view of everything receives).
     everyone: Vec<usize>,
 }
@@ -62,37 +60,26 @@ impl EventRoutes {
         if key == ViewKey::Everything {
             return self.everyone.clone();
         }
-        let mut out = self.everywhere.clone();
+        // The runs this view covers, then one allocation at their total size.
+        let mut runs: Vec<&[usize]> = vec![&self.everywhere];
         let team = match key {
             ViewKey::Around { team, .. } | ViewKey::Nowhere { team } => team,
             ViewKey::Everything => None,
         };
-        if let Some(t) = team.and_then(|t| self.by_team.get(&t)) {
-            out.extend_from_slice(t);
-        }
+        runs.extend(team.and_then(|t| self.by_team.get(&t)).map(Vec::as_slice));
         if let ViewKey::Around { centre, .. } = key {
             if self.by_cell.len() <= block_cells(grid) {
                 // Fewer event cells than cells in the block: check each.
-                for (cell, events) in &self.by_cell {
-                    if grid.covers(centre, *cell) {
-                        out.extend_from_slice(events);
-                    }
-                }
+                let covered = self.by_cell.iter().filter(|(cell, _)| grid.covers(centre, **cell));
+                runs.extend(covered.map(|(_, events)| events.as_slice()));
             } else {
-                let r = i64::from(grid.radius);
-                for dx in -r..=r {
-                    for dy in -r..=r {
-                        let (x, y) = (i64::from(centre.0) + dx, i64::from(centre.1) + dy);
-                        let (Ok(x), Ok(y)) = (i32::try_from(x), i32::try_from(y)) else {
-                            continue;
-                        };
-                        if let Some(events) = self.by_cell.get(&Cell(x, y)) {
-                            out.extend_from_slice(events);
-                        }
-                    }
-                }
+                runs.extend(
+                    block(grid, centre).filter_map(|c| self.by_cell.get(&c)).map(Vec::as_slice),
+                );
             }
         }
+        let mut out = Vec::with_capacity(runs.iter().map(|r| r.len()).sum());
+        runs.iter().for_each(|run| out.extend_from_slice(run));
         out.sort_unstable();
         out
     }

@@ -58,15 +58,13 @@ impl Delivery<'_> {
             Some(c) => p.audience.includes(c),
             None => !matches!(p.audience, Audience::Only(_)),
         };
-        let events: Vec<Arc<[u8]>> = match &self.by_view {
-            Some(by_view) => by_view[view]
-                .iter()
-                .map(|&i| &self.pending[i])
-                .filter(|p| reaches(p))
-                .map(|p| p.bytes.clone())
-                .collect(),
-            None => self.pending.iter().filter(|p| reaches(p)).map(|p| p.bytes.clone()).collect(),
+        let covered: &mut dyn ExactSizeIterator<Item = &Pending> = match &self.by_view {
+            Some(by_view) => &mut by_view[view].iter().map(|&i| &self.pending[i]),
+            None => &mut self.pending.iter(),
         };
+        // Sized once for every event covered: no regrowth, event by event.
+        let mut events = Vec::with_capacity(covered.len());
+        events.extend(covered.filter(|p| reaches(p)).map(|p| p.bytes.clone()));
         (!events.is_empty()).then(|| events.into())
     }
 }
