@@ -86,6 +86,9 @@ pub struct Schema {
     fields: Vec<FieldInfo>,
     /// Every field's width, packed (the codec's innermost loops read only this).
     bits: Vec<u32>,
+    /// The velocity field and its quantized zero of every linear prediction
+    /// ([`Self::is_still`]).
+    velocities: Vec<(usize, i64)>,
     hash: u64,
 }
 
@@ -141,7 +144,19 @@ impl Schema {
         }
         let hash = fnv1a64(canonical_text(name, components).as_bytes());
         let bits = fields.iter().map(|f| f.bits).collect();
-        Ok(Self { name: name.to_owned(), components: infos, fields, bits, hash })
+        let velocities = fields.iter().filter_map(|f| f.linear).collect();
+        Ok(Self { name: name.to_owned(), components: infos, fields, bits, velocities, hash })
+    }
+
+    /// Whether an entity with these quantized `values` (all the schema's fields) does not move:
+    /// every velocity a linear prediction reads is zero, so every field's prediction is its
+    /// value. An entity still in its baseline and with the same values now is unchanged, with
+    /// no field to compare.
+    #[inline]
+    pub fn is_still(&self, values: &[u32]) -> bool {
+        self.velocities
+            .iter()
+            .all(|&(vel, zero)| values.get(vel).map(|&v| i64::from(v)) == Some(zero))
     }
 
     /// The schema's name (part of the hash).

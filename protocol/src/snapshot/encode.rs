@@ -173,6 +173,14 @@ impl SnapshotEncoder {
                 (Some(b), Some(c)) if b == c => {
                     let (bv, cv) = (base.values(i), cur.values(j));
                     let (bm, cm) = (base.mask(i), cur.mask(j));
+                    // Most of a big world stands still: the same values as in the baseline,
+                    // and no velocity to predict a move from. Nothing to compare field by field.
+                    if bm == cm && bv == cv && schema.is_still(bv) {
+                        survivor += 1;
+                        i += 1;
+                        j += 1;
+                        continue;
+                    }
                     let mut changed = bm != cm;
                     for comp in schema
                         .components()
@@ -182,7 +190,6 @@ impl SnapshotEncoder {
                     {
                         for f in comp.field_range() {
                             let p = predict(fields, bv, f, ticks);
-                            self.pred[f] = p;
                             if cv[f] != p {
                                 changed = true;
                                 if fields[f].def.codec != FieldCodec::Bool {

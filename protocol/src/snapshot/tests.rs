@@ -733,3 +733,24 @@ fn a_subset_needs_ascending_rows_in_range() {
     let two = Subset::new(&snap, &[0, 2]).map(|v| v.to_snapshot()).expect("valid rows");
     assert_eq!(two.ids(), &[EntityId(1), EntityId(5)]);
 }
+
+/// The encoder's shortcut for entities standing still (the same values, no velocity) skips
+/// exactly those: an entity with a velocity and the same values did not move as predicted, so it
+/// is a change, and one with the same values and no velocity is not.
+#[test]
+fn only_entities_standing_still_are_skipped_unread() {
+    let s = schema();
+    let still = |id| mover(id, 100.0, 0.0);
+    let base = build(&s, 10, &[still(1), mover(2, 200.0, 3.125), still(3)]);
+    // Tick 11: 1 and 3 stand still; 2 keeps its values although its velocity says it moved.
+    let cur = build(&s, 11, &[still(1), mover(2, 200.0, 3.125), still(3)]);
+    assert!(s.is_still(base.entity(0).expect("row 0").values));
+    assert!(!s.is_still(base.entity(1).expect("row 1").values));
+    let (bytes, got) = roundtrip(&s, Some(&base), &cur);
+    assert_eq!(got, cur);
+    let (moved, _) = roundtrip(&s, Some(&base), &build(&s, 11, &[still(1), still(3)]));
+    let (none, _) =
+        roundtrip(&s, Some(&base), &build(&s, 11, &[still(1), mover(2, 203.125, 3.125), still(3)]));
+    assert_eq!(none, vec![0b0000_0111], "the predicted move: nothing changed");
+    assert!(bytes.len() > none.len() && moved != bytes, "entity 2 is listed as changed");
+}
