@@ -210,7 +210,7 @@ pub(crate) fn field_max_q(owner: &'static str, f: &FieldDef) -> Result<u32, Sche
 #[inline]
 pub(crate) fn round(x: f64) -> f64 {
     // From 2^52 up every f64 is an integer (and NaN and the infinities are themselves).
-    if !(x.abs() < 4_503_599_627_370_496.0) {
+    if x.is_nan() || x.abs() >= 4_503_599_627_370_496.0 {
         return x;
     }
     let t = x as i64 as f64;
