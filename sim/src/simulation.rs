@@ -264,6 +264,9 @@ impl<G: Game> Simulation<G> {
     pub fn snapshot(&self, reuse: Snapshot) -> Result<Snapshot, SnapshotError> {
         let schema = self.schema.components();
         let mut out = SnapshotBuilder::new(schema, self.tick, reuse);
+        // Sized once for every entity (the replicated ones are some of them), not grown and
+        // copied entity by entity: a world of 22,000 entities regrew it a dozen times a tick.
+        out.reserve(self.world.len() as usize);
         self.game.snapshot(&self.world, &mut out);
         out.finish()
     }

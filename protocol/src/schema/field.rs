@@ -227,6 +227,21 @@ pub(crate) fn round(x: f64) -> f64 {
     r.copysign(x)
 }
 
+/// `x.rem_euclid(TAU)`, exactly, without its call to the software `fmod` for an angle already
+/// within one turn either way (what games hold: `atan2` gives `-π..=π`).
+#[inline]
+fn turn(x: f64) -> f64 {
+    if (0.0..TAU).contains(&x) {
+        // `x % TAU` is `x`, and it is not negative (a -0.0 stays -0.0, as with `rem_euclid`).
+        x
+    } else if x < 0.0 && x > -TAU {
+        // `x % TAU` is `x`, negative: `rem_euclid` adds a turn.
+        x + TAU
+    } else {
+        x.rem_euclid(TAU)
+    }
+}
+
 /// Bits needed to hold `max` (at least 1).
 pub fn bits_for(max: u32) -> u32 {
     (32 - max.leading_zeros()).max(1)
@@ -244,7 +259,7 @@ impl FieldCodec {
                 q.clamp(0.0, f64::from(max_q)) as u32
             }
             FieldCodec::Angle { bits } => {
-                let turns = f64::from(v).rem_euclid(TAU) / TAU;
+                let turns = turn(f64::from(v)) / TAU;
                 let q = round(turns * f64::from(1u32 << bits)) as u64;
                 (q & u64::from(max_q)) as u32
             }
@@ -327,7 +342,7 @@ impl FieldCodec {
 mod tests {
     use proptest::prelude::*;
 
-    use super::round;
+    use super::{TAU, round, turn};
 
     /// Halves, neighbours of halves, zeros, the 2^52 edge, the extremes and the non-finite.
     #[test]
@@ -347,7 +362,28 @@ mod tests {
         assert!(round(f64::NAN).is_nan());
     }
 
+    #[test]
+    fn turn_is_rem_euclid_on_the_edges() {
+        let mut edges = vec![0.0, -0.0, TAU, -TAU, TAU.next_down(), (-TAU).next_up(), 1e300];
+        edges.extend([TAU.next_up(), (-TAU).next_down(), -1e-300, 1e-300, f64::INFINITY]);
+        for x in edges {
+            assert_eq!(turn(x).to_bits(), x.rem_euclid(TAU).to_bits(), "{x:e}");
+        }
+        assert!(turn(f64::NAN).is_nan());
+    }
+
     proptest! {
+        #[test]
+        fn turn_is_rem_euclid(x in -20.0f64..20.0, bits in any::<u64>()) {
+            for x in [x, f64::from_bits(bits)] {
+                if x.is_nan() {
+                    prop_assert!(turn(x).is_nan());
+                } else {
+                    prop_assert_eq!(turn(x).to_bits(), x.rem_euclid(TAU).to_bits(), "{:e}", x);
+                }
+            }
+        }
+
         #[test]
         fn round_is_f64_round(bits in any::<u64>(), x in -1e7f64..1e7) {
             for x in [f64::from_bits(bits), x] {
