@@ -142,7 +142,7 @@ impl Bench {
         for shown in self.clients.iter().filter_map(|c| c.last_sent.as_ref()) {
             frames.insert(shown.addr());
             if let Shown::Chunks(view) = shown {
-                chunks.extend(view.chunks.iter().map(|(_, f)| Arc::as_ptr(f)));
+                chunks.extend(view.chunk_ids());
             }
         }
         sent.views = frames.len();

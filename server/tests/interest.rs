@@ -262,7 +262,7 @@ fn clients_crossing_cells_see_exactly_their_view_and_share_encodings() {
                 }
                 Shown::Chunks(view) => {
                     chunk_encodes += encoded;
-                    chunks.extend(view.chunks.iter().map(|(_, f)| Arc::as_ptr(f) as usize));
+                    chunks.extend(view.chunk_ids());
                 }
             }
             check(c, &full)

@@ -129,15 +129,31 @@ impl TickFrame {
         if let Some((_, bytes)) = cache.iter().find(|(k, _)| *k == key) {
             return (bytes.clone(), tick, false);
         }
-        let bytes: Arc<[u8]> = ENCODER.with(|e| {
-            let (encoder, buf) = &mut *e.borrow_mut();
-            let base = baseline.map(TickFrame::subset);
-            encoder.encode_subset_into(self.schema, base, self.subset(), buf);
-            Arc::from(buf.as_slice())
-        });
+        let base = baseline.map(TickFrame::subset);
+        let bytes: Arc<[u8]> = encode(self.schema, base, self.subset(), |b: &[u8]| Arc::from(b));
         cache.push((key, bytes.clone()));
         (bytes, tick, true)
     }
+
+    /// The game's component schema.
+    pub fn schema(&self) -> &'static Schema {
+        self.schema
+    }
+}
+
+/// Encodes `cur` as a delta against `base` (or in full) with this thread's encoder and
+/// buffer, and hands the bytes to `keep` (which copies them where they are shared).
+pub(super) fn encode<T>(
+    schema: &Schema,
+    base: Option<Subset<'_>>,
+    cur: Subset<'_>,
+    keep: impl FnOnce(&[u8]) -> T,
+) -> T {
+    ENCODER.with(|e| {
+        let (encoder, buf) = &mut *e.borrow_mut();
+        encoder.encode_subset_into(schema, base, cur, buf);
+        keep(buf)
+    })
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use tokio::time::Instant;
 use tracing::debug;
 
 use super::{Room, event_bytes};
-use crate::room::chunks::{ChunkedView, Shown};
+use crate::room::chunks::{ChunkTable, ChunkedView, Shown};
 use crate::room::frame::TickFrame;
 use crate::room::link::{Batch, PublishOutcome, Published};
 
@@ -193,8 +193,8 @@ struct Shows<'k> {
     keys: &'k [ViewKey],
     /// Each view's frame, once built.
     frames: Vec<Option<Arc<TickFrame>>>,
-    /// The tick's chunks as frames, by ascending key, once a member reads chunks.
-    chunks: Option<Vec<(ChunkKey, Arc<TickFrame>)>>,
+    /// The tick's chunks, once a member reads chunks.
+    chunks: Option<Arc<ChunkTable>>,
     /// Which of `chunks` some view holds (the metric's chunks in use).
     in_use: Vec<bool>,
     /// Each view as chunks, once built.
@@ -233,30 +233,27 @@ impl<'k> Shows<'k> {
             return built.clone();
         }
         let full = self.full;
-        let frames = self.chunks.get_or_insert_with(|| {
-            let frame = |rows: &[usize]| Arc::new(TickFrame::view(full.clone(), rows.to_vec()));
-            interest.chunks().into_iter().map(|(key, rows)| (key, frame(rows))).collect()
-        });
-        self.in_use.resize(frames.len(), false);
+        let table = self
+            .chunks
+            .get_or_insert_with(|| Arc::new(ChunkTable::new(full.clone(), interest.chunks())));
+        self.in_use.resize(table.len(), false);
         interest.chunk_keys(self.keys[view], &mut self.scratch);
         // Both ascend, and the cells of a block's column are most often next to each other in
-        // `frames`: look right after the last one found before searching the rest.
+        // the table: look right after the last one found before searching the rest.
         let mut from = 0;
-        let chunks = self
-            .scratch
-            .iter()
-            .filter_map(|key| {
-                let rest = frames.get(from..)?;
-                let i = match rest.first() {
-                    Some((k, _)) if k == key => 0,
-                    _ => rest.binary_search_by_key(key, |(k, _)| *k).ok()?,
-                };
-                self.in_use[from + i] = true;
-                from += i + 1;
-                Some((*key, rest[i].1.clone()))
-            })
-            .collect();
-        let built = Arc::new(ChunkedView::new(full.tick(), chunks));
+        let mut chunks = Vec::with_capacity(self.scratch.len());
+        for key in &self.scratch {
+            let found = match table.key(from) {
+                Some(k) if k == *key => Some(from),
+                _ => table.find(*key, from),
+            };
+            if let Some(i) = found {
+                self.in_use[i] = true;
+                chunks.push(i);
+                from = i + 1;
+            }
+        }
+        let built = Arc::new(ChunkedView::new(table.clone(), chunks));
         self.chunked[view] = Some(built.clone());
         built
     }
