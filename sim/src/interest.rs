@@ -345,14 +345,15 @@ impl Interest {
         self.viewers.remove(&client);
     }
 
-    /// The key of a viewer looking from `viewpoint` (with the centre cell's hysteresis).
-    fn key(&self, client: ClientId, viewpoint: Viewpoint) -> ViewKey {
+    /// The key of a viewer looking from `viewpoint` (with the centre cell's hysteresis) whose
+    /// key the tick before was `before`.
+    fn key(&self, before: Option<ViewKey>, viewpoint: Viewpoint) -> ViewKey {
         match viewpoint {
             Viewpoint::Everything => ViewKey::Everything,
             Viewpoint::Nowhere { team } => ViewKey::Nowhere { team },
             Viewpoint::At { point, team } => {
-                let centre = match self.viewers.get(&client) {
-                    Some(ViewKey::Around { centre, .. }) => self.grid.cell_after(*centre, point),
+                let centre = match before {
+                    Some(ViewKey::Around { centre, .. }) => self.grid.cell_after(centre, point),
                     _ => self.grid.cell_of(point),
                 };
                 ViewKey::Around { centre, team }
@@ -370,8 +371,9 @@ impl Interest {
         seen.clear();
         keys.clear();
         for v in viewers {
-            let key = self.key(v.client, v.viewpoint);
-            if self.viewers.get(&v.client) != Some(&key) {
+            let before = self.viewers.get(&v.client).copied();
+            let key = self.key(before, v.viewpoint);
+            if before != Some(key) {
                 views.transitions += 1;
             }
             seen.insert(v.client, key);

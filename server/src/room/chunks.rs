@@ -45,7 +45,7 @@ fn next_id() -> u64 {
 
 /// A message's tail (see the module docs), keyed by the id of the view sent last (`None`: from
 /// nothing).
-type Tail = (Option<u64>, Arc<[u8]>);
+type Tail = (Option<u64>, Box<[u8]>);
 
 /// A payload keyed by the id of its baseline table (`None`: in full).
 type Encoded<T> = (Option<u64>, T);
@@ -188,9 +188,11 @@ pub struct ChunkedView {
     chunks: Vec<usize>,
     /// Unique per view.
     id: u64,
-    /// The tails rendered so far. Locked only to look up or to render once; a handful of
-    /// entries per tick.
-    tails: Mutex<Vec<Tail>>,
+    /// The first tail rendered (most often the only one: the clients of a view had the same
+    /// view the tick before), read without a lock.
+    first: OnceLock<Tail>,
+    /// The tails against other views sent last; locked only to look up or to render once.
+    others: Mutex<Vec<Tail>>,
 }
 
 /// What a client is sent for a tick, and so the baseline of what it is sent next.
@@ -234,8 +236,9 @@ impl ChunkedView {
     pub fn new(table: Arc<ChunkTable>, mut chunks: Vec<usize>) -> Self {
         chunks.retain(|&i| i < table.len());
         debug_assert!(chunks.windows(2).all(|w| w[0] < w[1]), "chunk indices must ascend");
-        let (tick, id, tails) = (table.tick(), next_id(), Mutex::new(Vec::new()));
-        Self { tick, table, chunks, id, tails }
+        let (tick, id, first, others) =
+            (table.tick(), next_id(), OnceLock::new(), Mutex::default());
+        Self { tick, table, chunks, id, first, others }
     }
 
     /// The chunks held, each named by its table's id and its key (unique in the process while
@@ -262,14 +265,27 @@ impl ChunkedView {
         let last = last.filter(|l| self.tick.is_newer_than(l.tick));
         let key = last.map(|l| l.id);
         encode_chunks_head_into(out, (self.tick, last.map(|l| l.tick), last_input));
-        let mut tails = self.tails.lock();
-        if let Some((_, tail)) = tails.iter().find(|(k, _)| *k == key) {
+        let mut rendered = None;
+        let (first, tail) = self.first.get_or_init(|| {
+            let start = out.len();
+            rendered = Some(self.render_tail(last, out));
+            (key, Box::from(&out[start..]))
+        });
+        if let Some(encodes) = rendered {
+            return encodes;
+        }
+        if *first == key {
+            out.extend_from_slice(tail);
+            return 0;
+        }
+        let mut others = self.others.lock();
+        if let Some((_, tail)) = others.iter().find(|(k, _)| *k == key) {
             out.extend_from_slice(tail);
             return 0;
         }
         let start = out.len();
         let encodes = self.render_tail(last, out);
-        tails.push((key, Arc::from(&out[start..])));
+        others.push((key, Box::from(&out[start..])));
         encodes
     }
 
