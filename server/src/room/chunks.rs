@@ -97,13 +97,10 @@ impl Deref for Payload<'_> {
 impl ChunkTable {
     /// The chunks of `full` (a whole world's frame): `parts`, by strictly ascending key, each
     /// with its rows of `full`, ascending (`tickwire_sim::interest::Interest::chunks`).
-    pub fn new<'r>(
-        full: Arc<TickFrame>,
-        parts: impl IntoIterator<Item = (ChunkKey, &'r [usize])>,
-    ) -> Self {
-        let parts = parts.into_iter();
-        let (mut rows, mut chunks) = (Vec::new(), Vec::with_capacity(parts.size_hint().0));
-        for (key, part) in parts {
+    pub fn new(full: Arc<TickFrame>, parts: &[(ChunkKey, &[usize])]) -> Self {
+        let len = parts.iter().map(|(_, rows)| rows.len()).sum();
+        let (mut rows, mut chunks) = (Vec::with_capacity(len), Vec::with_capacity(parts.len()));
+        for &(key, part) in parts {
             let start = rows.len();
             rows.extend_from_slice(part);
             let (first, others) = (OnceLock::new(), Mutex::new(Vec::new()));
@@ -356,7 +353,8 @@ mod tests {
                 _ => cells.push((key, vec![row])),
             }
         }
-        Arc::new(ChunkTable::new(full, cells.iter().map(|(k, rows)| (*k, &rows[..]))))
+        let parts: Vec<(ChunkKey, &[usize])> = cells.iter().map(|(k, r)| (*k, &r[..])).collect();
+        Arc::new(ChunkTable::new(full, &parts))
     }
 
     /// The view of the cells `0..=top` at `tick`.

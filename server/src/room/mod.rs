@@ -22,7 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::games::GameInfo;
 
-pub use chunks::{ChunkedView, Shown};
+pub use chunks::{ChunkTable, ChunkedView, Shown};
 pub use frame::TickFrame;
 pub use link::ClientLink;
 pub use stats::{LinkSnapshot, TickPercentiles};

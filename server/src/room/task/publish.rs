@@ -235,7 +235,7 @@ impl<'k> Shows<'k> {
         let full = self.full;
         let table = self
             .chunks
-            .get_or_insert_with(|| Arc::new(ChunkTable::new(full.clone(), interest.chunks())));
+            .get_or_insert_with(|| Arc::new(ChunkTable::new(full.clone(), &interest.chunks())));
         self.in_use.resize(table.len(), false);
         interest.chunk_keys(self.keys[view], &mut self.scratch);
         // Both ascend, and the cells of a block's column are most often next to each other in
