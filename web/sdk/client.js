@@ -47,6 +47,9 @@ export const SUBPROTOCOL = 'tickwire.v1';
  *   → `{ state, alive }` or null, `distance(a, b)`
  * @property {(line: string) => void} [forensics] receives the client forensics log a line at a
  *   time (forensics.js: `forensicsCollector().log`); `tickwire-replay align` reads it
+ * @property {4|5} [protocolVersion] the protocol version asked for (default
+ *   `PROTOCOL_VERSION`, 5): version 4 receives an interest view as one snapshot instead of
+ *   chunks (PROTOCOL.md §6.8, §6.10), for servers older than this SDK
  * @property {Partial<typeof DEFAULT_TUNING>} [tuning] overrides of DEFAULT_TUNING
  * @property {object|false} [reconnect] overrides of reconnect.js's DEFAULT_RECONNECT
  *   (`maxAttempts`, `baseDelayMs`, `factor`, `maxDelayMs`, `random`); `false` never reconnects
@@ -115,6 +118,7 @@ export class TickwireClient extends EventTarget {
       policy: reconnectPolicy(options.reconnect),
       refreshableToken: this.#getToken !== null,
       forensics: options.forensics ?? null,
+      protocolVersion: options.protocolVersion,
     });
   }
 

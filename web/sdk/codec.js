@@ -3,7 +3,7 @@
 //
 // Messages are plain objects with a `type` (the variant name) and the spec's field names:
 //
-//   { type: 'Hello', protocol_version: 4, game: 'dots', schema_hash: 0x…n, room: 'lobby',
+//   { type: 'Hello', protocol_version: 5, game: 'dots', schema_hash: 0x…n, room: 'lobby',
 //     name: 'Zoë', token: null, resume: null /* or { client_id, secret: Uint8Array(16) } */ }
 //   { type: 'Input', tick, last_snapshot, view: { tick, fraction }, payload: Uint8Array }
 //   { type: 'Command', kind, payload: Uint8Array }
@@ -26,10 +26,12 @@
 
 import { validName } from './schema.js';
 
-// This SDK speaks protocol version 4 (a version-5 server serves it, PROTOCOL.md §7): its views
-// arrive as snapshots. It decodes version 5's `Chunks` envelope all the same (the golden
-// vectors hold one), but never asks for it.
-export const PROTOCOL_VERSION = 4;
+// This SDK speaks protocol version 5 (PROTOCOL.md §7): with interest management its view
+// arrives as chunks (`Chunks`, §6.10; chunks.js holds them). It can ask for version 4 too
+// (`protocolVersion`), whose views arrive as snapshots.
+export const PROTOCOL_VERSION = 5;
+/** The oldest version this SDK can ask for. */
+export const MIN_PROTOCOL_VERSION = 4;
 export const CLIENT_MESSAGE_LIMIT = 2048;
 export const SERVER_MESSAGE_LIMIT = 4 * 1024 * 1024;
 export const MAX_ROOM_LEN = 32;

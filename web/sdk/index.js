@@ -17,6 +17,7 @@ export { GameSchema, MessageSchema, PayloadError } from './game.js';
 export { Schema, SchemaError, quantize, dequantize } from './schema.js';
 /** Snapshots, interpolation, prediction, the clock (for tools and tests that go below the client). */
 export { Snapshot, SnapshotError, decodeSnapshot, encodeSnapshot, tickDiff } from './snapshot.js';
+export { ChunkSet } from './chunks.js';
 export { SnapshotHistory, Bracket, renderDelay } from './interp.js';
 export { Predictor } from './predict.js';
 /** The client forensics log (the `forensics` option; `tickwire-replay align` reads it). */
@@ -25,6 +26,7 @@ export { ClockSync, RttEstimator } from './clock.js';
 /** The wire: limits and validators a page checks its form with, messages for tools. */
 export {
   PROTOCOL_VERSION,
+  MIN_PROTOCOL_VERSION,
   MAX_NAME_LEN,
   MAX_ROOM_LEN,
   MAX_CHAT_LEN,

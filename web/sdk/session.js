@@ -120,6 +120,8 @@ export class CommandError extends Error {
 export class Session {
   /** The game's schema (GameSchema). */
   #schema;
+  /** The protocol version of the Hello (4: interest views as snapshots; 5: as chunks). */
+  #version;
   /** `{ name, room }` of the Hello. */
   #who;
   /** The page's input, sampled once per tick. */
@@ -170,6 +172,8 @@ export class Session {
     bytesOut: 0,
     messagesIn: 0,
     snapshots: 0,
+    /** Of `snapshots`, those that came as a view as chunks (version 5, interest on). */
+    chunkViews: 0,
     staleSnapshots: 0,
     inputsSent: 0,
     sessions: 0,
@@ -194,7 +198,11 @@ export class Session {
    * @param {((line: string) => void)|null} [options.forensics] receives the client forensics
    *   log, a line at a time (forensics.js); off by default
    */
-  constructor({ schema, name, room = 'lobby', input, predict, tuning = {}, policy = reconnectPolicy(), refreshableToken = false, forensics = null }) {
+  constructor({ schema, name, room = 'lobby', input, predict, tuning = {}, policy = reconnectPolicy(), refreshableToken = false, forensics = null, protocolVersion = codec.PROTOCOL_VERSION }) {
+    if (!Number.isInteger(protocolVersion) || protocolVersion < codec.MIN_PROTOCOL_VERSION || protocolVersion > codec.PROTOCOL_VERSION) {
+      throw new RangeError(`protocol version ${protocolVersion}: this SDK speaks ${codec.MIN_PROTOCOL_VERSION}..=${codec.PROTOCOL_VERSION}`);
+    }
+    this.#version = protocolVersion;
     this.#schema = schema;
     this.#who = { name, room };
     this.#input = input ?? (() => ({}));
@@ -371,7 +379,7 @@ export class Session {
     this.#setState('handshaking');
     this.#send({
       type: 'Hello',
-      protocol_version: codec.PROTOCOL_VERSION,
+      protocol_version: this.#version,
       game: this.#schema.game,
       schema_hash: this.#schema.hash,
       room: this.#who.room,
@@ -470,8 +478,15 @@ export class Session {
         break;
       case 'Snapshot':
         expect(this.#state === 'connected', 'Snapshot');
-        this.#snapshot(now, msg, size);
+        this.#snapshot(now, msg, size, this.#world.snapshot(now, msg, size));
         break;
+      case 'Chunks': {
+        expect(this.#state === 'connected', 'Chunks');
+        const latest = this.#world.chunks(now, msg, size);
+        if (latest) this.#stats.chunkViews++;
+        this.#snapshot(now, msg, size, latest);
+        break;
+      }
       case 'Ping':
         this.#send({ type: 'Pong', id: msg.id, echo_us: msg.sent_us, held_us: 0 });
         break;
@@ -521,8 +536,8 @@ export class Session {
     }
   }
 
-  #snapshot(now, msg, size) {
-    const latest = this.#world.snapshot(now, msg, size);
+  /** A snapshot or a view as chunks taken by the world: `latest` (null: a stale one). */
+  #snapshot(now, msg, size, latest) {
     if (!latest) {
       this.#stats.staleSnapshots++;
       return;

@@ -11,6 +11,7 @@
 // `interpDelayTicks + 2·jitter` ticks behind the newest snapshot, and that render time is the
 // input's `view` (lag compensation).
 
+import { ChunkSet } from './chunks.js';
 import { decodeSnapshot, tickDiff } from './snapshot.js';
 import { ClockSync, RttEstimator, RESYNC_TICKS } from './clock.js';
 import { SnapshotHistory, renderDelay } from './interp.js';
@@ -52,6 +53,8 @@ export class World {
   #history;
   /** @type {Latest|null} the newest snapshot: the delta baseline and the acknowledgement. */
   #latest = null;
+  /** The chunks held, when the server sends views as chunks (chunks.js). */
+  #chunks = new ChunkSet();
   /** entity → `{ client, name }` from `Joined` events (removed on `Left`). */
   #players = new Map();
   /** The newest input tick sent (wire tick), or null before the first. */
@@ -161,6 +164,23 @@ export class World {
       }
     }
     const snapshot = decodeSnapshot(this.#schema.components, baseline, msg.tick, msg.payload);
+    return this.#received(now, msg, snapshot, size);
+  }
+
+  /**
+   * Takes a Chunks message (a view as chunks, PROTOCOL.md §6.10) of `size` bytes received at
+   * `now`, like {@link snapshot}: the chunks held are updated (chunks.js) and the view they make
+   * becomes the newest snapshot. Throws the chunks' SnapshotError for a broken rule.
+   */
+  chunks(now, msg, size) {
+    const newest = this.#latest?.snapshot.tick;
+    if (newest !== undefined && tickDiff(msg.tick, newest) <= 0) return null;
+    const snapshot = this.#chunks.apply(this.#schema.components, msg);
+    return this.#received(now, msg, snapshot, size);
+  }
+
+  /** The bookkeeping of a snapshot received, whichever way it came. */
+  #received(now, msg, snapshot, size) {
     this.#clock.observe(now, msg.tick);
     this.#history.push(this.#clock.relative(msg.tick), snapshot);
     this.#latest = { snapshot, lastInput: msg.last_input, baseline: msg.baseline, receivedAt: now, bytes: size };

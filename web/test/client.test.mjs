@@ -29,7 +29,7 @@ test('the handshake: subprotocol, hello with the game and its schema hash, welco
   assert.equal(url.searchParams.get('room'), 'lobby');
   ws.open();
   assert.deepEqual(ws.sent, [
-    { type: 'Hello', protocol_version: 4, game: 'arena', schema_hash: ARENA.hash, room: 'lobby', name: 'Zoë', token: 'tw1.abc.def', resume: null },
+    { type: 'Hello', protocol_version: 5, game: 'arena', schema_hash: ARENA.hash, room: 'lobby', name: 'Zoë', token: 'tw1.abc.def', resume: null },
   ]);
   ws.deliver(WELCOME);
   assert.deepEqual(await welcome, WELCOME);

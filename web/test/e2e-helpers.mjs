@@ -143,15 +143,16 @@ export async function startLink(target) {
  * own `/schema.json`: `input(player)` gives its input fields every tick. The player records the
  * game's events (`events`: `{ name, fields, tick }`) and reads any entity's replicated fields by
  * name (`fields(entity)`: `{ 'component.field': value }`, dequantized) in its newest snapshot.
+ * `options` go to its TickwireClient (`protocolVersion`, say).
  */
-export async function startPlayer({ url, game, room, name, input = () => ({}) }) {
+export async function startPlayer({ url, game, room, name, input = () => ({}), options = {} }) {
   const { WebSocket } = await import('ws');
   const { TickwireClient, fetchGameSchema } = await import('../sdk/client.js');
   const { dequantize } = await import('../sdk/schema.js');
   const schema = await fetchGameSchema({ url, game });
   const events = [];
   const player = { schema, events, name };
-  const client = new TickwireClient({ schema, url, room, name, WebSocket, reconnect: false, input: () => input(player) });
+  const client = new TickwireClient({ schema, url, room, name, WebSocket, reconnect: false, input: () => input(player), ...options });
   client.addEventListener('event', (e) => events.push({ name: e.detail.name, fields: e.detail.fields, tick: e.detail.tick }));
   player.client = client;
   player.entity = (await client.connect()).entity;

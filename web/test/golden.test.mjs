@@ -17,10 +17,10 @@ import { ROOT, readJson, unhex, hex, assertSame, roundSchemaF32 } from './helper
 const GOLDEN = readJson(path.join(ROOT, 'protocol', 'vectors', 'golden.json'));
 
 test('constants match', () => {
-  // The vectors are version 5's; this SDK speaks version 4, which is version 5 without
-  // `Chunks` (PROTOCOL.md §7), and still decodes that message's envelope.
+  // The vectors are version 5's, which this SDK speaks (and version 4, on request).
   assert.equal(GOLDEN.protocol_version, 5);
-  assert.equal(codec.PROTOCOL_VERSION, 4);
+  assert.equal(codec.PROTOCOL_VERSION, 5);
+  assert.equal(codec.MIN_PROTOCOL_VERSION, 4);
   assert.equal(GOLDEN.client_message_limit, codec.CLIENT_MESSAGE_LIMIT);
   assert.equal(GOLDEN.server_message_limit, codec.SERVER_MESSAGE_LIMIT);
 });

@@ -95,7 +95,7 @@ test('a dropped link is resumed: ticket in the URL and the hello, same player, a
   ws.open();
   assert.deepEqual(ws.sent[0], {
     type: 'Hello',
-    protocol_version: 4,
+    protocol_version: 5,
     game: 'arena',
     schema_hash: client.schema.hash,
     room: 'lobby',

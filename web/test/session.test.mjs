@@ -11,8 +11,9 @@ import { COMMANDS_PER_SECOND, CommandError, Session } from '../sdk/session.js';
 import { GameSchema } from '../sdk/game.js';
 import { reconnectPolicy } from '../sdk/reconnect.js';
 import { decodeClient, encodeServer } from '../sdk/codec.js';
-import { ARENA, DEFAULT_RULES, FIRE, movePlayer, movementRules, predictionHooks } from '../arena.js';
+import { ARENA, DEFAULT_RULES, FIRE, SCHEMA, movePlayer, movementRules, predictionHooks } from '../arena.js';
 import { ENTITY, SECRET, WELCOME, world, snapshotMsg, inputOf } from './fake-server.mjs';
+import { Snapshot, encodeSnapshot } from '../sdk/snapshot.js';
 
 const BASE = 'ws://game.example/ws';
 const FAST = { baseDelayMs: 4, maxDelayMs: 16, random: () => 0.5 };
@@ -86,7 +87,7 @@ test('a join: open, the URL with the token, the hello, and the welcome starts th
   assert.equal(url.searchParams.get('room'), 'lobby');
   h.s.opened(h.now);
   assert.deepEqual(h.sent(), [
-    { type: 'Hello', protocol_version: 4, game: 'arena', schema_hash: ARENA.hash, room: 'lobby', name: 'Zoë', token: 'tw1.abc.def', resume: null },
+    { type: 'Hello', protocol_version: 5, game: 'arena', schema_hash: ARENA.hash, room: 'lobby', name: 'Zoë', token: 'tw1.abc.def', resume: null },
   ]);
   h.now += 25;
   h.deliver(WELCOME);
@@ -100,6 +101,45 @@ test('a join: open, the URL with the token, the hello, and the welcome starts th
   assert.equal(h.s.world.rttMs, 25, 'the hello → welcome round trip is the first RTT sample');
   assert.deepEqual([h.s.player.client_id, h.s.player.entity], [3, ENTITY]);
   assert.equal(opens(h.log).length, 1);
+});
+
+test('views as chunks (version 5): the chunks held make the newest snapshot; a broken rule ends the session', () => {
+  const h = connected();
+  // The NPC in the global chunk, the player in its cell: each a chunk of its own.
+  const part = (snap, id) => Snapshot.fromEntities(SCHEMA, snap.tick, snap.toEntities().filter((e) => e.id === id));
+  const GLOBAL = { type: 'Global' };
+  const CELL = { type: 'Cell', x: 1, y: 2 };
+  const s1 = world(101, 300);
+  const s2 = world(102, 306.65625);
+  const chunk = (key, base, cur) => ({ key, payload: encodeSnapshot(SCHEMA, base, cur) });
+  h.now += 33;
+  h.deliver({ type: 'Chunks', tick: 101, baseline: null, last_input: null, dropped: [], chunks: [chunk(GLOBAL, null, part(s1, 1)), chunk(CELL, null, part(s1, ENTITY))] });
+  assert.deepEqual(h.s.world.latest.snapshot.toEntities(), s1.toEntities());
+  // Tick 102: the NPC moved on its prediction (its chunk is left out), the player did not.
+  h.now += 33;
+  const moved = encodeSnapshot(SCHEMA, part(s1, 1), part(s2, 1));
+  assert.deepEqual([...moved], [0x07], 'the NPC needs no bits');
+  h.deliver({ type: 'Chunks', tick: 102, baseline: 101, last_input: 101, dropped: [], chunks: [chunk(CELL, part(s1, ENTITY), part(s2, ENTITY))] });
+  const latest = h.s.world.latest;
+  assert.deepEqual([latest.snapshot.tick, latest.lastInput, latest.baseline], [102, 101, 101]);
+  assert.deepEqual(latest.snapshot.toEntities(), s2.toEntities());
+  assert.equal(h.emitted('snapshot').length, 2);
+  assert.deepEqual([h.s.stats.snapshots, h.s.stats.chunkViews], [2, 2]);
+  // Dropping a chunk this client does not hold is a protocol violation.
+  h.deliver({ type: 'Chunks', tick: 103, baseline: 102, last_input: 101, dropped: [{ type: 'Team', team: 4 }], chunks: [] });
+  assert.equal(h.sent('Disconnect').at(-1)?.reason, 'ProtocolViolation');
+  assert.equal(h.s.state, 'closed');
+});
+
+test('a session asks for the version given: 4 receives views as snapshots; others are refused', () => {
+  const h = harness({ protocolVersion: 4 });
+  h.s.start(h.now);
+  h.s.connectTo(BASE, 'tw1.abc.def');
+  h.s.opened(h.now);
+  assert.equal(h.sent('Hello')[0].protocol_version, 4);
+  for (const v of [3, 6, '5']) {
+    assert.throws(() => harness({ protocolVersion: v }), RangeError, `version ${v}`);
+  }
 });
 
 test('snapshots: full, then deltas against the previous one; acknowledged in stamped inputs', () => {
