@@ -21,6 +21,9 @@ import { MAX_ENTITIES, Snapshot, SnapshotError, decodeSnapshot } from './snapsho
 /** The empty delta: every entity of a chunk moved on its predictions. */
 export const EMPTY_DELTA = Object.freeze([0x07]);
 
+/** Places in a view's merge: at most 2^21 entities, so that `id · PLACES + place` is exact. */
+const PLACES = 2 ** 21;
+
 const isEmptyDelta = (p) => p.length === 1 && p[0] === 0x07;
 const name = (k) => (k.type === 'Cell' ? `cell (${k.x}, ${k.y})` : k.type === 'Team' ? `team ${k.team}` : 'the global chunk');
 
@@ -111,21 +114,37 @@ export class ChunkSet {
   /** The chunks held, merged into one snapshot by ascending id (checked: limit, duplicates). */
   #view(schema, tick, maxEntities) {
     const total = this.#held.reduce((n, c) => n + c.snapshot.length, 0);
-    if (total > maxEntities) {
-      throw new SnapshotError('count_too_large', `entities in the view's chunks ${total} > ${maxEntities}`);
+    if (total > Math.min(maxEntities, PLACES)) {
+      throw new SnapshotError('count_too_large', `entities in the view's chunks ${total} > ${Math.min(maxEntities, PLACES)}`);
     }
-    const order = [];
-    this.#held.forEach(({ snapshot }, c) => snapshot.ids.forEach((id, row) => order.push([id, c, row])));
-    order.sort((a, b) => a[0] - b[0]);
+    // Every entity as `id · PLACES + its place in the chunks`, one numeric sort (ids are u32,
+    // so the products stay below 2^53, exact), and each place's chunk and row: no object per
+    // entity per tick.
+    const order = new Float64Array(total);
+    const chunk = new Uint32Array(total);
+    const row = new Uint32Array(total);
+    let place = 0;
+    this.#held.forEach(({ snapshot }, c) => {
+      snapshot.ids.forEach((id, r) => {
+        order[place] = id * PLACES + place;
+        chunk[place] = c;
+        row[place] = r;
+        place++;
+      });
+    });
+    order.sort();
     const out = new Snapshot(tick, schema.fieldCount);
-    for (const [id, c, row] of order) {
+    for (const key of order) {
+      const id = Math.floor(key / PLACES);
+      const at = key - id * PLACES;
       if (out.ids.length && out.ids[out.ids.length - 1] === id) {
         throw new SnapshotError('duplicate_entity', `entity ${id} is in two chunks`);
       }
-      const s = this.#held[c].snapshot;
+      const s = this.#held[chunk[at]].snapshot;
+      const from = row[at] * s.stride;
       out.ids.push(id);
-      out.masks.push(s.masks[row]);
-      for (let f = 0; f < s.stride; f++) out.values.push(s.values[row * s.stride + f]);
+      out.masks.push(s.masks[row[at]]);
+      for (let f = 0; f < s.stride; f++) out.values.push(s.values[from + f]);
     }
     return out;
   }
