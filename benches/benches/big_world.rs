@@ -59,7 +59,7 @@ struct Sent {
     encodes: usize,
     /// Distinct frames published (views; 1 without interest).
     views: usize,
-    /// Distinct chunk frames sent (views as chunks).
+    /// Distinct chunks sent (views as chunks).
     chunks: usize,
     /// Time in `Room::tick`.
     room: Duration,

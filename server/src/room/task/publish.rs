@@ -14,7 +14,8 @@
 //!   spawns). Encodings are cached per (frame, baseline frame), so members with the same view
 //!   and the same baseline share bytes;
 //! - to a member that reads chunks, as the chunks it covers ([`crate::room::chunks`]): the
-//!   tick's chunks become frames once, shared by every view that holds them.
+//!   tick's chunks become one [`ChunkTable`](crate::room::ChunkTable), shared by every view
+//!   that holds them.
 //!
 //! Events tied to a place or an entity go only to the members whose view covers it; batches
 //! are built once per view.
