@@ -11,7 +11,7 @@
 use crate::bits::{BitReader, BitWriter};
 use crate::error::SchemaError;
 use crate::schema::{
-    FieldCodec, FieldDef, FieldInfo, FieldReader, FieldWriter, Predict, bits_for, field_max_q,
+    FieldCodec, FieldDef, FieldInfo, FieldReader, FieldWriter, Predict, field_max_q,
 };
 
 use super::{MAX_PAYLOAD_FIELDS, MessageDef, Payload, PayloadError};
@@ -116,9 +116,9 @@ impl MessageSchema {
                     why: "declared twice",
                 });
             }
-            let bits = bits_for(max_q);
-            max_bits += bits as usize + usize::from(f.optional);
-            fields.push(FieldInfo { def: *f, max_q, bits, linear: None });
+            let info = FieldInfo::new(*f, max_q);
+            max_bits += info.bits as usize + usize::from(f.optional);
+            fields.push(info);
         }
         Ok(Self { name: def.name, fields, max_bits })
     }

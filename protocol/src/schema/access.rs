@@ -52,7 +52,7 @@ impl<'a> FieldWriter<'a> {
 
     /// Writes the next field from a float (any codec).
     pub fn f32(&mut self, v: f32) {
-        self.put_with(|info| info.def.codec.quantize(v, info.max_q));
+        self.put_with(|info| info.quantize(v));
     }
 
     /// Writes the next field from an unsigned integer (clamped to the field's range).
@@ -207,7 +207,7 @@ impl<'a> FieldReader<'a> {
     pub fn raw(&mut self) -> u32 {
         match self.take() {
             Some((_, Value::Q(q))) => q,
-            Some((info, Value::F(f))) => info.def.codec.quantize(f, info.max_q),
+            Some((info, Value::F(f))) => info.quantize(f),
             None => 0,
         }
     }

@@ -233,15 +233,9 @@ pub(crate) fn round(x: f64) -> f64 {
 /// five times as long, and it was most of a quantization.
 #[inline]
 fn divide(x: f64, step: f64) -> f64 {
-    const MANTISSA: u64 = (1 << 52) - 1;
-    let bits = step.to_bits();
-    // A positive power of two whose reciprocal is normal: sign 0, mantissa 0, biased exponent
-    // 1..=2045; the reciprocal's biased exponent is then 2046 minus its own.
-    let exponent = bits >> 52;
-    if bits & MANTISSA == 0 && (1..=2045).contains(&exponent) {
-        x * f64::from_bits((2046 - exponent) << 52)
-    } else {
-        x / step
+    match reciprocal(step) {
+        Some(inverse) => x * inverse,
+        None => x / step,
     }
 }
 
@@ -258,6 +252,61 @@ fn turn(x: f64) -> f64 {
     } else {
         x.rem_euclid(TAU)
     }
+}
+
+/// A [`FieldCodec::Fixed`] field whose step is a power of two (1/32, 0.5, 4...: the usual
+/// grids), with what its quantization needs precomputed. Quantizing is then a subtraction, a
+/// multiplication by the step's exact reciprocal, a truncation and a comparison: exactly what
+/// [`FieldCodec::quantize`] gives, without its dispatch on the codec, its general rounding and
+/// its clamp. A room quantizes every replicated field of every entity each tick (198,000 a tick
+/// in the big world), so this is the hot path of building a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Grid {
+    min: f64,
+    /// `1 / step`, exact.
+    inverse: f64,
+    /// `max_q` as a float.
+    top: f64,
+    max_q: u32,
+}
+
+impl Grid {
+    /// The grid of a codec with `max_q`, when it is a fixed field on a power-of-two step.
+    pub(crate) fn of(codec: &FieldCodec, max_q: u32) -> Option<Self> {
+        let FieldCodec::Fixed { min, step, .. } = *codec else { return None };
+        let inverse = reciprocal(f64::from(step))?;
+        Some(Self { min: f64::from(min), inverse, top: f64::from(max_q), max_q })
+    }
+
+    /// `codec.quantize(v, max_q)`, exactly.
+    #[inline]
+    pub(crate) fn quantize(&self, v: f32) -> u32 {
+        // Exact: the product of values from `f32`s is neither subnormal nor infinite.
+        let x = (f64::from(v) - self.min) * self.inverse;
+        if x >= 0.0 && x < self.top {
+            // `x` is in `0..max_q`: `round` is the truncation, plus one from a half up (the
+            // fraction is exact), and stays within `max_q`.
+            let t = x as u32;
+            t + u32::from(x - f64::from(t) >= 0.5)
+        } else if x >= self.top && v.is_finite() {
+            self.max_q
+        } else {
+            // Below the range (a negative rounds to 0 or below, clamped to 0), NaN, or
+            // non-finite input (quantized to 0).
+            0
+        }
+    }
+}
+
+/// The exact reciprocal of `step` when it is a positive power of two whose reciprocal is
+/// normal: sign 0, mantissa 0, biased exponent 1..=2045; the reciprocal's biased exponent is
+/// then 2046 minus its own.
+fn reciprocal(step: f64) -> Option<f64> {
+    const MANTISSA: u64 = (1 << 52) - 1;
+    let bits = step.to_bits();
+    let exponent = bits >> 52;
+    (bits & MANTISSA == 0 && (1..=2045).contains(&exponent))
+        .then(|| f64::from_bits((2046 - exponent) << 52))
 }
 
 /// Bits needed to hold `max` (at least 1).
@@ -360,7 +409,8 @@ impl FieldCodec {
 mod tests {
     use proptest::prelude::*;
 
-    use super::{TAU, divide, round, turn};
+    use super::{FieldCodec, FieldDef, Grid, TAU, divide, field_max_q, round, turn};
+    use crate::schema::spec::fixed;
 
     /// Halves, neighbours of halves, zeros, the 2^52 edge, the extremes and the non-finite.
     #[test]
@@ -378,6 +428,17 @@ mod tests {
             assert_eq!(round(x).to_bits(), x.round().to_bits(), "{x:e}");
         }
         assert!(round(f64::NAN).is_nan());
+    }
+
+    #[test]
+    fn only_fixed_fields_on_a_power_of_two_step_have_a_grid() {
+        let on = |codec: FieldCodec| Grid::of(&codec, 100).is_some();
+        assert!(on(FieldCodec::Fixed { min: 0.0, max: 10.0, step: 0.03125 }));
+        assert!(on(FieldCodec::Fixed { min: -1.0, max: 1.0, step: 4.0 }));
+        assert!(!on(FieldCodec::Fixed { min: 0.0, max: 10.0, step: 0.1 }));
+        assert!(!on(FieldCodec::Fixed { min: 0.0, max: 10.0, step: -0.5 }));
+        assert!(!on(FieldCodec::Angle { bits: 10 }));
+        assert!(!on(FieldCodec::UInt { max: 100 }));
     }
 
     #[test]
@@ -399,6 +460,21 @@ mod tests {
             for step in [f64::from(2f32.powi(e)), f64::from(step), f64::from(step.abs())] {
                 let (got, want) = (divide(x, step), x / step);
                 prop_assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()), "{:e} / {:e}", x, step);
+            }
+        }
+
+        /// The grid's fast path is the codec's quantization, for any value (the non-finite and
+        /// the out-of-range included) on grids of any power-of-two step, from any minimum.
+        #[test]
+        fn a_grid_quantizes_as_its_codec(v in any::<f32>(), near in -1e5f32..1e5, e in -20i32..8, min in -1e4f32..1e4, span in 1f32..1e5) {
+            let step = 2f32.powi(e);
+            let def = FieldDef::from_spec("f", fixed(min, min + span.max(step), step));
+            let codec = def.codec;
+            let Ok(max_q) = field_max_q("c", &def) else { return Ok(()) };
+            let grid = Grid::of(&codec, max_q).expect("a power-of-two step");
+            let edges = [min, min - step / 2.0, min + step / 2.0, min + span, min + span + step / 2.0];
+            for v in [v, near, f32::INFINITY, f32::NEG_INFINITY, f32::NAN].into_iter().chain(edges) {
+                prop_assert_eq!(grid.quantize(v), codec.quantize(v, max_q), "{:e} on {:?}", v, codec);
             }
         }
 

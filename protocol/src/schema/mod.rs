@@ -60,6 +60,26 @@ pub struct FieldInfo {
     pub bits: u32,
     /// For [`Predict::Linear`]: the velocity field's global index and its quantized zero.
     pub linear: Option<(usize, i64)>,
+    /// A fixed field on a power-of-two step: its quantization, precomputed.
+    pub(crate) grid: Option<field::Grid>,
+}
+
+impl FieldInfo {
+    /// A declared field whose largest quantized value is `max_q`.
+    pub(crate) fn new(def: FieldDef, max_q: u32) -> Self {
+        let grid = field::Grid::of(&def.codec, max_q);
+        Self { def, max_q, bits: bits_for(max_q), linear: None, grid }
+    }
+
+    /// Quantizes a float: `self.def.codec.quantize(v, self.max_q)`, on a grid's fast path
+    /// when the field has one.
+    #[inline]
+    pub fn quantize(&self, v: f32) -> u32 {
+        match &self.grid {
+            Some(grid) => grid.quantize(v),
+            None => self.def.codec.quantize(v, self.max_q),
+        }
+    }
 }
 
 /// A component of a built schema.
@@ -130,8 +150,7 @@ impl Schema {
                         why: "component fields cannot be optional (presence is per component)",
                     });
                 }
-                let bits = bits_for(max_q);
-                fields.push(FieldInfo { def: *f, max_q, bits, linear: None });
+                fields.push(FieldInfo::new(*f, max_q));
             }
             for (fi, f) in def.fields.iter().enumerate() {
                 if let Predict::Linear { velocity } = f.predict {
