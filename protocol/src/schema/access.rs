@@ -23,6 +23,7 @@ pub struct FieldWriter<'a> {
 
 impl<'a> FieldWriter<'a> {
     /// A writer for the given fields into `out` (same length).
+    #[inline]
     pub fn new(fields: &'a [FieldInfo], out: &'a mut [u32]) -> Self {
         debug_assert_eq!(fields.len(), out.len());
         Self { fields, out, present: 0, next: 0 }
@@ -38,6 +39,8 @@ impl<'a> FieldWriter<'a> {
         self.next
     }
 
+    // Always: a component's `write` is a few of these in a row, on every entity every tick.
+    #[inline(always)]
     fn put_with(&mut self, quantize: impl FnOnce(&FieldInfo) -> u32) {
         let i = self.next;
         self.next += 1;
@@ -51,31 +54,37 @@ impl<'a> FieldWriter<'a> {
     }
 
     /// Writes the next field from a float (any codec).
+    #[inline]
     pub fn f32(&mut self, v: f32) {
         self.put_with(|info| info.quantize(v));
     }
 
     /// Writes the next field from an unsigned integer (clamped to the field's range).
+    #[inline]
     pub fn u32(&mut self, v: u32) {
         self.put_with(|info| info.def.codec.quantize_int(i64::from(v), info.max_q));
     }
 
     /// Writes the next field from a signed integer (clamped to the field's range).
+    #[inline]
     pub fn i32(&mut self, v: i32) {
         self.put_with(|info| info.def.codec.quantize_int(i64::from(v), info.max_q));
     }
 
     /// Writes the next field from a bool.
+    #[inline]
     pub fn bool(&mut self, v: bool) {
         self.put_with(|_| u32::from(v));
     }
 
     /// Writes the next field from an entity id.
+    #[inline]
     pub fn entity(&mut self, id: EntityId) {
         self.put_with(|info| id.0.min(info.max_q));
     }
 
     /// Writes the next field's quantized value as is (clamped to the field's range).
+    #[inline]
     pub fn raw(&mut self, q: u32) {
         self.put_with(|info| q.min(info.max_q));
     }
@@ -89,6 +98,7 @@ impl<'a> FieldWriter<'a> {
     }
 
     /// Writes the next field from any [`Field`] value.
+    #[inline]
     pub fn put<T: Field>(&mut self, v: &T) {
         v.put(self);
     }
@@ -234,6 +244,7 @@ pub trait Field: Sized {
 }
 
 impl Field for f32 {
+    #[inline]
     fn put(&self, w: &mut FieldWriter<'_>) {
         w.f32(*self);
     }
@@ -243,6 +254,7 @@ impl Field for f32 {
 }
 
 impl Field for bool {
+    #[inline]
     fn put(&self, w: &mut FieldWriter<'_>) {
         w.bool(*self);
     }
@@ -252,6 +264,7 @@ impl Field for bool {
 }
 
 impl Field for EntityId {
+    #[inline]
     fn put(&self, w: &mut FieldWriter<'_>) {
         w.entity(*self);
     }
@@ -263,7 +276,8 @@ impl Field for EntityId {
 macro_rules! unsigned_field {
     ($($t:ty),*) => {$(
         impl Field for $t {
-            fn put(&self, w: &mut FieldWriter<'_>) {
+            #[inline]
+    fn put(&self, w: &mut FieldWriter<'_>) {
                 w.u32(u32::from(*self));
             }
             fn get(r: &mut FieldReader<'_>) -> Self {
@@ -277,7 +291,8 @@ unsigned_field!(u8, u16, u32);
 macro_rules! signed_field {
     ($($t:ty),*) => {$(
         impl Field for $t {
-            fn put(&self, w: &mut FieldWriter<'_>) {
+            #[inline]
+    fn put(&self, w: &mut FieldWriter<'_>) {
                 w.i32(i32::from(*self));
             }
             fn get(r: &mut FieldReader<'_>) -> Self {
@@ -290,6 +305,7 @@ macro_rules! signed_field {
 signed_field!(i8, i16, i32);
 
 impl<T: Field> Field for Option<T> {
+    #[inline]
     fn put(&self, w: &mut FieldWriter<'_>) {
         match self {
             Some(v) => v.put(w),

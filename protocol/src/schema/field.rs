@@ -254,48 +254,83 @@ fn turn(x: f64) -> f64 {
     }
 }
 
-/// A [`FieldCodec::Fixed`] field whose step is a power of two (1/32, 0.5, 4...: the usual
-/// grids), with what its quantization needs precomputed. Quantizing is then a subtraction, a
-/// multiplication by the step's exact reciprocal, a truncation and a comparison: exactly what
-/// [`FieldCodec::quantize`] gives, without its dispatch on the codec, its general rounding and
-/// its clamp. A room quantizes every replicated field of every entity each tick (198,000 a tick
-/// in the big world), so this is the hot path of building a snapshot.
+/// A field's quantization with what it needs precomputed, for the two codecs that carry
+/// continuous values: exactly what [`FieldCodec::quantize`] gives, without its dispatch on the
+/// codec, its general rounding and its clamp. A room quantizes every replicated field of every
+/// entity each tick (198,000 a tick in the big world), so this is the hot path of building a
+/// snapshot.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Grid {
-    min: f64,
-    /// `1 / step`, exact.
-    inverse: f64,
-    /// `max_q` as a float.
-    top: f64,
-    max_q: u32,
+pub(crate) enum Fast {
+    /// A [`FieldCodec::Fixed`] field whose step is a power of two (1/32, 0.5, 4...: the usual
+    /// grids): a subtraction, a multiplication by the step's exact reciprocal, a truncation and
+    /// a comparison.
+    Grid {
+        min: f64,
+        /// `1 / step`, exact.
+        inverse: f64,
+        /// `max_q` as a float.
+        top: f64,
+        max_q: u32,
+    },
+    /// A [`FieldCodec::Angle`]: the codec's own arithmetic, rounded by truncation (the value is
+    /// never negative).
+    Angle {
+        /// `2^bits`.
+        scale: f64,
+        max_q: u32,
+    },
 }
 
-impl Grid {
-    /// The grid of a codec with `max_q`, when it is a fixed field on a power-of-two step.
+impl Fast {
+    /// The fast path of a codec with `max_q`, when it has one.
     pub(crate) fn of(codec: &FieldCodec, max_q: u32) -> Option<Self> {
-        let FieldCodec::Fixed { min, step, .. } = *codec else { return None };
-        let inverse = reciprocal(f64::from(step))?;
-        Some(Self { min: f64::from(min), inverse, top: f64::from(max_q), max_q })
+        match *codec {
+            FieldCodec::Fixed { min, step, .. } => {
+                let inverse = reciprocal(f64::from(step))?;
+                Some(Self::Grid { min: f64::from(min), inverse, top: f64::from(max_q), max_q })
+            }
+            FieldCodec::Angle { bits } => {
+                Some(Self::Angle { scale: f64::from(1u32 << bits), max_q })
+            }
+            _ => None,
+        }
     }
 
     /// `codec.quantize(v, max_q)`, exactly.
     #[inline]
     pub(crate) fn quantize(&self, v: f32) -> u32 {
-        // Exact: the product of values from `f32`s is neither subnormal nor infinite.
-        let x = (f64::from(v) - self.min) * self.inverse;
-        if x >= 0.0 && x < self.top {
-            // `x` is in `0..max_q`: `round` is the truncation, plus one from a half up (the
-            // fraction is exact), and stays within `max_q`.
-            let t = x as u32;
-            t + u32::from(x - f64::from(t) >= 0.5)
-        } else if x >= self.top && v.is_finite() {
-            self.max_q
-        } else {
-            // Below the range (a negative rounds to 0 or below, clamped to 0), NaN, or
-            // non-finite input (quantized to 0).
-            0
+        match *self {
+            Self::Grid { min, inverse, top, max_q } => {
+                // Exact: the product of values from `f32`s is neither subnormal nor infinite.
+                let x = (f64::from(v) - min) * inverse;
+                if x >= 0.0 && x < top {
+                    // `x` is in `0..max_q`: `round` is the truncation, plus one from a half up
+                    // (the fraction is exact), and stays within `max_q`.
+                    half_up(x)
+                } else if x >= top && v.is_finite() {
+                    max_q
+                } else {
+                    // Below the range (a negative rounds to 0 or below, clamped to 0), NaN, or
+                    // non-finite input (quantized to 0).
+                    0
+                }
+            }
+            Self::Angle { scale, max_q } => {
+                if !v.is_finite() {
+                    return 0;
+                }
+                // `0..=2^bits` (or -0.0): a turn, within one, times a power of two.
+                half_up(turn(f64::from(v)) / TAU * scale) & max_q
+            }
         }
     }
+}
+
+/// `x.round()` for `x` in `0..2^32` (or -0.0): the truncation, plus one from a half up.
+#[inline]
+fn half_up(x: f64) -> u32 {
+    let t = x as u32;
+    t + u32::from(x - f64::from(t) >= 0.5)
 }
 
 /// The exact reciprocal of `step` when it is a positive power of two whose reciprocal is
@@ -342,6 +377,7 @@ impl FieldCodec {
     }
 
     /// Quantizes a signed integer (clamped to the field's range).
+    #[inline]
     pub fn quantize_int(&self, v: i64, max_q: u32) -> u32 {
         match *self {
             FieldCodec::Int { min, .. } => (v - i64::from(min)).clamp(0, i64::from(max_q)) as u32,
@@ -409,7 +445,7 @@ impl FieldCodec {
 mod tests {
     use proptest::prelude::*;
 
-    use super::{FieldCodec, FieldDef, Grid, TAU, divide, field_max_q, round, turn};
+    use super::{Fast, FieldCodec, FieldDef, TAU, divide, field_max_q, round, turn};
     use crate::schema::spec::fixed;
 
     /// Halves, neighbours of halves, zeros, the 2^52 edge, the extremes and the non-finite.
@@ -431,13 +467,13 @@ mod tests {
     }
 
     #[test]
-    fn only_fixed_fields_on_a_power_of_two_step_have_a_grid() {
-        let on = |codec: FieldCodec| Grid::of(&codec, 100).is_some();
+    fn fixed_fields_on_a_power_of_two_step_and_angles_have_a_fast_path() {
+        let on = |codec: FieldCodec| Fast::of(&codec, 100).is_some();
         assert!(on(FieldCodec::Fixed { min: 0.0, max: 10.0, step: 0.03125 }));
         assert!(on(FieldCodec::Fixed { min: -1.0, max: 1.0, step: 4.0 }));
         assert!(!on(FieldCodec::Fixed { min: 0.0, max: 10.0, step: 0.1 }));
         assert!(!on(FieldCodec::Fixed { min: 0.0, max: 10.0, step: -0.5 }));
-        assert!(!on(FieldCodec::Angle { bits: 10 }));
+        assert!(on(FieldCodec::Angle { bits: 10 }));
         assert!(!on(FieldCodec::UInt { max: 100 }));
     }
 
@@ -471,10 +507,24 @@ mod tests {
             let def = FieldDef::from_spec("f", fixed(min, min + span.max(step), step));
             let codec = def.codec;
             let Ok(max_q) = field_max_q("c", &def) else { return Ok(()) };
-            let grid = Grid::of(&codec, max_q).expect("a power-of-two step");
+            let grid = Fast::of(&codec, max_q).expect("a power-of-two step");
             let edges = [min, min - step / 2.0, min + step / 2.0, min + span, min + span + step / 2.0];
             for v in [v, near, f32::INFINITY, f32::NEG_INFINITY, f32::NAN].into_iter().chain(edges) {
                 prop_assert_eq!(grid.quantize(v), codec.quantize(v, max_q), "{:e} on {:?}", v, codec);
+            }
+        }
+
+        /// The angle's fast path is the codec's quantization, for any value and any width.
+        #[test]
+        fn an_angle_quantizes_as_its_codec(v in any::<f32>(), near in -20f32..20.0, bits in 1u8..=16) {
+            let codec = FieldCodec::Angle { bits };
+            let max_q = (1u32 << bits) - 1;
+            let fast = Fast::of(&codec, max_q).expect("angles have one");
+            let tau = std::f32::consts::TAU;
+            let edges = [0.0, -0.0, tau, -tau, tau.next_down(), (-tau).next_up(), 1e30, -1e30];
+            let specials = [f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::MIN_POSITIVE];
+            for v in [v, near].into_iter().chain(edges).chain(specials) {
+                prop_assert_eq!(fast.quantize(v), codec.quantize(v, max_q), "{:e} in {} bits", v, bits);
             }
         }
 

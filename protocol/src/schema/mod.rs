@@ -60,23 +60,23 @@ pub struct FieldInfo {
     pub bits: u32,
     /// For [`Predict::Linear`]: the velocity field's global index and its quantized zero.
     pub linear: Option<(usize, i64)>,
-    /// A fixed field on a power-of-two step: its quantization, precomputed.
-    pub(crate) grid: Option<field::Grid>,
+    /// A fixed field on a power-of-two step, or an angle: its quantization, precomputed.
+    pub(crate) fast: Option<field::Fast>,
 }
 
 impl FieldInfo {
     /// A declared field whose largest quantized value is `max_q`.
     pub(crate) fn new(def: FieldDef, max_q: u32) -> Self {
-        let grid = field::Grid::of(&def.codec, max_q);
-        Self { def, max_q, bits: bits_for(max_q), linear: None, grid }
+        let fast = field::Fast::of(&def.codec, max_q);
+        Self { def, max_q, bits: bits_for(max_q), linear: None, fast }
     }
 
-    /// Quantizes a float: `self.def.codec.quantize(v, self.max_q)`, on a grid's fast path
-    /// when the field has one.
+    /// Quantizes a float: `self.def.codec.quantize(v, self.max_q)`, on a fast path when the
+    /// field has one.
     #[inline]
     pub fn quantize(&self, v: f32) -> u32 {
-        match &self.grid {
-            Some(grid) => grid.quantize(v),
+        match &self.fast {
+            Some(fast) => fast.quantize(v),
             None => self.def.codec.quantize(v, self.max_q),
         }
     }

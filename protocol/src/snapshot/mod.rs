@@ -156,6 +156,47 @@ impl<'s> SnapshotBuilder<'s> {
         EntityBuilder { builder: self }
     }
 
+    /// Adds entities `ids` with no components yet, in one step (an ECS archetype's worth), and
+    /// returns the row of the first, for [`Self::set_column`].
+    pub fn rows(&mut self, ids: impl ExactSizeIterator<Item = EntityId>) -> usize {
+        let first = self.snap.ids.len();
+        self.snap.ids.reserve(ids.len());
+        for id in ids {
+            if self.snap.ids.last().is_some_and(|last| *last >= id) {
+                self.sorted = false;
+            }
+            self.snap.ids.push(id);
+        }
+        let rows = self.snap.ids.len();
+        self.snap.masks.resize(rows, 0);
+        self.snap.values.resize(rows * self.snap.stride, 0);
+        first
+    }
+
+    /// Sets component `T`, which must be the schema's component `index`, of the rows from
+    /// `first` on to the values of `column`, in order: [`EntityBuilder::set`] for each, with the
+    /// component's fields looked up once. Values past the last row added are ignored.
+    pub fn set_column<T: Replicate>(&mut self, index: usize, first: usize, column: &[T]) {
+        let schema = self.schema;
+        let Some(info) = schema.components().get(index) else {
+            debug_assert!(false, "component index {index} out of range");
+            return;
+        };
+        debug_assert_eq!(info.def.name, T::DEF.name, "component index does not match type");
+        let (range, fields) = (info.field_range(), &schema.fields()[info.field_range()]);
+        let snap = &mut self.snap;
+        let end = snap.ids.len().min(first.saturating_add(column.len()));
+        let Some(rows) = snap.values.get_mut(first * snap.stride..end * snap.stride) else {
+            return;
+        };
+        for (row, value) in rows.chunks_exact_mut(snap.stride).zip(column) {
+            value.write(&mut FieldWriter::new(fields, &mut row[range.clone()]));
+        }
+        for mask in &mut snap.masks[first.min(end)..end] {
+            *mask |= 1 << index;
+        }
+    }
+
     /// Makes room for `entities` more entities, so that copying a known number of them (an
     /// interest view's rows) does not grow the buffers one entity at a time.
     pub fn reserve(&mut self, entities: usize) {
