@@ -206,9 +206,10 @@ pub(crate) fn field_max_q(owner: &'static str, f: &FieldDef) -> Result<u32, Sche
 
 /// `x` rounded to the nearest integer, half away from zero: exactly [`f64::round`], without
 /// its call into the software `round` of targets without SSE4.1 (the baseline `x86_64`), which
-/// was a twentieth of a room's tick with 22,000 entities to quantize.
+/// was a twentieth of a room's tick with 22,000 entities to quantize. Games that snap values to
+/// a grid every tick can use it too (the arena's movement does).
 #[inline]
-pub(crate) fn round(x: f64) -> f64 {
+pub fn round(x: f64) -> f64 {
     // From 2^52 up every f64 is an integer (and NaN and the infinities are themselves).
     if x.is_nan() || x.abs() >= 4_503_599_627_370_496.0 {
         return x;

@@ -23,7 +23,9 @@ pub mod spec;
 pub use access::{Field, FieldReader, FieldWriter};
 pub use describe::{ComponentDescription, FieldDescription, SchemaDescription};
 pub(crate) use field::field_max_q;
-pub use field::{FieldCodec, FieldDef, FieldSpec, MAX_NAME_LEN, Predict, bits_for, valid_name};
+pub use field::{
+    FieldCodec, FieldDef, FieldSpec, MAX_NAME_LEN, Predict, bits_for, round, valid_name,
+};
 
 /// Most components a schema may hold (presence is a 32-bit mask per entity).
 pub const MAX_COMPONENTS: usize = 32;
