@@ -175,7 +175,8 @@ fn arb_chunks() -> impl Strategy<Value = ChunksMessage> {
         any::<Option<u32>>(),
         any::<Option<u32>>(),
         prop::collection::btree_set(arb_key(), 0..6),
-        prop::collection::btree_map(arb_key(), prop::collection::vec(any::<u8>(), 0..40), 0..6),
+        // Payloads past 250 bytes take a length with a marker byte.
+        prop::collection::btree_map(arb_key(), prop::collection::vec(any::<u8>(), 0..300), 0..6),
     )
         .prop_map(|(t, b, l, dropped, chunks)| ChunksMessage {
             tick: Tick(t),
@@ -238,6 +239,25 @@ proptest! {
         let bytes = encode_client(&msg);
         let n = cut.index(bytes.len());
         prop_assert!(decode_client(&bytes[..n]).is_err());
+    }
+}
+
+#[test]
+fn hand_written_varints_are_bincodes() {
+    let cfg = standard().with_little_endian().with_variable_int_encoding();
+    let edges = [0, 1, 250, 251, 252, 253, 255, 256, 65_535, 65_536, 1 << 31, u64::from(u32::MAX)];
+    let more = [u64::from(u32::MAX) + 1, 1 << 40, u64::MAX - 1, u64::MAX];
+    for v in edges.into_iter().chain(more) {
+        let mut out = Vec::new();
+        varint(&mut out, v);
+        assert_eq!(out, bincode::encode_to_vec(v, cfg).expect("in memory"), "{v}");
+    }
+    let keys = [i32::MIN, -126, -125, -1, 0, 1, 125, 126, 32_767, 32_768, i32::MAX];
+    for (x, y) in keys.into_iter().zip(keys.into_iter().rev()) {
+        let key = ChunkKey::Cell { x, y };
+        let mut out = Vec::new();
+        chunk_key(&mut out, key);
+        assert_eq!(out, bincode::encode_to_vec(key, cfg).expect("in memory"), "{key:?}");
     }
 }
 
