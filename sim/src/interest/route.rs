@@ -78,15 +78,71 @@ impl EventRoutes {
                 );
             }
         }
-        let mut out = Vec::with_capacity(runs.iter().map(|r| r.len()).sum());
-        runs.iter().for_each(|run| out.extend_from_slice(run));
-        out.sort_unstable();
-        out
+        merge(&runs, self.everyone.len())
     }
+}
+
+/// The union, ascending, of `runs` (each ascending, disjoint, of indices below `events`), in
+/// one allocation at its size. When the runs hold more indices than a bitmap of every event has
+/// words, they are marked in the bitmap and read back in order; otherwise concatenated and
+/// sorted.
+fn merge(runs: &[&[usize]], events: usize) -> Vec<usize> {
+    let total = runs.iter().map(|r| r.len()).sum();
+    let mut out = Vec::with_capacity(total);
+    match runs {
+        [] => {}
+        [one] => out.extend_from_slice(one),
+        _ if total >= events.div_ceil(64) => {
+            let mut marks = vec![0u64; events.div_ceil(64)];
+            for &i in runs.iter().flat_map(|r| r.iter()) {
+                marks[i / 64] |= 1 << (i % 64);
+            }
+            for (w, mut bits) in marks.into_iter().enumerate() {
+                while bits != 0 {
+                    out.push(w * 64 + bits.trailing_zeros() as usize);
+                    bits &= bits - 1;
+                }
+            }
+        }
+        _ => {
+            runs.iter().for_each(|run| out.extend_from_slice(run));
+            out.sort_unstable();
+        }
+    }
+    out
 }
 
 /// Cells in a view's block.
 fn block_cells(grid: &InterestGrid) -> usize {
     let side = 2 * usize::from(grid.radius) + 1;
     side * side
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::merge;
+
+    proptest! {
+        /// Both ways (the bitmap, when the runs are dense among `events`; the sort, when sparse)
+        /// give the runs' union in order.
+        #[test]
+        fn merged_runs_are_their_sorted_union(owner in prop::collection::vec(0usize..5, 0..300), spread in 1usize..200) {
+            // Events 0..n, each in one of 5 runs (or none: 4), the indices spread out.
+            let events = owner.len() * spread;
+            let runs: Vec<Vec<usize>> = (0..4)
+                .map(|r| owner.iter().enumerate().filter(|&(_, &o)| o == r).map(|(i, _)| i * spread).collect())
+                .collect();
+            let slices: Vec<&[usize]> = runs.iter().map(Vec::as_slice).collect();
+            let mut want: Vec<usize> = runs.concat();
+            want.sort_unstable();
+            for n in [0, 1, 2, 4] {
+                let mut want_n: Vec<usize> = slices[..n].concat();
+                want_n.sort_unstable();
+                prop_assert_eq!(merge(&slices[..n], events), want_n);
+            }
+            prop_assert_eq!(merge(&slices, events), want);
+        }
+    }
 }
