@@ -207,7 +207,7 @@ pub(crate) fn field_max_q(owner: &'static str, f: &FieldDef) -> Result<u32, Sche
 /// `x` rounded to the nearest integer, half away from zero: exactly [`f64::round`], without
 /// its call into the software `round` of targets without SSE4.1 (the baseline `x86_64`), which
 /// was a twentieth of a room's tick with 22,000 entities to quantize. Games that snap values to
-/// a grid every tick can use it too (the arena's movement does).
+/// a grid every tick can use it too.
 #[inline]
 pub fn round(x: f64) -> f64 {
     // From 2^52 up every f64 is an integer (and NaN and the infinities are themselves).
@@ -258,7 +258,8 @@ fn turn(x: f64) -> f64 {
 /// A field's quantization with what it needs precomputed, for the two codecs that carry
 /// continuous values: exactly what [`FieldCodec::quantize`] gives, without its dispatch on the
 /// codec, its general rounding and its clamp. A room quantizes every replicated field of every
-/// entity each tick (198,000 a tick in the big world), so this is the hot path of building a
+/// entity each tick (with 22,000 entities of nine fields, 198,000 a tick), so this is the hot
+/// path of building a
 /// snapshot.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Fast {

@@ -84,8 +84,8 @@ impl EventRoutes {
 
 /// The union, ascending, of `runs` (each ascending, disjoint, of indices below `events`), in
 /// one allocation at its size. When the runs hold more indices than a bitmap of every event has
-/// words, they are marked in the bitmap and read back in order; otherwise concatenated and
-/// sorted.
+/// words, they are marked in the bitmap (on the stack up to 4,096 events) and read back in
+/// order; otherwise concatenated and sorted.
 fn merge(runs: &[&[usize]], events: usize) -> Vec<usize> {
     let total = runs.iter().map(|r| r.len()).sum();
     let mut out = Vec::with_capacity(total);
@@ -93,11 +93,20 @@ fn merge(runs: &[&[usize]], events: usize) -> Vec<usize> {
         [] => {}
         [one] => out.extend_from_slice(one),
         _ if total >= events.div_ceil(64) => {
-            let mut marks = vec![0u64; events.div_ceil(64)];
+            // On the stack for up to 4,096 events a tick: no allocation per view.
+            let (mut stack, mut heap) = ([0u64; 64], Vec::new());
+            let marks: &mut [u64] = match events.div_ceil(64) {
+                words @ 0..=64 => &mut stack[..words],
+                words => {
+                    heap.resize(words, 0);
+                    &mut heap
+                }
+            };
             for &i in runs.iter().flat_map(|r| r.iter()) {
                 marks[i / 64] |= 1 << (i % 64);
             }
-            for (w, mut bits) in marks.into_iter().enumerate() {
+            for (w, &word) in marks.iter().enumerate() {
+                let mut bits = word;
                 while bits != 0 {
                     out.push(w * 64 + bits.trailing_zeros() as usize);
                     bits &= bits - 1;
