@@ -17,6 +17,7 @@ use bincode::enc::Encode;
 use bincode::enc::write::Writer;
 use bincode::error::EncodeError;
 
+use crate::bits::zigzag;
 use crate::error::DecodeError;
 use crate::ids::Tick;
 use crate::message::{ChunkKey, ClientMessage, ServerMessage};
@@ -151,9 +152,8 @@ fn chunk_key(out: &mut Vec<u8>, key: ChunkKey) {
         }
         ChunkKey::Cell { x, y } => {
             varint(out, 2);
-            let zigzag = |v: i32| u64::from((v << 1) as u32 ^ (v >> 31) as u32);
-            varint(out, zigzag(x));
-            varint(out, zigzag(y));
+            varint(out, zigzag(i64::from(x)));
+            varint(out, zigzag(i64::from(y)));
         }
     }
 }

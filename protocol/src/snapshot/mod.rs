@@ -253,19 +253,9 @@ pub struct EntityBuilder<'b, 's> {
 impl EntityBuilder<'_, '_> {
     /// Sets component `T`, which must be the schema's component `index`.
     pub fn set<T: Replicate>(&mut self, index: usize, value: &T) -> &mut Self {
-        let schema = self.builder.schema;
-        let Some(info) = schema.components().get(index) else {
-            debug_assert!(false, "component index {index} out of range");
-            return self;
-        };
-        debug_assert_eq!(info.def.name, T::DEF.name, "component index does not match type");
-        let range = info.field_range();
-        let snap = &mut self.builder.snap;
-        let row = snap.ids.len() - 1; // invariant: an EntityBuilder exists only after a push
-        let start = row * snap.stride;
-        let values = &mut snap.values[start + range.start..start + range.end];
-        value.write(&mut FieldWriter::new(&schema.fields()[range], values));
-        snap.masks[row] |= 1 << index;
+        // invariant: an EntityBuilder exists only after a push, so its row is the last.
+        let row = self.builder.snap.ids.len() - 1;
+        self.builder.set_column(index, row, std::slice::from_ref(value));
         self
     }
 }
