@@ -42,6 +42,9 @@ pub struct Metrics {
     pub messages: Family<Label, Counter>,
     /// Snapshots replaced before a slow client's writer could send them.
     pub snapshots_dropped: Counter,
+    /// Ticks' messages a room wrote to a client's socket itself, without waking the client's
+    /// session (plain TCP; `crate::session::direct`).
+    pub direct_writes: Counter,
     /// Snapshot payloads encoded (shared by all clients with the same baseline), chunk payloads
     /// included (each shared by all clients that hold the chunk, with the same baseline).
     pub snapshot_encodes: Counter,
@@ -140,6 +143,7 @@ impl Metrics {
             bytes: Family::default(),
             messages: Family::default(),
             snapshots_dropped: Counter::default(),
+            direct_writes: Counter::default(),
             snapshot_encodes: Counter::default(),
             snapshot_bytes: Histogram::new(exponential_buckets(16.0, 2.0, 14)),
             interest_views: Family::new_with_constructor(count_buckets),
@@ -185,6 +189,11 @@ impl Metrics {
             "snapshots_dropped",
             "Snapshots superseded before a slow client took them",
             m.snapshots_dropped.clone(),
+        );
+        r.register(
+            "direct_writes",
+            "Messages a room wrote to a client's socket itself, without waking its session",
+            m.direct_writes.clone(),
         );
         r.register(
             "snapshot_encodes",

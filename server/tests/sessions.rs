@@ -41,6 +41,9 @@ async fn client_reconstructs_the_exact_server_state() {
         }
     }
     assert!(matched > 10, "only {matched} ticks compared");
+    // Over plain TCP the room wrote the snapshots itself (issue 16), and they decoded exactly.
+    let direct = metric(&server.handle.metrics().render(), "tickwire_direct_writes_total");
+    assert!(direct > 30.0, "room-driven writes: {direct}");
     server.stop().await.expect("clean stop");
 }
 

@@ -64,6 +64,9 @@ async fn wss_sessions_work_with_a_self_signed_certificate() {
         }
     }
     assert!(welcomed);
+    // TLS sessions write through their own writer: the room never writes to them (issue 16).
+    let direct = metric(&server.handle.metrics().render(), "tickwire_direct_writes_total");
+    assert_eq!(direct, 0.0);
 
     // A plain-text client gets nowhere and is counted.
     let plain = tokio_tungstenite::connect_async(format!("ws://{}/ws", server.handle.addr())).await;

@@ -7,6 +7,13 @@
 //! taken yet, so a slow client never queues snapshots and never slows the tick) and a bounded
 //! queue of message batches (each tick's events, encoded once and shared), plus a close request. The room wakes the writer with
 //! `Notify::notify_one`, which stores a permit, so no wake-up is ever lost.
+//!
+//! **Room-driven writes.** A plain TCP session lends its socket to the link
+//! ([`DirectSocket`]): when the session is not writing, the room writes what it published
+//! straight to the socket with a non-blocking `send`, and the session is not woken at all (one
+//! wake-up less per client per tick, issue 16). What the room could not write, the session
+//! writes next, first. What both sides render from, the snapshot last sent (the next delta's
+//! baseline), lives here in a [`Sender`].
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -22,6 +29,8 @@ use tokio::time::Instant;
 
 use super::chunks::Shown;
 use super::stats::LinkStats;
+use crate::metrics::Metrics;
+use crate::session::direct::DirectSocket;
 
 /// Most message batches (a tick's events, a join's player list, ...) queued for one client. A
 /// client that lets this many pile up (over 8 s of events at 30 Hz) is not reading its socket
@@ -103,6 +112,30 @@ pub struct ClientLink {
     /// What the operator console shows of this client (bytes, drops, input lateness, jitter);
     /// shared with every [`Published`] snapshot so that rendering one counts its bytes.
     pub stats: Arc<LinkStats>,
+    /// What the writer renders from, whoever writes (the session or the room).
+    sender: Mutex<Sender>,
+    /// The session's socket, while the room may write to it itself (plain TCP).
+    direct: Mutex<Option<Arc<DirectSocket>>>,
+}
+
+/// What a client's writer keeps between ticks, whoever writes (see the module docs).
+#[derive(Debug, Default)]
+pub struct Sender {
+    /// What the client was sent last: the baseline of its next snapshot.
+    last_sent: Option<Shown>,
+    /// What [`ClientLink::collect`] took from the outbox; the writer sends its batches.
+    pub outgoing: Outgoing,
+    /// The snapshot message [`ClientLink::collect`] rendered, when it had one.
+    pub snapshot: Vec<u8>,
+}
+
+/// What [`ClientLink::collect`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Collected {
+    /// A snapshot message was rendered ([`Sender::snapshot`]).
+    pub snapshot: bool,
+    /// The session must end.
+    pub close: Option<DisconnectReason>,
 }
 
 /// What a writer takes from the outbox in one go.
@@ -129,6 +162,8 @@ impl ClientLink {
             rtt_us: AtomicU32::new(u32::MAX),
             chunks: false,
             stats: Arc::default(),
+            sender: Mutex::default(),
+            direct: Mutex::new(None),
         }
     }
 
@@ -179,7 +214,8 @@ impl ClientLink {
         }
     }
 
-    /// Room side: publishes a tick's frame and its events (one lock, one wake-up). Says whether
+    /// Room side: publishes a tick's frame and its events (one lock), without waking the writer:
+    /// the room [`wake`](Self::wake)s it once the tick is over. Says whether
     /// a snapshot was superseded, or the client has been unable to take snapshots for longer
     /// than `slow_after` (or let its batches pile up) and has been told to close (`TooSlow`).
     pub fn publish(
@@ -213,7 +249,6 @@ impl ClientLink {
             out.behind_since = None;
         }
         drop(out);
-        self.notify.notify_one();
         if superseded { PublishOutcome::Superseded } else { PublishOutcome::Queued }
     }
 
@@ -229,7 +264,7 @@ impl ClientLink {
         }
         out.batches.push_back(batch);
         drop(out);
-        self.notify.notify_one();
+        self.wake();
         true
     }
 
@@ -242,6 +277,44 @@ impl ClientLink {
     /// Writer side: waits until something was published (cancel-safe).
     pub async fn notified(&self) {
         self.notify.notified().await;
+    }
+
+    /// Room side: tells the writer that something was published. The room writes it to the
+    /// socket itself when the session lent it one and is not writing, else the session is
+    /// woken.
+    pub fn wake(&self) {
+        let direct = self.direct.lock().clone();
+        if direct.is_some_and(|d| d.try_send(self)) {
+            return;
+        }
+        self.notify.notify_one();
+    }
+
+    /// Session side: lends the room the session's socket (`Some`), or takes it back (`None`,
+    /// before the session says goodbye: the room never writes after that).
+    pub(crate) fn set_direct(&self, direct: Option<Arc<DirectSocket>>) {
+        *self.direct.lock() = direct;
+    }
+
+    /// The writer's state; the session locks it only to [`collect`](Self::collect), and the
+    /// room only tries to.
+    pub(crate) fn sender(&self) -> &Mutex<Sender> {
+        &self.sender
+    }
+
+    /// Writer side (the session's or the room's): takes everything pending into `s` and renders
+    /// the snapshot, if there is one, against the one sent last, which it becomes.
+    pub(crate) fn collect(&self, s: &mut Sender, metrics: &Metrics) -> Collected {
+        self.take(&mut s.outgoing);
+        let close = s.outgoing.close;
+        let Some(published) = s.outgoing.snapshot.take() else {
+            return Collected { snapshot: false, close };
+        };
+        let encodes = published.render(s.last_sent.as_ref(), &mut s.snapshot);
+        metrics.snapshot_encodes.inc_by(encodes as u64);
+        metrics.snapshot_bytes.observe(s.snapshot.len() as f64);
+        s.last_sent = Some(published.shown);
+        Collected { snapshot: true, close }
     }
 
     /// Writer side: takes everything pending. `into` is reused to avoid allocation.

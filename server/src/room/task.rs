@@ -12,7 +12,11 @@
 //!    management, one more frame per distinct view: `publish.rs`);
 //! 6. **publish** the frame and the events to every member's outbox in one lock per member (a
 //!    snapshot a slow writer has not taken is replaced, never queued; the tick never waits);
-//!    the writers encode deltas from the frame, sharing identical encodings.
+//!    the writers encode deltas from the frame, sharing identical encodings;
+//! 7. after the tick's time is recorded, the **fan-out**: each member's writer is woken, or,
+//!    for a plain TCP session that lent the room its socket, the room renders and writes the
+//!    member's messages itself ([`crate::session::direct`]; no task woken per client). With
+//!    many members the fan-out is split in two, half of it on another worker.
 //!
 //! Between ticks the task handles joins, resumes, leaves and chat from its bounded command
 //! channel. When behind schedule, [`FixedClock`] runs a capped number of catch-up ticks and the
@@ -61,6 +65,10 @@ pub use watch::SPECTATOR_ENTITY;
 
 /// Most ticks run back to back to catch up after a stall; the rest are dropped and counted.
 pub const MAX_CATCH_UP: u32 = 4;
+
+/// Members from which a tick's fan-out is split between two workers ([`Room::tick`], phase 7):
+/// below it, one task's wake-up costs more than writing to half of them.
+pub const SPLIT_FAN_OUT: usize = 128;
 
 /// Per-room settings derived from the server configuration.
 #[derive(Debug, Clone)]
@@ -112,6 +120,8 @@ pub struct Room<G: Game> {
     pending: Vec<publish::Pending>,
     /// The attached members and their viewpoints, rebuilt each tick into the same buffer.
     attached: Vec<(ClientId, Option<tickwire_sim::Viewpoint>)>,
+    /// The members published to this tick, for the fan-out (kept to reuse its buffer).
+    woken: Vec<Arc<ClientLink>>,
     tick_interval: Duration,
     /// Bytes sent to players who have left (the room's total adds its members' own).
     departed_bytes: u64,
@@ -156,6 +166,7 @@ impl<G: Game> Room<G> {
             commands: Vec::new(),
             pending: Vec::new(),
             attached: Vec::new(),
+            woken: Vec::new(),
             tick_interval: Duration::from_secs_f64(1.0 / f64::from(tick_rate)),
             departed_bytes: 0,
             closing: false,
@@ -486,6 +497,23 @@ impl<G: Game> Room<G> {
         if elapsed > self.tick_interval {
             self.game.metrics.tick_overruns.inc();
         }
+        self.fan_out();
+    }
+
+    /// Phase 7: wakes the writer of every member published to, or writes to its socket
+    /// ([`ClientLink::wake`]). Past [`SPLIT_FAN_OUT`] members, on a runtime with more than one
+    /// worker, half of them are handed to a task of their own: one wake-up for the lot.
+    fn fan_out(&mut self) {
+        let mut woken = std::mem::take(&mut self.woken);
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        if let Some(rt) = runtime.filter(|rt| rt.metrics().num_workers() > 1)
+            && woken.len() >= SPLIT_FAN_OUT
+        {
+            let half = woken.split_off(woken.len() / 2);
+            rt.spawn(async move { half.iter().for_each(|link| link.wake()) });
+        }
+        woken.drain(..).for_each(|link| link.wake());
+        self.woken = woken;
     }
 
     /// Phase 1: every member's queued commands, in member order.

@@ -5,6 +5,8 @@
 //!                  │  pongs, control frames              │
 //!                  ▼  (bounded queue)                    ▼ outbox: latest snapshot + events
 //!   socket ◄── writer loop ◄──────────────────────────────┘ (Notify)
+//!      ▲                                                 │
+//!      └──────── plain TCP: the room writes itself ◄─────┘ (when the writer is idle)
 //! ```
 //!
 //! The session ends when the reader ends (close, error, timeout, bad input, rate limit), when
@@ -16,6 +18,7 @@
 //! refusal is a [`SessionEnd`] with its own close code and metrics label.
 
 mod admit;
+pub(crate) mod direct;
 mod end;
 mod guard;
 mod handshake;
@@ -26,15 +29,15 @@ pub mod ws;
 
 use std::sync::Arc;
 
-use fastwebsockets::WebSocketWrite;
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
 use tickwire_protocol::ClientId;
 use tickwire_protocol::message::{RejectReason, ServerMessage};
-use tokio::io::{AsyncRead, AsyncWrite, BufWriter};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tracing::{debug, warn};
 
 pub use admit::Authorized;
+use direct::{DirectSocket, SharedWrite};
 pub use end::SessionEnd;
 use handshake::NoHello;
 use reader::Reader;
@@ -55,19 +58,20 @@ pub async fn run(io: TokioIo<Upgraded>, ctx: Arc<ServerCtx>, peer: ClientAddr, a
     let max = ctx.config.max_message_bytes;
     match ws::tcp_halves(io) {
         Ok((r, w)) => {
-            let (rd, wr) = ws::from_halves(r, w, max);
-            run_split(rd, wr, ctx, peer, auth).await;
+            let direct = DirectSocket::new(w, ctx.metrics.clone());
+            let (rd, wr) = ws::from_halves(r, SharedWrite(direct.clone()), max);
+            run_split(rd, Writer::new(wr, ctx.clone(), Some(direct)), ctx, peer, auth).await;
         }
         Err(io) => {
             let (rd, wr) = ws::split(io, max);
-            run_split(rd, wr, ctx, peer, auth).await;
+            run_split(rd, Writer::new(wr, ctx.clone(), None), ctx, peer, auth).await;
         }
     }
 }
 
 async fn run_split<R, W>(
     mut rd: WsReader<R>,
-    wr: WebSocketWrite<BufWriter<W>>,
+    mut writer: Writer<W>,
     ctx: Arc<ServerCtx>,
     peer: ClientAddr,
     auth: Authorized,
@@ -75,8 +79,6 @@ async fn run_split<R, W>(
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
-    let mut writer = Writer::new(wr, ctx.clone());
-
     let hello = match handshake::read_hello(&mut rd, &mut writer, &ctx.config, &ctx.shutdown).await
     {
         Ok(hello) => hello,
@@ -123,7 +125,10 @@ async fn run_split<R, W>(
     // session, and the reader's frame parsing (not cancel-safe) is never dropped mid-frame.
     let reading = reader.run(rd);
     tokio::pin!(reading);
+    // From the Welcome on, the room may write to a plain TCP socket itself, until the end.
+    link.set_direct(writer.direct());
     let end = writer.run(&link, ctrl, reading).await;
+    link.set_direct(None);
     if let Some(player) = &player {
         let mut players = ctx.players.lock();
         if players.get(player).is_some_and(|l| Arc::ptr_eq(l, &link)) {

@@ -9,6 +9,12 @@
 //! tick. Every flush has a deadline: a client that does not drain its socket is disconnected
 //! (`TooSlow`) instead of holding memory.
 //!
+//! **The room writes most ticks itself.** On plain TCP the session lends its socket to the
+//! room ([`super::direct`]): the room writes a tick's messages when this loop is not writing,
+//! and the loop is woken only for what the room could not write. The loop marks each of its
+//! writing steps ([`DirectSocket::begin`] .. [`DirectSocket::end`]) so the two never
+//! interleave; what both render from lives in the link ([`crate::room::link::Sender`]).
+//!
 //! **Timers are armed once, not per tick.** The ping timer is reset only when a ping is sent.
 //! The idle timeout is watched here rather than by a deadline on every frame the reader reads
 //! (a timer armed and cancelled per client per tick): the reader notes when it last read a
@@ -31,10 +37,10 @@ use tickwire_protocol::rtt::PingTracker;
 use tokio::io::{AsyncWrite, BufWriter};
 use tokio::time::{Instant, sleep_until, timeout};
 
+use super::direct::DirectSocket;
 use super::end::SessionEnd;
 use super::ws;
 use crate::ServerCtx;
-use crate::room::chunks::Shown;
 use crate::room::link::{ClientLink, Outgoing};
 
 /// Capacity of the reader → writer control queue ([`Control`]). A full queue means the client
@@ -100,9 +106,12 @@ pub(crate) type Activity = Arc<AtomicU64>;
 pub(crate) struct Writer<W: AsyncWrite + Unpin> {
     ws: WebSocketWrite<BufWriter<W>>,
     ctx: Arc<ServerCtx>,
+    /// The snapshot message to write (swapped with the link's [`Sender`](crate::room::link::Sender)).
     buf: Vec<u8>,
-    last_sent: Option<Shown>,
+    /// The batches to write (swapped likewise).
     outgoing: Outgoing,
+    /// The socket, when the room may write to it too (plain TCP).
+    direct: Option<Arc<DirectSocket>>,
     /// The session's time origin (pings carry microseconds since it).
     pub(crate) origin: Instant,
     pub(crate) pings: Pings,
@@ -110,14 +119,19 @@ pub(crate) struct Writer<W: AsyncWrite + Unpin> {
 }
 
 impl<W: AsyncWrite + Unpin> Writer<W> {
-    pub(crate) fn new(ws: WebSocketWrite<BufWriter<W>>, ctx: Arc<ServerCtx>) -> Self {
+    /// A writer on `ws`, whose socket is `direct` when the room may write to it too.
+    pub(crate) fn new(
+        ws: WebSocketWrite<BufWriter<W>>,
+        ctx: Arc<ServerCtx>,
+        direct: Option<Arc<DirectSocket>>,
+    ) -> Self {
         let interval = Duration::from_millis(ctx.config.ping_interval_ms);
         Self {
             ws,
             ctx,
             buf: Vec::with_capacity(1024),
-            last_sent: None,
             outgoing: Outgoing::default(),
+            direct,
             origin: Instant::now(),
             pings: Arc::new(Mutex::new(PingTracker::new(interval, Duration::ZERO))),
             activity: Arc::new(AtomicU64::new(0)),
@@ -177,6 +191,7 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
             let step = tokio::select! {
                 biased;
                 end = reader.as_mut() => {
+                    self.begin();
                     if end != SessionEnd::CONNECTION_LOST {
                         // Pings read before the end are owed their pongs (RFC 6455 §5.5.2).
                         let _ = timeout(deadline, self.owed_pongs(&ctrl)).await;
@@ -184,9 +199,16 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
                     return end;
                 }
                 // Right after the reader, which is what makes `ready` correct.
-                () = ctrl.ready() => timeout(deadline, self.control(&ctrl)).await,
-                () = link.notified() => timeout(deadline, self.drain(link)).await,
+                () = ctrl.ready() => {
+                    self.begin();
+                    timeout(deadline, self.control(&ctrl)).await
+                }
+                () = link.notified() => {
+                    self.begin();
+                    timeout(deadline, self.drain(link)).await
+                }
                 () = &mut ping_timer => {
+                    self.begin();
                     let sent = timeout(deadline, self.ping()).await;
                     ping_timer.as_mut().reset(self.origin + self.pings.lock().next_due());
                     sent
@@ -201,11 +223,30 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
                 }
             };
             match step {
-                Ok(Ok(None)) => {}
+                Ok(Ok(None)) => self.end(),
                 Ok(Ok(Some(end))) => return end,
                 Ok(Err(_)) => return SessionEnd::CONNECTION_LOST,
                 Err(_) => return SessionEnd::TOO_SLOW,
             }
+        }
+    }
+
+    /// The socket the room may write to too (plain TCP).
+    pub(crate) fn direct(&self) -> Option<Arc<DirectSocket>> {
+        self.direct.clone()
+    }
+
+    /// The loop is about to write: the room leaves the socket alone until [`end`](Self::end).
+    fn begin(&self) {
+        if let Some(direct) = &self.direct {
+            direct.begin();
+        }
+    }
+
+    /// The loop's writes are flushed: the room may write again.
+    fn end(&self) {
+        if let Some(direct) = &self.direct {
+            direct.end();
         }
     }
 
@@ -246,9 +287,15 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
         Ok(())
     }
 
-    /// Writes everything the room published, then flushes.
+    /// Writes everything the room published (and what the room left pending), then flushes.
     async fn drain(&mut self, link: &ClientLink) -> Result<Option<SessionEnd>, WebSocketError> {
-        link.take(&mut self.outgoing);
+        let collected = {
+            let mut sender = link.sender().lock();
+            let collected = link.collect(&mut sender, &self.ctx.metrics);
+            std::mem::swap(&mut self.outgoing.batches, &mut sender.outgoing.batches);
+            std::mem::swap(&mut self.buf, &mut sender.snapshot);
+            collected
+        };
         let mut batches = std::mem::take(&mut self.outgoing.batches);
         for batch in batches.drain(..) {
             for m in batch.iter() {
@@ -256,18 +303,14 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
             }
         }
         self.outgoing.batches = batches;
-        if let Some(published) = self.outgoing.snapshot.take() {
-            let mut buf = std::mem::take(&mut self.buf);
-            let encodes = published.render(self.last_sent.as_ref(), &mut buf);
-            self.ctx.metrics.snapshot_encodes.inc_by(encodes as u64);
-            self.ctx.metrics.snapshot_bytes.observe(buf.len() as f64);
+        if collected.snapshot {
+            let buf = std::mem::take(&mut self.buf);
             let result = self.write(&buf).await;
             self.buf = buf;
             result?;
-            self.last_sent = Some(published.shown);
         }
         self.ws.flush().await?;
-        Ok(self.outgoing.close.map(SessionEnd::from_reason))
+        Ok(collected.close.map(SessionEnd::from_reason))
     }
 
     async fn ping(&mut self) -> Result<Option<SessionEnd>, WebSocketError> {
@@ -284,6 +327,9 @@ impl<W: AsyncWrite + Unpin> Writer<W> {
     /// connection gets neither: nobody is listening, and its 1006 is never sent
     /// ([`SessionEnd::close_frame`]).
     pub(crate) async fn close(&mut self, end: SessionEnd) {
+        // The room no longer writes (the link no longer lends it the socket; a write it began
+        // just before is finished, or pending and written first).
+        self.begin();
         let reason: DisconnectReason = end.reason;
         let Some(close) = end.close_frame() else {
             return;

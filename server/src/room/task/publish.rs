@@ -154,6 +154,7 @@ impl<G: Game> Room<G> {
             let shown = shows.shown(interest, view, m.link.chunks());
             let published =
                 Published { shown, last_input: m.last_input, stats: m.link.stats.clone() };
+            self.woken.push(m.link.clone());
             match m.link.publish(published, batch.as_ref(), now, self.settings.slow_client) {
                 PublishOutcome::Queued => {}
                 PublishOutcome::Superseded => {
