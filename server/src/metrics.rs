@@ -42,8 +42,8 @@ pub struct Metrics {
     pub messages: Family<Label, Counter>,
     /// Snapshots replaced before a slow client's writer could send them.
     pub snapshots_dropped: Counter,
-    /// Ticks' messages a room wrote to a client's socket itself, without waking the client's
-    /// session (plain TCP; `crate::session::direct`).
+    /// Writes a room made to a client's socket itself (a tick's messages, or a batch), without
+    /// waking the client's session (plain TCP; `crate::session::direct`).
     pub direct_writes: Counter,
     /// Snapshot payloads encoded (shared by all clients with the same baseline), chunk payloads
     /// included (each shared by all clients that hold the chunk, with the same baseline).
@@ -192,7 +192,7 @@ impl Metrics {
         );
         r.register(
             "direct_writes",
-            "Messages a room wrote to a client's socket itself, without waking its session",
+            "Writes a room made to a client's socket itself, without waking its session",
             m.direct_writes.clone(),
         );
         r.register(
