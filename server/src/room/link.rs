@@ -9,11 +9,11 @@
 //! `Notify::notify_one`, which stores a permit, so no wake-up is ever lost.
 //!
 //! **Room-driven writes.** A plain TCP session lends its socket to the link
-//! ([`DirectSocket`]): when the session is not writing, the room writes what it published
+//! (`session::direct`): when the session is not writing, the room writes what it published
 //! straight to the socket with a non-blocking `send`, and the session is not woken at all (one
 //! wake-up less per client per tick, issue 16). What the room could not write, the session
 //! writes next, first. What both sides render from, the snapshot last sent (the next delta's
-//! baseline), lives here in a [`Sender`].
+//! baseline), lives here in a `Sender`.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -120,22 +120,22 @@ pub struct ClientLink {
 
 /// What a client's writer keeps between ticks, whoever writes (see the module docs).
 #[derive(Debug, Default)]
-pub struct Sender {
+pub(crate) struct Sender {
     /// What the client was sent last: the baseline of its next snapshot.
     last_sent: Option<Shown>,
     /// What [`ClientLink::collect`] took from the outbox; the writer sends its batches.
-    pub outgoing: Outgoing,
+    pub(crate) outgoing: Outgoing,
     /// The snapshot message [`ClientLink::collect`] rendered, when it had one.
-    pub snapshot: Vec<u8>,
+    pub(crate) snapshot: Vec<u8>,
 }
 
 /// What [`ClientLink::collect`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Collected {
+pub(crate) struct Collected {
     /// A snapshot message was rendered ([`Sender::snapshot`]).
-    pub snapshot: bool,
+    pub(crate) snapshot: bool,
     /// The session must end.
-    pub close: Option<DisconnectReason>,
+    pub(crate) close: Option<DisconnectReason>,
 }
 
 /// What a writer takes from the outbox in one go.

@@ -15,8 +15,8 @@
 //!    the writers encode deltas from the frame, sharing identical encodings;
 //! 7. after the tick's time is recorded, the **fan-out**: each member's writer is woken, or,
 //!    for a plain TCP session that lent the room its socket, the room renders and writes the
-//!    member's messages itself ([`crate::session::direct`]; no task woken per client). With
-//!    many members the fan-out is split in two, half of it on another worker.
+//!    member's messages itself (`session::direct`; no task woken per client). With many
+//!    members the fan-out runs in one task per worker, yielding between batches of members.
 //!
 //! Between ticks the task handles joins, resumes, leaves and chat from its bounded command
 //! channel. When behind schedule, [`FixedClock`] runs a capped number of catch-up ticks and the
@@ -66,9 +66,10 @@ pub use watch::SPECTATOR_ENTITY;
 /// Most ticks run back to back to catch up after a stall; the rest are dropped and counted.
 pub const MAX_CATCH_UP: u32 = 4;
 
-/// Members from which a tick's fan-out is split between two workers ([`Room::tick`], phase 7):
-/// below it, one task's wake-up costs more than writing to half of them.
-pub const SPLIT_FAN_OUT: usize = 128;
+/// Members a tick's fan-out wakes or writes to in a row ([`Room::tick`], phase 7): fewer are
+/// done by the room itself; more are spread over the runtime's workers, in batches of this
+/// many between yields.
+pub const FAN_OUT_BATCH: usize = 64;
 
 /// Per-room settings derived from the server configuration.
 #[derive(Debug, Clone)]
@@ -501,19 +502,27 @@ impl<G: Game> Room<G> {
     }
 
     /// Phase 7: wakes the writer of every member published to, or writes to its socket
-    /// ([`ClientLink::wake`]). Past [`SPLIT_FAN_OUT`] members, on a runtime with more than one
-    /// worker, half of them are handed to a task of their own: one wake-up for the lot.
+    /// ([`ClientLink::wake`]). Up to [`FAN_OUT_BATCH`] members, here; past that, in one task per
+    /// worker of the runtime, each yielding after every [`FAN_OUT_BATCH`] members so that the
+    /// sessions' readers on the same workers take their clients' inputs in between (a fan-out
+    /// of 2,000 members renders and writes for milliseconds).
     fn fan_out(&mut self) {
-        let mut woken = std::mem::take(&mut self.woken);
         let runtime = tokio::runtime::Handle::try_current().ok();
-        if let Some(rt) = runtime.filter(|rt| rt.metrics().num_workers() > 1)
-            && woken.len() >= SPLIT_FAN_OUT
-        {
-            let half = woken.split_off(woken.len() / 2);
-            rt.spawn(async move { half.iter().for_each(|link| link.wake()) });
+        let Some(rt) = runtime.filter(|_| self.woken.len() > FAN_OUT_BATCH) else {
+            self.woken.drain(..).for_each(|link| link.wake());
+            return;
+        };
+        let share = self.woken.len().div_ceil(rt.metrics().num_workers().max(1));
+        for part in self.woken.chunks(share) {
+            let part = part.to_vec();
+            rt.spawn(async move {
+                for batch in part.chunks(FAN_OUT_BATCH) {
+                    batch.iter().for_each(|link| link.wake());
+                    tokio::task::yield_now().await;
+                }
+            });
         }
-        woken.drain(..).for_each(|link| link.wake());
-        self.woken = woken;
+        self.woken.clear();
     }
 
     /// Phase 1: every member's queued commands, in member order.

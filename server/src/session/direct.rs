@@ -72,17 +72,18 @@ impl DirectSocket {
         self.inner.lock().busy = true;
     }
 
-    /// Session side: the session's writes are flushed (nothing is buffered or pending).
+    /// Session side: the session's writes are flushed (nothing of its own is buffered). What
+    /// the room may have left pending meanwhile keeps the room away until the session writes
+    /// it (the room woke the session for it).
     pub(crate) fn end(&self) {
-        let mut inner = self.inner.lock();
-        debug_assert!(inner.pending.is_empty(), "a flush writes what is pending");
-        inner.busy = false;
+        self.inner.lock().busy = false;
     }
 
     /// Room side: writes everything `link` has published to the socket, if the session is not
     /// writing and nothing is pending. Returns whether the session may sleep on: `false` when
     /// it was not written (the session is busy, or must close) or not all of it (the rest is
-    /// pending), and the session must be woken.
+    /// pending), and the session must be woken. Each write made is counted
+    /// (`direct_writes`), whole or not.
     pub(crate) fn try_send(&self, link: &ClientLink) -> bool {
         let Some(mut inner) = self.inner.try_lock() else { return false };
         if inner.busy || !inner.pending.is_empty() {
@@ -107,12 +108,9 @@ impl DirectSocket {
                 // The session's own write meets the error (or waits for the socket).
                 Err(_) => pending.extend_from_slice(wire),
             }
-        }
-        if pending.is_empty() && collected.close.is_none() {
             self.metrics.direct_writes.inc();
-            return true;
         }
-        false
+        pending.is_empty() && collected.close.is_none()
     }
 
     /// Appends `message` to `wire` as a binary frame, and counts it.
