@@ -50,7 +50,10 @@ fn has_xvfb() -> bool {
 }
 
 fn artifact(game: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("artifacts");
+    let root =
+        Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+            .join("..")
+            .join("artifacts");
     std::fs::create_dir_all(&root).expect("artifacts/ can be created");
     let out = root.join(format!("bevy-{game}.png"));
     let _ = std::fs::remove_file(&out);

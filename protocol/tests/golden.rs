@@ -99,7 +99,11 @@ struct HostileSnapshot {
 }
 
 fn path() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors").join("golden.json")
+    std::path::Path::new(
+        &std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    )
+    .join("vectors")
+    .join("golden.json")
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -20,7 +20,9 @@ use tokio_tungstenite::tungstenite::Error as WsError;
 const BIN: &str = env!("CARGO_BIN_EXE_tickwire-server");
 
 fn key(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/keys").join(name)
+    Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("tests/keys")
+        .join(name)
 }
 
 fn now() -> u64 {

@@ -51,7 +51,9 @@ async fn get(addr: SocketAddr, path: &str) -> Got {
 }
 
 fn web_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("web")
+    Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("web")
 }
 
 /// The local modules a file imports (`from './x.js'`, `import('./x.js')`, `src="/x.js"`), as

@@ -14,9 +14,15 @@ use clap::Parser as _;
 use tickwire_server::{Server, ServerConfig};
 use tickwire_tag::{Tag, TagConfig};
 
+/// This crate's directory (read when the test runs: a test binary built in another checkout
+/// must not read that one's files).
+fn crate_dir() -> PathBuf {
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
+}
+
 /// The repository's root.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    crate_dir().join("../..")
 }
 
 fn read(path: &Path) -> String {
@@ -50,7 +56,7 @@ fn rust_blocks(guide: &str) -> Vec<String> {
 fn the_guide_quotes_the_whole_game_and_its_host() {
     let blocks = rust_blocks(&guide());
     for file in ["src/lib.rs", "examples/serve.rs"] {
-        let code = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join(file));
+        let code = read(&crate_dir().join(file));
         assert!(
             blocks.contains(&code),
             "docs/write-a-game.md has no ```rust block with exactly games/tag/{file}"
