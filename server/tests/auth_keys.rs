@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use base64::Engine as _;
@@ -20,9 +20,7 @@ use tokio_tungstenite::tungstenite::Error as WsError;
 const BIN: &str = env!("CARGO_BIN_EXE_tickwire-server");
 
 fn key(name: &str) -> PathBuf {
-    Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
-        .join("tests/keys")
-        .join(name)
+    crate_dir().join("tests/keys").join(name)
 }
 
 fn now() -> u64 {

@@ -18,8 +18,7 @@ const README: &str = include_str!("../../README.md");
 const SECRET: &str = "a-backend-secret";
 
 fn here(rel: &str) -> PathBuf {
-    Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
-        .join(rel)
+    crate_dir().join(rel)
 }
 
 /// The peers' directory (`venv/`, `node/node_modules/`), installed once per test process.

@@ -6,9 +6,9 @@ mod common;
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use common::{WAIT, server, server_with, small_arena};
+use common::{WAIT, crate_dir, server, server_with, small_arena};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -51,9 +51,7 @@ async fn get(addr: SocketAddr, path: &str) -> Got {
 }
 
 fn web_dir() -> PathBuf {
-    Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("web")
+    crate_dir().join("..").join("web")
 }
 
 /// The local modules a file imports (`from './x.js'`, `import('./x.js')`, `src="/x.js"`), as

@@ -296,6 +296,12 @@ pub fn position(snap: &Snapshot, id: tickwire_protocol::EntityId) -> Option<(f32
     Some((body.x, body.y))
 }
 
+/// The server crate's directory, as cargo says when it runs the test (not as compiled in: a
+/// test binary reused from a checkout elsewhere must not read that checkout's files).
+pub fn crate_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR").into()
+}
+
 /// The value of an unlabelled metric (or a full `name{labels}` key) in Prometheus text.
 pub fn metric(text: &str, name: &str) -> f64 {
     text.lines()
