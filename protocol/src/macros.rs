@@ -59,6 +59,25 @@ macro_rules! component {
             fn read(input: &mut $crate::schema::FieldReader<'_>) -> Self {
                 Self { $( $field: $crate::schema::Field::get(input), )* }
             }
+
+            fn write_column(
+                column: &[Self],
+                fields: &[$crate::schema::FieldInfo],
+                rows: &mut [u32],
+                stride: usize,
+            ) {
+                // Field by field: each field's codec is looked up once for the column.
+                let mut fields = fields.iter().enumerate();
+                $(
+                    if let Some((at, info)) = fields.next() {
+                        $crate::schema::Field::put_column(
+                            info,
+                            rows.get_mut(at..).unwrap_or_default().iter_mut().step_by(stride.max(1)),
+                            column.iter().map(|value| &value.$field),
+                        );
+                    }
+                )*
+            }
         }
     };
 }

@@ -241,12 +241,37 @@ pub trait Field: Sized {
     fn put(&self, w: &mut FieldWriter<'_>);
     /// Reads the reader's next field.
     fn get(r: &mut FieldReader<'_>) -> Self;
+
+    /// [`Self::put`] of each of `values` into `out`, the slots of one field of consecutive
+    /// entities (see [`Replicate::write_column`](super::Replicate::write_column)). The default
+    /// puts them one by one; `f32` looks its codec up once for them all.
+    #[inline]
+    fn put_column<'v, 'o>(
+        info: &FieldInfo,
+        out: impl Iterator<Item = &'o mut u32>,
+        values: impl Iterator<Item = &'v Self>,
+    ) where
+        Self: 'v,
+    {
+        let info = std::slice::from_ref(info);
+        for (slot, value) in out.zip(values) {
+            value.put(&mut FieldWriter::new(info, std::slice::from_mut(slot)));
+        }
+    }
 }
 
 impl Field for f32 {
     #[inline]
     fn put(&self, w: &mut FieldWriter<'_>) {
         w.f32(*self);
+    }
+    #[inline]
+    fn put_column<'v, 'o>(
+        info: &FieldInfo,
+        out: impl Iterator<Item = &'o mut u32>,
+        values: impl Iterator<Item = &'v Self>,
+    ) {
+        info.quantize_column(out, values.copied());
     }
     fn get(r: &mut FieldReader<'_>) -> Self {
         r.f32()

@@ -302,30 +302,56 @@ impl Fast {
     #[inline]
     pub(crate) fn quantize(&self, v: f32) -> u32 {
         match *self {
+            Self::Grid { min, inverse, top, max_q } => grid(min, inverse, top, max_q, v),
+            Self::Angle { scale, max_q } => angle(scale, max_q, v),
+        }
+    }
+
+    /// [`Self::quantize`] of each of `values` into `out`, with the codec matched once, not per
+    /// value: a column of one field of an ECS archetype.
+    #[inline]
+    pub(crate) fn quantize_column<'o>(
+        &self,
+        out: impl Iterator<Item = &'o mut u32>,
+        values: impl Iterator<Item = f32>,
+    ) {
+        match *self {
             Self::Grid { min, inverse, top, max_q } => {
-                // Exact: the product of values from `f32`s is neither subnormal nor infinite.
-                let x = (f64::from(v) - min) * inverse;
-                if x >= 0.0 && x < top {
-                    // `x` is in `0..max_q`: `round` is the truncation, plus one from a half up
-                    // (the fraction is exact), and stays within `max_q`.
-                    half_up(x)
-                } else if x >= top && v.is_finite() {
-                    max_q
-                } else {
-                    // Below the range (a negative rounds to 0 or below, clamped to 0), NaN, or
-                    // non-finite input (quantized to 0).
-                    0
-                }
+                out.zip(values).for_each(|(slot, v)| *slot = grid(min, inverse, top, max_q, v));
             }
             Self::Angle { scale, max_q } => {
-                if !v.is_finite() {
-                    return 0;
-                }
-                // `0..=2^bits` (or -0.0): a turn, within one, times a power of two.
-                half_up(turn(f64::from(v)) / TAU * scale) & max_q
+                out.zip(values).for_each(|(slot, v)| *slot = angle(scale, max_q, v));
             }
         }
     }
+}
+
+/// [`Fast::Grid`]'s quantization.
+#[inline(always)]
+fn grid(min: f64, inverse: f64, top: f64, max_q: u32, v: f32) -> u32 {
+    // Exact: the product of values from `f32`s is neither subnormal nor infinite.
+    let x = (f64::from(v) - min) * inverse;
+    if x >= 0.0 && x < top {
+        // `x` is in `0..max_q`: `round` is the truncation, plus one from a half up (the
+        // fraction is exact), and stays within `max_q`.
+        half_up(x)
+    } else if x >= top && v.is_finite() {
+        max_q
+    } else {
+        // Below the range (a negative rounds to 0 or below, clamped to 0), NaN, or non-finite
+        // input (quantized to 0).
+        0
+    }
+}
+
+/// [`Fast::Angle`]'s quantization.
+#[inline(always)]
+fn angle(scale: f64, max_q: u32, v: f32) -> u32 {
+    if !v.is_finite() {
+        return 0;
+    }
+    // `0..=2^bits` (or -0.0): a turn, within one, times a power of two.
+    half_up(turn(f64::from(v)) / TAU * scale) & max_q
 }
 
 /// `x.round()` for `x` in `0..2^32` (or -0.0): the truncation, plus one from a half up.

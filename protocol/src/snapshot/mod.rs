@@ -30,7 +30,7 @@ pub use subset::Subset;
 
 use crate::error::SnapshotError;
 use crate::ids::{EntityId, Tick};
-use crate::schema::{FieldReader, FieldWriter, Replicate, Schema};
+use crate::schema::{FieldReader, Replicate, Schema};
 
 /// The replicated state of a room at one tick (quantized).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -160,12 +160,10 @@ impl<'s> SnapshotBuilder<'s> {
     /// returns the row of the first, for [`Self::set_column`].
     pub fn rows(&mut self, ids: impl ExactSizeIterator<Item = EntityId>) -> usize {
         let first = self.snap.ids.len();
-        self.snap.ids.reserve(ids.len());
-        for id in ids {
-            if self.snap.ids.last().is_some_and(|last| *last >= id) {
-                self.sorted = false;
-            }
-            self.snap.ids.push(id);
+        self.snap.ids.extend(ids);
+        // In order after the last row there was, if any.
+        if !self.snap.ids[first.saturating_sub(1)..].is_sorted_by(|a, b| a < b) {
+            self.sorted = false;
         }
         let rows = self.snap.ids.len();
         self.snap.masks.resize(rows, 0);
@@ -186,13 +184,16 @@ impl<'s> SnapshotBuilder<'s> {
         let (range, fields) = (info.field_range(), &schema.fields()[info.field_range()]);
         let snap = &mut self.snap;
         let end = snap.ids.len().min(first.saturating_add(column.len()));
-        let Some(rows) = snap.values.get_mut(first * snap.stride..end * snap.stride) else {
+        if end <= first {
+            return;
+        }
+        // From the component's first field in the first row to the end of the last row.
+        let Some(rows) = snap.values.get_mut(first * snap.stride + range.start..end * snap.stride)
+        else {
             return;
         };
-        for (row, value) in rows.chunks_exact_mut(snap.stride).zip(column) {
-            value.write(&mut FieldWriter::new(fields, &mut row[range.clone()]));
-        }
-        for mask in &mut snap.masks[first.min(end)..end] {
+        T::write_column(&column[..end - first], fields, rows, snap.stride);
+        for mask in &mut snap.masks[first..end] {
             *mask |= 1 << index;
         }
     }
@@ -265,5 +266,7 @@ pub(crate) mod test_schema;
 
 #[cfg(test)]
 mod chunk_tests;
+#[cfg(test)]
+mod column_tests;
 #[cfg(test)]
 mod tests;
