@@ -14,8 +14,10 @@
 #   in the writers' render. Deterministic: rank changes by it, then check them in time. Takes
 #   about a minute for 20 ticks. Callgrind's call counts include the setup's ticks; its costs
 #   do not.
-# time: the two builds in turn, ROUNDS (default 2) times, pinned to core 1, each running
-#   BIG_WORLD_TICKS (default 150) fixed ticks; prints each run's per-tick line.
+# time: the two builds in turn, ROUNDS (default 2) times, each running BIG_WORLD_TICKS (default
+#   150) fixed ticks; prints each run's per-tick line. By default pinned to core 1 with the
+#   writers on one thread (BIG_WORLD_WORKERS=1); with CORES=0-1 on both cores and, unless
+#   BIG_WORLD_WORKERS says otherwise, the writers on two threads, as the server runs them.
 #
 # BIG_WORLD_CASES (default "chunks") picks the cases (chunks, interest, everything).
 set -euo pipefail
@@ -27,7 +29,7 @@ case "${1:-}" in
         command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 2; }
         out="$(mktemp -d)"
         trap 'rm -rf "$out"' EXIT
-        BIG_WORLD_CASES="$cases" BIG_WORLD_TICKS="$ticks" valgrind --tool=callgrind \
+        BIG_WORLD_CASES="$cases" BIG_WORLD_TICKS="$ticks" BIG_WORLD_WORKERS=1 valgrind --tool=callgrind \
             --collect-atstart=no --toggle-collect='big_world::Bench::profiled' \
             --callgrind-out-file="$out/cg" "$bench" --bench >"$out/log" 2>&1
         callgrind_annotate --inclusive=yes "$out/cg" 2>/dev/null | awk -v n="$ticks" '
@@ -44,16 +46,20 @@ case "${1:-}" in
         a="${2:?time: two bench binaries}"
         b="${3:?time: two bench binaries}"
         rounds="${4:-2}"
+        cores="${CORES:-1}"
+        workers=1
+        [[ "$cores" == *[-,]* ]] && workers=2
         for ((r = 1; r <= rounds; r++)); do
             for bench in "$a" "$b"; do
                 echo "== $bench (round $r)"
                 BIG_WORLD_CASES="$cases" BIG_WORLD_TICKS="${BIG_WORLD_TICKS:-150}" \
-                    taskset -c 1 "$bench" --bench 2>&1 | grep 'bigworld-20k/.*per tick' | sed 's/.*2000-clients\///'
+                    BIG_WORLD_WORKERS="${BIG_WORLD_WORKERS:-$workers}" \
+                    taskset -c "$cores" "$bench" --bench 2>&1 | grep 'bigworld-20k/.*per tick' | sed 's/.*2000-clients\///'
             done
         done
         ;;
     *)
-        sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
+        sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//' >&2
         exit 2
         ;;
 esac

@@ -16,6 +16,13 @@
 //! first client of a view and baseline encodes, the others share the payload). Pushing the
 //! inputs is the session readers' work and is not timed; socket writes are not included.
 //!
+//! The writers' part runs as the server runs it: the room's fan-out (phase 7 of `Room::tick`)
+//! splits the members into one contiguous share per worker of the runtime, which renders them
+//! in parallel (through room-driven writes or the sessions' writers). So it runs here on one
+//! thread per core (`BIG_WORLD_WORKERS` sets how many), and a tick is the room's tick plus the
+//! time until the last share is rendered. The CPU of the writers, summed over their threads, is
+//! printed beside it.
+//!
 //! `BIG_WORLD_CASES=chunks,everything` runs only the cases named (the setup of each is long).
 //!
 //! Each case prints, per tick: the time in `Room::tick` and in the writers, the snapshot bytes
@@ -63,8 +70,12 @@ struct Sent {
     chunks: usize,
     /// Time in `Room::tick`.
     room: Duration,
-    /// Time in the writers' `take` + `render`.
+    /// Time from the end of `Room::tick` until every writer's `take` + `render` is done: the
+    /// writers run on [`Bench::workers`] threads, as the server's fan-out does on the
+    /// runtime's workers.
     writers: Duration,
+    /// The writers' time summed over their threads (their CPU, on an otherwise idle machine).
+    writers_cpu: Duration,
 }
 
 impl Sent {
@@ -75,6 +86,7 @@ impl Sent {
         self.chunks += other.chunks;
         self.room += other.room;
         self.writers += other.writers;
+        self.writers_cpu += other.writers_cpu;
     }
 }
 
@@ -83,10 +95,12 @@ struct Bench {
     game: Arc<GameInfo>,
     clients: Vec<Client>,
     players: Vec<EntityId>,
+    /// Threads the writers' part of a tick runs on.
+    workers: usize,
 }
 
 impl Bench {
-    fn new(scenario: &Scenario, clients: usize, chunks: bool) -> Self {
+    fn new(scenario: &Scenario, clients: usize, chunks: bool, workers: usize) -> Self {
         let (mut room, game, _metrics) = common::arena_room(scenario, clients);
         let mut list: Vec<Client> = Vec::with_capacity(clients);
         let mut players = Vec::with_capacity(clients);
@@ -107,7 +121,7 @@ impl Bench {
             }
         }
         list.iter_mut().for_each(drain);
-        let mut bench = Self { room, game, clients: list, players };
+        let mut bench = Self { room, game, clients: list, players, workers };
         // Past the first ticks (full snapshots for everyone) and into a full history.
         for _ in 0..32 {
             bench.push_inputs();
@@ -150,21 +164,26 @@ impl Bench {
         sent
     }
 
-    /// The timed part: the room's tick and every writer's take + render.
+    /// The timed part: the room's tick and every writer's take + render. The writers are
+    /// split into [`Self::workers`] contiguous shares, one per thread (the first on this one),
+    /// as the room's fan-out splits its members over the runtime's workers.
     fn step(&mut self) -> Sent {
         let started = Instant::now();
         self.room.tick(true);
         let ticked = Instant::now();
-        let mut sent = Sent { room: ticked - started, ..Sent::default() };
-        for c in &mut self.clients {
-            c.link.take(&mut c.outgoing);
-            c.outgoing.batches.clear();
-            if let Some(published) = c.outgoing.snapshot.take() {
-                sent.encodes += published.render(c.last_sent.as_ref(), &mut c.buf);
-                sent.snapshots += c.buf.len();
-                c.last_sent = Some(published.shown);
+        let room = ticked - started;
+        let share = self.clients.len().div_ceil(self.workers.max(1)).max(1);
+        let mut parts = self.clients.chunks_mut(share);
+        let first = parts.next().unwrap_or_default();
+        let mut sent = std::thread::scope(|scope| {
+            let others: Vec<_> = parts.map(|part| scope.spawn(|| write(part))).collect();
+            let mut sent = write(first);
+            for other in others {
+                sent.add(other.join().expect("a writer thread"));
             }
-        }
+            sent
+        });
+        sent.room = room;
         sent.writers = ticked.elapsed();
         sent
     }
@@ -173,6 +192,24 @@ impl Bench {
     fn transitions(&self) -> u64 {
         self.game.metrics.interest_transitions.get()
     }
+}
+
+/// What the writers of `clients` do for one tick, one after the other: take what the room
+/// published and render the snapshot against the one each was sent last.
+fn write(clients: &mut [Client]) -> Sent {
+    let started = Instant::now();
+    let mut sent = Sent::default();
+    for c in clients {
+        c.link.take(&mut c.outgoing);
+        c.outgoing.batches.clear();
+        if let Some(published) = c.outgoing.snapshot.take() {
+            sent.encodes += published.render(c.last_sent.as_ref(), &mut c.buf);
+            sent.snapshots += c.buf.len();
+            c.last_sent = Some(published.shown);
+        }
+    }
+    sent.writers_cpu = started.elapsed();
+    sent
 }
 
 /// What a writer does with everything but snapshots: takes it and writes it out.
@@ -191,11 +228,17 @@ fn big_world(c: &mut Criterion) {
     // `BIG_WORLD_TICKS=n`: n ticks of each case, not timed by criterion (the same ticks from
     // run to run, for counting instructions with a profiler).
     let fixed: Option<u32> = std::env::var("BIG_WORLD_TICKS").ok().and_then(|n| n.parse().ok());
+    // `BIG_WORLD_WORKERS=n`: the writers on n threads; by default one per core, as many as the
+    // server's runtime has workers. A profiler that counts only this thread needs 1.
+    let workers = std::env::var("BIG_WORLD_WORKERS").ok().and_then(|n| n.parse().ok());
+    let workers: usize = workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from))
+        .max(1);
     let cases = [("interest", true, false), ("chunks", true, true), ("everything", false, false)];
     let wanted = |case: &str| only.as_deref().is_none_or(|o| o.split(',').any(|c| c == case));
     for (case, interest, chunked) in cases.into_iter().filter(|(case, ..)| wanted(case)) {
         let scenario = Scenario::big_world(interest);
-        let mut bench = Bench::new(&scenario, clients, chunked);
+        let mut bench = Bench::new(&scenario, clients, chunked, workers);
         let name = format!("{clients}-clients/{case}");
         group.throughput(Throughput::Elements(clients as u64));
         let mut total = Sent::default();
@@ -235,11 +278,15 @@ fn big_world(c: &mut Criterion) {
         };
         println!(
             "server_tick/bigworld-20k/{name} ({grid}): {} entities; per tick (of {ticks}): Room::tick {:.0} µs \
-             + writers {:.0} µs; snapshot message {:.0} B per client; {:.1} payload encodes, \
+             + writers {:.0} µs on {workers} threads = {:.0} µs (CPU {:.0} µs: writers {:.0} µs); \
+             snapshot message {:.0} B per client; {:.1} payload encodes, \
              {:.1} views, {:.1} chunks, {:.1} view transitions",
             bench.room.sim().entity_count(),
             (total.room / ticks).as_secs_f64() * 1e6,
             (total.writers / ticks).as_secs_f64() * 1e6,
+            ((total.room + total.writers) / ticks).as_secs_f64() * 1e6,
+            ((total.room + total.writers_cpu) / ticks).as_secs_f64() * 1e6,
+            (total.writers_cpu / ticks).as_secs_f64() * 1e6,
             per(total.snapshots as f64) / clients as f64,
             per(total.encodes as f64),
             per(total.views as f64),

@@ -102,6 +102,15 @@ async fn spectate(version: u16, interest_chunks: bool) {
     let (_, text) = http_get(server.handle.addr(), "/metrics").await;
     let ticks_with_chunks = metric(&text, "tickwire_interest_chunks_count{game=\"arena\"}");
     assert_eq!(ticks_with_chunks > 0.0, chunked, "chunks counted in {ticks_with_chunks} ticks");
+    // The entities of every view, once per view and tick: the spectator's world and the
+    // player's block, on average between the two (the scrape may fall inside a tick).
+    let views = metric(&text, "tickwire_interest_views_sum{game=\"arena\"}");
+    let counted = metric(&text, "tickwire_interest_entities_count{game=\"arena\"}");
+    let entities = metric(&text, "tickwire_interest_entities_sum{game=\"arena\"}");
+    assert!((0.0..=2.0).contains(&(views - counted)), "{counted} views counted of {views}");
+    let mean = entities / counted;
+    let (block, world) = (seen_by_player.len() as f64, full.len() as f64);
+    assert!(mean > block && mean < world, "{mean} entities per view ({block}, {world})");
 
     // The player heard of its own join only; the spectator got the roster (the player).
     // (A `Joined` still pending when the spectator came may reach it beside the roster.)

@@ -246,19 +246,26 @@ pub struct Interest {
     /// Entities that are not global, and where, sorted by id: a tick's places and its snapshot's
     /// rows are both merged with it in one pass (no hashing of 20,000 ids twice a tick).
     entities: Vec<(EntityId, Where)>,
+    /// Beside each of `entities` in a cell, its cell's index in `cells` (found again only when
+    /// it changes cells, so that indexing a tick's rows hashes no cell); for a team, unused.
+    slots: Vec<usize>,
     /// The tick's places (global ones too) sorted by id, stable ([`place`](Self::place),
     /// [`place_of_entity`](Self::place_of_entity)), and the previous tick's `entities` (its
     /// buffer reused).
     sorted: Vec<(EntityId, Place)>,
     spare: Vec<(EntityId, Where)>,
+    spare_slots: Vec<usize>,
     /// Each viewer's last key.
     viewers: Map<ClientId, ViewKey>,
     /// Scratch for [`views`](Self::views), kept for its allocations: this tick's key of each
     /// viewer (next tick's `viewers`), and each distinct key's index.
     seen: Map<ClientId, ViewKey>,
     keys: Map<ViewKey, usize>,
-    /// Scratch: this tick's rows by cell and by team, and the global rows.
-    by_cell: Map<Cell, Vec<usize>>,
+    /// Every cell an entity was ever in, with this tick's rows in it (cells are kept: the
+    /// same ones are in use tick after tick), and the index of each in `cells`.
+    cells: Vec<(Cell, Vec<usize>)>,
+    cell_index: Map<Cell, usize>,
+    /// Scratch: this tick's rows by team, and the global rows.
     by_team: Map<u16, Vec<usize>>,
     global: Vec<usize>,
 }
@@ -269,12 +276,15 @@ impl Interest {
         Self {
             grid,
             entities: Vec::new(),
+            slots: Vec::new(),
             sorted: Vec::new(),
             spare: Vec::new(),
+            spare_slots: Vec::new(),
             viewers: Map::default(),
             seen: Map::default(),
             keys: Map::default(),
-            by_cell: Map::default(),
+            cells: Vec::new(),
+            cell_index: Map::default(),
             by_team: Map::default(),
             global: Vec::new(),
         }
@@ -294,26 +304,43 @@ impl Interest {
         // Stable (and fast on the few sorted runs a game's queries give): the last place of an
         // id listed twice stays last.
         sorted.sort_by_key(|&(id, _)| id);
-        let mut next = std::mem::take(&mut self.spare);
+        let (mut next, mut next_slots) =
+            (std::mem::take(&mut self.spare), std::mem::take(&mut self.spare_slots));
         next.clear();
-        let mut before = self.entities.iter().peekable();
+        next_slots.clear();
+        let (before, slots) = (&self.entities, &self.slots);
+        let mut k = 0;
         for &(id, place) in &sorted {
-            while before.next_if(|(e, _)| *e < id).is_some() {}
-            let was = before.peek().filter(|(e, _)| *e == id).map(|(_, w)| *w);
-            let at = match place {
-                Place::Global => continue,
-                Place::Team(t) => Where::Team(t),
-                Place::At(p) => match was {
-                    Some(Where::Cell(c)) => Where::Cell(self.grid.cell_after(c, p)),
-                    _ => Where::Cell(self.grid.cell_of(p)),
-                },
+            while before.get(k).is_some_and(|(e, _)| *e < id) {
+                k += 1;
+            }
+            let was = before.get(k).filter(|(e, _)| *e == id).map(|&(_, w)| (w, slots[k]));
+            let (at, slot) = match (place, was) {
+                (Place::Global, _) => continue,
+                (Place::Team(t), _) => (Where::Team(t), usize::MAX),
+                (Place::At(p), Some((Where::Cell(c), slot))) => {
+                    let now = self.grid.cell_after(c, p);
+                    let slot = if now == c {
+                        slot
+                    } else {
+                        cell_slot(&mut self.cells, &mut self.cell_index, now)
+                    };
+                    (Where::Cell(now), slot)
+                }
+                (Place::At(p), _) => {
+                    let cell = self.grid.cell_of(p);
+                    (Where::Cell(cell), cell_slot(&mut self.cells, &mut self.cell_index, cell))
+                }
             };
             if next.last().is_some_and(|(e, _)| *e == id) {
                 next.pop();
+                next_slots.pop();
             }
             next.push((id, at));
+            next_slots.push(slot);
         }
         self.spare = std::mem::replace(&mut self.entities, next);
+        self.spare_slots = std::mem::replace(&mut self.slots, next_slots);
         self.sorted = sorted;
     }
 
@@ -391,15 +418,17 @@ impl Interest {
 
     /// Sorts the rows of `full` by cell, team and global.
     fn index(&mut self, full: &Snapshot) {
-        self.by_cell.values_mut().for_each(Vec::clear);
+        self.cells.iter_mut().for_each(|(_, rows)| rows.clear());
         self.by_team.values_mut().for_each(Vec::clear);
         self.global.clear();
         // Both sorted by id: one merge.
-        let mut places = self.entities.iter().peekable();
+        let mut k = 0;
         for (row, &id) in full.ids().iter().enumerate() {
-            while places.next_if(|(e, _)| *e < id).is_some() {}
-            match places.peek().filter(|(e, _)| *e == id).map(|(_, w)| *w) {
-                Some(Where::Cell(c)) => self.by_cell.entry(c).or_default().push(row),
+            while self.entities.get(k).is_some_and(|(e, _)| *e < id) {
+                k += 1;
+            }
+            match self.entities.get(k).filter(|(e, _)| *e == id).map(|&(_, w)| w) {
+                Some(Where::Cell(_)) => self.cells[self.slots[k]].1.push(row),
                 Some(Where::Team(t)) => self.by_team.entry(t).or_default().push(row),
                 None => self.global.push(row),
             }
@@ -435,7 +464,7 @@ impl Interest {
         }
         if let ViewKey::Around { centre, .. } = key {
             for cell in self.block(centre) {
-                f(cell.key(), self.by_cell.get(&cell).map_or(&[], Vec::as_slice));
+                f(cell.key(), self.cell_rows(cell));
             }
         }
         true
@@ -453,7 +482,7 @@ impl Interest {
     /// chunks (`PROTOCOL.md` §6.10): every non-empty part of the world, by ascending key,
     /// each with its rows of the tick's whole snapshot, ascending. An entity is in exactly one.
     pub fn chunks(&self) -> Vec<(ChunkKey, &[usize])> {
-        let mut out = Vec::with_capacity(self.by_cell.len() + self.by_team.len() + 1);
+        let mut out = Vec::with_capacity(self.cells.len() + self.by_team.len() + 1);
         if !self.global.is_empty() {
             out.push((ChunkKey::Global, &self.global[..]));
         }
@@ -462,10 +491,7 @@ impl Interest {
         out.extend(teams.into_iter().map(|(t, rows)| (ChunkKey::Team(*t), &rows[..])));
         let start = out.len();
         out.extend(
-            self.by_cell
-                .iter()
-                .filter(|(_, r)| !r.is_empty())
-                .map(|(c, rows)| (c.key(), &rows[..])),
+            self.cells.iter().filter(|(_, r)| !r.is_empty()).map(|(c, rows)| (c.key(), &rows[..])),
         );
         out[start..].sort_unstable_by_key(|(k, _)| *k);
         out
@@ -481,11 +507,28 @@ impl Interest {
         }
     }
 
+    /// The tick's rows in `cell`.
+    fn cell_rows(&self, cell: Cell) -> &[usize] {
+        self.cell_index.get(&cell).map_or(&[], |&slot| &self.cells[slot].1)
+    }
+
     /// The cells of the block around `centre`, x then y ascending (the order of their chunk
     /// keys); cells past the edge of `i32` do not exist.
     fn block(&self, centre: Cell) -> impl Iterator<Item = Cell> {
         block(&self.grid, centre)
     }
+}
+
+/// `cell`'s index in `cells` (added to them the first time an entity is in it).
+fn cell_slot(
+    cells: &mut Vec<(Cell, Vec<usize>)>,
+    index: &mut Map<Cell, usize>,
+    cell: Cell,
+) -> usize {
+    *index.entry(cell).or_insert_with(|| {
+        cells.push((cell, Vec::new()));
+        cells.len() - 1
+    })
 }
 
 /// The cells of `grid`'s block around `centre`, x then y ascending; cells past the edge of

@@ -210,12 +210,10 @@ impl Arena {
         }
         let rules = &self.config.rules;
         let dt = self.derived.tick_seconds;
+        // One view for all the inputs: a query per input would look its components up again.
+        let mut players = world.view_mut::<(&mut Body, &mut Heading, &Player, &mut PlayerState)>();
         for cmd in inputs {
-            let Ok((body, heading, player, state)) =
-                world.query_one_mut::<(&mut Body, &mut Heading, &Player, &mut PlayerState)>(
-                    cmd.entity,
-                )
-            else {
+            let Some((body, heading, player, state)) = players.get_mut(cmd.entity) else {
                 continue;
             };
             if std::mem::replace(&mut state.commanded, true) || !player.alive {
@@ -237,10 +235,9 @@ impl Arena {
     /// (in id order, so the spawn points they get do not depend on hecs' storage order).
     pub(crate) fn respawn(&mut self, world: &mut World, now: Tick) {
         let max_health = self.config.rules.max_health;
+        let mut players = world.view_mut::<(&mut Body, &mut Player, &PlayerState)>();
         for slot in &self.players {
-            let Ok((body, player, state)) =
-                world.query_one_mut::<(&mut Body, &mut Player, &PlayerState)>(slot.entity)
-            else {
+            let Some((body, player, state)) = players.get_mut(slot.entity) else {
                 continue;
             };
             if player.alive || now.diff(state.respawn_at) < 0 {

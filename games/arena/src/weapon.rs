@@ -17,6 +17,7 @@ use tickwire_sim::{Ctx, EventPlace, Ray};
 
 use crate::components::{Body, Player, PlayerState};
 use crate::config::{ArenaRules, Wall};
+use crate::players::PlayerSlot;
 use crate::{Arena, ArenaEvent, ArenaProtocol};
 
 /// How far a ray from `origin` along `dir` (unit) may go before the weapon's range, a wall or
@@ -53,17 +54,17 @@ pub fn ray_exit_box(origin: Vec2, dir: Vec2, size: Vec2) -> f32 {
 impl Arena {
     /// Fires every queued shot.
     pub(crate) fn fire(&mut self, world: &mut World, now: Tick, ctx: &mut Ctx<'_, ArenaProtocol>) {
-        for i in 0..self.players.len() {
-            let shooter = self.players[i];
-            let Ok((body, state)) =
-                world.query_one_mut::<(&Body, &mut PlayerState)>(shooter.entity)
-            else {
-                continue;
-            };
-            if !std::mem::take(&mut state.pending_shot) {
-                continue;
-            }
-            let (origin, aim) = (body.pos(), state.aim);
+        // The shots first, through one view (a shot's damage changes no shooter's position,
+        // aim or queued shot), then each in player order.
+        let shots: Vec<(PlayerSlot, Vec2, f32)> = {
+            let mut view = world.view_mut::<(&Body, &mut PlayerState)>();
+            let queued = self.players.iter().filter_map(|&slot| {
+                let (body, state) = view.get_mut(slot.entity)?;
+                std::mem::take(&mut state.pending_shot).then(|| (slot, body.pos(), state.aim))
+            });
+            queued.collect()
+        };
+        for (shooter, origin, aim) in shots {
             let dir = Vec2::from_angle(aim);
             let ray = Ray { origin, dir, length: ray_limit(origin, dir, &self.config.rules) };
             let players = &self.players;

@@ -129,6 +129,11 @@ impl ChunkTable {
         self.chunks.get(i).map(|c| c.key)
     }
 
+    /// The number of entities in chunk `i`.
+    pub fn entities(&self, i: usize) -> usize {
+        self.chunks.get(i).map_or(0, |c| c.end - c.start)
+    }
+
     /// The index of the chunk with `key`, searched from index `from` on.
     pub fn find(&self, key: ChunkKey, from: usize) -> Option<usize> {
         let rest = self.chunks.get(from..)?;

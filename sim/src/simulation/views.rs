@@ -45,6 +45,8 @@ impl<G: Game> Simulation<G> {
         self.places.clear();
         self.game.places(&self.world, &mut self.places);
         interest.place(&self.places);
+        // One view of the ids for all the players (a lookup each would find the column again).
+        let ids = self.world.view::<&NetId>();
         let viewers: Vec<Viewer> = viewers
             .iter()
             .map(|&(client, given)| {
@@ -54,7 +56,7 @@ impl<G: Game> Simulation<G> {
                         let player = PlayerRef { client, entity };
                         // The place of the player's own entity (found in the sorted places, not
                         // by hashing each of them).
-                        let id = self.world.get::<&NetId>(entity).ok().map(|n| n.0);
+                        let id = ids.get(entity).map(|n| n.0);
                         let own = id.and_then(|id| interest.place_of_entity(id));
                         self.game.viewpoint(&self.world, player, own)
                     }

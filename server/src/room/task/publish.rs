@@ -116,7 +116,7 @@ impl<G: Game> Room<G> {
         self.attached = attached;
         let (of, keys): (_, Vec<ViewKey>) = match views {
             Some(v) => {
-                self.count_views(&v, full.snapshot().len());
+                self.count_views(&v);
                 (Some(v.of), v.views.iter().map(|view| view.key).collect())
             }
             None => (None, Vec::new()),
@@ -170,18 +170,17 @@ impl<G: Game> Room<G> {
             let in_use = shows.in_use.iter().filter(|&&used| used).count();
             self.game.metrics.interest_chunks.observe(in_use as f64);
         }
+        for &entities in shows.entities.iter().flatten() {
+            self.game.metrics.interest_entities.observe(entities as f64);
+        }
     }
 
-    /// The interest metrics of one tick's views (`whole`: entities in the whole world).
-    fn count_views(&self, views: &Views, whole: usize) {
+    /// The interest metrics of one tick's views (the entities of each are counted as it is
+    /// built, in [`Shows`]).
+    fn count_views(&self, views: &Views) {
         let gm = &self.game.metrics;
         gm.interest_views.observe(views.views.len() as f64);
         gm.interest_transitions.inc_by(views.transitions as u64);
-        if let Some(interest) = self.sim.interest_state() {
-            for v in &views.views {
-                gm.interest_entities.observe(interest.view_len(v.key, whole) as f64);
-            }
-        }
     }
 }
 
@@ -203,13 +202,17 @@ struct Shows<'k> {
     chunked: Vec<Option<Arc<ChunkedView>>>,
     /// Scratch: a view's chunk keys.
     scratch: Vec<ChunkKey>,
+    /// The entities of each view, once built (the metric's entities per view; a view shown
+    /// both as a frame and as chunks is counted once).
+    entities: Vec<Option<usize>>,
 }
 
 impl<'k> Shows<'k> {
     fn new(full: &'k Arc<TickFrame>, keys: &'k [ViewKey]) -> Self {
         let (frames, chunked) = (vec![None; keys.len()], vec![None; keys.len()]);
         let (chunks, in_use, scratch) = (None, Vec::new(), Vec::new());
-        Self { full, keys, frames, chunks, in_use, chunked, scratch }
+        let entities = vec![None; keys.len()];
+        Self { full, keys, frames, chunks, in_use, chunked, scratch, entities }
     }
 
     /// What a member with view `view` is shown: as chunks when it reads them (`chunks`) and
@@ -221,10 +224,16 @@ impl<'k> Shows<'k> {
         if chunks {
             return Shown::Chunks(self.chunked(interest, view));
         }
-        let full = self.full;
+        let (full, entities) = (self.full, &mut self.entities[view]);
         let frame = self.frames[view].get_or_insert_with(|| match interest.rows(self.keys[view]) {
-            None => full.clone(),
-            Some(rows) => Arc::new(TickFrame::view(full.clone(), rows)),
+            None => {
+                entities.get_or_insert(full.snapshot().len());
+                full.clone()
+            }
+            Some(rows) => {
+                entities.get_or_insert(rows.len());
+                Arc::new(TickFrame::view(full.clone(), rows))
+            }
         });
         Shown::Frame(frame.clone())
     }
@@ -255,6 +264,7 @@ impl<'k> Shows<'k> {
                 from = i + 1;
             }
         }
+        self.entities[view].get_or_insert(chunks.iter().map(|&i| table.entities(i)).sum());
         let built = Arc::new(ChunkedView::new(table.clone(), chunks));
         self.chunked[view] = Some(built.clone());
         built
