@@ -46,6 +46,10 @@ use tickwire_server::room::Shown;
 use tickwire_server::room::link::{ClientLink, Outgoing};
 use tickwire_server::room::task::Room;
 
+/// The server's allocator (`server/src/main.rs`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Clients attached: the largest load.
 const CLIENTS: usize = 2_000;
 

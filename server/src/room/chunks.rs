@@ -160,12 +160,13 @@ impl ChunkTable {
         let base = base.filter(|(t, _)| self.tick().is_newer_than(t.tick()));
         let key = base.map(|(t, _)| t.id);
         let chunk = &self.chunks[i];
-        let (schema, cur) = (self.schema(), self.subset(i));
-        let base_rows = || base.map(|(t, j)| t.subset(j));
+        let schema = self.schema();
+        // Only for an encode: most calls find the payload encoded already.
+        let (cur, base_rows) = (|| self.subset(i), || base.map(|(t, j)| t.subset(j)));
         let mut fresh = false;
         let (first, bytes) = chunk.first.get_or_init(|| {
             fresh = true;
-            (key, encode(schema, base_rows(), cur, |b: &[u8]| Box::from(b)))
+            (key, encode(schema, base_rows(), cur(), |b: &[u8]| Box::from(b)))
         });
         if *first == key {
             return (Payload::First(bytes), fresh);
@@ -174,7 +175,7 @@ impl ChunkTable {
         if let Some((_, bytes)) = others.iter().find(|(k, _)| *k == key) {
             return (Payload::Other(bytes.clone()), false);
         }
-        let bytes: Arc<[u8]> = encode(schema, base_rows(), cur, |b: &[u8]| Arc::from(b));
+        let bytes: Arc<[u8]> = encode(schema, base_rows(), cur(), |b: &[u8]| Arc::from(b));
         others.push((key, bytes.clone()));
         (Payload::Other(bytes), true)
     }
