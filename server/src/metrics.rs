@@ -385,8 +385,20 @@ impl Metrics {
     }
 }
 
+/// Room tick durations from 20 µs to 0.5 s, ten buckets a decade (the R10 series 1, 1.25,
+/// 1.6, 2, 2.5, 3.2, 4, 5, 6.4, 8), so that a tick p99 is read within a quarter of its value:
+/// with buckets doubling, a p99 near a 10 ms budget could only be told to be between 6.4 and
+/// 12.8 ms.
 fn tick_buckets() -> Histogram {
-    Histogram::new(exponential_buckets(25e-6, 2.0, 14))
+    Histogram::new(r10_buckets(-5, -1).filter(|&b| (2e-5..=0.5).contains(&b)))
+}
+
+/// The R10 series (ten values a decade, each about 1.26 times the last) from `10^from` to
+/// `10^to`, each the `f64` nearest its decimal (so the `le` labels read `0.0016`, not
+/// `0.0016000000000000003`).
+fn r10_buckets(from: i32, to: i32) -> impl Iterator<Item = f64> {
+    const R10: [&str; 10] = ["1", "1.25", "1.6", "2", "2.5", "3.2", "4", "5", "6.4", "8"];
+    (from..=to).flat_map(|e| R10.iter().filter_map(move |m| format!("{m}e{e}").parse().ok()))
 }
 
 fn count_buckets() -> Histogram {
@@ -475,5 +487,27 @@ mod tests {
         assert!(m.warn_allowed(5000));
         assert!(!m.warn_allowed(5500));
         assert!(m.warn_allowed(6000));
+    }
+
+    #[test]
+    fn tick_buckets_are_a_quarter_apart_with_short_labels() {
+        let m = Metrics::new();
+        m.game("chess").tick_duration.observe(0.0095);
+        let text = m.render();
+        let bounds: Vec<&str> = text
+            .lines()
+            .filter(|l| l.starts_with("tickwire_tick_duration_seconds_bucket"))
+            .filter_map(|l| l.split("le=\"").nth(1)?.split('"').next())
+            .collect();
+        let want = ["0.00002", "0.000025", "0.000032", "0.00004", "0.00005", "0.000064"];
+        assert_eq!(bounds[..6], want, "{bounds:?}");
+        assert!(
+            bounds.contains(&"0.0064") && bounds.contains(&"0.008") && bounds.contains(&"0.01")
+        );
+        assert_eq!(bounds[bounds.len() - 2..], ["0.5", "+Inf"]);
+        // The observation falls in (8 ms, 10 ms], not in a bucket twice as wide.
+        let count = |le: &str| text.lines().find(|l| l.contains(&format!("le=\"{le}\"")));
+        assert!(count("0.008").is_some_and(|l| l.ends_with(" 0")), "{text}");
+        assert!(count("0.01").is_some_and(|l| l.ends_with(" 1")), "{text}");
     }
 }
