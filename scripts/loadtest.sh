@@ -198,31 +198,33 @@ except (OSError, ValueError):
 st = (r or {}).get("steady")
 st_gap = "–" if not st else f"{st['snapshot_interval_ms']['p99']:.1f}"
 st_mis = "–" if not st else f"{st['mispredictions']} / {st['prediction_checks']}"
+st_tick = (st or {}).get("server_tick_p99_ms")
+st_tick = "–" if st_tick is None else f"{st_tick:.2f}"
 st_rate = st["snapshots_received"] / st["seconds"] if st and st["seconds"] > 0 else 0
 st_per = "–" if bots_steady is None or st_rate <= 0 else f"{bots_steady / st_rate * 1e6:.1f}"
 if interest == "-":
     if r is None:
-        print(f"| {n} | – | {server:.0f} | {steady_txt} | {per_client} | {int(rss) / 1024:.0f} | – | – | – | – | – | – | {bots:.0f} | – | – | {others:.0f} | run failed{note} |")
+        print(f"| {n} | – | – | {server:.0f} | {steady_txt} | {per_client} | {int(rss) / 1024:.0f} | – | – | – | – | – | – | {bots:.0f} | – | – | {others:.0f} | run failed{note} |")
         sys.exit()
     tick = r["server_tick_p99_ms"]
     tick = "–" if tick is None else f"{tick:.2f}"
     snaps = r["snapshots_received"]
     per_snapshot = "–" if snaps <= 0 else f"{int(bc) / int(hz) / snaps * 1e6:.1f}"
-    print(f"| {n} | {tick} | {server:.0f} | {steady_txt} | {per_client} | {int(rss) / 1024:.0f} "
+    print(f"| {n} | {tick} | {st_tick} | {server:.0f} | {steady_txt} | {per_client} | {int(rss) / 1024:.0f} "
           f"| {r['bytes_per_bot_per_s']:.0f} | {r['snapshot_interval_ms']['p99']:.1f} | {st_gap} "
           f"| {r['rtt_ms']['p99']:.1f} | {r['mispredictions']} / {r['prediction_checks']} | {st_mis} "
           f"| {bots:.0f} | {per_snapshot} | {st_per} | {others:.0f} "
           f"| {r['errors']} ({r['bots_connected']}/{n} connected){note} |")
     sys.exit()
 if r is None:
-    print(f"| {interest} | {n} | – | {server:.0f} | – | {per_tick('encodes')} | {views} | {chunks} "
+    print(f"| {interest} | {n} | – | {server:.0f} | – | – | {per_tick('encodes')} | {views} | {chunks} "
           f"| {per_tick('transitions')} | – | – | – | – | – | {int(rss) / 1024:.0f} | {bots:.0f} | run failed{note} |")
     sys.exit()
 tick = r["server_tick_p99_ms"]
 tick = "–" if tick is None else f"{tick:.2f}"
 with open(rows, "a") as f:
     f.write(json.dumps({"interest": interest, "clients": int(n), "bytes": r["bytes_per_bot_per_s"]}) + "\n")
-print(f"| {interest} | {n} | {r['bytes_per_bot_per_s']:.0f} | {server:.0f} | {tick} "
+print(f"| {interest} | {n} | {r['bytes_per_bot_per_s']:.0f} | {server:.0f} | {tick} | {st_tick} "
       f"| {per_tick('encodes')} | {views} | {chunks} | {per_tick('transitions')} "
       f"| {r['snapshot_interval_ms']['p99']:.1f} | {st_gap} | {r['decode_errors']} "
       f"| {r['mispredictions']} / {r['prediction_checks']} | {st_mis} | {int(rss) / 1024:.0f} | {bots:.0f} "
@@ -240,8 +242,8 @@ if [[ "$SCENARIO" == bigworld ]]; then
         echo "CPU % is of one core; encodes, views, chunks (views sent as chunks, PROTOCOL.md §6.10) and"
         echo "transitions are per tick, from /metrics."
         echo
-        echo "| interest | clients | bytes/client/s | server CPU % | server tick p99 (ms) | encodes/tick | views/tick | chunks/tick | transitions/tick | snapshot gap p99 (ms) | steady gap p99 (ms) | decode errors | mispredictions / checks | steady mispredictions / checks | server RSS MB | bots CPU % | errors |"
-        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+        echo "| interest | clients | bytes/client/s | server CPU % | server tick p99 (ms) | steady tick p99 (ms) | encodes/tick | views/tick | chunks/tick | transitions/tick | snapshot gap p99 (ms) | steady gap p99 (ms) | decode errors | mispredictions / checks | steady mispredictions / checks | server RSS MB | bots CPU % | errors |"
+        echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
         printf '%s\n' "${rows[@]}"
         echo
         python3 - "$out_dir/rows.jsonl" <<'PY'
@@ -264,10 +266,11 @@ fi
     echo
     echo "\"steady\" is the server's CPU from 2 s after the ramp-up to 1 s before the bots stop, in cores,"
     echo "and per client per tick, and the bots' CPU over the same window per snapshot; the bots' own"
-    echo "steady figures (gap, mispredictions) are from 2 s after the ramp-up to the stop. The other"
+    echo "steady figures (gap, mispredictions, the server's tick p99) are from 2 s after the ramp-up"
+    echo "to the stop (the tick p99 to half a second before). The other"
     echo "columns are over the whole step, joins and goodbyes included."
     echo
-    echo "| clients | server tick p99 (ms) | server CPU % | server steady (cores) | server µs per client per tick | server RSS MB | bytes/client/s | snapshot gap p99 (ms) | steady gap p99 (ms) | RTT p99 (ms) | mispredictions / checks | steady mispredictions / checks | bots CPU % | bots µs per snapshot | bots steady µs per snapshot | others CPU % | errors |"
-    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    echo "| clients | server tick p99 (ms) | steady tick p99 (ms) | server CPU % | server steady (cores) | server µs per client per tick | server RSS MB | bytes/client/s | snapshot gap p99 (ms) | steady gap p99 (ms) | RTT p99 (ms) | mispredictions / checks | steady mispredictions / checks | bots CPU % | bots µs per snapshot | bots steady µs per snapshot | others CPU % | errors |"
+    echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     printf '%s\n' "${rows[@]}"
 } | tee "$target_dir/loadtest.md"

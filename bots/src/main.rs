@@ -8,6 +8,7 @@ use clap::Parser as _;
 use tickwire_bots::game::{self, Chosen};
 use tickwire_bots::progress::Progress;
 use tickwire_bots::slo::BREACH_EXIT_CODE;
+use tickwire_bots::swarm::STEADY_SETTLE;
 use tickwire_bots::{
     Args, Players, Report, RssSample, Swarm, SwarmConfig, scrape_rss, scrape_ticks, server_ticks,
 };
@@ -18,6 +19,9 @@ use tracing_subscriber::EnvFilter;
 /// free lists keep those pages instead of returning them to the kernel and faulting them back.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// How often the run's progress is shown, and the server's memory and ticks looked at.
+const POLL_EVERY: Duration = Duration::from_millis(500);
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -100,13 +104,24 @@ async fn play<P: Predict>(
     }
     let progress = Progress::new(config.clients, !args.quiet);
     let start = tokio::time::Instant::now();
+    // The server's ticks in the steady window (as the swarm's: from STEADY_SETTLE after the
+    // ramp-up), scraped at its start and at the last poll before the run's end.
+    let steady_from = start + config.ramp_up + STEADY_SETTLE;
+    let steady_until = (start + config.duration).checked_sub(POLL_EVERY).unwrap_or(start);
+    let (mut steady_before, mut steady_after) = (None, None);
     let swarm = Swarm::start(config, players);
-    let mut ticker = tokio::time::interval(Duration::from_millis(500));
+    let mut ticker = tokio::time::interval(POLL_EVERY);
     let mut rss = Vec::new();
     let mut next_rss = start;
     while !swarm.is_finished() {
         ticker.tick().await;
         progress.update(&swarm.live());
+        let now = tokio::time::Instant::now();
+        if now >= steady_from && steady_before.is_none() {
+            steady_before = scrape_ticks(&metrics_url, &tls).await;
+        } else if now >= steady_until && steady_after.is_none() && steady_before.is_some() {
+            steady_after = scrape_ticks(&metrics_url, &tls).await;
+        }
         if tokio::time::Instant::now() >= next_rss {
             next_rss += args.rss_every.max(Duration::from_millis(500));
             if let Some(bytes) = scrape_rss(&metrics_url, &tls).await {
@@ -121,6 +136,9 @@ async fn play<P: Predict>(
     let mut report =
         Report::new(&outcome, server_ticks(before.as_ref(), after.as_ref()), &thresholds);
     report.server_rss = rss;
+    report.set_steady_server_ticks(
+        steady_before.as_ref().and_then(|before| server_ticks(Some(before), steady_after.as_ref())),
+    );
     println!("{}", report.table());
     if let Some(path) = &args.json {
         std::fs::write(path, report.to_json() + "\n")

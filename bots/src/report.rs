@@ -130,6 +130,15 @@ pub struct Report {
 }
 
 impl Report {
+    /// Records the server's ticks in the steady window (between scrapes at its start and its
+    /// end), if the run had one.
+    pub fn set_steady_server_ticks(&mut self, server: Option<ServerTicks>) {
+        if let (Some(st), Some(server)) = (&mut self.steady, server) {
+            st.server_tick_p99_ms = Some(round3(server.p99_ms));
+            st.server_ticks = Some(server.ticks);
+        }
+    }
+
     /// Builds the report and checks the objectives.
     pub fn new(outcome: &Outcome, server: Option<ServerTicks>, thresholds: &Thresholds) -> Report {
         let c = &outcome.config;
@@ -241,6 +250,9 @@ impl Report {
             row("  snapshot interval", pct(&st.snapshot_interval_ms));
             let checks = format!("{} / {}", st.mispredictions, st.prediction_checks);
             row("  mispredictions / checks", checks);
+            if let (Some(p), Some(n)) = (st.server_tick_p99_ms, st.server_ticks) {
+                row("  server tick p99", format!("{p:.3} ms over {n} ticks"));
+            }
         }
         row("snapshots per bot per s", format!("{:.2}", self.snapshots_per_bot_per_s));
         row("bytes per bot per s", format!("{:.0}", self.bytes_per_bot_per_s));
@@ -335,6 +347,11 @@ pub struct SteadyReport {
     pub prediction_checks: u64,
     /// Of which wrong.
     pub mispredictions: u64,
+    /// The server's tick duration p99 over the window, milliseconds (`null` when `/metrics`
+    /// was not reachable at its start and end): the ramp-up's joins left out.
+    pub server_tick_p99_ms: Option<f64>,
+    /// Server ticks in the window (`null` likewise).
+    pub server_ticks: Option<u64>,
 }
 
 impl SteadyReport {
@@ -348,6 +365,8 @@ impl SteadyReport {
             decode_errors: s.counters.decode_errors,
             prediction_checks: s.counters.prediction_checks,
             mispredictions: s.counters.mispredictions,
+            server_tick_p99_ms: None,
+            server_ticks: None,
         }
     }
 }

@@ -61,6 +61,12 @@ async fn racing_and_random_bots_play_the_kart_race_next_to_the_arena() {
     assert_eq!((race["errors"].as_u64(), race["decode_errors"].as_u64()), (Some(0), Some(0)));
     assert!(race["prediction_checks"].as_u64() > Some(200), "{race}");
     assert!(race["bytes_per_bot_per_s"].as_f64() > Some(100.0), "{race}");
+    // The server's ticks in the steady window (from 2 s to half a second before the end of 3 s)
+    // are a part of the run's.
+    let steady_ticks = race["steady"]["server_ticks"].as_u64().expect("steady ticks scraped");
+    assert!((5..=60).contains(&steady_ticks), "{race}");
+    assert!(Some(steady_ticks) < race["server_ticks"].as_u64(), "{race}");
+    assert!(race["steady"]["server_tick_p99_ms"].as_f64().is_some_and(|p| p > 0.0), "{race}");
 
     let random = bots(
         &[&common[..], &["--clients", "6", "--rooms", "mayhem", "--behaviour", "random"]].concat(),
