@@ -32,7 +32,9 @@ case "${1:-}" in
         BIG_WORLD_CASES="$cases" BIG_WORLD_TICKS="$ticks" BIG_WORLD_WORKERS=1 valgrind --tool=callgrind \
             --collect-atstart=no --toggle-collect='big_world::Bench::profiled' \
             --callgrind-out-file="$out/cg" "$bench" --bench >"$out/log" 2>&1
-        callgrind_annotate --inclusive=yes "$out/cg" 2>/dev/null | awk -v n="$ticks" '
+        # From outside the repository: inside it, callgrind_annotate names the files relative
+        # to it and lists a function's inlined parts apart from the function.
+        (cd / && callgrind_annotate --inclusive=yes "$out/cg" 2>/dev/null) | awk -v n="$ticks" '
             function m(s) { gsub(",", "", s); return s / n / 1e6 }
             # A function can be listed more than once (inlined parts): its largest line is
             # the whole.

@@ -57,71 +57,82 @@ impl Interest {
 impl EventRoutes {
     /// The events a view with `key` receives, in the order they were given.
     pub fn for_view(&self, grid: &InterestGrid, key: ViewKey) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.for_view_into(grid, key, &mut out);
+        out
+    }
+
+    /// [`for_view`](Self::for_view) into `out` (cleared first), so that a room finding the
+    /// events of hundreds of views a tick reuses one buffer.
+    pub fn for_view_into(&self, grid: &InterestGrid, key: ViewKey, out: &mut Vec<usize>) {
+        out.clear();
         if key == ViewKey::Everything {
-            return self.everyone.clone();
+            out.extend_from_slice(&self.everyone);
+            return;
         }
-        // The runs this view covers, then one allocation at their total size.
-        let mut runs: Vec<&[usize]> = vec![&self.everywhere];
+        // Two passes over the runs the view covers: their sizes, then their union.
+        let (mut total, mut runs) = (0, 0);
+        self.covered(grid, key, |run| {
+            total += run.len();
+            runs += usize::from(!run.is_empty());
+        });
+        let events = self.everyone.len();
+        match runs {
+            0 => {}
+            1 => self.covered(grid, key, |run| out.extend_from_slice(run)),
+            _ if total >= events.div_ceil(64) => {
+                // More indices than the bitmap of every event has words: marked in it (on the
+                // stack up to 4,096 events a tick), then read back in order.
+                let (mut stack, mut heap) = ([0u64; 64], Vec::new());
+                let marks: &mut [u64] = match events.div_ceil(64) {
+                    words @ 0..=64 => &mut stack[..words],
+                    words => {
+                        heap.resize(words, 0);
+                        &mut heap
+                    }
+                };
+                self.covered(grid, key, |run| {
+                    run.iter().for_each(|&i| marks[i / 64] |= 1 << (i % 64));
+                });
+                out.reserve(total);
+                for (w, &word) in marks.iter().enumerate() {
+                    let mut bits = word;
+                    while bits != 0 {
+                        out.push(w * 64 + bits.trailing_zeros() as usize);
+                        bits &= bits - 1;
+                    }
+                }
+            }
+            _ => {
+                self.covered(grid, key, |run| out.extend_from_slice(run));
+                out.sort_unstable();
+            }
+        }
+    }
+
+    /// Calls `f` with each run of events (ascending, disjoint) a view with `key` (not
+    /// `Everything`) covers: the events everywhere, its team's, its block's cells'.
+    fn covered<'r>(&'r self, grid: &InterestGrid, key: ViewKey, mut f: impl FnMut(&'r [usize])) {
+        f(&self.everywhere);
         let team = match key {
             ViewKey::Around { team, .. } | ViewKey::Nowhere { team } => team,
             ViewKey::Everything => None,
         };
-        runs.extend(team.and_then(|t| self.by_team.get(&t)).map(Vec::as_slice));
+        if let Some(run) = team.and_then(|t| self.by_team.get(&t)) {
+            f(run);
+        }
         if let ViewKey::Around { centre, .. } = key {
             if self.by_cell.len() <= block_cells(grid) {
                 // Fewer event cells than cells in the block: check each.
                 let covered = self.by_cell.iter().filter(|(cell, _)| grid.covers(centre, **cell));
-                runs.extend(covered.map(|(_, events)| events.as_slice()));
+                covered.for_each(|(_, events)| f(events));
             } else {
-                runs.extend(
-                    block(grid, centre).filter_map(|c| self.by_cell.get(&c)).map(Vec::as_slice),
-                );
+                block(grid, centre).filter_map(|c| self.by_cell.get(&c)).for_each(|e| f(e));
             }
         }
-        merge(&runs, self.everyone.len())
     }
 }
 
-/// The union, ascending, of `runs` (each ascending, disjoint, of indices below `events`), in
-/// one allocation at its size. When the runs hold more indices than a bitmap of every event has
-/// words, they are marked in the bitmap (on the stack up to 4,096 events) and read back in
-/// order; otherwise concatenated and sorted.
-fn merge(runs: &[&[usize]], events: usize) -> Vec<usize> {
-    let total = runs.iter().map(|r| r.len()).sum();
-    let mut out = Vec::with_capacity(total);
-    match runs {
-        [] => {}
-        [one] => out.extend_from_slice(one),
-        _ if total >= events.div_ceil(64) => {
-            // On the stack for up to 4,096 events a tick: no allocation per view.
-            let (mut stack, mut heap) = ([0u64; 64], Vec::new());
-            let marks: &mut [u64] = match events.div_ceil(64) {
-                words @ 0..=64 => &mut stack[..words],
-                words => {
-                    heap.resize(words, 0);
-                    &mut heap
-                }
-            };
-            for &i in runs.iter().flat_map(|r| r.iter()) {
-                marks[i / 64] |= 1 << (i % 64);
-            }
-            for (w, &word) in marks.iter().enumerate() {
-                let mut bits = word;
-                while bits != 0 {
-                    out.push(w * 64 + bits.trailing_zeros() as usize);
-                    bits &= bits - 1;
-                }
-            }
-        }
-        _ => {
-            runs.iter().for_each(|run| out.extend_from_slice(run));
-            out.sort_unstable();
-        }
-    }
-    out
-}
-
-/// Cells in a view's block.
 fn block_cells(grid: &InterestGrid) -> usize {
     let side = 2 * usize::from(grid.radius) + 1;
     side * side
@@ -129,29 +140,43 @@ fn block_cells(grid: &InterestGrid) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use glam::Vec2;
     use proptest::prelude::*;
+    use tickwire_protocol::Snapshot;
 
-    use super::merge;
+    use super::super::{Cell, EventPlace, Interest, InterestGrid, ViewKey};
 
     proptest! {
-        /// Both ways (the bitmap, when the runs are dense among `events`; the sort, when sparse)
-        /// give the runs' union in order.
+        /// Every way a view's runs are merged (one run; few events among many: sorted; many:
+        /// the bitmap) gives exactly the events the view covers, in order.
         #[test]
-        fn merged_runs_are_their_sorted_union(owner in prop::collection::vec(0usize..5, 0..300), spread in 1usize..200) {
-            // Events 0..n, each in one of 5 runs (or none: 4), the indices spread out.
-            let events = owner.len() * spread;
-            let runs: Vec<Vec<usize>> = (0..4)
-                .map(|r| owner.iter().enumerate().filter(|&(_, &o)| o == r).map(|(i, _)| i * spread).collect())
+        fn a_view_gets_exactly_the_events_it_covers(
+            cells in prop::collection::vec((0u32..10, 0u32..10), 0..300),
+            everywhere in prop::collection::vec(any::<prop::sample::Index>(), 0..3),
+            centres in prop::collection::vec((-2i32..12, -2i32..12), 1..8),
+            radius in 0u16..3,
+        ) {
+            let grid = InterestGrid { cell: 10.0, radius, hysteresis: 0.0 };
+            let mut places: Vec<Option<EventPlace>> = cells
+                .iter()
+                .map(|&(x, y)| Some(EventPlace::At(Vec2::new(x as f32 * 10.0 + 5.0, y as f32 * 10.0 + 5.0))))
                 .collect();
-            let slices: Vec<&[usize]> = runs.iter().map(Vec::as_slice).collect();
-            let mut want: Vec<usize> = runs.concat();
-            want.sort_unstable();
-            for n in [0, 1, 2, 4] {
-                let mut want_n: Vec<usize> = slices[..n].concat();
-                want_n.sort_unstable();
-                prop_assert_eq!(merge(&slices[..n], events), want_n);
+            if !places.is_empty() {
+                everywhere.iter().for_each(|i| places[i.index(cells.len())] = None);
             }
-            prop_assert_eq!(merge(&slices, events), want);
+            let routes = Interest::new(grid).route(&Snapshot::default(), places.iter().copied());
+            for (x, y) in centres {
+                let key = ViewKey::Around { centre: Cell(x, y), team: None };
+                let want: Vec<usize> = (0..places.len())
+                    .filter(|&i| match places[i] {
+                        Some(EventPlace::At(p)) => grid.covers(Cell(x, y), grid.cell_of(p)),
+                        _ => true,
+                    })
+                    .collect();
+                prop_assert_eq!(routes.for_view(&grid, key), want, "{:?}", key);
+            }
+            let all: Vec<usize> = (0..places.len()).collect();
+            prop_assert_eq!(routes.for_view(&grid, ViewKey::Everything), all);
         }
     }
 }

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use tickwire_protocol::ClientId;
 use tickwire_protocol::message::ChunkKey;
 use tickwire_protocol::message::RoomEvent;
-use tickwire_sim::interest::{Interest, ViewKey};
+use tickwire_sim::interest::{EventRoutes, Interest, InterestGrid, ViewKey};
 use tickwire_sim::{Audience, EventPlace, Game, Viewpoint, Views};
 use tokio::time::Instant;
 use tracing::debug;
@@ -44,29 +44,35 @@ pub(crate) struct Pending {
 }
 
 /// Which members a tick's events reach: by audience, and by view (the events each view
-/// covers, found once per view from the events sorted by cell:
-/// [`EventRoutes`](tickwire_sim::interest::EventRoutes)).
+/// covers, found from the events sorted by cell: [`EventRoutes`]).
 struct Delivery<'a> {
     pending: &'a [Pending],
-    /// With interest: the indices of the events each view covers, in order.
-    by_view: Option<Vec<Vec<usize>>>,
+    /// With interest: the tick's events by where they reach, the grid, and the views' keys.
+    routes: Option<(EventRoutes, InterestGrid, &'a [ViewKey])>,
+    /// Scratch, reused view after view: the events a view covers, and those a member gets.
+    covered: Vec<usize>,
+    events: Vec<Arc<[u8]>>,
 }
 
 impl Delivery<'_> {
     /// The batch for a member (`None`: one no event names) with view `view`.
-    fn batch(&self, client: Option<ClientId>, view: usize) -> Option<Batch> {
-        let reaches = |p: &Pending| match client {
+    fn batch(&mut self, client: Option<ClientId>, view: usize) -> Option<Batch> {
+        let reaches = |p: &&Pending| match client {
             Some(c) => p.audience.includes(c),
             None => !matches!(p.audience, Audience::Only(_)),
         };
-        let covered: &mut dyn ExactSizeIterator<Item = &Pending> = match &self.by_view {
-            Some(by_view) => &mut by_view[view].iter().map(|&i| &self.pending[i]),
-            None => &mut self.pending.iter(),
-        };
-        // Sized once for every event covered: no regrowth, event by event.
-        let mut events = Vec::with_capacity(covered.len());
-        events.extend(covered.filter(|p| reaches(p)).map(|p| p.bytes.clone()));
-        (!events.is_empty()).then(|| events.into())
+        let pending = self.pending;
+        self.events.clear();
+        match &self.routes {
+            Some((routes, grid, keys)) => {
+                routes.for_view_into(grid, keys[view], &mut self.covered);
+                let covered = self.covered.iter().map(|&i| &pending[i]);
+                self.events.extend(covered.filter(reaches).map(|p| p.bytes.clone()));
+            }
+            None => self.events.extend(pending.iter().filter(reaches).map(|p| p.bytes.clone())),
+        }
+        // One allocation, the batch's (the scratch keeps its own).
+        (!self.events.is_empty()).then(|| self.events.drain(..).collect())
     }
 }
 
@@ -121,14 +127,15 @@ impl<G: Game> Room<G> {
             }
             None => (None, Vec::new()),
         };
-        let by_view = match (self.sim.interest().copied(), &of) {
+        let routes = match (self.sim.interest().copied(), &of) {
             (Some(grid), Some(_)) => self
                 .sim
                 .route_events(full.snapshot(), pending.iter().map(|p| p.place))
-                .map(|routes| keys.iter().map(|k| routes.for_view(&grid, *k)).collect()),
+                .map(|routes| (routes, grid, &keys[..])),
             _ => None,
         };
-        let delivery = Delivery { pending: &pending, by_view };
+        let (covered, events) = (Vec::new(), Vec::new());
+        let mut delivery = Delivery { pending: &pending, routes, covered, events };
         let mut shows = Shows::new(full, &keys);
         let interest = self.sim.interest_state().filter(|_| of.is_some());
         // Members an `Only` or `AllBut` event names get a batch of their own.
