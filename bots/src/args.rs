@@ -166,6 +166,13 @@ pub struct Args {
     /// No live progress, even on a terminal.
     #[arg(long)]
     pub quiet: bool,
+
+    /// Threads the bots run on (default: one per core this process may use). With 1, every
+    /// bot shares one run queue and is woken in order: on a saturated core that keeps the
+    /// snapshot gaps' tail at a tick or two, where the work-stealing scheduler with one worker
+    /// left some bots unpolled for five ticks and more.
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 impl Args {

@@ -31,7 +31,18 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // On one thread (a load test pins the bots to a core): every bot task on a single run
+    // queue, woken in order, without the multi-threaded scheduler's stealing (`Args::threads`).
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut builder = match args.threads.unwrap_or(cores).max(1) {
+        1 => tokio::runtime::Builder::new_current_thread(),
+        threads => {
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder.worker_threads(threads);
+            builder
+        }
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

@@ -68,8 +68,13 @@ async fn racing_and_random_bots_play_the_kart_race_next_to_the_arena() {
     assert!(Some(steady_ticks) < race["server_ticks"].as_u64(), "{race}");
     assert!(race["steady"]["server_tick_p99_ms"].as_f64().is_some_and(|p| p > 0.0), "{race}");
 
+    // On one thread (the runtime a load test's pinned bots get).
     let random = bots(
-        &[&common[..], &["--clients", "6", "--rooms", "mayhem", "--behaviour", "random"]].concat(),
+        &[
+            &common[..],
+            &["--clients", "6", "--rooms", "mayhem", "--behaviour", "random", "--threads", "1"],
+        ]
+        .concat(),
     )
     .await;
     assert_eq!(
