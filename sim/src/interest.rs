@@ -238,6 +238,16 @@ enum Where {
     Team(u16),
 }
 
+/// An entity that is not global ([`Interest`]'s `entities`): where it is and, in a cell, the
+/// cell's index in `Interest::cells`, found again only when it changes cells (so that indexing
+/// a tick's rows hashes no cell; unused for a team).
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    id: EntityId,
+    at: Where,
+    slot: usize,
+}
+
 /// A room's interest state: the cells of its entities and viewers, kept across ticks for the
 /// hysteresis (see the module docs).
 #[derive(Debug)]
@@ -245,16 +255,12 @@ pub struct Interest {
     grid: InterestGrid,
     /// Entities that are not global, and where, sorted by id: a tick's places and its snapshot's
     /// rows are both merged with it in one pass (no hashing of 20,000 ids twice a tick).
-    entities: Vec<(EntityId, Where)>,
-    /// Beside each of `entities` in a cell, its cell's index in `cells` (found again only when
-    /// it changes cells, so that indexing a tick's rows hashes no cell); for a team, unused.
-    slots: Vec<usize>,
+    entities: Vec<Placed>,
     /// The tick's places (global ones too) sorted by id, stable ([`place`](Self::place),
     /// [`place_of_entity`](Self::place_of_entity)), and the previous tick's `entities` (its
     /// buffer reused).
     sorted: Vec<(EntityId, Place)>,
-    spare: Vec<(EntityId, Where)>,
-    spare_slots: Vec<usize>,
+    spare: Vec<Placed>,
     /// Each viewer's last key.
     viewers: Map<ClientId, ViewKey>,
     /// Scratch for [`views`](Self::views), kept for its allocations: this tick's key of each
@@ -276,10 +282,8 @@ impl Interest {
         Self {
             grid,
             entities: Vec::new(),
-            slots: Vec::new(),
             sorted: Vec::new(),
             spare: Vec::new(),
-            spare_slots: Vec::new(),
             viewers: Map::default(),
             seen: Map::default(),
             keys: Map::default(),
@@ -304,21 +308,19 @@ impl Interest {
         // Stable (and fast on the few sorted runs a game's queries give): the last place of an
         // id listed twice stays last.
         sorted.sort_by_key(|&(id, _)| id);
-        let (mut next, mut next_slots) =
-            (std::mem::take(&mut self.spare), std::mem::take(&mut self.spare_slots));
+        let mut next = std::mem::take(&mut self.spare);
         next.clear();
-        next_slots.clear();
-        let (before, slots) = (&self.entities, &self.slots);
+        let before = &self.entities;
         let mut k = 0;
         for &(id, place) in &sorted {
-            while before.get(k).is_some_and(|(e, _)| *e < id) {
+            while before.get(k).is_some_and(|e| e.id < id) {
                 k += 1;
             }
-            let was = before.get(k).filter(|(e, _)| *e == id).map(|&(_, w)| (w, slots[k]));
+            let was = before.get(k).filter(|e| e.id == id);
             let (at, slot) = match (place, was) {
                 (Place::Global, _) => continue,
                 (Place::Team(t), _) => (Where::Team(t), usize::MAX),
-                (Place::At(p), Some((Where::Cell(c), slot))) => {
+                (Place::At(p), Some(&Placed { at: Where::Cell(c), slot, .. })) => {
                     let now = self.grid.cell_after(c, p);
                     let slot = if now == c {
                         slot
@@ -332,15 +334,12 @@ impl Interest {
                     (Where::Cell(cell), cell_slot(&mut self.cells, &mut self.cell_index, cell))
                 }
             };
-            if next.last().is_some_and(|(e, _)| *e == id) {
+            if next.last().is_some_and(|e| e.id == id) {
                 next.pop();
-                next_slots.pop();
             }
-            next.push((id, at));
-            next_slots.push(slot);
+            next.push(Placed { id, at, slot });
         }
         self.spare = std::mem::replace(&mut self.entities, next);
-        self.spare_slots = std::mem::replace(&mut self.slots, next_slots);
         self.sorted = sorted;
     }
 
@@ -354,14 +353,14 @@ impl Interest {
 
     /// Where an entity is (after the last [`place`](Self::place)); `None`: global.
     fn place_of(&self, id: EntityId) -> Option<Where> {
-        let i = self.entities.binary_search_by_key(&id, |(e, _)| *e).ok()?;
-        Some(self.entities[i].1)
+        let i = self.entities.binary_search_by_key(&id, |e| e.id).ok()?;
+        Some(self.entities[i].at)
     }
 
     /// The cell an entity is in (after the last [`place`](Self::place)), if it has one.
     pub fn cell(&self, id: EntityId) -> Option<Cell> {
-        let i = self.entities.binary_search_by_key(&id, |(e, _)| *e).ok()?;
-        match self.entities[i].1 {
+        let i = self.entities.binary_search_by_key(&id, |e| e.id).ok()?;
+        match self.entities[i].at {
             Where::Cell(c) => Some(c),
             Where::Team(_) => None,
         }
@@ -424,12 +423,14 @@ impl Interest {
         // Both sorted by id: one merge.
         let mut k = 0;
         for (row, &id) in full.ids().iter().enumerate() {
-            while self.entities.get(k).is_some_and(|(e, _)| *e < id) {
+            while self.entities.get(k).is_some_and(|e| e.id < id) {
                 k += 1;
             }
-            match self.entities.get(k).filter(|(e, _)| *e == id).map(|&(_, w)| w) {
-                Some(Where::Cell(_)) => self.cells[self.slots[k]].1.push(row),
-                Some(Where::Team(t)) => self.by_team.entry(t).or_default().push(row),
+            match self.entities.get(k).filter(|e| e.id == id) {
+                Some(&Placed { at: Where::Cell(_), slot, .. }) => self.cells[slot].1.push(row),
+                Some(&Placed { at: Where::Team(t), .. }) => {
+                    self.by_team.entry(t).or_default().push(row);
+                }
                 None => self.global.push(row),
             }
         }
