@@ -32,9 +32,12 @@
 //! chunks, encodes grow with the chunks in use instead).
 
 mod common;
+#[path = "common/writer.rs"]
+mod writer;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use writer::Writer;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use tickwire_arena::Arena;
@@ -43,7 +46,7 @@ use tickwire_benches::scenario::BIG_WORLD_GRID;
 use tickwire_protocol::{ClientId, EntityId};
 use tickwire_server::GameInfo;
 use tickwire_server::room::Shown;
-use tickwire_server::room::link::{ClientLink, Outgoing};
+use tickwire_server::room::link::ClientLink;
 use tickwire_server::room::task::Room;
 
 /// The server's allocator (`server/src/main.rs`).
@@ -52,14 +55,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Clients attached: the largest load.
 const CLIENTS: usize = 2_000;
-
-/// One attached client: its link and what its writer remembers.
-struct Client {
-    link: Arc<ClientLink>,
-    last_sent: Option<Shown>,
-    outgoing: Outgoing,
-    buf: Vec<u8>,
-}
 
 /// What one or more ticks handed to the clients, and the time they took.
 #[derive(Default, Clone, Copy)]
@@ -97,7 +92,7 @@ impl Sent {
 struct Bench {
     room: Room<Arena>,
     game: Arc<GameInfo>,
-    clients: Vec<Client>,
+    clients: Vec<Writer>,
     players: Vec<EntityId>,
     /// Threads the writers' part of a tick runs on.
     workers: usize,
@@ -106,25 +101,20 @@ struct Bench {
 impl Bench {
     fn new(scenario: &Scenario, clients: usize, chunks: bool, workers: usize) -> Self {
         let (mut room, game, _metrics) = common::arena_room(scenario, clients);
-        let mut list: Vec<Client> = Vec::with_capacity(clients);
+        let mut list: Vec<Writer> = Vec::with_capacity(clients);
         let mut players = Vec::with_capacity(clients);
         for i in 0..clients {
             let link = ClientLink::new(ClientId(i as u32 + 1), game.release_mask.clone());
             let link = Arc::new(link.with_chunks(chunks));
             let welcome = room.join(format!("bot{i}"), None, link.clone()).expect("room has space");
             players.push(welcome.entity);
-            list.push(Client {
-                link,
-                last_sent: None,
-                outgoing: Outgoing::default(),
-                buf: Vec::with_capacity(1024),
-            });
+            list.push(Writer::new(link));
             // The writers drain their outboxes while others join.
             if i % 64 == 63 {
-                list.iter_mut().for_each(drain);
+                list.iter_mut().for_each(Writer::drain);
             }
         }
-        list.iter_mut().for_each(drain);
+        list.iter_mut().for_each(Writer::drain);
         let mut bench = Self { room, game, clients: list, players, workers };
         // Past the first ticks (full snapshots for everyone) and into a full history.
         for _ in 0..32 {
@@ -200,26 +190,15 @@ impl Bench {
 
 /// What the writers of `clients` do for one tick, one after the other: take what the room
 /// published and render the snapshot against the one each was sent last.
-fn write(clients: &mut [Client]) -> Sent {
+fn write(clients: &mut [Writer]) -> Sent {
     let started = Instant::now();
     let mut sent = Sent::default();
-    for c in clients {
-        c.link.take(&mut c.outgoing);
-        c.outgoing.batches.clear();
-        if let Some(published) = c.outgoing.snapshot.take() {
-            sent.encodes += published.render(c.last_sent.as_ref(), &mut c.buf);
-            sent.snapshots += c.buf.len();
-            c.last_sent = Some(published.shown);
-        }
+    for written in clients.iter_mut().map(Writer::write) {
+        sent.encodes += written.encodes;
+        sent.snapshots += written.snapshot;
     }
     sent.writers_cpu = started.elapsed();
     sent
-}
-
-/// What a writer does with everything but snapshots: takes it and writes it out.
-fn drain(c: &mut Client) {
-    c.link.take(&mut c.outgoing);
-    c.outgoing.batches.clear();
 }
 
 fn big_world(c: &mut Criterion) {

@@ -16,24 +16,23 @@
 //! Throughput is clients per second; each case also prints the bytes each client is sent per tick.
 
 mod common;
+#[path = "common/writer.rs"]
+mod writer;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use writer::Writer;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use tickwire_arena::Arena;
 use tickwire_benches::Scenario;
 use tickwire_protocol::{ClientId, EntityId};
-use tickwire_server::room::Shown;
-use tickwire_server::room::link::{ClientLink, Outgoing};
+use tickwire_server::room::link::ClientLink;
 use tickwire_server::room::task::Room;
 
-/// One attached client: its link and what its writer remembers.
+/// One attached client: its writer and its player.
 struct Client {
-    link: Arc<ClientLink>,
+    writer: Writer,
     entity: EntityId,
-    last_sent: Option<Shown>,
-    outgoing: Outgoing,
-    buf: Vec<u8>,
 }
 
 /// What one or more ticks handed to the clients, and the time they took.
@@ -78,20 +77,14 @@ impl Bench {
         for i in 0..clients {
             let link = Arc::new(ClientLink::new(ClientId(i as u32 + 1), game.release_mask.clone()));
             let welcome = room.join(format!("bot{i}"), None, link.clone()).expect("room has space");
-            list.push(Client {
-                link,
-                entity: welcome.entity,
-                last_sent: None,
-                outgoing: Outgoing::default(),
-                buf: Vec::with_capacity(1024),
-            });
+            list.push(Client { writer: Writer::new(link), entity: welcome.entity });
             // The writers drain their outboxes while others join.
             if i % 64 == 63 {
-                list.iter_mut().for_each(drain);
+                list.iter_mut().for_each(|c| c.writer.drain());
             }
         }
-        list.iter_mut().for_each(drain);
-        let closed_at_join = list.iter().filter(|c| c.outgoing.close.is_some()).count();
+        list.iter_mut().for_each(|c| c.writer.drain());
+        let closed_at_join = list.iter().filter(|c| c.writer.outgoing.close.is_some()).count();
         let players = list.iter().map(|c| c.entity).collect();
         let mut bench = Self { room, clients: list, players, active, closed_at_join };
         // Past the first ticks (full snapshots for everyone) and into a full history.
@@ -107,7 +100,8 @@ impl Bench {
         if !self.active {
             return;
         }
-        common::push_inputs(&self.room, self.clients.iter().map(|c| &*c.link), &self.players);
+        let links = self.clients.iter().map(|c| &*c.writer.link);
+        common::push_inputs(&self.room, links, &self.players);
     }
 
     /// The timed part: the room's tick and every writer's take + render.
@@ -116,26 +110,14 @@ impl Bench {
         self.room.tick(true);
         let ticked = Instant::now();
         let mut sent = Sent { room: ticked - started, ..Sent::default() };
-        for c in &mut self.clients {
-            c.link.take(&mut c.outgoing);
-            sent.events +=
-                c.outgoing.batches.iter().flat_map(|b| b.iter()).map(|m| m.len()).sum::<usize>();
-            c.outgoing.batches.clear();
-            if let Some(published) = c.outgoing.snapshot.take() {
-                sent.encodes += published.render(c.last_sent.as_ref(), &mut c.buf);
-                sent.snapshots += c.buf.len();
-                c.last_sent = Some(published.shown);
-            }
+        for written in self.clients.iter_mut().map(|c| c.writer.write()) {
+            sent.events += written.events;
+            sent.encodes += written.encodes;
+            sent.snapshots += written.snapshot;
         }
         sent.writers = ticked.elapsed();
         sent
     }
-}
-
-/// What a writer does with everything but snapshots: takes it and writes it out.
-fn drain(c: &mut Client) {
-    c.link.take(&mut c.outgoing);
-    c.outgoing.batches.clear();
 }
 
 fn server_tick(c: &mut Criterion) {
