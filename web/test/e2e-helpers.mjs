@@ -154,6 +154,14 @@ export async function startPlayer({ url, game, room, name, input = () => ({}), o
   const player = { schema, events, name };
   const client = new TickwireClient({ schema, url, room, name, WebSocket, reconnect: false, input: () => input(player), ...options });
   client.addEventListener('event', (e) => events.push({ name: e.detail.name, fields: e.detail.fields, tick: e.detail.tick }));
+  // The inputs sent (tick and fields as the server will see them), the newest 64: with the
+  // tick of the newest snapshot, what is still in flight.
+  player.sent = [];
+  client.addEventListener('input', (e) => {
+    player.sent.push({ tick: e.detail.tick, input: e.detail.input });
+    if (player.sent.length > 64) player.sent.shift();
+  });
+  player.snapshotTick = () => client.latest?.snapshot.tick ?? null;
   player.client = client;
   player.entity = (await client.connect()).entity;
   player.fields = (entity) => {

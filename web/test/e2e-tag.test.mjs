@@ -24,21 +24,34 @@ const ROOM = 'playground';
 const skip = !BIN ? 'TICKWIRE_SERVER_BIN is not set (scripts/test-web.sh builds the server and sets it)' : !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : false;
 if (skip && process.env.TICKWIRE_WEB_REQUIRE_ALL === '1') throw new Error(skip);
 
-/** The chaser's input: towards `target` until it tagged it, then away from it. */
+/** The runners' speed in this test's room (`--game-config`), units per tick. */
+const SPEED = 8;
+
+/**
+ * The chaser's input: towards `target` until it tagged it, then away from it. It steers from
+ * where it will be once its inputs still in flight are applied (its newest snapshot plus
+ * those moves), not from the snapshot alone: that lags by the input lead, and a chaser
+ * steering from it overshot the runner by a few steps every time, round and round, never
+ * within reach.
+ */
 function chase(target) {
   return (p) => {
     const me = p.fields(p.entity);
     const them = target.entity === null ? null : p.fields(target.entity);
-    if (!me || !them) return { x: 0, y: 0 };
+    const seen = p.snapshotTick();
+    if (!me || !them || seen === null) return { x: 0, y: 0 };
+    const inFlight = p.sent.filter((s) => ((s.tick - seen) | 0) > 0);
+    const x = me['runner.x'] + SPEED * inFlight.reduce((sum, s) => sum + s.input.x, 0);
+    const y = me['runner.y'] + SPEED * inFlight.reduce((sum, s) => sum + s.input.y, 0);
     const away = p.events.some((e) => e.name === 'Tagged' && e.fields.by === p.entity) ? -1 : 1;
-    const dir = (d) => (Math.abs(d) < 2 ? 0 : Math.sign(d) * away);
-    return { x: dir(them['runner.x'] - me['runner.x']), y: dir(them['runner.y'] - me['runner.y']) };
+    const dir = (d) => (Math.abs(d) < SPEED / 2 ? 0 : Math.sign(d) * away);
+    return { x: dir(them['runner.x'] - x), y: dir(them['runner.y'] - y) };
   };
 }
 
 test('the tag page plays against a real server in Chromium', { skip, timeout: 120000 }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const { server, link, page, problems, state, cleanup } = await startGameTest(t, { bin: BIN, chromium: CHROMIUM, args: ['--game-config', 'tag={"speed":8}'] });
+  const { server, link, page, problems, state, cleanup } = await startGameTest(t, { bin: BIN, chromium: CHROMIUM, args: ['--game-config', `tag={"speed":${SPEED}}`] });
   const target = { entity: null, chase: false };
   const toward = chase(target);
   const chaser = await startPlayer({ url: `ws://${server.addr}/ws`, game: 'tag', room: ROOM, name: 'chaser', input: (p) => (target.chase ? toward(p) : { x: 0, y: 0 }) });
