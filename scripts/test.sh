@@ -12,6 +12,10 @@ cd "$(dirname "$0")/.."
 # Build cache outside the clone, so repeat runs (and CI on the same machine) are incremental.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tickwire/target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# No incremental state: CI builds each commit once, and the state doubled the cache's size.
+export CARGO_INCREMENTAL=0
+# Drop the older builds of the workspace's own targets (scripts/lib/prune-target.py says why).
+./scripts/lib/prune-target.py
 
 step() { printf '\n==> %s\n' "$*"; }
 
