@@ -109,7 +109,8 @@ import json, sys
 want = {"tickwire_snapshot_encodes_total": "encodes", "tickwire_tick_duration_seconds_count": "ticks",
         "tickwire_interest_views_sum": "views_sum", "tickwire_interest_views_count": "views_count",
         "tickwire_interest_transitions_total": "transitions",
-        "tickwire_interest_chunks_sum": "chunks_sum", "tickwire_interest_chunks_count": "chunks_count"}
+        "tickwire_interest_chunks_sum": "chunks_sum", "tickwire_interest_chunks_count": "chunks_count",
+        "tickwire_ticks_caught_up_total": "caught_up"}
 out = dict.fromkeys(want.values(), 0.0)
 for line in sys.stdin:
     if line.startswith("#") or " " not in line:
@@ -202,6 +203,13 @@ st_tick = (st or {}).get("server_tick_p99_ms")
 st_tick = "–" if st_tick is None else f"{st_tick:.2f}"
 st_rate = st["snapshots_received"] / st["seconds"] if st and st["seconds"] > 0 else 0
 st_per = "–" if bots_steady is None or st_rate <= 0 else f"{bots_steady / st_rate * 1e6:.1f}"
+# Where late inputs came from (stderr): the server running ticks late, back to back, or the bots'
+# own runtime late to wake its tasks (their cores saturated); and the seconds they came in.
+if r is not None:
+    lag, worst = r["bots_runtime_lag_ms"], sorted(r["incidents"], key=lambda i: -i["inputs_late"])[:3]
+    print(f"late inputs {r['inputs_late']}: server ticks caught up {d.get('caught_up', 0.0):.0f} "
+          f"of {ticks:.0f}; bots' runtime lag p50 {lag['p50']:.1f} p99 {lag['p99']:.1f} max {lag['max']:.1f} ms; "
+          f"{len(r['incidents'])} seconds with late inputs, the worst {worst}", file=sys.stderr)
 if interest == "-":
     if r is None:
         print(f"| {n} | – | – | {server:.0f} | {steady_txt} | {per_client} | {int(rss) / 1024:.0f} | – | – | – | – | – | – | {bots:.0f} | – | – | {others:.0f} | run failed{note} |")

@@ -210,6 +210,71 @@ impl Counters {
     }
 }
 
+/// Most [`Incident`]s a run keeps (ten minutes of trouble every second); later ones are
+/// counted in the totals only.
+pub const MAX_INCIDENTS: usize = 600;
+
+/// A second of the run in which inputs came late or predictions failed. When they happen, and
+/// with what snapshot gaps, tells a stall of the bots' process, of the server or of the link
+/// apart (the totals cannot): a stall freezes every bot at once.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Incident {
+    /// The end of the second, in seconds since the run started.
+    pub t_s: f64,
+    /// Inputs the server simulated a tick without, in that second.
+    pub inputs_late: u64,
+    /// Predictions found wrong in that second.
+    pub mispredictions: u64,
+    /// The longest interval between two snapshots any bot saw in that second, milliseconds.
+    pub max_gap_ms: f64,
+    /// The longest the bots' own runtime was late to wake a task in that second, milliseconds
+    /// (a probe sleeping [`LAG_PROBE_EVERY`] at a time): when it is near `max_gap_ms`, the
+    /// bots' process stalled, not the server or the link.
+    pub bots_lag_ms: f64,
+}
+
+/// How long the runtime-lag probe sleeps between looks at the clock ([`Incident::bots_lag_ms`]).
+pub const LAG_PROBE_EVERY: Duration = Duration::from_millis(10);
+
+/// Builds the run's [`Incident`]s from the sums collected every few hundred milliseconds.
+#[derive(Debug, Default)]
+pub struct Incidents {
+    /// The counters when the current second began.
+    second: Counters,
+    /// The longest snapshot gap seen in the current second, microseconds.
+    gap_us: u32,
+    kept: Vec<Incident>,
+}
+
+impl Incidents {
+    /// One collection's longest snapshot gap, microseconds.
+    pub fn gap(&mut self, gap_us: u32) {
+        self.gap_us = self.gap_us.max(gap_us);
+    }
+
+    /// Ends the current second at `t` since the start, with the counters' sums then and the
+    /// runtime's longest lag during it: an incident if inputs came late or predictions failed.
+    pub fn end_second(&mut self, t: Duration, counters: &Counters, lag_us: u32) {
+        let grew = counters.since(&self.second);
+        if (grew.inputs_late > 0 || grew.mispredictions > 0) && self.kept.len() < MAX_INCIDENTS {
+            self.kept.push(Incident {
+                t_s: (t.as_secs_f64() * 10.0).round() / 10.0,
+                inputs_late: grew.inputs_late,
+                mispredictions: grew.mispredictions,
+                max_gap_ms: f64::from(self.gap_us) / 1e3,
+                bots_lag_ms: f64::from(lag_us) / 1e3,
+            });
+        }
+        self.second = *counters;
+        self.gap_us = 0;
+    }
+
+    /// The incidents, in order.
+    pub fn into_vec(self) -> Vec<Incident> {
+        self.kept
+    }
+}
+
 /// Counts by label.
 pub type Tally = BTreeMap<String, u64>;
 
@@ -221,6 +286,57 @@ pub fn count(tally: &mut Tally, label: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_with_late_inputs_or_mispredictions_is_an_incident_with_its_longest_gap() {
+        let s = Duration::from_secs(1);
+        let mut log = Incidents::default();
+        let sums = |late, wrong| Counters {
+            inputs_late: late,
+            mispredictions: wrong,
+            ..Counters::default()
+        };
+        log.gap(40_000);
+        log.end_second(s, &sums(0, 0), 500); // a quiet second: nothing kept
+        log.gap(90_000);
+        log.gap(120_500);
+        log.end_second(s * 2, &sums(5, 2), 101_000);
+        log.gap(30_000);
+        log.end_second(s * 3, &sums(5, 2), 0); // nothing grew
+        log.end_second(s * 4, &sums(5, 3), 700); // one misprediction, no late input
+        let kept = log.into_vec();
+        assert_eq!(kept.len(), 2, "{kept:?}");
+        assert_eq!(
+            kept[0],
+            Incident {
+                t_s: 2.0,
+                inputs_late: 5,
+                mispredictions: 2,
+                max_gap_ms: 120.5,
+                bots_lag_ms: 101.0
+            }
+        );
+        assert_eq!(
+            kept[1],
+            Incident {
+                t_s: 4.0,
+                inputs_late: 0,
+                mispredictions: 1,
+                max_gap_ms: 0.0,
+                bots_lag_ms: 0.7
+            }
+        );
+    }
+
+    #[test]
+    fn incidents_stop_being_kept_at_the_bound() {
+        let mut log = Incidents::default();
+        for n in 1..=MAX_INCIDENTS as u64 + 10 {
+            let sums = Counters { inputs_late: n, ..Counters::default() };
+            log.end_second(Duration::from_secs(n), &sums, 0);
+        }
+        assert_eq!(log.into_vec().len(), MAX_INCIDENTS);
+    }
 
     #[test]
     fn percentiles_in_milliseconds() {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::collect::{Percentiles, Steady, Tally};
+use crate::collect::{Incident, Percentiles, Steady, Tally};
 use crate::slo::{Breach, Measured, Thresholds, evaluate};
 use crate::swarm::Outcome;
 
@@ -89,6 +89,12 @@ pub struct Report {
     pub prediction_checks: u64,
     /// Of which wrong.
     pub mispredictions: u64,
+    /// The seconds with late inputs or mispredictions, in order, with their longest snapshot
+    /// gap (at most [`crate::collect::MAX_INCIDENTS`]).
+    pub incidents: Vec<Incident>,
+    /// How late the bots' runtime woke a task sleeping 10 ms, milliseconds: tens of
+    /// milliseconds mean the bots' cores were saturated.
+    pub bots_runtime_lag_ms: Percentiles,
     /// Game events received, all bots.
     pub events: u64,
     /// Messages or snapshots that failed to decode.
@@ -178,6 +184,8 @@ impl Report {
             inputs_late: k.inputs_late,
             prediction_checks: k.prediction_checks,
             mispredictions: k.mispredictions,
+            incidents: outcome.incidents.clone(),
+            bots_runtime_lag_ms: outcome.runtime_lag.summary(),
             events: k.events,
             decode_errors: k.decode_errors,
             disconnects: outcome.disconnects.clone(),
@@ -197,6 +205,11 @@ impl Report {
             server_ticks: server.map(|s| s.ticks),
             slo: SloVerdict { passed: breaches.is_empty(), breaches },
         }
+    }
+
+    /// The incident with the most mispredictions (then late inputs).
+    fn worst_incident(&self) -> Option<&Incident> {
+        self.incidents.iter().max_by_key(|i| (i.mispredictions, i.inputs_late))
     }
 
     /// The report as pretty JSON.
@@ -265,6 +278,22 @@ impl Report {
             "mispredictions / checks",
             format!("{} / {}", self.mispredictions, self.prediction_checks),
         );
+        row("bots' runtime lag", pct(&self.bots_runtime_lag_ms));
+        if let Some(worst) = self.worst_incident() {
+            row(
+                "seconds with late inputs",
+                format!(
+                    "{}; the worst ended at {:.1}s: {} late, {} mispredicted, gap max {:.1} ms, \
+                     bots' runtime late {:.1} ms",
+                    self.incidents.len(),
+                    worst.t_s,
+                    worst.inputs_late,
+                    worst.mispredictions,
+                    worst.max_gap_ms,
+                    worst.bots_lag_ms
+                ),
+            );
+        }
         row("decode errors", self.decode_errors.to_string());
         row("early disconnects", tally(&self.disconnects));
         if let (Some(f), Some(every)) = (self.chaos_fraction, self.chaos_every_s) {

@@ -15,7 +15,7 @@
 //! get back.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use parking_lot::Mutex;
@@ -30,7 +30,10 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::{Instant, MissedTickBehavior, interval, sleep_until};
 use tokio_util::sync::CancellationToken;
 
-use crate::collect::{Counters, Latencies, LatencyHistogram, Steady, Tally, count};
+use crate::collect::{
+    Counters, Incident, Incidents, LAG_PROBE_EVERY, Latencies, LatencyHistogram, Steady, Tally,
+    count,
+};
 use crate::directory::{self, DirectoryTarget, Route};
 use crate::players::Players;
 
@@ -221,6 +224,13 @@ pub struct Outcome {
     pub steady: Option<Steady>,
     /// Sums of the bots' counters.
     pub counters: Counters,
+    /// The seconds with late inputs or mispredictions, in order (at most
+    /// [`crate::collect::MAX_INCIDENTS`]).
+    pub incidents: Vec<Incident>,
+    /// How late the bots' runtime woke a task sleeping [`LAG_PROBE_EVERY`], over the run: near
+    /// zero while the bots keep up, tens of milliseconds when their cores are saturated (then
+    /// the bots measure themselves as much as the server).
+    pub runtime_lag: LatencyHistogram,
     /// Sum over bots of the time each was connected, seconds.
     pub bot_seconds: f64,
     /// Connections dropped on purpose by chaos.
@@ -359,6 +369,9 @@ async fn orchestrate<P: Predict>(
     let mut steady: Option<(Instant, Steady, Counters)> = None;
     let mut last = (start, Counters::default());
     let mut ticks = 0u64;
+    let mut incidents = Incidents::default();
+    let lag_us = Arc::new(AtomicU32::new(0));
+    let probe = tokio::spawn(probe_lag(lag_us.clone(), shared.stop.clone()));
     let mut chaos = config.chaos.map(|c| (c, Pcg32::seed_from_u64(config.seed ^ 0xc4a05), start));
     loop {
         tokio::select! {
@@ -373,7 +386,8 @@ async fn orchestrate<P: Predict>(
             unleash(&shared, c.fraction, rng);
         }
         let in_window = steady.as_mut().map(|(_, s, _)| &mut s.latencies);
-        let counters = collect(&shared, &mut scratch, &mut total, &mut window, in_window);
+        let (counters, gap_us) = collect(&shared, &mut scratch, &mut total, &mut window, in_window);
+        incidents.gap(gap_us);
         let now = Instant::now();
         match &mut steady {
             Some((began, s, first)) => {
@@ -402,11 +416,14 @@ async fn orchestrate<P: Predict>(
             live.rtt_p50 = window.rtt.quantile(0.5);
             live.rtt_p99 = window.rtt.quantile(0.99);
             window.clear();
+            let lag = lag_us.swap(0, Ordering::Relaxed);
+            incidents.end_second(now.duration_since(start), &counters, lag);
         }
         drop(live);
         last = (now, counters);
     }
     shared.stop.cancel();
+    let runtime_lag = probe.await.unwrap_or_default();
 
     let mut outcome = Outcome {
         game: players.schema.name().to_owned(),
@@ -420,6 +437,8 @@ async fn orchestrate<P: Predict>(
         latencies: Latencies::default(),
         steady: None,
         counters: Counters::default(),
+        incidents: incidents.into_vec(),
+        runtime_lag,
         bot_seconds: 0.0,
         chaos_drops: 0,
         rejoins: 0,
@@ -465,6 +484,24 @@ async fn orchestrate<P: Predict>(
     outcome
 }
 
+/// Measures how late the runtime wakes a task until `stop`: sleeps [`LAG_PROBE_EVERY`] at a
+/// time, keeps the longest overshoot in `lag_us` (taken and reset once a second for the
+/// incidents) and returns them all.
+async fn probe_lag(lag_us: Arc<AtomicU32>, stop: CancellationToken) -> LatencyHistogram {
+    let mut lags = LatencyHistogram::default();
+    loop {
+        let asleep = Instant::now();
+        tokio::select! {
+            () = tokio::time::sleep(LAG_PROBE_EVERY) => {}
+            () = stop.cancelled() => return lags,
+        }
+        let late = asleep.elapsed().saturating_sub(LAG_PROBE_EVERY);
+        let us = u32::try_from(late.as_micros()).unwrap_or(u32::MAX);
+        lags.record(us);
+        lag_us.fetch_max(us, Ordering::Relaxed);
+    }
+}
+
 /// One round of chaos: drops each connected bot's connection with probability `fraction`.
 fn unleash<P: Predict>(shared: &Shared<P>, fraction: f64, rng: &mut Pcg32) {
     let handles = shared.handles.lock().clone();
@@ -477,14 +514,14 @@ fn unleash<P: Predict>(shared: &Shared<P>, fraction: f64, rng: &mut Pcg32) {
 }
 
 /// Drains every client's samples into `total`, `window` and `steady` (if in the steady
-/// window); returns the counters' sums.
+/// window); returns the counters' sums and the longest snapshot gap drained, microseconds.
 fn collect<P: Predict>(
     shared: &Shared<P>,
     scratch: &mut Samples,
     total: &mut Latencies,
     window: &mut Latencies,
     steady: Option<&mut Latencies>,
-) -> Counters {
+) -> (Counters, u32) {
     let handles = shared.handles.lock().clone();
     let mut sums = Counters::default();
     for h in &handles {
@@ -497,8 +534,9 @@ fn collect<P: Predict>(
     if let Some(steady) = steady {
         steady.add(scratch);
     }
+    let longest_gap = scratch.snapshot_gap_us.iter().copied().max().unwrap_or(0);
     total.record(scratch);
-    sums
+    (sums, longest_gap)
 }
 
 async fn bot<P: Predict>(

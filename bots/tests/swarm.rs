@@ -120,6 +120,8 @@ async fn every_bot_connects_decodes_and_sees_the_servers_world() {
         "inputs_late",
         "prediction_checks",
         "mispredictions",
+        "incidents",
+        "bots_runtime_lag_ms",
         "events",
         "decode_errors",
         "disconnects",
@@ -136,6 +138,8 @@ async fn every_bot_connects_decodes_and_sees_the_servers_world() {
     assert!(json["server_tick_p99_ms"].as_f64().is_some());
     assert!(json["steady"]["snapshot_interval_ms"]["p99"].as_f64().is_some());
     assert!(json["steady"]["mispredictions"].as_u64().is_some());
+    // The runtime-lag probe wakes every 10 ms for the whole run.
+    assert!(report.bots_runtime_lag_ms.samples > 100, "{}", report.table());
     server.stop().await.expect("server stops");
 }
 

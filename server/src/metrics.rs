@@ -36,6 +36,9 @@ pub struct Metrics {
     pub tick_overruns: Family<Label, Counter>,
     /// Ticks skipped because a room fell too far behind (catch-up cap), by game.
     pub ticks_dropped: Family<Label, Counter>,
+    /// Ticks run late, back to back after the previous one, because the room's task woke a
+    /// tick or more late (the process was descheduled, or a tick overran), by game.
+    pub ticks_caught_up: Family<Label, Counter>,
     /// WebSocket payload bytes, by direction (`in`/`out`).
     pub bytes: Family<Label, Counter>,
     /// WebSocket messages, by direction (`in`/`out`).
@@ -140,6 +143,7 @@ impl Metrics {
             tick_duration: Family::new_with_constructor(tick_buckets),
             tick_overruns: Family::default(),
             ticks_dropped: Family::default(),
+            ticks_caught_up: Family::default(),
             bytes: Family::default(),
             messages: Family::default(),
             snapshots_dropped: Counter::default(),
@@ -183,6 +187,11 @@ impl Metrics {
         r.register("tick_duration_seconds", "Duration of one room tick", m.tick_duration.clone());
         r.register("tick_overruns", "Ticks longer than the tick interval", m.tick_overruns.clone());
         r.register("ticks_dropped", "Ticks skipped by the catch-up cap", m.ticks_dropped.clone());
+        r.register(
+            "ticks_caught_up",
+            "Ticks run back to back after a late wake-up (only the last one sends snapshots)",
+            m.ticks_caught_up.clone(),
+        );
         r.register("bytes", "WebSocket payload bytes by direction", m.bytes.clone());
         r.register("messages", "WebSocket messages by direction", m.messages.clone());
         r.register(
@@ -310,6 +319,7 @@ impl Metrics {
         let tick_duration = self.tick_duration.get_or_create(&label).clone();
         let tick_overruns = self.tick_overruns.get_or_create(&label).clone();
         let ticks_dropped = self.ticks_dropped.get_or_create(&label).clone();
+        let ticks_caught_up = self.ticks_caught_up.get_or_create(&label).clone();
         let hits = self.rewinds.get_or_create(&[("game", game), ("outcome", "hit")]).clone();
         let misses = self.rewinds.get_or_create(&[("game", game), ("outcome", "miss")]).clone();
         let rewind_seconds = self.rewind_seconds.get_or_create(&label).clone();
@@ -336,6 +346,7 @@ impl Metrics {
             tick_duration,
             tick_overruns,
             ticks_dropped,
+            ticks_caught_up,
             rewind_hits: hits,
             rewind_misses: misses,
             rewind_seconds,
@@ -427,6 +438,8 @@ pub struct GameMetrics {
     pub tick_overruns: Counter,
     /// Ticks skipped by the catch-up cap.
     pub ticks_dropped: Counter,
+    /// Ticks run back to back after a late wake-up.
+    pub ticks_caught_up: Counter,
     /// Raycasts that hit.
     pub rewind_hits: Counter,
     /// Raycasts that missed.

@@ -110,3 +110,36 @@ async fn client_that_stops_reading_is_dropped_without_slowing_the_tick() {
     assert!(!honest.events.iter().any(|e| matches!(e, ServerMessage::Disconnect(_))));
     server.stop().await.expect("clean stop");
 }
+
+/// The value of the counter `name` (one label set) in the metrics text, 0 if absent.
+fn counter(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_room_woken_late_runs_its_ticks_back_to_back_and_counts_them() {
+    let server = server(|_| {}).await;
+    let mut c = TestClient::join(server.handle.addr(), "lobby", "x").await;
+    c.next_snapshot().await;
+    let caught_up = |t: &str| counter(t, "tickwire_ticks_caught_up_total{game=\"arena\"}");
+    let dropped = |t: &str| counter(t, "tickwire_ticks_dropped_total{game=\"arena\"}");
+    let before = server.handle.metrics().render();
+    // Block the runtime the room's task runs on (the test's, one thread) for about ten ticks
+    // at 30 Hz: it wakes late, runs MAX_CATCH_UP (4) ticks back to back and drops the rest.
+    std::thread::sleep(std::time::Duration::from_millis(330));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        c.next_snapshot().await;
+        let now = server.handle.metrics().render();
+        if caught_up(&now) >= caught_up(&before) + 3 {
+            assert!(dropped(&now) > dropped(&before), "ticks past the cap are dropped:\n{now}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no catch-up counted:\n{now}");
+    }
+    server.stop().await.expect("clean stop");
+}

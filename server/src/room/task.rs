@@ -208,6 +208,9 @@ impl<G: Game> Room<G> {
                 }
                 () = sleep_until(deadline) => {
                     let n = clock.advance(origin.elapsed());
+                    if n > 1 {
+                        self.game.metrics.ticks_caught_up.inc_by(u64::from(n - 1));
+                    }
                     for i in 0..n {
                         self.tick(i + 1 == n);
                     }
