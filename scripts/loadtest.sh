@@ -205,7 +205,7 @@ st_rate = st["snapshots_received"] / st["seconds"] if st and st["seconds"] > 0 e
 st_per = "–" if bots_steady is None or st_rate <= 0 else f"{bots_steady / st_rate * 1e6:.1f}"
 # Where late inputs came from (stderr): the server running ticks late, back to back, or the bots'
 # own runtime late to wake its tasks (their cores saturated); and the seconds they came in.
-if r is not None:
+if r is not None and "bots_runtime_lag_ms" in r:  # (older bots, in A/B runs, lack them)
     lag, worst = r["bots_runtime_lag_ms"], sorted(r["incidents"], key=lambda i: -i["inputs_late"])[:3]
     print(f"late inputs {r['inputs_late']}: server ticks caught up {d.get('caught_up', 0.0):.0f} "
           f"of {ticks:.0f}; bots' runtime lag p50 {lag['p50']:.1f} p99 {lag['p99']:.1f} max {lag['max']:.1f} ms; "
