@@ -58,7 +58,7 @@ trap 'rm -rf "$VECTORS"' EXIT
 step "random vectors: $CASES cases, seed $SEED (TICKWIRE_WEB_SEED=$SEED replays them)"
 timeout 900 cargo run --locked -q -p tickwire-protocol --example random_vectors -- "$CASES" "$SEED" >"$VECTORS/random.json"
 for game in arena kart; do # the games whose pages predict: their steps' parity vectors
-  timeout 900 cargo run --locked -q -p "tickwire-$game" --example parity_vectors -- "$CASES" "$SEED" >"$VECTORS/parity-$game.json"
+  timeout 900 cargo run --locked -q -p "tickwire-$game" --example "${game}_parity_vectors" -- "$CASES" "$SEED" >"$VECTORS/parity-$game.json"
 done
 
 step "node --test web/test (golden, random, parity, end-to-end in Chromium)"

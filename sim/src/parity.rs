@@ -157,7 +157,7 @@ impl ParityVectors {
     }
 }
 
-/// The `main` of a game's `parity_vectors` example: reads `WALKS SEED` from the command line
+/// The `main` of a game's `<name>_parity_vectors` example: reads `WALKS SEED` from the command line
 /// (200 and 1 when absent), records with `record` and prints the vectors' JSON.
 pub fn print_from_args(
     record: impl FnOnce(usize, u64) -> Result<ParityVectors, ParityError>,

@@ -1,7 +1,7 @@
 // The prediction parity kit (tickwire_sim::parity): every game that predicts has golden
 // `(state, input) → state'` vectors written by its Rust `Predict::step` (games/<name>/parity.json,
 // kept by the game's tests/parity.rs; and random ones for a seed from its
-// `examples/parity_vectors`, which scripts/test-web.sh writes to TICKWIRE_PARITY_VECTORS as
+// `examples/<name>_parity_vectors`, which scripts/test-web.sh writes to TICKWIRE_PARITY_VECTORS as
 // parity-<name>.json), and its page's JavaScript port (`prediction` in web/<name>.js) must give
 // exactly the next state of every case. The input is decoded from its wire bytes with the SDK's
 // schema of the game, as the client decodes the input it predicts with.

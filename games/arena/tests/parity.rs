@@ -3,7 +3,7 @@
 //! change to the movement, `TICKWIRE_BLESS=1 cargo test -p tickwire-arena --test parity`
 //! rewrites them (and the JavaScript port must follow).
 
-#[path = "../examples/parity_vectors/recipe.rs"]
+#[path = "../examples/arena_parity_vectors/recipe.rs"]
 mod recipe;
 
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! change to the physics, `TICKWIRE_BLESS=1 cargo test -p tickwire-kart --test parity`
 //! rewrites them (and the JavaScript port in `web/kart.js` must follow).
 
-#[path = "../examples/parity_vectors/recipe.rs"]
+#[path = "../examples/kart_parity_vectors/recipe.rs"]
 mod recipe;
 
 use std::path::Path;

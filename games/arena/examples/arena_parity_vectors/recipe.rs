@@ -1,4 +1,4 @@
-//! The arena's parity recipe, shared by `examples/parity_vectors` (random vectors for a seed)
+//! The arena's parity recipe, shared by `examples/arena_parity_vectors` (random vectors for a seed)
 //! and `tests/parity.rs` (the committed `parity.json`): what `ArenaProtocol::step` is checked
 //! on. States from play (players walking and shooting each other, so some are dead) and edge
 //! cases: walks from spots touching a wall, the world's edge or inside a wall, at tick rates

@@ -1,4 +1,4 @@
-//! The kart race's parity recipe, shared by `examples/parity_vectors` (random vectors for a
+//! The kart race's parity recipe, shared by `examples/kart_parity_vectors` (random vectors for a
 //! seed) and `tests/parity.rs` (the committed `parity.json`): what `KartProtocol::step` (the
 //! integer [`drive`](tickwire_kart::physics::drive)) is checked on. States from play (karts
 //! leaving the start grid together, bumping each other and the barrels) and edge cases: walks

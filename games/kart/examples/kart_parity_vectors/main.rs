@@ -3,7 +3,7 @@
 //! page's JavaScript port (`web/kart.js`, checked by `web/test/parity.test.mjs`).
 //!
 //! ```text
-//! cargo run -q -p tickwire-kart --example parity_vectors -- WALKS SEED > parity-kart.json
+//! cargo run -q -p tickwire-kart --example kart_parity_vectors -- WALKS SEED > parity-kart.json
 //! ```
 
 mod recipe;

@@ -3,7 +3,7 @@
 //! page's JavaScript port (`web/arena.js`, checked by `web/test/parity.test.mjs`).
 //!
 //! ```text
-//! cargo run -q -p tickwire-arena --example parity_vectors -- WALKS SEED > parity-arena.json
+//! cargo run -q -p tickwire-arena --example arena_parity_vectors -- WALKS SEED > parity-arena.json
 //! ```
 
 mod recipe;
