@@ -78,16 +78,34 @@ pub fn encode_snapshot_into(
     last_input: Option<Tick>,
     payload: &[u8],
 ) {
-    // Variant index 2, then the struct's fields in order; a Vec's length is a u64 varint.
-    let head = (2u32, tick, baseline, last_input, payload.len() as u64);
-    let cfg = standard().with_little_endian().with_variable_int_encoding();
-    // invariant: the head is at most 1 + 5 + 6 + 6 + 9 = 27 bytes, so 32 always suffices.
-    let mut buf = [0u8; 32];
-    let n = bincode::encode_into_slice(head, &mut buf, cfg).unwrap_or(0);
-    out.reserve(n + payload.len());
-    out.extend_from_slice(&buf[..n]);
+    // At most 1 + 5 + 6 + 6 + 9 = 27 bytes of head.
+    out.reserve(27 + payload.len());
+    message_head(out, 2, (tick, baseline, last_input));
+    // A Vec's length is a u64 varint.
+    varint(out, payload.len() as u64);
     out.extend_from_slice(payload);
 }
+
+/// The variant index of a `ServerMessage` and the three fields its `Snapshot` and `Chunks`
+/// variants begin with, in bincode's format (written by hand: bincode's generic path cost as
+/// much as the rest of a client's message; tests check the bytes against bincode's). A `Tick`
+/// is a u32 varint; an `Option` a byte (0: none, 1: some) then the value.
+fn message_head(out: &mut Vec<u8>, variant: u32, (tick, baseline, last_input): TickHead) {
+    varint(out, variant.into());
+    varint(out, tick.0.into());
+    for field in [baseline, last_input] {
+        match field {
+            None => out.push(0),
+            Some(t) => {
+                out.push(1);
+                varint(out, t.0.into());
+            }
+        }
+    }
+}
+
+/// A snapshot's or chunk message's tick, baseline and last input.
+type TickHead = (Tick, Option<Tick>, Option<Tick>);
 
 /// Appends the encoding of `ServerMessage::Chunks(ChunksMessage { tick, baseline, last_input,
 /// dropped, chunks })` to `out` without building the message: each chunk's payload, shared by
@@ -110,11 +128,8 @@ pub fn encode_chunks_into<'a, I>(
 /// Appends the first part of a `ServerMessage::Chunks`: the variant and the fields up to
 /// `last_input`, the only per-client one.
 pub fn encode_chunks_head_into(out: &mut Vec<u8>, head: (Tick, Option<Tick>, Option<Tick>)) {
-    let (tick, baseline, last_input) = head;
-    let cfg = standard().with_little_endian().with_variable_int_encoding();
     // Variant index 8, then the struct's fields in order.
-    // invariant: encoding into memory cannot fail (no I/O; the limit applies to decoding only).
-    let _ = bincode::encode_into_writer((8u32, tick, baseline, last_input), VecWriter(out), cfg);
+    message_head(out, 8, head);
 }
 
 /// Appends the rest of a `ServerMessage::Chunks` (after [`encode_chunks_head_into`]): the
@@ -173,16 +188,6 @@ fn varint(out: &mut Vec<u8>, v: u64) {
     } else {
         out.push(253);
         out.extend_from_slice(&v.to_le_bytes());
-    }
-}
-
-/// A bincode writer that appends to a `Vec`.
-struct VecWriter<'a>(&'a mut Vec<u8>);
-
-impl Writer for VecWriter<'_> {
-    fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
-        self.0.extend_from_slice(bytes);
-        Ok(())
     }
 }
 
