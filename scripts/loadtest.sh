@@ -209,7 +209,7 @@ if r is not None and "bots_runtime_lag_ms" in r:  # (older bots, in A/B runs, la
     lag, worst = r["bots_runtime_lag_ms"], sorted(r["incidents"], key=lambda i: -i["inputs_late"])[:3]
     print(f"late inputs {r['inputs_late']}: server ticks caught up {d.get('caught_up', 0.0):.0f} "
           f"of {ticks:.0f}; bots' runtime lag p50 {lag['p50']:.1f} p99 {lag['p99']:.1f} max {lag['max']:.1f} ms; "
-          f"{len(r['incidents'])} seconds with late inputs, the worst {worst}", file=sys.stderr)
+          f"{len(r['incidents'])} late or mispredicted seconds, the 3 with the most late inputs: {worst}", file=sys.stderr)
 if interest == "-":
     if r is None:
         print(f"| {n} | – | – | {server:.0f} | {steady_txt} | {per_client} | {int(rss) / 1024:.0f} | – | – | – | – | – | – | {bots:.0f} | – | – | {others:.0f} | run failed{note} |")

@@ -281,10 +281,10 @@ impl Report {
         row("bots' runtime lag", pct(&self.bots_runtime_lag_ms));
         if let Some(worst) = self.worst_incident() {
             row(
-                "seconds with late inputs",
+                "late or mispredicted seconds",
                 format!(
-                    "{}; the worst ended at {:.1}s: {} late, {} mispredicted, gap max {:.1} ms, \
-                     bots' runtime late {:.1} ms",
+                    "{}; the most mispredicted ended at {:.1}s: {} late, {} mispredicted, gap \
+                     max {:.1} ms, bots' runtime late {:.1} ms",
                     self.incidents.len(),
                     worst.t_s,
                     worst.inputs_late,
