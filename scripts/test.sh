@@ -14,8 +14,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tic
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # No incremental state: CI builds each commit once, and the state doubled the cache's size.
 export CARGO_INCREMENTAL=0
-# Drop the older builds of the workspace's own targets (scripts/lib/prune-target.py says why).
-./scripts/lib/prune-target.py
+# Drop the older builds of the workspace's own targets (scripts/lib/prune-target.py says why;
+# a machine without Python yet has no cache to prune).
+if command -v python3 >/dev/null; then ./scripts/lib/prune-target.py; fi
 
 step() { printf '\n==> %s\n' "$*"; }
 
