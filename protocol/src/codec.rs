@@ -90,7 +90,8 @@ pub fn encode_snapshot_into(
 /// variants begin with, in bincode's format (written by hand: bincode's generic path cost as
 /// much as the rest of a client's message; tests check the bytes against bincode's). A `Tick`
 /// is a u32 varint; an `Option` a byte (0: none, 1: some) then the value.
-fn message_head(out: &mut Vec<u8>, variant: u32, (tick, baseline, last_input): TickHead) {
+fn message_head(out: &mut Vec<u8>, variant: u32, head: (Tick, Option<Tick>, Option<Tick>)) {
+    let (tick, baseline, last_input) = head;
     varint(out, variant.into());
     varint(out, tick.0.into());
     for field in [baseline, last_input] {
@@ -103,9 +104,6 @@ fn message_head(out: &mut Vec<u8>, variant: u32, (tick, baseline, last_input): T
         }
     }
 }
-
-/// A snapshot's or chunk message's tick, baseline and last input.
-type TickHead = (Tick, Option<Tick>, Option<Tick>);
 
 /// Appends the encoding of `ServerMessage::Chunks(ChunksMessage { tick, baseline, last_input,
 /// dropped, chunks })` to `out` without building the message: each chunk's payload, shared by

@@ -440,15 +440,16 @@ impl Interest {
     /// (`None`: all), in no order: the global rows, the team's, then each cell's of the block,
     /// each of these runs in row order. Allocated once, at its size.
     pub fn rows(&self, key: ViewKey) -> Option<Vec<usize>> {
-        let mut rows = Vec::with_capacity(self.view_len(key, 0));
+        let mut rows = Vec::with_capacity(self.view_len(key));
         self.parts(key, |_, run| rows.extend_from_slice(run)).then_some(rows)
     }
 
-    /// The number of entities `key` sees (after [`views`](Self::views)), of `whole` in the
-    /// world, without listing them.
-    pub fn view_len(&self, key: ViewKey, whole: usize) -> usize {
+    /// The number of entities `key` sees (after [`views`](Self::views)) without listing them;
+    /// 0 for a key that sees everything.
+    fn view_len(&self, key: ViewKey) -> usize {
         let mut len = 0;
-        if self.parts(key, |_, run| len += run.len()) { len } else { whole }
+        self.parts(key, |_, run| len += run.len());
+        len
     }
 
     /// Calls `f` with each part of the world `key` sees, as a chunk key and its rows (empty
