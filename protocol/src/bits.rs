@@ -128,10 +128,30 @@ impl<'a> BitReader<'a> {
         self.bytes.len() * 8 - self.pos
     }
 
+    /// The eight bytes from the one holding the current bit, as a little-endian word shifted so
+    /// that its bit 0 is the current bit: at least 57 valid bits. `None` within 8 bytes of the
+    /// end, where the reads below go bit by bit.
+    #[inline]
+    fn window(&self) -> Option<u64> {
+        let at = self.pos / 8;
+        let word: [u8; 8] = self.bytes.get(at..at + 8)?.try_into().ok()?;
+        Some(u64::from_le_bytes(word) >> (self.pos % 8))
+    }
+
     /// Reads `n <= 32` bits, least significant first.
     #[inline]
     pub fn read(&mut self, n: u32) -> Result<u32, SnapshotError> {
         debug_assert!(n <= 32);
+        if let Some(window) = self.window() {
+            self.pos += n as usize;
+            return Ok((window & ((1u64 << n) - 1)) as u32);
+        }
+        self.read_near_end(n)
+    }
+
+    /// [`Self::read`] within 8 bytes of the end: a byte at a time, bounds-checked first.
+    #[cold]
+    fn read_near_end(&mut self, n: u32) -> Result<u32, SnapshotError> {
         if n == 0 {
             return Ok(0);
         }
@@ -174,13 +194,7 @@ impl<'a> BitReader<'a> {
     #[inline]
     pub fn exp_golomb(&mut self, k: u32) -> Result<u64, SnapshotError> {
         let start = self.pos;
-        let mut zeros = 0u32;
-        while !self.bit()? {
-            zeros += 1;
-            if zeros > MAX_EG_PREFIX {
-                return Err(SnapshotError::BadVarint { bit: start });
-            }
-        }
+        let zeros = self.eg_prefix()?;
         let low = zeros + k;
         if low > 64 {
             return Err(SnapshotError::BadVarint { bit: start });
@@ -189,6 +203,29 @@ impl<'a> BitReader<'a> {
         let m = (1u128 << low) | rest;
         let n = m - (1u128 << k);
         u64::try_from(n).map_err(|_| SnapshotError::BadVarint { bit: start })
+    }
+
+    /// Reads an Exp-Golomb prefix (zeros, then a one) and returns the number of zeros. A prefix
+    /// that ends within the window is found in one count of trailing zeros.
+    #[inline]
+    fn eg_prefix(&mut self) -> Result<u32, SnapshotError> {
+        if let Some(window) = self.window() {
+            // Zero only when every valid bit is (the shift brings in zeros at the top).
+            if window != 0 {
+                let zeros = window.trailing_zeros();
+                self.pos += zeros as usize + 1;
+                return Ok(zeros);
+            }
+        }
+        let start = self.pos;
+        let mut zeros = 0u32;
+        while !self.bit()? {
+            zeros += 1;
+            if zeros > MAX_EG_PREFIX {
+                return Err(SnapshotError::BadVarint { bit: start });
+            }
+        }
+        Ok(zeros)
     }
 
     /// Reads a zigzag-mapped signed Exp-Golomb code of order `k`.
@@ -283,6 +320,54 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The reader as the spec states it, a bit at a time, for the word reads to match.
+    struct BitByBit<'a> {
+        bytes: &'a [u8],
+        pos: usize,
+    }
+
+    impl BitByBit<'_> {
+        fn bit(&mut self) -> Result<u64, SnapshotError> {
+            let byte = self
+                .bytes
+                .get(self.pos / 8)
+                .ok_or(SnapshotError::UnexpectedEnd { bit: self.pos })?;
+            let bit = u64::from(byte >> (self.pos % 8) & 1);
+            self.pos += 1;
+            Ok(bit)
+        }
+
+        fn read(&mut self, n: u32) -> Result<u32, SnapshotError> {
+            if self.bytes.len() * 8 - self.pos < n as usize {
+                return Err(SnapshotError::UnexpectedEnd { bit: self.pos });
+            }
+            (0..n).try_fold(0u32, |v, i| Ok(v | (self.bit()? as u32) << i))
+        }
+
+        fn exp_golomb(&mut self, k: u32) -> Result<u64, SnapshotError> {
+            let start = self.pos;
+            let mut zeros = 0;
+            while self.bit()? == 0 {
+                zeros += 1;
+                if zeros > MAX_EG_PREFIX {
+                    return Err(SnapshotError::BadVarint { bit: start });
+                }
+            }
+            let low = zeros + k;
+            if low > 64 {
+                return Err(SnapshotError::BadVarint { bit: start });
+            }
+            // Like `read64`: halves of at most 32 bits.
+            let rest = if low <= 32 {
+                u128::from(self.read(low)?)
+            } else {
+                u128::from(self.read(32)?) | u128::from(self.read(low - 32)?) << 32
+            };
+            u64::try_from((1u128 << low | rest) - (1u128 << k))
+                .map_err(|_| SnapshotError::BadVarint { bit: start })
+        }
+    }
+
     #[test]
     fn exp_golomb_known_codes() {
         // EG(0): 0 -> "1", 1 -> "010", 2 -> "011", 3 -> "00100" (written LSB-first in the stream).
@@ -373,6 +458,28 @@ mod tests {
                 prop_assert_eq!(r.read(n), Ok((u as u32) & mask));
             }
             prop_assert!(r.finish().is_ok());
+        }
+
+        #[test]
+        fn word_reads_match_a_bit_by_bit_reader(
+            bytes in prop::collection::vec(prop_oneof![any::<u8>(), Just(0u8)], 0..40),
+            ops in prop::collection::vec((any::<bool>(), 0u32..=32), 0..80),
+        ) {
+            let mut fast = BitReader::new(&bytes);
+            let mut slow = BitByBit { bytes: &bytes, pos: 0 };
+            for &(golomb, n) in &ops {
+                let (got, want) = if golomb {
+                    (fast.exp_golomb(n % 16), slow.exp_golomb(n % 16))
+                } else {
+                    (fast.read(n).map(u64::from), slow.read(n).map(u64::from))
+                };
+                let end = got.is_err();
+                prop_assert_eq!(got, want);
+                if end {
+                    break;
+                }
+                prop_assert_eq!(fast.position(), slow.pos);
+            }
         }
 
         #[test]
