@@ -68,6 +68,7 @@ pub mod config;
 pub mod fleet;
 pub mod games;
 pub mod http;
+pub mod lag;
 mod listener;
 pub mod metrics;
 pub mod proxy;
@@ -352,6 +353,7 @@ impl Server {
     pub async fn run(self) -> anyhow::Result<()> {
         let ctx = self.ctx;
         let fleet = tokio::spawn(fleet::run(ctx.clone()));
+        tokio::spawn(lag::probe(ctx.clone()));
         listener::serve(self.listener, ctx.clone()).await;
         info!("shutting down: no longer accepting, closing sessions");
         ctx.tracker.close();

@@ -64,6 +64,8 @@ pub struct Metrics {
     pub interest_chunks: HistogramFamily<Label>,
     /// Round-trip times measured by server pings, seconds.
     pub rtt: Histogram,
+    /// How late the async runtime woke a ready task, seconds ([`crate::lag`]).
+    pub runtime_lag: Histogram,
     /// Lag-compensated raycasts, by game and outcome (`hit`/`miss`).
     pub rewinds: Family<Labels2, Counter>,
     /// How far raycasts were rewound, seconds, by game.
@@ -155,6 +157,7 @@ impl Metrics {
             interest_entities: Family::new_with_constructor(count_buckets),
             interest_chunks: Family::new_with_constructor(count_buckets),
             rtt: Histogram::new(exponential_buckets(0.5e-3, 2.0, 14)),
+            runtime_lag: Histogram::new(r10_buckets(-4, 0).filter(|&b| b <= 2.0)),
             rewinds: Family::default(),
             rewind_seconds: Family::new_with_constructor(rewind_buckets),
             rewind_claims_corrected: Family::default(),
@@ -256,6 +259,11 @@ impl Metrics {
             m.fleet_errors.clone(),
         );
         r.register("rtt_seconds", "Client round-trip times measured by ping/pong", m.rtt.clone());
+        r.register(
+            "runtime_lag_seconds",
+            "How late the async runtime woke a ready task (a 10 ms probe)",
+            m.runtime_lag.clone(),
+        );
         r.register("rewinds", "Lag-compensated raycasts by outcome", m.rewinds.clone());
         r.register(
             "rewind_seconds",

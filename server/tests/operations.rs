@@ -121,6 +121,30 @@ fn counter(text: &str, name: &str) -> u64 {
 }
 
 #[tokio::test]
+async fn a_blocked_runtime_shows_in_the_runtime_lag() {
+    let server = server(|_| {}).await;
+    let lag = |t: &str| {
+        counter(t, "tickwire_runtime_lag_seconds_count")
+            - counter(t, "tickwire_runtime_lag_seconds_bucket{le=\"0.25\"}")
+    };
+    let samples = |t: &str| counter(t, "tickwire_runtime_lag_seconds_count");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while samples(&server.handle.metrics().render()) == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the probe never sampled");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(lag(&server.handle.metrics().render()), 0, "no lag of 250 ms before the block");
+    // Block the runtime (the test's, one thread) for 330 ms: the probe wakes that late.
+    std::thread::sleep(std::time::Duration::from_millis(330));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while lag(&server.handle.metrics().render()) == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the block was not measured");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    server.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
 async fn a_room_woken_late_runs_its_ticks_back_to_back_and_counts_them() {
     let server = server(|_| {}).await;
     let mut c = TestClient::join(server.handle.addr(), "lobby", "x").await;
