@@ -102,7 +102,8 @@ machine_busy() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 now_ns() { date +%s%N; }
 # The server's interest counters as JSON: encodes, ticks, views and chunks (sum, count),
-# transitions; caught-up ticks; and the runtime lag histogram's buckets ("lag": le -> count).
+# transitions; caught-up ticks; and the buckets of the runtime lag and input lead histograms
+# ("lag", "lead": le -> count, summed over games).
 scrape() {
     curl -fsS "http://127.0.0.1:$PORT/metrics" 2>/dev/null | python3 -c '
 import json, sys
@@ -112,14 +113,17 @@ want = {"tickwire_snapshot_encodes_total": "encodes", "tickwire_tick_duration_se
         "tickwire_interest_chunks_sum": "chunks_sum", "tickwire_interest_chunks_count": "chunks_count",
         "tickwire_ticks_caught_up_total": "caught_up"}
 out = dict.fromkeys(want.values(), 0.0)
-out["lag"] = {}
+hists = {"tickwire_runtime_lag_seconds_bucket": "lag", "tickwire_input_lead_seconds_bucket": "lead"}
+for h in hists.values():
+    out[h] = {}
 for line in sys.stdin:
     if line.startswith("#") or " " not in line:
         continue
     series, value = line.rsplit(" ", 1)
     name = series.split("{")[0]
-    if name == "tickwire_runtime_lag_seconds_bucket":
-        out["lag"][series.split("le=\"")[1].split("\"")[0]] = float(value)
+    if name in hists:
+        le = series.split("le=\"")[1].split("\"")[0]
+        out[hists[name]][le] = out[hists[name]].get(le, 0.0) + float(value)
     if name in want:
         out[want[name]] += float(value)
 print(json.dumps(out))' || echo '{}'
@@ -188,14 +192,14 @@ cpu = lambda ticks: 100.0 * int(ticks) / int(hz) / wall
 server, bots = cpu(int(c1) - int(c0)), cpu(int(bc))
 others = max(0.0, cpu(int(m1) - int(m0)) - server - bots)
 k0, k1 = json.loads(k0), json.loads(k1)
-d = {k: k1.get(k, 0.0) - k0.get(k, 0.0) for k in k1 if k != "lag"}
-# The server's runtime lag over the step, from its histogram's buckets: the bucket bounds that
-# hold its p99 and its longest sample, ms ("–" for a server without the histogram).
-lag1, lag0 = k1.get("lag", {}), k0.get("lag", {})
-server_lag = sorted((float(le), lag1[le] - lag0.get(le, 0.0)) for le in lag1)
-def lag_bound(q):
-    total = server_lag[-1][1] if server_lag else 0.0
-    hit = next((le for le, c in server_lag if total > 0 and c >= q * total), None)
+d = {k: k1.get(k, 0.0) - k0.get(k, 0.0) for k in k1 if k not in ("lag", "lead")}
+# The server's runtime lag and input lead over the step, from their histograms' buckets: the
+# bucket bound that holds a quantile, ms ("–" for a server without the histogram).
+def bound(hist, q):
+    h1, h0 = k1.get(hist, {}), k0.get(hist, {})
+    counts = sorted((float(le), h1[le] - h0.get(le, 0.0)) for le in h1)
+    total = counts[-1][1] if counts else 0.0
+    hit = next((le for le, c in counts if total > 0 and c >= q * total), None)
     return "–" if hit is None else ("> 2000" if hit == float("inf") else f"≤ {hit * 1e3:g}")
 ticks = d.get("ticks", 0.0)
 per_tick = lambda k: "–" if ticks <= 0 else f"{d.get(k, 0.0) / ticks:.1f}"
@@ -219,7 +223,9 @@ st_per = "–" if bots_steady is None or st_rate <= 0 else f"{bots_steady / st_r
 if r is not None and "bots_runtime_lag_ms" in r:  # (older bots, in A/B runs, lack them)
     lag, worst = r["bots_runtime_lag_ms"], sorted(r["incidents"], key=lambda i: -i["inputs_late"])[:3]
     print(f"late inputs {r['inputs_late']}: server ticks caught up {d.get('caught_up', 0.0):.0f} "
-          f"of {ticks:.0f}; server runtime lag p99 {lag_bound(0.99)} max {lag_bound(1.0)} ms; bots' runtime lag p50 {lag['p50']:.1f} p99 {lag['p99']:.1f} max {lag['max']:.1f} ms; "
+          f"of {ticks:.0f}; server runtime lag p99 {bound('lag', 0.99)} max {bound('lag', 1.0)} ms; "
+          f"accepted inputs' lead p0.1 {bound('lead', 0.001)} p1 {bound('lead', 0.01)} p50 {bound('lead', 0.5)} ms; "
+          f"bots' runtime lag p50 {lag['p50']:.1f} p99 {lag['p99']:.1f} max {lag['max']:.1f} ms; "
           f"{len(r['incidents'])} late or mispredicted seconds, the 3 with the most late inputs: {worst}", file=sys.stderr)
 if interest == "-":
     if r is None:

@@ -74,6 +74,9 @@ pub struct Metrics {
     pub rewind_claims_corrected: Family<Label, Counter>,
     /// Input frames by game and outcome (`accepted`, `late`, `duplicate`, `too_far_ahead`).
     pub inputs: Family<Labels2, Counter>,
+    /// How long before its tick was due each accepted input reached the server, seconds, by
+    /// game.
+    pub input_lead: HistogramFamily<Label>,
     /// Game commands by game and outcome (`accepted`, `queue_full`).
     pub commands: Family<Labels2, Counter>,
     /// Sessions closed, by reason.
@@ -162,6 +165,7 @@ impl Metrics {
             rewind_seconds: Family::new_with_constructor(rewind_buckets),
             rewind_claims_corrected: Family::default(),
             inputs: Family::default(),
+            input_lead: Family::new_with_constructor(lead_buckets),
             commands: Family::default(),
             sessions_closed: Family::default(),
             sessions_rejected: Family::default(),
@@ -276,6 +280,11 @@ impl Metrics {
             m.rewind_claims_corrected.clone(),
         );
         r.register("inputs", "Input frames by outcome", m.inputs.clone());
+        r.register(
+            "input_lead_seconds",
+            "How long before its tick was due each accepted input arrived",
+            m.input_lead.clone(),
+        );
         r.register("commands", "Game commands by outcome", m.commands.clone());
         r.register("sessions_closed", "Sessions closed by reason", m.sessions_closed.clone());
         r.register("sessions_rejected", "Hellos refused by reason", m.sessions_rejected.clone());
@@ -332,6 +341,7 @@ impl Metrics {
         let misses = self.rewinds.get_or_create(&[("game", game), ("outcome", "miss")]).clone();
         let rewind_seconds = self.rewind_seconds.get_or_create(&label).clone();
         let corrected = self.rewind_claims_corrected.get_or_create(&label).clone();
+        let input_lead = self.input_lead.get_or_create(&label).clone();
         let inputs = INPUT_OUTCOMES.map(|outcome| {
             self.inputs.get_or_create(&[("game", game), ("outcome", outcome)]).clone()
         });
@@ -360,6 +370,7 @@ impl Metrics {
             rewind_seconds,
             rewind_claims_corrected: corrected,
             inputs,
+            input_lead,
             commands,
         }
     }
@@ -420,6 +431,12 @@ fn r10_buckets(from: i32, to: i32) -> impl Iterator<Item = f64> {
     (from..=to).flat_map(|e| R10.iter().filter_map(move |m| format!("{m}e{e}").parse().ok()))
 }
 
+/// Input leads from 1 ms (an input that arrived later than that before its tick, or after
+/// its due time while the room ran late, is in the first bucket) to 2 s.
+fn lead_buckets() -> Histogram {
+    Histogram::new(r10_buckets(-3, 0).filter(|&b| b <= 2.0))
+}
+
 fn count_buckets() -> Histogram {
     Histogram::new(exponential_buckets(1.0, 2.0, 16))
 }
@@ -458,6 +475,8 @@ pub struct GameMetrics {
     pub rewind_claims_corrected: Counter,
     /// Input frames by outcome, in the order of [`INPUT_OUTCOMES`].
     pub inputs: [Counter; 5],
+    /// How long before its tick was due each accepted input arrived, seconds.
+    pub input_lead: Histogram,
     /// Game commands by outcome, in the order of [`COMMAND_OUTCOMES`].
     pub commands: [Counter; 2],
     /// Distinct views per published tick (interest management).

@@ -145,6 +145,32 @@ async fn a_blocked_runtime_shows_in_the_runtime_lag() {
 }
 
 #[tokio::test]
+async fn an_input_s_lead_is_how_long_before_its_tick_it_arrived() {
+    let server = server(|_| {}).await;
+    let mut c = TestClient::join(server.handle.addr(), "lobby", "x").await;
+    c.catch_up(&server.handle).await;
+    // The room is at most a tick past the latest snapshot: an input 15 ticks after it is due
+    // 13 or 14 ticks after the room's next, 433 to 500 ms at 30 Hz, less its way here.
+    let latest = c.next_snapshot().await.tick();
+    c.send(ClientMessage::Input(input_frame(latest.offset(15), &Default::default()))).await;
+    let lead = |t: &str, le: &str| {
+        metric(t, &format!("tickwire_input_lead_seconds_bucket{{le=\"{le}\",game=\"arena\"}}"))
+    };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let text = loop {
+        let text = server.handle.metrics().render();
+        if metric(&text, "tickwire_input_lead_seconds_count{game=\"arena\"}") >= 1.0 {
+            break text;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no lead measured:\n{text}");
+        c.next_snapshot().await;
+    };
+    assert_eq!(lead(&text, "0.25"), 0.0, "{text}");
+    assert_eq!(lead(&text, "0.64"), 1.0, "{text}");
+    server.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
 async fn a_room_woken_late_runs_its_ticks_back_to_back_and_counts_them() {
     let server = server(|_| {}).await;
     let mut c = TestClient::join(server.handle.addr(), "lobby", "x").await;

@@ -14,11 +14,13 @@ pub mod task;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use parking_lot::Mutex;
 use tickwire_protocol::message::{DisconnectReason, RejectReason, Welcome};
 use tickwire_protocol::{ClientId, Tick};
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 use crate::games::GameInfo;
 
@@ -121,6 +123,16 @@ pub struct RoomInfo {
     ticks: Mutex<stats::TickWindow>,
     /// Bytes sent to the room's clients, past and present (the room task sums them).
     bytes_out: AtomicU64,
+    /// When the next tick is due (the room task sets it after each batch of ticks).
+    schedule: Mutex<Option<Schedule>>,
+}
+
+/// When a room's next tick is due, and the interval after it.
+#[derive(Debug, Clone, Copy)]
+struct Schedule {
+    next: Tick,
+    due: Instant,
+    interval: Duration,
 }
 
 impl RoomInfo {
@@ -160,6 +172,22 @@ impl RoomInfo {
 
     pub(crate) fn set_bytes_out(&self, bytes: u64) {
         self.bytes_out.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Room side: tick `next` is due at `due`, and each tick after it `interval` later.
+    pub(crate) fn set_schedule(&self, next: Tick, due: Instant, interval: Duration) {
+        *self.schedule.lock() = Some(Schedule { next, due, interval });
+    }
+
+    /// Session side: how long before tick `tick` is due an input for it arrived at `now`, in
+    /// seconds (negative: after; the room, late itself, had not simulated it yet). `None`
+    /// before the room's first tick.
+    pub(crate) fn lead(&self, tick: Tick, now: Instant) -> Option<f64> {
+        let s = (*self.schedule.lock())?;
+        let ahead = f64::from(tick.diff(s.next)) * s.interval.as_secs_f64();
+        let to_next =
+            if s.due >= now { (s.due - now).as_secs_f64() } else { -(now - s.due).as_secs_f64() };
+        Some(to_next + ahead)
     }
 
     pub(crate) fn update(&self, players: usize, entities: usize, frame: Arc<TickFrame>) {

@@ -107,7 +107,13 @@ impl Reader {
                         debug!(client = %self.link.id, "bad input: {e}");
                         return SessionEnd::BAD_PAYLOAD;
                     }
-                    let outcome = self.link.push_input(&input, self.room.info().tick().next());
+                    let info = self.room.info();
+                    let outcome = self.link.push_input(&input, info.tick().next());
+                    if outcome == PushOutcome::Accepted
+                        && let Some(lead) = info.lead(input.tick, now)
+                    {
+                        game.metrics.input_lead.observe(lead);
+                    }
                     let i = match outcome {
                         PushOutcome::Accepted => 0,
                         PushOutcome::Duplicate => 1,
