@@ -55,6 +55,9 @@ pub const INCOMING_CAPACITY: usize = 64;
 /// Most messages held by the link conditioner in each direction. When the incoming side is
 /// full the driver stops taking messages from the reader, which applies backpressure.
 const DELAYED_CAPACITY: usize = 4096;
+/// Buffers the driver keeps for encoding messages into: a tick's input, and a pong or a
+/// command beside it, without allocating.
+const SPARE_BUFFERS: usize = 4;
 /// Time allowed to write what is owed and the close frame once the session has ended.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
@@ -233,6 +236,8 @@ pub(crate) struct Driver<P: Predict> {
     /// The link conditioner, when latency or jitter is configured.
     pub(crate) link: Option<LinkConditioner>,
     pub(crate) tick: Duration,
+    /// Buffers of written messages, encoded into again (at most [`SPARE_BUFFERS`]).
+    pub(crate) spare: Vec<Vec<u8>>,
 }
 
 impl<P: Predict> Driver<P> {
@@ -300,8 +305,13 @@ impl<P: Predict> Driver<P> {
                 }
                 // 3. Timers.
                 state.handle_timeout(now);
-                // 4. Everything to send, through the conditioner.
-                while let Some(bytes) = state.poll_transmit(now) {
+                // 4. Everything to send, through the conditioner, encoded into spare buffers.
+                loop {
+                    let mut bytes = self.spare.pop().unwrap_or_default();
+                    if !state.poll_transmit_into(now, &mut bytes) {
+                        self.spare.push(bytes);
+                        break;
+                    }
                     let due = self.link.as_mut().map_or(now, |l| l.outgoing(now));
                     if outgoing.push(due, bytes).is_err() {
                         debug!("link conditioner queue full; message dropped");
@@ -366,8 +376,12 @@ impl<P: Predict> Driver<P> {
         now: Duration,
     ) -> Result<(), fastwebsockets::WebSocketError> {
         let mut wrote = false;
-        while let Some(bytes) = outgoing.pop_due(now) {
-            self.ws.write_frame(Frame::binary(Payload::Owned(bytes))).await?;
+        while let Some(mut bytes) = outgoing.pop_due(now) {
+            // Masked in place (a client masks its frames), then the buffer is kept for reuse.
+            self.ws.write_frame(Frame::binary(Payload::BorrowedMut(&mut bytes))).await?;
+            if self.spare.len() < SPARE_BUFFERS {
+                self.spare.push(bytes);
+            }
             wrote = true;
         }
         if wrote {

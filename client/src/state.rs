@@ -45,7 +45,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use tickwire_protocol::codec::{decode_server, encode_client};
+use tickwire_protocol::codec::{decode_server, encode_client_into};
 use tickwire_protocol::game::Payload;
 use tickwire_protocol::message::{
     Chat, ChunksMessage, ClientMessage, CommandMessage, DisconnectReason, EventMessage, Hello,
@@ -545,7 +545,18 @@ impl<P: Predict> ClientState<P> {
 
     /// The next message to send, encoded, at `now`.
     pub fn poll_transmit(&mut self, now: Duration) -> Option<Vec<u8>> {
-        let msg = match self.transmit.pop_front()? {
+        let mut bytes = Vec::new();
+        self.poll_transmit_into(now, &mut bytes).then_some(bytes)
+    }
+
+    /// [`poll_transmit`](Self::poll_transmit) into `out` (cleared first), reusing its
+    /// allocation; `false` when there is nothing to send.
+    pub fn poll_transmit_into(&mut self, now: Duration, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        let Some(next) = self.transmit.pop_front() else {
+            return false;
+        };
+        let msg = match next {
             Transmit::Message(m @ ClientMessage::Hello(_)) => {
                 self.hello_sent_at = Some(now);
                 m
@@ -557,10 +568,10 @@ impl<P: Predict> ClientState<P> {
                 held_us: u32::try_from(micros(now.saturating_sub(received))).unwrap_or(u32::MAX),
             }),
         };
-        let bytes = encode_client(&msg);
+        encode_client_into(&msg, out);
         self.stats.messages_sent += 1;
-        self.stats.bytes_sent += bytes.len() as u64;
-        Some(bytes)
+        self.stats.bytes_sent += out.len() as u64;
+        true
     }
 
     /// Whether messages are waiting in [`poll_transmit`](Self::poll_transmit).

@@ -175,6 +175,7 @@ impl<P: Predict> Supervisor<P> {
             source: self.source.take(),
             link: conn.link,
             tick,
+            spare: Vec::new(),
         };
         let reason = driver.run().await;
         // Wait until the reader is gone: a frame of this connection must never reach the state

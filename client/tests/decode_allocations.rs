@@ -1,7 +1,8 @@
 //! The snapshot path allocates nothing per snapshot once warmed up: a client that has filled
 //! its history decodes each delta into the buffers of the snapshot it forgets, and one that
 //! keeps only the newest decodes into that (issue 16: the bots' CPU went to allocating and
-//! copying a fresh snapshot every tick).
+//! copying a fresh snapshot every tick). Nor does encoding what it sends (the tick's input)
+//! into a buffer it reuses, as the driver does.
 //!
 //! A counting global allocator counts the allocations made while
 //! [`ClientState::handle_message`] handles a snapshot message (built beforehand): moving NPCs,
@@ -98,6 +99,8 @@ fn decodes_without_allocating(tuning: Tuning) {
     let mut samples = Samples::default();
     let mut previous: Option<Snapshot> = None;
     let mut counted = Vec::new();
+    let mut encoded = Vec::new();
+    let mut out = Vec::new();
     for tick in 11..111u32 {
         let current = world(tick);
         let msg = SnapshotMessage {
@@ -110,9 +113,16 @@ fn decodes_without_allocating(tuning: Tuning) {
         let n = allocations_in(|| {
             state.handle_message(now, ServerMessage::Snapshot(msg)).expect("snapshot decodes");
         });
+        state.send_input(now, &Default::default());
+        let sent = allocations_in(|| {
+            while state.poll_transmit_into(now, &mut out) {
+                assert!(!out.is_empty());
+            }
+        });
         // After the history has filled up and the buffers have grown (a few ticks).
         if tick >= 31 {
             counted.push(n);
+            encoded.push(sent);
         }
         state.take_samples(&mut samples);
         samples.clear();
@@ -124,4 +134,7 @@ fn decodes_without_allocating(tuning: Tuning) {
     assert_eq!(state.latest_snapshot(), Some(&world(110)));
     let total: usize = counted.iter().sum();
     assert_eq!(total, 0, "allocations per snapshot after warm-up ({tuning:?}): {counted:?}");
+    assert!(state.stats().inputs_sent >= 80, "{:?}", state.stats());
+    let total: usize = encoded.iter().sum();
+    assert_eq!(total, 0, "allocations per tick's sending after warm-up: {encoded:?}");
 }

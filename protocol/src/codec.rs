@@ -1,5 +1,5 @@
 //! The bincode envelope: the only place in Tickwire that calls bincode (pinned `=2.0.1`, which
-//! is unmaintained upstream; keeping it behind these four functions makes it replaceable).
+//! is unmaintained upstream; keeping it behind these functions makes it replaceable).
 //!
 //! Configuration (`PROTOCOL.md` §2): little-endian, variable-length integers, with a byte limit
 //! on every decode so that a forged length prefix cannot make the decoder allocate more than
@@ -35,6 +35,17 @@ fn config<const LIMIT: usize>() -> impl Config {
 /// Encodes a client message.
 pub fn encode_client(msg: &ClientMessage) -> Vec<u8> {
     encode(msg)
+}
+
+/// Encodes a client message at the end of `out`, in one pass and without allocating once
+/// `out` has room (a client encodes an input every tick).
+pub fn encode_client_into(msg: &ClientMessage, out: &mut Vec<u8>) {
+    // invariant: appending to a Vec cannot fail (see `encode`).
+    let _ = bincode::encode_into_writer(
+        msg,
+        Append(out),
+        standard().with_little_endian().with_variable_int_encoding(),
+    );
 }
 
 /// Encodes a server message.
@@ -194,6 +205,16 @@ fn encode<T: Encode>(msg: &T) -> Vec<u8> {
     // with this configuration's encoder writing to memory).
     bincode::encode_to_vec(msg, standard().with_little_endian().with_variable_int_encoding())
         .unwrap_or_default()
+}
+
+/// A bincode writer appending to a Vec.
+struct Append<'a>(&'a mut Vec<u8>);
+
+impl Writer for Append<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
 }
 
 /// A slice reader that remembers how far it got, so errors can say where.

@@ -212,6 +212,14 @@ proptest! {
     }
 
     #[test]
+    fn encoding_into_a_buffer_appends_the_same_bytes(msg in arb_client(), before in prop::collection::vec(any::<u8>(), 0..8)) {
+        let mut out = before.clone();
+        encode_client_into(&msg, &mut out);
+        prop_assert_eq!(&out[..before.len()], &before[..]);
+        prop_assert_eq!(&out[before.len()..], &encode_client(&msg)[..]);
+    }
+
+    #[test]
     fn server_messages_roundtrip(msg in arb_server()) {
         let bytes = encode_server(&msg);
         prop_assert_eq!(decode_server(&bytes), Ok(msg));
