@@ -129,46 +129,32 @@ impl<'a> BitReader<'a> {
     }
 
     /// The eight bytes from the one holding the current bit, as a little-endian word shifted so
-    /// that its bit 0 is the current bit: at least 57 valid bits. `None` within 8 bytes of the
-    /// end, where the reads below go bit by bit.
+    /// that its bit 0 is the current bit: at least 57 valid bits, or every bit left when fewer
+    /// remain (zeros follow them).
     #[inline]
-    fn window(&self) -> Option<u64> {
+    fn window(&self) -> u64 {
         let at = self.pos / 8;
-        let word: [u8; 8] = self.bytes.get(at..at + 8)?.try_into().ok()?;
-        Some(u64::from_le_bytes(word) >> (self.pos % 8))
+        let word = match self.bytes.get(at..at + 8) {
+            Some(word) => u64::from_le_bytes(word.try_into().unwrap_or_default()),
+            None => {
+                let rest = self.bytes.get(at..).unwrap_or_default();
+                let mut word = [0u8; 8];
+                word[..rest.len()].copy_from_slice(rest);
+                u64::from_le_bytes(word)
+            }
+        };
+        word >> (self.pos % 8)
     }
 
     /// Reads `n <= 32` bits, least significant first.
     #[inline]
     pub fn read(&mut self, n: u32) -> Result<u32, SnapshotError> {
         debug_assert!(n <= 32);
-        if let Some(window) = self.window() {
-            self.pos += n as usize;
-            return Ok((window & ((1u64 << n) - 1)) as u32);
-        }
-        self.read_near_end(n)
-    }
-
-    /// [`Self::read`] within 8 bytes of the end: a byte at a time, bounds-checked first.
-    #[cold]
-    fn read_near_end(&mut self, n: u32) -> Result<u32, SnapshotError> {
-        if n == 0 {
-            return Ok(0);
-        }
         if self.remaining() < n as usize {
             return Err(SnapshotError::UnexpectedEnd { bit: self.pos });
         }
-        let mut value: u64 = 0;
-        let mut got = 0u32;
-        while got < n {
-            let byte = self.bytes[self.pos / 8]; // invariant: remaining() >= n checked above
-            let offset = (self.pos % 8) as u32;
-            let take = (8 - offset).min(n - got);
-            let bits = (u64::from(byte) >> offset) & ((1u64 << take) - 1);
-            value |= bits << got;
-            got += take;
-            self.pos += take as usize;
-        }
+        let value = self.window() & ((1u64 << n) - 1);
+        self.pos += n as usize;
         Ok(value as u32)
     }
 
@@ -206,16 +192,17 @@ impl<'a> BitReader<'a> {
     }
 
     /// Reads an Exp-Golomb prefix (zeros, then a one) and returns the number of zeros. A prefix
-    /// that ends within the window is found in one count of trailing zeros.
+    /// that ends within the window is found in one count of trailing zeros; a longer one (only
+    /// hostile input has one) is read a bit at a time.
     #[inline]
     fn eg_prefix(&mut self) -> Result<u32, SnapshotError> {
-        if let Some(window) = self.window() {
-            // Zero only when every valid bit is (the shift brings in zeros at the top).
-            if window != 0 {
-                let zeros = window.trailing_zeros();
-                self.pos += zeros as usize + 1;
-                return Ok(zeros);
-            }
+        // Zero only when every bit it holds is: the bits past the end, and those the shift
+        // brings in at the top, are zeros.
+        let window = self.window();
+        if window != 0 {
+            let zeros = window.trailing_zeros();
+            self.pos += zeros as usize + 1;
+            return Ok(zeros);
         }
         let start = self.pos;
         let mut zeros = 0u32;
