@@ -138,8 +138,9 @@ impl SwarmConfig {
         c.connect_timeout = self.connect_timeout;
         c.tls = self.tls.clone();
         c.tuning.history_len = players.history;
-        c.tuning.max_events = 16;
-        c.event_capacity = 16;
+        // The bots read no events (they are counted): none is kept or sent down a channel.
+        c.tuning.max_events = 0;
+        c.event_capacity = 1;
         c
     }
 

@@ -93,6 +93,8 @@ pub struct Tuning {
     /// The session ends with [`EndReason::Timeout`] after this long without any message.
     pub silence_timeout: Duration,
     /// Game events kept until [`ClientState::poll_event`] takes them; the oldest are dropped.
+    /// 0 keeps none, for a client that never reads them (a headless bot): each is counted, as
+    /// received and as dropped, and nothing is queued for the event channel.
     pub max_events: usize,
     /// Bounds on decoded snapshots.
     pub decode_limits: DecodeLimits,
@@ -953,6 +955,11 @@ impl<P: Predict> ClientState<P> {
                 }
             },
         };
+        if self.tuning.max_events == 0 {
+            // Nobody takes events: count them (as received, and dropped) and keep none.
+            self.stats.events_dropped += 1;
+            return Ok(());
+        }
         if self.events.len() >= self.tuning.max_events {
             self.events.pop_front();
             self.stats.events_dropped += 1;

@@ -617,6 +617,21 @@ fn events_are_queued_bounded_and_track_players() {
 }
 
 #[test]
+fn a_client_keeping_no_events_counts_them_and_still_tracks_players() {
+    let tuning = Tuning { max_events: 0, ..Tuning::default() };
+    let mut c = state("lobby", tuning, Duration::ZERO).expect("valid hello");
+    c.handle_message(MS, welcome()).expect("ok");
+    let joined =
+        RoomEvent::Joined { client: ClientId(7), entity: EntityId(107), name: "p7".into() };
+    c.handle_message(MS, ServerMessage::Event(EventMessage { tick: Tick(1), event: joined }))
+        .expect("ok");
+    assert_eq!(c.players().keys().copied().collect::<Vec<_>>(), [ClientId(7)]);
+    assert_eq!((c.stats().events, c.stats().events_dropped), (1, 1));
+    assert_eq!(c.pending_events(), 0);
+    assert!(c.poll_event().is_none());
+}
+
+#[test]
 fn chat_is_validated_and_rate_limited() {
     let mut c = fresh();
     assert!(c.queue_chat(MS, "hi").is_err(), "not before the welcome");
