@@ -218,8 +218,11 @@ st_tick = (st or {}).get("server_tick_p99_ms")
 st_tick = "–" if st_tick is None else f"{st_tick:.2f}"
 st_rate = st["snapshots_received"] / st["seconds"] if st and st["seconds"] > 0 else 0
 st_per = "–" if bots_steady is None or st_rate <= 0 else f"{bots_steady / st_rate * 1e6:.1f}"
-# Where late inputs came from (stderr): the server running ticks late, back to back, or the bots'
-# own runtime late to wake its tasks (their cores saturated); and the seconds they came in.
+# Where late inputs came from (stderr): the server running ticks late, back to back, or its
+# runtime late to wake ready tasks (its worker saturated: the inputs wait in their sockets); how
+# long before their tick the accepted inputs arrived (the margin a stall must exceed to make one
+# late); the bots' own runtime late to wake its tasks (their core saturated); and the seconds
+# they came in. A server built before the runtime lag and input lead histograms shows "–".
 if r is not None and "bots_runtime_lag_ms" in r:  # (older bots, in A/B runs, lack them)
     lag, worst = r["bots_runtime_lag_ms"], sorted(r["incidents"], key=lambda i: -i["inputs_late"])[:3]
     print(f"late inputs {r['inputs_late']}: server ticks caught up {d.get('caught_up', 0.0):.0f} "
