@@ -10,7 +10,7 @@
 //! (`0xfb 0x05 0x00` for 5); this check refuses it, so that every message has exactly one
 //! encoding (what the fuzz target `client_message` asserts).
 
-use bincode::config::{Config, standard};
+use bincode::config::{Config, Configuration, LittleEndian, NoLimit, Varint, standard};
 use bincode::de::read::Reader;
 use bincode::de::{Decode, Decoder, DecoderImpl};
 use bincode::enc::Encode;
@@ -28,8 +28,14 @@ pub const CLIENT_MESSAGE_LIMIT: usize = 2048;
 /// Largest server → client message, in bytes (a full snapshot of a very large room).
 pub const SERVER_MESSAGE_LIMIT: usize = 4 * 1024 * 1024;
 
+/// The encoding's configuration (`PROTOCOL.md` §2).
+fn encoding() -> Configuration<LittleEndian, Varint, NoLimit> {
+    standard().with_little_endian().with_variable_int_encoding()
+}
+
+/// The configuration decodes use: the encoding's, with a byte limit.
 fn config<const LIMIT: usize>() -> impl Config {
-    standard().with_little_endian().with_variable_int_encoding().with_limit::<LIMIT>()
+    encoding().with_limit::<LIMIT>()
 }
 
 /// Encodes a client message.
@@ -41,11 +47,7 @@ pub fn encode_client(msg: &ClientMessage) -> Vec<u8> {
 /// `out` has room (a client encodes an input every tick).
 pub fn encode_client_into(msg: &ClientMessage, out: &mut Vec<u8>) {
     // invariant: appending to a Vec cannot fail (see `encode`).
-    let _ = bincode::encode_into_writer(
-        msg,
-        Append(out),
-        standard().with_little_endian().with_variable_int_encoding(),
-    );
+    let _ = bincode::encode_into_writer(msg, Append(out), encoding());
 }
 
 /// Encodes a server message.
@@ -203,8 +205,7 @@ fn varint(out: &mut Vec<u8>, v: u64) {
 fn encode<T: Encode>(msg: &T) -> Vec<u8> {
     // invariant: encoding into a Vec cannot fail (no I/O, and the limit only applies to decoding
     // with this configuration's encoder writing to memory).
-    bincode::encode_to_vec(msg, standard().with_little_endian().with_variable_int_encoding())
-        .unwrap_or_default()
+    bincode::encode_to_vec(msg, encoding()).unwrap_or_default()
 }
 
 /// A bincode writer appending to a Vec.
@@ -271,8 +272,7 @@ fn decode<T: Decode<()> + Encode, const LIMIT: usize>(
 /// Where the canonical encoding of `value` first differs from `bytes`, if it does.
 fn first_non_canonical_byte<T: Encode>(value: &T, bytes: &[u8]) -> Option<usize> {
     let mut cmp = CompareWriter { expected: bytes, pos: 0, mismatch: None };
-    let config = standard().with_little_endian().with_variable_int_encoding();
-    if bincode::encode_into_writer(value, &mut cmp, config).is_err() {
+    if bincode::encode_into_writer(value, &mut cmp, encoding()).is_err() {
         return Some(0); // not reachable: CompareWriter never fails
     }
     match cmp.mismatch {
