@@ -127,21 +127,27 @@ async fn a_blocked_runtime_shows_in_the_runtime_lag() {
         counter(t, "tickwire_runtime_lag_seconds_count")
             - counter(t, "tickwire_runtime_lag_seconds_bucket{le=\"0.25\"}")
     };
-    let samples = |t: &str| counter(t, "tickwire_runtime_lag_seconds_count");
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while samples(&server.handle.metrics().render()) == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the probe never sampled");
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    let sampled = |t: &str| counter(t, "tickwire_runtime_lag_seconds_count") > 0;
+    until_metrics(&server, "the probe never sampled", sampled).await;
     assert_eq!(lag(&server.handle.metrics().render()), 0, "no lag of 250 ms before the block");
     // Block the runtime (the test's, one thread) for 330 ms: the probe wakes that late.
     std::thread::sleep(std::time::Duration::from_millis(330));
+    until_metrics(&server, "the block was not measured", |t| lag(t) > 0).await;
+    server.stop().await.expect("clean stop");
+}
+
+/// Waits, at most [`WAIT`], until `ready` holds for the server's metrics; else fails saying
+/// `what`.
+async fn until_metrics(
+    server: &tickwire_server::RunningServer,
+    what: &str,
+    ready: impl Fn(&str) -> bool,
+) {
     let deadline = tokio::time::Instant::now() + WAIT;
-    while lag(&server.handle.metrics().render()) == 0 {
-        assert!(tokio::time::Instant::now() < deadline, "the block was not measured");
+    while !ready(&server.handle.metrics().render()) {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    server.stop().await.expect("clean stop");
 }
 
 #[tokio::test]
