@@ -214,8 +214,8 @@ impl<G: Game> Room<G> {
                     for i in 0..n {
                         self.tick(i + 1 == n);
                     }
-                    let next = self.info.tick().next();
-                    self.info.set_schedule(next, origin + clock.next_deadline(), self.tick_interval);
+                    let (next, due) = (self.sim.tick().next(), origin + clock.next_deadline());
+                    self.info.set_schedule(next, due, self.tick_interval);
                     let dropped = clock.dropped_ticks();
                     self.game.metrics.ticks_dropped.inc_by(dropped - dropped_seen);
                     dropped_seen = dropped;
