@@ -323,8 +323,8 @@ export class Session {
   }
 
   /**
-   * Sends this tick's input frame(s) at `now`; returns how many (0 when not connected or
-   * early). Throws the schema's TypeError for an input field the game does not declare.
+   * Sends this tick's input frame at `now`; returns how many were sent (0 when not connected or
+   * early, else 1). Throws the schema's TypeError for an input field the game does not declare.
    */
   sendInput(now) {
     if (this.#state !== 'connected') return 0;

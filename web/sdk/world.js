@@ -21,8 +21,6 @@ import { LateMargin } from './late.js';
 const MAX_PINGS_IN_FLIGHT = 8;
 /** Input ticks remembered to tell late inputs (two seconds at 30 Hz). */
 const SENT_TICKS_KEPT = 64;
-/** The most input frames sent in one tick (the server allows twice the tick rate). */
-const MAX_FRAMES_PER_TICK = 2;
 
 /** A protocol error found here (the session ends with `protocol`). */
 export class ProtocolError extends Error {
@@ -239,38 +237,35 @@ export class World {
 
   /**
    * The input frames to send at `now` for one tick's `payload`: `[]` when the client is early
-   * (a pause leaves no hole), one frame, or two when it fell behind; each `{ type: 'Input',
-   * tick, last_snapshot, view, payload }`.
+   * (a pause leaves no hole), else one `{ type: 'Input', tick, last_snapshot, view, payload }`.
    */
   inputFrames(now, payload) {
-    const ticks = this.#inputTicks(now);
-    if (!ticks) return [];
+    let tick = this.#inputTick(now);
+    if (tick === null) return [];
     // Never a tick the newest snapshot already covers: the server has simulated it.
     const newest = this.#latest ? this.#latest.snapshot.tick : null;
-    if (newest !== null && tickDiff(ticks.first, newest) <= 0) Object.assign(ticks, { first: (newest + 1) >>> 0, count: 1 });
-    const frame = { last_snapshot: this.#latest ? this.#latest.snapshot.tick : null, view: this.#viewTime(now), payload };
-    const frames = [];
-    for (let k = 0; k < ticks.count; k++) frames.push({ type: 'Input', tick: (ticks.first + k) >>> 0, ...frame });
-    this.#lastInputSent = frames.at(-1).tick;
-    for (const f of frames) {
-      this.#sentTicks.push(f.tick);
-      if (this.#sentTicks.length > SENT_TICKS_KEPT) this.#sentTicks.shift();
-    }
-    return frames;
+    if (newest !== null && tickDiff(tick, newest) <= 0) tick = (newest + 1) >>> 0;
+    this.#lastInputSent = tick;
+    this.#sentTicks.push(tick);
+    if (this.#sentTicks.length > SENT_TICKS_KEPT) this.#sentTicks.shift();
+    return [{ type: 'Input', tick, last_snapshot: newest, view: this.#viewTime(now), payload }];
   }
 
-  /** The first tick and the count of this tick's input frames, or null to pause. */
-  #inputTicks(now) {
+  /**
+   * The tick of this tick's input frame, or null to pause. Consecutive frames get consecutive
+   * ticks; a tick or more behind (a stalled loop, a busy tab), the frame is stamped with the
+   * target and the ticks missed are left to the server, which repeats the last input over them
+   * (buttons released), as the prediction does: a frame for a missed tick would have spent part
+   * of its margin before it left, and come late (the Rust client's rule, client/src/state.rs).
+   */
+  #inputTick(now) {
     const target = this.#inputTarget(now);
-    if (this.#lastInputSent === null) return { first: this.#clock.split(target).tick, count: 1 };
+    if (this.#lastInputSent === null) return this.#clock.split(target).tick;
     const next = (this.#lastInputSent + 1) >>> 0;
     const lag = target - this.#clock.relative(next);
-    // Far off, or more than a tick behind (a stalled loop): the ticks in between would reach the
-    // server after it simulated them; stamp the target (the server repeats the last input over
-    // the gap, and so does the prediction).
-    if (Math.abs(lag) > RESYNC_TICKS || lag >= 2) return { first: this.#clock.split(target).tick, count: 1 };
-    if (lag < -2) return null; // early: pause, leaving no hole
-    return { first: next, count: lag >= 1 ? MAX_FRAMES_PER_TICK : 1 };
+    const far = Math.abs(lag) > RESYNC_TICKS;
+    if (lag < -2 && !far) return null; // early: pause, leaving no hole
+    return lag >= 1 || far ? this.#clock.split(target).tick : next;
   }
 
   /** The (relative) tick an input sent at `now` should carry. */

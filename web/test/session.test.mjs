@@ -172,6 +172,22 @@ test('snapshots: full, then deltas against the previous one; acknowledged in sta
   assert.equal(h.s.stats.snapshots, 2);
 });
 
+test('a call a tick late stamps the target and leaves the tick it missed to the server’s repeat', () => {
+  const h = connected();
+  h.now += 33;
+  h.deliver(snapshotMsg(null, world(101, 300)));
+  assert.equal(h.s.sendInput(h.now), 1);
+  const first = h.sent('Input').at(-1).tick;
+  h.now += 33.4;
+  assert.equal(h.s.sendInput(h.now), 1);
+  assert.equal(h.sent('Input').at(-1).tick, first + 1, 'one frame a tick');
+  // The next call is skipped (a busy tab): this one comes a tick after its time.
+  h.now += 67;
+  assert.equal(h.s.sendInput(h.now), 1, 'one frame, not the missed tick’s too');
+  const frames = h.sent('Input');
+  assert.deepEqual(frames.map((f) => f.tick), [first + 3], `tick ${first + 2} is left to the server’s repeat`);
+});
+
 test('a late input stamps the next ones further ahead for a while (the Rust client’s late margin)', () => {
   /** A session that sends an input, then gets the snapshot of its tick, on time or late. */
   const run = (late, options = {}) => {

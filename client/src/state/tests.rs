@@ -316,6 +316,35 @@ fn after_a_stalled_game_loop_no_input_is_stamped_for_a_simulated_tick() {
 }
 
 #[test]
+fn a_game_loop_a_tick_late_leaves_the_missed_tick_to_the_servers_repeat() {
+    let mut h = Harness::new(MS * 40);
+    let turns = [Vec2::X, Vec2::Y, -Vec2::X, -Vec2::Y];
+    h.run(Duration::from_millis(1500), ArenaInput::toward(turns[0]));
+    let (before, late_before) = (h.client.stats(), h.late_inputs);
+    for i in 0..12 {
+        let (held, turn) = (turns[i % 4], turns[(i + 1) % 4]);
+        // A busy client (or server): one tick's sampling is skipped, the next comes half a tick
+        // after its time with a new direction (the call is 1.5 ticks late), and what it sends
+        // then takes 1.5 ticks longer to be read. A frame stamped for the tick it missed would
+        // be late, and the turn mispredicted.
+        h.stalled = true;
+        h.run(h.tick, ArenaInput::toward(held));
+        h.stalled = false;
+        h.next_client_tick += h.tick / 2;
+        h.uplink_stall = h.tick * 3 / 2;
+        h.run(h.tick * 3, ArenaInput::toward(turn));
+        h.uplink_stall = Duration::ZERO;
+    }
+    h.run(Duration::from_millis(500), ArenaInput::IDLE);
+    let after = h.client.stats();
+    assert!(after.prediction_checks > before.prediction_checks + 30, "{after:?}");
+    assert_eq!(h.late_inputs, late_before, "no frame reached the server after its tick");
+    assert_eq!(after.inputs_late, before.inputs_late, "{after:?}");
+    assert_eq!(after.mispredictions, before.mispredictions, "the late calls mispredict nothing");
+    assert_eq!(h.client.predicted().map(|s| s.pos), Some(h.player_pos()));
+}
+
+#[test]
 fn under_jitter_the_margin_grows_and_inputs_still_arrive_in_time() {
     let mut h = Harness::with_link(MS * 60, MS * 20);
     h.run(Duration::from_secs(1), ArenaInput::IDLE);
