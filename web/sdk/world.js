@@ -260,12 +260,13 @@ export class World {
    */
   #inputTick(now) {
     const target = this.#inputTarget(now);
-    if (this.#lastInputSent === null) return this.#clock.split(target).tick;
+    const atTarget = this.#clock.split(target).tick;
+    if (this.#lastInputSent === null) return atTarget;
     const next = (this.#lastInputSent + 1) >>> 0;
     const lag = target - this.#clock.relative(next);
     const far = Math.abs(lag) > RESYNC_TICKS;
     if (lag < -2 && !far) return null; // early: pause, leaving no hole
-    return lag >= 1 || far ? this.#clock.split(target).tick : next;
+    return lag >= 1 || far ? atTarget : next;
   }
 
   /** The (relative) tick an input sent at `now` should carry. */
